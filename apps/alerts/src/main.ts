@@ -1,0 +1,4 @@
+import { main } from '@peakwatch/runtime';
+import { ALERTS_APP } from './index';
+
+main([ALERTS_APP]);

@@ -1,0 +1,5 @@
+import type { AppDefinition } from '@peakwatch/runtime';
+import { AnalyticsModule } from './analytics.module';
+
+export { AnalyticsModule } from './analytics.module';
+export const ANALYTICS_APP: AppDefinition = { name: 'analytics', module: AnalyticsModule };

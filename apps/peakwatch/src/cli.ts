@@ -1,0 +1,62 @@
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '@peakwatch/config';
+import { MissingBinaryError } from '@peakwatch/process';
+import { PEAKWATCH_VERSION } from '@peakwatch/runtime';
+import { demoCommand } from './commands/demo.command';
+import { startCommand } from './commands/start.command';
+import { EXIT, UsageError } from './usage.error';
+
+/** The `peakwatch` command line (DESIGN.md): subcommands, --help on each, exit 0 / 1 failure / 2 bad usage. */
+export function buildCli(): Command {
+  const program = new Command('peakwatch')
+    .description('IoT energy monitoring for Beijing carbon-peak metrics')
+    .version(PEAKWATCH_VERSION)
+    .exitOverride()
+    .showHelpAfterError('(add --help for usage)')
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  program
+    .command('start')
+    .description('run every app in one process, configured only by the environment (as deployed)')
+    .action(() => startCommand());
+
+  program
+    .command('demo')
+    .description('start a private influxd under DATA_DIR and the all-in-one process; Ctrl-C stops everything')
+    .action(() => demoCommand());
+
+  for (const command of program.commands) command.exitOverride();
+  return program;
+}
+
+/** Runs the CLI; resolves to an exit code only on failure (success keeps long-running commands alive). */
+export async function runCli(argv: string[]): Promise<number | undefined> {
+  const program = buildCli();
+  try {
+    if (argv.length <= 2) {
+      program.outputHelp({ error: true });
+      return EXIT.usage;
+    }
+    await program.parseAsync(argv);
+    return undefined;
+  } catch (error) {
+    return exitCodeFor(error);
+  }
+}
+
+function exitCodeFor(error: unknown): number {
+  if (error instanceof CommanderError) {
+    // --help and --version end the program through exitOverride too, with exit code 0.
+    return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  }
+  if (error instanceof UsageError) {
+    process.stderr.write(`peakwatch: ${error.message}\n`);
+    return EXIT.usage;
+  }
+  if (error instanceof ConfigError || error instanceof MissingBinaryError) {
+    process.stderr.write(`peakwatch: ${error.message}\n`);
+    return EXIT.failure;
+  }
+  process.stderr.write(`peakwatch: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  return EXIT.failure;
+}

@@ -1,0 +1,136 @@
+/**
+ * Every configuration key PeakWatch reads (DESIGN.md "Configuration"), with what it expects and its default.
+ * This table is the one place keys are defined: `.env.example` and the README list exactly these (a unit spec checks).
+ */
+export interface KeySpec<T> {
+  /** What a valid value looks like, for error messages and docs. */
+  expected: string;
+  /** What the key does, for docs. */
+  description: string;
+  /** Used when the variable is unset or empty; keys without one are optional unless `required`. */
+  default?: string;
+  required?: boolean;
+  /** Returns the parsed value, or undefined when the raw value is invalid. */
+  parse: (raw: string) => T | undefined;
+}
+
+const PORT = (raw: string): number | undefined => {
+  const n = Number(raw);
+  return /^\d+$/.test(raw) && n >= 1 && n <= 65_535 ? n : undefined;
+};
+const positiveInt = (raw: string): number | undefined => {
+  const n = Number(raw);
+  return /^\d+$/.test(raw) && n >= 1 ? n : undefined;
+};
+const nonEmpty = (raw: string): string | undefined => (raw.trim() ? raw : undefined);
+const url =
+  (...protocols: string[]) =>
+  (raw: string): string | undefined => {
+    try {
+      return protocols.includes(new URL(raw).protocol) ? raw : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+const timeZone = (raw: string): string | undefined => {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: raw });
+    return raw;
+  } catch {
+    return undefined;
+  }
+};
+const oneOf =
+  <T extends string>(...values: T[]) =>
+  (raw: string): T | undefined =>
+    (values as string[]).includes(raw) ? (raw as T) : undefined;
+const identifier = (raw: string): string | undefined => (/^[A-Za-z0-9_-]{1,64}$/.test(raw) ? raw : undefined);
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const CONFIG_KEYS = {
+  MQTT_PORT: {
+    expected: 'a TCP port 1..65535',
+    description: 'Port of the embedded MQTT broker (aedes); ignored when MQTT_URL is set.',
+    default: '1883',
+    parse: PORT,
+  },
+  MQTT_HOST: {
+    expected: 'an interface address such as 0.0.0.0 or 127.0.0.1',
+    description: 'Address the embedded MQTT broker listens on.',
+    default: '0.0.0.0',
+    parse: nonEmpty,
+  },
+  MQTT_URL: {
+    expected: 'an mqtt://, mqtts://, ws:// or wss:// URL',
+    description: 'External broker (Mosquitto, EMQX, HiveMQ). When set, no embedded broker is started.',
+    parse: url('mqtt:', 'mqtts:', 'ws:', 'wss:'),
+  },
+  HTTP_PORT: {
+    expected: 'a TCP port 1..65535',
+    description: 'Port of the HTTP server (REST API, /health, /metrics).',
+    default: '3000',
+    parse: PORT,
+  },
+  HTTP_HOST: {
+    expected: 'an interface address such as 0.0.0.0 or 127.0.0.1',
+    description: 'Address the HTTP server listens on.',
+    default: '0.0.0.0',
+    parse: nonEmpty,
+  },
+  INFLUX_URL: {
+    expected: 'an http:// or https:// URL, e.g. http://127.0.0.1:8086',
+    description: 'InfluxDB base URL (v1-compatible /write and /query). `demo` starts its own influxd and sets it.',
+    required: true,
+    parse: url('http:', 'https:'),
+  },
+  INFLUX_DATABASE: {
+    expected: 'a database or bucket name (letters, digits, _ and -)',
+    description: 'InfluxDB database (1.x) or bucket mapped through DBRP (2.x/3.x).',
+    default: 'peakwatch',
+    parse: identifier,
+  },
+  INFLUX_TOKEN: {
+    expected: 'a token (2.x/3.x) or user:password (1.x with auth)',
+    description: 'Sent as `Authorization: Token ...`; leave unset for an InfluxDB without authentication.',
+    parse: nonEmpty,
+  },
+  DATA_DIR: {
+    expected: 'a directory path',
+    description: 'Local state: SQLite state store, ingest spool, report files, the demo influxd data.',
+    default: './.data',
+    parse: nonEmpty,
+  },
+  SEEDS_DIR: {
+    expected: 'a directory path',
+    description: 'Registry, policy thresholds, emission factors, alert rules, scenarios.',
+    default: './seeds',
+    parse: nonEmpty,
+  },
+  DATABASE_URL: {
+    expected: 'unset (SQLite in DATA_DIR), sqlite:<path>, or a postgres:// / postgresql:// URL',
+    description: 'State store (credentials, API keys, alerts, outboxes, reports).',
+    parse: (raw: string) => (/^sqlite:.+/.test(raw) ? raw : url('postgres:', 'postgresql:')(raw)),
+  },
+  TZ_REPORTING: {
+    expected: 'an IANA time zone such as Asia/Shanghai',
+    description: 'Time zone of reporting periods (day, month and year boundaries).',
+    default: 'Asia/Shanghai',
+    parse: timeZone,
+  },
+  LOG_LEVEL: {
+    expected: LOG_LEVELS.join(', '),
+    description: 'Minimum level of the structured (pino, JSON, standard error) log.',
+    default: 'info',
+    parse: oneOf(...LOG_LEVELS),
+  },
+  SHUTDOWN_TIMEOUT_MS: {
+    expected: 'a positive integer (milliseconds)',
+    description: 'How long a graceful shutdown may take before the process exits anyway.',
+    default: '10000',
+    parse: positiveInt,
+  },
+} satisfies Record<string, KeySpec<unknown>>;
+
+export type ConfigKey = keyof typeof CONFIG_KEYS;

@@ -1,0 +1,77 @@
+import { isAbsolute, resolve } from 'node:path';
+import { CONFIG_KEYS, type ConfigKey, type KeySpec, type LogLevel } from './config.keys';
+import { ConfigError, type ConfigProblem } from './config.error';
+
+export type StateStoreConfig = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
+
+/** The one typed configuration object; feature code reads this, never `process.env`. */
+export interface AppConfig {
+  mqtt: {
+    /** Embedded broker port and bind address (used when `url` is unset). */
+    port: number;
+    host: string;
+    /** External broker; when set, no embedded broker runs. */
+    url?: string;
+  };
+  http: { port: number; host: string };
+  influx: { url: string; database: string; token?: string };
+  /** Absolute paths. */
+  dataDir: string;
+  seedsDir: string;
+  stateStore: StateStoreConfig;
+  tzReporting: string;
+  logLevel: LogLevel;
+  shutdownTimeoutMs: number;
+}
+
+type Parsed = { [K in ConfigKey]: (typeof CONFIG_KEYS)[K] extends KeySpec<infer T> ? T | undefined : never };
+
+/** File name of the SQLite state store inside DATA_DIR. */
+export const SQLITE_FILE_NAME = 'peakwatch.sqlite';
+
+/**
+ * Reads and validates the configuration once. Throws {@link ConfigError} naming every bad or missing key.
+ * @param env - the environment (normally `process.env`)
+ * @param cwd - base for relative paths
+ */
+export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): AppConfig {
+  const problems: ConfigProblem[] = [];
+  const parsed = {} as Record<ConfigKey, unknown>;
+  for (const [key, spec] of Object.entries(CONFIG_KEYS) as [ConfigKey, KeySpec<unknown>][]) {
+    const given = env[key]?.trim() ? env[key] : undefined;
+    const raw = given ?? spec.default;
+    if (raw === undefined) {
+      if (spec.required) problems.push({ key, expected: spec.expected });
+      continue;
+    }
+    const value = spec.parse(raw);
+    if (value === undefined) problems.push({ key, value: raw, expected: spec.expected });
+    parsed[key] = value;
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  const p = parsed as Parsed;
+  const absolute = (path: string): string => (isAbsolute(path) ? path : resolve(cwd, path));
+  const dataDir = absolute(p.DATA_DIR!);
+  const databaseUrl = p.DATABASE_URL;
+  const stateStore: StateStoreConfig =
+    databaseUrl === undefined
+      ? { kind: 'sqlite', file: resolve(dataDir, SQLITE_FILE_NAME) }
+      : databaseUrl.startsWith('sqlite:')
+        ? { kind: 'sqlite', file: absolute(databaseUrl.slice('sqlite:'.length)) }
+        : { kind: 'postgres', url: databaseUrl };
+  return {
+    mqtt: { port: p.MQTT_PORT!, host: p.MQTT_HOST!, ...(p.MQTT_URL ? { url: p.MQTT_URL } : {}) },
+    http: { port: p.HTTP_PORT!, host: p.HTTP_HOST! },
+    influx: {
+      url: p.INFLUX_URL!.replace(/\/+$/, ''),
+      database: p.INFLUX_DATABASE!,
+      ...(p.INFLUX_TOKEN ? { token: p.INFLUX_TOKEN } : {}),
+    },
+    dataDir,
+    seedsDir: absolute(p.SEEDS_DIR!),
+    stateStore,
+    tzReporting: p.TZ_REPORTING!,
+    logLevel: p.LOG_LEVEL!,
+    shutdownTimeoutMs: p.SHUTDOWN_TIMEOUT_MS!,
+  };
+}

@@ -1,0 +1,20 @@
+export {
+  DEVICE_CHANNELS,
+  DEVICE_STATUS,
+  ID_PATTERN,
+  TOPIC_ROOT,
+  deviceTopic,
+  isValidId,
+  parseDeviceTopic,
+  type DeviceChannel,
+  type DeviceTopic,
+} from './topics';
+export {
+  KPI_PERIODS,
+  KPI_SCOPES,
+  MEASUREMENTS,
+  METRICS,
+  type KpiPeriod,
+  type KpiScope,
+  type MetricName,
+} from './measurements';

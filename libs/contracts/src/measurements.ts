@@ -1,0 +1,32 @@
+/** InfluxDB measurement names (lowercase snake_case, DESIGN.md). */
+export const MEASUREMENTS = {
+  /** Raw readings: tags site, device, kind, role, district; one field per metric. */
+  telemetry: 'telemetry',
+  /** Rejected messages: reason, topic, device, bounded excerpt. */
+  ingestReject: 'ingest_reject',
+  /** KPI series: tags kpi, scope, entity, period; fields value, numerator, denominator, completeness, estimated. */
+  kpi: 'kpi',
+  /** Alert state changes, for Grafana annotations. */
+  alertEvent: 'alert_event',
+} as const;
+
+/** Metric names a device may send, each carrying its unit (DESIGN.md "MQTT"). */
+export const METRICS = {
+  energy_import_kwh: { unit: 'kWh', cumulative: true },
+  energy_export_kwh: { unit: 'kWh', cumulative: true },
+  power_kw: { unit: 'kW', cumulative: false },
+  heat_kwh: { unit: 'kWh', cumulative: true },
+  gas_m3: { unit: 'm3', cumulative: true },
+  water_m3: { unit: 'm3', cumulative: true },
+  irradiance_w_m2: { unit: 'W/m2', cumulative: false },
+  outdoor_temp_c: { unit: '°C', cumulative: false },
+  flow_temp_c: { unit: '°C', cumulative: false },
+  return_temp_c: { unit: '°C', cumulative: false },
+} as const satisfies Record<string, { unit: string; cumulative: boolean }>;
+
+export type MetricName = keyof typeof METRICS;
+
+export const KPI_SCOPES = ['site', 'district', 'city'] as const;
+export const KPI_PERIODS = ['15m', '1h', '1d', '1mo', '1y', 'rolling_12mo'] as const;
+export type KpiScope = (typeof KPI_SCOPES)[number];
+export type KpiPeriod = (typeof KPI_PERIODS)[number];

@@ -1,0 +1,38 @@
+/**
+ * MQTT topics of DESIGN.md "Public contracts": `energy/v1/{siteId}/{deviceId}/{telemetry|status|event}`.
+ * Changing them needs a changelog note and a migration path.
+ */
+export const TOPIC_ROOT = 'energy/v1';
+
+/** Site and device ids: lowercase, digits, `_` and `-`, 1 to 64 characters, starting with a letter or digit. */
+export const ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+export const DEVICE_CHANNELS = ['telemetry', 'status', 'event'] as const;
+export type DeviceChannel = (typeof DEVICE_CHANNELS)[number];
+
+/** Retained payloads of the status topic (the LWT publishes `offline`). */
+export const DEVICE_STATUS = { online: 'online', offline: 'offline' } as const;
+
+export interface DeviceTopic {
+  siteId: string;
+  deviceId: string;
+  channel: DeviceChannel;
+}
+
+export function isValidId(id: string): boolean {
+  return ID_PATTERN.test(id);
+}
+
+export function deviceTopic(siteId: string, deviceId: string, channel: DeviceChannel): string {
+  return `${TOPIC_ROOT}/${siteId}/${deviceId}/${channel}`;
+}
+
+/** Parses a device topic; undefined when it is not one (wrong root, bad id, unknown channel, extra levels). */
+export function parseDeviceTopic(topic: string): DeviceTopic | undefined {
+  const parts = topic.split('/');
+  if (parts.length !== 5 || `${parts[0]}/${parts[1]}` !== TOPIC_ROOT) return undefined;
+  const [, , siteId, deviceId, channel] = parts as [string, string, string, string, string];
+  if (!isValidId(siteId) || !isValidId(deviceId)) return undefined;
+  if (!(DEVICE_CHANNELS as readonly string[]).includes(channel)) return undefined;
+  return { siteId, deviceId, channel: channel as DeviceChannel };
+}

@@ -1,0 +1,49 @@
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
+
+/** A program PeakWatch runs (influxd, mosquitto) is not installed; the message says how to install it. */
+export class MissingBinaryError extends Error {
+  readonly code = 'missing_binary';
+  constructor(
+    readonly binary: string,
+    readonly debianPackage: string,
+  ) {
+    super(
+      `${binary} was not found on PATH or in /usr/sbin, /usr/local/sbin. ` +
+        `Install it with: sudo apt-get install -y ${debianPackage}`,
+    );
+    this.name = 'MissingBinaryError';
+  }
+}
+
+/** Debian packages of the servers PeakWatch starts itself (demo, tests). */
+export const SERVER_BINARIES = {
+  influxd: 'influxdb',
+  mosquitto: 'mosquitto',
+} as const;
+
+export type ServerBinary = keyof typeof SERVER_BINARIES;
+
+// Debian installs daemons in sbin, which is not on a normal user's PATH.
+const EXTRA_DIRS = ['/usr/sbin', '/usr/local/sbin', '/sbin'];
+
+/** Returns the absolute path of an executable, or undefined. */
+export function whichBinary(name: string, path = process.env['PATH'] ?? ''): string | undefined {
+  for (const dir of [...path.split(delimiter).filter(Boolean), ...EXTRA_DIRS]) {
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not in this directory
+    }
+  }
+  return undefined;
+}
+
+/** Returns the absolute path of a server binary or throws {@link MissingBinaryError} with the install command. */
+export function requireBinary(name: ServerBinary): string {
+  const found = whichBinary(name);
+  if (!found) throw new MissingBinaryError(name, SERVER_BINARIES[name]);
+  return found;
+}

@@ -1,0 +1,69 @@
+import { Global, Inject, Logger, Module, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
+import { ScheduleModule } from '@nestjs/schedule';
+import { LoggerModule } from 'nestjs-pino';
+import pino from 'pino';
+import { APP_CONFIG, ConfigModule, type AppConfig } from '@peakwatch/config';
+import { InfluxClient } from '@peakwatch/influx';
+import { StateModule, StateStore } from '@peakwatch/state';
+import { HealthController } from './health.controller';
+import { HealthRegistry } from './health.registry';
+
+const APP_NAMES = Symbol('APP_NAMES');
+
+/**
+ * What every PeakWatch process shares, whichever apps it runs: the validated config, the structured logger (pino,
+ * JSON on standard error so that standard output stays for command output), the state store, the InfluxDB client,
+ * the scheduler and GET /health.
+ */
+@Global()
+@Module({})
+export class CoreModule implements OnApplicationBootstrap {
+  private readonly logger = new Logger('core');
+
+  constructor(
+    private readonly influx: InfluxClient,
+    private readonly state: StateStore,
+    private readonly health: HealthRegistry,
+    @Inject(APP_NAMES) private readonly appNames: string[],
+  ) {}
+
+  static forRoot(config: AppConfig, appNames: string[]): DynamicModule {
+    return {
+      module: CoreModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggerModule.forRoot({
+          pinoHttp: [
+            { level: config.logLevel, autoLogging: false, base: { apps: appNames.join(',') } },
+            pino.destination({ fd: 2, sync: true }),
+          ],
+        }),
+        StateModule,
+        ScheduleModule.forRoot(),
+      ],
+      providers: [
+        { provide: APP_NAMES, useValue: appNames },
+        {
+          provide: InfluxClient,
+          useFactory: (c: AppConfig) => new InfluxClient(c.influx),
+          inject: [APP_CONFIG],
+        },
+        HealthRegistry,
+      ],
+      controllers: [HealthController],
+      exports: [InfluxClient, HealthRegistry],
+    };
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.health.setApps(this.appNames);
+    this.health.register('state', () => this.state.ping());
+    this.health.register('influx', () => this.influx.ping());
+    try {
+      await this.influx.ensureDatabase();
+    } catch (error) {
+      // InfluxDB may come up after us; writers keep their data until it does (see the ingest spool).
+      this.logger.warn({ err: error }, 'InfluxDB not reachable at start; continuing');
+    }
+  }
+}

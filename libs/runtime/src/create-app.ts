@@ -1,0 +1,33 @@
+import { Module, type DynamicModule, type INestApplication, type Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Logger } from 'nestjs-pino';
+import type { AppConfig } from '@peakwatch/config';
+import { CoreModule } from './core.module';
+
+/** One runnable app: its name (ingest, analytics, alerts, reports, api) and its feature module. */
+export interface AppDefinition {
+  name: string;
+  module: Type | DynamicModule;
+}
+
+@Module({})
+class RootModule {
+  static compose(config: AppConfig, apps: readonly AppDefinition[]): DynamicModule {
+    return {
+      module: RootModule,
+      imports: [CoreModule.forRoot(config, apps.map((a) => a.name)), ...apps.map((a) => a.module)],
+    };
+  }
+}
+
+/**
+ * Builds one process from a set of apps (one app alone, or all of them for the all-in-one process) and starts
+ * listening on HTTP_HOST:HTTP_PORT. The caller closes it.
+ */
+export async function createApp(config: AppConfig, apps: readonly AppDefinition[]): Promise<INestApplication> {
+  const app = await NestFactory.create(RootModule.compose(config, apps), { bufferLogs: true });
+  app.useLogger(app.get(Logger));
+  app.flushLogs();
+  await app.listen(config.http.port, config.http.host);
+  return app;
+}

@@ -1,0 +1,6 @@
+export { CoreModule } from './core.module';
+export { createApp, type AppDefinition } from './create-app';
+export { HealthRegistry, type HealthCheck, type HealthReport } from './health.registry';
+export { main, runApps } from './run-app';
+export { onShutdownSignal } from './shutdown';
+export { PEAKWATCH_VERSION } from './version';

@@ -1,0 +1,4 @@
+import packageJson from '../../../package.json';
+
+/** The PeakWatch version, from package.json. */
+export const PEAKWATCH_VERSION: string = packageJson.version;

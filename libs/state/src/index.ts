@@ -1,0 +1,4 @@
+export { MigrationError, StateStore } from './state-store';
+export { StateModule } from './state.module';
+export type { StateSchema } from './state.schema';
+export { MIGRATIONS } from './migrations';

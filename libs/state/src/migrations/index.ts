@@ -1,0 +1,11 @@
+import type { Migration } from 'kysely';
+import * as m0001 from './0001-state-info';
+
+/**
+ * Versioned migrations, applied in name order at start-up by every process (Kysely's migrator takes a lock, so
+ * concurrent starts are safe). Never edit a released migration; add the next number. Written with Kysely's schema
+ * builder so the same migration runs on SQLite and PostgreSQL.
+ */
+export const MIGRATIONS: Record<string, Migration> = {
+  '0001-state-info': m0001,
+};

@@ -1,0 +1,23 @@
+import { Global, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '@peakwatch/config';
+import { StateStore } from './state-store';
+
+/** Opens the state store (running migrations) before the app starts, and closes it at shutdown. */
+@Global()
+@Module({
+  providers: [
+    {
+      provide: StateStore,
+      useFactory: (config: AppConfig) => StateStore.open(config.stateStore),
+      inject: [APP_CONFIG],
+    },
+  ],
+  exports: [StateStore],
+})
+export class StateModule implements OnApplicationShutdown {
+  constructor(private readonly store: StateStore) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.store.close();
+  }
+}

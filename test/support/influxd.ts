@@ -1,0 +1,39 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InfluxClient, ManagedInfluxd } from '@peakwatch/influx';
+import { freePort } from '@peakwatch/process';
+
+export interface TestInfluxd {
+  url: string;
+  pid: number;
+  dataDir: string;
+  /** A client on a fresh database (created) of this server. */
+  client(database?: string): Promise<InfluxClient>;
+  stop(): Promise<void>;
+}
+
+/**
+ * A private influxd (Debian `influxdb`) on free loopback ports with a temporary data directory. Throws with the
+ * install command when influxd is missing; never skips. Call `stop()` in afterAll (it also removes the directory);
+ * if the test process dies instead, the kernel kills influxd (ManagedProcess).
+ */
+export async function startInfluxd(): Promise<TestInfluxd> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'peakwatch-influxd-'));
+  const influxd = await ManagedInfluxd.start({ dataDir, httpPort: await freePort(), rpcPort: await freePort() });
+  let databases = 0;
+  return {
+    url: influxd.url,
+    pid: influxd.process.pid,
+    dataDir,
+    async client(database = `test_${++databases}`) {
+      const client = new InfluxClient({ url: influxd.url, database });
+      await client.ensureDatabase();
+      return client;
+    },
+    async stop() {
+      await influxd.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}

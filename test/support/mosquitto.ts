@@ -1,0 +1,53 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ManagedProcess, canConnect, freePort, requireBinary } from '@peakwatch/process';
+
+export interface TestMosquitto {
+  url: string;
+  port: number;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * A private mosquitto 2.x (Debian `mosquitto`) on a free loopback port, anonymous, with persistence in a temporary
+ * directory. Queue limits are lifted on purpose: with its default of 1000 queued messages mosquitto drops QoS 1
+ * messages to a slow subscriber (FIELD-NOTES.md), and a test that must lose nothing cannot allow that.
+ */
+export async function startMosquitto(): Promise<TestMosquitto> {
+  const binary = requireBinary('mosquitto');
+  const dir = await mkdtemp(join(tmpdir(), 'peakwatch-mosquitto-'));
+  const port = await freePort();
+  const configFile = join(dir, 'mosquitto.conf');
+  await writeFile(
+    configFile,
+    [
+      `listener ${port} 127.0.0.1`,
+      'allow_anonymous true',
+      'persistence true',
+      `persistence_location ${dir}/`,
+      'max_queued_messages 0',
+      'max_inflight_messages 0',
+      'log_dest stderr',
+      'log_type error',
+      'log_type warning',
+      '',
+    ].join('\n'),
+  );
+  const mosquitto = await ManagedProcess.start({
+    name: 'mosquitto',
+    command: binary,
+    args: ['-c', configFile],
+    ready: () => canConnect(port),
+  });
+  return {
+    url: `mqtt://127.0.0.1:${port}`,
+    port,
+    pid: mosquitto.pid,
+    async stop() {
+      await mosquitto.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
