@@ -7,17 +7,17 @@ import prettier from 'eslint-config-prettier';
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.data/**', 'coverage/**', 'seeds/grafana/**/*.json'] },
   js.configs.recommended,
-  ...tseslint.configs.recommendedTypeChecked,
   {
+    files: ['**/*.ts'],
+    extends: [...tseslint.configs.recommendedTypeChecked],
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ['*.js', '*.mjs', 'scripts/*.mjs', '.ci/*.mjs'] }, tsconfigRootDir: import.meta.dirname },
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/switch-exhaustiveness-check': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       eqeqeq: ['error', 'always'],
-      'no-console': 'off',
     },
   },
   {
@@ -29,23 +29,36 @@ export default tseslint.config(
           patterns: [
             { group: ['@nestjs/*'], message: 'libs/domain is framework-free (STYLE.md).' },
             { group: ['mqtt', 'aedes', 'aedes-*'], message: 'libs/domain never talks MQTT.' },
-            { group: ['@influxdata/*', 'kysely', 'better-sqlite3', 'pg'], message: 'libs/domain never talks to a database.' },
-            { group: ['@peakwatch/*', '!@peakwatch/contracts'], message: 'libs/domain depends on contracts at most.' },
+            {
+              group: ['@influxdata/*', 'kysely', 'better-sqlite3', 'pg'],
+              message: 'libs/domain never talks to a database.',
+            },
+            {
+              group: ['@peakwatch/*', '!@peakwatch/contracts'],
+              message: 'libs/domain depends on contracts at most.',
+            },
           ],
         },
       ],
     },
   },
   {
-    files: ['**/*.js', '**/*.mjs'],
-    ...tseslint.configs.disableTypeChecked,
-    languageOptions: { globals: { require: 'readonly', module: 'writable', process: 'readonly', console: 'readonly', __dirname: 'readonly' } },
+    files: ['**/*.spec.ts', 'test/**/*.ts'],
+    rules: { '@typescript-eslint/unbound-method': 'off' },
   },
   {
-    files: ['**/*.spec.ts', 'test/**/*.ts'],
-    rules: {
-      '@typescript-eslint/unbound-method': 'off',
+    // Plain JavaScript (jest configs, the dependency-free bootstrap script): CommonJS or Node ESM, no type information.
+    files: ['**/*.js', '**/*.mjs'],
+    languageOptions: {
+      globals: {
+        require: 'readonly',
+        module: 'writable',
+        process: 'readonly',
+        console: 'readonly',
+        __dirname: 'readonly',
+      },
     },
+    rules: { eqeqeq: ['error', 'always'] },
   },
   prettier,
 );

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InfluxClient, ManagedInfluxd } from '@peakwatch/influx';
 import { freePort } from '@peakwatch/process';
+import { watchForOrphaning } from './orphan-watchdog';
 
 export interface TestInfluxd {
   url: string;
@@ -19,8 +20,13 @@ export interface TestInfluxd {
  * if the test process dies instead, the kernel kills influxd (ManagedProcess).
  */
 export async function startInfluxd(): Promise<TestInfluxd> {
+  watchForOrphaning();
   const dataDir = await mkdtemp(join(tmpdir(), 'peakwatch-influxd-'));
-  const influxd = await ManagedInfluxd.start({ dataDir, httpPort: await freePort(), rpcPort: await freePort() });
+  const influxd = await ManagedInfluxd.start({
+    dataDir,
+    httpPort: await freePort(),
+    rpcPort: await freePort(),
+  });
   let databases = 0;
   return {
     url: influxd.url,

@@ -1,7 +1,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { ManagedProcess, canConnect, freePort, requireBinary } from '@peakwatch/process';
+import { watchForOrphaning } from './orphan-watchdog';
 
 export interface TestMosquitto {
   url: string;
@@ -12,10 +13,11 @@ export interface TestMosquitto {
 
 /**
  * A private mosquitto 2.x (Debian `mosquitto`) on a free loopback port, anonymous, with persistence in a temporary
- * directory. Queue limits are lifted on purpose: with its default of 1000 queued messages mosquitto drops QoS 1
+ * directory, running as the current user. Queue limits are lifted on purpose: with its default of 1000 queued messages mosquitto drops QoS 1
  * messages to a slow subscriber (FIELD-NOTES.md), and a test that must lose nothing cannot allow that.
  */
 export async function startMosquitto(): Promise<TestMosquitto> {
+  watchForOrphaning();
   const binary = requireBinary('mosquitto');
   const dir = await mkdtemp(join(tmpdir(), 'peakwatch-mosquitto-'));
   const port = await freePort();
@@ -25,6 +27,9 @@ export async function startMosquitto(): Promise<TestMosquitto> {
     [
       `listener ${port} 127.0.0.1`,
       'allow_anonymous true',
+      // Started as root, mosquitto would switch to user `mosquitto`, and a change of user clears the kernel's
+      // parent-death signal that ties it to this test process. Staying the current user keeps it.
+      `user ${userInfo().username}`,
       'persistence true',
       `persistence_location ${dir}/`,
       'max_queued_messages 0',

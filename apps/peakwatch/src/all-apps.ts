@@ -6,4 +6,10 @@ import { REPORTS_APP } from '@peakwatch/reports';
 import type { AppDefinition } from '@peakwatch/runtime';
 
 /** Every app, composed into the one all-in-one process that `peakwatch start` and the demo run. */
-export const ALL_APPS: readonly AppDefinition[] = [INGEST_APP, ANALYTICS_APP, ALERTS_APP, REPORTS_APP, API_APP];
+export const ALL_APPS: readonly AppDefinition[] = [
+  INGEST_APP,
+  ANALYTICS_APP,
+  ALERTS_APP,
+  REPORTS_APP,
+  API_APP,
+];

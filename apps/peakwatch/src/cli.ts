@@ -57,6 +57,8 @@ function exitCodeFor(error: unknown): number {
     process.stderr.write(`peakwatch: ${error.message}\n`);
     return EXIT.failure;
   }
-  process.stderr.write(`peakwatch: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `peakwatch: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   return EXIT.failure;
 }

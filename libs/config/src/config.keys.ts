@@ -69,7 +69,7 @@ export const CONFIG_KEYS = {
   },
   HTTP_PORT: {
     expected: 'a TCP port 1..65535',
-    description: 'Port of the HTTP server (REST API, /health, /metrics).',
+    description: 'Port of the HTTP server (REST API, /health).',
     default: '3000',
     parse: PORT,
   },
@@ -81,7 +81,8 @@ export const CONFIG_KEYS = {
   },
   INFLUX_URL: {
     expected: 'an http:// or https:// URL, e.g. http://127.0.0.1:8086',
-    description: 'InfluxDB base URL (v1-compatible /write and /query). `demo` starts its own influxd and sets it.',
+    description:
+      'InfluxDB base URL (v1-compatible /write and /query). `demo` starts its own influxd and sets it.',
     required: true,
     parse: url('http:', 'https:'),
   },

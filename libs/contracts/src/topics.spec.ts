@@ -6,7 +6,10 @@ describe('device topics', () => {
   });
 
   it.each([
-    ['energy/v1/hd-campus/b1_grid/telemetry', { siteId: 'hd-campus', deviceId: 'b1_grid', channel: 'telemetry' }],
+    [
+      'energy/v1/hd-campus/b1_grid/telemetry',
+      { siteId: 'hd-campus', deviceId: 'b1_grid', channel: 'telemetry' },
+    ],
     ['energy/v1/s/d/status', { siteId: 's', deviceId: 'd', channel: 'status' }],
     ['energy/v1/s/d/event', { siteId: 's', deviceId: 'd', channel: 'event' }],
   ])('parses %s', (topic, expected) => {

@@ -14,7 +14,13 @@ export function energyFromPower({ powerKw, intervalMs }: { powerKw: number; inte
  * Used to check that a register delta is physically possible for a device's rated power (DOMAIN.md §7).
  * @returns kW, or null for an empty interval
  */
-export function averagePower({ energyKwh, intervalMs }: { energyKwh: number; intervalMs: number }): number | null {
+export function averagePower({
+  energyKwh,
+  intervalMs,
+}: {
+  energyKwh: number;
+  intervalMs: number;
+}): number | null {
   if (intervalMs <= 0) return null;
   return (energyKwh * MS_PER_HOUR) / intervalMs;
 }

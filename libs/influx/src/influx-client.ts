@@ -46,7 +46,10 @@ export class InfluxClient {
   private readonly influx: InfluxDB;
 
   constructor(readonly connection: InfluxConnection) {
-    this.influx = new InfluxDB({ url: connection.url, ...(connection.token ? { token: connection.token } : {}) });
+    this.influx = new InfluxDB({
+      url: connection.url,
+      ...(connection.token ? { token: connection.token } : {}),
+    });
   }
 
   /** True when the server answers GET /ping with 2xx. */
@@ -67,7 +70,11 @@ export class InfluxClient {
     try {
       await this.execute(`CREATE DATABASE ${quoteIdentifier(this.connection.database)}`, { method: 'POST' });
     } catch (error) {
-      if (error instanceof InfluxQueryError && !error.retryable && /not (supported|implemented)/i.test(error.message)) {
+      if (
+        error instanceof InfluxQueryError &&
+        !error.retryable &&
+        /not (supported|implemented)/i.test(error.message)
+      ) {
         return;
       }
       throw error;
@@ -100,7 +107,10 @@ export class InfluxClient {
     try {
       response =
         method === 'GET'
-          ? await fetch(`${this.connection.url}/query?${params}`, { headers, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
+          ? await fetch(`${this.connection.url}/query?${params.toString()}`, {
+              headers,
+              signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+            })
           : await fetch(`${this.connection.url}/query`, {
               method: 'POST',
               headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
@@ -115,11 +125,19 @@ export class InfluxClient {
     try {
       body = JSON.parse(text) as V1Response;
     } catch {
-      throw new InfluxQueryError(influxql, `HTTP ${response.status}: ${text.slice(0, 200)}`, response.status >= 500);
+      throw new InfluxQueryError(
+        influxql,
+        `HTTP ${response.status}: ${text.slice(0, 200)}`,
+        response.status >= 500,
+      );
     }
     const error = body.error ?? body.results?.find((r) => r.error)?.error;
     if (!response.ok || error) {
-      throw new InfluxQueryError(influxql, `HTTP ${response.status}: ${error ?? text.slice(0, 200)}`, response.status >= 500);
+      throw new InfluxQueryError(
+        influxql,
+        `HTTP ${response.status}: ${error ?? text.slice(0, 200)}`,
+        response.status >= 500,
+      );
     }
     return (body.results ?? []).flatMap((result) =>
       (result.series ?? []).map((series) => ({

@@ -1,3 +1,9 @@
-export { MissingBinaryError, SERVER_BINARIES, requireBinary, whichBinary, type ServerBinary } from './binaries';
+export {
+  MissingBinaryError,
+  SERVER_BINARIES,
+  requireBinary,
+  whichBinary,
+  type ServerBinary,
+} from './binaries';
 export { canConnect, freePort } from './free-port';
 export { ManagedProcess, type ManagedProcessOptions } from './managed-process';

@@ -31,9 +31,7 @@ let exitHookInstalled = false;
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  process.once('exit', () => {
-    for (const child of live) child.kill('SIGKILL');
-  });
+  process.once('exit', () => ManagedProcess.killAll());
 }
 
 /**
@@ -71,6 +69,11 @@ export class ManagedProcess {
     child.stderr?.on('data', keep);
   }
 
+  /** Kills every managed process of this Node process at once (SIGKILL), e.g. when its owner has gone. */
+  static killAll(): void {
+    for (const child of live) child.kill('SIGKILL');
+  }
+
   get pid(): number {
     return this.child.pid ?? -1;
   }
@@ -102,9 +105,12 @@ export class ManagedProcess {
     const deadline = Date.now() + (options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS);
     for (;;) {
       const failure = await Promise.race([spawnError, sleep(0).then(() => undefined)]);
-      if (failure) throw new Error(`${options.name} could not be started (${options.command}): ${failure.message}`);
+      if (failure)
+        throw new Error(`${options.name} could not be started (${options.command}): ${failure.message}`);
       if (!managed.running) {
-        throw new Error(`${options.name} exited with code ${managed.exitCode} before it was ready:\n${managed.output}`);
+        throw new Error(
+          `${options.name} exited with code ${managed.exitCode} before it was ready:\n${managed.output}`,
+        );
       }
       if (await options.ready().catch(() => false)) return managed;
       if (Date.now() > deadline) {

@@ -15,7 +15,13 @@ class RootModule {
   static compose(config: AppConfig, apps: readonly AppDefinition[]): DynamicModule {
     return {
       module: RootModule,
-      imports: [CoreModule.forRoot(config, apps.map((a) => a.name)), ...apps.map((a) => a.module)],
+      imports: [
+        CoreModule.forRoot(
+          config,
+          apps.map((a) => a.name),
+        ),
+        ...apps.map((a) => a.module),
+      ],
     };
   }
 }
@@ -24,7 +30,10 @@ class RootModule {
  * Builds one process from a set of apps (one app alone, or all of them for the all-in-one process) and starts
  * listening on HTTP_HOST:HTTP_PORT. The caller closes it.
  */
-export async function createApp(config: AppConfig, apps: readonly AppDefinition[]): Promise<INestApplication> {
+export async function createApp(
+  config: AppConfig,
+  apps: readonly AppDefinition[],
+): Promise<INestApplication> {
   const app = await NestFactory.create(RootModule.compose(config, apps), { bufferLogs: true });
   app.useLogger(app.get(Logger));
   app.flushLogs();

@@ -3,20 +3,14 @@ import { createApp, type AppDefinition } from './create-app';
 import { onShutdownSignal } from './shutdown';
 
 /**
- * Entry point of a process configured only by the environment: validates the config (a bad one exits 1 with every
+ * Starts a process configured only by the environment: validates the config (throwing {@link ConfigError} with every
  * bad key listed), starts the apps, and shuts down cleanly on SIGINT/SIGTERM.
  */
-export async function runApps(apps: readonly AppDefinition[], env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  let config;
-  try {
-    config = loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(1);
-    }
-    throw error;
-  }
+export async function runApps(
+  apps: readonly AppDefinition[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<void> {
+  const config = loadConfig(env);
   const app = await createApp(config, apps);
   onShutdownSignal(() => app.close(), config.shutdownTimeoutMs);
   process.stderr.write(
@@ -24,10 +18,16 @@ export async function runApps(apps: readonly AppDefinition[], env: NodeJS.Proces
   );
 }
 
-/** `void runApps(...)` with failures reported on standard error and exit code 1. */
+/** Entry point of one app run alone: `runApps` with failures on standard error and exit code 1. */
 export function main(apps: readonly AppDefinition[]): void {
   runApps(apps).catch((error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    const message =
+      error instanceof ConfigError
+        ? error.message
+        : error instanceof Error
+          ? (error.stack ?? error.message)
+          : String(error);
+    process.stderr.write(`${message}\n`);
     process.exit(1);
   });
 }

@@ -2,7 +2,15 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Dialect, type MigrationResult } from 'kysely';
+import {
+  Kysely,
+  Migrator,
+  PostgresDialect,
+  SqliteDialect,
+  sql,
+  type Dialect,
+  type MigrationResult,
+} from 'kysely';
 import { Pool } from 'pg';
 import type { StateStoreConfig } from '@peakwatch/config';
 import { MIGRATIONS } from './migrations';
@@ -52,7 +60,11 @@ export class StateStore {
 
   /** A stable id of this installation, created on first start. */
   async instanceId(): Promise<string> {
-    const row = await this.db.selectFrom('state_info').select('value').where('key', '=', 'instance_id').executeTakeFirst();
+    const row = await this.db
+      .selectFrom('state_info')
+      .select('value')
+      .where('key', '=', 'instance_id')
+      .executeTakeFirst();
     if (!row) throw new Error('state store has no instance_id');
     return row.value;
   }
@@ -83,8 +95,15 @@ export class StateStore {
 function createDialect(config: StateStoreConfig): Dialect {
   switch (config.kind) {
     case 'sqlite': {
-      mkdirSync(dirname(config.file), { recursive: true });
-      const database = new Database(config.file);
+      let database: Database.Database;
+      try {
+        mkdirSync(dirname(config.file), { recursive: true });
+        database = new Database(config.file);
+      } catch (error) {
+        throw new Error(`cannot open the SQLite state store ${config.file}: ${String(error)}`, {
+          cause: error,
+        });
+      }
       // WAL lets readers run beside the one writer; synchronous stays FULL (the default) so a committed
       // outbox entry survives a power cut.
       database.pragma('journal_mode = WAL');

@@ -62,4 +62,3 @@ function endpoints(config: AppConfig): string {
     '',
   ].join('\n');
 }
-

@@ -1,0 +1,128 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CONFIG_KEYS } from './config.keys';
+import { ConfigError } from './config.error';
+import { loadConfig } from './load-config';
+
+const MINIMAL = { INFLUX_URL: 'http://127.0.0.1:8086' };
+
+function problemsOf(env: NodeJS.ProcessEnv): string[] {
+  try {
+    loadConfig(env, '/srv/pw');
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems.map((p) => p.key);
+    throw error;
+  }
+  return [];
+}
+
+describe('loadConfig', () => {
+  it('applies the defaults of DESIGN.md and resolves paths against the working directory', () => {
+    expect(loadConfig(MINIMAL, '/srv/pw')).toEqual({
+      mqtt: { port: 1883, host: '0.0.0.0' },
+      http: { port: 3000, host: '0.0.0.0' },
+      influx: { url: 'http://127.0.0.1:8086', database: 'peakwatch' },
+      dataDir: '/srv/pw/.data',
+      seedsDir: '/srv/pw/seeds',
+      stateStore: { kind: 'sqlite', file: '/srv/pw/.data/peakwatch.sqlite' },
+      tzReporting: 'Asia/Shanghai',
+      logLevel: 'info',
+      shutdownTimeoutMs: 10_000,
+    });
+  });
+
+  it('reads every key it is given', () => {
+    const config = loadConfig(
+      {
+        MQTT_PORT: '11883',
+        MQTT_HOST: '127.0.0.1',
+        MQTT_URL: 'mqtts://user:pw@broker.example:8883',
+        HTTP_PORT: '8080',
+        HTTP_HOST: '127.0.0.1',
+        INFLUX_URL: 'https://influx.example/',
+        INFLUX_DATABASE: 'energy',
+        INFLUX_TOKEN: 'secret-token',
+        DATA_DIR: '/var/lib/peakwatch',
+        SEEDS_DIR: 'conf/seeds',
+        DATABASE_URL: 'postgres://pw:pw@db:5432/peakwatch',
+        TZ_REPORTING: 'UTC',
+        LOG_LEVEL: 'debug',
+        SHUTDOWN_TIMEOUT_MS: '2500',
+      },
+      '/srv/pw',
+    );
+    expect(config).toEqual({
+      mqtt: { port: 11883, host: '127.0.0.1', url: 'mqtts://user:pw@broker.example:8883' },
+      http: { port: 8080, host: '127.0.0.1' },
+      influx: { url: 'https://influx.example', database: 'energy', token: 'secret-token' },
+      dataDir: '/var/lib/peakwatch',
+      seedsDir: '/srv/pw/conf/seeds',
+      stateStore: { kind: 'postgres', url: 'postgres://pw:pw@db:5432/peakwatch' },
+      tzReporting: 'UTC',
+      logLevel: 'debug',
+      shutdownTimeoutMs: 2500,
+    });
+  });
+
+  it('accepts an explicit SQLite file', () => {
+    expect(loadConfig({ ...MINIMAL, DATABASE_URL: 'sqlite:state/pw.db' }, '/srv/pw').stateStore).toEqual({
+      kind: 'sqlite',
+      file: '/srv/pw/state/pw.db',
+    });
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(loadConfig({ ...MINIMAL, MQTT_URL: '', HTTP_PORT: ' ' }, '/srv/pw').http.port).toBe(3000);
+  });
+
+  it.each([
+    ['MQTT_PORT', '0'],
+    ['MQTT_PORT', '65536'],
+    ['MQTT_PORT', '18.5'],
+    ['HTTP_PORT', 'http'],
+    ['MQTT_URL', 'http://broker:1883'],
+    ['MQTT_URL', 'not a url'],
+    ['INFLUX_URL', 'influx:8086'],
+    ['INFLUX_DATABASE', 'energy db'],
+    ['DATABASE_URL', 'mysql://db/pw'],
+    ['TZ_REPORTING', 'Beijing'],
+    ['LOG_LEVEL', 'verbose'],
+    ['SHUTDOWN_TIMEOUT_MS', '-1'],
+  ])('rejects %s=%j', (key, value) => {
+    expect(problemsOf({ ...MINIMAL, [key]: value })).toEqual([key]);
+  });
+
+  it('lists every bad or missing key in one error, with what each expects', () => {
+    let thrown: unknown;
+    try {
+      loadConfig({ MQTT_PORT: 'abc', TZ_REPORTING: 'Mars/Base', LOG_LEVEL: 'loud' });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    const message = (thrown as Error).message;
+    expect(message).toContain('Invalid configuration (4 problems)');
+    expect(message).toContain('MQTT_PORT="abc": expected a TCP port 1..65535');
+    expect(message).toContain('INFLUX_URL is required: expected an http:// or https:// URL');
+    expect(message).toContain('TZ_REPORTING="Mars/Base": expected an IANA time zone');
+    expect(message).toContain('LOG_LEVEL="loud": expected fatal, error, warn, info, debug, trace, silent');
+  });
+});
+
+describe('configuration documentation', () => {
+  const root = join(__dirname, '../../..');
+  const keys = Object.keys(CONFIG_KEYS);
+
+  it('.env.example documents exactly the keys PeakWatch validates', () => {
+    const documented = [
+      ...readFileSync(join(root, '.env.example'), 'utf8').matchAll(/^#?\s*([A-Z][A-Z0-9_]+)=/gm),
+    ].map((m) => m[1]);
+    expect([...documented].sort()).toEqual([...keys].sort());
+  });
+
+  it('the README configuration table lists every key', () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const documented = [...readme.matchAll(/^\| `([A-Z][A-Z0-9_]+)` +\|/gm)].map((m) => m[1]);
+    expect([...documented].sort()).toEqual([...keys].sort());
+  });
+});
