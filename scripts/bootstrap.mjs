@@ -2,7 +2,8 @@
 // The set-up behind `npm run demo`, `npm test` and `npm start` on a fresh machine. It uses only Node's own modules,
 // because it runs before the npm dependencies exist:
 //   1. checks the Node version;
-//   2. installs the npm dependencies when they are missing or older than package-lock.json (`npm ci`);
+//   2. installs the npm dependencies when they are missing or older than package-lock.json (`npm install`; the lock
+//      pins the versions, and npm ci refuses the locks npm 11 writes without other platforms' optional packages);
 //   3. finds influxd / mosquitto, installs them with apt-get when running as root, or stops with the command to run;
 //   4. builds the TypeScript when running the CLI (incremental, quick when nothing changed);
 //   5. runs the command, passing signals on, and exits with its exit code.
@@ -45,9 +46,10 @@ function ensureNodeModules() {
   const marker = join(ROOT, 'node_modules/.package-lock.json');
   const lock = join(ROOT, 'package-lock.json');
   if (existsSync(marker) && statSync(marker).mtimeMs >= statSync(lock).mtimeMs) return;
-  log('installing npm dependencies (npm ci)...');
+  log('installing npm dependencies (npm install, locked versions)...');
   // Send npm's own output to standard error: standard output belongs to the command that follows.
-  if (run('npm', ['ci', '--no-audit', '--no-fund'], { stdio: ['ignore', 2, 2] }) !== 0) fail('npm ci failed');
+  if (run('npm', ['install', '--no-audit', '--no-fund'], { stdio: ['ignore', 2, 2] }) !== 0)
+    fail('npm install failed');
 }
 
 function which(name) {
