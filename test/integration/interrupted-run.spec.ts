@@ -3,29 +3,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { eventually, isAlive } from '../support/processes';
 
 const ROOT = join(__dirname, '../..');
 const JEST = join(ROOT, 'node_modules/jest/bin/jest.js');
-
-/** True while the process exists and is not a zombie. */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
-async function until(condition: () => boolean, limitMs: number): Promise<boolean> {
-  const end = Date.now() + limitMs;
-  while (Date.now() < end) {
-    if (condition()) return true;
-    await sleep(100);
-  }
-  return condition();
-}
 
 describe('an interrupted test run', () => {
   let dir: string;
@@ -52,12 +33,12 @@ describe('an interrupted test run', () => {
     const pids = (): number[] =>
       existsSync(pidFile) ? readFileSync(pidFile, 'utf8').split('\n').filter(Boolean).map(Number) : [];
     try {
-      expect(await until(() => pids().length === servers, 60_000)).toBe(true);
-      expect(pids().every(alive)).toBe(true);
+      expect(await eventually(() => pids().length === servers, 60_000)).toBe(true);
+      expect(pids().every(isAlive)).toBe(true);
     } finally {
       run.kill('SIGKILL');
     }
     // The kernel delivers the parent-death signal when the owner goes; allow the worker processes time to notice.
-    expect(await until(() => !pids().some(alive), 30_000)).toBe(true);
+    expect(await eventually(() => !pids().some(isAlive), 30_000)).toBe(true);
   });
 });

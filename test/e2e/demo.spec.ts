@@ -1,0 +1,98 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { canConnect, freePort } from '@peakwatch/process';
+import { connectClient } from '../support/mqtt';
+import { childrenNamed, eventually, isAlive } from '../support/processes';
+
+const ROOT = join(__dirname, '../..');
+const CLI = join(ROOT, 'dist/apps/peakwatch/src/main.js');
+
+/** The demo as a user runs it: the built `peakwatch demo`, in its own process group like a terminal job. */
+describe('peakwatch demo', () => {
+  let dataDir: string;
+  let demo: ChildProcess | undefined;
+  let ports: { mqtt: number; http: number; influx: number };
+  let stdout: string;
+
+  beforeAll(() => {
+    // Build as `npm run demo` does (incremental: quick when nothing changed).
+    for (const [tool, args] of [
+      ['tsc', ['-p', 'tsconfig.build.json']],
+      ['tsc-alias', ['-p', 'tsconfig.build.json']],
+    ] as const) {
+      const result = spawnSync(join(ROOT, 'node_modules/.bin', tool), args, { cwd: ROOT, encoding: 'utf8' });
+      if (result.status !== 0) throw new Error(`${tool} failed:\n${result.stdout}${result.stderr}`);
+    }
+  });
+
+  beforeEach(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'peakwatch-demo-'));
+    ports = { mqtt: await freePort(), http: await freePort(), influx: await freePort() };
+    stdout = '';
+    demo = spawn(process.execPath, [CLI, 'demo'], {
+      cwd: ROOT,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'ignore'],
+      env: {
+        PATH: process.env['PATH'],
+        DATA_DIR: dataDir,
+        MQTT_PORT: String(ports.mqtt),
+        MQTT_HOST: '127.0.0.1',
+        HTTP_PORT: String(ports.http),
+        HTTP_HOST: '127.0.0.1',
+        INFLUX_URL: `http://127.0.0.1:${ports.influx}`,
+        LOG_LEVEL: 'warn',
+      },
+    });
+    demo.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    expect(await eventually(() => stdout.includes('PeakWatch demo is running'), 60_000)).toBe(true);
+  });
+
+  afterEach(async () => {
+    if (demo?.pid && isAlive(demo.pid)) process.kill(-demo.pid, 'SIGKILL');
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  function exited(child: ChildProcess): Promise<number | null> {
+    return new Promise((resolve) => {
+      if (child.exitCode !== null) resolve(child.exitCode);
+      else child.once('exit', (code) => resolve(code));
+    });
+  }
+
+  it('prints its endpoints, answers on each, and stops everything on Ctrl-C with exit code 0', async () => {
+    expect(stdout).toContain(`mqtt://127.0.0.1:${ports.mqtt}`);
+    expect(stdout).toContain(`http://127.0.0.1:${ports.http}/health`);
+    expect(stdout).toContain(`http://127.0.0.1:${ports.influx}`);
+    expect(stdout).toContain(dataDir);
+
+    const health = await fetch(`http://127.0.0.1:${ports.http}/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({
+      status: 'ok',
+      checks: { state: 'up', influx: 'up', broker: 'up' },
+    });
+    const client = await connectClient(`mqtt://127.0.0.1:${ports.mqtt}`);
+    await client.endAsync();
+    expect((await fetch(`http://127.0.0.1:${ports.influx}/ping`)).status).toBe(204);
+    expect(existsSync(join(dataDir, 'influxdb', 'meta'))).toBe(true);
+    const [influxd] = childrenNamed(demo!.pid!, 'influxd');
+    expect(influxd).toBeDefined();
+
+    process.kill(-demo!.pid!, 'SIGINT'); // what Ctrl-C does: SIGINT to the whole foreground group
+    expect(await exited(demo!)).toBe(0);
+    expect(isAlive(influxd!)).toBe(false);
+    for (const port of Object.values(ports)) expect(await canConnect(port)).toBe(false);
+  });
+
+  it('takes its influxd with it when killed with SIGKILL', async () => {
+    const [influxd] = childrenNamed(demo!.pid!, 'influxd');
+    expect(influxd).toBeDefined();
+    demo!.kill('SIGKILL'); // the demo process alone, not its group
+    await exited(demo!);
+    expect(await eventually(() => !isAlive(influxd!), 10_000)).toBe(true);
+  });
+});
