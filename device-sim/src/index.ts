@@ -1,5 +1,15 @@
 /**
  * The device simulator: physical models, faults and ground truth for the demo, the end-to-end tests and the
- * benchmarks. Its models and CLI land with issue 3.
+ * benchmarks (device-sim/README.md).
  */
-export {};
+export { addSimCommand, simCommand, SIM_DEFAULTS } from './cli';
+export {
+  GROUND_TRUTH_FORMAT,
+  GroundTruthBuilder,
+  type FaultRecord,
+  type SiteWindowTruth,
+} from './ground-truth';
+export { LOAD_SITE, loadDeviceId, runLoad, type LoadSummary } from './load';
+export { loadScenario, faultTime, type Fault, type Scenario } from './scenario';
+export { Simulation, type Outgoing, type Reading } from './simulation';
+export { generate, runScenario, writeTruth, type RunOptions, type RunSummary } from './run';

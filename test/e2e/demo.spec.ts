@@ -45,6 +45,7 @@ describe('peakwatch demo', () => {
         HTTP_HOST: '127.0.0.1',
         INFLUX_URL: `http://127.0.0.1:${ports.influx}`,
         LOG_LEVEL: 'warn',
+        SEEDS_DIR: join(ROOT, 'seeds'),
       },
     });
     demo.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
@@ -75,7 +76,12 @@ describe('peakwatch demo', () => {
       status: 'ok',
       checks: { state: 'up', influx: 'up', broker: 'up' },
     });
+    // the simulator publishes the sample campus into the embedded broker
     const client = await connectClient(`mqtt://127.0.0.1:${ports.mqtt}`);
+    const topics = new Set<string>();
+    client.on('message', (topic) => topics.add(topic));
+    await client.subscribeAsync('energy/v1/+/+/telemetry', { qos: 1 });
+    expect(await eventually(() => topics.has('energy/v1/hd-dc1/dc1-it/telemetry'), 30_000)).toBe(true);
     await client.endAsync();
     expect((await fetch(`http://127.0.0.1:${ports.influx}/ping`)).status).toBe(204);
     expect(existsSync(join(dataDir, 'influxdb', 'meta'))).toBe(true);
@@ -85,6 +91,8 @@ describe('peakwatch demo', () => {
     process.kill(-demo!.pid!, 'SIGINT'); // what Ctrl-C does: SIGINT to the whole foreground group
     expect(await exited(demo!)).toBe(0);
     expect(isAlive(influxd!)).toBe(false);
+    // the simulator's ground truth is written when it stops
+    expect(existsSync(join(dataDir, 'sim', 'ground-truth.json'))).toBe(true);
     for (const port of Object.values(ports)) expect(await canConnect(port)).toBe(false);
   });
 

@@ -57,4 +57,56 @@ describe('peakwatch command line', () => {
     expect(code).toBe(2);
     expect(stderr).toContain('demo runs its own influxd on loopback');
   });
+
+  describe('sim', () => {
+    it.each([
+      [
+        ['sim', '--scenario', 'seeds/scenarios/haidian-campus.yaml', '--qos', '3'],
+        '--qos "3": expected 0, 1 or 2',
+      ],
+      [
+        ['sim', '--scenario', 'seeds/scenarios/haidian-campus.yaml', '--speed', 'fast'],
+        '--speed "fast": expected a number > 0 or "max"',
+      ],
+      [
+        ['sim', '--scenario', 'seeds/scenarios/haidian-campus.yaml', '--from', 'yesterday'],
+        '--from "yesterday": expected a date',
+      ],
+      [
+        ['sim', '--scenario', 'seeds/scenarios/haidian-campus.yaml', '--to', '2025-01-02'],
+        '--to needs --from',
+      ],
+      [
+        [
+          'sim',
+          '--scenario',
+          'seeds/scenarios/haidian-campus.yaml',
+          '--from',
+          '2025-01-03',
+          '--to',
+          '2025-01-02',
+        ],
+        '--to 2025-01-02 is before --from 2025-01-03',
+      ],
+      [
+        ['sim', '--scenario', 'seeds/scenarios/haidian-campus.yaml', '--seed', '1.5'],
+        '--seed "1.5": expected an integer',
+      ],
+      [['sim', '--broker', 'not a url', '--scenario', 'x.yaml'], '--broker "not a url": expected a URL'],
+      [['sim'], '--scenario <file> is required'],
+      [['sim', '--devices', '10'], '--rate "": expected readings per second > 0'],
+      [['sim', '--devices', '10', '--rate', '5', '--scenario', 'x.yaml'], 'exclude each other'],
+    ])('exits 2 naming the flag: %j', async (args, message) => {
+      const { code, stderr } = await cli(args);
+      expect(code).toBe(2);
+      expect(stderr).toContain(message);
+    });
+
+    it('exits 1 naming the file, path and problem of a broken scenario', async () => {
+      const { code, stderr } = await cli(['sim', '--scenario', 'seeds/sites/hd-b1.yaml']);
+      expect(code).toBe(1);
+      expect(stderr).toContain('seeds/sites/hd-b1.yaml: name: Invalid string: must match pattern');
+      expect(stderr).toMatch(/seeds\/sites\/hd-b1.yaml: Unrecognized keys: .*"district"/);
+    });
+  });
 });

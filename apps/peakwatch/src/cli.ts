@@ -1,10 +1,11 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '@peakwatch/config';
+import { addSimCommand } from '@peakwatch/device-sim';
+import { DataFileError } from '@peakwatch/registry';
 import { MissingBinaryError } from '@peakwatch/process';
-import { PEAKWATCH_VERSION } from '@peakwatch/runtime';
 import { demoCommand } from './commands/demo.command';
 import { startCommand } from './commands/start.command';
-import { EXIT, UsageError } from './usage.error';
+import { EXIT, PEAKWATCH_VERSION, UsageError } from '@peakwatch/runtime';
 
 /** The `peakwatch` command line (DESIGN.md): subcommands, --help on each, exit 0 / 1 failure / 2 bad usage. */
 export function buildCli(): Command {
@@ -24,6 +25,8 @@ export function buildCli(): Command {
     .command('demo')
     .description('start a private influxd under DATA_DIR and the all-in-one process; Ctrl-C stops everything')
     .action(() => demoCommand());
+
+  addSimCommand(program);
 
   for (const command of program.commands) command.exitOverride();
   return program;
@@ -53,7 +56,7 @@ function exitCodeFor(error: unknown): number {
     process.stderr.write(`peakwatch: ${error.message}\n`);
     return EXIT.usage;
   }
-  if (error instanceof ConfigError || error instanceof MissingBinaryError) {
+  if (error instanceof ConfigError || error instanceof MissingBinaryError || error instanceof DataFileError) {
     process.stderr.write(`peakwatch: ${error.message}\n`);
     return EXIT.failure;
   }

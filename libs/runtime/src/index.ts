@@ -4,3 +4,4 @@ export { HealthRegistry, type HealthCheck, type HealthReport } from './health.re
 export { main, runApps } from './run-app';
 export { onShutdownSignal } from './shutdown';
 export { PEAKWATCH_VERSION } from './version';
+export { EXIT, UsageError } from './usage.error';

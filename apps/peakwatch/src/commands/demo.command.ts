@@ -1,18 +1,25 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import pino from 'pino';
 import { loadConfig, type AppConfig } from '@peakwatch/config';
+import { loadScenario, runScenario } from '@peakwatch/device-sim';
 import { ManagedInfluxd } from '@peakwatch/influx';
 import { canConnect, freePort } from '@peakwatch/process';
-import { createApp, onShutdownSignal } from '@peakwatch/runtime';
+import { UsageError, createApp, onShutdownSignal } from '@peakwatch/runtime';
 import { ALL_APPS } from '../all-apps';
-import { UsageError } from '../usage.error';
 
 /** Port of the demo's own influxd when INFLUX_URL is unset. */
 export const DEMO_INFLUX_PORT = 8086;
+/** The scenario the demo simulates, under SEEDS_DIR. */
+export const DEMO_SCENARIO = 'scenarios/haidian-campus.yaml';
+/** Days of history the demo backfills before following real time. */
+export const DEMO_BACKFILL_DAYS = 2;
+/** Seed of the demo's simulation. */
+export const DEMO_SEED = 1;
 
 /**
- * `peakwatch demo`: starts a private influxd with its data under DATA_DIR/influxdb, then the all-in-one process with
- * the embedded broker, and prints the endpoints. SIGINT/SIGTERM stop both; influxd is also killed by the kernel if
- * this process dies (see ManagedProcess).
+ * `peakwatch demo`: starts a private influxd with its data under DATA_DIR/influxdb, the all-in-one process with the
+ * embedded broker, and the simulator on the sample scenario (a short backfill, then real time); prints the endpoints.
+ * SIGINT/SIGTERM stop all three; influxd is also killed by the kernel if this process dies (see ManagedProcess).
  */
 export async function demoCommand(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const influxUrl = new URL(env['INFLUX_URL'] ?? `http://127.0.0.1:${DEMO_INFLUX_PORT}`);
@@ -23,6 +30,7 @@ export async function demoCommand(env: NodeJS.ProcessEnv = process.env): Promise
     );
   }
   const config = loadConfig({ ...env, INFLUX_URL: influxUrl.origin });
+  const scenario = loadScenario(resolve(config.seedsDir, DEMO_SCENARIO));
   const httpPort = Number(influxUrl.port || 80);
   if (await canConnect(httpPort)) {
     throw new Error(
@@ -42,14 +50,34 @@ export async function demoCommand(env: NodeJS.ProcessEnv = process.env): Promise
     await influxd.stop();
     throw error;
   }
+
+  const log = pino({ name: 'sim', level: config.logLevel }, pino.destination({ fd: 2, sync: true }));
+  const stopSimulator = new AbortController();
+  const stepMs = scenario.intervalSeconds * 1000;
+  const truthFile = join(config.dataDir, 'sim', 'ground-truth.json');
+  const simulator = runScenario({
+    scenario,
+    seed: DEMO_SEED,
+    fromMs: Math.floor((Date.now() - DEMO_BACKFILL_DAYS * 86_400_000) / stepMs) * stepMs,
+    speed: Number.POSITIVE_INFINITY,
+    brokerUrl: config.mqtt.url ?? `mqtt://127.0.0.1:${config.mqtt.port}`,
+    credentials: {},
+    qos: 1,
+    truthFile,
+    log: (message, fields) => log.info(fields ?? {}, message),
+    signal: stopSimulator.signal,
+  }).catch((error: unknown) => log.error({ err: error }, 'simulator stopped'));
+
   onShutdownSignal(async () => {
+    stopSimulator.abort();
+    await simulator;
     await app.close();
     await influxd.stop();
   }, config.shutdownTimeoutMs);
-  process.stdout.write(endpoints(config));
+  process.stdout.write(endpoints(config, scenario.name, truthFile));
 }
 
-function endpoints(config: AppConfig): string {
+function endpoints(config: AppConfig, scenario: string, truthFile: string): string {
   const local = (host: string): string => (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
   const mqtt = config.mqtt.url ?? `mqtt://${local(config.mqtt.host)}:${config.mqtt.port}`;
   const http = `http://${local(config.http.host)}:${config.http.port}`;
@@ -58,6 +86,7 @@ function endpoints(config: AppConfig): string {
     `  MQTT broker   ${mqtt}  (devices publish to energy/v1/{siteId}/{deviceId}/telemetry)`,
     `  HTTP          ${http}/health  ${http}/api/v1`,
     `  InfluxDB      ${config.influx.url}  database "${config.influx.database}"`,
+    `  Simulator     ${scenario}: ${DEMO_BACKFILL_DAYS} days of history, then real time (ground truth: ${truthFile})`,
     `  Data          ${config.dataDir}`,
     '',
   ].join('\n');

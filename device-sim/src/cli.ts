@@ -1,0 +1,186 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import pino from 'pino';
+import { UsageError } from '@peakwatch/runtime';
+import { loadScenario } from './scenario';
+import { runScenario } from './run';
+import { runLoad } from './load';
+
+/** Defaults of `peakwatch sim`. */
+export const SIM_DEFAULTS = {
+  broker: 'mqtt://127.0.0.1:1883',
+  seed: 1,
+  qos: 1,
+  /** Accelerated mode without --from starts this far back (ms). */
+  acceleratedLookbackMs: 86_400_000,
+} as const;
+
+export interface SimFlags {
+  scenario?: string;
+  broker: string;
+  speed?: string;
+  seed: string;
+  from?: string;
+  to?: string;
+  truth?: string;
+  credentials?: string;
+  qos: string;
+  devices?: string;
+  rate?: string;
+  duration?: string;
+}
+
+const number = (flag: string, raw: string, check: (n: number) => boolean, expected: string): number => {
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(n) || !check(n))
+    throw new UsageError(`${flag} ${JSON.stringify(raw)}: expected ${expected}`);
+  return n;
+};
+
+const time = (flag: string, raw: string): number => {
+  // A bare date is midnight in Beijing time, the reporting zone of the sample scenarios.
+  const ms = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(raw) ? `${raw}T00:00:00+08:00` : raw);
+  if (Number.isNaN(ms))
+    throw new UsageError(`${flag} ${JSON.stringify(raw)}: expected a date (YYYY-MM-DD) or an RFC 3339 time`);
+  return ms;
+};
+
+function readCredentials(file: string): Record<string, string> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new UsageError(`--credentials ${file}: ${(error as Error).message}`);
+  }
+  if (
+    typeof parsed !== 'object' ||
+    parsed === null ||
+    Object.values(parsed).some((v) => typeof v !== 'string')
+  ) {
+    throw new UsageError(`--credentials ${file}: expected a JSON object mapping device ids to secrets`);
+  }
+  return parsed as Record<string, string>;
+}
+
+/** Adds `sim` to a commander program (the `peakwatch` CLI). */
+export function addSimCommand(program: Command): Command {
+  return program
+    .command('sim')
+    .description(
+      'simulate the devices of a scenario over MQTT (real time, accelerated, backfill) or a load test',
+    )
+    .addOption(new Option('--scenario <file>', 'scenario YAML, e.g. seeds/scenarios/haidian-campus.yaml'))
+    .addOption(new Option('--broker <url>', 'MQTT broker').default(SIM_DEFAULTS.broker))
+    .addOption(
+      new Option(
+        '--speed <n>',
+        'virtual seconds per real second (accelerated mode); "max" for as fast as acknowledged',
+      ),
+    )
+    .addOption(
+      new Option('--seed <n>', 'random seed (same seed, same readings)').default(String(SIM_DEFAULTS.seed)),
+    )
+    .addOption(new Option('--from <time>', 'start of simulated time (date or RFC 3339)'))
+    .addOption(
+      new Option(
+        '--to <time>',
+        'end of simulated time: backfill [from, to] as fast as the broker acknowledges',
+      ),
+    )
+    .addOption(new Option('--truth <file>', 'write the ground truth JSON here'))
+    .addOption(new Option('--credentials <file>', 'JSON object { deviceId: secret }'))
+    .addOption(new Option('--qos <n>', 'MQTT QoS of readings').default(String(SIM_DEFAULTS.qos)))
+    .addOption(new Option('--devices <n>', 'load mode: number of synthetic devices'))
+    .addOption(new Option('--rate <n>', 'load mode: readings per second in total'))
+    .addOption(new Option('--duration <s>', 'load mode: seconds to run (default: until stopped)'))
+    .action((flags: SimFlags) => simCommand(flags));
+}
+
+export async function simCommand(flags: SimFlags): Promise<void> {
+  const log = pino({ name: 'sim', level: 'info' }, pino.destination({ fd: 2, sync: true }));
+  const logFn = (message: string, fields?: Record<string, unknown>): void => log.info(fields ?? {}, message);
+  const qos = number('--qos', flags.qos, (n) => n === 0 || n === 1 || n === 2, '0, 1 or 2') as 0 | 1 | 2;
+  const seed = number('--seed', flags.seed, Number.isSafeInteger, 'an integer');
+  try {
+    new URL(flags.broker);
+  } catch {
+    throw new UsageError(
+      `--broker ${JSON.stringify(flags.broker)}: expected a URL such as mqtt://127.0.0.1:1883`,
+    );
+  }
+  const credentials = flags.credentials ? readCredentials(flags.credentials) : {};
+  const controller = new AbortController();
+  const stop = (): void => controller.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+
+  if (flags.devices !== undefined || flags.rate !== undefined) {
+    if (flags.scenario)
+      throw new UsageError('--devices/--rate (load mode) and --scenario exclude each other');
+    const devices = number(
+      '--devices',
+      flags.devices ?? '',
+      (n) => Number.isInteger(n) && n >= 1 && n <= 100_000,
+      'an integer 1..100000',
+    );
+    const rate = number('--rate', flags.rate ?? '', (n) => n > 0, 'readings per second > 0');
+    const durationS =
+      flags.duration === undefined
+        ? undefined
+        : number('--duration', flags.duration, (n) => n > 0, 'seconds > 0');
+    const summary = await runLoad({
+      brokerUrl: flags.broker,
+      devices,
+      rate,
+      durationS,
+      qos,
+      credentials,
+      signal: controller.signal,
+      log: logFn,
+    });
+    process.stdout.write(`${JSON.stringify(summary)}\n`);
+    return;
+  }
+  if (!flags.scenario)
+    throw new UsageError('--scenario <file> is required (or --devices and --rate for load mode)');
+  if (flags.duration !== undefined) throw new UsageError('--duration applies to load mode only');
+  const scenario = loadScenario(resolve(flags.scenario));
+  const stepMs = scenario.intervalSeconds * 1000;
+  const fromRaw = flags.from === undefined ? undefined : time('--from', flags.from);
+  const toMs = flags.to === undefined ? undefined : Math.floor(time('--to', flags.to) / stepMs) * stepMs;
+  const speed =
+    flags.speed === undefined
+      ? toMs !== undefined || fromRaw !== undefined
+        ? Number.POSITIVE_INFINITY
+        : 1
+      : flags.speed === 'max'
+        ? Number.POSITIVE_INFINITY
+        : number('--speed', flags.speed, (n) => n > 0, 'a number > 0 or "max"');
+  if (toMs !== undefined && fromRaw === undefined) throw new UsageError('--to needs --from');
+  const defaultFrom = speed === 1 ? Date.now() : Date.now() - SIM_DEFAULTS.acceleratedLookbackMs;
+  const fromMs = Math.floor((fromRaw ?? defaultFrom) / stepMs) * stepMs;
+  if (toMs !== undefined && toMs < fromMs)
+    throw new UsageError(`--to ${flags.to} is before --from ${flags.from}`);
+  if (fromMs > Date.now()) throw new UsageError(`--from ${flags.from} is in the future`);
+  logFn('starting', {
+    scenario: scenario.name,
+    from: new Date(fromMs).toISOString(),
+    to: toMs === undefined ? 'follow real time' : new Date(toMs).toISOString(),
+    speed: Number.isFinite(speed) ? speed : 'max',
+    seed,
+  });
+  await runScenario({
+    scenario,
+    seed,
+    fromMs,
+    ...(toMs !== undefined ? { toMs } : {}),
+    speed,
+    brokerUrl: flags.broker,
+    credentials,
+    qos,
+    ...(flags.truth ? { truthFile: resolve(flags.truth) } : {}),
+    log: logFn,
+    signal: controller.signal,
+  });
+}

@@ -1,0 +1,92 @@
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DataFileError } from '@peakwatch/registry';
+import { faultTime, loadScenario } from './scenario';
+
+const SEEDS = join(__dirname, '../../seeds');
+
+describe('loadScenario', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'scenario-'));
+    mkdirSync(join(dir, 'sites'));
+    mkdirSync(join(dir, 'scenarios'));
+    for (const f of readdirSync(join(SEEDS, 'sites')))
+      copyFileSync(join(SEEDS, 'sites', f), join(dir, 'sites', f));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const sample = readFileSync(join(SEEDS, 'scenarios/haidian-campus.yaml'), 'utf8');
+  const problemsOf = (text: string): string[] => {
+    const file = join(dir, 'scenarios', 's.yaml');
+    writeFileSync(file, text);
+    try {
+      loadScenario(file);
+    } catch (error) {
+      if (error instanceof DataFileError) return error.problems.map((p) => `${p.path}: ${p.problem}`);
+      throw error;
+    }
+    return [];
+  };
+
+  it('loads the sample scenario with its registry', () => {
+    expect(problemsOf(sample)).toEqual([]);
+    const s = loadScenario(join(SEEDS, 'scenarios/haidian-campus.yaml'));
+    expect(s.sites.map((site) => site.id)).toEqual(['hd-b1', 'hd-b2', 'hd-b3', 'hd-dc1']);
+    expect(s.pv.get('b1-pv')?.peakPowerKwp).toBe(300);
+  });
+
+  it('names the path and the problem of each bad entry', () => {
+    const broken = sample
+      .replace('intervalSeconds: 300', 'intervalSeconds: 420')
+      .replace('sites: [hd-b1, hd-b2, hd-b3, hd-dc1]', 'sites: [hd-b1, hd-b2, hd-b3, hd-dc1, hd-b9]')
+      .replace(
+        '{ type: spike, device: b3-power, at: +0d15h, factor: 10 }',
+        '{ type: spike, device: b9-power, at: +0d15h, factor: 10 }',
+      )
+      .replace(
+        '{ type: gap, device: b2-lighting, at: +1d09h, durationMinutes: 120 }',
+        '{ type: gap, device: b2-lighting, at: tomorrow, durationMinutes: 120 }',
+      );
+    expect(problemsOf(broken)).toEqual([
+      'intervalSeconds: must divide 900 (15 minutes)',
+      'faults[1].at: expected an offset like +2d10h or an RFC 3339 timestamp',
+    ]);
+    expect(
+      problemsOf(
+        sample
+          .replace('intervalSeconds: 300', 'intervalSeconds: 300')
+          .replace('hd-b3, hd-dc1]', 'hd-b3, hd-dc1, hd-b9]')
+          .replace('device: b3-power', 'device: b9-power'),
+      ),
+    ).toEqual([
+      'sites[4]: unknown site "hd-b9" (not in ../sites)',
+      'faults[6].device: unknown device "b9-power"',
+    ]);
+  });
+
+  it('requires the model of each heat pump and data centre', () => {
+    expect(
+      problemsOf(sample.replace(/ {2}b2-hp2: .*\n/, '').replace(/dataCentres:\n {2}hd-dc1: .*\n/, '')),
+    ).toEqual([
+      'heatPumps: needs an entry for heat pump b2-hp2',
+      'dataCentres: needs an entry for data centre hd-dc1',
+    ]);
+  });
+
+  it('resolves fault times from offsets and timestamps', () => {
+    const start = Date.parse('2025-01-13T00:00:00+08:00');
+    expect(faultTime('+1d09h30m', start)).toBe(start + (33 * 60 + 30) * 60_000);
+    expect(faultTime('+45m', start)).toBe(start + 45 * 60_000);
+    expect(faultTime('2025-01-14T02:00:00+08:00', start)).toBe(start + 26 * 3_600_000);
+  });
+});

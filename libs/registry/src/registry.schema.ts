@@ -1,0 +1,116 @@
+import { z } from 'zod';
+import { ID_PATTERN } from '@peakwatch/contracts';
+
+/** Registry of DESIGN.md "Registry": sites and their devices, one site per file in seeds/sites/. */
+export const SITE_TYPES = [
+  'office',
+  'hotel',
+  'mall',
+  'school',
+  'hospital',
+  'public_institution',
+  'data_centre',
+  'industrial',
+  'campus',
+] as const;
+export const DEVICE_KINDS = [
+  'electricity_meter',
+  'heat_meter',
+  'heat_pump',
+  'pv_inverter',
+  'gas_meter',
+  'weather_station',
+] as const;
+export const DEVICE_ROLES = [
+  'grid',
+  'dc_total',
+  'dc_it',
+  'pv',
+  'hp',
+  'lighting_sockets',
+  'hvac',
+  'power',
+  'special',
+  'gas',
+  'heat_purchased',
+  'weather',
+] as const;
+
+/** Sub-metering categories of the MOHURD 2008 guideline (DOMAIN.md §2: A lighting/sockets, B HVAC, C power, D special). */
+export const SUBMETER_ROLES = ['lighting_sockets', 'hvac', 'power', 'special'] as const;
+
+const id = z.string().regex(ID_PATTERN, 'must match [a-z0-9][a-z0-9_-]{0,63}');
+const isoDate = z.iso.date('must be a date YYYY-MM-DD');
+
+export const deviceSchema = z
+  .object({
+    id,
+    kind: z.enum(DEVICE_KINDS),
+    role: z.enum(DEVICE_ROLES),
+    name: z.string().min(1).optional(),
+    /** Nameplate maximum import power (kW); bounds plausible register deltas. */
+    ratedPowerKw: z.number().positive().optional(),
+    /** PV DC nameplate P0 (kWp), IEC 61724-1. */
+    peakPowerKwp: z.number().positive().optional(),
+    /** The register wraps to 0 at this value (e.g. DL/T 645 XXXXXX.XX wraps at 1,000,000 kWh). */
+    registerModulusKwh: z.number().positive().optional(),
+    /** Current-transformer ratio (倍率) when the meter reads the secondary side; readings are multiplied by it. */
+    ctRatio: z.number().positive().optional(),
+  })
+  .strict();
+
+export const siteSchema = z
+  .object({
+    id,
+    name: z.string().min(1),
+    district: id,
+    type: z.enum(SITE_TYPES),
+    floorAreaM2: z.number().positive(),
+    heatedAreaM2: z.number().positive().optional(),
+    commissionedOn: isoDate,
+    emitter: z
+      .object({
+        id,
+        name: z.string().min(1),
+        /** 重点碳排放单位 (≥5,000 tCO2/a) or a unit using ≥2,000 tce/a: owes monthly and annual reports. */
+        keyEmitter: z.boolean(),
+      })
+      .strict()
+      .optional(),
+    baseline: z
+      .object({
+        year: z.number().int().min(2000).max(2100),
+        energyKwhPerM2: z.number().positive().optional(),
+        carbonKgPerM2: z.number().positive().optional(),
+      })
+      .strict()
+      .optional(),
+    devices: z.array(deviceSchema).min(1),
+  })
+  .strict()
+  .superRefine((site, ctx) => {
+    const seen = new Set<string>();
+    site.devices.forEach((device, i) => {
+      if (seen.has(device.id)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['devices', i, 'id'],
+          message: `duplicate device id "${device.id}"`,
+        });
+      }
+      seen.add(device.id);
+      if (device.role === 'pv' && device.peakPowerKwp === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['devices', i, 'peakPowerKwp'],
+          message: 'required for role pv',
+        });
+      }
+    });
+  });
+
+export type Device = z.infer<typeof deviceSchema>;
+export type Site = z.infer<typeof siteSchema>;
+export type SiteType = (typeof SITE_TYPES)[number];
+export type DeviceKind = (typeof DEVICE_KINDS)[number];
+export type DeviceRole = (typeof DEVICE_ROLES)[number];
