@@ -67,6 +67,68 @@ export const CONFIG_KEYS = {
     description: 'External broker (Mosquitto, EMQX, HiveMQ). When set, no embedded broker is started.',
     parse: url('mqtt:', 'mqtts:', 'ws:', 'wss:'),
   },
+  MQTT_USERNAME: {
+    expected: 'a user name',
+    description: 'User name of the ingest client on the external broker (MQTT_URL).',
+    parse: nonEmpty,
+  },
+  MQTT_PASSWORD: {
+    expected: 'a password',
+    description: 'Password of the ingest client on the external broker (MQTT_URL).',
+    parse: nonEmpty,
+  },
+  MQTTS_PORT: {
+    expected: 'a TCP port 1..65535',
+    description: 'Port of the embedded broker\'s TLS listener (mqtts), opened when MQTT_TLS_CERT and MQTT_TLS_KEY are set.',
+    default: '8883',
+    parse: PORT,
+  },
+  MQTT_TLS_CERT: {
+    expected: 'a path to a PEM certificate (chain)',
+    description: 'Certificate of the embedded broker\'s TLS listener.',
+    parse: nonEmpty,
+  },
+  MQTT_TLS_KEY: {
+    expected: 'a path to a PEM private key',
+    description: 'Private key of the embedded broker\'s TLS listener.',
+    parse: nonEmpty,
+  },
+  MQTT_MAX_CONNECTIONS: {
+    expected: 'a positive integer',
+    description: 'Most client connections the embedded broker accepts at once; more are refused.',
+    default: '20000',
+    parse: positiveInt,
+  },
+  MQTT_MAX_PAYLOAD_BYTES: {
+    expected: 'a positive integer (bytes)',
+    description: 'Largest message payload ingest accepts; larger ones are rejected (payload_too_large).',
+    default: '262144',
+    parse: positiveInt,
+  },
+  INGEST_MAX_BATCH: {
+    expected: 'a positive integer',
+    description: 'Most readings in one message (a JSON array); larger batches are rejected (batch_too_large).',
+    default: '1000',
+    parse: positiveInt,
+  },
+  INGEST_MAX_FUTURE_MS: {
+    expected: 'a positive integer (milliseconds)',
+    description: 'How far ahead of the server clock a reading may be stamped (timestamp_in_future).',
+    default: '300000',
+    parse: positiveInt,
+  },
+  INGEST_HORIZON_DAYS: {
+    expected: 'a positive integer (days)',
+    description: 'How old a reading may be (timestamp_too_old); also the late-data horizon of analytics.',
+    default: '35',
+    parse: positiveInt,
+  },
+  SPOOL_MAX_BYTES: {
+    expected: 'a positive integer (bytes)',
+    description: 'Disk budget of the ingest spool; when full, ingest stops acknowledging until InfluxDB drains it.',
+    default: '1073741824',
+    parse: positiveInt,
+  },
   HTTP_PORT: {
     expected: 'a TCP port 1..65535',
     description: 'Port of the HTTP server (REST API, /health).',

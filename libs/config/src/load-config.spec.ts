@@ -19,7 +19,14 @@ function problemsOf(env: NodeJS.ProcessEnv): string[] {
 describe('loadConfig', () => {
   it('applies the defaults of DESIGN.md and resolves paths against the working directory', () => {
     expect(loadConfig(MINIMAL, '/srv/pw')).toEqual({
-      mqtt: { port: 1883, host: '0.0.0.0' },
+      mqtt: { port: 1883, host: '0.0.0.0', maxConnections: 20_000 },
+      ingest: {
+        maxPayloadBytes: 262_144,
+        maxBatch: 1000,
+        maxFutureMs: 300_000,
+        horizonMs: 35 * 86_400_000,
+        spoolMaxBytes: 1_073_741_824,
+      },
       http: { port: 3000, host: '0.0.0.0' },
       influx: { url: 'http://127.0.0.1:8086', database: 'peakwatch' },
       dataDir: '/srv/pw/.data',
@@ -36,7 +43,18 @@ describe('loadConfig', () => {
       {
         MQTT_PORT: '11883',
         MQTT_HOST: '127.0.0.1',
-        MQTT_URL: 'mqtts://user:pw@broker.example:8883',
+        MQTT_URL: 'mqtts://broker.example:8883',
+        MQTT_USERNAME: 'ingest',
+        MQTT_PASSWORD: 'pw',
+        MQTTS_PORT: '18883',
+        MQTT_TLS_CERT: 'tls/cert.pem',
+        MQTT_TLS_KEY: '/etc/pw/key.pem',
+        MQTT_MAX_CONNECTIONS: '500',
+        MQTT_MAX_PAYLOAD_BYTES: '1024',
+        INGEST_MAX_BATCH: '10',
+        INGEST_MAX_FUTURE_MS: '1000',
+        INGEST_HORIZON_DAYS: '2',
+        SPOOL_MAX_BYTES: '4096',
         HTTP_PORT: '8080',
         HTTP_HOST: '127.0.0.1',
         INFLUX_URL: 'https://influx.example/',
@@ -52,7 +70,16 @@ describe('loadConfig', () => {
       '/srv/pw',
     );
     expect(config).toEqual({
-      mqtt: { port: 11883, host: '127.0.0.1', url: 'mqtts://user:pw@broker.example:8883' },
+      mqtt: {
+        port: 11883,
+        host: '127.0.0.1',
+        url: 'mqtts://broker.example:8883',
+        username: 'ingest',
+        password: 'pw',
+        tls: { port: 18883, certFile: '/srv/pw/tls/cert.pem', keyFile: '/etc/pw/key.pem' },
+        maxConnections: 500,
+      },
+      ingest: { maxPayloadBytes: 1024, maxBatch: 10, maxFutureMs: 1000, horizonMs: 2 * 86_400_000, spoolMaxBytes: 4096 },
       http: { port: 8080, host: '127.0.0.1' },
       influx: { url: 'https://influx.example', database: 'energy', token: 'secret-token' },
       dataDir: '/var/lib/peakwatch',
@@ -90,6 +117,10 @@ describe('loadConfig', () => {
     ['SHUTDOWN_TIMEOUT_MS', '-1'],
   ])('rejects %s=%j', (key, value) => {
     expect(problemsOf({ ...MINIMAL, [key]: value })).toEqual([key]);
+  });
+
+  it('needs both halves of the TLS listener', () => {
+    expect(problemsOf({ ...MINIMAL, MQTT_TLS_CERT: 'cert.pem' })).toEqual(['MQTT_TLS_KEY']);
   });
 
   it('lists every bad or missing key in one error, with what each expects', () => {

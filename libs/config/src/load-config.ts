@@ -12,6 +12,18 @@ export interface AppConfig {
     host: string;
     /** External broker; when set, no embedded broker runs. */
     url?: string;
+    username?: string;
+    password?: string;
+    /** TLS listener of the embedded broker, when a certificate and key are configured. */
+    tls?: { port: number; certFile: string; keyFile: string };
+    maxConnections: number;
+  };
+  ingest: {
+    maxPayloadBytes: number;
+    maxBatch: number;
+    maxFutureMs: number;
+    horizonMs: number;
+    spoolMaxBytes: number;
   };
   http: { port: number; host: string };
   influx: { url: string; database: string; token?: string };
@@ -48,6 +60,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): AppConf
     if (value === undefined) problems.push({ key, value: raw, expected: spec.expected });
     parsed[key] = value;
   }
+  const tlsHalf = (env['MQTT_TLS_CERT']?.trim() ? 1 : 0) + (env['MQTT_TLS_KEY']?.trim() ? 1 : 0);
+  if (tlsHalf === 1) {
+    const missing = env['MQTT_TLS_CERT']?.trim() ? 'MQTT_TLS_KEY' : 'MQTT_TLS_CERT';
+    problems.push({ key: missing, expected: 'set together with the other of MQTT_TLS_CERT / MQTT_TLS_KEY' });
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   const p = parsed as Parsed;
   const absolute = (path: string): string => (isAbsolute(path) ? path : resolve(cwd, path));
@@ -60,7 +77,24 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): AppConf
         ? { kind: 'sqlite', file: absolute(databaseUrl.slice('sqlite:'.length)) }
         : { kind: 'postgres', url: databaseUrl };
   return {
-    mqtt: { port: p.MQTT_PORT!, host: p.MQTT_HOST!, ...(p.MQTT_URL ? { url: p.MQTT_URL } : {}) },
+    mqtt: {
+      port: p.MQTT_PORT!,
+      host: p.MQTT_HOST!,
+      ...(p.MQTT_URL ? { url: p.MQTT_URL } : {}),
+      ...(p.MQTT_USERNAME ? { username: p.MQTT_USERNAME } : {}),
+      ...(p.MQTT_PASSWORD ? { password: p.MQTT_PASSWORD } : {}),
+      ...(p.MQTT_TLS_CERT && p.MQTT_TLS_KEY
+        ? { tls: { port: p.MQTTS_PORT!, certFile: absolute(p.MQTT_TLS_CERT), keyFile: absolute(p.MQTT_TLS_KEY) } }
+        : {}),
+      maxConnections: p.MQTT_MAX_CONNECTIONS!,
+    },
+    ingest: {
+      maxPayloadBytes: p.MQTT_MAX_PAYLOAD_BYTES!,
+      maxBatch: p.INGEST_MAX_BATCH!,
+      maxFutureMs: p.INGEST_MAX_FUTURE_MS!,
+      horizonMs: p.INGEST_HORIZON_DAYS! * 86_400_000,
+      spoolMaxBytes: p.SPOOL_MAX_BYTES!,
+    },
     http: { port: p.HTTP_PORT!, host: p.HTTP_HOST! },
     influx: {
       url: p.INFLUX_URL!.replace(/\/+$/, ''),

@@ -2,3 +2,4 @@ export { MigrationError, StateStore } from './state-store';
 export { StateModule } from './state.module';
 export type { StateSchema } from './state.schema';
 export { MIGRATIONS } from './migrations';
+export { SECRET_BYTES, hashSecret, newSecret, verifySecret } from './secret-hash';

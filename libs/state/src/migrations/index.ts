@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely';
 import * as m0001 from './0001-state-info';
+import * as m0002 from './0002-device-credentials';
 
 /**
  * Versioned migrations, applied in name order at start-up by every process (Kysely's migrator takes a lock, so
@@ -8,4 +9,5 @@ import * as m0001 from './0001-state-info';
  */
 export const MIGRATIONS: Record<string, Migration> = {
   '0001-state-info': m0001,
+  '0002-device-credentials': m0002,
 };

@@ -1,0 +1,52 @@
+import { createHash } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { StateStore, hashSecret, newSecret, verifySecret } from '@peakwatch/state';
+
+export type MqttRole = 'device' | 'service';
+
+export interface MqttIdentity {
+  username: string;
+  role: MqttRole;
+  siteId: string | null;
+}
+
+/**
+ * MQTT credentials in the state store, hashed with scrypt. A verified secret is remembered as a SHA-256 digest in
+ * memory, so a device that reconnects (or 1,000 that connect at once) does not pay scrypt again; rotating clears it.
+ */
+@Injectable()
+export class CredentialsRepository {
+  private readonly verified = new Map<string, string>();
+
+  constructor(private readonly state: StateStore) {}
+
+  /** Issues a new secret for a device or service client (replacing any earlier one) and returns it, once. */
+  async issue(username: string, role: MqttRole, siteId: string | null): Promise<string> {
+    const secret = newSecret();
+    const now = new Date().toISOString();
+    const secretHash = await hashSecret(secret);
+    await this.state.db
+      .insertInto('mqtt_credential')
+      .values({ username, role, site_id: siteId, secret_hash: secretHash, created_at: now, rotated_at: now })
+      .onConflict((oc) => oc.column('username').doUpdateSet({ role, site_id: siteId, secret_hash: secretHash, rotated_at: now }))
+      .execute();
+    this.verified.delete(username);
+    return secret;
+  }
+
+  /** The identity behind a username and secret, or undefined when they do not match. */
+  async verify(username: string, secret: string): Promise<MqttIdentity | undefined> {
+    const row = await this.state.db
+      .selectFrom('mqtt_credential')
+      .select(['username', 'role', 'site_id', 'secret_hash'])
+      .where('username', '=', username)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const digest = createHash('sha256').update(row.secret_hash).update('\0').update(secret).digest('hex');
+    if (this.verified.get(username) !== digest) {
+      if (!(await verifySecret(secret, row.secret_hash))) return undefined;
+      this.verified.set(username, digest);
+    }
+    return { username: row.username, role: row.role as MqttRole, siteId: row.site_id };
+  }
+}
