@@ -27,6 +27,7 @@ for (const [key, spec] of Object.entries(keys)) {
 }
 writeFileSync(join(ROOT, '.env.example'), env);
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-const start = readme.indexOf('| key | default | expected | what it does |');
-const end = readme.indexOf('\n\n', start);
-writeFileSync(join(ROOT, 'README.md'), readme.slice(0, start) + table.trimEnd() + readme.slice(end));
+// The table as Prettier leaves it: a `| key ... | default ... |` header and the rows under it.
+const existing = /^\| key +\| default +\|.*\n(?:\|.*\n?)+/m;
+if (!existing.test(readme)) throw new Error('README.md has no configuration table to replace');
+writeFileSync(join(ROOT, 'README.md'), readme.replace(existing, table));
