@@ -76,8 +76,23 @@ describe('peakwatch demo', () => {
       status: 'ok',
       checks: { state: 'up', influx: 'up', broker: 'up' },
     });
-    // the simulator publishes the sample campus into the embedded broker
-    const client = await connectClient(`mqtt://127.0.0.1:${ports.mqtt}`);
+    // the simulator publishes the sample campus into the embedded broker; an observer needs a service secret,
+    // issued by the CLI beside the running demo (printed alone on the last line)
+    expect(await connectClient(`mqtt://127.0.0.1:${ports.mqtt}`).catch((e: Error) => e.message)).toMatch(
+      /Not authorized/,
+    );
+    const issued = spawnSync(process.execPath, [CLI, 'service', 'secret', 'e2e-observer'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { PATH: process.env['PATH'], DATA_DIR: dataDir, SEEDS_DIR: join(ROOT, 'seeds') },
+    });
+    expect(issued.status).toBe(0);
+    const secret = issued.stdout.trimEnd().split('\n').at(-1)!;
+    expect(secret).toMatch(/^[\w-]{43}$/);
+    const client = await connectClient(`mqtt://127.0.0.1:${ports.mqtt}`, {
+      username: 'e2e-observer',
+      password: secret,
+    });
     const topics = new Set<string>();
     client.on('message', (topic) => topics.add(topic));
     await client.subscribeAsync('energy/v1/+/+/telemetry', { qos: 1 });

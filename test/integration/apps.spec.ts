@@ -9,7 +9,7 @@ import { createApp, type AppDefinition } from '@peakwatch/runtime';
 import { ALERTS_APP } from '@peakwatch/alerts';
 import { ANALYTICS_APP } from '@peakwatch/analytics';
 import { API_APP } from '@peakwatch/api';
-import { INGEST_APP } from '@peakwatch/ingest';
+import { CredentialsRepository, INGEST_APP } from '@peakwatch/ingest';
 import { REPORTS_APP } from '@peakwatch/reports';
 import { ALL_APPS } from '../../apps/peakwatch/src/all-apps';
 import { startInfluxd, type TestInfluxd } from '../support/influxd';
@@ -68,16 +68,20 @@ describe('apps boot and shut down cleanly', () => {
     },
   );
 
-  it('ingest alone runs the embedded broker, which accepts a client and stops with the app', async () => {
+  it('ingest alone runs the embedded broker, which accepts a device with its secret and stops with the app', async () => {
     const config = await configFor('app_ingest');
     const app = await createApp(config, [INGEST_APP]);
     try {
       expect((await health(config)).body).toEqual({
         status: 'ok',
         apps: ['ingest'],
-        checks: { state: 'up', influx: 'up', broker: 'up' },
+        checks: { state: 'up', influx: 'up', broker: 'up', spool: 'up' },
       });
-      const client = await connectClient(`mqtt://127.0.0.1:${config.mqtt.port}`);
+      const secret = await app.get(CredentialsRepository).issue('b1-grid', 'device', 'hd-b1');
+      const client = await connectClient(`mqtt://127.0.0.1:${config.mqtt.port}`, {
+        username: 'b1-grid',
+        password: secret,
+      });
       await client.endAsync();
     } finally {
       await app.close();
@@ -95,7 +99,7 @@ describe('apps boot and shut down cleanly', () => {
       expect(body).toEqual({
         status: 'ok',
         apps: ['ingest', 'analytics', 'alerts', 'reports', 'api'],
-        checks: { state: 'up', influx: 'up', broker: 'up' },
+        checks: { state: 'up', influx: 'up', broker: 'up', spool: 'up' },
       });
       const info = (await (await fetch(`http://127.0.0.1:${config.http.port}/api/v1`)).json()) as {
         apps: string[];

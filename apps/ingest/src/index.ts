@@ -3,4 +3,13 @@ import { IngestModule } from './ingest.module';
 
 export { IngestModule } from './ingest.module';
 export { BrokerService } from './broker/broker.service';
+export { INGEST_SUBSCRIPTIONS, SHARE_GROUP } from './broker/external-subscriber.service';
+export {
+  CredentialsRepository,
+  type MqttIdentity,
+  type MqttRole,
+} from './credentials/credentials.repository';
+export { REJECT_REASONS, type RejectReason } from './pipeline/reject-reason';
+export { SpoolService } from './spool/spool.service';
+export { Spool } from './spool/spool';
 export const INGEST_APP: AppDefinition = { name: 'ingest', module: IngestModule };

@@ -1,9 +1,21 @@
 import { Module } from '@nestjs/common';
 import { BrokerService } from './broker/broker.service';
+import { ExternalSubscriberService } from './broker/external-subscriber.service';
+import { CredentialsRepository } from './credentials/credentials.repository';
+import { IngestMetrics } from './metrics/ingest.metrics';
+import { IngestPipeline } from './pipeline/ingest.pipeline';
+import { SpoolService } from './spool/spool.service';
 
-/** Telemetry ingest: MQTT (embedded aedes or an external broker) to InfluxDB. */
+/** Telemetry ingest: MQTT (embedded aedes or an external broker) through a durable spool to InfluxDB. */
 @Module({
-  providers: [BrokerService],
-  exports: [BrokerService],
+  providers: [
+    IngestMetrics,
+    SpoolService,
+    IngestPipeline,
+    CredentialsRepository,
+    BrokerService,
+    ExternalSubscriberService,
+  ],
+  exports: [BrokerService, CredentialsRepository, SpoolService],
 })
 export class IngestModule {}

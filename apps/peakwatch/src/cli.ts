@@ -5,6 +5,7 @@ import { DataFileError } from '@peakwatch/registry';
 import { MissingBinaryError } from '@peakwatch/process';
 import { demoCommand } from './commands/demo.command';
 import { startCommand } from './commands/start.command';
+import { UnknownDeviceError, deviceSecretCommand, serviceSecretCommand } from './commands/secret.command';
 import { EXIT, PEAKWATCH_VERSION, UsageError } from '@peakwatch/runtime';
 
 /** The `peakwatch` command line (DESIGN.md): subcommands, --help on each, exit 0 / 1 failure / 2 bad usage. */
@@ -28,7 +29,28 @@ export function buildCli(): Command {
 
   addSimCommand(program);
 
-  for (const command of program.commands) command.exitOverride();
+  program
+    .command('device')
+    .description('manage devices')
+    .command('secret')
+    .description('issue or rotate the MQTT secret of a registered device; prints it once, on the last line')
+    .argument('<siteId>')
+    .argument('<deviceId>')
+    .action((siteId: string, deviceId: string) => deviceSecretCommand(siteId, deviceId));
+
+  program
+    .command('service')
+    .description("manage PeakWatch's own MQTT clients")
+    .command('secret')
+    .description('issue or rotate the MQTT secret of a service client (role service); prints it once')
+    .argument('<name>')
+    .action((name: string) => serviceSecretCommand(name));
+
+  const overrideAll = (command: Command): void => {
+    command.exitOverride();
+    command.commands.forEach(overrideAll);
+  };
+  overrideAll(program);
   return program;
 }
 
@@ -56,7 +78,12 @@ function exitCodeFor(error: unknown): number {
     process.stderr.write(`peakwatch: ${error.message}\n`);
     return EXIT.usage;
   }
-  if (error instanceof ConfigError || error instanceof MissingBinaryError || error instanceof DataFileError) {
+  if (
+    error instanceof ConfigError ||
+    error instanceof MissingBinaryError ||
+    error instanceof DataFileError ||
+    error instanceof UnknownDeviceError
+  ) {
     process.stderr.write(`peakwatch: ${error.message}\n`);
     return EXIT.failure;
   }

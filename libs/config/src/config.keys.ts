@@ -79,18 +79,19 @@ export const CONFIG_KEYS = {
   },
   MQTTS_PORT: {
     expected: 'a TCP port 1..65535',
-    description: 'Port of the embedded broker\'s TLS listener (mqtts), opened when MQTT_TLS_CERT and MQTT_TLS_KEY are set.',
+    description:
+      "Port of the embedded broker's TLS listener (mqtts), opened when MQTT_TLS_CERT and MQTT_TLS_KEY are set.",
     default: '8883',
     parse: PORT,
   },
   MQTT_TLS_CERT: {
     expected: 'a path to a PEM certificate (chain)',
-    description: 'Certificate of the embedded broker\'s TLS listener.',
+    description: "Certificate of the embedded broker's TLS listener.",
     parse: nonEmpty,
   },
   MQTT_TLS_KEY: {
     expected: 'a path to a PEM private key',
-    description: 'Private key of the embedded broker\'s TLS listener.',
+    description: "Private key of the embedded broker's TLS listener.",
     parse: nonEmpty,
   },
   MQTT_MAX_CONNECTIONS: {
@@ -107,7 +108,8 @@ export const CONFIG_KEYS = {
   },
   INGEST_MAX_BATCH: {
     expected: 'a positive integer',
-    description: 'Most readings in one message (a JSON array); larger batches are rejected (batch_too_large).',
+    description:
+      'Most readings in one message (a JSON array); larger batches are rejected (batch_too_large).',
     default: '1000',
     parse: positiveInt,
   },
@@ -125,7 +127,8 @@ export const CONFIG_KEYS = {
   },
   SPOOL_MAX_BYTES: {
     expected: 'a positive integer (bytes)',
-    description: 'Disk budget of the ingest spool; when full, ingest stops acknowledging until InfluxDB drains it.',
+    description:
+      'Disk budget of the ingest spool; when full, ingest stops acknowledging until InfluxDB drains it.',
     default: '1073741824',
     parse: positiveInt,
   },

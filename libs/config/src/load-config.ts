@@ -41,12 +41,21 @@ type Parsed = { [K in ConfigKey]: (typeof CONFIG_KEYS)[K] extends KeySpec<infer 
 /** File name of the SQLite state store inside DATA_DIR. */
 export const SQLITE_FILE_NAME = 'peakwatch.sqlite';
 
+/** InfluxDB URL assumed by commands that never talk to InfluxDB (e.g. `peakwatch device secret`). */
+const UNUSED_INFLUX_URL = 'http://127.0.0.1:8086';
+
 /**
  * Reads and validates the configuration once. Throws {@link ConfigError} naming every bad or missing key.
  * @param env - the environment (normally `process.env`)
  * @param cwd - base for relative paths
+ * @param options.influx - false for commands that do not use InfluxDB: INFLUX_URL may then be unset
  */
-export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): AppConfig {
+export function loadConfig(
+  env: NodeJS.ProcessEnv,
+  cwd = process.cwd(),
+  options: { influx?: boolean } = {},
+): AppConfig {
+  if (options.influx === false && !env['INFLUX_URL']?.trim()) env = { ...env, INFLUX_URL: UNUSED_INFLUX_URL };
   const problems: ConfigProblem[] = [];
   const parsed = {} as Record<ConfigKey, unknown>;
   for (const [key, spec] of Object.entries(CONFIG_KEYS) as [ConfigKey, KeySpec<unknown>][]) {
@@ -84,7 +93,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): AppConf
       ...(p.MQTT_USERNAME ? { username: p.MQTT_USERNAME } : {}),
       ...(p.MQTT_PASSWORD ? { password: p.MQTT_PASSWORD } : {}),
       ...(p.MQTT_TLS_CERT && p.MQTT_TLS_KEY
-        ? { tls: { port: p.MQTTS_PORT!, certFile: absolute(p.MQTT_TLS_CERT), keyFile: absolute(p.MQTT_TLS_KEY) } }
+        ? {
+            tls: {
+              port: p.MQTTS_PORT!,
+              certFile: absolute(p.MQTT_TLS_CERT),
+              keyFile: absolute(p.MQTT_TLS_KEY),
+            },
+          }
         : {}),
       maxConnections: p.MQTT_MAX_CONNECTIONS!,
     },

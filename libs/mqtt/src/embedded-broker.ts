@@ -1,4 +1,6 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
+import { readFileSync } from 'node:fs';
 import { Aedes, type AedesOptions } from 'aedes';
 
 export interface EmbeddedBrokerOptions {
@@ -8,6 +10,8 @@ export interface EmbeddedBrokerOptions {
   host: string;
   /** aedes options: authentication and authorization hooks, `published`, limits. */
   aedes?: AedesOptions;
+  /** A second, TLS (mqtts) listener with a PEM certificate and key. */
+  tls?: { port: number; certFile: string; keyFile: string };
 }
 
 /**
@@ -18,31 +22,40 @@ export class EmbeddedBroker {
   private constructor(
     readonly aedes: Aedes,
     private readonly server: Server,
+    private readonly tlsServer: Server | undefined,
   ) {}
 
   static async start(options: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
     const aedes = await Aedes.createBroker(options.aedes ?? {});
-    const server = createServer((socket: Socket) => {
+    const handle = (socket: Socket | TLSSocket): void => {
       socket.setNoDelay(true);
       aedes.handle(socket);
-    });
+    };
+    const server = createServer(handle);
+    const tlsServer = options.tls
+      ? createTlsServer(
+          { cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile) },
+          handle,
+        )
+      : undefined;
     try {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(options.port, options.host, () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
+      await listen(server, options.port, options.host);
+      if (tlsServer && options.tls) await listen(tlsServer, options.tls.port, options.host);
     } catch (error) {
+      server.close();
       await closeAedes(aedes);
       throw error;
     }
-    return new EmbeddedBroker(aedes, server);
+    return new EmbeddedBroker(aedes, server, tlsServer);
   }
 
   get port(): number {
     return (this.server.address() as AddressInfo).port;
+  }
+
+  /** Port of the TLS listener, when there is one. */
+  get tlsPort(): number | undefined {
+    return this.tlsServer ? (this.tlsServer.address() as AddressInfo).port : undefined;
   }
 
   get connectedClients(): number {
@@ -51,10 +64,22 @@ export class EmbeddedBroker {
 
   /** Stops accepting connections, disconnects every client and closes aedes. */
   async close(): Promise<void> {
-    const serverClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const closed = [this.server, this.tlsServer]
+      .filter((s): s is Server => s !== undefined)
+      .map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
     await closeAedes(this.aedes);
-    await serverClosed;
+    await Promise.all(closed);
   }
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
 }
 
 function closeAedes(aedes: Aedes): Promise<void> {

@@ -9,18 +9,22 @@ import {
 import { ScheduleModule } from '@nestjs/schedule';
 import { LoggerModule } from 'nestjs-pino';
 import pino from 'pino';
+import { Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-client';
+import { join } from 'node:path';
+import { loadRegistry, Registry } from '@peakwatch/registry';
 import { APP_CONFIG, ConfigModule, type AppConfig } from '@peakwatch/config';
 import { InfluxClient } from '@peakwatch/influx';
 import { StateModule, StateStore } from '@peakwatch/state';
 import { HealthController } from './health.controller';
 import { HealthRegistry } from './health.registry';
+import { MetricsController } from './metrics.controller';
 
 const APP_NAMES = Symbol('APP_NAMES');
 
 /**
  * What every PeakWatch process shares, whichever apps it runs: the validated config, the structured logger (pino,
  * JSON on standard error so that standard output stays for command output), the state store, the InfluxDB client,
- * the scheduler and GET /health.
+ * the registry of sites and devices, the scheduler, GET /health and GET /metrics.
  */
 @Global()
 @Module({})
@@ -56,9 +60,24 @@ export class CoreModule implements OnApplicationBootstrap {
           inject: [APP_CONFIG],
         },
         HealthRegistry,
+        {
+          // One Prometheus registry per process (not prom-client's global one, so that tests can build many apps).
+          provide: MetricsRegistry,
+          useFactory: () => {
+            const registry = new MetricsRegistry();
+            collectDefaultMetrics({ register: registry, prefix: 'peakwatch_' });
+            return registry;
+          },
+        },
+        {
+          // The registry of sites and devices (seeds/sites/*.yaml); a broken file stops start-up.
+          provide: Registry,
+          useFactory: (c: AppConfig) => loadRegistry(join(c.seedsDir, 'sites')),
+          inject: [APP_CONFIG],
+        },
       ],
-      controllers: [HealthController],
-      exports: [InfluxClient, HealthRegistry],
+      controllers: [HealthController, MetricsController],
+      exports: [InfluxClient, HealthRegistry, MetricsRegistry, Registry],
     };
   }
 

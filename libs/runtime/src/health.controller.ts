@@ -6,7 +6,13 @@ import { HealthRegistry, type HealthReport } from './health.registry';
 export class HealthController {
   constructor(private readonly registry: HealthRegistry) {}
 
-  /** 200 when every dependency is up, 503 otherwise; the body names each check. */
+  /** Liveness: the process answers. */
+  @Get('live')
+  live(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+
+  /** Readiness: 200 when every dependency is up, 503 otherwise; the body names each check. */
   @Get()
   async health(@Res({ passthrough: true }) response: Response): Promise<HealthReport> {
     const report = await this.registry.report();

@@ -1,20 +1,42 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { AuthenticateError, Client, PublishPacket, Subscription } from 'aedes';
 import { InjectConfig, type AppConfig } from '@peakwatch/config';
+import { TOPIC_ROOT } from '@peakwatch/contracts';
 import { EmbeddedBroker } from '@peakwatch/mqtt';
+import { Registry } from '@peakwatch/registry';
 import { HealthRegistry } from '@peakwatch/runtime';
+import { CredentialsRepository, type MqttIdentity } from '../credentials/credentials.repository';
+import { IngestMetrics } from '../metrics/ingest.metrics';
+import { IngestPipeline } from '../pipeline/ingest.pipeline';
+
+/** Topics PeakWatch's own service clients may use besides device topics (alerts arrive with their issue). */
+const SERVICE_TOPIC_ROOTS = [`${TOPIC_ROOT}/`, 'alerts/v1/'];
+
+/** CONNACK return codes of MQTT 3.1.1 §3.2.2.3. */
+const CONNACK = { badUsernameOrPassword: 4, notAuthorized: 5, serverUnavailable: 3 } as const;
+
+function refusal(message: string, returnCode: number): AuthenticateError {
+  return Object.assign<Error, { returnCode: number }>(new Error(message), { returnCode }) as AuthenticateError;
+}
 
 /**
- * Runs the embedded aedes broker on MQTT_HOST:MQTT_PORT unless MQTT_URL names an external one.
- * Device authentication, ACLs and the ingest pipeline attach here (issue 4).
+ * The embedded aedes broker (unless MQTT_URL names an external one) with PeakWatch's policy as aedes hooks:
+ * per-device authentication, topic ACLs, a connection limit, and the `published` hook that acknowledges a QoS 1
+ * message only once ingest has it on disk (aedes writes the PUBACK after the hook's callback).
  */
 @Injectable()
 export class BrokerService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(BrokerService.name);
   private broker: EmbeddedBroker | undefined;
+  private readonly identities = new WeakMap<Client, MqttIdentity>();
 
   constructor(
     @InjectConfig() private readonly config: AppConfig,
     private readonly health: HealthRegistry,
+    private readonly registry: Registry,
+    private readonly credentials: CredentialsRepository,
+    private readonly pipeline: IngestPipeline,
+    private readonly metrics: IngestMetrics,
   ) {}
 
   /** The embedded broker, when this process runs one. */
@@ -23,24 +45,120 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    if (this.config.mqtt.url) {
-      this.logger.log(`external broker mode: ${redact(this.config.mqtt.url)}`);
-      return;
-    }
-    this.broker = await EmbeddedBroker.start({ port: this.config.mqtt.port, host: this.config.mqtt.host });
-    this.health.register('broker', () => Promise.resolve(!this.broker?.aedes.closed));
-    this.logger.log(`embedded MQTT broker on ${this.config.mqtt.host}:${this.broker.port}`);
+    if (this.config.mqtt.url) return;
+    this.broker = await EmbeddedBroker.start({
+      port: this.config.mqtt.port,
+      host: this.config.mqtt.host,
+      ...(this.config.mqtt.tls ? { tls: this.config.mqtt.tls } : {}),
+      aedes: {
+        preConnect: (_client, _packet, done) => {
+          const full = (this.broker?.aedes.connectedClients ?? 0) >= this.config.mqtt.maxConnections;
+          if (full) this.metrics.connectionsRefused.inc({ reason: 'too_many_connections' });
+          done(null, !full);
+        },
+        authenticate: (client, username, password, done) => {
+          this.authenticate(client, username, password).then(
+            (identity) => done(null, identity !== undefined),
+            () => done(refusal('authentication unavailable', CONNACK.serverUnavailable), false),
+          );
+        },
+        authorizePublish: (client, packet, done) => this.authorizePublish(client, packet, done),
+        authorizeSubscribe: (client, subscription, done) =>
+          done(null, this.allowedSubscription(client, subscription)),
+        published: (packet, client, done) => {
+          if (!client || packet.topic.startsWith('$SYS')) return done();
+          this.pipeline.handle(packet.topic, packet.payload as Buffer).then(
+            () => done(),
+            (error: unknown) => {
+              this.logger.error({ err: String(error) }, 'could not spool a message: not acknowledging it');
+              done(error as Error);
+            },
+          );
+        },
+      },
+    });
+    this.broker.aedes.on('client', () =>
+      this.metrics.connectedClients.set(this.broker?.aedes.connectedClients ?? 0),
+    );
+    this.broker.aedes.on('clientDisconnect', () =>
+      this.metrics.connectedClients.set(this.broker?.aedes.connectedClients ?? 0),
+    );
+    this.health.register('broker', () =>
+      Promise.resolve(this.broker !== undefined && !this.broker.aedes.closed),
+    );
+    this.logger.log(
+      `embedded MQTT broker on ${this.config.mqtt.host}:${this.broker.port}${this.broker.tlsPort ? `, mqtts on ${this.broker.tlsPort}` : ''}`,
+    );
   }
 
   async onApplicationShutdown(): Promise<void> {
     await this.broker?.close();
     this.broker = undefined;
   }
-}
 
-/** Hides the password of a broker URL in logs. */
-function redact(url: string): string {
-  const parsed = new URL(url);
-  if (parsed.password) parsed.password = '***';
-  return parsed.toString();
+  private async authenticate(
+    client: Client,
+    username: string | undefined,
+    password: Buffer | undefined,
+  ): Promise<MqttIdentity | undefined> {
+    const identity =
+      username && password ? await this.credentials.verify(username, password.toString('utf8')) : undefined;
+    if (!identity || (identity.role === 'device' && !this.registry.device(identity.username))) {
+      this.metrics.connectionsRefused.inc({ reason: 'bad_credentials' });
+      this.logger.warn(
+        { username, client: client.id },
+        'MQTT connection refused: unknown user or wrong secret',
+      );
+      return undefined;
+    }
+    this.identities.set(client, identity);
+    return identity;
+  }
+
+  /** A device publishes only under energy/v1/{its site}/{its id}/; service clients under their roots. */
+  private authorizePublish(
+    client: Client | null,
+    packet: PublishPacket,
+    done: (error?: Error | null) => void,
+  ): void {
+    if (!client) return done(null);
+    const identity = this.identities.get(client);
+    if (identity && this.mayPublish(identity, packet.topic)) return done(null);
+    // MQTT 3.1.1 has no negative PUBACK: refusing closes the connection (§3.3.5). The refusal is recorded first.
+    this.pipeline
+      .refuse(
+        'topic_not_allowed',
+        packet.topic,
+        `client ${identity?.username ?? client.id} may not publish here`,
+        packet.payload as Buffer,
+      )
+      .then(
+        () => done(new Error('topic not allowed')),
+        () => done(new Error('topic not allowed')),
+      );
+  }
+
+  private mayPublish(identity: MqttIdentity, topic: string): boolean {
+    if (identity.role === 'service') return SERVICE_TOPIC_ROOTS.some((root) => topic.startsWith(root));
+    const registered = this.registry.device(identity.username);
+    return (
+      registered !== undefined &&
+      topic.startsWith(`${TOPIC_ROOT}/${registered.site.id}/${registered.device.id}/`)
+    );
+  }
+
+  /** A device may subscribe under its own topics only (no wildcard reaching others); services under their roots. */
+  private allowedSubscription(client: Client, subscription: Subscription): Subscription | null {
+    const identity = this.identities.get(client);
+    if (!identity) return null;
+    if (identity.role === 'service') {
+      const topic = subscription.topic.replace(/^\$share\/[^/]+\//, '');
+      return SERVICE_TOPIC_ROOTS.some((root) => topic.startsWith(root)) ? subscription : null;
+    }
+    const registered = this.registry.device(identity.username);
+    const own = registered ? `${TOPIC_ROOT}/${registered.site.id}/${registered.device.id}/` : undefined;
+    return own && subscription.topic.startsWith(own) && !subscription.topic.slice(0, own.length).includes('+')
+      ? subscription
+      : null;
+  }
 }

@@ -28,7 +28,11 @@ export class CredentialsRepository {
     await this.state.db
       .insertInto('mqtt_credential')
       .values({ username, role, site_id: siteId, secret_hash: secretHash, created_at: now, rotated_at: now })
-      .onConflict((oc) => oc.column('username').doUpdateSet({ role, site_id: siteId, secret_hash: secretHash, rotated_at: now }))
+      .onConflict((oc) =>
+        oc
+          .column('username')
+          .doUpdateSet({ role, site_id: siteId, secret_hash: secretHash, rotated_at: now }),
+      )
       .execute();
     this.verified.delete(username);
     return secret;

@@ -80,7 +80,14 @@ export function validateMessage(
   if (parsedTopic.channel === 'status') {
     const status = payload.toString('utf8');
     if (status !== 'online' && status !== 'offline') return reject('bad_status', status.slice(0, 40));
-    result.lines.push(line(DEVICE_STATUS_MEASUREMENT, { site: tags.site, device: tags.device }, { status: stringField(status) }, nowMs));
+    result.lines.push(
+      line(
+        DEVICE_STATUS_MEASUREMENT,
+        { site: tags.site, device: tags.device },
+        { status: stringField(status) },
+        nowMs,
+      ),
+    );
     return result;
   }
   let body: unknown;
@@ -93,14 +100,19 @@ export function validateMessage(
 
   const readings = Array.isArray(body) ? body : [body];
   if (readings.length === 0) return reject('bad_envelope', 'empty batch');
-  if (readings.length > limits.maxBatch) return reject('batch_too_large', `${readings.length} readings > ${limits.maxBatch}`);
+  if (readings.length > limits.maxBatch)
+    return reject('batch_too_large', `${readings.length} readings > ${limits.maxBatch}`);
   readings.forEach((reading, index) => {
     const problem = readingLine(reading, tags, { nowMs, limits });
     if (typeof problem === 'string') {
       result.lines.push(problem);
       result.accepted++;
     } else {
-      result.rejections.push({ ...problem, detail: `reading ${index}: ${problem.detail}`, topic: parsedTopic });
+      result.rejections.push({
+        ...problem,
+        detail: `reading ${index}: ${problem.detail}`,
+        topic: parsedTopic,
+      });
     }
   });
   return result;
@@ -108,11 +120,16 @@ export function validateMessage(
 
 type Tags = Record<'site' | 'device' | 'kind' | 'role' | 'district', string>;
 
-function checkTime(ts: unknown, { nowMs, limits }: { nowMs: number; limits: ValidationLimits }): { ms: number } | { reason: RejectReason; detail: string } {
+function checkTime(
+  ts: unknown,
+  { nowMs, limits }: { nowMs: number; limits: ValidationLimits },
+): { ms: number } | { reason: RejectReason; detail: string } {
   const ms = parseTimestamp(ts);
   if (ms === undefined) return { reason: 'bad_timestamp', detail: `ts ${JSON.stringify(ts)?.slice(0, 40)}` };
-  if (ms > nowMs + limits.maxFutureMs) return { reason: 'timestamp_in_future', detail: new Date(ms).toISOString() };
-  if (ms < nowMs - limits.horizonMs) return { reason: 'timestamp_too_old', detail: new Date(ms).toISOString() };
+  if (ms > nowMs + limits.maxFutureMs)
+    return { reason: 'timestamp_in_future', detail: new Date(ms).toISOString() };
+  if (ms < nowMs - limits.horizonMs)
+    return { reason: 'timestamp_too_old', detail: new Date(ms).toISOString() };
   return { ms };
 }
 
@@ -124,7 +141,8 @@ function readingLine(
 ): string | { reason: RejectReason; detail: string } {
   if (!isObject(reading)) return { reason: 'bad_envelope', detail: 'not an object' };
   for (const key of Object.keys(reading)) {
-    if (key !== 'ts' && key !== 'seq' && key !== 'values') return { reason: 'bad_envelope', detail: `unexpected key ${key.slice(0, 40)}` };
+    if (key !== 'ts' && key !== 'seq' && key !== 'values')
+      return { reason: 'bad_envelope', detail: `unexpected key ${key.slice(0, 40)}` };
   }
   const time = checkTime(reading['ts'], context);
   if ('reason' in time) return time;
@@ -156,7 +174,8 @@ function validateEvent(
 ): ValidationResult {
   if (!isObject(body)) return reject('bad_event', 'not an object');
   const type = body['type'];
-  if (!(EVENT_TYPES as readonly unknown[]).includes(type)) return reject('bad_event', `type ${JSON.stringify(type)?.slice(0, 40)}`);
+  if (!(EVENT_TYPES as readonly unknown[]).includes(type))
+    return reject('bad_event', `type ${JSON.stringify(type)?.slice(0, 40)}`);
   const time = checkTime(body['ts'], context);
   if ('reason' in time) return reject(time.reason, time.detail);
   const fields: Record<string, string> = {};
@@ -165,8 +184,10 @@ function validateEvent(
     if (registers === undefined) continue;
     if (!isObject(registers)) return reject('bad_event', `${part} is not an object`);
     for (const [metric, value] of Object.entries(registers)) {
-      if (!(metric in METRICS) || !METRICS[metric as keyof typeof METRICS].cumulative) return reject('bad_event', `${part}.${metric.slice(0, 64)} is not a register`);
-      if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) return reject('bad_event', `${part}.${metric} = ${JSON.stringify(value)?.slice(0, 40)}`);
+      if (!(metric in METRICS) || !METRICS[metric as keyof typeof METRICS].cumulative)
+        return reject('bad_event', `${part}.${metric.slice(0, 64)} is not a register`);
+      if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
+        return reject('bad_event', `${part}.${metric} = ${JSON.stringify(value)?.slice(0, 40)}`);
       fields[`${part}_${metric}`] = floatField(value);
     }
   }

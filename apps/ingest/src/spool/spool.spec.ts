@@ -59,7 +59,11 @@ describe('Spool', () => {
     for (let i = 0; i < 10; i++) await spool.append(`record number ${i} with some padding`);
     expect(readdirSync(dir).filter((f) => f.startsWith('segment-')).length).toBeGreaterThan(3);
     const all: string[] = [];
-    for (let batch = spool.read({ maxRecords: 3, maxBytes: 1e6 }); batch; batch = spool.read({ maxRecords: 3, maxBytes: 1e6 })) {
+    for (
+      let batch = spool.read({ maxRecords: 3, maxBytes: 1e6 });
+      batch;
+      batch = spool.read({ maxRecords: 3, maxBytes: 1e6 })
+    ) {
       all.push(...batch.records);
       spool.commit(batch.next, batch.records.length);
     }

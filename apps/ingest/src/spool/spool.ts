@@ -1,4 +1,17 @@
-import { mkdirSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync, openSync, closeSync, fsyncSync, readSync, ftruncateSync, readFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+  openSync,
+  closeSync,
+  fsyncSync,
+  readSync,
+  ftruncateSync,
+  readFileSync,
+} from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -80,11 +93,15 @@ export class Spool {
     const segments = listSegments(full.dir);
     let committed: SpoolCursor = readCheckpoint(full.dir) ?? { segment: segments[0] ?? 1, offset: 0 };
     for (const n of segments) if (n < committed.segment) unlinkSync(join(full.dir, segmentName(n)));
-    if (!segments.includes(committed.segment)) committed = { segment: segments.find((n) => n > committed.segment) ?? committed.segment, offset: 0 };
+    if (!segments.includes(committed.segment))
+      committed = { segment: segments.find((n) => n > committed.segment) ?? committed.segment, offset: 0 };
     let depth = 0;
     let last = { segment: committed.segment, offset: 0 };
     for (const n of listSegments(full.dir)) {
-      const { records, validBytes, size } = scanSegment(join(full.dir, segmentName(n)), n === committed.segment ? committed.offset : 0);
+      const { records, validBytes, size } = scanSegment(
+        join(full.dir, segmentName(n)),
+        n === committed.segment ? committed.offset : 0,
+      );
       depth += records;
       if (validBytes < size) {
         const fd = openSync(join(full.dir, segmentName(n)), 'r+');
@@ -143,7 +160,8 @@ export class Spool {
     let bytes = 0;
     let cursor = { ...this.readCursor };
     while (records.length < maxRecords && bytes < maxBytes) {
-      const end = cursor.segment === this.writeSegment ? this.writeOffset : (this.sizes.get(cursor.segment) ?? 0);
+      const end =
+        cursor.segment === this.writeSegment ? this.writeOffset : (this.sizes.get(cursor.segment) ?? 0);
       if (cursor.offset >= end) {
         if (cursor.segment >= this.writeSegment) break;
         cursor = { segment: cursor.segment + 1, offset: 0 };
@@ -222,7 +240,8 @@ export class Spool {
         this.pendingWaiters = [];
         try {
           const data = Buffer.concat(buffers);
-          if (this.writeOffset > 0 && this.writeOffset + data.length > this.options.segmentBytes) await this.rotate();
+          if (this.writeOffset > 0 && this.writeOffset + data.length > this.options.segmentBytes)
+            await this.rotate();
           await this.writeHandle!.write(data, 0, data.length, null);
           await this.writeHandle!.datasync();
           this.writeOffset += data.length;
@@ -287,7 +306,8 @@ function scanSegment(file: string, from: number): { records: number; validBytes:
   while (pos + HEADER_BYTES <= data.length) {
     const length = data.readUInt32LE(pos);
     const end = pos + HEADER_BYTES + length;
-    if (end > data.length || crc32(data.subarray(pos + HEADER_BYTES, end)) !== data.readUInt32LE(pos + 4)) break;
+    if (end > data.length || crc32(data.subarray(pos + HEADER_BYTES, end)) !== data.readUInt32LE(pos + 4))
+      break;
     pos = end;
     records++;
   }

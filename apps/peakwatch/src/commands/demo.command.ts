@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import pino from 'pino';
 import { loadConfig, type AppConfig } from '@peakwatch/config';
 import { loadScenario, runScenario } from '@peakwatch/device-sim';
+import { CredentialsRepository } from '@peakwatch/ingest';
 import { ManagedInfluxd } from '@peakwatch/influx';
 import { canConnect, freePort } from '@peakwatch/process';
 import { UsageError, createApp, onShutdownSignal } from '@peakwatch/runtime';
@@ -18,7 +19,8 @@ export const DEMO_SEED = 1;
 
 /**
  * `peakwatch demo`: starts a private influxd with its data under DATA_DIR/influxdb, the all-in-one process with the
- * embedded broker, and the simulator on the sample scenario (a short backfill, then real time); prints the endpoints.
+ * embedded broker, and the simulator on the sample scenario (a short backfill, then real time) with device secrets
+ * issued at start; prints the endpoints.
  * SIGINT/SIGTERM stop all three; influxd is also killed by the kernel if this process dies (see ManagedProcess).
  */
 export async function demoCommand(env: NodeJS.ProcessEnv = process.env): Promise<void> {
@@ -51,6 +53,13 @@ export async function demoCommand(env: NodeJS.ProcessEnv = process.env): Promise
     throw error;
   }
 
+  // Fresh secrets for the simulated devices at every start, handed to the simulator in memory: none is written.
+  const credentials: Record<string, string> = {};
+  const repository = app.get(CredentialsRepository);
+  for (const site of scenario.sites) {
+    for (const device of site.devices)
+      credentials[device.id] = await repository.issue(device.id, 'device', site.id);
+  }
   const log = pino({ name: 'sim', level: config.logLevel }, pino.destination({ fd: 2, sync: true }));
   const stopSimulator = new AbortController();
   const stepMs = scenario.intervalSeconds * 1000;
@@ -61,7 +70,7 @@ export async function demoCommand(env: NodeJS.ProcessEnv = process.env): Promise
     fromMs: Math.floor((Date.now() - DEMO_BACKFILL_DAYS * 86_400_000) / stepMs) * stepMs,
     speed: Number.POSITIVE_INFINITY,
     brokerUrl: config.mqtt.url ?? `mqtt://127.0.0.1:${config.mqtt.port}`,
-    credentials: {},
+    credentials,
     qos: 1,
     truthFile,
     log: (message, fields) => log.info(fields ?? {}, message),

@@ -1,0 +1,80 @@
+import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import mqtt, { type MqttClient } from 'mqtt';
+import { InjectConfig, type AppConfig } from '@peakwatch/config';
+import { HealthRegistry } from '@peakwatch/runtime';
+import { StateStore } from '@peakwatch/state';
+import { IngestPipeline } from '../pipeline/ingest.pipeline';
+
+/** The shared-subscription group of every ingest replica (MQTT 5 §4.8.2). */
+export const SHARE_GROUP = 'peakwatch';
+export const INGEST_SUBSCRIPTIONS = [
+  `$share/${SHARE_GROUP}/energy/v1/+/+/telemetry`,
+  `$share/${SHARE_GROUP}/energy/v1/+/+/event`,
+];
+/** The broker keeps our session (and unacknowledged messages) this long while we are away (seconds). */
+const SESSION_EXPIRY_S = 7 * 24 * 3600;
+
+/**
+ * External-broker mode (MQTT_URL set): ingest subscribes with MQTT 5 shared subscriptions, QoS 1 and a persistent
+ * session, so that several replicas split the load and a message is acknowledged (PUBACK to the broker) only once
+ * it is in this replica's spool. An unacknowledged message is redelivered by the broker. mqtt.js handles the
+ * messages of one connection one after another, so each waits for its spool sync: scale with batches and replicas.
+ */
+@Injectable()
+export class ExternalSubscriberService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(ExternalSubscriberService.name);
+  private client: MqttClient | undefined;
+
+  constructor(
+    @InjectConfig() private readonly config: AppConfig,
+    private readonly pipeline: IngestPipeline,
+    private readonly state: StateStore,
+    private readonly health: HealthRegistry,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const url = this.config.mqtt.url;
+    if (!url) return;
+    const clientId = `peakwatch-ingest-${(await this.state.instanceId()).slice(0, 8)}`;
+    this.client = mqtt.connect(url, {
+      clientId,
+      protocolVersion: 5,
+      clean: false,
+      properties: { sessionExpiryInterval: SESSION_EXPIRY_S },
+      reconnectPeriod: 1_000,
+      ...(this.config.mqtt.username ? { username: this.config.mqtt.username } : {}),
+      ...(this.config.mqtt.password ? { password: this.config.mqtt.password } : {}),
+      customHandleAcks: (topic, payload, _packet, done) => {
+        this.pipeline.handle(topic, payload).then(
+          () => done(0),
+          (error: unknown) => done(error as Error),
+        );
+      },
+    });
+    this.client.on('error', (error) => this.logger.warn({ err: error.message }, 'external broker error'));
+    this.client.on('connect', (connack) => {
+      // A resumed session keeps its subscriptions; subscribing again is harmless and covers a lost session.
+      if (!connack.sessionPresent) this.logger.log({ clientId }, 'new session on the external broker');
+      this.client!.subscribe(INGEST_SUBSCRIPTIONS, { qos: 1 }, (error) => {
+        if (error) this.logger.error({ err: error.message }, 'subscription failed');
+      });
+    });
+    this.health.register('broker', () => Promise.resolve(this.client?.connected ?? false));
+    await new Promise<void>((resolve) => {
+      this.client!.once('connect', () => resolve());
+      this.client!.once('error', () => resolve());
+    });
+    this.logger.log({ url: redact(url), clientId }, 'external broker mode: shared subscription');
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.client?.endAsync();
+  }
+}
+
+/** Hides the password of a broker URL in logs. */
+function redact(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = '***';
+  return parsed.toString();
+}

@@ -1,0 +1,82 @@
+import { Injectable } from '@nestjs/common';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { REJECT_REASONS } from '../pipeline/reject-reason';
+
+/** Prometheus metrics of ingest (GET /metrics). */
+@Injectable()
+export class IngestMetrics {
+  readonly messagesReceived: Counter;
+  readonly readingsReceived: Counter;
+  readonly readingsStored: Counter;
+  readonly rejected: Counter<'reason'>;
+  readonly connectionsRefused: Counter<'reason'>;
+  readonly spoolDepth: Gauge;
+  readonly spoolBytes: Gauge;
+  readonly spoolFull: Gauge;
+  readonly writeLatency: Histogram;
+  readonly connectedClients: Gauge;
+  readonly linesDeadLettered: Counter;
+
+  constructor(registry: Registry) {
+    const registers = [registry];
+    this.messagesReceived = new Counter({
+      name: 'peakwatch_ingest_messages_received_total',
+      help: 'MQTT messages received on device topics',
+      registers,
+    });
+    this.readingsReceived = new Counter({
+      name: 'peakwatch_ingest_readings_received_total',
+      help: 'Readings accepted into the spool',
+      registers,
+    });
+    this.readingsStored = new Counter({
+      name: 'peakwatch_ingest_lines_stored_total',
+      help: 'Lines written to InfluxDB from the spool',
+      registers,
+    });
+    this.rejected = new Counter({
+      name: 'peakwatch_ingest_rejected_total',
+      help: 'Messages or readings rejected, by reason',
+      labelNames: ['reason'],
+      registers,
+    });
+    for (const reason of REJECT_REASONS) this.rejected.inc({ reason }, 0);
+    this.connectionsRefused = new Counter({
+      name: 'peakwatch_mqtt_connections_refused_total',
+      help: 'MQTT connections refused, by reason',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.spoolDepth = new Gauge({
+      name: 'peakwatch_ingest_spool_records',
+      help: 'Records in the spool not yet in InfluxDB',
+      registers,
+    });
+    this.spoolBytes = new Gauge({
+      name: 'peakwatch_ingest_spool_bytes',
+      help: 'Bytes of the spool not yet in InfluxDB',
+      registers,
+    });
+    this.spoolFull = new Gauge({
+      name: 'peakwatch_ingest_spool_full',
+      help: '1 while the spool is at its disk budget and ingest withholds acknowledgements',
+      registers,
+    });
+    this.writeLatency = new Histogram({
+      name: 'peakwatch_ingest_influx_write_seconds',
+      help: 'Duration of one write of a spool batch to InfluxDB',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.connectedClients = new Gauge({
+      name: 'peakwatch_mqtt_connected_clients',
+      help: 'Clients connected to the embedded broker',
+      registers,
+    });
+    this.linesDeadLettered = new Counter({
+      name: 'peakwatch_ingest_lines_dead_lettered_total',
+      help: 'Lines InfluxDB refused as invalid, kept in spool/dead-letter.log',
+      registers,
+    });
+  }
+}

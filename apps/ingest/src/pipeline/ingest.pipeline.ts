@@ -1,0 +1,69 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectConfig, type AppConfig } from '@peakwatch/config';
+import { MEASUREMENTS } from '@peakwatch/contracts';
+import { Registry } from '@peakwatch/registry';
+import { IngestMetrics } from '../metrics/ingest.metrics';
+import { SpoolService } from '../spool/spool.service';
+import { intField, line, stringField } from './line-protocol';
+import type { RejectReason } from './reject-reason';
+import { validateMessage, type Rejection } from './validate';
+
+/** Longest excerpt of a rejected payload kept in `ingest_reject` (characters). */
+export const REJECT_EXCERPT_CHARS = 200;
+
+/**
+ * One message from the broker to the spool: validate, turn into line protocol (readings and rejections alike), and
+ * resolve once it is durable, so that the caller may acknowledge it. Never rejects for bad input.
+ */
+@Injectable()
+export class IngestPipeline {
+  private readonly logger = new Logger(IngestPipeline.name);
+  /** Last timestamp given to a rejection record: each gets its own millisecond so none overwrites another. */
+  private lastRejectTs = 0;
+
+  constructor(
+    @InjectConfig() private readonly config: AppConfig,
+    private readonly registry: Registry,
+    private readonly spool: SpoolService,
+    private readonly metrics: IngestMetrics,
+  ) {}
+
+  async handle(topic: string, payload: Buffer): Promise<void> {
+    const nowMs = Date.now();
+    this.metrics.messagesReceived.inc();
+    const result = validateMessage({ topic, payload, nowMs }, this.registry, this.config.ingest);
+    const lines = result.lines;
+    for (const rejection of result.rejections) lines.push(this.rejectLine(rejection, topic, payload, nowMs));
+    if (result.accepted > 0) this.metrics.readingsReceived.inc(result.accepted);
+    if (lines.length > 0) await this.spool.append(lines.join('\n'));
+  }
+
+  /** Records a refusal decided elsewhere (the broker's ACL), as durably as a rejection found here. */
+  async refuse(reason: RejectReason, topic: string, detail: string, payload?: Buffer): Promise<void> {
+    const nowMs = Date.now();
+    await this.spool.append(
+      this.rejectLine({ reason, detail, topic: undefined }, topic, payload ?? Buffer.alloc(0), nowMs),
+    );
+  }
+
+  private rejectLine(rejection: Rejection, topic: string, payload: Buffer, nowMs: number): string {
+    this.metrics.rejected.inc({ reason: rejection.reason });
+    this.logger.debug({ reason: rejection.reason, topic, detail: rejection.detail }, 'rejected');
+    this.lastRejectTs = Math.max(nowMs, this.lastRejectTs + 1);
+    const excerpt = payload
+      .subarray(0, REJECT_EXCERPT_CHARS * 4)
+      .toString('utf8')
+      .slice(0, REJECT_EXCERPT_CHARS);
+    return line(
+      MEASUREMENTS.ingestReject,
+      { reason: rejection.reason, site: rejection.topic?.siteId, device: rejection.topic?.deviceId },
+      {
+        topic: stringField(topic.slice(0, 256)),
+        detail: stringField(rejection.detail.slice(0, 256)),
+        excerpt: stringField(excerpt),
+        count: intField(1),
+      },
+      this.lastRejectTs,
+    );
+  }
+}

@@ -1,0 +1,56 @@
+import { join } from 'node:path';
+import { loadConfig } from '@peakwatch/config';
+import { isValidId } from '@peakwatch/contracts';
+import { CredentialsRepository } from '@peakwatch/ingest';
+import { loadRegistry } from '@peakwatch/registry';
+import { UsageError } from '@peakwatch/runtime';
+import { StateStore } from '@peakwatch/state';
+
+/** A device is unknown to the registry: a failure (exit 1), not bad usage. */
+export class UnknownDeviceError extends Error {
+  readonly code = 'unknown_device';
+}
+
+async function withCredentials<T>(work: (credentials: CredentialsRepository) => Promise<T>): Promise<T> {
+  const config = loadConfig(process.env, process.cwd(), { influx: false });
+  const store = await StateStore.open(config.stateStore);
+  try {
+    return await work(new CredentialsRepository(store));
+  } finally {
+    await store.close();
+  }
+}
+
+/**
+ * `peakwatch device secret <siteId> <deviceId>`: issues (or rotates) a device's MQTT secret, stores only its scrypt
+ * hash, and prints the secret once, alone on the last line of standard output.
+ */
+export async function deviceSecretCommand(siteId: string, deviceId: string): Promise<void> {
+  for (const [name, id] of [
+    ['siteId', siteId],
+    ['deviceId', deviceId],
+  ] as const) {
+    if (!isValidId(id))
+      throw new UsageError(`${name} ${JSON.stringify(id)}: expected [a-z0-9][a-z0-9_-]{0,63}`);
+  }
+  const config = loadConfig(process.env, process.cwd(), { influx: false });
+  const registry = loadRegistry(join(config.seedsDir, 'sites'));
+  const registered = registry.device(deviceId);
+  if (!registered || registered.site.id !== siteId) {
+    throw new UnknownDeviceError(
+      `no device ${deviceId} at site ${siteId} in ${join(config.seedsDir, 'sites')}`,
+    );
+  }
+  const secret = await withCredentials((c) => c.issue(deviceId, 'device', siteId));
+  process.stdout.write(
+    `MQTT secret of ${siteId}/${deviceId} (username ${deviceId}); shown once, the old one no longer works:\n${secret}\n`,
+  );
+}
+
+/** `peakwatch service secret <name>`: a secret for one of PeakWatch's own MQTT clients (role `service`). */
+export async function serviceSecretCommand(name: string): Promise<void> {
+  if (!isValidId(name))
+    throw new UsageError(`name ${JSON.stringify(name)}: expected [a-z0-9][a-z0-9_-]{0,63}`);
+  const secret = await withCredentials((c) => c.issue(name, 'service', null));
+  process.stdout.write(`MQTT secret of service client ${name}; shown once:\n${secret}\n`);
+}
