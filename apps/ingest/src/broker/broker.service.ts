@@ -15,8 +15,8 @@ const SERVICE_TOPIC_ROOTS = [`${TOPIC_ROOT}/`, 'alerts/v1/'];
 /** CONNACK return codes of MQTT 3.1.1 §3.2.2.3. */
 const CONNACK = { badUsernameOrPassword: 4, notAuthorized: 5, serverUnavailable: 3 } as const;
 
-function refusal(message: string, returnCode: number): AuthenticateError {
-  return Object.assign<Error, { returnCode: number }>(new Error(message), { returnCode }) as AuthenticateError;
+function refusal(message: string, returnCode: AuthenticateError['returnCode']): AuthenticateError {
+  return Object.assign(new Error(message), { returnCode });
 }
 
 /**
