@@ -121,6 +121,13 @@ switch (mode) {
     exec(process.execPath, [CLI, ...(mode === 'cli' ? args : [mode, ...args])]);
     break;
   }
+  case 'bench': {
+    ensureNodeModules();
+    ensureServers(SERVERS.demo);
+    build();
+    exec(process.execPath, [join(ROOT, `dist/bench/${args[0]}.bench.js`), ...args.slice(1)]);
+    break;
+  }
   case 'test': {
     ensureNodeModules();
     ensureServers(SERVERS.test);
@@ -131,6 +138,6 @@ switch (mode) {
     break;
   }
   default:
-    log(`usage: node scripts/bootstrap.mjs demo|start|test|cli [args...]`);
+    log(`usage: node scripts/bootstrap.mjs demo|start|test|cli|bench [args...]`);
     process.exit(2);
 }

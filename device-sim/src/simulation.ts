@@ -50,7 +50,8 @@ interface DeviceRuntime {
   outOfOrder: Outgoing[];
 }
 
-const round3 = (x: number): number => Math.round(x * 1000) / 1000;
+/** Rounds to 0.001 (the payload resolution), never giving −0. */
+const round3 = (x: number): number => Math.round(x * 1000) / 1000 + 0;
 
 /**
  * The simulation: steps virtual time by the scenario's interval, computes every device's physics, advances its

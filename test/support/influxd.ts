@@ -11,6 +11,9 @@ export interface TestInfluxd {
   dataDir: string;
   /** A client on a fresh database (created) of this server. */
   client(database?: string): Promise<InfluxClient>;
+  /** Stops the server but keeps its data (an outage); `start` brings it back on the same port. */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -22,20 +25,25 @@ export interface TestInfluxd {
 export async function startInfluxd(): Promise<TestInfluxd> {
   watchForOrphaning();
   const dataDir = await mkdtemp(join(tmpdir(), 'peakwatch-influxd-'));
-  const influxd = await ManagedInfluxd.start({
-    dataDir,
-    httpPort: await freePort(),
-    rpcPort: await freePort(),
-  });
+  const options = { dataDir, httpPort: await freePort(), rpcPort: await freePort() };
+  let influxd = await ManagedInfluxd.start(options);
   let databases = 0;
   return {
     url: influxd.url,
-    pid: influxd.process.pid,
+    get pid() {
+      return influxd.process.pid;
+    },
     dataDir,
     async client(database = `test_${++databases}`) {
       const client = new InfluxClient({ url: influxd.url, database });
       await client.ensureDatabase();
       return client;
+    },
+    async pause() {
+      await influxd.stop();
+    },
+    async resume() {
+      influxd = await ManagedInfluxd.start(options);
     },
     async stop() {
       await influxd.stop();

@@ -1,13 +1,17 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 
-/** Connects an mqtt.js client and waits for CONNACK (rejects on a refused connection). */
+/** Connects an mqtt.js client and waits for CONNACK (rejects on a refused connection); later errors are its own. */
 export function connectClient(url: string, options: IClientOptions = {}): Promise<MqttClient> {
   return new Promise((resolve, reject) => {
     const client = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: 5_000, ...options });
-    client.once('connect', () => resolve(client));
-    client.once('error', (error) => {
+    const onError = (error: Error): void => {
       client.end(true);
       reject(error);
+    };
+    client.once('error', onError);
+    client.once('connect', () => {
+      client.off('error', onError);
+      resolve(client);
     });
   });
 }

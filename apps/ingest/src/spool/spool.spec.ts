@@ -99,3 +99,20 @@ describe('Spool', () => {
     await spool.close();
   });
 });
+
+describe('Spool budget', () => {
+  it('counts appends still waiting for their write', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spool-budget-'));
+    try {
+      // 8 + 12 = 20 bytes per record: a burst of 5 reaches a 60-byte budget before anything is written
+      const spool = await Spool.open({ dir, maxBytes: 60 });
+      const writes = Array.from({ length: 5 }, () => spool.append('0123456789ab'));
+      expect(spool.full).toBe(true);
+      await Promise.all(writes);
+      expect(spool.bytes).toBe(100);
+      await spool.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -74,6 +74,8 @@ export class Spool {
   private closed = false;
   /** Size of each segment on disk (bytes). */
   private readonly sizes = new Map<number, number>();
+  /** Bytes appended but not yet written. */
+  private pendingBytes = 0;
 
   private constructor(
     private readonly options: Required<SpoolOptions>,
@@ -130,9 +132,12 @@ export class Spool {
     return total;
   }
 
-  /** True when the spool has reached its disk budget: stop acknowledging until it drains. */
+  /**
+   * True when the spool has reached its disk budget, counting appends still waiting for their write: stop
+   * acknowledging until it drains.
+   */
   get full(): boolean {
-    return this.bytes >= this.options.maxBytes;
+    return this.bytes + this.pendingBytes >= this.options.maxBytes;
   }
 
   /** Called after every durable append (the drainer wakes up). */
@@ -149,6 +154,7 @@ export class Spool {
     header.writeUInt32LE(bytes.length, 0);
     header.writeUInt32LE(crc32(bytes), 4);
     this.pending.push(header, bytes);
+    this.pendingBytes += HEADER_BYTES + bytes.length;
     const done = new Promise<void>((resolve, reject) => this.pendingWaiters.push({ resolve, reject }));
     if (!this.flushing) this.flushing = this.flushLoop();
     return done;
@@ -238,6 +244,7 @@ export class Spool {
         const waiters = this.pendingWaiters;
         this.pending = [];
         this.pendingWaiters = [];
+        this.pendingBytes = 0;
         try {
           const data = Buffer.concat(buffers);
           if (this.writeOffset > 0 && this.writeOffset + data.length > this.options.segmentBytes)

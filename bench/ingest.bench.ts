@@ -1,0 +1,312 @@
+/**
+ * `npm run bench:ingest`: measures ingest end to end on this machine and prints one JSON object (DESIGN of issue 4):
+ *   single      single-reading QoS 1 messages over 10 connections, stored in InfluxDB, against a do-nothing in-process
+ *               subscriber on the same broker with the same load generator (reference)
+ *   batched     100-reading messages over 10 connections, against influxd's own ceiling (pre-built 10,000-line
+ *               batches posted directly, one stream)
+ *   connections 1,000 device connections offering 10,000 readings/s
+ *   latency     publish-to-queryable p50/p99 at 5,000 readings/s
+ *   rssMbPeak   peak RSS of the ingest process (VmHWM)
+ * Ingest runs as its own process (the built `apps/ingest`), configured by the environment as deployed. Seconds per
+ * phase: BENCH_SECONDS (default 10).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { LOAD_SITE, loadDeviceId } from '@peakwatch/device-sim';
+import { InfluxClient, ManagedInfluxd } from '@peakwatch/influx';
+import { freePort } from '@peakwatch/process';
+import { StateStore, hashSecret, newSecret } from '@peakwatch/state';
+import { connectDevices, publishLoad } from './load';
+
+const ROOT = join(__dirname, '../..');
+const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
+const log = (message: string): boolean => process.stderr.write(`[bench:ingest] ${message}\n`);
+
+interface IngestProcess {
+  child: ChildProcess;
+  mqttUrl: string;
+  cpuSeconds(): number;
+  rssPeakMb(): number;
+  stop(): Promise<void>;
+}
+
+function procStat(pid: number): { cpu: number; hwmKb: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime, in clock ticks (100/s on Linux)
+  const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+  return { cpu: ticks / 100, hwmKb: Number(hwm ?? 0) };
+}
+
+async function startIngest(env: NodeJS.ProcessEnv): Promise<IngestProcess> {
+  const mqttPort = await freePort();
+  const httpPort = await freePort();
+  const child = spawn(process.execPath, [join(ROOT, 'dist/apps/ingest/src/main.js')], {
+    cwd: ROOT,
+    env: {
+      ...env,
+      MQTT_PORT: String(mqttPort),
+      MQTT_HOST: '127.0.0.1',
+      HTTP_PORT: String(httpPort),
+      HTTP_HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  for (let i = 0; i < 300; i++) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${httpPort}/health`)).ok) break;
+    } catch {
+      // not up yet
+    }
+    await sleep(100);
+  }
+  const pid = child.pid!;
+  return {
+    child,
+    mqttUrl: `mqtt://127.0.0.1:${mqttPort}`,
+    cpuSeconds: () => procStat(pid).cpu,
+    rssPeakMb: () => Math.round(procStat(pid).hwmKb / 1024),
+    stop: async () => {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+    },
+  };
+}
+
+async function startReference(): Promise<{ url: string; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, [join(__dirname, 'reference-broker.js')], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<string>((resolve) =>
+    child.stdout!.once('data', (chunk: Buffer) => resolve(chunk.toString().trim())),
+  );
+  return {
+    url: `mqtt://127.0.0.1:${port}`,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+    },
+  };
+}
+
+async function count(influx: InfluxClient): Promise<number> {
+  const [series] = await influx.query('SELECT count(seq) FROM telemetry');
+  return Number(series?.rows[0]?.['count'] ?? 0);
+}
+
+/** Waits until InfluxDB holds `expected` readings; returns when that happened (ms since epoch). */
+async function storedBy(influx: InfluxClient, expected: number): Promise<number> {
+  for (let i = 0; i < 6000; i++) {
+    if ((await count(influx)) >= expected) return Date.now();
+    await sleep(20);
+  }
+  throw new Error(`InfluxDB never reached ${expected} readings (has ${await count(influx)})`);
+}
+
+/** influxd's own ceiling: pre-built 10,000-line batches posted to /write, one stream, for `seconds`. */
+async function influxCeiling(url: string, database: string, seconds: number): Promise<number> {
+  const batches: string[] = [];
+  for (let b = 0; b < 20; b++) {
+    const lines = [];
+    for (let i = 0; i < 10_000; i++) {
+      lines.push(
+        `telemetry,device=c${i % 100},district=haidian,kind=electricity_meter,role=grid,site=ceiling energy_import_kwh=${i / 10},power_kw=3.5,seq=${i}i ${1_700_000_000_000 + b * 10_000 + i}`,
+      );
+    }
+    batches.push(lines.join('\n'));
+  }
+  const start = Date.now();
+  let points = 0;
+  for (let k = 0; Date.now() - start < seconds * 1000; k++) {
+    const response = await fetch(`${url}/write?db=${database}&precision=ms`, {
+      method: 'POST',
+      body: batches[k % batches.length],
+    });
+    if (response.status !== 204) throw new Error(`ceiling write failed: ${response.status}`);
+    points += 10_000;
+  }
+  return Math.round(points / ((Date.now() - start) / 1000));
+}
+
+async function main(): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), 'peakwatch-bench-'));
+  const influxd = await ManagedInfluxd.start({
+    dataDir: join(work, 'influxdb'),
+    httpPort: await freePort(),
+    rpcPort: await freePort(),
+  });
+  const results: Record<string, unknown> = {};
+  let rssMbPeak = 0;
+  try {
+    // A registry of 1,000 load devices and one shared secret, hashed once (set-up, not measured).
+    const seeds = join(work, 'seeds');
+    mkdirSync(join(seeds, 'sites'), { recursive: true });
+    const devices = Array.from(
+      { length: 1000 },
+      (_, i) => `  - { id: ${loadDeviceId(i)}, kind: electricity_meter, role: grid }`,
+    );
+    writeFileSync(
+      join(seeds, 'sites', 'load.yaml'),
+      `id: ${LOAD_SITE}\nname: Load test\ndistrict: bench\ntype: office\nfloorAreaM2: 1000\ncommissionedOn: '2020-01-01'\ndevices:\n${devices.join('\n')}\n`,
+    );
+    const secret = newSecret();
+    const hash = await hashSecret(secret);
+
+    const run = async (
+      name: string,
+      body: (ingest: IngestProcess, influx: InfluxClient) => Promise<void>,
+    ): Promise<void> => {
+      const dataDir = join(work, name);
+      const store = await StateStore.open({ kind: 'sqlite', file: join(dataDir, 'peakwatch.sqlite') });
+      const now = new Date().toISOString();
+      for (let i = 0; i < 1000; i += 100) {
+        await store.db
+          .insertInto('mqtt_credential')
+          .values(
+            Array.from({ length: Math.min(100, 1000 - i) }, (_, k) => ({
+              username: loadDeviceId(i + k),
+              role: 'device',
+              site_id: LOAD_SITE,
+              secret_hash: hash,
+              created_at: now,
+              rotated_at: now,
+            })),
+          )
+          .execute();
+      }
+      await store.close();
+      const ingest = await startIngest({
+        PATH: process.env['PATH'],
+        INFLUX_URL: influxd.url,
+        INFLUX_DATABASE: name,
+        DATA_DIR: dataDir,
+        SEEDS_DIR: seeds,
+      });
+      const influx = new InfluxClient({ url: influxd.url, database: name });
+      try {
+        await body(ingest, influx);
+      } finally {
+        rssMbPeak = Math.max(rssMbPeak, ingest.rssPeakMb());
+        await ingest.stop();
+      }
+    };
+
+    log('single: reference (do-nothing subscriber)');
+    const reference = await startReference();
+    const refClients = await connectDevices(reference.url, 10);
+    const ref = await publishLoad(refClients, { seconds: SECONDS });
+    await Promise.all(refClients.map((c) => c.endAsync()));
+    await reference.stop();
+    const referencePerSec = Math.round(ref.acked / ref.seconds);
+
+    log('single: ingest');
+    await run('single', async (ingest, influx) => {
+      const clients = await connectDevices(ingest.mqttUrl, 10, secret);
+      const cpu0 = ingest.cpuSeconds();
+      const start = Date.now();
+      const load = await publishLoad(clients, { seconds: SECONDS, tsBase: Date.now() - 3_600_000 });
+      const done = await storedBy(influx, load.acked);
+      const readingsPerSec = Math.round(load.acked / ((done - start) / 1000));
+      results['single'] = {
+        readingsPerSec,
+        referencePerSec,
+        ratio: round(readingsPerSec / referencePerSec),
+        cpuCores: round((ingest.cpuSeconds() - cpu0) / ((done - start) / 1000)),
+      };
+      await Promise.all(clients.map((c) => c.endAsync()));
+    });
+
+    log('batched: influxd ceiling');
+    const ceilingPointsPerSec = await influxCeiling(influxd.url, 'ceiling', SECONDS).catch(async () => {
+      await new InfluxClient({ url: influxd.url, database: 'ceiling' }).ensureDatabase();
+      return influxCeiling(influxd.url, 'ceiling', SECONDS);
+    });
+    log('batched: ingest');
+    await run('batched', async (ingest, influx) => {
+      const clients = await connectDevices(ingest.mqttUrl, 10, secret);
+      const start = Date.now();
+      const load = await publishLoad(clients, {
+        seconds: SECONDS,
+        batch: 100,
+        window: 4,
+        tsBase: Date.now() - 3_600_000,
+      });
+      const done = await storedBy(influx, load.acked);
+      const readingsPerSec = Math.round(load.acked / ((done - start) / 1000));
+      results['batched'] = {
+        readingsPerSec,
+        ceilingPointsPerSec,
+        ratio: round(readingsPerSec / ceilingPointsPerSec),
+      };
+      await Promise.all(clients.map((c) => c.endAsync()));
+    });
+
+    log('connections: 1,000 devices at 10,000 readings/s');
+    await run('connections', async (ingest, influx) => {
+      const clients = await connectDevices(ingest.mqttUrl, 1000, secret);
+      const start = Date.now();
+      const load = await publishLoad(clients, { seconds: SECONDS, rate: 10_000 });
+      const done = await storedBy(influx, load.acked);
+      results['connections'] = {
+        devices: clients.length,
+        offeredPerSec: 10_000,
+        readingsPerSec: Math.round(load.acked / ((done - start) / 1000)),
+      };
+      await Promise.all(clients.map((c) => c.endAsync()));
+    });
+
+    log('latency at 5,000 readings/s');
+    await run('latency', async (ingest, influx) => {
+      const clients = await connectDevices(ingest.mqttUrl, 10, secret);
+      const seen = new Map<number, number>();
+      let polling = true;
+      const poller = (async () => {
+        let last = -1;
+        while (polling) {
+          const [series] = await influx.query(
+            `SELECT max(seq) FROM telemetry WHERE device = '${loadDeviceId(0)}'`,
+          );
+          const max = Number(series?.rows[0]?.['max'] ?? -1);
+          for (let s = last + 1; s <= max; s++) seen.set(s, Date.now());
+          last = Math.max(last, max);
+          await sleep(5);
+        }
+      })();
+      const load = await publishLoad(clients, { seconds: SECONDS, rate: 5_000 });
+      await sleep(2_000);
+      polling = false;
+      await poller;
+      const latencies = [...load.sentAt]
+        .filter(([seq]) => seen.has(seq))
+        .map(([seq, at]) => seen.get(seq)! - at)
+        .sort((a, b) => a - b);
+      const pct = (p: number): number =>
+        latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? Number.NaN;
+      results['latency'] = {
+        atReadingsPerSec: 5_000,
+        p50Ms: pct(50),
+        p99Ms: pct(99),
+        samples: latencies.length,
+      };
+      await Promise.all(clients.map((c) => c.endAsync()));
+    });
+  } finally {
+    await influxd.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+  process.stdout.write(`${JSON.stringify({ ...results, rssMbPeak, secondsPerPhase: SECONDS })}\n`);
+}
+
+function round(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${String(error instanceof Error ? error.stack : error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,221 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { MqttClient } from 'mqtt';
+import { deviceTopic } from '@peakwatch/contracts';
+import { freePort } from '@peakwatch/process';
+import { startInfluxd, type TestInfluxd } from '../support/influxd';
+import { connectClient } from '../support/mqtt';
+import { scalar, startIngest, waitForCount } from '../support/ingest';
+import { eventually } from '../support/processes';
+
+const ROOT = join(__dirname, '../..');
+const TOPIC = deviceTopic('hd-b1', 'b1-lighting', 'telemetry');
+
+/** Publishes one QoS 1 reading per call with seq = i and ts = start + i; remembers which were acknowledged. */
+function readingStream(client: MqttClient, start: number) {
+  const acked = new Set<number>();
+  let next = 0;
+  return {
+    acked,
+    get sent() {
+      return next;
+    },
+    publish(): void {
+      const seq = next++;
+      client.publish(
+        TOPIC,
+        JSON.stringify({ ts: start + seq, seq, values: { energy_import_kwh: seq / 10, power_kw: 5 } }),
+        { qos: 1 },
+        (error) => {
+          if (!error) acked.add(seq);
+        },
+      );
+    },
+  };
+}
+
+describe('ingest durability', () => {
+  let influxd: TestInfluxd;
+  beforeAll(async () => {
+    influxd = await startInfluxd();
+  });
+  afterAll(() => influxd?.stop());
+
+  it('keeps every reading through a 30 s InfluxDB outage: nothing lost, nothing duplicated', async () => {
+    const ingest = await startIngest(influxd, 'outage');
+    const secrets = await ingest.secrets(['b1-lighting']);
+    const device = await connectClient(ingest.mqttUrl, {
+      username: 'b1-lighting',
+      password: secrets['b1-lighting']!,
+    });
+    const client = await influxd.client('outage');
+    const stream = readingStream(device, Date.now() - 3_600_000);
+    const publishFor = async (ms: number): Promise<void> => {
+      const end = Date.now() + ms;
+      while (Date.now() < end) {
+        for (let i = 0; i < 20; i++) stream.publish();
+        await sleep(100); // 200 readings/s
+      }
+    };
+    try {
+      await publishFor(3_000);
+      await influxd.pause();
+      await publishFor(30_000);
+      // acknowledged while InfluxDB was down: they wait in the spool
+      expect(await ingest.metric('peakwatch_ingest_spool_records')).toBeGreaterThan(1000);
+      const health = await fetch(`http://127.0.0.1:${ingest.config.http.port}/health`);
+      expect(health.status).toBe(503);
+      expect(await health.json()).toMatchObject({ checks: { influx: 'down', spool: 'up' } });
+      await influxd.resume();
+      await publishFor(3_000);
+      expect(await eventually(() => stream.acked.size === stream.sent, 10_000)).toBe(true);
+      const total = stream.sent;
+      expect(
+        await waitForCount(() => scalar(client, `SELECT count(seq) FROM telemetry`), total, 60_000),
+      ).toBe(total);
+      // one point per reading: the number of distinct seq values equals the count
+      expect(await scalar(client, `SELECT count(distinct(seq)) FROM telemetry`)).toBe(total);
+      expect(await ingest.metric('peakwatch_ingest_spool_records')).toBe(0);
+    } finally {
+      await device.endAsync();
+      await ingest.close();
+    }
+  });
+
+  it('withholds acknowledgements when the spool is at its budget, says so, and resumes without loss', async () => {
+    const ingest = await startIngest(influxd, 'budget', { SPOOL_MAX_BYTES: '20000' });
+    const secrets = await ingest.secrets(['b1-lighting']);
+    const device = await connectClient(ingest.mqttUrl, {
+      username: 'b1-lighting',
+      password: secrets['b1-lighting']!,
+    });
+    const client = await influxd.client('budget');
+    const stream = readingStream(device, Date.now() - 3_600_000);
+    try {
+      await influxd.pause();
+      for (let i = 0; i < 400; i++) stream.publish(); // ≈ 200 bytes each: twice the budget
+      expect(
+        await eventually(async () => (await ingest.metric('peakwatch_ingest_spool_full')) === 1, 10_000),
+      ).toBe(true);
+      const ackedWhileFull = stream.acked.size;
+      expect(ackedWhileFull).toBeLessThan(400);
+      await sleep(1_000);
+      expect(stream.acked.size).toBe(ackedWhileFull); // nothing more is acknowledged while full
+      const health = await fetch(`http://127.0.0.1:${ingest.config.http.port}/health`);
+      expect(await health.json()).toMatchObject({ checks: { spool: 'down' } });
+      await influxd.resume();
+      expect(await eventually(() => stream.acked.size === 400, 30_000)).toBe(true);
+      expect(await waitForCount(() => scalar(client, 'SELECT count(seq) FROM telemetry'), 400)).toBe(400);
+      expect(await ingest.metric('peakwatch_ingest_spool_full')).toBe(0);
+    } finally {
+      await device.endAsync();
+      await ingest.close();
+    }
+  });
+
+  describe('the ingest process killed with SIGKILL', () => {
+    let dataDir: string;
+    let ingest: ChildProcess | undefined;
+    const env = (ports: { mqtt: number; http: number }): NodeJS.ProcessEnv => ({
+      PATH: process.env['PATH'],
+      INFLUX_URL: influxd.url,
+      INFLUX_DATABASE: 'killed',
+      DATA_DIR: dataDir,
+      SEEDS_DIR: join(ROOT, 'seeds'),
+      MQTT_PORT: String(ports.mqtt),
+      MQTT_HOST: '127.0.0.1',
+      HTTP_PORT: String(ports.http),
+      HTTP_HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+    });
+
+    beforeAll(async () => {
+      for (const [tool, args] of [
+        ['tsc', ['-p', 'tsconfig.build.json']],
+        ['tsc-alias', ['-p', 'tsconfig.build.json']],
+      ] as const) {
+        const result = spawnSync(join(ROOT, 'node_modules/.bin', tool), args, {
+          cwd: ROOT,
+          encoding: 'utf8',
+        });
+        if (result.status !== 0) throw new Error(`${tool} failed:\n${result.stdout}${result.stderr}`);
+      }
+      dataDir = await mkdtemp(join(tmpdir(), 'peakwatch-killed-'));
+    });
+    afterAll(async () => {
+      ingest?.kill('SIGKILL');
+      await rm(dataDir, { recursive: true, force: true });
+    });
+
+    async function startProcess(ports: { mqtt: number; http: number }): Promise<ChildProcess> {
+      const child = spawn(process.execPath, [join(ROOT, 'dist/apps/ingest/src/main.js')], {
+        cwd: ROOT,
+        env: env(ports),
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+      const up = await eventually(async () => {
+        try {
+          return (await fetch(`http://127.0.0.1:${ports.http}/health`)).status === 200;
+        } catch {
+          return false;
+        }
+      }, 30_000);
+      if (!up) throw new Error(`ingest did not start:\n${stderr}`);
+      return child;
+    }
+
+    it('stores every reading it acknowledged', async () => {
+      const ports = { mqtt: await freePort(), http: await freePort() };
+      const issued = spawnSync(
+        process.execPath,
+        [join(ROOT, 'dist/apps/peakwatch/src/main.js'), 'device', 'secret', 'hd-b1', 'b1-lighting'],
+        {
+          cwd: ROOT,
+          encoding: 'utf8',
+          env: env(ports),
+        },
+      );
+      expect(issued.status).toBe(0);
+      const secret = issued.stdout.trimEnd().split('\n').at(-1)!;
+      ingest = await startProcess(ports);
+      const device = await connectClient(`mqtt://127.0.0.1:${ports.mqtt}`, {
+        username: 'b1-lighting',
+        password: secret,
+        reconnectPeriod: 200,
+      });
+      device.on('error', () => undefined);
+      const stream = readingStream(device, Date.now() - 3_600_000);
+      let publishing = true;
+      const pump = (async () => {
+        while (publishing) {
+          if (device.connected) for (let i = 0; i < 50; i++) stream.publish();
+          await sleep(20); // up to 2,500 readings/s
+        }
+      })();
+      expect(await eventually(() => stream.acked.size > 2_000, 30_000)).toBe(true);
+      ingest.kill('SIGKILL'); // mid-stream
+      const ackedBeforeKill = new Set(stream.acked);
+      await sleep(500);
+      ingest = await startProcess(ports);
+      expect(await eventually(() => stream.acked.size > ackedBeforeKill.size + 1_000, 30_000)).toBe(true);
+      publishing = false;
+      await pump;
+      await sleep(1_000);
+      await device.endAsync(true);
+
+      const client = await influxd.client('killed');
+      const acked = [...stream.acked];
+      await waitForCount(() => scalar(client, 'SELECT count(seq) FROM telemetry'), acked.length, 60_000);
+      const [series] = await client.query('SELECT seq FROM telemetry');
+      const stored = new Set(series!.rows.map((r) => r['seq'] as number));
+      const lost = acked.filter((seq) => !stored.has(seq));
+      expect(lost).toEqual([]);
+      expect([...ackedBeforeKill].every((seq) => stored.has(seq))).toBe(true);
+    });
+  });
+});

@@ -1,0 +1,328 @@
+import { join } from 'node:path';
+import type { MqttClient } from 'mqtt';
+import { deviceTopic } from '@peakwatch/contracts';
+import { Simulation, generate, loadScenario, runScenario, type Reading } from '@peakwatch/device-sim';
+import type { InfluxClient } from '@peakwatch/influx';
+import { loadRegistry } from '@peakwatch/registry';
+import { startInfluxd, type TestInfluxd } from '../support/influxd';
+import { startMosquitto, type TestMosquitto } from '../support/mosquitto';
+import { connectClient } from '../support/mqtt';
+import { scalar, startIngest, waitForCount, type TestIngest } from '../support/ingest';
+
+const SEEDS = join(__dirname, '../../seeds');
+const registry = loadRegistry(join(SEEDS, 'sites'));
+
+describe('ingest: MQTT to InfluxDB through the embedded broker', () => {
+  let influxd: TestInfluxd;
+  beforeAll(async () => {
+    influxd = await startInfluxd();
+  });
+  afterAll(() => influxd?.stop());
+
+  it('stores exactly the 10,010 readings the simulator published, with their tags, values and timestamps', async () => {
+    const ingest = await startIngest(influxd, 'sim_10k');
+    try {
+      const scenario = { ...loadScenario(join(SEEDS, 'scenarios/haidian-campus.yaml')), faults: [] };
+      const stepMs = scenario.intervalSeconds * 1000;
+      const fromMs = Math.floor((Date.now() - 3 * 86_400_000) / stepMs) * stepMs;
+      const toMs = fromMs + 454 * stepMs; // 455 readings × 22 devices = 10,010
+      await runScenario({
+        scenario,
+        seed: 5,
+        fromMs,
+        toMs,
+        speed: Number.POSITIVE_INFINITY,
+        brokerUrl: ingest.mqttUrl,
+        credentials: await ingest.secrets(),
+        qos: 1,
+        log: () => undefined,
+      });
+      const client = await influxd.client('sim_10k');
+      expect(await waitForCount(() => scalar(client, 'SELECT count(seq) FROM telemetry'), 10_010)).toBe(
+        10_010,
+      );
+
+      // What was published, regenerated from the same seed and window (the simulator is deterministic).
+      const expected = new Map<string, Reading[]>();
+      for (const item of generate(new Simulation(scenario, { seed: 5, fromMs }), toMs)) {
+        if (item.type === 'reading')
+          expected.set(item.deviceId, [...(expected.get(item.deviceId) ?? []), item.reading]);
+      }
+      const series = await client.query(
+        'SELECT * FROM telemetry GROUP BY device, site, kind, role, district',
+      );
+      expect(series).toHaveLength(22);
+      for (const s of series) {
+        const { site, device } = registry.device(s.tags['device']!)!;
+        expect(s.tags).toEqual({
+          device: device.id,
+          site: site.id,
+          kind: device.kind,
+          role: device.role,
+          district: site.district,
+        });
+        const readings = expected.get(device.id)!;
+        expect(s.rows).toHaveLength(readings.length);
+        s.rows.forEach((row, i) => {
+          const reading = readings[i]!;
+          expect(row['time']).toBe(reading.ts);
+          expect(row['seq']).toBe(reading.seq);
+          for (const [metric, value] of Object.entries(reading.values)) expect(row[metric]).toBe(value);
+        });
+      }
+      expect(await ingest.metric('peakwatch_ingest_readings_received_total')).toBe(10_010);
+      expect(await ingest.metric('peakwatch_ingest_spool_records')).toBe(0);
+    } finally {
+      await ingest.close();
+    }
+  });
+
+  describe('bad input is refused or rejected with its reason; the good readings around it are stored', () => {
+    let ingest: TestIngest;
+    let client: InfluxClient;
+    let device: MqttClient;
+    let secrets: Record<string, string>;
+    const topic = deviceTopic('hd-b1', 'b1-lighting', 'telemetry');
+    const good = (ts: number, seq: number): object => ({
+      ts,
+      seq,
+      values: { energy_import_kwh: 100 + seq, power_kw: 12.5 },
+    });
+
+    beforeAll(async () => {
+      ingest = await startIngest(influxd, 'bad_input', {
+        MQTT_MAX_PAYLOAD_BYTES: '4096',
+        INGEST_MAX_BATCH: '50',
+      });
+      client = await influxd.client('bad_input');
+      secrets = await ingest.secrets(['b1-lighting', 'b1-power', 'dc1-it']);
+      device = await connectClient(ingest.mqttUrl, {
+        username: 'b1-lighting',
+        password: secrets['b1-lighting']!,
+        clientId: 'b1-lighting',
+      });
+    });
+    afterAll(async () => {
+      await device?.endAsync();
+      await ingest?.close();
+    });
+
+    let caseNumber = 0;
+    const rejectCount = (reason: string): Promise<number> =>
+      scalar(client, `SELECT sum("count") FROM ingest_reject WHERE reason = '${reason}'`);
+
+    it.each<[string, (ts: number) => string | Buffer, string]>([
+      ['malformed JSON', () => '{"ts": 1, "values": {', 'malformed_json'],
+      ['NaN (not JSON)', (ts) => `{"ts": ${ts}, "values": {"power_kw": NaN}}`, 'malformed_json'],
+      ['a string value', (ts) => JSON.stringify({ ts, values: { power_kw: 'NaN' } }), 'bad_value'],
+      ['an unknown metric', (ts) => JSON.stringify({ ts, values: { voltage_v: 230 } }), 'unknown_metric'],
+      [
+        'a far-future timestamp',
+        (ts) => JSON.stringify({ ts: ts + 86_400_000, values: { power_kw: 1 } }),
+        'timestamp_in_future',
+      ],
+      [
+        'a timestamp beyond the horizon',
+        (ts) => JSON.stringify({ ts: ts - 40 * 86_400_000, values: { power_kw: 1 } }),
+        'timestamp_too_old',
+      ],
+      [
+        'an unparseable timestamp',
+        () => JSON.stringify({ ts: 'yesterday', values: { power_kw: 1 } }),
+        'bad_timestamp',
+      ],
+      ['a negative seq', (ts) => JSON.stringify({ ts, seq: -1, values: { power_kw: 1 } }), 'bad_seq'],
+      ['empty values', (ts) => JSON.stringify({ ts, values: {} }), 'no_values'],
+      [
+        'a payload over 4 KiB',
+        (ts) => JSON.stringify({ ts, values: { power_kw: 1 }, pad: 'x'.repeat(5000) }),
+        'payload_too_large',
+      ],
+      [
+        'a batch of 51 readings (limit 50)',
+        (ts) =>
+          JSON.stringify(Array.from({ length: 51 }, (_, i) => ({ ts: ts - i, values: { power_kw: 1 } }))),
+        'batch_too_large',
+      ],
+    ])('%s → %s', async (_name, bad, reason) => {
+      const before = await rejectCount(reason);
+      const ts = Date.now() - 60_000 - ++caseNumber * 10_000; // a window of its own for each case
+      await device.publishAsync(topic, JSON.stringify(good(ts - 1000, 1)), { qos: 1 });
+      await device.publishAsync(topic, bad(ts), { qos: 1 });
+      await device.publishAsync(topic, JSON.stringify(good(ts + 1000, 2)), { qos: 1 });
+      expect(await waitForCount(() => rejectCount(reason), before + 1)).toBe(before + 1);
+      const stored = () =>
+        scalar(
+          client,
+          `SELECT count(power_kw) FROM telemetry WHERE device = 'b1-lighting' AND time >= ${ts - 1000}ms AND time <= ${ts + 1000}ms`,
+        );
+      expect(await waitForCount(stored, 2)).toBe(2);
+      expect(
+        await ingest.metric('peakwatch_ingest_rejected_total', `reason="${reason}"`),
+      ).toBeGreaterThanOrEqual(1);
+    });
+
+    it('keeps the good readings of a batch and rejects the bad one by index', async () => {
+      const ts = Date.now() - 120_000;
+      const batch = [good(ts, 10), { ts: ts + 1, values: { power_kw: 'high' } }, good(ts + 2, 11)];
+      await device.publishAsync(topic, JSON.stringify(batch), { qos: 1 });
+      expect(
+        await waitForCount(
+          () =>
+            scalar(
+              client,
+              `SELECT count(power_kw) FROM telemetry WHERE device = 'b1-lighting' AND time >= ${ts}ms AND time <= ${ts + 2}ms`,
+            ),
+          2,
+        ),
+      ).toBe(2);
+      const [reject] = await client.query(
+        `SELECT detail, excerpt FROM ingest_reject WHERE reason = 'bad_value' ORDER BY time DESC LIMIT 1`,
+      );
+      expect(reject?.rows[0]?.['detail']).toBe('reading 1: power_kw = "high"');
+      expect(String(reject?.rows[0]?.['excerpt'])).toContain('"power_kw":"high"');
+    });
+
+    it('refuses a wrong secret at connection time', async () => {
+      const refusedBefore = await ingest.metric(
+        'peakwatch_mqtt_connections_refused_total',
+        'reason="bad_credentials"',
+      );
+      await expect(
+        connectClient(ingest.mqttUrl, { username: 'b1-power', password: 'not-the-secret' }),
+      ).rejects.toThrow(/Not authorized|Bad username or password/);
+      await expect(connectClient(ingest.mqttUrl, { username: 'nobody', password: 'x' })).rejects.toThrow();
+      await expect(connectClient(ingest.mqttUrl)).rejects.toThrow();
+      expect(
+        await ingest.metric('peakwatch_mqtt_connections_refused_total', 'reason="bad_credentials"'),
+      ).toBe(refusedBefore + 3);
+    });
+
+    it("refuses a device publishing on another device's topic, records it, and closes its connection", async () => {
+      const intruder = await connectClient(ingest.mqttUrl, {
+        username: 'b1-power',
+        password: secrets['b1-power']!,
+      });
+      const closed = new Promise<void>((resolve) => intruder.once('close', () => resolve()));
+      intruder.publish(
+        deviceTopic('hd-dc1', 'dc1-it', 'telemetry'),
+        JSON.stringify(good(Date.now() - 5000, 1)),
+        { qos: 1 },
+      );
+      await closed;
+      intruder.end(true);
+      expect(await waitForCount(() => rejectCount('topic_not_allowed'), 1)).toBe(1);
+      expect(await scalar(client, `SELECT count(power_kw) FROM telemetry WHERE device = 'dc1-it'`)).toBe(0);
+    });
+
+    it("does not let a device subscribe to another device's topics", async () => {
+      // SUBACK 0x80 (failure) for the others; mqtt.js turns it into a rejected promise
+      await expect(device.subscribeAsync('energy/v1/hd-dc1/dc1-it/telemetry', { qos: 1 })).rejects.toThrow(
+        /Subscribe error/,
+      );
+      await expect(device.subscribeAsync('energy/v1/+/+/telemetry', { qos: 1 })).rejects.toThrow(
+        /Subscribe error/,
+      );
+      const granted = await device.subscribeAsync('energy/v1/hd-b1/b1-lighting/status', { qos: 1 });
+      expect(granted.map((g) => g.qos)).toEqual([1]);
+    });
+
+    it('rejects readings for a site the device does not belong to, and unknown devices (service client)', async () => {
+      const { CredentialsRepository } = await import('@peakwatch/ingest');
+      const secret = await ingest.app.get(CredentialsRepository).issue('gateway', 'service', null);
+      const gateway = await connectClient(ingest.mqttUrl, { username: 'gateway', password: secret });
+      await gateway.publishAsync(
+        'energy/v1/hd-b2/b1-lighting/telemetry',
+        JSON.stringify(good(Date.now() - 5000, 1)),
+        { qos: 1 },
+      );
+      await gateway.publishAsync(
+        'energy/v1/hd-b1/b9-ghost/telemetry',
+        JSON.stringify(good(Date.now() - 5000, 1)),
+        { qos: 1 },
+      );
+      await gateway.endAsync();
+      expect(await waitForCount(() => rejectCount('site_mismatch'), 1)).toBe(1);
+      expect(await waitForCount(() => rejectCount('unknown_device'), 1)).toBe(1);
+    });
+
+    it('stores lifecycle events and validates them', async () => {
+      const eventTopic = deviceTopic('hd-b1', 'b1-lighting', 'event');
+      const ts = Date.now() - 30_000;
+      await device.publishAsync(
+        eventTopic,
+        JSON.stringify({
+          ts,
+          type: 'meter_replaced',
+          final: { energy_import_kwh: 98765.4 },
+          start: { energy_import_kwh: 0 },
+        }),
+        { qos: 1 },
+      );
+      await device.publishAsync(eventTopic, JSON.stringify({ ts, type: 'meter_exploded' }), { qos: 1 });
+      expect(await waitForCount(() => rejectCount('bad_event'), 1)).toBe(1);
+      const [event] = await client.query(
+        `SELECT final_energy_import_kwh, start_energy_import_kwh FROM meter_event WHERE device = 'b1-lighting' AND "type" = 'meter_replaced'`,
+      );
+      expect(event?.rows).toEqual([
+        { time: ts, final_energy_import_kwh: 98765.4, start_energy_import_kwh: 0 },
+      ]);
+    });
+
+    it('treats the same reading sent twice as one point', async () => {
+      const ts = Date.now() - 90_000;
+      const payload = JSON.stringify(good(ts, 77));
+      await device.publishAsync(topic, payload, { qos: 1 });
+      await device.publishAsync(topic, payload, { qos: 1 });
+      await waitForCount(
+        () =>
+          scalar(client, `SELECT count(seq) FROM telemetry WHERE device = 'b1-lighting' AND time = ${ts}ms`),
+        1,
+      );
+      expect(
+        await scalar(
+          client,
+          `SELECT count(seq) FROM telemetry WHERE device = 'b1-lighting' AND time = ${ts}ms`,
+        ),
+      ).toBe(1);
+    });
+  });
+});
+
+describe('ingest: external broker (mosquitto) with two replicas on a shared subscription', () => {
+  let influxd: TestInfluxd;
+  let mosquitto: TestMosquitto;
+  beforeAll(async () => {
+    [influxd, mosquitto] = await Promise.all([startInfluxd(), startMosquitto()]);
+  });
+  afterAll(async () => {
+    await Promise.all([influxd?.stop(), mosquitto?.stop()]);
+  });
+
+  it('stores every reading exactly once, the load split between the replicas', async () => {
+    const env = { MQTT_URL: mosquitto.url };
+    const [a, b] = [await startIngest(influxd, 'external', env), await startIngest(influxd, 'external', env)];
+    const publisher = await connectClient(mosquitto.url, { clientId: 'publisher' });
+    try {
+      const start = Date.now() - 3_600_000;
+      const total = 2000;
+      for (let i = 0; i < total; i++) {
+        const { site, device } = registry.devices()[i % 22]!;
+        const reading = { ts: start + i, seq: i, values: { energy_import_kwh: i, power_kw: 1 } };
+        publisher.publish(deviceTopic(site.id, device.id, 'telemetry'), JSON.stringify(reading), { qos: 1 });
+      }
+      const client = await influxd.client('external');
+      expect(await waitForCount(() => scalar(client, 'SELECT count(seq) FROM telemetry'), total)).toBe(total);
+      const [ra, rb] = [
+        await a.metric('peakwatch_ingest_readings_received_total'),
+        await b.metric('peakwatch_ingest_readings_received_total'),
+      ];
+      expect(ra + rb).toBe(total); // each message handled by exactly one replica
+      expect(ra).toBeGreaterThan(0);
+      expect(rb).toBeGreaterThan(0);
+    } finally {
+      await publisher.endAsync();
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+});

@@ -1,0 +1,85 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { INestApplication } from '@nestjs/common';
+import { loadConfig, type AppConfig } from '@peakwatch/config';
+import { CredentialsRepository, INGEST_APP } from '@peakwatch/ingest';
+import type { InfluxClient } from '@peakwatch/influx';
+import { freePort } from '@peakwatch/process';
+import { Registry } from '@peakwatch/registry';
+import { createApp } from '@peakwatch/runtime';
+import type { TestInfluxd } from './influxd';
+import { eventually } from './processes';
+
+export interface TestIngest {
+  app: INestApplication;
+  config: AppConfig;
+  mqttUrl: string;
+  /** Issues secrets for every registered device (or the given ones). */
+  secrets(deviceIds?: string[]): Promise<Record<string, string>>;
+  metric(name: string, labels?: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Ingest alone, in this process, on free ports with a temporary DATA_DIR, writing to `database` of `influxd`. */
+export async function startIngest(
+  influxd: TestInfluxd,
+  database: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<TestIngest> {
+  const dataDir = env['DATA_DIR'] ?? (await mkdtemp(join(tmpdir(), 'peakwatch-ingest-')));
+  const config = loadConfig({
+    INFLUX_URL: influxd.url,
+    INFLUX_DATABASE: database,
+    HTTP_PORT: String(await freePort()),
+    HTTP_HOST: '127.0.0.1',
+    MQTT_PORT: String(await freePort()),
+    MQTT_HOST: '127.0.0.1',
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
+  const app = await createApp(config, [INGEST_APP]);
+  return {
+    app,
+    config,
+    mqttUrl: `mqtt://127.0.0.1:${config.mqtt.port}`,
+    async secrets(deviceIds) {
+      const registry = app.get(Registry);
+      const credentials = app.get(CredentialsRepository);
+      const ids = deviceIds ?? registry.devices().map((d) => d.device.id);
+      const out: Record<string, string> = {};
+      for (const id of ids) out[id] = await credentials.issue(id, 'device', registry.device(id)!.site.id);
+      return out;
+    },
+    async metric(name, labels = '') {
+      const text = await (await fetch(`http://127.0.0.1:${config.http.port}/metrics`)).text();
+      const match = new RegExp(`^${name}${labels ? `\\{${labels}\\}` : ''} (\\S+)$`, 'm').exec(text);
+      return match ? Number(match[1]) : 0; // a labelled counter appears once it has counted
+    },
+    async close() {
+      await app.close();
+      if (!env['DATA_DIR']) await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A number from a single-value InfluxQL answer (0 when there is no series). */
+export async function scalar(client: InfluxClient, influxql: string): Promise<number> {
+  const [series] = await client.query(influxql);
+  const row = series?.rows[0];
+  if (!row) return 0;
+  const value = Object.entries(row).find(([k]) => k !== 'time')?.[1];
+  return typeof value === 'number' ? value : 0;
+}
+
+/** Waits until `count` stops being below `expected` (or the limit passes) and returns the last count. */
+export async function waitForCount(
+  count: () => Promise<number>,
+  expected: number,
+  limitMs = 60_000,
+): Promise<number> {
+  let last = 0;
+  await eventually(async () => (last = await count()) >= expected, limitMs);
+  return last;
+}
