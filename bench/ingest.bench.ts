@@ -83,7 +83,7 @@ async function startReference(): Promise<{ url: string; stop: () => Promise<void
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const port = await new Promise<string>((resolve) =>
-    child.stdout!.once('data', (chunk: Buffer) => resolve(chunk.toString().trim())),
+    child.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString().trim())),
   );
   return {
     url: `mqtt://127.0.0.1:${port}`,
