@@ -8,7 +8,7 @@
  *   latency     publish-to-queryable p50/p99 at 5,000 readings/s
  *   rssMbPeak   peak RSS of the ingest process (VmHWM)
  * Ingest runs as its own process (the built `apps/ingest`), configured by the environment as deployed. Seconds per
- * phase: BENCH_SECONDS (default 10).
+ * phase: BENCH_SECONDS (default 10). BENCH_PROFILE_DIR writes a V8 CPU profile of each ingest process there.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -44,7 +44,8 @@ function procStat(pid: number): { cpu: number; hwmKb: number } {
 async function startIngest(env: NodeJS.ProcessEnv): Promise<IngestProcess> {
   const mqttPort = await freePort();
   const httpPort = await freePort();
-  const child = spawn(process.execPath, [join(ROOT, 'dist/apps/ingest/src/main.js')], {
+  const profile = process.env['BENCH_PROFILE_DIR'];
+  const child = spawn(process.execPath, [...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), join(ROOT, 'dist/apps/ingest/src/main.js')], {
     cwd: ROOT,
     env: {
       ...env,

@@ -1,5 +1,5 @@
 import { MEASUREMENTS, METRICS, parseDeviceTopic, type DeviceTopic } from '@peakwatch/contracts';
-import type { Registry } from '@peakwatch/registry';
+import type { RegisteredDevice, Registry } from '@peakwatch/registry';
 import { floatField, intField, line, stringField } from './line-protocol';
 import type { RejectReason } from './reject-reason';
 
@@ -70,13 +70,7 @@ export function validateMessage(
   if (payload.length > limits.maxPayloadBytes) {
     return reject('payload_too_large', `${payload.length} bytes > ${limits.maxPayloadBytes}`);
   }
-  const tags = {
-    site: registered.site.id,
-    device: registered.device.id,
-    kind: registered.device.kind,
-    role: registered.device.role,
-    district: registered.site.district,
-  };
+  const tags = tagsOf(registered);
   if (parsedTopic.channel === 'status') {
     const status = payload.toString('utf8');
     if (status !== 'online' && status !== 'offline') return reject('bad_status', status.slice(0, 40));
@@ -120,6 +114,35 @@ export function validateMessage(
 
 type Tags = Record<'site' | 'device' | 'kind' | 'role' | 'district', string>;
 
+/** `telemetry,device=…,district=…,kind=…,role=…,site=…` per device: the tags never change, so they are built once. */
+const telemetryPrefixes = new WeakMap<Tags, string>();
+const devicesTags = new WeakMap<object, Tags>();
+
+function tagsOf(registered: RegisteredDevice): Tags {
+  let tags = devicesTags.get(registered.device);
+  if (!tags) {
+    tags = {
+      site: registered.site.id,
+      device: registered.device.id,
+      kind: registered.device.kind,
+      role: registered.device.role,
+      district: registered.site.district,
+    };
+    devicesTags.set(registered.device, tags);
+  }
+  return tags;
+}
+
+function telemetryPrefix(tags: Tags): string {
+  let prefix = telemetryPrefixes.get(tags);
+  if (prefix === undefined) {
+    // line() with no fields gives "measurement,tags  ts"; keep the measurement and tags part
+    prefix = line(MEASUREMENTS.telemetry, tags, {}, 0).split(' ')[0]!;
+    telemetryPrefixes.set(tags, prefix);
+  }
+  return prefix;
+}
+
 function checkTime(
   ts: unknown,
   { nowMs, limits }: { nowMs: number; limits: ValidationLimits },
@@ -152,17 +175,19 @@ function readingLine(
   }
   const values = reading['values'];
   if (!isObject(values)) return { reason: 'bad_envelope', detail: 'values is not an object' };
-  const fields: Record<string, string> = {};
-  for (const [metric, value] of Object.entries(values)) {
+  // Metric names are known (no escaping needed) and values finite numbers.
+  let fields = '';
+  for (const metric in values) {
+    const value = values[metric];
     if (!(metric in METRICS)) return { reason: 'unknown_metric', detail: metric.slice(0, 64) };
     if (typeof value !== 'number' || !Number.isFinite(value)) {
       return { reason: 'bad_value', detail: `${metric} = ${JSON.stringify(value)?.slice(0, 40)}` };
     }
-    fields[metric] = floatField(value);
+    fields += `${fields ? ',' : ''}${metric}=${floatField(value)}`;
   }
-  if (Object.keys(fields).length === 0) return { reason: 'no_values', detail: 'values is empty' };
-  if (typeof seq === 'number') fields['seq'] = intField(seq);
-  return line(MEASUREMENTS.telemetry, tags, fields, time.ms);
+  if (!fields) return { reason: 'no_values', detail: 'values is empty' };
+  if (typeof seq === 'number') fields += `,seq=${intField(seq)}`;
+  return `${telemetryPrefix(tags)} ${fields} ${time.ms}`;
 }
 
 function validateEvent(
