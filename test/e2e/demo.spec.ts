@@ -4,11 +4,9 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { canConnect, freePort } from '@peakwatch/process';
+import { ROOT, CLI, buildDist } from '../support/build';
 import { connectClient } from '../support/mqtt';
 import { childrenNamed, eventually, isAlive } from '../support/processes';
-
-const ROOT = join(__dirname, '../..');
-const CLI = join(ROOT, 'dist/apps/peakwatch/src/main.js');
 
 /** The demo as a user runs it: the built `peakwatch demo`, in its own process group like a terminal job. */
 describe('peakwatch demo', () => {
@@ -18,14 +16,7 @@ describe('peakwatch demo', () => {
   let stdout: string;
 
   beforeAll(() => {
-    // Build as `npm run demo` does (incremental: quick when nothing changed).
-    for (const [tool, args] of [
-      ['tsc', ['-p', 'tsconfig.build.json']],
-      ['tsc-alias', ['-p', 'tsconfig.build.json']],
-    ] as const) {
-      const result = spawnSync(join(ROOT, 'node_modules/.bin', tool), args, { cwd: ROOT, encoding: 'utf8' });
-      if (result.status !== 0) throw new Error(`${tool} failed:\n${result.stdout}${result.stderr}`);
-    }
+    buildDist();
   });
 
   beforeEach(async () => {

@@ -7,11 +7,11 @@ import type { MqttClient } from 'mqtt';
 import { deviceTopic } from '@peakwatch/contracts';
 import { freePort } from '@peakwatch/process';
 import { startInfluxd, type TestInfluxd } from '../support/influxd';
+import { ROOT, CLI, buildDist } from '../support/build';
 import { connectClient } from '../support/mqtt';
 import { scalar, startIngest, waitForCount } from '../support/ingest';
 import { eventually } from '../support/processes';
 
-const ROOT = join(__dirname, '../..');
 const TOPIC = deviceTopic('hd-b1', 'b1-lighting', 'telemetry');
 
 /** Publishes one QoS 1 reading per call with seq = i and ts = start + i; remembers which were acknowledged. */
@@ -133,16 +133,7 @@ describe('ingest durability', () => {
     });
 
     beforeAll(async () => {
-      for (const [tool, args] of [
-        ['tsc', ['-p', 'tsconfig.build.json']],
-        ['tsc-alias', ['-p', 'tsconfig.build.json']],
-      ] as const) {
-        const result = spawnSync(join(ROOT, 'node_modules/.bin', tool), args, {
-          cwd: ROOT,
-          encoding: 'utf8',
-        });
-        if (result.status !== 0) throw new Error(`${tool} failed:\n${result.stdout}${result.stderr}`);
-      }
+      buildDist();
       dataDir = await mkdtemp(join(tmpdir(), 'peakwatch-killed-'));
     });
     afterAll(async () => {
@@ -171,15 +162,11 @@ describe('ingest durability', () => {
 
     it('stores every reading it acknowledged', async () => {
       const ports = { mqtt: await freePort(), http: await freePort() };
-      const issued = spawnSync(
-        process.execPath,
-        [join(ROOT, 'dist/apps/peakwatch/src/main.js'), 'device', 'secret', 'hd-b1', 'b1-lighting'],
-        {
-          cwd: ROOT,
-          encoding: 'utf8',
-          env: env(ports),
-        },
-      );
+      const issued = spawnSync(process.execPath, [CLI, 'device', 'secret', 'hd-b1', 'b1-lighting'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: env(ports),
+      });
       expect(issued.status).toBe(0);
       const secret = issued.stdout.trimEnd().split('\n').at(-1)!;
       ingest = await startProcess(ports);
