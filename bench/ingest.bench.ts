@@ -45,18 +45,25 @@ async function startIngest(env: NodeJS.ProcessEnv): Promise<IngestProcess> {
   const mqttPort = await freePort();
   const httpPort = await freePort();
   const profile = process.env['BENCH_PROFILE_DIR'];
-  const child = spawn(process.execPath, [...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), join(ROOT, 'dist/apps/ingest/src/main.js')], {
-    cwd: ROOT,
-    env: {
-      ...env,
-      MQTT_PORT: String(mqttPort),
-      MQTT_HOST: '127.0.0.1',
-      HTTP_PORT: String(httpPort),
-      HTTP_HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
+  const child = spawn(
+    process.execPath,
+    [
+      ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []),
+      join(ROOT, 'dist/apps/ingest/src/main.js'),
+    ],
+    {
+      cwd: ROOT,
+      env: {
+        ...env,
+        MQTT_PORT: String(mqttPort),
+        MQTT_HOST: '127.0.0.1',
+        HTTP_PORT: String(httpPort),
+        HTTP_HOST: '127.0.0.1',
+        LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
     },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  );
   for (let i = 0; i < 300; i++) {
     try {
       if ((await fetch(`http://127.0.0.1:${httpPort}/health`)).ok) break;
@@ -143,6 +150,7 @@ async function main(): Promise<void> {
   });
   const results: Record<string, unknown> = {};
   let rssMbPeak = 0;
+  const rssMbByPhase: Record<string, number> = {};
   try {
     // A registry of 1,000 load devices and one shared secret, hashed once (set-up, not measured).
     const seeds = join(work, 'seeds');
@@ -192,7 +200,8 @@ async function main(): Promise<void> {
       try {
         await body(ingest, influx);
       } finally {
-        rssMbPeak = Math.max(rssMbPeak, ingest.rssPeakMb());
+        rssMbByPhase[name] = ingest.rssPeakMb();
+        rssMbPeak = Math.max(rssMbPeak, rssMbByPhase[name]);
         await ingest.stop();
       }
     };
@@ -300,7 +309,9 @@ async function main(): Promise<void> {
     await influxd.stop();
     rmSync(work, { recursive: true, force: true });
   }
-  process.stdout.write(`${JSON.stringify({ ...results, rssMbPeak, secondsPerPhase: SECONDS })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ ...results, rssMbPeak, rssMbByPhase, secondsPerPhase: SECONDS })}\n`,
+  );
 }
 
 function round(x: number): number {

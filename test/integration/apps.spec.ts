@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
-import { loadConfig, type AppConfig } from '@peakwatch/config';
+import type { AppConfig } from '@peakwatch/config';
 import { canConnect, freePort } from '@peakwatch/process';
 import { createApp, type AppDefinition } from '@peakwatch/runtime';
 import { ALERTS_APP } from '@peakwatch/alerts';
@@ -14,6 +14,7 @@ import { REPORTS_APP } from '@peakwatch/reports';
 import { ALL_APPS } from '../../apps/peakwatch/src/all-apps';
 import { startInfluxd, type TestInfluxd } from '../support/influxd';
 import { connectClient } from '../support/mqtt';
+import { testConfig } from '../support/ingest';
 
 describe('apps boot and shut down cleanly', () => {
   let influxd: TestInfluxd;
@@ -27,18 +28,7 @@ describe('apps boot and shut down cleanly', () => {
   });
   afterEach(() => rm(dataDir, { recursive: true, force: true }));
 
-  async function configFor(database: string): Promise<AppConfig> {
-    return loadConfig({
-      INFLUX_URL: influxd.url,
-      INFLUX_DATABASE: database,
-      HTTP_PORT: String(await freePort()),
-      HTTP_HOST: '127.0.0.1',
-      MQTT_PORT: String(await freePort()),
-      MQTT_HOST: '127.0.0.1',
-      DATA_DIR: dataDir,
-      LOG_LEVEL: 'silent',
-    });
-  }
+  const configFor = (database: string): Promise<AppConfig> => testConfig(influxd.url, database, dataDir);
 
   async function health(config: AppConfig): Promise<{ status: number; body: unknown }> {
     const response = await fetch(`http://127.0.0.1:${config.http.port}/health`);

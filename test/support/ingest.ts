@@ -11,6 +11,26 @@ import { createApp } from '@peakwatch/runtime';
 import type { TestInfluxd } from './influxd';
 import { eventually } from './processes';
 
+/** A configuration on free loopback ports, quiet logs, the given InfluxDB database and DATA_DIR. */
+export async function testConfig(
+  influxUrl: string,
+  database: string,
+  dataDir: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<AppConfig> {
+  return loadConfig({
+    INFLUX_URL: influxUrl,
+    INFLUX_DATABASE: database,
+    HTTP_PORT: String(await freePort()),
+    HTTP_HOST: '127.0.0.1',
+    MQTT_PORT: String(await freePort()),
+    MQTT_HOST: '127.0.0.1',
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
+}
+
 export interface TestIngest {
   app: INestApplication;
   config: AppConfig;
@@ -28,17 +48,7 @@ export async function startIngest(
   env: NodeJS.ProcessEnv = {},
 ): Promise<TestIngest> {
   const dataDir = env['DATA_DIR'] ?? (await mkdtemp(join(tmpdir(), 'peakwatch-ingest-')));
-  const config = loadConfig({
-    INFLUX_URL: influxd.url,
-    INFLUX_DATABASE: database,
-    HTTP_PORT: String(await freePort()),
-    HTTP_HOST: '127.0.0.1',
-    MQTT_PORT: String(await freePort()),
-    MQTT_HOST: '127.0.0.1',
-    DATA_DIR: dataDir,
-    LOG_LEVEL: 'silent',
-    ...env,
-  });
+  const config = await testConfig(influxd.url, database, dataDir, env);
   const app = await createApp(config, [INGEST_APP]);
   return {
     app,

@@ -6,11 +6,19 @@ const registry = loadRegistry(join(__dirname, '../../../../seeds/sites'));
 const NOW = Date.UTC(2026, 10, 21, 8, 0, 0);
 const LIMITS = { maxPayloadBytes: 1024, maxBatch: 3, maxFutureMs: 300_000, horizonMs: 35 * 86_400_000 };
 const validate = (topic: string, body: unknown) =>
-  validateMessage({ topic, payload: Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)), nowMs: NOW }, registry, LIMITS);
+  validateMessage(
+    { topic, payload: Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)), nowMs: NOW },
+    registry,
+    LIMITS,
+  );
 
 describe('validateMessage', () => {
   it('writes a reading as one telemetry line with the registry tags, sorted, and the device timestamp', () => {
-    const result = validate('energy/v1/hd-b1/b1-grid/telemetry', { ts: NOW - 60_000, seq: 42, values: { energy_import_kwh: 12345.67, power_kw: 12.3 } });
+    const result = validate('energy/v1/hd-b1/b1-grid/telemetry', {
+      ts: NOW - 60_000,
+      seq: 42,
+      values: { energy_import_kwh: 12345.67, power_kw: 12.3 },
+    });
     expect(result).toEqual({
       lines: [
         `telemetry,device=b1-grid,district=haidian,kind=electricity_meter,role=grid,site=hd-b1 energy_import_kwh=12345.67,power_kw=12.3,seq=42i ${NOW - 60_000}`,
@@ -60,8 +68,12 @@ describe('validateMessage', () => {
       `device_status,device=b1-grid,site=hd-b1 status="offline" ${NOW}`,
     ]);
     expect(
-      validate('energy/v1/hd-b1/b1-grid/event', { ts: NOW, type: 'meter_replaced', final: { energy_import_kwh: 98765.4 }, start: { energy_import_kwh: 0 } })
-        .lines,
+      validate('energy/v1/hd-b1/b1-grid/event', {
+        ts: NOW,
+        type: 'meter_replaced',
+        final: { energy_import_kwh: 98765.4 },
+        start: { energy_import_kwh: 0 },
+      }).lines,
     ).toEqual([
       `meter_event,device=b1-grid,district=haidian,kind=electricity_meter,role=grid,site=hd-b1,type=meter_replaced final_energy_import_kwh=98765.4,start_energy_import_kwh=0,count=1i ${NOW}`,
     ]);
