@@ -1,8 +1,12 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { deviceTopic } from '@peakwatch/contracts';
 import { Simulation, generate, loadScenario, runScenario, type Reading } from '@peakwatch/device-sim';
 import type { InfluxClient } from '@peakwatch/influx';
+import { freePort } from '@peakwatch/process';
 import { loadRegistry } from '@peakwatch/registry';
 import { startInfluxd, type TestInfluxd } from '../support/influxd';
 import { startMosquitto, type TestMosquitto } from '../support/mosquitto';
@@ -323,6 +327,74 @@ describe('ingest: external broker (mosquitto) with two replicas on a shared subs
     } finally {
       await publisher.endAsync();
       await Promise.all([a.close(), b.close()]);
+    }
+  });
+});
+
+describe('ingest: TLS listener (mqtts)', () => {
+  let influxd: TestInfluxd;
+  let dir: string;
+  beforeAll(async () => {
+    influxd = await startInfluxd();
+    dir = mkdtempSync(join(tmpdir(), 'peakwatch-tls-'));
+    // A self-signed certificate for 127.0.0.1 (openssl comes with Debian's ca-certificates).
+    const made = spawnSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { encoding: 'utf8' },
+    );
+    if (made.status !== 0) throw new Error(`openssl failed (apt-get install -y openssl): ${made.stderr}`);
+  });
+  afterAll(async () => {
+    await influxd?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('accepts a device over mqtts with the configured certificate and stores its reading', async () => {
+    const tlsPort = await freePort();
+    const ingest = await startIngest(influxd, 'tls', {
+      MQTT_TLS_CERT: join(dir, 'cert.pem'),
+      MQTT_TLS_KEY: join(dir, 'key.pem'),
+      MQTTS_PORT: String(tlsPort),
+    });
+    try {
+      const secrets = await ingest.secrets(['b1-grid']);
+      const device = await connectClient(`mqtts://127.0.0.1:${tlsPort}`, {
+        username: 'b1-grid',
+        password: secrets['b1-grid']!,
+        ca: readFileSync(join(dir, 'cert.pem')),
+      });
+      const ts = Date.now() - 10_000;
+      await device.publishAsync(
+        deviceTopic('hd-b1', 'b1-grid', 'telemetry'),
+        JSON.stringify({ ts, seq: 1, values: { power_kw: 42 } }),
+        { qos: 1 },
+      );
+      await device.endAsync();
+      const client = await influxd.client('tls');
+      expect(await waitForCount(() => scalar(client, 'SELECT count(power_kw) FROM telemetry'), 1)).toBe(1);
+      // a client that does not trust the certificate is refused by TLS itself
+      await expect(
+        connectClient(`mqtts://127.0.0.1:${tlsPort}`, { username: 'b1-grid', password: secrets['b1-grid']! }),
+      ).rejects.toThrow(/self[- ]signed/);
+    } finally {
+      await ingest.close();
     }
   });
 });
