@@ -3,3 +3,16 @@
  * implements. Plain data in, plain data out, units in the names; no NestJS, MQTT or database imports (ESLint enforces).
  */
 export { MS_PER_HOUR, averagePower, energyFromPower } from './energy';
+export {
+  GAP_FACTOR,
+  RATED_POWER_TOLERANCE,
+  bookIntoWindows,
+  registerDeltas,
+  type DeltaKind,
+  type RegisterDelta,
+  type RegisterEvent,
+  type RegisterMeter,
+  type RegisterReading,
+  type WindowEnergy,
+} from './register';
+export * from './kpi';

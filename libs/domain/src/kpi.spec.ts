@@ -1,0 +1,164 @@
+import {
+  annualisedIntensity,
+  completeness,
+  electricityCo2LocationT,
+  electricityCo2MarketT,
+  energyIntensity,
+  gasCo2T,
+  heatCo2T,
+  heatPumpRenewableKwh,
+  peakDemandKw,
+  performanceFactor,
+  performanceRatio,
+  pue,
+  pueOfWindows,
+  reduction,
+  renewableShare,
+  selfConsumption,
+  selfSufficiency,
+} from './kpi';
+
+describe('PUE (ISO/IEC 30134-2)', () => {
+  it.each([
+    [1380, 1000, 1.38],
+    [500, 0, null], // no IT energy: no PUE
+  ])('%s / %s kWh = %s', (facilityKwh, itKwh, expected) => {
+    expect(pue({ facilityKwh, itKwh })).toBe(expected);
+  });
+
+  it('is the ratio of sums over windows, not the mean of the ratios', () => {
+    // winter 1,250/1,000 = 1.25, summer 3,000/2,000 = 1.5; mean of ratios 1.375, but (1,250 + 3,000)/(1,000 + 2,000) = 1.41667
+    expect(
+      pueOfWindows([
+        { facilityKwh: 1250, itKwh: 1000 },
+        { facilityKwh: 3000, itKwh: 2000 },
+      ]),
+    ).toBeCloseTo(4250 / 3000, 12);
+  });
+});
+
+describe('heat pumps', () => {
+  it('COP/SPF = heat ÷ electricity', () => {
+    expect(performanceFactor({ heatKwh: 3600, electricKwh: 1200 })).toBe(3);
+    expect(performanceFactor({ heatKwh: 0, electricKwh: 0 })).toBeNull();
+  });
+
+  it.each([
+    // SPF 3: 9,000 × (1 − 1/3) = 6,000 kWh renewable
+    [9000, 3, 6000],
+    // SPF 2.5 exactly: 1,000 × (1 − 0.4) = 600
+    [1000, 2.5, 600],
+    // SPF 2.4 < 2.5: no credit
+    [1000, 2.4, 0],
+    [1000, null, 0],
+  ])('renewable heat of %s kWh at SPF %s is %s kWh (EU RED Annex VII)', (heatKwh, spf, expected) => {
+    expect(heatPumpRenewableKwh({ heatKwh, spf })).toBeCloseTo(expected, 9);
+  });
+});
+
+describe('buildings', () => {
+  it('EUI = kWh ÷ m²', () => {
+    expect(energyIntensity({ energyKwh: 2_400_000, floorAreaM2: 24_000 })).toBe(100);
+  });
+
+  it('annualises a year to date: 50 kWh/m² after 73 of 365 days → 250 kWh/m²·a', () => {
+    expect(
+      annualisedIntensity({ energyKwh: 1_200_000, floorAreaM2: 24_000, daysElapsed: 73, daysInYear: 365 }),
+    ).toBeCloseTo(250, 9);
+  });
+
+  it('reduction against a baseline: 92 vs 100 kWh/m² is 8%', () => {
+    expect(reduction({ current: 92, baseline: 100 })).toBeCloseTo(0.08, 12);
+  });
+});
+
+describe('PV (IEC 61724-1)', () => {
+  it('PR = (E/P0) ÷ (H/1 kW/m²): 390 kWh from 300 kWp under 1.5 kWh/m² → 1.3 / 1.5 = 0.8667', () => {
+    expect(performanceRatio({ energyKwh: 390, peakPowerKwp: 300, irradiationKwhM2: 1.5 })).toBeCloseTo(
+      1.3 / 1.5,
+      12,
+    );
+  });
+
+  it('self-consumption and self-sufficiency', () => {
+    // 1,000 generated, 200 exported: 800 used on site; site consumed 4,000
+    expect(selfConsumption({ generationKwh: 1000, exportKwh: 200 })).toBe(0.8);
+    expect(selfSufficiency({ generationKwh: 1000, exportKwh: 200, consumptionKwh: 4000 })).toBe(0.2);
+  });
+});
+
+describe('carbon', () => {
+  it('location-based electricity: 100,000 kWh × 0.5703 kg/kWh = 57.03 t', () => {
+    expect(electricityCo2LocationT({ gridKwh: 100_000, factorKgPerKwh: 0.5703 })).toBeCloseTo(57.03, 9);
+  });
+
+  it('market-based: 30 certificates cover 30,000 of 100,000 kWh; 70,000 × 0.6096 = 42.672 t', () => {
+    expect(
+      electricityCo2MarketT({ gridKwh: 100_000, certificates: 30, residualFactorKgPerKwh: 0.6096 }),
+    ).toBeCloseTo(42.672, 9);
+    expect(electricityCo2MarketT({ gridKwh: 10_000, certificates: 30, residualFactorKgPerKwh: 0.6 })).toBe(0);
+  });
+
+  it('gas and heat: 1,000 m³ × 2.162 = 2.162 t; 100 GJ × 0.11 = 11 t', () => {
+    expect(gasCo2T({ gasM3: 1000, factorKgPerM3: 2.162 })).toBeCloseTo(2.162, 12);
+    expect(heatCo2T({ heatGj: 100, factorTPerGj: 0.11 })).toBeCloseTo(11, 12);
+  });
+});
+
+describe('renewable share in tce', () => {
+  const base = {
+    electricityKwh: 100_000,
+    pvConsumedKwh: 10_000,
+    certificates: 5,
+    renewableHeatKwh: 0,
+    gasM3: 0,
+    purchasedHeatKwh: 0,
+  };
+
+  it('electricity only: (10,000 + 5 × 1,000) / 100,000 = 15% whatever the coefficient', () => {
+    const calorific = renewableShare({
+      ...base,
+      coefficients: { electricityKgcePerKwh: 0.1229, gasKgcePerM3: 1.33, heatKgcePerKwh: 0.1229 },
+    });
+    expect(calorific.share).toBeCloseTo(0.15, 12);
+    expect(calorific.renewableTce).toBeCloseTo((15_000 * 0.1229) / 1000, 12); // 1.8435 tce
+  });
+
+  it('with gas, the electricity method matters: calorific 1.8435 / (12.29 + 13.3) vs generation 4.5 / (30 + 13.3)', () => {
+    const withGas = { ...base, gasM3: 10_000 };
+    const calorific = renewableShare({
+      ...withGas,
+      coefficients: { electricityKgcePerKwh: 0.1229, gasKgcePerM3: 1.33, heatKgcePerKwh: 0.1229 },
+    });
+    const generation = renewableShare({
+      ...withGas,
+      coefficients: { electricityKgcePerKwh: 0.3, gasKgcePerM3: 1.33, heatKgcePerKwh: 0.1229 },
+    });
+    expect(calorific.share).toBeCloseTo(1.8435 / (12.29 + 13.3), 9);
+    expect(generation.share).toBeCloseTo(4.5 / (30 + 13.3), 9);
+  });
+
+  it('has no share without consumption', () => {
+    expect(
+      renewableShare({
+        ...base,
+        electricityKwh: 0,
+        pvConsumedKwh: 0,
+        certificates: 0,
+        coefficients: { electricityKgcePerKwh: 0.1229, gasKgcePerM3: 1.33, heatKgcePerKwh: 0.1229 },
+      }).share,
+    ).toBeNull();
+  });
+});
+
+describe('data quality and demand', () => {
+  it('completeness = received ÷ expected, 0 without expectation', () => {
+    expect(completeness({ received: 87, expected: 96 })).toBeCloseTo(0.90625, 12);
+    expect(completeness({ received: 0, expected: 0 })).toBe(0);
+  });
+
+  it('peak demand = the largest quarter-hour energy × 4', () => {
+    expect(peakDemandKw([10, null, 37.5, 20])).toBe(150);
+    expect(peakDemandKw([null])).toBeNull();
+  });
+});

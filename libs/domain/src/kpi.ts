@@ -1,0 +1,231 @@
+/**
+ * KPI formulas of DOMAIN.md. Each takes plain quantities with units in their names and returns the value, or null
+ * where the standard leaves it undefined (a zero denominator): a window without data has no KPI, never a zero one.
+ * Coefficients and factors are parameters: their values are data in seeds/, with source and validity.
+ */
+
+const ratio = (numerator: number, denominator: number): number | null =>
+  denominator > 0 ? numerator / denominator : null;
+
+/** PUE = E_DC / E_IT over the same period (ISO/IEC 30134-2 §6; EN 50600-4-2). Null when E_IT is zero. */
+export function pue({ facilityKwh, itKwh }: { facilityKwh: number; itKwh: number }): number | null {
+  return ratio(facilityKwh, itKwh);
+}
+
+/**
+ * PUE over several windows (rolling 12 months for compliance): Σ E_DC / Σ E_IT, never the mean of the windows'
+ * ratios (ISO/IEC 30134-2 defines PUE on annual energy).
+ */
+export function pueOfWindows(windows: readonly { facilityKwh: number; itKwh: number }[]): number | null {
+  return pue({
+    facilityKwh: windows.reduce((s, w) => s + w.facilityKwh, 0),
+    itKwh: windows.reduce((s, w) => s + w.itKwh, 0),
+  });
+}
+
+/** COP (an interval) or SPF (a season or year) = Q / W: heat delivered over electricity used (SEPEMO; EN 14825). */
+export function performanceFactor({
+  heatKwh,
+  electricKwh,
+}: {
+  heatKwh: number;
+  electricKwh: number;
+}): number | null {
+  return ratio(heatKwh, electricKwh);
+}
+
+/** SPF below which a heat pump earns no renewable credit: 1.15 / η with η = 45.5% (Decision 2013/114/EU) ≈ 2.5. */
+export const MIN_SPF_FOR_RENEWABLE_CREDIT = 2.5;
+
+/** Renewable heat of a heat pump, EU RED Annex VII: E_RES = Q_usable × (1 − 1/SPF), only when SPF ≥ the minimum. */
+export function heatPumpRenewableKwh({
+  heatKwh,
+  spf,
+  minSpf = MIN_SPF_FOR_RENEWABLE_CREDIT,
+}: {
+  heatKwh: number;
+  spf: number | null;
+  minSpf?: number;
+}): number {
+  return spf !== null && spf >= minSpf ? heatKwh * (1 - 1 / spf) : 0;
+}
+
+/** Energy use intensity (kWh/m²) over the window the energy covers (GB/T 51161-2016 uses a calendar year). */
+export function energyIntensity({
+  energyKwh,
+  floorAreaM2,
+}: {
+  energyKwh: number;
+  floorAreaM2: number;
+}): number | null {
+  return ratio(energyKwh, floorAreaM2);
+}
+
+/** Year-to-date intensity annualised: EUI_YTD × days in the year ÷ days elapsed. */
+export function annualisedIntensity({
+  energyKwh,
+  floorAreaM2,
+  daysElapsed,
+  daysInYear,
+}: {
+  energyKwh: number;
+  floorAreaM2: number;
+  daysElapsed: number;
+  daysInYear: number;
+}): number | null {
+  const eui = energyIntensity({ energyKwh, floorAreaM2 });
+  return eui === null || daysElapsed <= 0 ? null : (eui * daysInYear) / daysElapsed;
+}
+
+/** PV final yield Y_f = E_out / P0 (kWh/kWp), IEC 61724-1; over a year, the specific yield. */
+export function pvSpecificYield({
+  energyKwh,
+  peakPowerKwp,
+}: {
+  energyKwh: number;
+  peakPowerKwp: number;
+}): number | null {
+  return ratio(energyKwh, peakPowerKwp);
+}
+
+/** Performance ratio PR = Y_f / Y_r with Y_r = H_i / G_ref, G_ref = 1 kW/m² (IEC 61724-1). */
+export function performanceRatio({
+  energyKwh,
+  peakPowerKwp,
+  irradiationKwhM2,
+}: {
+  energyKwh: number;
+  peakPowerKwp: number;
+  irradiationKwhM2: number;
+}): number | null {
+  const yf = pvSpecificYield({ energyKwh, peakPowerKwp });
+  return yf === null ? null : ratio(yf, irradiationKwhM2 / 1);
+}
+
+/** Self-consumption = (generation − export) / generation. */
+export function selfConsumption({
+  generationKwh,
+  exportKwh,
+}: {
+  generationKwh: number;
+  exportKwh: number;
+}): number | null {
+  return ratio(generationKwh - exportKwh, generationKwh);
+}
+
+/** Self-sufficiency = PV consumed on site / total consumption. */
+export function selfSufficiency({
+  generationKwh,
+  exportKwh,
+  consumptionKwh,
+}: {
+  generationKwh: number;
+  exportKwh: number;
+  consumptionKwh: number;
+}): number | null {
+  return ratio(generationKwh - exportKwh, consumptionKwh);
+}
+
+/** Peak demand: the largest 15-minute average power, kW = kWh of the quarter × 4. Null without data. */
+export function peakDemandKw(quarterEnergiesKwh: readonly (number | null)[]): number | null {
+  const known = quarterEnergiesKwh.filter((e): e is number => e !== null);
+  return known.length === 0 ? null : Math.max(...known) * 4;
+}
+
+/** Completeness = received ÷ expected intervals, 0..1 (发改环资〔2017〕1711号 asks ≥ 90%). */
+export function completeness({ received, expected }: { received: number; expected: number }): number {
+  return expected > 0 ? Math.min(1, Math.max(0, received / expected)) : 0;
+}
+
+/** Reduction against a baseline intensity: 1 − current / baseline (Haidian: −8% energy, −9% carbon per m² by 2025). */
+export function reduction({ current, baseline }: { current: number; baseline: number }): number | null {
+  return baseline > 0 ? 1 - current / baseline : null;
+}
+
+/** kg → t. */
+const tonnes = (kg: number): number => kg / 1000;
+
+/** Location-based CO2 of grid electricity (t): kWh × the grid factor (kgCO2/kWh) of the year and region. */
+export function electricityCo2LocationT({
+  gridKwh,
+  factorKgPerKwh,
+}: {
+  gridKwh: number;
+  factorKgPerKwh: number;
+}): number {
+  return tonnes(gridKwh * factorKgPerKwh);
+}
+
+/**
+ * Market-based CO2 of grid electricity (t): certificate-backed kWh (绿证, 1 certificate = 1,000 kWh) count at zero,
+ * the rest at the residual factor (e.g. "excluding market non-fossil").
+ */
+export function electricityCo2MarketT({
+  gridKwh,
+  certificates,
+  residualFactorKgPerKwh,
+}: {
+  gridKwh: number;
+  certificates: number;
+  residualFactorKgPerKwh: number;
+}): number {
+  return tonnes(Math.max(0, gridKwh - certificates * KWH_PER_CERTIFICATE) * residualFactorKgPerKwh);
+}
+
+/** One green electricity certificate (绿证) stands for 1,000 kWh (发改能源〔2023〕1044号). */
+export const KWH_PER_CERTIFICATE = 1000;
+
+/** CO2 of natural gas (t): m³ × factor (kgCO2/m³; 2.162 from GB/T 32150 defaults). */
+export function gasCo2T({ gasM3, factorKgPerM3 }: { gasM3: number; factorKgPerM3: number }): number {
+  return tonnes(gasM3 * factorKgPerM3);
+}
+
+/** CO2 of purchased heat (t): GJ × factor (tCO2/GJ; default 0.11 per GB/T 32150). */
+export function heatCo2T({ heatGj, factorTPerGj }: { heatGj: number; factorTPerGj: number }): number {
+  return heatGj * factorTPerGj;
+}
+
+/** Coefficients to tonnes of coal equivalent (kgce per unit), data from seeds/ (GB/T 2589-2020 and NBS method). */
+export interface CoalEquivalents {
+  electricityKgcePerKwh: number;
+  gasKgcePerM3: number;
+  heatKgcePerKwh: number;
+}
+
+/**
+ * Renewable share of energy consumption in tce. Renewable: PV consumed on site, certificate-backed electricity and
+ * heat-pump renewable heat; total: all electricity, gas and purchased heat consumed plus that renewable heat.
+ * The electricity coefficient decides the method: 0.1229 kgce/kWh (calorific) or the year's coal rate of thermal
+ * generation (发电煤耗法, what the 14.4% / 25% targets use); compute both by calling twice.
+ */
+export function renewableShare({
+  electricityKwh,
+  pvConsumedKwh,
+  certificates,
+  renewableHeatKwh,
+  gasM3,
+  purchasedHeatKwh,
+  coefficients,
+}: {
+  electricityKwh: number;
+  pvConsumedKwh: number;
+  certificates: number;
+  renewableHeatKwh: number;
+  gasM3: number;
+  purchasedHeatKwh: number;
+  coefficients: CoalEquivalents;
+}): { renewableTce: number; totalTce: number; share: number | null } {
+  const c = coefficients;
+  const renewableElectricityKwh = Math.min(
+    electricityKwh,
+    pvConsumedKwh + certificates * KWH_PER_CERTIFICATE,
+  );
+  const renewableTce =
+    (renewableElectricityKwh * c.electricityKgcePerKwh + renewableHeatKwh * c.heatKgcePerKwh) / 1000;
+  const totalTce =
+    (electricityKwh * c.electricityKgcePerKwh +
+      gasM3 * c.gasKgcePerM3 +
+      (purchasedHeatKwh + renewableHeatKwh) * c.heatKgcePerKwh) /
+    1000;
+  return { renewableTce, totalTce, share: ratio(renewableTce, totalTce) };
+}
