@@ -3,3 +3,4 @@ import { AnalyticsModule } from './analytics.module';
 
 export { AnalyticsModule } from './analytics.module';
 export const ANALYTICS_APP: AppDefinition = { name: 'analytics', module: AnalyticsModule };
+export { EXPECTED_INTERVAL_MS, computeSiteKpis, type KpiValue, type KpiWindow } from './kpi/site-kpis';

@@ -1,0 +1,223 @@
+import { METRICS, MEASUREMENTS, type MetricName } from '@peakwatch/contracts';
+import {
+  bookIntoWindows,
+  completeness,
+  energyIntensity,
+  performanceFactor,
+  pue,
+  registerDeltas,
+  type RegisterEvent,
+  type WindowEnergy,
+} from '@peakwatch/domain';
+import { quoteString, type InfluxClient } from '@peakwatch/influx';
+import type { Device, Registry } from '@peakwatch/registry';
+
+const QUARTER_MS = 900_000;
+/** Reading interval assumed for completeness until the registry carries one per device (the simulator's 5 min). */
+export const EXPECTED_INTERVAL_MS = 300_000;
+
+export type KpiWindow = '1d' | '1h' | '15m';
+
+export interface KpiValue {
+  kpi: string;
+  /** Sub-metering category or device, for `energy_kwh` and `cop`. */
+  category?: string;
+  windowStartMs: number;
+  value: number | null;
+  numerator: number;
+  denominator: number;
+  completeness: number;
+  estimated: boolean;
+}
+
+interface DeviceEnergy {
+  device: Device;
+  /** 15-minute energies per cumulative metric. */
+  quarters: Map<MetricName, WindowEnergy[]>;
+  /** Readings received per window of the period. */
+  readingsByWindow: Map<number, number>;
+}
+
+const PERIOD_MS: Record<KpiWindow, number> = { '15m': QUARTER_MS, '1h': 3_600_000, '1d': 86_400_000 };
+
+/**
+ * Start of the period window containing `tsMs`. Days begin at midnight of the reporting zone, taken as a fixed UTC
+ * offset (Asia/Shanghai has had no daylight saving time since 1991), so every window of a period has the same length.
+ */
+function windowStart(tsMs: number, period: KpiWindow, utcOffsetMs: number): number {
+  const size = PERIOD_MS[period];
+  return Math.floor((tsMs + utcOffsetMs) / size) * size - utcOffsetMs;
+}
+
+/**
+ * Computes a site's KPIs for windows of [fromMs, toMs) from the raw telemetry in InfluxDB, with the domain library's
+ * register rules (wraps, declared replacements, gaps), so that a KPI is traceable to readings. The arithmetic is done
+ * here, not in InfluxQL (DESIGN.md "InfluxDB API").
+ */
+export async function computeSiteKpis({
+  influx,
+  registry,
+  siteId,
+  fromMs,
+  toMs,
+  period,
+  utcOffsetMs,
+}: {
+  influx: InfluxClient;
+  registry: Registry;
+  siteId: string;
+  fromMs: number;
+  toMs: number;
+  period: KpiWindow;
+  utcOffsetMs: number;
+}): Promise<KpiValue[]> {
+  const site = registry.site(siteId);
+  if (!site) throw new Error(`unknown site ${siteId}`);
+  const devices = await Promise.all(
+    site.devices.map((device) => deviceEnergy(influx, device, fromMs, toMs, period, utcOffsetMs)),
+  );
+  const sizeMs = PERIOD_MS[period];
+  const out: KpiValue[] = [];
+  for (let w = windowStart(fromMs, period, utcOffsetMs); w < toMs; w += sizeMs) {
+    const inWindow = (q: WindowEnergy): boolean => windowStart(q.startMs, period, utcOffsetMs) === w;
+    const sum = (
+      role: string,
+      metric: MetricName,
+    ): { energy: number; estimated: boolean; unknown: number } => {
+      let energy = 0;
+      let estimated = false;
+      let unknown = 0;
+      for (const d of devices.filter((x) => x.device.role === role)) {
+        for (const q of (d.quarters.get(metric) ?? []).filter(inWindow)) {
+          energy += q.energy ?? 0;
+          estimated ||= q.estimated;
+          unknown += q.unknown;
+        }
+      }
+      return { energy, estimated, unknown };
+    };
+    const meters = devices.filter((d) => Object.keys(METRICS).some((m) => d.quarters.has(m as MetricName)));
+    const expected = Math.round(sizeMs / EXPECTED_INTERVAL_MS) * meters.length;
+    const received = meters.reduce((n, d) => n + (d.readingsByWindow.get(w) ?? 0), 0);
+    const quality = completeness({ received, expected });
+    const push = (
+      kpi: string,
+      value: number | null,
+      numerator: number,
+      denominator: number,
+      estimated: boolean,
+      category?: string,
+    ): void => {
+      out.push({
+        kpi,
+        ...(category ? { category } : {}),
+        windowStartMs: w,
+        value,
+        numerator,
+        denominator,
+        completeness: quality,
+        estimated,
+      });
+    };
+    if (site.type === 'data_centre') {
+      const facility = sum('dc_total', 'energy_import_kwh');
+      const it = sum('dc_it', 'energy_import_kwh');
+      push('energy_kwh', facility.energy, facility.energy, 1, facility.estimated);
+      push(
+        'pue',
+        pue({ facilityKwh: facility.energy, itKwh: it.energy }),
+        facility.energy,
+        it.energy,
+        facility.estimated || it.estimated,
+      );
+      continue;
+    }
+    const gridImport = sum('grid', 'energy_import_kwh');
+    const gridExport = sum('grid', 'energy_export_kwh');
+    const pv = sum('pv', 'energy_export_kwh');
+    const consumption = gridImport.energy - gridExport.energy + pv.energy;
+    const estimated = gridImport.estimated || gridExport.estimated || pv.estimated;
+    push('energy_kwh', consumption, consumption, 1, estimated);
+    push(
+      'eui_kwh_m2',
+      energyIntensity({ energyKwh: consumption, floorAreaM2: site.floorAreaM2 }),
+      consumption,
+      site.floorAreaM2,
+      estimated,
+    );
+    for (const category of ['lighting_sockets', 'hvac', 'power', 'special']) {
+      const c = sum(category, 'energy_import_kwh');
+      push('energy_kwh', c.energy, c.energy, 1, c.estimated, category);
+    }
+    for (const hp of devices.filter((d) => d.device.role === 'hp')) {
+      const only = (metric: MetricName): number =>
+        (hp.quarters.get(metric) ?? []).filter(inWindow).reduce((s, q) => s + (q.energy ?? 0), 0);
+      const heat = only('heat_kwh');
+      const electric = only('energy_import_kwh');
+      push(
+        'cop',
+        performanceFactor({ heatKwh: heat, electricKwh: electric }),
+        heat,
+        electric,
+        false,
+        hp.device.id,
+      );
+    }
+  }
+  return out;
+}
+
+async function deviceEnergy(
+  influx: InfluxClient,
+  device: Device,
+  fromMs: number,
+  toMs: number,
+  period: KpiWindow,
+  utcOffsetMs: number,
+): Promise<DeviceEnergy> {
+  const cumulative = (Object.keys(METRICS) as MetricName[]).filter((m) => METRICS[m].cumulative);
+  // Readings up to `to` inclusive: the reading on the boundary closes the last window.
+  const [series] = await influx.query(
+    `SELECT ${cumulative.map((m) => `"${m}"`).join(', ')} FROM ${MEASUREMENTS.telemetry} WHERE device = ${quoteString(device.id)} AND time >= ${fromMs}ms AND time <= ${toMs}ms`,
+  );
+  const [eventSeries] = await influx.query(
+    `SELECT * FROM meter_event WHERE device = ${quoteString(device.id)} AND time > ${fromMs}ms AND time <= ${toMs}ms`,
+  );
+  const rows = series?.rows ?? [];
+  const quarters = new Map<MetricName, WindowEnergy[]>();
+  for (const metric of cumulative) {
+    const readings = rows
+      .filter((r) => typeof r[metric] === 'number')
+      .map((r) => ({ tsMs: r['time'] as number, value: r[metric] as number }));
+    if (readings.length === 0) continue;
+    const events: RegisterEvent[] = (eventSeries?.rows ?? []).map((r) => ({
+      tsMs: r['time'] as number,
+      type: r['type'] as RegisterEvent['type'],
+      ...(typeof r[`final_${metric}`] === 'number' ? { final: r[`final_${metric}`] as number } : {}),
+      ...(typeof r[`start_${metric}`] === 'number' ? { start: r[`start_${metric}`] as number } : {}),
+    }));
+    const deltas = registerDeltas({
+      readings,
+      events,
+      meter: {
+        intervalMs: EXPECTED_INTERVAL_MS,
+        ...(device.registerModulusKwh !== undefined ? { modulus: device.registerModulusKwh } : {}),
+        ...(device.ratedPowerKw !== undefined && METRICS[metric].unit === 'kWh'
+          ? { ratedPowerKw: device.ratedPowerKw }
+          : {}),
+        ...(device.ctRatio !== undefined && METRICS[metric].unit === 'kWh'
+          ? { ctRatio: device.ctRatio }
+          : {}),
+      },
+    });
+    quarters.set(metric, bookIntoWindows({ deltas, windowMs: QUARTER_MS }));
+  }
+  const readingsByWindow = new Map<number, number>();
+  for (const r of rows) {
+    const ts = r['time'] as number;
+    if (ts >= toMs) continue;
+    const w = windowStart(ts, period, utcOffsetMs);
+    readingsByWindow.set(w, (readingsByWindow.get(w) ?? 0) + 1);
+  }
+  return { device, quarters, readingsByWindow };
+}
