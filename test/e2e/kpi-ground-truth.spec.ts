@@ -138,6 +138,25 @@ describe('KPIs from InfluxDB equal the simulator ground truth', () => {
     });
   });
 
+  it('gives a window without data no value and completeness 0, never a zero KPI', async () => {
+    const client = await influxd.client('truth');
+    const registry = loadRegistry(join(SEEDS, 'sites'));
+    const before = fromMs - 86_400_000;
+    const empty = await computeSiteKpis({
+      influx: client,
+      registry,
+      siteId: 'hd-dc1',
+      fromMs: before,
+      toMs: fromMs - 3_600_000,
+      period: '1d',
+      utcOffsetMs: UTC8,
+    });
+    expect(empty.map((k) => [k.kpi, k.value, k.completeness])).toEqual([
+      ['energy_kwh', null, 0],
+      ['pue', null, 0],
+    ]);
+  });
+
   it('hd-dc1: daily PUE as Σ facility ÷ Σ IT (out-of-order IT readings on day 1)', () => {
     truth.sites['hd-dc1']!.days.forEach((day, i) => within(value('hd-dc1', i, 'pue').value, day.pue!));
   });

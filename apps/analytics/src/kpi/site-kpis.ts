@@ -80,22 +80,23 @@ export async function computeSiteKpis({
   const out: KpiValue[] = [];
   for (let w = windowStart(fromMs, period, utcOffsetMs); w < toMs; w += sizeMs) {
     const inWindow = (q: WindowEnergy): boolean => windowStart(q.startMs, period, utcOffsetMs) === w;
-    const sum = (
-      role: string,
-      metric: MetricName,
-    ): { energy: number; estimated: boolean; unknown: number } => {
+    /** Energy of a role's meters in the window; `known` counts quarters with a value (none: no data). */
+    const sum = (role: string, metric: MetricName): { energy: number; estimated: boolean; known: number } => {
       let energy = 0;
       let estimated = false;
-      let unknown = 0;
+      let known = 0;
       for (const d of devices.filter((x) => x.device.role === role)) {
         for (const q of (d.quarters.get(metric) ?? []).filter(inWindow)) {
           energy += q.energy ?? 0;
           estimated ||= q.estimated;
-          unknown += q.unknown;
+          if (q.energy !== null) known++;
         }
       }
-      return { energy, estimated, unknown };
+      return { energy, estimated, known };
     };
+    /** A window without data has no value, never a zero one. */
+    const orNull = (x: number | null, ...parts: { known: number }[]): number | null =>
+      parts.some((p) => p.known > 0) ? x : null;
     const meters = devices.filter((d) => Object.keys(METRICS).some((m) => d.quarters.has(m as MetricName)));
     const expected = Math.round(sizeMs / EXPECTED_INTERVAL_MS) * meters.length;
     const received = meters.reduce((n, d) => n + (d.readingsByWindow.get(w) ?? 0), 0);
@@ -122,10 +123,10 @@ export async function computeSiteKpis({
     if (site.type === 'data_centre') {
       const facility = sum('dc_total', 'energy_import_kwh');
       const it = sum('dc_it', 'energy_import_kwh');
-      push('energy_kwh', facility.energy, facility.energy, 1, facility.estimated);
+      push('energy_kwh', orNull(facility.energy, facility), facility.energy, 1, facility.estimated);
       push(
         'pue',
-        pue({ facilityKwh: facility.energy, itKwh: it.energy }),
+        orNull(pue({ facilityKwh: facility.energy, itKwh: it.energy }), facility),
         facility.energy,
         it.energy,
         facility.estimated || it.estimated,
@@ -137,17 +138,17 @@ export async function computeSiteKpis({
     const pv = sum('pv', 'energy_export_kwh');
     const consumption = gridImport.energy - gridExport.energy + pv.energy;
     const estimated = gridImport.estimated || gridExport.estimated || pv.estimated;
-    push('energy_kwh', consumption, consumption, 1, estimated);
+    push('energy_kwh', orNull(consumption, gridImport, pv), consumption, 1, estimated);
     push(
       'eui_kwh_m2',
-      energyIntensity({ energyKwh: consumption, floorAreaM2: site.floorAreaM2 }),
+      orNull(energyIntensity({ energyKwh: consumption, floorAreaM2: site.floorAreaM2 }), gridImport, pv),
       consumption,
       site.floorAreaM2,
       estimated,
     );
     for (const category of ['lighting_sockets', 'hvac', 'power', 'special']) {
       const c = sum(category, 'energy_import_kwh');
-      push('energy_kwh', c.energy, c.energy, 1, c.estimated, category);
+      push('energy_kwh', orNull(c.energy, c), c.energy, 1, c.estimated, category);
     }
     for (const hp of devices.filter((d) => d.device.role === 'hp')) {
       const only = (metric: MetricName): number =>
