@@ -1,7 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { computeSiteKpis, type KpiValue } from '@peakwatch/analytics';
 import { loadScenario, runScenario } from '@peakwatch/device-sim';
 import { loadRegistry } from '@peakwatch/registry';
+import { CLI, ROOT, buildDist } from '../support/build';
 import { startInfluxd, type TestInfluxd } from '../support/influxd';
 import { startIngest, waitForCount, type TestIngest } from '../support/ingest';
 
@@ -155,6 +157,32 @@ describe('KPIs from InfluxDB equal the simulator ground truth', () => {
       ['energy_kwh', null, 0],
       ['pue', null, 0],
     ]);
+  });
+
+  it('`peakwatch kpi --json` prints the same KPIs from the command line', () => {
+    buildDist();
+    const day = (offset: number): string =>
+      new Date(fromMs + UTC8 + offset * 86_400_000).toISOString().slice(0, 10);
+    const run = spawnSync(
+      process.execPath,
+      [CLI, 'kpi', '--site', 'hd-dc1', '--from', day(0), '--to', day(2), '--json'],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: {
+          PATH: process.env['PATH'],
+          INFLUX_URL: influxd.url,
+          INFLUX_DATABASE: 'truth',
+          SEEDS_DIR: SEEDS,
+          TZ_REPORTING: 'Asia/Shanghai',
+        },
+      },
+    );
+    expect(run.status).toBe(0);
+    const printed = JSON.parse(run.stdout) as (KpiValue & { windowStart: string })[];
+    const pues = printed.filter((k) => k.kpi === 'pue');
+    expect(pues.map((k) => k.windowStartMs)).toEqual([fromMs, fromMs + 86_400_000]);
+    pues.forEach((k, i) => within(k.value, truth.sites['hd-dc1']!.days[i]!.pue!));
   });
 
   it('hd-dc1: daily PUE as Σ facility ÷ Σ IT (out-of-order IT readings on day 1)', () => {

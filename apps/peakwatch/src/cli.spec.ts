@@ -109,4 +109,37 @@ describe('peakwatch command line', () => {
       expect(stderr).toMatch(/seeds\/sites\/hd-b1.yaml: Unrecognized keys: .*"district"/);
     });
   });
+
+  describe('kpi', () => {
+    const env = { INFLUX_URL: 'http://127.0.0.1:9', SEEDS_DIR: 'seeds' };
+    it.each([
+      [
+        ['kpi', '--site', 'hd-b1', '--from', '2026-13-01', '--to', '2026-11-02'],
+        '--from "2026-13-01": expected a date',
+      ],
+      [
+        ['kpi', '--site', 'hd-b1', '--from', '2026-11-02', '--to', '2026-11-01'],
+        '--to 2026-11-01 is not after --from 2026-11-02',
+      ],
+      [
+        ['kpi', '--site', 'hd-b1', '--from', '2026-11-01', '--to', '2026-11-02', '--period', '1w'],
+        '--period "1w": expected one of 15m, 1h, 1d',
+      ],
+      [['kpi', '--from', '2026-11-01', '--to', '2026-11-02'], "required option '--site <id>' not specified"],
+    ])('exits 2 naming the flag: %j', async (args, message) => {
+      const { code, stderr } = await cli(args, env);
+      expect(code).toBe(2);
+      expect(stderr).toContain(message);
+    });
+
+    it('exits 1 naming an unknown site and the known ones', async () => {
+      const { code, stderr } = await cli(
+        ['kpi', '--site', 'hd-b9', '--from', '2026-11-01', '--to', '2026-11-02'],
+        env,
+      );
+      expect(code).toBe(1);
+      expect(stderr).toContain('unknown site "hd-b9"');
+      expect(stderr).toContain('hd-b1, hd-b2, hd-b3, hd-dc1');
+    });
+  });
 });

@@ -5,6 +5,7 @@ import { DataFileError } from '@peakwatch/registry';
 import { MissingBinaryError } from '@peakwatch/process';
 import { demoCommand } from './commands/demo.command';
 import { startCommand } from './commands/start.command';
+import { UnknownSiteError, kpiCommand } from './commands/kpi.command';
 import { UnknownDeviceError, deviceSecretCommand, serviceSecretCommand } from './commands/secret.command';
 import { EXIT, PEAKWATCH_VERSION, UsageError } from '@peakwatch/runtime';
 
@@ -28,6 +29,18 @@ export function buildCli(): Command {
     .action(() => demoCommand());
 
   addSimCommand(program);
+
+  program
+    .command('kpi')
+    .description("print a site's KPIs, computed from the readings in InfluxDB by the analytics code")
+    .requiredOption('--site <id>', 'site id of the registry')
+    .requiredOption('--from <date>', 'start: YYYY-MM-DD (midnight, TZ_REPORTING) or RFC 3339')
+    .requiredOption('--to <date>', 'end (exclusive)')
+    .option('--period <period>', 'window: 15m, 1h or 1d', '1d')
+    .option('--json', 'JSON output')
+    .action((flags: { site: string; from: string; to: string; period: string; json?: boolean }) =>
+      kpiCommand(flags),
+    );
 
   program
     .command('device')
@@ -82,7 +95,8 @@ function exitCodeFor(error: unknown): number {
     error instanceof ConfigError ||
     error instanceof MissingBinaryError ||
     error instanceof DataFileError ||
-    error instanceof UnknownDeviceError
+    error instanceof UnknownDeviceError ||
+    error instanceof UnknownSiteError
   ) {
     process.stderr.write(`peakwatch: ${error.message}\n`);
     return EXIT.failure;

@@ -1,0 +1,94 @@
+import { join } from 'node:path';
+import { computeSiteKpis, type KpiValue, type KpiWindow } from '@peakwatch/analytics';
+import { loadConfig } from '@peakwatch/config';
+import { InfluxClient } from '@peakwatch/influx';
+import { loadRegistry } from '@peakwatch/registry';
+import { UsageError } from '@peakwatch/runtime';
+
+const PERIODS: readonly KpiWindow[] = ['15m', '1h', '1d'];
+
+export class UnknownSiteError extends Error {
+  readonly code = 'unknown_site';
+}
+
+/** The UTC offset (ms) of a time zone at an instant, e.g. +8 h for Asia/Shanghai. */
+export function utcOffsetMs(timeZone: string, atMs: number): number {
+  const name = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' })
+    .formatToParts(atMs)
+    .find((p) => p.type === 'timeZoneName')?.value;
+  const m = /GMT([+-])(\d{2}):(\d{2})/.exec(name ?? '');
+  return m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) * 60_000 : 0;
+}
+
+/** A `YYYY-MM-DD` date (midnight in the reporting zone) or an RFC 3339 time; throws a UsageError naming the flag. */
+export function parseDate(flag: string, raw: string, timeZone: string): number {
+  if (/^\d{4}-\d{2}-\d{2}$/.test(raw)) {
+    const utcMidnight = Date.parse(`${raw}T00:00:00Z`);
+    if (!Number.isNaN(utcMidnight)) return utcMidnight - utcOffsetMs(timeZone, utcMidnight);
+  } else if (/^\d{4}-\d{2}-\d{2}T/.test(raw) && !Number.isNaN(Date.parse(raw))) {
+    return Date.parse(raw);
+  }
+  throw new UsageError(`${flag} ${JSON.stringify(raw)}: expected a date YYYY-MM-DD or an RFC 3339 time`);
+}
+
+/**
+ * `peakwatch kpi --site <id> --from <date> --to <date> [--period 1d] [--json]`: a site's KPIs for [from, to),
+ * computed by the same code as the analytics service, from the readings in InfluxDB.
+ */
+export async function kpiCommand(flags: {
+  site: string;
+  from: string;
+  to: string;
+  period: string;
+  json?: boolean;
+}): Promise<void> {
+  const config = loadConfig(process.env);
+  if (!(PERIODS as readonly string[]).includes(flags.period)) {
+    throw new UsageError(`--period ${JSON.stringify(flags.period)}: expected one of ${PERIODS.join(', ')}`);
+  }
+  const fromMs = parseDate('--from', flags.from, config.tzReporting);
+  const toMs = parseDate('--to', flags.to, config.tzReporting);
+  if (toMs <= fromMs) throw new UsageError(`--to ${flags.to} is not after --from ${flags.from}`);
+  const registry = loadRegistry(join(config.seedsDir, 'sites'));
+  if (!registry.site(flags.site)) {
+    throw new UnknownSiteError(
+      `unknown site ${JSON.stringify(flags.site)}; the registry (${join(config.seedsDir, 'sites')}) has ${registry.sites.map((s) => s.id).join(', ')}`,
+    );
+  }
+  const kpis = await computeSiteKpis({
+    influx: new InfluxClient(config.influx),
+    registry,
+    siteId: flags.site,
+    fromMs,
+    toMs,
+    period: flags.period as KpiWindow,
+    utcOffsetMs: utcOffsetMs(config.tzReporting, fromMs),
+  });
+  process.stdout.write(
+    flags.json
+      ? `${JSON.stringify(kpis.map((k) => ({ ...k, windowStart: new Date(k.windowStartMs).toISOString() })))}\n`
+      : table(kpis),
+  );
+}
+
+function table(kpis: KpiValue[]): string {
+  const rows = kpis.map((k) => [
+    new Date(k.windowStartMs).toISOString(),
+    k.category ? `${k.kpi}[${k.category}]` : k.kpi,
+    k.value === null ? '—' : k.value.toFixed(4),
+    k.completeness.toFixed(3),
+    k.estimated ? 'estimated' : '',
+  ]);
+  const header = ['window start', 'kpi', 'value', 'completeness', ''];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  return (
+    [header, ...rows]
+      .map((r) =>
+        r
+          .map((c, i) => c.padEnd(widths[i]!))
+          .join('  ')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
+}
