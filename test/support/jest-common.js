@@ -35,7 +35,7 @@ const common = {
   },
   transformIgnorePatterns: [`/node_modules/(?!(${esmPackages.join('|')})/)`],
   moduleNameMapper: {
-    '^@peakwatch/(config|contracts|domain|influx|mqtt|process|registry|runtime|state)$': join(
+    '^@peakwatch/(config|contracts|domain|influx|mqtt|policy|process|registry|runtime|state)$': join(
       rootDir,
       'libs/$1/src',
     ),

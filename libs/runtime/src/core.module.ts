@@ -12,6 +12,7 @@ import pino from 'pino';
 import { Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-client';
 import { join } from 'node:path';
 import { loadRegistry, Registry } from '@peakwatch/registry';
+import { loadPolicyData, PolicyData } from '@peakwatch/policy';
 import { APP_CONFIG, ConfigModule, type AppConfig } from '@peakwatch/config';
 import { InfluxClient } from '@peakwatch/influx';
 import { StateModule, StateStore } from '@peakwatch/state';
@@ -70,6 +71,13 @@ export class CoreModule implements OnApplicationBootstrap {
           },
         },
         {
+          // Policy thresholds and emission factors (seeds/policy, seeds/emission-factors); a broken file, or an
+          // entry without a source, stops start-up.
+          provide: PolicyData,
+          useFactory: (c: AppConfig) => loadPolicyData(c.seedsDir),
+          inject: [APP_CONFIG],
+        },
+        {
           // The registry of sites and devices (seeds/sites/*.yaml); a broken file stops start-up.
           provide: Registry,
           useFactory: (c: AppConfig) => loadRegistry(join(c.seedsDir, 'sites')),
@@ -77,7 +85,7 @@ export class CoreModule implements OnApplicationBootstrap {
         },
       ],
       controllers: [HealthController, MetricsController],
-      exports: [InfluxClient, HealthRegistry, MetricsRegistry, Registry],
+      exports: [InfluxClient, HealthRegistry, MetricsRegistry, Registry, PolicyData],
     };
   }
 

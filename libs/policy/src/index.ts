@@ -1,0 +1,8 @@
+export {
+  PolicyData,
+  factorSchema,
+  loadPolicyData,
+  thresholdSchema,
+  type Factor,
+  type Threshold,
+} from './policy-data';

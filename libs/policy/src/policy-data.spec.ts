@@ -1,0 +1,58 @@
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DataFileError } from '@peakwatch/registry';
+import { loadPolicyData } from './policy-data';
+
+const SEEDS = join(__dirname, '../../../seeds');
+
+describe('policy data', () => {
+  const policy = loadPolicyData(SEEDS);
+
+  it('loads the thresholds and factors of DOMAIN.md with their sources', () => {
+    expect(policy.threshold('beijing-renewable-share-2025')).toMatchObject({
+      value: 0.144,
+      clause: '§二',
+      verified: true,
+    });
+    expect(policy.threshold('beijing-existing-dc-pue-2026')).toMatchObject({
+      value: 1.35,
+      validFrom: '2026-01-01',
+      verified: false,
+    });
+    for (const entry of [...policy.factors, ...policy.thresholds])
+      expect(entry.source.length).toBeGreaterThan(0);
+  });
+
+  it('picks the factor of the year, or the latest earlier one', () => {
+    expect(policy.factor({ kind: 'electricity_grid', region: 'cn', year: 2023 })?.value).toBe(0.5306);
+    expect(policy.factor({ kind: 'electricity_grid', region: 'cn', year: 2026 })?.value).toBe(0.5306);
+    expect(
+      policy.factor({ kind: 'coal_equivalent_electricity', region: 'cn', method: 'calorific' })?.value,
+    ).toBe(0.1229);
+    expect(policy.factor({ kind: 'electricity_grid', region: 'cn', year: 2019 })).toBeUndefined();
+  });
+
+  it('refuses a threshold without a source, naming the file and the path', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'policy-'));
+    try {
+      cpSync(SEEDS, dir, { recursive: true });
+      writeFileSync(
+        join(dir, 'policy', 'broken.yaml'),
+        "thresholds:\n  - { id: x-limit, kind: pue_max, scope: site, unit: ratio, value: 1.4, validFrom: '2026-01-01', source: ' ', verified: false }\n",
+      );
+      let problems: string[] = [];
+      try {
+        loadPolicyData(dir);
+      } catch (error) {
+        if (error instanceof DataFileError)
+          problems = error.problems.map(
+            (p) => `${p.file.split('/').slice(-2).join('/')}: ${p.path}: ${p.problem}`,
+          );
+      }
+      expect(problems).toEqual(['policy/broken.yaml: thresholds[0].source: a source is required']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
