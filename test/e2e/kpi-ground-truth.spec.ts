@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { computeSiteKpis, type KpiValue } from '@peakwatch/analytics';
+import { computeSiteKpis, type KpiFactors, type KpiValue } from '@peakwatch/analytics';
 import { loadScenario, runScenario } from '@peakwatch/device-sim';
 import { loadRegistry } from '@peakwatch/registry';
 import { CLI, ROOT, buildDist } from '../support/build';
@@ -13,11 +13,14 @@ const UTC8 = 8 * 3_600_000;
 interface DayTruth {
   window: string;
   consumptionKwh: number;
+  co2Kg: number;
+  renewableShare?: number | null;
   categoryKwh?: Record<string, number>;
   pue?: number;
   heatPumps?: Record<string, { cop: number | null }>;
 }
 interface Truth {
+  emissionFactors: Record<string, { value: number }>;
   sites: Record<string, { days: DayTruth[] }>;
   devices: Record<
     string,
@@ -42,6 +45,12 @@ describe('KPIs from InfluxDB equal the simulator ground truth', () => {
   let fromMs: number;
   const kpis = new Map<string, KpiValue[]>();
   const quarters = new Map<string, KpiValue[]>();
+  /** The simulator's own factors, so that CO2 is compared like for like; calorific coal equivalents. */
+  const factors: KpiFactors = {
+    gridKgCo2PerKwh: 0.5703,
+    gasKgCo2PerM3: 2.162,
+    coal: { electricityKgcePerKwh: 0.1229, gasKgcePerM3: 1.33, heatKgcePerKwh: 0.12283 },
+  };
 
   beforeAll(async () => {
     influxd = await startInfluxd();
@@ -81,6 +90,7 @@ describe('KPIs from InfluxDB equal the simulator ground truth', () => {
           toMs,
           period: '1d',
           utcOffsetMs: UTC8,
+          factors,
         }),
       );
       quarters.set(
@@ -93,6 +103,7 @@ describe('KPIs from InfluxDB equal the simulator ground truth', () => {
           toMs,
           period: '15m',
           utcOffsetMs: UTC8,
+          factors,
         }),
       );
     }
@@ -152,10 +163,12 @@ describe('KPIs from InfluxDB equal the simulator ground truth', () => {
       toMs: fromMs - 3_600_000,
       period: '1d',
       utcOffsetMs: UTC8,
+      factors,
     });
     expect(empty.map((k) => [k.kpi, k.value, k.completeness])).toEqual([
       ['energy_kwh', null, 0],
       ['pue', null, 0],
+      ['co2_t', null, 0],
     ]);
   });
 
@@ -183,6 +196,22 @@ describe('KPIs from InfluxDB equal the simulator ground truth', () => {
     const pues = printed.filter((k) => k.kpi === 'pue');
     expect(pues.map((k) => k.windowStartMs)).toEqual([fromMs, fromMs + 86_400_000]);
     pues.forEach((k, i) => within(k.value, truth.sites['hd-dc1']!.days[i]!.pue!));
+  });
+
+  it('daily CO2 (grid imports × grid factor + gas × gas factor) for every site', () => {
+    expect(truth.emissionFactors).toMatchObject({
+      gridKgCo2PerKwh: { value: factors.gridKgCo2PerKwh },
+      gasKgCo2PerM3: { value: factors.gasKgCo2PerM3 },
+    });
+    for (const site of ['hd-b1', 'hd-b2', 'hd-b3', 'hd-dc1']) {
+      truth.sites[site]!.days.forEach((day, i) => within(value(site, i, 'co2_t').value, day.co2Kg / 1000));
+    }
+  });
+
+  it('hd-b1: daily renewable share of the PV consumed on site (electricity only: the same in tce as in kWh)', () => {
+    truth.sites['hd-b1']!.days.forEach((day, i) =>
+      within(value('hd-b1', i, 'renewable_share').value, day.renewableShare!),
+    );
   });
 
   it('hd-dc1: daily PUE as Σ facility ÷ Σ IT (out-of-order IT readings on day 1)', () => {

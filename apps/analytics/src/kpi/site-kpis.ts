@@ -2,6 +2,10 @@ import { METRICS, MEASUREMENTS, type MetricName } from '@peakwatch/contracts';
 import {
   bookIntoWindows,
   completeness,
+  electricityCo2LocationT,
+  gasCo2T,
+  renewableShare,
+  type CoalEquivalents,
   energyIntensity,
   performanceFactor,
   pue,
@@ -17,6 +21,14 @@ const QUARTER_MS = 900_000;
 export const EXPECTED_INTERVAL_MS = 300_000;
 
 export type KpiWindow = '1d' | '1h' | '15m';
+
+/** Factors the KPIs need, chosen by the caller from the policy data (seeds/emission-factors) for the period. */
+export interface KpiFactors {
+  gridKgCo2PerKwh: number;
+  gasKgCo2PerM3: number;
+  /** Coal equivalents for the renewable share (the method is the electricity coefficient's). */
+  coal: CoalEquivalents;
+}
 
 export interface KpiValue {
   kpi: string;
@@ -62,6 +74,7 @@ export async function computeSiteKpis({
   toMs,
   period,
   utcOffsetMs,
+  factors,
 }: {
   influx: InfluxClient;
   registry: Registry;
@@ -70,6 +83,7 @@ export async function computeSiteKpis({
   toMs: number;
   period: KpiWindow;
   utcOffsetMs: number;
+  factors: KpiFactors;
 }): Promise<KpiValue[]> {
   const site = registry.site(siteId);
   if (!site) throw new Error(`unknown site ${siteId}`);
@@ -131,6 +145,11 @@ export async function computeSiteKpis({
         it.energy,
         facility.estimated || it.estimated,
       );
+      const dcCo2 = electricityCo2LocationT({
+        gridKwh: facility.energy,
+        factorKgPerKwh: factors.gridKgCo2PerKwh,
+      });
+      push('co2_t', orNull(dcCo2, facility), dcCo2, 1, facility.estimated);
       continue;
     }
     const gridImport = sum('grid', 'energy_import_kwh');
@@ -144,6 +163,28 @@ export async function computeSiteKpis({
       orNull(energyIntensity({ energyKwh: consumption, floorAreaM2: site.floorAreaM2 }), gridImport, pv),
       consumption,
       site.floorAreaM2,
+      estimated,
+    );
+    // Location-based CO2 of grid imports (PV is emission-free, exports earn no credit) and natural gas.
+    const gas = sum('gas', 'gas_m3');
+    const co2 =
+      electricityCo2LocationT({ gridKwh: gridImport.energy, factorKgPerKwh: factors.gridKgCo2PerKwh }) +
+      gasCo2T({ gasM3: gas.energy, factorKgPerM3: factors.gasKgCo2PerM3 });
+    push('co2_t', orNull(co2, gridImport), co2, 1, estimated || gas.estimated);
+    const share = renewableShare({
+      electricityKwh: consumption,
+      pvConsumedKwh: pv.energy - gridExport.energy,
+      certificates: 0,
+      renewableHeatKwh: 0,
+      gasM3: gas.energy,
+      purchasedHeatKwh: 0,
+      coefficients: factors.coal,
+    });
+    push(
+      'renewable_share',
+      orNull(share.share, gridImport, pv),
+      share.renewableTce,
+      share.totalTce,
       estimated,
     );
     for (const category of ['lighting_sockets', 'hvac', 'power', 'special']) {

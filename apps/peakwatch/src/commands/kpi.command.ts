@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { computeSiteKpis, type KpiValue, type KpiWindow } from '@peakwatch/analytics';
+import { computeSiteKpis, kpiFactorsFor, type KpiValue, type KpiWindow } from '@peakwatch/analytics';
+import { loadPolicyData } from '@peakwatch/policy';
 import { loadConfig } from '@peakwatch/config';
 import { InfluxClient } from '@peakwatch/influx';
 import { loadRegistry } from '@peakwatch/registry';
@@ -55,6 +56,8 @@ export async function kpiCommand(flags: {
       `unknown site ${JSON.stringify(flags.site)}; the registry (${join(config.seedsDir, 'sites')}) has ${registry.sites.map((s) => s.id).join(', ')}`,
     );
   }
+  const offset = utcOffsetMs(config.tzReporting, fromMs);
+  const factors = kpiFactorsFor(loadPolicyData(config.seedsDir), new Date(fromMs + offset).getUTCFullYear());
   const kpis = await computeSiteKpis({
     influx: new InfluxClient(config.influx),
     registry,
@@ -62,7 +65,8 @@ export async function kpiCommand(flags: {
     fromMs,
     toMs,
     period: flags.period as KpiWindow,
-    utcOffsetMs: utcOffsetMs(config.tzReporting, fromMs),
+    utcOffsetMs: offset,
+    factors,
   });
   process.stdout.write(
     flags.json

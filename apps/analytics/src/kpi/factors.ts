@@ -1,0 +1,43 @@
+import type { PolicyData } from '@peakwatch/policy';
+import type { KpiFactors } from './site-kpis';
+
+/** kgce per MJ → kgce per kWh (1 kWh = 3.6 MJ). */
+const MJ_PER_KWH = 3.6;
+
+/**
+ * The factors of the site KPIs for a year, from the policy data: the national average grid factor of that year (or
+ * the latest before it) for location-based CO2, the natural-gas default, and the calorific coal equivalents
+ * (0.1229 kgce/kWh; the generation method is a second call with `method: 'generation'`). Throws naming what is missing.
+ */
+export function kpiFactorsFor(
+  policy: PolicyData,
+  year: number,
+  method: 'calorific' | 'generation' = 'calorific',
+): KpiFactors {
+  const need = (what: string, value: number | undefined): number => {
+    if (value === undefined) throw new Error(`seeds/emission-factors has no ${what} valid for ${year}`);
+    return value;
+  };
+  return {
+    gridKgCo2PerKwh: need(
+      'electricity_grid factor for region cn',
+      policy.factor({ kind: 'electricity_grid', region: 'cn', year })?.value,
+    ),
+    gasKgCo2PerM3: need('natural_gas factor', policy.factor({ kind: 'natural_gas', region: 'cn' })?.value),
+    coal: {
+      electricityKgcePerKwh: need(
+        `${method} coal equivalent of electricity`,
+        policy.factor({ kind: 'coal_equivalent_electricity', region: 'cn', method })?.value,
+      ),
+      gasKgcePerM3: need(
+        'coal equivalent of gas',
+        policy.factor({ kind: 'coal_equivalent_gas', region: 'cn' })?.value,
+      ),
+      heatKgcePerKwh:
+        need(
+          'coal equivalent of heat',
+          policy.factor({ kind: 'coal_equivalent_heat', region: 'cn' })?.value,
+        ) * MJ_PER_KWH,
+    },
+  };
+}
