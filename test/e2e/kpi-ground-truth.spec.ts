@@ -1,6 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { computeSiteKpis, type KpiFactors, type KpiValue } from '@peakwatch/analytics';
+import { computeSiteKpis, writeKpiSeries, type KpiFactors, type KpiValue } from '@peakwatch/analytics';
+import { loadPolicyData } from '@peakwatch/policy';
+import { scalar } from '../support/ingest';
 import { loadScenario, runScenario } from '@peakwatch/device-sim';
 import { loadRegistry } from '@peakwatch/registry';
 import { CLI, ROOT, buildDist } from '../support/build';
@@ -212,6 +214,37 @@ describe('KPIs from InfluxDB equal the simulator ground truth', () => {
     truth.sites['hd-b1']!.days.forEach((day, i) =>
       within(value('hd-b1', i, 'renewable_share').value, day.renewableShare!),
     );
+  });
+
+  it('writes the kpi series to InfluxDB; running the job again changes nothing', async () => {
+    const client = await influxd.client('truth');
+    const registry = loadRegistry(join(SEEDS, 'sites'));
+    const policy = loadPolicyData(SEEDS);
+    const job = () =>
+      writeKpiSeries({
+        influx: client,
+        registry,
+        policy,
+        fromMs,
+        toMs: fromMs + 2 * 86_400_000,
+        period: '1d',
+        utcOffsetMs: UTC8,
+      });
+    const written = await job();
+    const read = async () =>
+      (
+        await client.query(
+          `SELECT value, completeness FROM kpi WHERE entity = 'hd-dc1' AND kpi = 'pue' AND period = '1d'`,
+        )
+      )[0]!.rows;
+    const first = await read();
+    expect(first.map((r) => r['time'])).toEqual([fromMs, fromMs + 86_400_000]);
+    first.forEach((r, i) => within(r['value'] as number, truth.sites['hd-dc1']!.days[i]!.pue!));
+    const points = await scalar(client, 'SELECT count(completeness) FROM kpi');
+    expect(points).toBe(written);
+    expect(await job()).toBe(written);
+    expect(await read()).toEqual(first);
+    expect(await scalar(client, 'SELECT count(completeness) FROM kpi')).toBe(points);
   });
 
   it('hd-dc1: daily PUE as Σ facility ÷ Σ IT (out-of-order IT readings on day 1)', () => {

@@ -11,3 +11,6 @@ export {
   type KpiWindow,
 } from './kpi/site-kpis';
 export { kpiFactorsFor } from './kpi/factors';
+export { KPI_CRON, KPI_LOOKBACK_MS, KpiCron } from './jobs/kpi.cron';
+export { kpiLine, writeKpiSeries } from './kpi/kpi-series';
+export { utcOffsetMs } from './kpi/time-zone';

@@ -1,4 +1,5 @@
-import { parseDate, utcOffsetMs } from './kpi.command';
+import { utcOffsetMs } from '@peakwatch/analytics';
+import { parseDate } from './kpi.command';
 
 describe('reporting dates', () => {
   it('knows Beijing is UTC+8 (no daylight saving time)', () => {

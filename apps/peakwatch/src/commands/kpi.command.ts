@@ -1,5 +1,11 @@
 import { join } from 'node:path';
-import { computeSiteKpis, kpiFactorsFor, type KpiValue, type KpiWindow } from '@peakwatch/analytics';
+import {
+  computeSiteKpis,
+  kpiFactorsFor,
+  utcOffsetMs,
+  type KpiValue,
+  type KpiWindow,
+} from '@peakwatch/analytics';
 import { loadPolicyData } from '@peakwatch/policy';
 import { loadConfig } from '@peakwatch/config';
 import { InfluxClient } from '@peakwatch/influx';
@@ -10,15 +16,6 @@ const PERIODS: readonly KpiWindow[] = ['15m', '1h', '1d'];
 
 export class UnknownSiteError extends Error {
   readonly code = 'unknown_site';
-}
-
-/** The UTC offset (ms) of a time zone at an instant, e.g. +8 h for Asia/Shanghai. */
-export function utcOffsetMs(timeZone: string, atMs: number): number {
-  const name = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' })
-    .formatToParts(atMs)
-    .find((p) => p.type === 'timeZoneName')?.value;
-  const m = /GMT([+-])(\d{2}):(\d{2})/.exec(name ?? '');
-  return m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) * 60_000 : 0;
 }
 
 /** A `YYYY-MM-DD` date (midnight in the reporting zone) or an RFC 3339 time; throws a UsageError naming the flag. */
