@@ -21,8 +21,10 @@ function refusal(message: string, returnCode: AuthenticateError['returnCode']): 
 
 /**
  * The embedded aedes broker (unless MQTT_URL names an external one) with PeakWatch's policy as aedes hooks:
- * per-device authentication, topic ACLs, a connection limit, and the `published` hook that acknowledges a QoS 1
- * message only once ingest has it on disk (aedes writes the PUBACK after the hook's callback).
+ * per-device authentication, topic ACLs and a connection limit. A publish is spooled durably inside
+ * `authorizePublish`: aedes 1.2 handles a QoS 1 PUBLISH as authorizePublish → PUBACK → broker.publish → `published`
+ * (lib/handlers/publish.js), so `published` runs after the acknowledgement has been written and cannot gate it;
+ * authorizePublish's callback can, and the PUBACK leaves only once the message is on disk.
  */
 @Injectable()
 export class BrokerService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -65,16 +67,6 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
         authorizePublish: (client, packet, done) => this.authorizePublish(client, packet, done),
         authorizeSubscribe: (client, subscription, done) =>
           done(null, this.allowedSubscription(client, subscription)),
-        published: (packet, client, done) => {
-          if (!client || packet.topic.startsWith('$SYS')) return done();
-          this.pipeline.handle(packet.topic, packet.payload as Buffer).then(
-            () => done(),
-            (error: unknown) => {
-              this.logger.error({ err: String(error) }, 'could not spool a message: not acknowledging it');
-              done(error as Error);
-            },
-          );
-        },
       },
     });
     this.broker.aedes.on('client', () =>
@@ -123,7 +115,18 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
   ): void {
     if (!client) return done(null);
     const identity = this.identities.get(client);
-    if (identity && this.mayPublish(identity, packet.topic)) return done(null);
+    if (identity && this.mayPublish(identity, packet.topic)) {
+      // Spooled before the callback, and so before the PUBACK (see the class comment).
+      this.pipeline.handle(packet.topic, packet.payload as Buffer).then(
+        () => done(null),
+        (error: unknown) => {
+          // Not acknowledged: the device keeps the message and sends it again.
+          this.logger.error({ err: String(error) }, 'could not spool a message: not acknowledging it');
+          done(error as Error);
+        },
+      );
+      return;
+    }
     // MQTT 3.1.1 has no negative PUBACK: refusing closes the connection (§3.3.5). The refusal is recorded first.
     this.pipeline
       .refuse(
