@@ -7,3 +7,4 @@ export {
   type InfluxSeries,
 } from './influx-client';
 export { ManagedInfluxd, type ManagedInfluxdOptions } from './managed-influxd';
+export { escapeTag, floatField, intField, line, stringField } from './line-protocol';

@@ -1,11 +1,9 @@
 import { MEASUREMENTS } from '@peakwatch/contracts';
-import type { InfluxClient } from '@peakwatch/influx';
+import { escapeTag, type InfluxClient } from '@peakwatch/influx';
 import type { PolicyData } from '@peakwatch/policy';
 import type { Registry } from '@peakwatch/registry';
 import { kpiFactorsFor } from './factors';
 import { computeSiteKpis, type KpiValue, type KpiWindow } from './site-kpis';
-
-const escapeTag = (v: string): string => v.replace(/[,= \\]/g, (c) => `\\${c}`);
 
 /**
  * The `kpi` series of DESIGN.md: tags kpi, scope, entity, period (and category); fields value, numerator,

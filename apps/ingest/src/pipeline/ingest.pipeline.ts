@@ -4,7 +4,7 @@ import { MEASUREMENTS } from '@peakwatch/contracts';
 import { Registry } from '@peakwatch/registry';
 import { IngestMetrics } from '../metrics/ingest.metrics';
 import { SpoolService } from '../spool/spool.service';
-import { intField, line, stringField } from './line-protocol';
+import { intField, line, stringField } from '@peakwatch/influx';
 import type { RejectReason } from './reject-reason';
 import { validateMessage, type Rejection } from './validate';
 

@@ -1,6 +1,6 @@
 import { MEASUREMENTS, METRICS, parseDeviceTopic, type DeviceTopic } from '@peakwatch/contracts';
 import type { RegisteredDevice, Registry } from '@peakwatch/registry';
-import { floatField, intField, line, stringField } from './line-protocol';
+import { floatField, intField, line, stringField } from '@peakwatch/influx';
 import type { RejectReason } from './reject-reason';
 
 /** Measurements ingest writes besides telemetry. */
