@@ -11,7 +11,7 @@
  * phase: BENCH_SECONDS (default 10). BENCH_PROFILE_DIR writes a V8 CPU profile of each ingest process there.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -79,6 +79,14 @@ async function startIngest(env: NodeJS.ProcessEnv): Promise<IngestProcess> {
     cpuSeconds: () => procStat(pid).cpu,
     rssPeakMb: () => Math.round(procStat(pid).hwmKb / 1024),
     stop: async () => {
+      // Where the memory is, from the process's own metrics (a diagnostic on stderr, not part of the result).
+      const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+      const mb = (name: string): number =>
+        Math.round(Number(new RegExp(`^peakwatch_${name} (\\S+)$`, 'm').exec(metrics)?.[1] ?? 0) / 2 ** 20);
+      log(
+        `memory: rss ${mb('process_resident_memory_bytes')} MB, heap total ${mb('nodejs_heap_size_total_bytes')} MB, ` +
+          `heap used ${mb('nodejs_heap_size_used_bytes')} MB, external ${mb('nodejs_external_memory_bytes')} MB`,
+      );
       child.kill('SIGTERM');
       await new Promise((resolve) => child.once('exit', resolve));
     },
@@ -155,6 +163,8 @@ async function main(): Promise<void> {
     // A registry of 1,000 load devices and one shared secret, hashed once (set-up, not measured).
     const seeds = join(work, 'seeds');
     mkdirSync(join(seeds, 'sites'), { recursive: true });
+    for (const data of ['policy', 'emission-factors'])
+      cpSync(join(ROOT, 'seeds', data), join(seeds, data), { recursive: true });
     const devices = Array.from(
       { length: 1000 },
       (_, i) => `  - { id: ${loadDeviceId(i)}, kind: electricity_meter, role: grid }`,

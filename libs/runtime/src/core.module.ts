@@ -45,6 +45,9 @@ export class CoreModule implements OnApplicationBootstrap {
       imports: [
         ConfigModule.forRoot(config),
         LoggerModule.forRoot({
+          // Probes and scrapes need no request context; left out, they do not switch on the AsyncLocalStorage
+          // hooks that would then cost every promise of the process (ingest's hot path included).
+          exclude: ['health', 'health/live', 'metrics'],
           pinoHttp: [
             { level: config.logLevel, autoLogging: false, base: { apps: appNames.join(',') } },
             pino.destination({ fd: 2, sync: true }),

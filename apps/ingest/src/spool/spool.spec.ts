@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Spool } from './spool';
@@ -70,8 +70,14 @@ describe('Spool', () => {
     expect(all).toEqual(Array.from({ length: 10 }, (_, i) => `record number ${i} with some padding`));
     expect(spool.depth).toBe(0);
     expect(spool.bytes).toBe(0);
-    expect(readdirSync(dir).filter((f) => f.startsWith('segment-')).length).toBe(1);
-    await spool.close();
+    await spool.close(); // the checkpoint is written in the background; close waits for it
+    const left = readdirSync(dir).filter((f) => f.startsWith('segment-'));
+    expect(left).toHaveLength(1);
+    // the checkpoint points at the end of the one segment left: everything is drained
+    expect(JSON.parse(readFileSync(join(dir, 'checkpoint.json'), 'utf8'))).toEqual({
+      segment: Number(/\d+/.exec(left[0]!)![0]),
+      offset: statSync(join(dir, left[0]!)).size,
+    });
   });
 
   it('is full at its disk budget', async () => {

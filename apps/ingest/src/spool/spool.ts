@@ -1,10 +1,8 @@
 import {
   mkdirSync,
   readdirSync,
-  renameSync,
   statSync,
   unlinkSync,
-  writeFileSync,
   openSync,
   closeSync,
   fsyncSync,
@@ -12,7 +10,7 @@ import {
   ftruncateSync,
   readFileSync,
 } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 
@@ -23,8 +21,9 @@ import { crc32 } from 'node:zlib';
  * fsync policy: every append is acknowledged only after the data is on disk. Appends made while a write is in
  * progress are gathered and written together, followed by one `fdatasync` (group commit), so the cost of a sync is
  * shared by every message that arrived meanwhile. A crash (SIGKILL, power cut) can lose only records that were never
- * acknowledged. The drained position is kept in `checkpoint.json` (written to a temporary file, synced, renamed);
- * after a crash the records after it are sent again, which InfluxDB absorbs (same series and time = same point).
+ * acknowledged. The drained position is kept in `checkpoint.json` (written to a temporary file, synced, renamed, at
+ * most once a second, in the background); after a crash the records after it are sent again, which InfluxDB absorbs
+ * (same series and time = same point).
  *
  * Layout: `DATA_DIR/spool/segment-000001.log`, ... Each record is framed as [length u32 LE][crc32 u32 LE][bytes];
  * on start, a torn or corrupt tail of the last segment (a write that never completed, so never acknowledged) is cut.
@@ -52,6 +51,8 @@ export interface SpoolBatch {
 const HEADER_BYTES = 8;
 const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
 const CHECKPOINT = 'checkpoint.json';
+/** Shortest time between two checkpoint writes (ms). */
+const CHECKPOINT_INTERVAL_MS = 1_000;
 const segmentName = (n: number): string => `segment-${String(n).padStart(6, '0')}.log`;
 
 interface Waiter {
@@ -76,6 +77,10 @@ export class Spool {
   private readonly sizes = new Map<number, number>();
   /** Bytes appended but not yet written. */
   private pendingBytes = 0;
+  private checkpointing: Promise<void> | undefined;
+  private checkpointDue = false;
+  private lastCheckpointAt = 0;
+  private wakeCheckpoint: (() => void) | undefined;
 
   private constructor(
     private readonly options: Required<SpoolOptions>,
@@ -204,24 +209,15 @@ export class Spool {
     return { records, next: cursor, bytes };
   }
 
-  /** Marks everything before `cursor` as stored: persists the checkpoint and deletes drained segments. */
+  /**
+   * Marks everything before `cursor` as stored. The checkpoint is persisted in the background, at most once per
+   * CHECKPOINT_INTERVAL_MS, and drained segments are deleted once a checkpoint past them is on disk.
+   */
   commit(cursor: SpoolCursor, records: number): void {
-    const tmp = join(this.options.dir, `${CHECKPOINT}.tmp`);
-    writeFileSync(tmp, JSON.stringify(cursor));
-    const fd = openSync(tmp, 'r');
-    fsyncSync(fd);
-    closeSync(fd);
-    renameSync(tmp, join(this.options.dir, CHECKPOINT));
-    for (let n = this.committed.segment; n < cursor.segment; n++) {
-      try {
-        unlinkSync(join(this.options.dir, segmentName(n)));
-      } catch {
-        // already gone
-      }
-      this.sizes.delete(n);
-    }
     this.committed = { ...cursor };
     this.recordsCommitted += records;
+    this.checkpointDue = true;
+    if (!this.checkpointing) this.checkpointing = this.checkpointLoop();
   }
 
   /** Forgets reads that were not committed (a failed write): the next `read` starts again at the checkpoint. */
@@ -229,10 +225,12 @@ export class Spool {
     this.readCursor = { ...this.committed };
   }
 
-  /** Waits for pending appends, then closes the file. */
+  /** Waits for pending appends and the last checkpoint, then closes the file. */
   async close(): Promise<void> {
     this.closed = true;
     while (this.flushing) await this.flushing;
+    this.wakeCheckpoint?.();
+    while (this.checkpointing) await this.checkpointing;
     await this.writeHandle?.close();
     this.writeHandle = undefined;
   }
@@ -262,6 +260,50 @@ export class Spool {
       }
     } finally {
       this.flushing = undefined;
+    }
+  }
+
+  /**
+   * Persists the committed position (temporary file, fdatasync, rename) and deletes the segments before it. Between
+   * two checkpoints a crash only means that the records drained since the last one are written again, which
+   * InfluxDB absorbs; the sync stays off the event loop and off the hot path.
+   */
+  private async checkpointLoop(): Promise<void> {
+    try {
+      while (this.checkpointDue) {
+        const wait = this.lastCheckpointAt + CHECKPOINT_INTERVAL_MS - Date.now();
+        if (wait > 0 && !this.closed)
+          await new Promise<void>((resolve) => {
+            this.wakeCheckpoint = resolve;
+            setTimeout(resolve, wait).unref();
+          });
+        this.wakeCheckpoint = undefined;
+        this.checkpointDue = false;
+        const cursor = { ...this.committed };
+        const tmp = join(this.options.dir, `${CHECKPOINT}.tmp`);
+        try {
+          const handle = await open(tmp, 'w');
+          try {
+            await handle.writeFile(JSON.stringify(cursor));
+            await handle.datasync();
+          } finally {
+            await handle.close();
+          }
+          await rename(tmp, join(this.options.dir, CHECKPOINT));
+        } catch {
+          // Kept for the next commit (or close): until then a restart drains from the previous checkpoint.
+          this.checkpointDue = !this.closed;
+          this.lastCheckpointAt = Date.now();
+          continue;
+        }
+        this.lastCheckpointAt = Date.now();
+        for (const n of [...this.sizes.keys()].filter((k) => k < cursor.segment)) {
+          await unlink(join(this.options.dir, segmentName(n))).catch(() => undefined); // already gone
+          this.sizes.delete(n);
+        }
+      }
+    } finally {
+      this.checkpointing = undefined;
     }
   }
 
