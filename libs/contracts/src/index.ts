@@ -10,7 +10,9 @@ export {
   type DeviceTopic,
 } from './topics';
 export {
+  CITY_ENTITY,
   KPI_PERIODS,
+  LATE_AFTER_MS,
   KPI_SCOPES,
   MEASUREMENTS,
   METRICS,

@@ -4,6 +4,12 @@ export const MEASUREMENTS = {
   telemetry: 'telemetry',
   /** Rejected messages: reason, topic, device, bounded excerpt. */
   ingestReject: 'ingest_reject',
+  /**
+   * Late data: one point per message whose readings were older than LATE_AFTER_MS on arrival; tags site, device;
+   * fields earliest_ms, latest_ms (device time), readings; stamped with the arrival time. Analytics recomputes the
+   * KPI windows these spans touch.
+   */
+  ingestLate: 'ingest_late',
   /** KPI series: tags kpi, scope, entity, period; fields value, numerator, denominator, completeness, estimated. */
   kpi: 'kpi',
   /** Alert state changes, for Grafana annotations. */
@@ -27,6 +33,12 @@ export const METRICS = {
 export type MetricName = keyof typeof METRICS;
 
 export const KPI_SCOPES = ['site', 'district', 'city'] as const;
+/** A reading older than this on arrival is late: the KPI windows it falls in may have been computed already. */
+export const LATE_AFTER_MS = 15 * 60_000;
+
+/** The `entity` of city-scope KPIs (every site of the registry). */
+export const CITY_ENTITY = 'beijing';
+
 export const KPI_PERIODS = ['15m', '1h', '1d', '1mo', '1y', 'rolling_12mo'] as const;
 export type KpiScope = (typeof KPI_SCOPES)[number];
 export type KpiPeriod = (typeof KPI_PERIODS)[number];

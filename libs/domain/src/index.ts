@@ -16,3 +16,4 @@ export {
   type WindowEnergy,
 } from './register';
 export * from './kpi';
+export * from './rollup';

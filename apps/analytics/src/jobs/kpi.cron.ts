@@ -1,66 +1,189 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Cron } from '@nestjs/schedule';
 import { InjectConfig, type AppConfig } from '@peakwatch/config';
+import type { KpiPeriod } from '@peakwatch/contracts';
 import { InfluxClient } from '@peakwatch/influx';
 import { PolicyData } from '@peakwatch/policy';
 import { Registry } from '@peakwatch/registry';
 import { writeKpiSeries } from '../kpi/kpi-series';
-import type { KpiWindow } from '../kpi/site-kpis';
+import { LateDataMarks, type LateSpan } from '../kpi/late-data';
+import { windowsOf, type FixedPeriod, type KpiWindowRange } from '../kpi/periods';
+import { CALENDAR_PERIODS, writeAreaKpis, writeCalendarKpis } from '../kpi/rollups';
 import { utcOffsetMs } from '../kpi/time-zone';
 
 /** Every 15 minutes, 2 minutes past the quarter so that the quarter's last readings have arrived. */
 export const KPI_CRON = '2,17,32,47 * * * *';
-/** How far back each run recomputes, per period (ms): recent windows are rewritten as late readings arrive. */
-export const KPI_LOOKBACK_MS: Record<KpiWindow, number> = {
+/**
+ * How far back each run recomputes, per period (ms), besides the windows late data touched: recent windows are
+ * rewritten as their readings complete. The calendar periods (month, year, rolling 12 months) follow the days.
+ */
+export const KPI_LOOKBACK_MS: Record<FixedPeriod, number> = {
   '15m': 2 * 3_600_000,
   '1h': 6 * 3_600_000,
   '1d': 2 * 86_400_000,
 };
+const FIXED_PERIODS = Object.keys(KPI_LOOKBACK_MS) as FixedPeriod[];
+
+/** One recomputation of a site's windows after late data, as logged. */
+export interface LateRecomputation {
+  siteId: string;
+  /** Device-time span of the late readings. */
+  fromMs: number;
+  toMs: number;
+  /** Windows recomputed per period. */
+  windows: Partial<Record<KpiPeriod, number>>;
+}
+
+/** Runs of consecutive windows (deduplicated, oldest first) as [fromMs, toMs) ranges. */
+function runsOf(windows: Iterable<KpiWindowRange>): { fromMs: number; toMs: number }[] {
+  const sorted = [...new Map([...windows].map((w) => [w.startMs, w])).values()].sort(
+    (a, b) => a.startMs - b.startMs,
+  );
+  const runs: { fromMs: number; toMs: number }[] = [];
+  for (const w of sorted) {
+    const last = runs.at(-1);
+    if (last && w.startMs <= last.toMs) last.toMs = Math.max(last.toMs, w.endMs);
+    else runs.push({ fromMs: w.startMs, toMs: w.endMs });
+  }
+  return runs;
+}
 
 /**
- * The scheduled KPI job: recomputes the recent windows of every period for every site and writes the `kpi` series.
- * Keyed by window (the same window gives the same points), so a rerun or an overlap does no harm.
+ * The scheduled KPI job. Each run writes the `kpi` series for
+ * - the recent windows of every period, for every site, then their district and city roll-ups;
+ * - exactly the windows that late readings fall in (ingest's `ingest_late` marks, within INGEST_HORIZON_DAYS), for
+ *   their site, and the roll-ups of those windows; each such recomputation is logged.
+ * Sites' 15m, 1h and 1d windows come from the readings; a month from its days, a year and a rolling 12 months from
+ * months; districts and the city from their sites. Keyed by window (the same window gives the same points), so a
+ * rerun or an overlap does no harm.
  */
 @Injectable()
 export class KpiCron {
   private readonly logger = new Logger('KpiCron');
-  private running: Promise<void> | undefined;
+  private running: Promise<unknown> | undefined;
+  private readonly late: LateDataMarks;
 
   constructor(
     @InjectConfig() private readonly config: AppConfig,
     private readonly influx: InfluxClient,
     private readonly registry: Registry,
     private readonly policy: PolicyData,
-  ) {}
+  ) {
+    this.late = new LateDataMarks(influx, config.ingest.horizonMs);
+  }
 
   @Cron(KPI_CRON)
   async tick(): Promise<void> {
     if (this.running) return; // the previous run is still going
-    this.running = this.runOnce(Date.now()).finally(() => (this.running = undefined));
+    this.running = this.runOnce(Date.now())
+      .catch((error: unknown) =>
+        this.logger.warn({ err: String(error) }, 'KPI run failed; the next run covers these windows again'),
+      )
+      .finally(() => (this.running = undefined));
     await this.running;
   }
 
-  /** Recomputes the windows ending before `nowMs`. */
-  async runOnce(nowMs: number): Promise<void> {
-    const offsetMs = utcOffsetMs(this.config.tzReporting, nowMs);
-    for (const period of Object.keys(KPI_LOOKBACK_MS) as KpiWindow[]) {
-      try {
-        const written = await writeKpiSeries({
-          influx: this.influx,
-          registry: this.registry,
-          policy: this.policy,
-          fromMs: nowMs - KPI_LOOKBACK_MS[period],
-          toMs: nowMs,
-          period,
-          utcOffsetMs: offsetMs,
-        });
-        this.logger.log({ period, written }, 'KPI windows recomputed');
-      } catch (error) {
-        this.logger.warn(
-          { period, err: String(error) },
-          'KPI run failed; the next run covers these windows again',
-        );
+  /** Recomputes the recent windows before `nowMs` and the windows late data touched; returns the latter. */
+  async runOnce(nowMs: number): Promise<LateRecomputation[]> {
+    const offset = utcOffsetMs(this.config.tzReporting, nowMs);
+    const areaWindows = new Map<KpiPeriod, KpiWindowRange[]>();
+    const addArea = (period: KpiPeriod, windows: KpiWindowRange[]): void => {
+      areaWindows.set(period, [...(areaWindows.get(period) ?? []), ...windows]);
+    };
+
+    for (const period of FIXED_PERIODS) {
+      const fromMs = nowMs - KPI_LOOKBACK_MS[period];
+      await this.writeSites(period, fromMs, nowMs, offset);
+      addArea(period, windowsOf(period, fromMs, nowMs, offset));
+    }
+    await this.writeCalendar(nowMs - KPI_LOOKBACK_MS['1d'], nowMs, offset, undefined, addArea);
+
+    const { spans, marks } = await this.late.pending(nowMs);
+    const recomputations: LateRecomputation[] = [];
+    const bySite = new Map<string, LateSpan[]>();
+    for (const span of spans) bySite.set(span.siteId, [...(bySite.get(span.siteId) ?? []), span]);
+    for (const [siteId, siteSpans] of bySite) {
+      const windows: LateRecomputation['windows'] = {};
+      for (const period of FIXED_PERIODS) {
+        const affected = siteSpans.flatMap((s) => windowsOf(period, s.earliestMs, s.latestMs + 1, offset));
+        for (const run of runsOf(affected))
+          await this.writeSites(period, run.fromMs, run.toMs, offset, [siteId]);
+        windows[period] = new Set(affected.map((w) => w.startMs)).size;
+        addArea(period, affected);
       }
+      const months = siteSpans.flatMap((s) => windowsOf('1mo', s.earliestMs, s.latestMs + 1, offset));
+      for (const run of runsOf(months))
+        await this.writeCalendar(run.fromMs, run.toMs, offset, [siteId], addArea, windows);
+      const recomputation: LateRecomputation = {
+        siteId,
+        fromMs: Math.min(...siteSpans.map((s) => s.earliestMs)),
+        toMs: Math.max(...siteSpans.map((s) => s.latestMs)) + 1,
+        windows,
+      };
+      recomputations.push(recomputation);
+      this.logger.log(
+        {
+          site: siteId,
+          from: new Date(recomputation.fromMs).toISOString(),
+          to: new Date(recomputation.toMs).toISOString(),
+          windows,
+        },
+        'late data: KPI windows recomputed',
+      );
+    }
+
+    for (const [period, windows] of areaWindows) {
+      for (const run of runsOf(windows)) {
+        const inRun = windows
+          .filter((w) => w.startMs >= run.fromMs && w.startMs < run.toMs)
+          .sort((a, b) => a.startMs - b.startMs);
+        await writeAreaKpis({ influx: this.influx, registry: this.registry, period, windows: inRun });
+      }
+    }
+    this.late.markHandled(marks);
+    return recomputations;
+  }
+
+  private async writeSites(
+    period: FixedPeriod,
+    fromMs: number,
+    toMs: number,
+    utcOffsetMs: number,
+    siteIds?: string[],
+  ): Promise<void> {
+    await writeKpiSeries({
+      influx: this.influx,
+      registry: this.registry,
+      policy: this.policy,
+      fromMs,
+      toMs,
+      period,
+      utcOffsetMs,
+      ...(siteIds ? { siteIds } : {}),
+    });
+  }
+
+  /** Months, years and rolling 12 months for the months of [fromMs, toMs). */
+  private async writeCalendar(
+    fromMs: number,
+    toMs: number,
+    utcOffsetMs: number,
+    siteIds: string[] | undefined,
+    addArea: (period: KpiPeriod, windows: KpiWindowRange[]) => void,
+    counts?: LateRecomputation['windows'],
+  ): Promise<void> {
+    for (const period of CALENDAR_PERIODS) {
+      await writeCalendarKpis({
+        influx: this.influx,
+        period,
+        fromMs,
+        toMs,
+        utcOffsetMs,
+        ...(siteIds ? { siteIds } : {}),
+      });
+      const windows = windowsOf(period, fromMs, toMs, utcOffsetMs);
+      addArea(period, windows);
+      if (counts) counts[period] = (counts[period] ?? 0) + windows.length;
     }
   }
 }

@@ -1,9 +1,10 @@
-import { MEASUREMENTS } from '@peakwatch/contracts';
+import { MEASUREMENTS, type KpiPeriod, type KpiScope } from '@peakwatch/contracts';
 import { escapeTag, type InfluxClient } from '@peakwatch/influx';
 import type { PolicyData } from '@peakwatch/policy';
 import type { Registry } from '@peakwatch/registry';
 import { kpiFactorsFor } from './factors';
-import { computeSiteKpis, type KpiValue, type KpiWindow } from './site-kpis';
+import type { FixedPeriod } from './periods';
+import { computeSiteKpis, type KpiValue } from './site-kpis';
 
 /**
  * The `kpi` series of DESIGN.md: tags kpi, scope, entity, period (and category); fields value, numerator,
@@ -12,7 +13,7 @@ import { computeSiteKpis, type KpiValue, type KpiWindow } from './site-kpis';
  */
 export function kpiLine(
   k: KpiValue,
-  { scope, entity, period }: { scope: 'site' | 'district' | 'city'; entity: string; period: KpiWindow },
+  { scope, entity, period }: { scope: KpiScope; entity: string; period: KpiPeriod },
 ): string {
   const tags = [
     ['category', k.category],
@@ -34,8 +35,16 @@ export function kpiLine(
   return `${MEASUREMENTS.kpi}${tags} ${fields} ${k.windowStartMs}`;
 }
 
+/** Writes lines of the `kpi` series through the WriteApi. */
+export async function writeKpiLines(influx: InfluxClient, lines: readonly string[]): Promise<void> {
+  if (lines.length === 0) return;
+  const writeApi = influx.createWriteApi({ flushInterval: 0, maxRetries: 0, batchSize: lines.length + 1 });
+  writeApi.writeRecords(lines as string[]);
+  await writeApi.close();
+}
+
 /**
- * Computes every site's KPIs for the windows of [fromMs, toMs) and writes them to InfluxDB through the WriteApi.
+ * Computes the KPIs of every site (or of `siteIds`) for the windows of [fromMs, toMs) and writes them to InfluxDB.
  * Idempotent: a rerun overwrites the same points. Returns the number of KPI values written.
  */
 export async function writeKpiSeries({
@@ -46,18 +55,20 @@ export async function writeKpiSeries({
   toMs,
   period,
   utcOffsetMs,
+  siteIds,
 }: {
   influx: InfluxClient;
   registry: Registry;
   policy: PolicyData;
   fromMs: number;
   toMs: number;
-  period: KpiWindow;
+  period: FixedPeriod;
   utcOffsetMs: number;
+  siteIds?: readonly string[];
 }): Promise<number> {
   const factors = kpiFactorsFor(policy, new Date(fromMs + utcOffsetMs).getUTCFullYear());
   const lines: string[] = [];
-  for (const site of registry.sites) {
+  for (const site of registry.sites.filter((s) => !siteIds || siteIds.includes(s.id))) {
     const kpis = await computeSiteKpis({
       influx,
       registry,
@@ -70,8 +81,6 @@ export async function writeKpiSeries({
     });
     lines.push(...kpis.map((k) => kpiLine(k, { scope: 'site', entity: site.id, period })));
   }
-  const writeApi = influx.createWriteApi({ flushInterval: 0, maxRetries: 0, batchSize: lines.length + 1 });
-  writeApi.writeRecords(lines);
-  await writeApi.close();
+  await writeKpiLines(influx, lines);
   return lines.length;
 }

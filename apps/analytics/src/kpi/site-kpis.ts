@@ -15,12 +15,11 @@ import {
 } from '@peakwatch/domain';
 import { quoteString, type InfluxClient } from '@peakwatch/influx';
 import type { Device, Registry } from '@peakwatch/registry';
+import { FIXED_PERIOD_MS, periodWindow, type FixedPeriod } from './periods';
 
 const QUARTER_MS = 900_000;
 /** Reading interval assumed for completeness until the registry carries one per device (the simulator's 5 min). */
 export const EXPECTED_INTERVAL_MS = 300_000;
-
-export type KpiWindow = '1d' | '1h' | '15m';
 
 /** Factors the KPIs need, chosen by the caller from the policy data (seeds/emission-factors) for the period. */
 export interface KpiFactors {
@@ -50,17 +49,6 @@ interface DeviceEnergy {
   readingsByWindow: Map<number, number>;
 }
 
-const PERIOD_MS: Record<KpiWindow, number> = { '15m': QUARTER_MS, '1h': 3_600_000, '1d': 86_400_000 };
-
-/**
- * Start of the period window containing `tsMs`. Days begin at midnight of the reporting zone, taken as a fixed UTC
- * offset (Asia/Shanghai has had no daylight saving time since 1991), so every window of a period has the same length.
- */
-function windowStart(tsMs: number, period: KpiWindow, utcOffsetMs: number): number {
-  const size = PERIOD_MS[period];
-  return Math.floor((tsMs + utcOffsetMs) / size) * size - utcOffsetMs;
-}
-
 /**
  * Computes a site's KPIs for windows of [fromMs, toMs) from the raw telemetry in InfluxDB, with the domain library's
  * register rules (wraps, declared replacements, gaps), so that a KPI is traceable to readings. The arithmetic is done
@@ -81,19 +69,21 @@ export async function computeSiteKpis({
   siteId: string;
   fromMs: number;
   toMs: number;
-  period: KpiWindow;
+  period: FixedPeriod;
   utcOffsetMs: number;
   factors: KpiFactors;
 }): Promise<KpiValue[]> {
   const site = registry.site(siteId);
   if (!site) throw new Error(`unknown site ${siteId}`);
+  // Whole windows only: a window is computed from all of its readings even when the range starts inside it.
+  fromMs = periodWindow(period, fromMs, utcOffsetMs).startMs;
   const devices = await Promise.all(
     site.devices.map((device) => deviceEnergy(influx, device, fromMs, toMs, period, utcOffsetMs)),
   );
-  const sizeMs = PERIOD_MS[period];
+  const sizeMs = FIXED_PERIOD_MS[period];
   const out: KpiValue[] = [];
-  for (let w = windowStart(fromMs, period, utcOffsetMs); w < toMs; w += sizeMs) {
-    const inWindow = (q: WindowEnergy): boolean => windowStart(q.startMs, period, utcOffsetMs) === w;
+  for (let w = periodWindow(period, fromMs, utcOffsetMs).startMs; w < toMs; w += sizeMs) {
+    const inWindow = (q: WindowEnergy): boolean => periodWindow(period, q.startMs, utcOffsetMs).startMs === w;
     /** Energy of a role's meters in the window; `known` counts quarters with a value (none: no data). */
     const sum = (role: string, metric: MetricName): { energy: number; estimated: boolean; known: number } => {
       let energy = 0;
@@ -214,7 +204,7 @@ async function deviceEnergy(
   device: Device,
   fromMs: number,
   toMs: number,
-  period: KpiWindow,
+  period: FixedPeriod,
   utcOffsetMs: number,
 ): Promise<DeviceEnergy> {
   const cumulative = (Object.keys(METRICS) as MetricName[]).filter((m) => METRICS[m].cumulative);
@@ -258,7 +248,7 @@ async function deviceEnergy(
   for (const r of rows) {
     const ts = r['time'] as number;
     if (ts >= toMs) continue;
-    const w = windowStart(ts, period, utcOffsetMs);
+    const w = periodWindow(period, ts, utcOffsetMs).startMs;
     readingsByWindow.set(w, (readingsByWindow.get(w) ?? 0) + 1);
   }
   return { device, quarters, readingsByWindow };

@@ -1,12 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectConfig, type AppConfig } from '@peakwatch/config';
-import { MEASUREMENTS } from '@peakwatch/contracts';
+import { LATE_AFTER_MS, MEASUREMENTS } from '@peakwatch/contracts';
 import { Registry } from '@peakwatch/registry';
 import { IngestMetrics } from '../metrics/ingest.metrics';
 import { SpoolService } from '../spool/spool.service';
 import { intField, line, stringField } from '@peakwatch/influx';
 import type { RejectReason } from './reject-reason';
-import { validateMessage, type Rejection } from './validate';
+import { validateMessage, type Rejection, type ValidationResult } from './validate';
 
 /** Longest excerpt of a rejected payload kept in `ingest_reject` (characters). */
 export const REJECT_EXCERPT_CHARS = 200;
@@ -20,6 +20,8 @@ export class IngestPipeline {
   private readonly logger = new Logger(IngestPipeline.name);
   /** Last timestamp given to a rejection record: each gets its own millisecond so none overwrites another. */
   private lastRejectTs = 0;
+  /** Last timestamp given to each device's late-data mark, likewise. */
+  private readonly lastLateTs = new Map<string, number>();
 
   constructor(
     @InjectConfig() private readonly config: AppConfig,
@@ -34,6 +36,9 @@ export class IngestPipeline {
     const result = validateMessage({ topic, payload, nowMs }, this.registry, this.config.ingest);
     const lines = result.lines;
     for (const rejection of result.rejections) lines.push(this.rejectLine(rejection, topic, payload, nowMs));
+    // Spooled with the readings, so the mark is stored if and only if they are.
+    if (result.span && nowMs - result.span.earliestMs > LATE_AFTER_MS)
+      lines.push(this.lateLine(result.span, result.accepted, nowMs));
     if (result.accepted > 0) this.metrics.readingsReceived.inc(result.accepted);
     if (lines.length > 0) await this.spool.append(lines.join('\n'));
   }
@@ -43,6 +48,21 @@ export class IngestPipeline {
     const nowMs = Date.now();
     await this.spool.append(
       this.rejectLine({ reason, detail, topic: undefined }, topic, payload ?? Buffer.alloc(0), nowMs),
+    );
+  }
+
+  private lateLine(span: NonNullable<ValidationResult['span']>, readings: number, nowMs: number): string {
+    const ts = Math.max(nowMs, (this.lastLateTs.get(span.deviceId) ?? 0) + 1);
+    this.lastLateTs.set(span.deviceId, ts);
+    return line(
+      MEASUREMENTS.ingestLate,
+      { site: span.siteId, device: span.deviceId },
+      {
+        earliest_ms: intField(span.earliestMs),
+        latest_ms: intField(span.latestMs),
+        readings: intField(readings),
+      },
+      ts,
     );
   }
 

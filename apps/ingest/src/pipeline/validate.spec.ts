@@ -25,6 +25,22 @@ describe('validateMessage', () => {
       ],
       accepted: 1,
       rejections: [],
+      span: { siteId: 'hd-b1', deviceId: 'b1-grid', earliestMs: NOW - 60_000, latestMs: NOW - 60_000 },
+    });
+  });
+
+  it('gives the time span of the accepted readings of a batch (for the late-data mark), not of the refused ones', () => {
+    const result = validate('energy/v1/hd-b1/b1-grid/telemetry', [
+      { ts: NOW - 2 * 3_600_000, values: { power_kw: 1 } },
+      { ts: NOW - 3 * 3_600_000, values: { power_kw: 1 } },
+      { ts: NOW - 100 * 86_400_000, values: { power_kw: 1 } }, // beyond the horizon: refused
+    ]);
+    expect(result.accepted).toBe(2);
+    expect(result.span).toEqual({
+      siteId: 'hd-b1',
+      deviceId: 'b1-grid',
+      earliestMs: NOW - 3 * 3_600_000,
+      latestMs: NOW - 2 * 3_600_000,
     });
   });
 

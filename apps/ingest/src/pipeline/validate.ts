@@ -27,6 +27,14 @@ export interface ValidationResult {
   /** Readings accepted (a batch counts each reading). */
   accepted: number;
   rejections: Rejection[];
+  /** Time span of the accepted readings and events (device time, ms), when there are any. */
+  span?: { siteId: string; deviceId: string; earliestMs: number; latestMs: number };
+}
+
+function extendSpan(result: ValidationResult, tags: Tags, ms: number): void {
+  if (!result.span) result.span = { siteId: tags.site, deviceId: tags.device, earliestMs: ms, latestMs: ms };
+  else if (ms < result.span.earliestMs) result.span.earliestMs = ms;
+  else if (ms > result.span.latestMs) result.span.latestMs = ms;
 }
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
@@ -98,9 +106,10 @@ export function validateMessage(
     return reject('batch_too_large', `${readings.length} readings > ${limits.maxBatch}`);
   readings.forEach((reading, index) => {
     const problem = readingLine(reading, tags, { nowMs, limits });
-    if (typeof problem === 'string') {
-      result.lines.push(problem);
+    if ('line' in problem) {
+      result.lines.push(problem.line);
       result.accepted++;
+      extendSpan(result, tags, problem.ms);
     } else {
       result.rejections.push({
         ...problem,
@@ -156,12 +165,12 @@ function checkTime(
   return { ms };
 }
 
-/** The line of one reading, or why it is refused. */
+/** The line of one reading and its time, or why it is refused. */
 function readingLine(
   reading: unknown,
   tags: Tags,
   context: { nowMs: number; limits: ValidationLimits },
-): string | { reason: RejectReason; detail: string } {
+): { line: string; ms: number } | { reason: RejectReason; detail: string } {
   if (!isObject(reading)) return { reason: 'bad_envelope', detail: 'not an object' };
   for (const key of Object.keys(reading)) {
     if (key !== 'ts' && key !== 'seq' && key !== 'values')
@@ -187,7 +196,7 @@ function readingLine(
   }
   if (!fields) return { reason: 'no_values', detail: 'values is empty' };
   if (typeof seq === 'number') fields += `,seq=${intField(seq)}`;
-  return `${telemetryPrefix(tags)} ${fields} ${time.ms}`;
+  return { line: `${telemetryPrefix(tags)} ${fields} ${time.ms}`, ms: time.ms };
 }
 
 function validateEvent(
@@ -222,5 +231,6 @@ function validateEvent(
   fields['count'] = intField(1);
   result.lines.push(line(METER_EVENT_MEASUREMENT, { ...tags, type: type as string }, fields, time.ms));
   result.accepted++;
+  extendSpan(result, tags, time.ms);
   return result;
 }

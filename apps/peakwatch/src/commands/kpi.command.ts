@@ -4,7 +4,7 @@ import {
   kpiFactorsFor,
   utcOffsetMs,
   type KpiValue,
-  type KpiWindow,
+  type FixedPeriod,
 } from '@peakwatch/analytics';
 import { loadPolicyData } from '@peakwatch/policy';
 import { loadConfig } from '@peakwatch/config';
@@ -12,7 +12,7 @@ import { InfluxClient } from '@peakwatch/influx';
 import { loadRegistry } from '@peakwatch/registry';
 import { UsageError } from '@peakwatch/runtime';
 
-const PERIODS: readonly KpiWindow[] = ['15m', '1h', '1d'];
+const PERIODS: readonly FixedPeriod[] = ['15m', '1h', '1d'];
 
 export class UnknownSiteError extends Error {
   readonly code = 'unknown_site';
@@ -61,7 +61,7 @@ export async function kpiCommand(flags: {
     siteId: flags.site,
     fromMs,
     toMs,
-    period: flags.period as KpiWindow,
+    period: flags.period as FixedPeriod,
     utcOffsetMs: offset,
     factors,
   });

@@ -1,0 +1,54 @@
+import { MEASUREMENTS } from '@peakwatch/contracts';
+import type { InfluxClient } from '@peakwatch/influx';
+
+/** The device-time span of readings that arrived late for one site. */
+export interface LateSpan {
+  siteId: string;
+  earliestMs: number;
+  latestMs: number;
+}
+
+/**
+ * Finds the late-data marks ingest writes (`ingest_late`: one per message whose readings were older than
+ * LATE_AFTER_MS on arrival) that have not been handled yet. Every mark stamped within the
+ * horizon is looked at on each call and remembered once handled, so a mark that reaches InfluxDB late itself (after
+ * an outage, from the spool) is still found; after a restart the marks within the horizon are handled once more,
+ * which only recomputes windows again. Spans are cut to the horizon: older windows are left as they are.
+ */
+export class LateDataMarks {
+  /** Handled marks (site, device, arrival time) with their arrival time; forgotten past the horizon. */
+  private readonly handled = new Map<string, number>();
+
+  constructor(
+    private readonly influx: InfluxClient,
+    private readonly horizonMs: number,
+  ) {}
+
+  /** Spans of the marks not handled yet; pass `marks` to `markHandled` once their windows are recomputed. */
+  async pending(nowMs: number): Promise<{ spans: LateSpan[]; marks: Map<string, number> }> {
+    const oldest = nowMs - this.horizonMs;
+    for (const [key, at] of this.handled) if (at < oldest) this.handled.delete(key);
+    const series = await this.influx.query(
+      `SELECT earliest_ms, latest_ms FROM ${MEASUREMENTS.ingestLate} WHERE time >= ${oldest}ms GROUP BY site, device`,
+    );
+    const spans: LateSpan[] = [];
+    const marks = new Map<string, number>();
+    for (const s of series) {
+      const siteId = s.tags['site']!;
+      for (const row of s.rows) {
+        const at = row['time'] as number;
+        const key = `${siteId}\u0000${s.tags['device']}\u0000${at}`;
+        if (this.handled.has(key)) continue;
+        marks.set(key, at);
+        const earliestMs = Math.max(oldest, Number(row['earliest_ms']));
+        const latestMs = Number(row['latest_ms']);
+        if (latestMs >= earliestMs) spans.push({ siteId, earliestMs, latestMs });
+      }
+    }
+    return { spans, marks };
+  }
+
+  markHandled(marks: ReadonlyMap<string, number>): void {
+    for (const [key, at] of marks) this.handled.set(key, at);
+  }
+}

@@ -1,0 +1,181 @@
+import { CITY_ENTITY, MEASUREMENTS, type KpiPeriod, type KpiScope } from '@peakwatch/contracts';
+import { KPI_AGGREGATION, combineKpi, type KpiParts } from '@peakwatch/domain';
+import { quoteString, type InfluxClient } from '@peakwatch/influx';
+import type { Registry } from '@peakwatch/registry';
+import { kpiLine, writeKpiLines } from './kpi-series';
+import { windowsOf, type CalendarPeriod, type KpiWindowRange } from './periods';
+import type { KpiValue } from './site-kpis';
+
+/** What each calendar period is combined from. */
+const SOURCE_PERIOD: Record<CalendarPeriod, KpiPeriod> = { '1mo': '1d', '1y': '1mo', rolling_12mo: '1mo' };
+/** Order in which calendar periods are written (a year and a rolling 12 months need the months first). */
+export const CALENDAR_PERIODS: readonly CalendarPeriod[] = ['1mo', '1y', 'rolling_12mo'];
+/** KPIs that are per device (`cop` has the heat pump as its category) are not rolled up over sites. */
+const PER_DEVICE_KPIS = new Set(['cop']);
+
+interface StoredKpi extends KpiValue {
+  entity: string;
+}
+
+/** Reads the `kpi` points of one scope and period stamped in [fromMs, toMs), for some entities or all. */
+export async function readKpis(
+  influx: InfluxClient,
+  {
+    scope,
+    period,
+    fromMs,
+    toMs,
+    entities,
+  }: { scope: KpiScope; period: KpiPeriod; fromMs: number; toMs: number; entities?: readonly string[] },
+): Promise<StoredKpi[]> {
+  const only = entities ? ` AND (${entities.map((e) => `entity = ${quoteString(e)}`).join(' OR ')})` : '';
+  const series = await influx.query(
+    `SELECT value, numerator, denominator, completeness, estimated FROM ${MEASUREMENTS.kpi} ` +
+      `WHERE scope = ${quoteString(scope)} AND period = ${quoteString(period)}${only} ` +
+      `AND time >= ${fromMs}ms AND time < ${toMs}ms GROUP BY entity, kpi, category`,
+  );
+  return series.flatMap((s) =>
+    s.rows.map((r) => ({
+      entity: s.tags['entity']!,
+      kpi: s.tags['kpi']!,
+      ...(s.tags['category'] ? { category: s.tags['category'] } : {}),
+      windowStartMs: r['time'] as number,
+      value: typeof r['value'] === 'number' ? r['value'] : null,
+      numerator: Number(r['numerator'] ?? 0),
+      denominator: Number(r['denominator'] ?? 0),
+      completeness: Number(r['completeness'] ?? 0),
+      estimated: r['estimated'] === true,
+    })),
+  );
+}
+
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const group = groups.get(k);
+    if (group) group.push(item);
+    else groups.set(k, [item]);
+  }
+  return groups;
+}
+
+const partsOf = (k: KpiParts): KpiParts => ({
+  value: k.value,
+  numerator: k.numerator,
+  denominator: k.denominator,
+  completeness: k.completeness,
+  estimated: k.estimated,
+});
+
+/**
+ * Writes a calendar period's site KPIs for its windows that hold some of [fromMs, toMs), combined from the stored
+ * shorter period (a month from its days; a year and a rolling 12 months from months). A window with no stored part
+ * at all is not written. Returns the number of KPI values written.
+ */
+export async function writeCalendarKpis({
+  influx,
+  period,
+  fromMs,
+  toMs,
+  utcOffsetMs,
+  siteIds,
+}: {
+  influx: InfluxClient;
+  period: CalendarPeriod;
+  fromMs: number;
+  toMs: number;
+  utcOffsetMs: number;
+  siteIds?: readonly string[];
+}): Promise<number> {
+  const windows = windowsOf(period, fromMs, toMs, utcOffsetMs);
+  if (windows.length === 0) return 0;
+  const source = SOURCE_PERIOD[period];
+  const stored = await readKpis(influx, {
+    scope: 'site',
+    period: source,
+    fromMs: windows[0]!.startMs,
+    toMs: windows.at(-1)!.endMs,
+    ...(siteIds ? { entities: siteIds } : {}),
+  });
+  const lines: string[] = [];
+  for (const series of groupBy(
+    stored,
+    (k) => `${k.entity}\u0000${k.kpi}\u0000${k.category ?? ''}`,
+  ).values()) {
+    const { entity, kpi, category } = series[0]!;
+    const aggregation = KPI_AGGREGATION[kpi];
+    if (!aggregation) continue;
+    for (const w of windows) {
+      const parts = series.filter((k) => k.windowStartMs >= w.startMs && k.windowStartMs < w.endMs);
+      if (parts.length === 0) continue;
+      const combined = combineKpi(parts.map(partsOf), {
+        aggregation,
+        over: 'time',
+        expectedParts: windowsOf(source, w.startMs, w.endMs, utcOffsetMs).length,
+      });
+      lines.push(
+        kpiLine(
+          { kpi, ...(category ? { category } : {}), windowStartMs: w.startMs, ...combined },
+          { scope: 'site', entity, period },
+        ),
+      );
+    }
+  }
+  await writeKpiLines(influx, lines);
+  return lines.length;
+}
+
+/**
+ * Writes the district and city KPIs of `period` for `windows`, combined from the site KPIs stored for those windows
+ * (the registry gives each site's district). Completeness is the mean over the sites that have the KPI. Returns the
+ * number of KPI values written.
+ */
+export async function writeAreaKpis({
+  influx,
+  registry,
+  period,
+  windows,
+}: {
+  influx: InfluxClient;
+  registry: Registry;
+  period: KpiPeriod;
+  windows: readonly KpiWindowRange[];
+}): Promise<number> {
+  if (windows.length === 0) return 0;
+  const stored = (
+    await readKpis(influx, {
+      scope: 'site',
+      period,
+      fromMs: windows[0]!.startMs,
+      toMs: windows.at(-1)!.startMs + 1,
+    })
+  ).filter((k) => !PER_DEVICE_KPIS.has(k.kpi) && KPI_AGGREGATION[k.kpi] !== undefined);
+  const lines: string[] = [];
+  const areas: [KpiScope, (k: StoredKpi) => string | undefined][] = [
+    ['district', (k) => registry.site(k.entity)?.district],
+    ['city', () => CITY_ENTITY],
+  ];
+  for (const [scope, areaOf] of areas) {
+    const groups = groupBy(
+      stored.filter((k) => areaOf(k) !== undefined),
+      (k) => `${areaOf(k)!}\u0000${k.kpi}\u0000${k.category ?? ''}\u0000${k.windowStartMs}`,
+    );
+    for (const parts of groups.values()) {
+      const { kpi, category, windowStartMs } = parts[0]!;
+      const combined = combineKpi(parts.map(partsOf), {
+        aggregation: KPI_AGGREGATION[kpi]!,
+        over: 'entities',
+        expectedParts: parts.length,
+      });
+      lines.push(
+        kpiLine(
+          { kpi, ...(category ? { category } : {}), windowStartMs, ...combined },
+          { scope, entity: areaOf(parts[0]!)!, period },
+        ),
+      );
+    }
+  }
+  await writeKpiLines(influx, lines);
+  return lines.length;
+}

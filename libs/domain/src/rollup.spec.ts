@@ -1,0 +1,84 @@
+import { combineKpi, type KpiParts } from './rollup';
+
+const part = (
+  value: number | null,
+  numerator: number,
+  denominator: number,
+  completeness = 1,
+  estimated = false,
+): KpiParts => ({
+  value,
+  numerator,
+  denominator,
+  completeness,
+  estimated,
+});
+
+describe('combineKpi', () => {
+  it('combines PUE as a ratio of energy sums, not a mean of ratios (ISO/IEC 30134-2)', () => {
+    // day 1: 150 / 100 = 1.5; day 2: 260 / 200 = 1.3; the mean of ratios would be 1.4
+    const pue = combineKpi([part(1.5, 150, 100), part(1.3, 260, 200)], {
+      aggregation: 'ratio',
+      over: 'time',
+      expectedParts: 2,
+    });
+    expect(pue.numerator).toBe(410);
+    expect(pue.denominator).toBe(300);
+    expect(pue.value).toBeCloseTo(410 / 300, 12); // 1.3667
+  });
+
+  it('adds energy, leaves parts without a value out, and counts missing parts as incomplete', () => {
+    // a 3-day window: day 1 has 10 kWh (complete), day 2 no data, day 3 not computed at all
+    const energy = combineKpi([part(10, 10, 1, 1, true), part(null, 0, 1, 0)], {
+      aggregation: 'sum',
+      over: 'time',
+      expectedParts: 3,
+    });
+    expect(energy).toEqual({
+      value: 10,
+      numerator: 10,
+      denominator: 1,
+      completeness: 1 / 3,
+      estimated: true,
+    });
+  });
+
+  it('keeps the floor area over time and adds the areas over sites (intensity)', () => {
+    // one 1,000 m² building: 2,000 + 3,000 kWh over two days = 5 kWh/m²
+    expect(
+      combineKpi([part(2, 2000, 1000), part(3, 3000, 1000)], {
+        aggregation: 'intensity',
+        over: 'time',
+        expectedParts: 2,
+      }).value,
+    ).toBe(5);
+    // two sites: 5,000 kWh on 1,000 m² and 1,000 kWh on 500 m² = 6,000 / 1,500 = 4 kWh/m² (not the mean, 3.5)
+    expect(
+      combineKpi([part(5, 5000, 1000), part(2, 1000, 500)], {
+        aggregation: 'intensity',
+        over: 'entities',
+        expectedParts: 2,
+      }).value,
+    ).toBe(4);
+  });
+
+  it('has no value without data, never a zero, and none when the denominator is zero', () => {
+    expect(
+      combineKpi([part(null, 0, 0, 0), part(null, 0, 0, 0)], {
+        aggregation: 'sum',
+        over: 'time',
+        expectedParts: 2,
+      }),
+    ).toEqual({
+      value: null,
+      numerator: 0,
+      denominator: 1,
+      completeness: 0,
+      estimated: false,
+    });
+    expect(
+      combineKpi([part(0, 0, 0)], { aggregation: 'ratio', over: 'time', expectedParts: 1 }).value,
+    ).toBeNull();
+    expect(combineKpi([], { aggregation: 'ratio', over: 'entities', expectedParts: 0 }).completeness).toBe(0);
+  });
+});
