@@ -26,6 +26,8 @@ export interface RunOptions {
   progressEveryMs?: number;
   /** Publishes unacknowledged at once across devices (default 256). */
   maxInFlight?: number;
+  /** Called once when the history is published and virtual time has caught up with real time. */
+  onCaughtUp?: () => void;
 }
 
 export interface RunSummary {
@@ -107,6 +109,7 @@ export async function runScenario(options: RunOptions): Promise<RunSummary> {
   const wallStart = Date.now();
   let lastProgress = wallStart;
   let lastStepMs = options.fromMs;
+  let caughtUp = false;
   const stepMs = simulation.intervalMs;
   try {
     while (!options.signal?.aborted) {
@@ -120,6 +123,11 @@ export async function runScenario(options: RunOptions): Promise<RunSummary> {
       const allowed = Math.min(Date.now(), paced);
       if (t > allowed) {
         await flushAll();
+        if (t > Date.now() && !caughtUp) {
+          caughtUp = true;
+          await publishers.drain();
+          options.onCaughtUp?.();
+        }
         const waitRealMs = t - Date.now();
         const waitPaceMs = Number.isFinite(options.speed)
           ? (t - options.fromMs) / options.speed - elapsedMs

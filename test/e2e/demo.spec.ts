@@ -89,6 +89,11 @@ describe('peakwatch demo', () => {
     await client.subscribeAsync('energy/v1/+/+/telemetry', { qos: 1 });
     expect(await eventually(() => topics.has('energy/v1/hd-dc1/dc1-it/telemetry'), 30_000)).toBe(true);
     await client.endAsync();
+    // once the history is in, the demo computes the KPIs and prints yesterday's: a plausible PUE for the data centre
+    // (the simulator's runs 1.28 in January to 1.49 in July) and the district's roll-up
+    expect(await eventually(() => stdout.includes('(city)'), 90_000)).toBe(true);
+    expect(stdout).toMatch(/^ {2}hd-dc1 .*PUE 1\.[2-5]\d.*; completeness \d+%$/m);
+    expect(stdout).toMatch(/^ {2}haidian \(district\) .*energy \d+ kWh.*renewable \d+\.\d%/m);
     expect((await fetch(`http://127.0.0.1:${ports.influx}/ping`)).status).toBe(204);
     expect(existsSync(join(dataDir, 'influxdb', 'meta'))).toBe(true);
     const [influxd] = childrenNamed(demo!.pid!, 'influxd');

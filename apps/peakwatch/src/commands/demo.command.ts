@@ -2,8 +2,9 @@ import { join, resolve } from 'node:path';
 import pino from 'pino';
 import { loadConfig, type AppConfig } from '@peakwatch/config';
 import { loadScenario, runScenario } from '@peakwatch/device-sim';
-import { CredentialsRepository } from '@peakwatch/ingest';
-import { ManagedInfluxd } from '@peakwatch/influx';
+import { KpiCron, readKpis, utcOffsetMs } from '@peakwatch/analytics';
+import { CredentialsRepository, SpoolService } from '@peakwatch/ingest';
+import { InfluxClient, ManagedInfluxd } from '@peakwatch/influx';
 import { canConnect, freePort } from '@peakwatch/process';
 import { UsageError, createApp, onShutdownSignal } from '@peakwatch/runtime';
 import { ALL_APPS } from '../all-apps';
@@ -75,6 +76,15 @@ export async function demoCommand(env: NodeJS.ProcessEnv = process.env): Promise
     truthFile,
     log: (message, fields) => log.info(fields ?? {}, message),
     signal: stopSimulator.signal,
+    onCaughtUp: () => {
+      // The history is in: compute the KPIs now rather than at the next quarter, and show yesterday's.
+      void (async () => {
+        const spool = app.get(SpoolService);
+        while (spool.depth > 0) await new Promise((resolve) => setTimeout(resolve, 200));
+        await app.get(KpiCron).runOnce(Date.now());
+        process.stdout.write(await kpiSummary(app.get(InfluxClient), config));
+      })().catch((error: unknown) => log.error({ err: error }, 'could not show the KPIs'));
+    },
   }).catch((error: unknown) => log.error({ err: error }, 'simulator stopped'));
 
   onShutdownSignal(async () => {
@@ -99,4 +109,35 @@ function endpoints(config: AppConfig, scenario: string, truthFile: string): stri
     `  Data          ${config.dataDir}`,
     '',
   ].join('\n');
+}
+
+/** The main KPIs of yesterday (reporting zone) for every site, district and the city, as printed by the demo. */
+async function kpiSummary(influx: InfluxClient, config: AppConfig): Promise<string> {
+  const offset = utcOffsetMs(config.tzReporting, Date.now());
+  const dayMs = 86_400_000;
+  const yesterday = Math.floor((Date.now() + offset) / dayMs) * dayMs - offset - dayMs;
+  const shown: Record<string, (v: number) => string> = {
+    energy_kwh: (v) => `energy ${v.toFixed(0)} kWh`,
+    eui_kwh_m2: (v) => `EUI ${v.toFixed(3)} kWh/m²`,
+    pue: (v) => `PUE ${v.toFixed(2)}`,
+    renewable_share: (v) => `renewable ${(100 * v).toFixed(1)}%`,
+    co2_t: (v) => `CO2 ${v.toFixed(2)} t`,
+  };
+  const lines = [
+    `KPIs of ${new Date(yesterday + offset).toISOString().slice(0, 10)} (${config.tzReporting}), from the readings ` +
+      '(more: npm run kpi -- --site <id> --from <date> --to <date>):',
+  ];
+  for (const scope of ['site', 'district', 'city'] as const) {
+    const kpis = await readKpis(influx, { scope, period: '1d', fromMs: yesterday, toMs: yesterday + 1 });
+    const entities = [...new Set(kpis.map((k) => k.entity))].sort();
+    for (const entity of entities) {
+      const of = kpis.filter((k) => k.entity === entity && !k.category && shown[k.kpi] && k.value !== null);
+      const completeness = of[0]?.completeness ?? 0;
+      const label = scope === 'site' ? entity : `${entity} (${scope})`;
+      lines.push(
+        `  ${label.padEnd(18)} ${of.map((k) => shown[k.kpi]!(k.value!)).join(', ')}; completeness ${(100 * completeness).toFixed(0)}%`,
+      );
+    }
+  }
+  return `${lines.join('\n')}\n`;
 }
