@@ -1,10 +1,12 @@
 export { Registry, loadRegistry, type RegisteredDevice } from './registry';
 export {
+  DEFAULT_READING_INTERVAL_SECONDS,
   DEVICE_KINDS,
   DEVICE_ROLES,
   SITE_TYPES,
   SUBMETER_ROLES,
   deviceSchema,
+  readingIntervalMs,
   siteSchema,
   type Device,
   type DeviceKind,

@@ -56,8 +56,23 @@ export const deviceSchema = z
     registerModulusKwh: z.number().positive().optional(),
     /** Current-transformer ratio (倍率) when the meter reads the secondary side; readings are multiplied by it. */
     ctRatio: z.number().positive().optional(),
+    /** Seconds between two readings (default 300): what completeness expects, and what a gap is measured against. */
+    readingIntervalSeconds: z
+      .number()
+      .int()
+      .positive()
+      .refine((s) => 900 % s === 0, 'must divide 900 (15 minutes)')
+      .optional(),
   })
   .strict();
+
+/** Reading interval of a device that does not declare one (seconds). */
+export const DEFAULT_READING_INTERVAL_SECONDS = 300;
+
+/** The device's reading interval (ms). */
+export function readingIntervalMs(device: { readingIntervalSeconds?: number | undefined }): number {
+  return (device.readingIntervalSeconds ?? DEFAULT_READING_INTERVAL_SECONDS) * 1000;
+}
 
 export const siteSchema = z
   .object({

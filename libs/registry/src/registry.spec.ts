@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataFileError } from './yaml-file';
 import { loadRegistry } from './registry';
+import { readingIntervalMs } from './registry.schema';
 
 const SITE = `id: s1
 name: Site one
@@ -73,6 +74,28 @@ describe('loadRegistry', () => {
     expect(problems()).toEqual(['<dir>/b.yaml: devices[1].peakPowerKwp: required for role pv']);
     writeFileSync(join(dir, 'b.yaml'), SITE.replace('id: s1\n', 'id: s2\n'));
     expect(problems()).toEqual(['<dir>/b.yaml: devices[0].id: device id "s1-grid" is also used by site s1']);
+  });
+
+  it('takes a reading interval per device that divides 15 minutes, 5 minutes by default', () => {
+    writeFileSync(
+      join(dir, 'a.yaml'),
+      SITE.replace(
+        '- { id: s1-grid, kind: electricity_meter, role: grid }',
+        '- { id: s1-grid, kind: electricity_meter, role: grid, readingIntervalSeconds: 420 }',
+      ),
+    );
+    expect(problems()).toEqual([
+      '<dir>/a.yaml: devices[0].readingIntervalSeconds: must divide 900 (15 minutes)',
+    ]);
+    writeFileSync(
+      join(dir, 'a.yaml'),
+      SITE.replace(
+        '- { id: s1-grid, kind: electricity_meter, role: grid }',
+        '- { id: s1-grid, kind: electricity_meter, role: grid, readingIntervalSeconds: 60 }',
+      ),
+    );
+    expect(readingIntervalMs(loadRegistry(dir).device('s1-grid')!.device)).toBe(60_000);
+    expect(readingIntervalMs({})).toBe(300_000);
   });
 
   it('refuses an empty folder', () => {

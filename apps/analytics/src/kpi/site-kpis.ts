@@ -14,12 +14,10 @@ import {
   type WindowEnergy,
 } from '@peakwatch/domain';
 import { quoteString, type InfluxClient } from '@peakwatch/influx';
-import type { Device, Registry } from '@peakwatch/registry';
+import { readingIntervalMs, type Device, type Registry } from '@peakwatch/registry';
 import { FIXED_PERIOD_MS, periodWindow, type FixedPeriod } from './periods';
 
 const QUARTER_MS = 900_000;
-/** Reading interval assumed for completeness until the registry carries one per device (the simulator's 5 min). */
-export const EXPECTED_INTERVAL_MS = 300_000;
 
 /** Factors the KPIs need, chosen by the caller from the policy data (seeds/emission-factors) for the period. */
 export interface KpiFactors {
@@ -102,7 +100,7 @@ export async function computeSiteKpis({
     const orNull = (x: number | null, ...parts: { known: number }[]): number | null =>
       parts.some((p) => p.known > 0) ? x : null;
     const meters = devices.filter((d) => Object.keys(METRICS).some((m) => d.quarters.has(m as MetricName)));
-    const expected = Math.round(sizeMs / EXPECTED_INTERVAL_MS) * meters.length;
+    const expected = meters.reduce((n, d) => n + Math.round(sizeMs / readingIntervalMs(d.device)), 0);
     const received = meters.reduce((n, d) => n + (d.readingsByWindow.get(w) ?? 0), 0);
     const quality = completeness({ received, expected });
     const push = (
@@ -232,7 +230,7 @@ async function deviceEnergy(
       readings,
       events,
       meter: {
-        intervalMs: EXPECTED_INTERVAL_MS,
+        intervalMs: readingIntervalMs(device),
         ...(device.registerModulusKwh !== undefined ? { modulus: device.registerModulusKwh } : {}),
         ...(device.ratedPowerKw !== undefined && METRICS[metric].unit === 'kWh'
           ? { ratedPowerKw: device.ratedPowerKw }
