@@ -7,6 +7,7 @@ import {
   gasCo2T,
   heatCo2T,
   heatPumpRenewableKwh,
+  intensityAgainstStandard,
   peakDemandKw,
   performanceFactor,
   performanceRatio,
@@ -14,6 +15,7 @@ import {
   pueOfWindows,
   reduction,
   renewableShare,
+  renewableTrajectoryTarget,
   selfConsumption,
   selfSufficiency,
 } from './kpi';
@@ -160,5 +162,42 @@ describe('data quality and demand', () => {
   it('peak demand = the largest quarter-hour energy × 4', () => {
     expect(peakDemandKw([10, null, 37.5, 20])).toBe(150);
     expect(peakDemandKw([null])).toBeNull();
+  });
+});
+
+describe('intensityAgainstStandard (GB/T 51161-2016)', () => {
+  // cold-zone office class A: constraint 102, guide 70.5 kWh/m²·a (seeds/policy)
+  it.each<[number, number, number | null, string]>([
+    [110, 110 / 102, 110 / 70.5, 'above_constraint'],
+    [90, 90 / 102, 90 / 70.5, 'between_guide_and_constraint'],
+    [70.5, 70.5 / 102, 1, 'at_or_below_guide'],
+  ])('%d kWh/m² is %s of the constraint', (eui, ofConstraint, ofGuide, status) => {
+    expect(intensityAgainstStandard({ euiKwhM2: eui, constraintKwhM2: 102, guideKwhM2: 70.5 })).toEqual({
+      ofConstraint,
+      ofGuide,
+      status,
+    });
+  });
+
+  it('without a guide value only says whether the constraint holds', () => {
+    expect(intensityAgainstStandard({ euiKwhM2: 100, constraintKwhM2: 117 }).status).toBe(
+      'within_constraint',
+    );
+  });
+});
+
+describe('renewableTrajectoryTarget', () => {
+  it('adds the step for each whole year since commissioning, capped at 100%', () => {
+    // commissioned 2024, +10 points a year: 2024 → 0, 2026 → 20%, 2040 → 100% (not 160%)
+    expect(renewableTrajectoryTarget({ commissionedYear: 2024, year: 2024, stepPerYear: 0.1 })).toBe(0);
+    expect(renewableTrajectoryTarget({ commissionedYear: 2024, year: 2026, stepPerYear: 0.1 })).toBeCloseTo(
+      0.2,
+      12,
+    );
+    expect(renewableTrajectoryTarget({ commissionedYear: 2024, year: 2040, stepPerYear: 0.1 })).toBe(1);
+    expect(
+      renewableTrajectoryTarget({ commissionedYear: 2024, year: 2025, stepPerYear: 0.1, startShare: 0.3 }),
+    ).toBeCloseTo(0.4, 12);
+    expect(renewableTrajectoryTarget({ commissionedYear: 2026, year: 2025, stepPerYear: 0.1 })).toBe(0);
   });
 });

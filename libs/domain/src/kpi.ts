@@ -229,3 +229,53 @@ export function renewableShare({
     1000;
   return { renewableTce, totalTce, share: ratio(renewableTce, totalTce) };
 }
+
+/** Where an annual intensity stands against GB/T 51161-2016 (约束值 must not be exceeded; 引导值 is the aim). */
+export interface IntensityAgainstStandard {
+  /** Intensity ÷ constraint value: above 1 breaches the constraint. */
+  ofConstraint: number;
+  /** Intensity ÷ guide value, when the standard gives one for the building. */
+  ofGuide: number | null;
+  status: 'above_constraint' | 'between_guide_and_constraint' | 'at_or_below_guide' | 'within_constraint';
+}
+
+/**
+ * Compares an annual energy use intensity (kWh/m²·a, calendar year or rolling 12 months) with the GB/T 51161-2016
+ * constraint value and, where known, the guide value of the building's type, class and climate zone (seeds/policy).
+ */
+export function intensityAgainstStandard({
+  euiKwhM2,
+  constraintKwhM2,
+  guideKwhM2,
+}: {
+  euiKwhM2: number;
+  constraintKwhM2: number;
+  guideKwhM2?: number;
+}): IntensityAgainstStandard {
+  const ofConstraint = euiKwhM2 / constraintKwhM2;
+  const ofGuide = guideKwhM2 === undefined ? null : euiKwhM2 / guideKwhM2;
+  let status: IntensityAgainstStandard['status'];
+  if (ofConstraint > 1) status = 'above_constraint';
+  else if (ofGuide === null) status = 'within_constraint';
+  else status = ofGuide > 1 ? 'between_guide_and_constraint' : 'at_or_below_guide';
+  return { ofConstraint, ofGuide, status };
+}
+
+/**
+ * The renewable share a new data centre should reach in `year` under a trajectory of `stepPerYear` (a share, e.g. 0.10
+ * for +10 points) per whole year since commissioning (海淀区碳达峰实施方案 §七(二), read as percentage points: an
+ * inference marked unverified in seeds/policy), from `startShare` and capped at 1.
+ */
+export function renewableTrajectoryTarget({
+  commissionedYear,
+  year,
+  stepPerYear,
+  startShare = 0,
+}: {
+  commissionedYear: number;
+  year: number;
+  stepPerYear: number;
+  startShare?: number;
+}): number {
+  return Math.min(1, startShare + Math.max(0, year - commissionedYear) * stepPerYear);
+}
