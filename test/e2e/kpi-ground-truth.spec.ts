@@ -171,6 +171,7 @@ describe('KPIs from InfluxDB equal the simulator ground truth', () => {
       ['energy_kwh', null, 0],
       ['pue', null, 0],
       ['co2_t', null, 0],
+      ['renewable_share', null, 0],
     ]);
   });
 

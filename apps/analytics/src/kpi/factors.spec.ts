@@ -18,6 +18,13 @@ describe('kpiFactorsFor', () => {
     expect(kpiFactorsFor(policy, 2026, 'generation').coal.electricityKgcePerKwh).toBe(0.3);
   });
 
+  it("carries Haidian's +10-point renewable step for data centres commissioned from 2024-05-28", () => {
+    expect(kpiFactorsFor(policy, 2026).dcRenewableTrajectory).toEqual({
+      stepPerYear: 0.1,
+      appliesFrom: '2024-05-28',
+    });
+  });
+
   it('names what is missing', () => {
     expect(() => kpiFactorsFor(policy, 2015)).toThrow(
       'seeds/emission-factors has no electricity_grid factor for region cn valid for 2015',

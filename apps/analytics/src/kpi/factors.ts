@@ -39,5 +39,14 @@ export function kpiFactorsFor(
           policy.factor({ kind: 'coal_equivalent_heat', region: 'cn' })?.value,
         ) * MJ_PER_KWH,
     },
+    ...dcTrajectory(policy),
   };
 }
+
+/** Haidian's renewable step for new data centres (seeds/policy `haidian-new-dc-renewable-step`), when present. */
+function dcTrajectory(policy: PolicyData): Pick<KpiFactors, 'dcRenewableTrajectory'> {
+  const step = policy.threshold(DC_RENEWABLE_STEP);
+  return step ? { dcRenewableTrajectory: { stepPerYear: step.value, appliesFrom: step.validFrom } } : {};
+}
+
+export const DC_RENEWABLE_STEP = 'haidian-new-dc-renewable-step';

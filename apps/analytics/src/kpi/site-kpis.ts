@@ -5,6 +5,7 @@ import {
   electricityCo2LocationT,
   gasCo2T,
   renewableShare,
+  renewableTrajectoryTarget,
   type CoalEquivalents,
   energyIntensity,
   performanceFactor,
@@ -25,6 +26,8 @@ export interface KpiFactors {
   gasKgCo2PerM3: number;
   /** Coal equivalents for the renewable share (the method is the electricity coefficient's). */
   coal: CoalEquivalents;
+  /** Renewable-share trajectory of data centres commissioned on or after `appliesFrom` (YYYY-MM-DD). */
+  dcRenewableTrajectory?: { stepPerYear: number; appliesFrom: string };
 }
 
 export interface KpiValue {
@@ -138,6 +141,32 @@ export async function computeSiteKpis({
         factorKgPerKwh: factors.gridKgCo2PerKwh,
       });
       push('co2_t', orNull(dcCo2, facility), dcCo2, 1, facility.estimated);
+      // Grid electricity only so far: on-site PV and green-power certificates of data centres are not metered yet.
+      const dcShare = renewableShare({
+        electricityKwh: facility.energy,
+        pvConsumedKwh: 0,
+        certificates: 0,
+        renewableHeatKwh: 0,
+        gasM3: 0,
+        purchasedHeatKwh: 0,
+        coefficients: factors.coal,
+      });
+      push(
+        'renewable_share',
+        orNull(dcShare.share, facility),
+        dcShare.renewableTce,
+        dcShare.totalTce,
+        facility.estimated,
+      );
+      const trajectory = factors.dcRenewableTrajectory;
+      if (trajectory && site.commissionedOn >= trajectory.appliesFrom) {
+        const target = renewableTrajectoryTarget({
+          commissionedYear: Number(site.commissionedOn.slice(0, 4)),
+          year: new Date(w + utcOffsetMs).getUTCFullYear(),
+          stepPerYear: trajectory.stepPerYear,
+        });
+        push('renewable_share_target', target, target, 1, false);
+      }
       continue;
     }
     const gridImport = sum('grid', 'energy_import_kwh');
