@@ -35,10 +35,8 @@ const common = {
   },
   transformIgnorePatterns: [`/node_modules/(?!(${esmPackages.join('|')})/)`],
   moduleNameMapper: {
-    '^@peakwatch/(config|contracts|domain|influx|mqtt|policy|process|registry|runtime|state)$': join(
-      rootDir,
-      'libs/$1/src',
-    ),
+    '^@peakwatch/(config|contracts|dashboards|domain|influx|mqtt|policy|process|registry|runtime|state)$':
+      join(rootDir, 'libs/$1/src'),
     '^@peakwatch/device-sim$': join(rootDir, 'device-sim/src'),
     '^@peakwatch/(ingest|analytics|alerts|reports|api)$': join(rootDir, 'apps/$1/src'),
   },

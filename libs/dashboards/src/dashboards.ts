@@ -1,0 +1,337 @@
+import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import type { PolicyData } from '@peakwatch/policy';
+import { DATASOURCE, influxql, type InfluxQLQuery } from './influxql';
+import { areaVariables, statValue, tableOf, timeSeries, type Limit } from './panels';
+
+/** Filters on the dashboards' variables (multi-value: Grafana substitutes `(a|b)` inside the regex). */
+const SITE = `"site" =~ /^$site$/`;
+const DISTRICT = `"district" =~ /^$district$/`;
+const SUBMETERS = 'lighting_sockets|hvac|power|special';
+
+/** A query on the kpi series of DESIGN.md ("KPIs"); `category` and `groupBy` are InfluxQL (no category by default). */
+function kpi(
+  select: string,
+  {
+    name,
+    period,
+    scope = 'site',
+    category = `"category" = ''`,
+    groupBy = '"entity"',
+  }: { name: string; period: string; scope?: 'site' | 'district'; category?: string; groupBy?: string },
+): string {
+  const entity = scope === 'site' ? `"entity" =~ /^$site$/` : `"entity" =~ /^$district$/`;
+  return (
+    `SELECT ${select} FROM "kpi" WHERE "scope" = '${scope}' AND ${entity} AND "kpi" = '${name}' ` +
+    `AND "period" = '${period}' AND ${category} AND $timeFilter GROUP BY ${groupBy}`
+  );
+}
+
+/** A policy value of seeds/policy as a reference line; generation stops naming the id when it is missing. */
+function limit(policy: PolicyData, id: string, color: Limit['color']): Limit {
+  const threshold = policy.threshold(id);
+  if (!threshold) throw new Error(`seeds/policy has no threshold ${id} (a dashboard draws it)`);
+  return { value: threshold.value, color };
+}
+
+function base(uid: string, title: string, description: string): dashboard.DashboardBuilder {
+  return new dashboard.DashboardBuilder(title)
+    .uid(uid)
+    .description(description)
+    .tags(['peakwatch'])
+    .timezone('Asia/Shanghai')
+    .refresh('1m')
+    .time({ from: 'now-7d', to: 'now' })
+    .readonly()
+    .variables(areaVariables());
+}
+
+function facilityOverview(): dashboard.DashboardBuilder {
+  return base(
+    'peakwatch-facility',
+    'Facility overview',
+    'Live power by sub-metering category, energy today and this month, PV, heat pumps and the weather.',
+  )
+    .withPanel(
+      timeSeries(
+        'Power by sub-metering category',
+        `SELECT mean("power_kw") AS "power_kw" FROM "telemetry" WHERE ${SITE} AND "role" =~ /^(${SUBMETERS})$/ AND $timeFilter GROUP BY time($__interval), "site", "role" fill(null)`,
+        { unit: 'kwatt', width: 24 },
+      ),
+    )
+    .withPanel(
+      statValue('Energy today', kpi('last("value") AS "energy_kwh"', { name: 'energy_kwh', period: '1d' }), {
+        unit: 'kwatth',
+        timeFrom: 'now/d',
+      }),
+    )
+    .withPanel(
+      statValue(
+        'Energy this month',
+        kpi('last("value") AS "energy_kwh"', { name: 'energy_kwh', period: '1mo' }),
+        { unit: 'kwatth', timeFrom: 'now/M' },
+      ),
+    )
+    .withPanel(
+      timeSeries(
+        'PV output',
+        `SELECT mean("power_kw") AS "power_kw" FROM "telemetry" WHERE ${SITE} AND "role" = 'pv' AND $timeFilter GROUP BY time($__interval), "device" fill(null)`,
+        { unit: 'kwatt' },
+      ),
+    )
+    .withPanel(
+      timeSeries(
+        'Heat-pump COP (hourly)',
+        kpi('"value" AS "cop"', {
+          name: 'cop',
+          period: '1h',
+          category: `"category" =~ /.+/`,
+          groupBy: '"entity", "category"',
+        }),
+        { unit: 'none', width: 12 },
+      ),
+    )
+    .withPanel(
+      timeSeries(
+        'Outdoor temperature',
+        `SELECT mean("outdoor_temp_c") AS "outdoor_temp_c" FROM "telemetry" WHERE ${DISTRICT} AND "role" = 'weather' AND $timeFilter GROUP BY time($__interval), "site" fill(null)`,
+        { unit: 'celsius' },
+      ),
+    );
+}
+
+function dataCentre(policy: PolicyData): dashboard.DashboardBuilder {
+  const pueLimits = [
+    limit(policy, 'beijing-new-dc-pue', 'orange'),
+    limit(policy, 'beijing-existing-dc-pue-2026', 'red'),
+  ];
+  return base(
+    'peakwatch-data-centre',
+    'Data centre',
+    'PUE per ISO/IEC 30134-2 (interval and rolling 12 months) against the Beijing limits, IT and facility load, and the renewable share against its trajectory.',
+  )
+    .withPanel(
+      timeSeries(
+        'PUE, hourly and daily',
+        [
+          kpi('"value" AS "pue_1h"', { name: 'pue', period: '1h' }),
+          kpi('"value" AS "pue_1d"', { name: 'pue', period: '1d' }),
+        ],
+        {
+          unit: 'none',
+          width: 16,
+          limits: pueLimits,
+          description: 'Limits: 1.3 for new data centres, 1.35 for existing ones from 2026 (seeds/policy).',
+        },
+      ),
+    )
+    .withPanel(
+      statValue(
+        'PUE, rolling 12 months',
+        kpi('last("value") AS "pue_12mo"', { name: 'pue', period: 'rolling_12mo' }),
+        { unit: 'none', width: 8, limits: pueLimits, timeFrom: '1y' },
+      ),
+    )
+    .withPanel(
+      timeSeries(
+        'IT and facility load',
+        `SELECT mean("power_kw") AS "power_kw" FROM "telemetry" WHERE ${SITE} AND "role" =~ /^(dc_total|dc_it)$/ AND $timeFilter GROUP BY time($__interval), "role" fill(null)`,
+        { unit: 'kwatt' },
+      ),
+    )
+    .withPanel(
+      timeSeries(
+        'Renewable share against its trajectory',
+        [
+          kpi('"value" AS "renewable_share"', { name: 'renewable_share', period: '1d' }),
+          kpi('"value" AS "target"', { name: 'renewable_share_target', period: '1d' }),
+        ],
+        {
+          unit: 'percentunit',
+          description:
+            'New data centres: +10 points a year from commissioning (海淀区碳达峰实施方案 §七(二), an unverified reading).',
+        },
+      ),
+    );
+}
+
+function renewables(policy: PolicyData): dashboard.DashboardBuilder {
+  const targets = [
+    limit(policy, 'beijing-renewable-share-2025', 'orange'),
+    limit(policy, 'beijing-renewable-share-2030', 'green'),
+  ];
+  return base(
+    'peakwatch-renewables',
+    'Renewables',
+    'Renewable share of energy use (tce) by site and district against the Beijing targets: 14.4% by 2025, about 25% by 2030.',
+  )
+    .withPanel(
+      timeSeries(
+        'Renewable share by site, monthly',
+        kpi('"value" AS "renewable_share"', { name: 'renewable_share', period: '1mo' }),
+        { unit: 'percentunit', limits: targets },
+      ),
+    )
+    .withPanel(
+      timeSeries(
+        'Renewable share by district, monthly',
+        kpi('"value" AS "renewable_share"', { name: 'renewable_share', period: '1mo', scope: 'district' }),
+        { unit: 'percentunit', limits: targets },
+      ),
+    )
+    .withPanel(
+      statValue(
+        'Renewable share this year, by district',
+        kpi('last("value") AS "renewable_share"', {
+          name: 'renewable_share',
+          period: '1y',
+          scope: 'district',
+        }),
+        { unit: 'percentunit', width: 24, limits: targets, timeFrom: 'now/y' },
+      ),
+    );
+}
+
+function buildings(policy: PolicyData): dashboard.DashboardBuilder {
+  const eui = [
+    limit(policy, 'gbt51161-cold-office-a-guide', 'orange'),
+    limit(policy, 'gbt51161-cold-office-a-constraint', 'red'),
+  ];
+  return base(
+    'peakwatch-buildings',
+    'Buildings',
+    'Energy use intensity (kWh/m²) against the GB/T 51161-2016 guide and constraint values (cold zone, office A; unverified for Beijing), by sub-metering category, and CO2.',
+  )
+    .withPanel(
+      statValue(
+        'Energy intensity, rolling 12 months',
+        kpi('last("value") AS "eui_kwh_m2"', { name: 'eui_kwh_m2', period: 'rolling_12mo' }),
+        { unit: 'none', width: 24, limits: eui, timeFrom: '1y' },
+      ),
+    )
+    .withPanel(
+      timeSeries(
+        'Energy intensity by month',
+        kpi('"value" AS "eui_kwh_m2"', { name: 'eui_kwh_m2', period: '1mo' }),
+        { unit: 'none' },
+      ),
+    )
+    .withPanel(
+      timeSeries(
+        'Daily energy by sub-metering category',
+        kpi('"value" AS "energy_kwh"', {
+          name: 'energy_kwh',
+          period: '1d',
+          category: `"category" =~ /^(${SUBMETERS})$/`,
+          groupBy: '"entity", "category"',
+        }),
+        { unit: 'kwatth' },
+      ),
+    )
+    .withPanel(
+      timeSeries(
+        'CO2 by month (location-based)',
+        kpi('"value" AS "co2_t"', { name: 'co2_t', period: '1mo' }),
+        {
+          unit: 'none',
+          width: 24,
+        },
+      ),
+    );
+}
+
+function alerts(): dashboard.DashboardBuilder {
+  return base('peakwatch-alerts', 'Alerts', 'Alert events of the district: as annotations and as a table.')
+    .annotation(
+      new dashboard.AnnotationQueryBuilder()
+        .name('Alerts')
+        .datasource(DATASOURCE)
+        .enable(true)
+        .iconColor('red')
+        .target(
+          influxql(
+            `SELECT "title" AS "text" FROM "alert_event" WHERE ${DISTRICT} AND ${SITE} AND $timeFilter GROUP BY "rule", "state"`,
+          ),
+        ),
+    )
+    .withPanel(
+      timeSeries(
+        'Alert events',
+        `SELECT count("value") AS "events" FROM "alert_event" WHERE ${DISTRICT} AND ${SITE} AND $timeFilter GROUP BY time($__interval), "severity" fill(0)`,
+        { unit: 'none', width: 24 },
+      ),
+    )
+    .withPanel(
+      tableOf(
+        'Alert history',
+        `SELECT "title" AS "title", "value" AS "value", "threshold" AS "threshold" FROM "alert_event" WHERE ${DISTRICT} AND ${SITE} AND $timeFilter GROUP BY "rule", "site", "severity", "state"`,
+      ),
+    );
+}
+
+function deviceHealth(policy: PolicyData): dashboard.DashboardBuilder {
+  return base(
+    'peakwatch-device-health',
+    'Device health',
+    'When each device was last heard from, completeness per site and day, rejected messages by reason, and late data.',
+  )
+    .withPanel(
+      tableOf(
+        'Last seen',
+        `SELECT last("seq") AS "seq" FROM "telemetry" WHERE ${SITE} AND $timeFilter GROUP BY "site", "device"`,
+      ),
+    )
+    .withPanel(
+      timeSeries(
+        'Completeness by site, daily',
+        kpi('"completeness" AS "completeness"', { name: 'energy_kwh', period: '1d' }),
+        { unit: 'percentunit', limits: [limit(policy, 'online-monitoring-completeness', 'orange')] },
+      ),
+    )
+    .withPanel(
+      timeSeries(
+        'Rejected messages by reason',
+        `SELECT sum("count") AS "rejected" FROM "ingest_reject" WHERE $timeFilter GROUP BY time($__interval), "reason" fill(0)`,
+        { unit: 'none' },
+      ),
+    )
+    .withPanel(
+      timeSeries(
+        'Late readings received',
+        `SELECT sum("readings") AS "late_readings" FROM "ingest_late" WHERE ${SITE} AND $timeFilter GROUP BY time($__interval), "site" fill(0)`,
+        { unit: 'none', width: 24 },
+      ),
+    );
+}
+
+/** Every dashboard, by file name under seeds/grafana/dashboards. */
+export function dashboards(policy: PolicyData): Record<string, dashboard.Dashboard> {
+  return {
+    'facility-overview.json': facilityOverview().build(),
+    'data-centre.json': dataCentre(policy).build(),
+    'renewables.json': renewables(policy).build(),
+    'buildings.json': buildings(policy).build(),
+    'alerts.json': alerts().build(),
+    'device-health.json': deviceHealth(policy).build(),
+  };
+}
+
+/** Every InfluxQL query of a dashboard: its panels' targets and its annotations, named for test output. */
+export function dashboardQueries(
+  board: dashboard.Dashboard,
+): { name: string; refId: string; query: string }[] {
+  const panels = (board.panels ?? []).flatMap((panel) =>
+    ((('targets' in panel ? panel.targets : undefined) ?? []) as unknown as InfluxQLQuery[]).map((t) => ({
+      name: `${'title' in panel ? panel.title : ''} (${t.refId})`,
+      refId: t.refId,
+      query: t.query,
+    })),
+  );
+  const annotations = (board.annotations?.list ?? [])
+    .filter((a) => a.target)
+    .map((a) => ({
+      name: `annotation ${a.name}`,
+      refId: 'A',
+      query: (a.target as unknown as InfluxQLQuery).query,
+    }));
+  return [...panels, ...annotations];
+}

@@ -1,0 +1,111 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KpiCron } from '@peakwatch/analytics';
+import { dashboardQueries, dashboards } from '@peakwatch/dashboards';
+import { loadScenario, runScenario } from '@peakwatch/device-sim';
+import type { InfluxClient } from '@peakwatch/influx';
+import { loadPolicyData } from '@peakwatch/policy';
+import { loadRegistry } from '@peakwatch/registry';
+import { startInfluxd, type TestInfluxd } from '../support/influxd';
+import { startIngest, waitForCount, type TestIngest } from '../support/ingest';
+
+const DAY = 86_400_000;
+const UTC8 = 8 * 3_600_000;
+const SITES = ['hd-b1', 'hd-b2', 'hd-b3', 'hd-dc1'];
+
+/**
+ * Grafana does not run here, so its queries are proved against the real influxd: after a two-day simulator backfill
+ * through the real broker and ingest, and a run of the KPI job, every panel's InfluxQL (template variables substituted
+ * as Grafana does for a multi-value "All") runs and returns rows with the columns the panel expects.
+ */
+describe('Grafana dashboards: every query against the real influxd', () => {
+  const seeds = mkdtempSync(join(tmpdir(), 'peakwatch-grafana-seeds-'));
+  let influxd: TestInfluxd;
+  let ingest: TestIngest;
+  let influx: InfluxClient;
+  let fromMs: number;
+
+  beforeAll(async () => {
+    // The sample data centre, commissioned after Haidian's plan, so that its renewable trajectory applies.
+    cpSync(join(__dirname, '../../seeds'), seeds, { recursive: true });
+    const dc = join(seeds, 'sites', 'hd-dc1.yaml');
+    writeFileSync(
+      dc,
+      readFileSync(dc, 'utf8').replace("commissionedOn: '2021-06-01'", "commissionedOn: '2025-01-01'"),
+    );
+    influxd = await startInfluxd();
+    ingest = await startIngest(influxd, 'grafana', { SEEDS_DIR: seeds });
+    influx = await influxd.client('grafana');
+    fromMs = Math.floor((Date.now() + UTC8) / DAY) * DAY - UTC8 - 3 * DAY;
+    await runScenario({
+      scenario: loadScenario(join(seeds, 'scenarios/haidian-campus.yaml')),
+      seed: 5,
+      fromMs,
+      toMs: fromMs + 2 * DAY,
+      speed: Number.POSITIVE_INFINITY,
+      brokerUrl: ingest.mqttUrl,
+      credentials: await ingest.secrets(),
+      qos: 1,
+      log: () => undefined,
+    });
+    expect(
+      await waitForCount(
+        async () => ((await ingest.metric('peakwatch_ingest_spool_records')) === 0 ? 1 : 0),
+        1,
+      ),
+    ).toBe(1);
+    await new KpiCron(
+      ingest.config,
+      influx,
+      loadRegistry(join(seeds, 'sites')),
+      loadPolicyData(seeds),
+    ).runOnce(Date.now());
+    // One alert event in the shape of docs/contracts.md (the alerts service writes them).
+    const writeApi = influx.createWriteApi({ flushInterval: 0, maxRetries: 0 });
+    writeApi.writeRecord(
+      `alert_event,district=haidian,rule=dc-pue-rolling,severity=critical,site=hd-dc1,state=firing title="PUE above 1.35",value=1.41,threshold=1.35 ${fromMs + DAY}`,
+    );
+    await writeApi.close();
+  });
+  afterAll(async () => {
+    await ingest?.close();
+    await influxd?.stop();
+    rmSync(seeds, { recursive: true, force: true });
+  });
+
+  /** What Grafana sends for "All" of a multi-value variable, the dashboard's time range and interval. */
+  const substitute = (query: string): string =>
+    query
+      .replaceAll('$timeFilter', `time >= ${fromMs - 400 * DAY}ms AND time <= ${Date.now() + DAY}ms`)
+      .replaceAll('$__interval', '1d')
+      .replaceAll('$site', `(${SITES.join('|')})`)
+      .replaceAll('$district', '(haidian)');
+
+  // the committed dashboards (the unit spec proves they are what this code generates)
+  const boards = Object.entries(dashboards(loadPolicyData(join(__dirname, '../../seeds'))));
+  const cases = boards.flatMap(([file, board]) =>
+    dashboardQueries(board).map((q) => [`${file}: ${q.name}`, q.query] as const),
+  );
+
+  it('has queries to check', () => expect(cases.length).toBeGreaterThanOrEqual(25));
+
+  it.each(cases)('%s', async (_name, query) => {
+    const series = await influx.query(substitute(query));
+    expect(series.length).toBeGreaterThan(0);
+    const aliases = [.../^SELECT (.+?) FROM /.exec(query)![1]!.matchAll(/ AS "(\w+)"/g)].map((m) => m[1]);
+    for (const s of series) {
+      expect(s.rows.length).toBeGreaterThan(0);
+      expect(Object.keys(s.rows[0]!)).toEqual(['time', ...aliases]);
+      expect(s.rows.some((row) => aliases.some((a) => row[a!] !== null))).toBe(true);
+    }
+  });
+
+  it('fills the district and site variables from the telemetry tags', async () => {
+    const [district, site] = boards[0]![1].templating.list!.map((v) => v.query as string);
+    const values = async (q: string): Promise<string[]> =>
+      (await influx.query(substitute(q))).flatMap((s) => s.rows.map((r) => r['value'] as string));
+    expect(await values(district!)).toEqual(['haidian']);
+    expect(await values(site!)).toEqual(SITES);
+  });
+});

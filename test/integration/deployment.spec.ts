@@ -1,0 +1,105 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CONFIG_KEYS, loadConfig } from '@peakwatch/config';
+import { GRAFANA_DASHBOARDS_PATH, datasourceProvisioning } from '@peakwatch/dashboards';
+import { parse } from 'yaml';
+
+const ROOT = join(__dirname, '../..');
+
+interface Service {
+  image?: string;
+  build?: string;
+  profiles?: string[];
+  environment?: Record<string, string | number>;
+  volumes?: string[];
+  healthcheck?: { test: string[] };
+  depends_on?: Record<string, { condition: string; required?: boolean }>;
+}
+const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8')) as {
+  services: Record<string, Service>;
+  volumes: Record<string, unknown>;
+};
+const { influxdb, peakwatch, grafana, mosquitto } = compose.services;
+
+/** A compose value with `${VAR:-default}` replaced by its default, as `docker compose up` without a .env gives. */
+const withDefaults = (value: string | number): string =>
+  String(value).replace(/\$\{\w+:-([^}]*)\}/g, (_m, fallback: string) => fallback);
+
+/** No Docker engine runs here: the compose file is checked as data, against what PeakWatch and Grafana read. */
+describe('docker-compose.yml', () => {
+  it('runs InfluxDB 2.x set up with the peakwatch organisation, bucket and a token', () => {
+    expect(influxdb!.image).toMatch(/^influxdb:2\./);
+    expect(influxdb!.environment).toMatchObject({
+      DOCKER_INFLUXDB_INIT_MODE: 'setup',
+      DOCKER_INFLUXDB_INIT_ORG: 'peakwatch',
+      DOCKER_INFLUXDB_INIT_BUCKET: 'peakwatch',
+    });
+    expect(withDefaults(influxdb!.environment!['DOCKER_INFLUXDB_INIT_ADMIN_TOKEN']!)).not.toBe('');
+  });
+
+  it('configures PeakWatch only with keys it validates, and a configuration that loads', () => {
+    const env = Object.fromEntries(
+      Object.entries(peakwatch!.environment!).map(([key, value]) => [key, withDefaults(value)]),
+    );
+    expect(Object.keys(env).filter((key) => !(key in CONFIG_KEYS))).toEqual([]);
+    const config = loadConfig(env, ROOT);
+    // the bucket of the InfluxDB set-up is the database PeakWatch and Grafana use through the v1 API
+    expect(config.influx.database).toBe(influxdb!.environment!['DOCKER_INFLUXDB_INIT_BUCKET']);
+    expect(datasourceProvisioning.datasources[0]!.jsonData.dbName).toBe(config.influx.database);
+    expect(config.influx.token).toBe(
+      withDefaults(influxdb!.environment!['DOCKER_INFLUXDB_INIT_ADMIN_TOKEN']!),
+    );
+    expect(config.mqtt.url).toBeUndefined(); // the embedded broker unless MQTT_URL is given
+  });
+
+  it('mounts the Grafana provisioning and dashboards where the provider reads them, with what the data source expands', () => {
+    expect(grafana!.volumes).toEqual(
+      expect.arrayContaining([
+        './seeds/grafana/provisioning:/etc/grafana/provisioning:ro',
+        `./seeds/grafana/dashboards:${GRAFANA_DASHBOARDS_PATH}:ro`,
+      ]),
+    );
+    for (const mount of grafana!.volumes!.filter((v) => v.startsWith('./')))
+      expect(existsSync(join(ROOT, mount.split(':')[0]!))).toBe(true);
+    // $INFLUX_URL and $INFLUX_TOKEN of the data source come from Grafana's environment
+    const datasource = JSON.stringify(datasourceProvisioning);
+    for (const name of [...datasource.matchAll(/\$(\w+)/g)].map((m) => m[1]!))
+      expect(grafana!.environment).toHaveProperty(name);
+    expect(withDefaults(grafana!.environment!['INFLUX_TOKEN']!)).toBe(
+      withDefaults(peakwatch!.environment!['INFLUX_TOKEN']!),
+    );
+    expect(String(grafana!.environment!['GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH'])).toMatch(
+      new RegExp(`^${GRAFANA_DASHBOARDS_PATH}/`),
+    );
+  });
+
+  it('starts each service once what it needs is healthy, and checks its own health', () => {
+    for (const service of [influxdb, peakwatch, grafana, mosquitto])
+      expect(service!.healthcheck?.test.length).toBeGreaterThan(0);
+    expect(peakwatch!.depends_on).toMatchObject({ influxdb: { condition: 'service_healthy' } });
+    expect(grafana!.depends_on).toMatchObject({
+      influxdb: { condition: 'service_healthy' },
+      peakwatch: { condition: 'service_healthy' },
+    });
+    // the health check asks PeakWatch's own /health on its HTTP port
+    expect(peakwatch!.healthcheck!.test.join(' ')).toContain(
+      `:${peakwatch!.environment!['HTTP_PORT']}/health`,
+    );
+  });
+
+  it('offers an external Mosquitto as an optional profile, with its configuration in the repository', () => {
+    expect(mosquitto!.profiles).toEqual(['external-broker']);
+    expect(peakwatch!.depends_on!['mosquitto']).toEqual({ condition: 'service_healthy', required: false });
+    const conf = readFileSync(join(ROOT, 'deploy/mosquitto/mosquitto.conf'), 'utf8');
+    expect(conf).toMatch(/^listener 1883$/m);
+    expect(conf).toMatch(/^allow_anonymous false$/m);
+  });
+
+  it('declares every named volume it uses', () => {
+    const named = Object.values(compose.services)
+      .flatMap((s) => s.volumes ?? [])
+      .map((v) => v.split(':')[0]!)
+      .filter((source) => !source.startsWith('.'));
+    expect(named.filter((v) => !(v in compose.volumes))).toEqual([]);
+  });
+});
