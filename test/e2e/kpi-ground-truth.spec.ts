@@ -19,7 +19,8 @@ interface DayTruth {
   renewableShare?: number | null;
   categoryKwh?: Record<string, number>;
   pue?: number;
-  heatPumps?: Record<string, { cop: number | null }>;
+  heatPumps?: Record<string, { heatKwh: number; electricKwh: number; cop: number | null }>;
+  gasM3?: number;
 }
 interface Truth {
   emissionFactors: Record<string, { value: number }>;
@@ -215,6 +216,20 @@ describe('KPIs from InfluxDB equal the simulator ground truth', () => {
     truth.sites['hd-b1']!.days.forEach((day, i) =>
       within(value('hd-b1', i, 'renewable_share').value, day.renewableShare!),
     );
+  });
+
+  it("hd-b2: daily renewable share counts the heat pumps' ambient heat, Q × (1 − 1/SPF), when SPF ≥ 2.5 (in tce)", () => {
+    truth.sites['hd-b2']!.days.forEach((day, i) => {
+      // by hand from the truth: each heat pump's daily heat and electricity, the site's electricity and gas
+      const ambientKwh = Object.values(day.heatPumps!).reduce((sum, hp) => {
+        const spf = hp.heatKwh / hp.electricKwh;
+        return sum + (spf >= 2.5 ? hp.heatKwh * (1 - 1 / spf) : 0);
+      }, 0);
+      const renewableKgce = ambientKwh * 0.12283;
+      const totalKgce = day.consumptionKwh * 0.1229 + (day.gasM3 ?? 0) * 1.33 + renewableKgce;
+      expect(ambientKwh).toBeGreaterThan(0); // the sample's heat pumps reach SPF 2.5 on these days
+      within(value('hd-b2', i, 'renewable_share').value, renewableKgce / totalKgce);
+    });
   });
 
   it('writes the kpi series to InfluxDB; running the job again changes nothing', async () => {

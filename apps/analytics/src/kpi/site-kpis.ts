@@ -4,6 +4,7 @@ import {
   completeness,
   electricityCo2LocationT,
   gasCo2T,
+  heatPumpRenewableKwh,
   renewableShare,
   renewableTrajectoryTarget,
   type CoalEquivalents,
@@ -188,11 +189,28 @@ export async function computeSiteKpis({
       electricityCo2LocationT({ gridKwh: gridImport.energy, factorKgPerKwh: factors.gridKgCo2PerKwh }) +
       gasCo2T({ gasM3: gas.energy, factorKgPerM3: factors.gasKgCo2PerM3 });
     push('co2_t', orNull(co2, gridImport), co2, 1, estimated || gas.estimated);
+    // Heat pumps: interval COP, and the renewable (ambient) heat Q × (1 − 1/SPF) counted when SPF ≥ 2.5 (EU RED).
+    const heatPumps = devices
+      .filter((d) => d.device.role === 'hp')
+      .map((hp) => {
+        const only = (metric: MetricName): number =>
+          (hp.quarters.get(metric) ?? []).filter(inWindow).reduce((s, q) => s + (q.energy ?? 0), 0);
+        const heat = only('heat_kwh');
+        const electric = only('energy_import_kwh');
+        const cop = performanceFactor({ heatKwh: heat, electricKwh: electric });
+        return {
+          id: hp.device.id,
+          heat,
+          electric,
+          cop,
+          renewableKwh: heatPumpRenewableKwh({ heatKwh: heat, spf: cop }),
+        };
+      });
     const share = renewableShare({
       electricityKwh: consumption,
       pvConsumedKwh: pv.energy - gridExport.energy,
       certificates: 0,
-      renewableHeatKwh: 0,
+      renewableHeatKwh: heatPumps.reduce((s, hp) => s + hp.renewableKwh, 0),
       gasM3: gas.energy,
       purchasedHeatKwh: 0,
       coefficients: factors.coal,
@@ -208,20 +226,7 @@ export async function computeSiteKpis({
       const c = sum(category, 'energy_import_kwh');
       push('energy_kwh', orNull(c.energy, c), c.energy, 1, c.estimated, category);
     }
-    for (const hp of devices.filter((d) => d.device.role === 'hp')) {
-      const only = (metric: MetricName): number =>
-        (hp.quarters.get(metric) ?? []).filter(inWindow).reduce((s, q) => s + (q.energy ?? 0), 0);
-      const heat = only('heat_kwh');
-      const electric = only('energy_import_kwh');
-      push(
-        'cop',
-        performanceFactor({ heatKwh: heat, electricKwh: electric }),
-        heat,
-        electric,
-        false,
-        hp.device.id,
-      );
-    }
+    for (const hp of heatPumps) push('cop', hp.cop, hp.heat, hp.electric, false, hp.id);
   }
   return out;
 }
