@@ -13,7 +13,6 @@ import {
   pue,
   registerDeltas,
   type RegisterEvent,
-  type WindowEnergy,
 } from '@peakwatch/domain';
 import { quoteString, type InfluxClient } from '@peakwatch/influx';
 import { readingIntervalMs, type Device, type Registry } from '@peakwatch/registry';
@@ -43,13 +42,22 @@ export interface KpiValue {
   estimated: boolean;
 }
 
+/** A metric's energy in one window of the period: `known` counts quarters with a value (none: no data). */
+interface WindowSum {
+  energy: number;
+  estimated: boolean;
+  known: number;
+}
+
 interface DeviceEnergy {
   device: Device;
-  /** 15-minute energies per cumulative metric. */
-  quarters: Map<MetricName, WindowEnergy[]>;
+  /** Energy per cumulative metric, per window of the period (by window start). */
+  windows: Map<MetricName, Map<number, WindowSum>>;
   /** Readings received per window of the period. */
   readingsByWindow: Map<number, number>;
 }
+
+const NO_ENERGY: WindowSum = { energy: 0, estimated: false, known: 0 };
 
 /**
  * Computes a site's KPIs for windows of [fromMs, toMs) from the raw telemetry in InfluxDB, with the domain library's
@@ -83,28 +91,27 @@ export async function computeSiteKpis({
     site.devices.map((device) => deviceEnergy(influx, device, fromMs, toMs, period, utcOffsetMs)),
   );
   const sizeMs = FIXED_PERIOD_MS[period];
+  const byRole = new Map<string, DeviceEnergy[]>();
+  for (const d of devices) byRole.set(d.device.role, [...(byRole.get(d.device.role) ?? []), d]);
+  const meters = devices.filter((d) => d.windows.size > 0);
+  const expected = meters.reduce((n, d) => n + Math.round(sizeMs / readingIntervalMs(d.device)), 0);
   const out: KpiValue[] = [];
   for (let w = periodWindow(period, fromMs, utcOffsetMs).startMs; w < toMs; w += sizeMs) {
-    const inWindow = (q: WindowEnergy): boolean => periodWindow(period, q.startMs, utcOffsetMs).startMs === w;
-    /** Energy of a role's meters in the window; `known` counts quarters with a value (none: no data). */
-    const sum = (role: string, metric: MetricName): { energy: number; estimated: boolean; known: number } => {
-      let energy = 0;
-      let estimated = false;
-      let known = 0;
-      for (const d of devices.filter((x) => x.device.role === role)) {
-        for (const q of (d.quarters.get(metric) ?? []).filter(inWindow)) {
-          energy += q.energy ?? 0;
-          estimated ||= q.estimated;
-          if (q.energy !== null) known++;
-        }
+    /** Energy of a metric of a device, or of a role's meters, in the window. */
+    const of = (d: DeviceEnergy, metric: MetricName): WindowSum => d.windows.get(metric)?.get(w) ?? NO_ENERGY;
+    const sum = (role: string, metric: MetricName): WindowSum => {
+      const total = { energy: 0, estimated: false, known: 0 };
+      for (const d of byRole.get(role) ?? []) {
+        const x = of(d, metric);
+        total.energy += x.energy;
+        total.estimated ||= x.estimated;
+        total.known += x.known;
       }
-      return { energy, estimated, known };
+      return total;
     };
     /** A window without data has no value, never a zero one. */
     const orNull = (x: number | null, ...parts: { known: number }[]): number | null =>
       parts.some((p) => p.known > 0) ? x : null;
-    const meters = devices.filter((d) => Object.keys(METRICS).some((m) => d.quarters.has(m as MetricName)));
-    const expected = meters.reduce((n, d) => n + Math.round(sizeMs / readingIntervalMs(d.device)), 0);
     const received = meters.reduce((n, d) => n + (d.readingsByWindow.get(w) ?? 0), 0);
     const quality = completeness({ received, expected });
     const push = (
@@ -193,10 +200,8 @@ export async function computeSiteKpis({
     const heatPumps = devices
       .filter((d) => d.device.role === 'hp')
       .map((hp) => {
-        const only = (metric: MetricName): number =>
-          (hp.quarters.get(metric) ?? []).filter(inWindow).reduce((s, q) => s + (q.energy ?? 0), 0);
-        const heat = only('heat_kwh');
-        const electric = only('energy_import_kwh');
+        const heat = of(hp, 'heat_kwh').energy;
+        const electric = of(hp, 'energy_import_kwh').energy;
         const cop = performanceFactor({ heatKwh: heat, electricKwh: electric });
         return {
           id: hp.device.id,
@@ -248,7 +253,7 @@ async function deviceEnergy(
     `SELECT * FROM meter_event WHERE device = ${quoteString(device.id)} AND time > ${fromMs}ms AND time <= ${toMs}ms`,
   );
   const rows = series?.rows ?? [];
-  const quarters = new Map<MetricName, WindowEnergy[]>();
+  const windows = new Map<MetricName, Map<number, WindowSum>>();
   for (const metric of cumulative) {
     const readings = rows
       .filter((r) => typeof r[metric] === 'number')
@@ -274,7 +279,16 @@ async function deviceEnergy(
           : {}),
       },
     });
-    quarters.set(metric, bookIntoWindows({ deltas, windowMs: QUARTER_MS }));
+    const sums = new Map<number, WindowSum>();
+    for (const q of bookIntoWindows({ deltas, windowMs: QUARTER_MS })) {
+      const start = periodWindow(period, q.startMs, utcOffsetMs).startMs;
+      let x = sums.get(start);
+      if (!x) sums.set(start, (x = { energy: 0, estimated: false, known: 0 }));
+      x.energy += q.energy ?? 0;
+      x.estimated ||= q.estimated;
+      if (q.energy !== null) x.known++;
+    }
+    windows.set(metric, sums);
   }
   const readingsByWindow = new Map<number, number>();
   for (const r of rows) {
@@ -283,5 +297,5 @@ async function deviceEnergy(
     const w = periodWindow(period, ts, utcOffsetMs).startMs;
     readingsByWindow.set(w, (readingsByWindow.get(w) ?? 0) + 1);
   }
-  return { device, quarters, readingsByWindow };
+  return { device, windows, readingsByWindow };
 }
