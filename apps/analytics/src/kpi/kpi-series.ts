@@ -35,11 +35,17 @@ export function kpiLine(
   return `${MEASUREMENTS.kpi}${tags} ${fields} ${k.windowStartMs}`;
 }
 
-/** Writes lines of the `kpi` series through the WriteApi. */
+/** Lines per write (FIELD-NOTES: influxd takes 10,000-line batches best; its body limit is 25 MB). */
+const WRITE_BATCH_LINES = 10_000;
+
+/** Writes lines of the `kpi` series through the WriteApi, in batches of WRITE_BATCH_LINES. */
 export async function writeKpiLines(influx: InfluxClient, lines: readonly string[]): Promise<void> {
   if (lines.length === 0) return;
-  const writeApi = influx.createWriteApi({ flushInterval: 0, maxRetries: 0, batchSize: lines.length + 1 });
-  writeApi.writeRecords(lines as string[]);
+  const writeApi = influx.createWriteApi({ flushInterval: 0, maxRetries: 0, batchSize: WRITE_BATCH_LINES });
+  for (let i = 0; i < lines.length; i += WRITE_BATCH_LINES) {
+    writeApi.writeRecords(lines.slice(i, i + WRITE_BATCH_LINES) as string[]);
+    await writeApi.flush();
+  }
   await writeApi.close();
 }
 
@@ -67,7 +73,8 @@ export async function writeKpiSeries({
   siteIds?: readonly string[];
 }): Promise<number> {
   const factors = kpiFactorsFor(policy, new Date(fromMs + utcOffsetMs).getUTCFullYear());
-  const lines: string[] = [];
+  let written = 0;
+  // Site by site, so that a year of 15-minute windows for many sites is never held at once.
   for (const site of registry.sites.filter((s) => !siteIds || siteIds.includes(s.id))) {
     const kpis = await computeSiteKpis({
       influx,
@@ -79,8 +86,11 @@ export async function writeKpiSeries({
       utcOffsetMs,
       factors,
     });
-    lines.push(...kpis.map((k) => kpiLine(k, { scope: 'site', entity: site.id, period })));
+    await writeKpiLines(
+      influx,
+      kpis.map((k) => kpiLine(k, { scope: 'site', entity: site.id, period })),
+    );
+    written += kpis.length;
   }
-  await writeKpiLines(influx, lines);
-  return lines.length;
+  return written;
 }

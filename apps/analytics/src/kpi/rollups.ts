@@ -142,7 +142,22 @@ export async function writeAreaKpis({
   period: KpiPeriod;
   windows: readonly KpiWindowRange[];
 }): Promise<number> {
-  if (windows.length === 0) return 0;
+  let written = 0;
+  // A few hundred windows at a time: a year of 15-minute windows of many sites is never read at once.
+  for (let i = 0; i < windows.length; i += AREA_WINDOWS_PER_READ)
+    written += await writeAreaChunk(influx, registry, period, windows.slice(i, i + AREA_WINDOWS_PER_READ));
+  return written;
+}
+
+/** Windows whose site KPIs are read and combined in one go. */
+const AREA_WINDOWS_PER_READ = 480;
+
+async function writeAreaChunk(
+  influx: InfluxClient,
+  registry: Registry,
+  period: KpiPeriod,
+  windows: readonly KpiWindowRange[],
+): Promise<number> {
   const stored = (
     await readKpis(influx, {
       scope: 'site',

@@ -15,7 +15,7 @@ import {
   type RegisterEvent,
 } from '@peakwatch/domain';
 import { quoteString, type InfluxClient } from '@peakwatch/influx';
-import { readingIntervalMs, type Device, type Registry } from '@peakwatch/registry';
+import { SUBMETER_ROLES, readingIntervalMs, type Device, type Registry } from '@peakwatch/registry';
 import { FIXED_PERIOD_MS, periodWindow, type FixedPeriod } from './periods';
 
 const QUARTER_MS = 900_000;
@@ -227,7 +227,8 @@ export async function computeSiteKpis({
       share.totalTce,
       estimated,
     );
-    for (const category of ['lighting_sockets', 'hvac', 'power', 'special']) {
+    // Sub-metering categories (MOHURD 2008) the site has meters for.
+    for (const category of SUBMETER_ROLES.filter((role) => byRole.has(role))) {
       const c = sum(category, 'energy_import_kwh');
       push('energy_kwh', orNull(c.energy, c), c.energy, 1, c.estimated, category);
     }
