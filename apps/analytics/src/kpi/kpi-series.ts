@@ -43,7 +43,7 @@ export async function writeKpiLines(influx: InfluxClient, lines: readonly string
   if (lines.length === 0) return;
   const writeApi = influx.createWriteApi({ flushInterval: 0, maxRetries: 0, batchSize: WRITE_BATCH_LINES });
   for (let i = 0; i < lines.length; i += WRITE_BATCH_LINES) {
-    writeApi.writeRecords(lines.slice(i, i + WRITE_BATCH_LINES) as string[]);
+    writeApi.writeRecords(lines.slice(i, i + WRITE_BATCH_LINES));
     await writeApi.flush();
   }
   await writeApi.close();
