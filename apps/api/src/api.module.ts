@@ -1,8 +1,17 @@
 import { Module } from '@nestjs/common';
+import { CredentialsRepository } from '@peakwatch/ingest';
+import { Access } from './auth/access';
+import { ApiKeyGuard } from './auth/api-key.guard';
+import { ApiKeysRepository } from './auth/api-keys.repository';
 import { InfoController } from './info/info.controller';
+import { ApiKeysController } from './keys/api-keys.controller';
+import { KpisController } from './kpis/kpis.controller';
+import { SitesController } from './sites/sites.controller';
+import { StreamController } from './stream/stream.controller';
 
-/** REST API with roles and a live stream (issue 7). */
+/** The REST API: registry, device secrets, KPIs, API keys and a live stream per site, with roles and scopes. */
 @Module({
-  controllers: [InfoController],
+  controllers: [InfoController, SitesController, KpisController, ApiKeysController, StreamController],
+  providers: [ApiKeysRepository, Access, ApiKeyGuard, CredentialsRepository],
 })
 export class ApiModule {}

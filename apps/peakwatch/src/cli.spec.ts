@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { StateStore } from '@peakwatch/state';
 import { runCli } from './cli';
 
 /** Runs the CLI in-process with a given environment; returns its exit code and what it wrote. */
@@ -140,6 +144,54 @@ describe('peakwatch command line', () => {
       expect(code).toBe(1);
       expect(stderr).toContain('unknown site "hd-b9"');
       expect(stderr).toContain('hd-b1, hd-b2, hd-b3, hd-dc1');
+    });
+  });
+
+  describe('apikey', () => {
+    let dataDir: string;
+    beforeEach(() => (dataDir = mkdtempSync(join(tmpdir(), 'peakwatch-apikey-'))));
+    afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
+
+    it.each([
+      [
+        ['apikey', 'create', '--role', 'root'],
+        '--role "root": expected one of admin, facility_manager, emitter, regulator',
+      ],
+      [['apikey', 'create', '--role', 'regulator'], 'a regulator key needs --scope'],
+      [['apikey', 'create', '--role', 'admin', '--scope', 'haidian'], 'an admin key has no --scope'],
+      [['apikey', 'create', '--role', 'emitter', '--scope', 'a,b'], 'a emitter key has one --scope'],
+      [['apikey', 'create', '--role', 'facility_manager', '--scope', 'Hd B1'], '--scope "Hd B1"'],
+    ])('refuses %j with exit code 2', async (args, message) => {
+      const { code, stderr } = await cli(args, { DATA_DIR: dataDir });
+      expect(code).toBe(2);
+      expect(stderr).toContain(message);
+    });
+
+    it('creates a key, printed once on the last line, that is stored hashed and can be revoked', async () => {
+      const created = await cli(['apikey', 'create', '--role', 'regulator', '--scope', 'haidian'], {
+        DATA_DIR: dataDir,
+      });
+      expect(created.code).toBeUndefined();
+      const key = created.stdout.trimEnd().split('\n').at(-1)!;
+      const [, id] = /^pwk_([0-9a-f]{16})\.[\w-]{43}$/.exec(key)!;
+      const store = await StateStore.open({ kind: 'sqlite', file: join(dataDir, 'peakwatch.sqlite') });
+      try {
+        const row = await store.db
+          .selectFrom('api_key')
+          .selectAll()
+          .where('id', '=', id!)
+          .executeTakeFirstOrThrow();
+        expect(row).toMatchObject({ role: 'regulator', scope: 'haidian', revoked_at: null });
+        expect(row.secret_hash).not.toContain(key.split('.')[1]); // only a hash is kept
+      } finally {
+        await store.close();
+      }
+      expect((await cli(['apikey', 'revoke', id!], { DATA_DIR: dataDir })).stdout).toBe(
+        `API key ${id} revoked\n`,
+      );
+      const again = await cli(['apikey', 'revoke', id!], { DATA_DIR: dataDir });
+      expect(again.code).toBe(1);
+      expect(again.stderr).toContain(`no active API key ${id}`);
     });
   });
 });

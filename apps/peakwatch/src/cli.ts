@@ -3,6 +3,7 @@ import { ConfigError } from '@peakwatch/config';
 import { addSimCommand } from '@peakwatch/device-sim';
 import { DataFileError } from '@peakwatch/registry';
 import { MissingBinaryError } from '@peakwatch/process';
+import { apikeyCreateCommand, apikeyRevokeCommand } from './commands/apikey.command';
 import { demoCommand } from './commands/demo.command';
 import { startCommand } from './commands/start.command';
 import { UnknownSiteError, kpiCommand } from './commands/kpi.command';
@@ -58,6 +59,20 @@ export function buildCli(): Command {
     .description('issue or rotate the MQTT secret of a service client (role service); prints it once')
     .argument('<name>')
     .action((name: string) => serviceSecretCommand(name));
+
+  const apikey = program.command('apikey').description('manage API keys');
+  apikey
+    .command('create')
+    .description('create an API key with a role and scope; prints it once, on the last line')
+    .requiredOption('--role <role>', 'admin, facility_manager, emitter or regulator')
+    .option('--scope <ids>', 'site ids (comma-separated) of a facility manager, an organisation, a district')
+    .option('--name <name>', 'a label for the key')
+    .action((flags: { role: string; scope?: string; name?: string }) => apikeyCreateCommand(flags));
+  apikey
+    .command('revoke')
+    .description('revoke an API key at once')
+    .argument('<id>')
+    .action((id: string) => apikeyRevokeCommand(id));
 
   const overrideAll = (command: Command): void => {
     command.exitOverride();

@@ -144,6 +144,12 @@ export const CONFIG_KEYS = {
     default: '0.0.0.0',
     parse: nonEmpty,
   },
+  API_RATE_LIMIT_PER_MINUTE: {
+    expected: 'a positive integer (requests)',
+    description: 'Requests one API key may make per minute; beyond it the API answers 429 with Retry-After.',
+    default: '600',
+    parse: positiveInt,
+  },
   INFLUX_URL: {
     expected: 'an http:// or https:// URL, e.g. http://127.0.0.1:8086',
     description:

@@ -26,6 +26,7 @@ export interface AppConfig {
     spoolMaxBytes: number;
   };
   http: { port: number; host: string };
+  api: { rateLimitPerMinute: number };
   influx: { url: string; database: string; token?: string };
   /** Absolute paths. */
   dataDir: string;
@@ -111,6 +112,7 @@ export function loadConfig(
       spoolMaxBytes: p.SPOOL_MAX_BYTES!,
     },
     http: { port: p.HTTP_PORT!, host: p.HTTP_HOST! },
+    api: { rateLimitPerMinute: p.API_RATE_LIMIT_PER_MINUTE! },
     influx: {
       url: p.INFLUX_URL!.replace(/\/+$/, ''),
       database: p.INFLUX_DATABASE!,

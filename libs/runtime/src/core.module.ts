@@ -18,6 +18,7 @@ import { InfluxClient } from '@peakwatch/influx';
 import { StateModule, StateStore } from '@peakwatch/state';
 import { HealthController } from './health.controller';
 import { HealthRegistry } from './health.registry';
+import { LiveEvents } from './live-events';
 import { MetricsController } from './metrics.controller';
 
 const APP_NAMES = Symbol('APP_NAMES');
@@ -64,6 +65,7 @@ export class CoreModule implements OnApplicationBootstrap {
           inject: [APP_CONFIG],
         },
         HealthRegistry,
+        LiveEvents,
         {
           // One Prometheus registry per process (not prom-client's global one, so that tests can build many apps).
           provide: MetricsRegistry,
@@ -88,7 +90,7 @@ export class CoreModule implements OnApplicationBootstrap {
         },
       ],
       controllers: [HealthController, MetricsController],
-      exports: [InfluxClient, HealthRegistry, MetricsRegistry, Registry, PolicyData],
+      exports: [InfluxClient, HealthRegistry, LiveEvents, MetricsRegistry, Registry, PolicyData],
     };
   }
 

@@ -1,5 +1,6 @@
 import { Module, type DynamicModule, type INestApplication, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import type { AppConfig } from '@peakwatch/config';
 import { CoreModule } from './core.module';
@@ -8,7 +9,12 @@ import { CoreModule } from './core.module';
 export interface AppDefinition {
   name: string;
   module: Type | DynamicModule;
+  /** Set-up on the application before it listens (e.g. the API's OpenAPI documents). */
+  configure?: (app: INestApplication) => void;
 }
+
+/** Largest request body the HTTP server reads (JSON); larger ones get 413. */
+export const MAX_REQUEST_BODY = '64kb';
 
 @Module({})
 class RootModule {
@@ -34,9 +40,14 @@ export async function createApp(
   config: AppConfig,
   apps: readonly AppDefinition[],
 ): Promise<INestApplication> {
-  const app = await NestFactory.create(RootModule.compose(config, apps), { bufferLogs: true });
+  const app = await NestFactory.create<NestExpressApplication>(RootModule.compose(config, apps), {
+    bufferLogs: true,
+    bodyParser: false,
+  });
   app.useLogger(app.get(Logger));
   app.flushLogs();
+  app.useBodyParser('json', { limit: MAX_REQUEST_BODY });
+  for (const definition of apps) definition.configure?.(app);
   await app.listen(config.http.port, config.http.host);
   return app;
 }

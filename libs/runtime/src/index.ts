@@ -1,5 +1,6 @@
 export { CoreModule } from './core.module';
-export { createApp, type AppDefinition } from './create-app';
+export { MAX_REQUEST_BODY, createApp, type AppDefinition } from './create-app';
+export { LiveEvents, type LiveEvent } from './live-events';
 export { HealthRegistry, type HealthCheck, type HealthReport } from './health.registry';
 export { main, runApps } from './run-app';
 export { onShutdownSignal } from './shutdown';

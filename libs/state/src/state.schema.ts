@@ -10,4 +10,16 @@ export interface StateSchema {
     created_at: string;
     rotated_at: string;
   };
+  api_key: {
+    /** Public part of the key (`pwk_<id>.<secret>`), shown in lists and logs. */
+    id: string;
+    name: string;
+    /** `admin`, `facility_manager`, `emitter` or `regulator`. */
+    role: string;
+    /** Site ids (comma-separated) of a facility manager, an organisation id, a district id; empty for an admin. */
+    scope: string;
+    secret_hash: string;
+    created_at: string;
+    revoked_at: string | null;
+  };
 }

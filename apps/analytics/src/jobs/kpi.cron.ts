@@ -5,6 +5,7 @@ import type { KpiPeriod } from '@peakwatch/contracts';
 import { InfluxClient } from '@peakwatch/influx';
 import { PolicyData } from '@peakwatch/policy';
 import { Registry } from '@peakwatch/registry';
+import { LiveEvents } from '@peakwatch/runtime';
 import { writeKpiSeries } from '../kpi/kpi-series';
 import { LateDataMarks, type LateSpan } from '../kpi/late-data';
 import { windowsOf, type FixedPeriod, type KpiWindowRange } from '../kpi/periods';
@@ -68,6 +69,7 @@ export class KpiCron {
     private readonly influx: InfluxClient,
     private readonly registry: Registry,
     private readonly policy: PolicyData,
+    private readonly live: LiveEvents = new LiveEvents(),
   ) {
     this.late = new LateDataMarks(influx, config.ingest.horizonMs);
   }
@@ -161,6 +163,12 @@ export class KpiCron {
       utcOffsetMs,
       ...(siteIds ? { siteIds } : {}),
     });
+    for (const siteId of siteIds ?? this.registry.sites.map((s) => s.id))
+      this.live.emit({
+        type: 'kpi',
+        siteId,
+        data: { period, from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString() },
+      });
   }
 
   /** Months, years and rolling 12 months for the months of [fromMs, toMs). */

@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectConfig, type AppConfig } from '@peakwatch/config';
 import { LATE_AFTER_MS, MEASUREMENTS } from '@peakwatch/contracts';
 import { Registry } from '@peakwatch/registry';
+import { LiveEvents } from '@peakwatch/runtime';
 import { IngestMetrics } from '../metrics/ingest.metrics';
 import { SpoolService } from '../spool/spool.service';
 import { intField, line, stringField } from '@peakwatch/influx';
@@ -28,6 +29,7 @@ export class IngestPipeline {
     private readonly registry: Registry,
     private readonly spool: SpoolService,
     private readonly metrics: IngestMetrics,
+    private readonly live: LiveEvents,
   ) {}
 
   async handle(topic: string, payload: Buffer): Promise<void> {
@@ -41,6 +43,16 @@ export class IngestPipeline {
       lines.push(this.lateLine(result.span, result.accepted, nowMs));
     if (result.accepted > 0) this.metrics.readingsReceived.inc(result.accepted);
     if (lines.length > 0) await this.spool.append(lines.join('\n'));
+    const span = result.span;
+    if (span && topic.endsWith('/telemetry') && this.live.listening(span.siteId)) {
+      // Only when a stream listens: parsing again is cheaper than keeping every message's readings.
+      const body = JSON.parse(payload.toString('utf8')) as unknown;
+      this.live.emit({
+        type: 'reading',
+        siteId: span.siteId,
+        data: { deviceId: span.deviceId, readings: Array.isArray(body) ? body : [body] },
+      });
+    }
   }
 
   /** Records a refusal decided elsewhere (the broker's ACL), as durably as a rejection found here. */

@@ -1,0 +1,65 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  NotFoundException,
+  Param,
+  Post,
+  UseGuards,
+} from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { z } from 'zod';
+import { API_ROLES, ApiKeysRepository, type ApiKeyInfo } from '../auth/api-keys.repository';
+import { ApiKeyGuard, Roles } from '../auth/api-key.guard';
+import { parseInput } from '../validation';
+
+const id = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'expected an id');
+
+export const createKeyBody = z
+  .object({
+    name: z.string().min(1).max(128),
+    role: z.enum(API_ROLES),
+    /** Site ids of a facility manager, the organisation of an emitter, the district of a regulator. */
+    scope: z.array(id).max(1000).default([]),
+  })
+  .strict()
+  .refine((b) => (b.role === 'admin' ? b.scope.length === 0 : b.scope.length > 0), {
+    message: 'an admin key has no scope; every other role needs one',
+    path: ['scope'],
+  })
+  .refine((b) => b.role === 'facility_manager' || b.scope.length <= 1, {
+    message: 'an emitter has one organisation, a regulator one district',
+    path: ['scope'],
+  });
+
+/** API keys, managed by admins (or with `peakwatch apikey`). */
+@ApiTags('api keys')
+@ApiBearerAuth()
+@UseGuards(ApiKeyGuard)
+@Roles('admin')
+@Controller('api/v1/apikeys')
+export class ApiKeysController {
+  constructor(private readonly keys: ApiKeysRepository) {}
+
+  @Post()
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Create an API key (returned once)' })
+  create(@Body() body: unknown): Promise<{ id: string; key: string }> {
+    return this.keys.create(parseInput(createKeyBody, body, 'body'));
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List API keys (never their secrets)' })
+  list(): Promise<ApiKeyInfo[]> {
+    return this.keys.list();
+  }
+
+  @Delete(':keyId')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Revoke an API key, at once' })
+  async revoke(@Param('keyId') keyId: string): Promise<void> {
+    if (!(await this.keys.revoke(keyId))) throw new NotFoundException(`no active API key ${keyId}`);
+  }
+}

@@ -1,0 +1,83 @@
+import { Controller, ForbiddenException, Get, NotFoundException, Query, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { z } from 'zod';
+import { readKpis } from '@peakwatch/analytics';
+import { KPI_PERIODS, KPI_SCOPES } from '@peakwatch/contracts';
+import { InfluxClient } from '@peakwatch/influx';
+import { Access } from '../auth/access';
+import { ApiKeyGuard, Caller } from '../auth/api-key.guard';
+import type { Principal } from '../auth/api-keys.repository';
+import { parseInput } from '../validation';
+
+/** At most this much history per request (ms): a year of 15-minute windows is ~35,000 values per KPI. */
+const MAX_RANGE_MS = 400 * 86_400_000;
+
+const time = z
+  .string()
+  .refine(
+    (s) => /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2}))?$/.test(s) && !Number.isNaN(Date.parse(s)),
+    {
+      message: 'expected an RFC 3339 time or a date YYYY-MM-DD',
+    },
+  )
+  .transform((s) => Date.parse(s));
+
+export const kpiQuery = z
+  .object({
+    scope: z.enum(KPI_SCOPES).default('site'),
+    entity: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'expected a site, district or city id'),
+    kpi: z
+      .string()
+      .regex(/^[a-z0-9_]{1,64}$/, 'expected a KPI name such as pue')
+      .optional(),
+    period: z.enum(KPI_PERIODS),
+    from: time,
+    to: time,
+  })
+  .strict()
+  .refine((q) => q.to > q.from, { message: 'must be after from', path: ['to'] })
+  .refine((q) => q.to - q.from <= MAX_RANGE_MS, {
+    message: 'the range may span at most 400 days',
+    path: ['to'],
+  });
+
+@ApiTags('kpis')
+@ApiBearerAuth()
+@UseGuards(ApiKeyGuard)
+@Controller('api/v1/kpis')
+export class KpisController {
+  constructor(
+    private readonly influx: InfluxClient,
+    private readonly access: Access,
+  ) {}
+
+  @Get()
+  @ApiOperation({ summary: 'KPI values of an entity for a period and time range (the kpi series)' })
+  @ApiQuery({ name: 'scope', enum: KPI_SCOPES, required: false })
+  @ApiQuery({ name: 'entity', description: 'site, district or city id' })
+  @ApiQuery({ name: 'kpi', required: false, description: 'e.g. pue, energy_kwh, renewable_share' })
+  @ApiQuery({ name: 'period', enum: KPI_PERIODS })
+  @ApiQuery({ name: 'from', description: 'RFC 3339 time or YYYY-MM-DD (inclusive)' })
+  @ApiQuery({ name: 'to', description: 'RFC 3339 time or YYYY-MM-DD (exclusive)' })
+  async list(@Caller() caller: Principal, @Query() raw: unknown): Promise<unknown[]> {
+    const q = parseInput(kpiQuery, raw);
+    if (!this.access.entity(caller, q.scope, q.entity)) {
+      // a site's existence does not leak; districts and the city are public names
+      if (q.scope === 'site') throw new NotFoundException(`no site ${q.entity}`);
+      throw new ForbiddenException(`${q.scope} ${q.entity} is outside this key's scope`);
+    }
+    const values = await readKpis(this.influx, {
+      scope: q.scope,
+      period: q.period,
+      fromMs: q.from,
+      toMs: q.to,
+      entities: [q.entity],
+    });
+    return values
+      .filter((k) => q.kpi === undefined || k.kpi === q.kpi)
+      .map(({ entity: _entity, windowStartMs, ...k }) => ({
+        windowStart: new Date(windowStartMs).toISOString(),
+        ...k,
+      }));
+  }
+}

@@ -1,0 +1,70 @@
+import { Controller, Get, HttpCode, NotFoundException, Param, Post, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { CredentialsRepository } from '@peakwatch/ingest';
+import { Registry } from '@peakwatch/registry';
+import { Access } from '../auth/access';
+import { ApiKeyGuard, Caller, Roles } from '../auth/api-key.guard';
+import type { Principal } from '../auth/api-keys.repository';
+
+/** The registry as each caller may see it. A site outside the caller's scope is 404: its existence does not leak. */
+@ApiTags('registry')
+@ApiBearerAuth()
+@UseGuards(ApiKeyGuard)
+@Controller('api/v1/sites')
+export class SitesController {
+  constructor(
+    private readonly registry: Registry,
+    private readonly access: Access,
+    private readonly credentials: CredentialsRepository,
+  ) {}
+
+  @Get()
+  @ApiOperation({ summary: 'The sites the caller may see' })
+  list(@Caller() caller: Principal): unknown[] {
+    return this.access.sites(caller).map((id) => this.summary(id));
+  }
+
+  @Get(':siteId')
+  @ApiOperation({ summary: 'One site with its devices' })
+  get(@Caller() caller: Principal, @Param('siteId') siteId: string): unknown {
+    const site = this.visible(caller, siteId);
+    return { ...this.summary(site.id), devices: site.devices };
+  }
+
+  @Get(':siteId/devices')
+  @ApiOperation({ summary: "A site's devices" })
+  devices(@Caller() caller: Principal, @Param('siteId') siteId: string): unknown[] {
+    return this.visible(caller, siteId).devices;
+  }
+
+  /**
+   * Issues or rotates a device's MQTT secret and returns it once (only its hash is kept). Devices are declared in
+   * the registry (seeds/sites); this provisions their credentials.
+   */
+  @Post(':siteId/devices/:deviceId/secret')
+  @HttpCode(201)
+  @Roles('admin', 'facility_manager')
+  @ApiOperation({ summary: "Issue or rotate a device's MQTT secret (shown once)" })
+  async secret(
+    @Caller() caller: Principal,
+    @Param('siteId') siteId: string,
+    @Param('deviceId') deviceId: string,
+  ): Promise<{ deviceId: string; secret: string }> {
+    const site = this.visible(caller, siteId);
+    if (!site.devices.some((d) => d.id === deviceId))
+      throw new NotFoundException(`site ${siteId} has no device ${deviceId}`);
+    return { deviceId, secret: await this.credentials.issue(deviceId, 'device', siteId) };
+  }
+
+  private visible(caller: Principal, siteId: string) {
+    const site = this.registry.site(siteId);
+    if (!site || !this.access.site(caller, siteId)) throw new NotFoundException(`no site ${siteId}`);
+    return site;
+  }
+
+  private summary(id: string): Record<string, unknown> {
+    const site = this.registry.site(id)!;
+    const { devices, ...rest } = site;
+    return { ...rest, deviceCount: devices.length };
+  }
+}

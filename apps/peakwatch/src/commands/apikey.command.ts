@@ -1,0 +1,50 @@
+import { loadConfig } from '@peakwatch/config';
+import { API_ROLES, ApiKeysRepository, type ApiRole } from '@peakwatch/api';
+import { isValidId } from '@peakwatch/contracts';
+import { UsageError } from '@peakwatch/runtime';
+import { StateStore } from '@peakwatch/state';
+
+async function withKeys<T>(work: (keys: ApiKeysRepository) => Promise<T>): Promise<T> {
+  const config = loadConfig(process.env, process.cwd(), { influx: false });
+  const store = await StateStore.open(config.stateStore);
+  try {
+    return await work(new ApiKeysRepository(store));
+  } finally {
+    await store.close();
+  }
+}
+
+/**
+ * `peakwatch apikey create --role <role> [--scope <id>[,<id>...]] [--name <name>]`: creates an API key and prints it
+ * once, alone on the last line of standard output (DESIGN.md). The scope is the sites of a facility manager, the
+ * organisation of an emitter, the district of a regulator; an admin has none.
+ */
+export async function apikeyCreateCommand(flags: {
+  role: string;
+  scope?: string;
+  name?: string;
+}): Promise<void> {
+  if (!(API_ROLES as readonly string[]).includes(flags.role))
+    throw new UsageError(`--role ${JSON.stringify(flags.role)}: expected one of ${API_ROLES.join(', ')}`);
+  const role = flags.role as ApiRole;
+  const scope = flags.scope ? flags.scope.split(',') : [];
+  const bad = scope.find((id) => !isValidId(id));
+  if (bad !== undefined)
+    throw new UsageError(`--scope ${JSON.stringify(bad)}: expected [a-z0-9][a-z0-9_-]{0,63}`);
+  if (role === 'admin' ? scope.length > 0 : scope.length === 0)
+    throw new UsageError(role === 'admin' ? 'an admin key has no --scope' : `a ${role} key needs --scope`);
+  if (role !== 'facility_manager' && scope.length > 1)
+    throw new UsageError(`a ${role} key has one --scope (an organisation or a district)`);
+  const { id, key } = await withKeys((keys) =>
+    keys.create({ name: flags.name ?? `${role} ${scope.join(',')}`.trim(), role, scope }),
+  );
+  process.stdout.write(
+    `API key ${id} (${role}${scope.length ? ` of ${scope.join(', ')}` : ''}); shown once:\n${key}\n`,
+  );
+}
+
+/** `peakwatch apikey revoke <id>`: revokes a key at once. */
+export async function apikeyRevokeCommand(id: string): Promise<void> {
+  if (!(await withKeys((keys) => keys.revoke(id)))) throw new Error(`no active API key ${id}`);
+  process.stdout.write(`API key ${id} revoked\n`);
+}

@@ -1,0 +1,455 @@
+import { request as httpRequest, type Server } from 'node:http';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { INestApplication } from '@nestjs/common';
+import supertest from 'supertest';
+import { kpiLine } from '@peakwatch/analytics';
+import { API_APP, ApiKeysRepository, type ApiRole } from '@peakwatch/api';
+import { deviceTopic } from '@peakwatch/contracts';
+import { INGEST_APP } from '@peakwatch/ingest';
+import { createApp } from '@peakwatch/runtime';
+import { startInfluxd, type TestInfluxd } from '../support/influxd';
+import { testConfig } from '../support/ingest';
+import { connectClient } from '../support/mqtt';
+
+const DAY = 86_400_000;
+const DAY0 = Date.parse('2026-11-01T00:00:00+08:00');
+const RANGE = `from=2026-11-01T00:00:00%2B08:00&to=2026-11-03T00:00:00%2B08:00`;
+
+/** The callers of the matrix: a role and its scope. */
+const CALLERS: Record<string, { role: ApiRole; scope: string[] }> = {
+  admin: { role: 'admin', scope: [] },
+  'fm hd-b1': { role: 'facility_manager', scope: ['hd-b1'] },
+  'fm hd-b2': { role: 'facility_manager', scope: ['hd-b2'] },
+  'emitter hd-tech-campus': { role: 'emitter', scope: ['hd-tech-campus'] },
+  'emitter other-org': { role: 'emitter', scope: ['other-org'] },
+  'regulator haidian': { role: 'regulator', scope: ['haidian'] },
+  'regulator chaoyang': { role: 'regulator', scope: ['chaoyang'] },
+};
+type Caller = string;
+const ALL_SITES = ['hd-b1', 'hd-b2', 'hd-b3', 'hd-dc1'];
+
+/**
+ * The REST API end to end: the real state store (API keys), the real influxd (KPIs), the real broker and ingest (the
+ * live stream), over HTTP with supertest.
+ */
+describe('REST API', () => {
+  let influxd: TestInfluxd;
+  let app: INestApplication;
+  let dataDir: string;
+  let http: ReturnType<typeof supertest>;
+  const keys = new Map<string, string>();
+  let mqttUrl: string;
+  let port: number;
+
+  beforeAll(async () => {
+    influxd = await startInfluxd();
+    dataDir = await mkdtemp(join(tmpdir(), 'peakwatch-api-'));
+    const config = await testConfig(influxd.url, 'api', dataDir, { API_RATE_LIMIT_PER_MINUTE: '100000' });
+    app = await createApp(config, [INGEST_APP, API_APP]);
+    mqttUrl = `mqtt://127.0.0.1:${config.mqtt.port}`;
+    port = config.http.port;
+    http = supertest(app.getHttpServer() as Server);
+    const repository = app.get(ApiKeysRepository);
+    for (const [name, caller] of Object.entries(CALLERS))
+      keys.set(name, (await repository.create({ name, ...caller })).key);
+    // KPI values to read back: hd-b1's daily energy, the district's and the city's
+    const client = await influxd.client('api');
+    const value = (v: number, day: number) => ({
+      kpi: 'energy_kwh',
+      windowStartMs: DAY0 + day * DAY,
+      value: v,
+      numerator: v,
+      denominator: 1,
+      completeness: 1,
+      estimated: false,
+    });
+    const writeApi = client.createWriteApi({ flushInterval: 0, maxRetries: 0 });
+    writeApi.writeRecords([
+      kpiLine(value(6475.5, 0), { scope: 'site', entity: 'hd-b1', period: '1d' }),
+      kpiLine(value(6585.25, 1), { scope: 'site', entity: 'hd-b1', period: '1d' }),
+      kpiLine(value(22321, 0), { scope: 'district', entity: 'haidian', period: '1d' }),
+      kpiLine(value(22321, 0), { scope: 'city', entity: 'beijing', period: '1d' }),
+    ]);
+    await writeApi.close();
+  });
+  afterAll(async () => {
+    await app?.close();
+    await influxd?.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  const as = (caller: Caller, test: supertest.Test): supertest.Test =>
+    caller === 'none'
+      ? test
+      : test.set(
+          'Authorization',
+          `Bearer ${caller === 'bad' ? 'pwk_0123456789abcdef.' + 'x'.repeat(43) : keys.get(caller)}`,
+        );
+
+  const kpis = (scope: string, entity: string): string =>
+    `/api/v1/kpis?scope=${scope}&entity=${entity}&period=1d&${RANGE}`;
+
+  // [method, path, expected status per caller]; 401 without a key or with an unknown one, everywhere.
+  const matrix: [string, string, Record<Caller, number>][] = [
+    [
+      'GET',
+      '/api/v1/sites/hd-b1',
+      {
+        admin: 200,
+        'fm hd-b1': 200,
+        'fm hd-b2': 404,
+        'emitter hd-tech-campus': 200,
+        'emitter other-org': 404,
+        'regulator haidian': 200,
+        'regulator chaoyang': 404,
+      },
+    ],
+    [
+      'GET',
+      '/api/v1/sites/hd-b1/devices',
+      {
+        admin: 200,
+        'fm hd-b1': 200,
+        'fm hd-b2': 404,
+        'emitter hd-tech-campus': 200,
+        'emitter other-org': 404,
+        'regulator haidian': 200,
+        'regulator chaoyang': 404,
+      },
+    ],
+    [
+      'GET',
+      '/api/v1/sites/no-such-site',
+      {
+        admin: 404,
+        'fm hd-b1': 404,
+        'fm hd-b2': 404,
+        'emitter hd-tech-campus': 404,
+        'emitter other-org': 404,
+        'regulator haidian': 404,
+        'regulator chaoyang': 404,
+      },
+    ],
+    [
+      'POST',
+      '/api/v1/sites/hd-b1/devices/b1-pv/secret',
+      {
+        admin: 201,
+        'fm hd-b1': 201,
+        'fm hd-b2': 404,
+        'emitter hd-tech-campus': 403,
+        'emitter other-org': 403,
+        'regulator haidian': 403,
+        'regulator chaoyang': 403,
+      },
+    ],
+    [
+      'POST',
+      '/api/v1/sites/hd-b1/devices/b9-none/secret',
+      {
+        admin: 404,
+        'fm hd-b1': 404,
+        'fm hd-b2': 404,
+        'emitter hd-tech-campus': 403,
+        'emitter other-org': 403,
+        'regulator haidian': 403,
+        'regulator chaoyang': 403,
+      },
+    ],
+    [
+      'GET',
+      kpis('site', 'hd-b1'),
+      {
+        admin: 200,
+        'fm hd-b1': 200,
+        'fm hd-b2': 404,
+        'emitter hd-tech-campus': 200,
+        'emitter other-org': 404,
+        'regulator haidian': 200,
+        'regulator chaoyang': 404,
+      },
+    ],
+    [
+      'GET',
+      kpis('district', 'haidian'),
+      {
+        admin: 200,
+        'fm hd-b1': 403,
+        'fm hd-b2': 403,
+        'emitter hd-tech-campus': 403,
+        'emitter other-org': 403,
+        'regulator haidian': 200,
+        'regulator chaoyang': 403,
+      },
+    ],
+    [
+      'GET',
+      kpis('city', 'beijing'),
+      {
+        admin: 200,
+        'fm hd-b1': 403,
+        'fm hd-b2': 403,
+        'emitter hd-tech-campus': 403,
+        'emitter other-org': 403,
+        'regulator haidian': 403,
+        'regulator chaoyang': 403,
+      },
+    ],
+    [
+      'GET',
+      '/api/v1/sites/hd-b1/stream',
+      {
+        admin: 200,
+        'fm hd-b1': 200,
+        'fm hd-b2': 404,
+        'emitter hd-tech-campus': 200,
+        'emitter other-org': 404,
+        'regulator haidian': 200,
+        'regulator chaoyang': 404,
+      },
+    ],
+    [
+      'GET',
+      '/api/v1/apikeys',
+      {
+        admin: 200,
+        'fm hd-b1': 403,
+        'fm hd-b2': 403,
+        'emitter hd-tech-campus': 403,
+        'emitter other-org': 403,
+        'regulator haidian': 403,
+        'regulator chaoyang': 403,
+      },
+    ],
+    [
+      'POST',
+      '/api/v1/apikeys',
+      {
+        admin: 201,
+        'fm hd-b1': 403,
+        'fm hd-b2': 403,
+        'emitter hd-tech-campus': 403,
+        'emitter other-org': 403,
+        'regulator haidian': 403,
+        'regulator chaoyang': 403,
+      },
+    ],
+    [
+      'DELETE',
+      '/api/v1/apikeys/0000000000000000',
+      {
+        admin: 404,
+        'fm hd-b1': 403,
+        'fm hd-b2': 403,
+        'emitter hd-tech-campus': 403,
+        'emitter other-org': 403,
+        'regulator haidian': 403,
+        'regulator chaoyang': 403,
+      },
+    ],
+  ];
+  const cases = matrix.flatMap(([method, path, expected]) => [
+    ...Object.entries(expected).map(([caller, status]) => [method, path, caller, status] as const),
+    [method, path, 'none', 401] as const,
+    [method, path, 'bad', 401] as const,
+  ]);
+
+  /** The status of a request; a stream's headers are enough (the connection is closed at once). */
+  const statusOf = (method: string, path: string, caller: Caller): Promise<number> => {
+    if (path.endsWith('/stream'))
+      return new Promise((resolve, reject) => {
+        const req = httpRequest(
+          {
+            port,
+            path,
+            method,
+            headers:
+              caller === 'none'
+                ? {}
+                : { authorization: `Bearer ${caller === 'bad' ? 'pwk_x' : keys.get(caller)}` },
+          },
+          (res) => {
+            resolve(res.statusCode!);
+            req.destroy();
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+    const t = http[method.toLowerCase() as 'get' | 'post' | 'delete'](path);
+    const body =
+      method === 'POST' && path === '/api/v1/apikeys'
+        ? { name: 'matrix', role: 'regulator', scope: ['haidian'] }
+        : undefined;
+    return as(caller, body ? t.send(body) : t).then((r) => r.status);
+  };
+
+  it.each(cases)('%s %s as %s → %i', async (method, path, caller, status) => {
+    expect(await statusOf(method, path, caller)).toBe(status);
+  });
+
+  it("lists only the sites in the caller's scope", async () => {
+    const ids = async (caller: Caller): Promise<string[]> =>
+      ((await as(caller, http.get('/api/v1/sites')).expect(200)).body as { id: string }[])
+        .map((s) => s.id)
+        .sort();
+    expect(await ids('admin')).toEqual(ALL_SITES);
+    expect(await ids('fm hd-b1')).toEqual(['hd-b1']);
+    expect(await ids('emitter hd-tech-campus')).toEqual(ALL_SITES); // the sample campus belongs to one organisation
+    expect(await ids('emitter other-org')).toEqual([]);
+    expect(await ids('regulator haidian')).toEqual(ALL_SITES);
+    expect(await ids('regulator chaoyang')).toEqual([]);
+  });
+
+  it('returns the KPI values of the kpi series', async () => {
+    const response = await as('fm hd-b1', http.get(`${kpis('site', 'hd-b1')}&kpi=energy_kwh`)).expect(200);
+    expect(response.body).toEqual([
+      {
+        windowStart: '2026-10-31T16:00:00.000Z',
+        kpi: 'energy_kwh',
+        value: 6475.5,
+        numerator: 6475.5,
+        denominator: 1,
+        completeness: 1,
+        estimated: false,
+      },
+      {
+        windowStart: '2026-11-01T16:00:00.000Z',
+        kpi: 'energy_kwh',
+        value: 6585.25,
+        numerator: 6585.25,
+        denominator: 1,
+        completeness: 1,
+        estimated: false,
+      },
+    ]);
+  });
+
+  it.each<[string, string, string]>([
+    ['an unknown period', `/api/v1/kpis?entity=hd-b1&period=2d&${RANGE}`, 'period'],
+    ['an unparseable date', '/api/v1/kpis?entity=hd-b1&period=1d&from=yesterday&to=2026-11-03', 'from'],
+    ['an inverted range', '/api/v1/kpis?entity=hd-b1&period=1d&from=2026-11-03&to=2026-11-01', 'to'],
+    ['a range over 400 days', '/api/v1/kpis?entity=hd-b1&period=1d&from=2024-01-01&to=2026-11-01', 'to'],
+    ['a missing entity', `/api/v1/kpis?period=1d&${RANGE}`, 'entity'],
+    ['an unknown parameter', `/api/v1/kpis?entity=hd-b1&period=1d&${RANGE}&colour=red`, 'colour'],
+    ['a bad scope', `/api/v1/kpis?scope=planet&entity=hd-b1&period=1d&${RANGE}`, 'scope'],
+  ])('refuses %s with a 400 naming the field', async (_name, path, field) => {
+    const response = await as('admin', http.get(path)).expect(400);
+    expect(response.body).toMatchObject({ statusCode: 400, field });
+  });
+
+  it.each<[string, object, string]>([
+    ['an unknown role', { name: 'x', role: 'root', scope: [] }, 'role'],
+    [
+      'a regulator of two districts',
+      { name: 'x', role: 'regulator', scope: ['haidian', 'chaoyang'] },
+      'scope',
+    ],
+    ['an admin with a scope', { name: 'x', role: 'admin', scope: ['haidian'] }, 'scope'],
+    ['a missing name', { role: 'regulator', scope: ['haidian'] }, 'name'],
+  ])('refuses an API key with %s (400 naming the field)', async (_name, body, field) => {
+    const response = await as('admin', http.post('/api/v1/apikeys').send(body)).expect(400);
+    expect(response.body).toMatchObject({ field });
+  });
+
+  it('refuses a request body over 64 kB with 413', async () => {
+    const body = { name: 'x'.repeat(70_000), role: 'admin', scope: [] };
+    await as('admin', http.post('/api/v1/apikeys').send(body)).expect(413);
+  });
+
+  it('revokes a key at once', async () => {
+    const created = await as(
+      'admin',
+      http.post('/api/v1/apikeys').send({ name: 'temp', role: 'regulator', scope: ['haidian'] }),
+    ).expect(201);
+    const { id, key } = created.body as { id: string; key: string };
+    await http.get('/api/v1/sites').set('Authorization', `Bearer ${key}`).expect(200);
+    expect(
+      ((await as('admin', http.get('/api/v1/apikeys'))).body as { id: string }[]).map((k) => k.id),
+    ).toContain(id);
+    await as('admin', http.delete(`/api/v1/apikeys/${id}`)).expect(204);
+    await http.get('/api/v1/sites').set('Authorization', `Bearer ${key}`).expect(401);
+  });
+
+  it('streams a reading the device publishes, to a caller of its site', async () => {
+    // the facility manager provisions the meter's secret through the API, and the meter publishes with it
+    const { secret } = (
+      await as('fm hd-b1', http.post('/api/v1/sites/hd-b1/devices/b1-grid/secret')).expect(201)
+    ).body as { secret: string };
+    const received: string[] = [];
+    const stream = httpRequest({
+      port,
+      path: '/api/v1/sites/hd-b1/stream',
+      headers: { authorization: `Bearer ${keys.get('fm hd-b1')}` },
+    });
+    const opened = new Promise<void>((resolve) =>
+      stream.on('response', (res) => {
+        expect(res.headers['content-type']).toMatch(/^text\/event-stream/);
+        res.on('data', (chunk: Buffer) => received.push(chunk.toString('utf8')));
+        resolve();
+      }),
+    );
+    stream.end();
+    await opened;
+    const meter = await connectClient(mqttUrl, { username: 'b1-grid', password: secret });
+    const ts = Date.now() - 60_000;
+    await meter.publishAsync(
+      deviceTopic('hd-b1', 'b1-grid', 'telemetry'),
+      JSON.stringify({ ts, seq: 7, values: { energy_import_kwh: 1234.5, power_kw: 42 } }),
+      { qos: 1 },
+    );
+    await meter.endAsync();
+    for (let i = 0; i < 100 && !received.join('').includes('\n\n'); i++)
+      await new Promise((r) => setTimeout(r, 50));
+    stream.destroy();
+    const event = received.join('');
+    expect(event).toMatch(/^event: reading$/m);
+    const data = JSON.parse(/^data: (.*)$/m.exec(event)![1]!) as unknown;
+    expect(data).toEqual({
+      deviceId: 'b1-grid',
+      readings: [{ ts, seq: 7, values: { energy_import_kwh: 1234.5, power_kw: 42 } }],
+    });
+  });
+
+  it('publishes its OpenAPI document at /docs-json and the UI at /docs', async () => {
+    const doc = (await http.get('/docs-json').expect(200)).body as { paths: Record<string, unknown> };
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        '/api/v1/sites',
+        '/api/v1/sites/{siteId}',
+        '/api/v1/kpis',
+        '/api/v1/apikeys',
+        '/api/v1/sites/{siteId}/stream',
+      ]),
+    );
+    expect((await http.get('/docs').expect(200)).text).toContain('swagger');
+  });
+});
+
+describe('REST API rate limit', () => {
+  it('answers 429 with Retry-After beyond API_RATE_LIMIT_PER_MINUTE requests of one key', async () => {
+    const influxd = await startInfluxd();
+    const dataDir = await mkdtemp(join(tmpdir(), 'peakwatch-api-limit-'));
+    const app = await createApp(
+      await testConfig(influxd.url, 'limit', dataDir, { API_RATE_LIMIT_PER_MINUTE: '3' }),
+      [API_APP],
+    );
+    try {
+      const { key } = await app.get(ApiKeysRepository).create({ name: 'limited', role: 'admin', scope: [] });
+      const other = (await app.get(ApiKeysRepository).create({ name: 'other', role: 'admin', scope: [] }))
+        .key;
+      const http = supertest(app.getHttpServer() as Server);
+      for (let i = 0; i < 3; i++)
+        await http.get('/api/v1/sites').set('Authorization', `Bearer ${key}`).expect(200);
+      const limited = await http.get('/api/v1/sites').set('Authorization', `Bearer ${key}`).expect(429);
+      expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+      await http.get('/api/v1/sites').set('Authorization', `Bearer ${other}`).expect(200); // per key
+    } finally {
+      await app.close();
+      await influxd.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
