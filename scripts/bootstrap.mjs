@@ -4,18 +4,21 @@
 //   1. checks the Node version;
 //   2. installs the npm dependencies when they are missing or older than package-lock.json (`npm install`; the lock
 //      pins the versions, and npm ci refuses the locks npm 11 writes without other platforms' optional packages);
-//   3. finds influxd / mosquitto, installs them with apt-get when running as root, or stops with the command to run;
+//   3. finds influxd / mosquitto / PostgreSQL, installs them with apt-get when running as root, or stops with the command to run;
 //   4. builds the TypeScript when running the CLI (incremental, quick when nothing changed);
 //   5. runs the command, passing signals on, and exits with its exit code.
 import { spawn, spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, readdirSync, statSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const MIN_NODE = [20, 19];
 /** Debian packages of the servers each mode starts itself. */
-const SERVERS = { demo: { influxd: 'influxdb' }, test: { influxd: 'influxdb', mosquitto: 'mosquitto' } };
+const SERVERS = {
+  demo: { influxd: 'influxdb' },
+  test: { influxd: 'influxdb', mosquitto: 'mosquitto', initdb: 'postgresql' },
+};
 const SETPRIV = '/usr/bin/setpriv';
 
 const [mode, ...args] = process.argv.slice(2);
@@ -52,8 +55,24 @@ function ensureNodeModules() {
     fail('npm install failed');
 }
 
+/** PostgreSQL's programs live in a directory per version. */
+function postgresDirs() {
+  try {
+    return readdirSync('/usr/lib/postgresql').map((version) => `/usr/lib/postgresql/${version}/bin`);
+  } catch {
+    return [];
+  }
+}
+
 function which(name) {
-  for (const dir of [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/local/sbin', '/sbin']) {
+  const dirs = [
+    ...(process.env.PATH ?? '').split(delimiter),
+    '/usr/sbin',
+    '/usr/local/sbin',
+    '/sbin',
+    ...postgresDirs(),
+  ];
+  for (const dir of dirs) {
     try {
       accessSync(join(dir, name), constants.X_OK);
       return join(dir, name);

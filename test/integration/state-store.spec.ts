@@ -2,7 +2,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
+import { ApiKeysRepository } from '@peakwatch/api';
+import type { StateStoreConfig } from '@peakwatch/config';
+import { CredentialsRepository } from '@peakwatch/ingest';
 import { MIGRATIONS, StateStore } from '@peakwatch/state';
+import { startPostgres, type TestPostgres } from '../support/postgres';
 
 describe('state store (SQLite in DATA_DIR)', () => {
   let dir: string;
@@ -51,5 +55,73 @@ describe('state store (SQLite in DATA_DIR)', () => {
     await expect(StateStore.open({ kind: 'sqlite', file })).rejects.toThrow(
       `cannot open the SQLite state store ${file}: Error: EEXIST`,
     );
+  });
+});
+
+/**
+ * The same store on both back ends: SQLite in DATA_DIR (one process) and PostgreSQL (DATABASE_URL), which several
+ * PeakWatch processes share. PostgreSQL is the Debian package's server, started for the test like influxd.
+ */
+describe.each(['sqlite', 'postgres'] as const)('state store on %s', (kind) => {
+  let postgres: TestPostgres | undefined;
+  let dir: string;
+  beforeAll(async () => {
+    if (kind === 'postgres') postgres = await startPostgres();
+  });
+  afterAll(() => postgres?.stop());
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'peakwatch-state-'));
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  const config = async (): Promise<StateStoreConfig> =>
+    kind === 'sqlite' ? { kind, file: join(dir, 'state.sqlite') } : { kind, url: await postgres!.database() };
+
+  it('applies every migration once, however many processes start at the same time, and keeps its data', async () => {
+    const where = await config();
+    // SQLite has one process by design; PostgreSQL is opened by three at once (the migrator's lock orders them)
+    const stores = await Promise.all(
+      Array.from({ length: kind === 'postgres' ? 3 : 1 }, () => StateStore.open(where)),
+    );
+    try {
+      expect(stores.flatMap((s) => s.applied).sort()).toEqual(Object.keys(MIGRATIONS).sort());
+      const ids = await Promise.all(stores.map((s) => s.instanceId()));
+      expect(new Set(ids).size).toBe(1);
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
+    }
+    const again = await StateStore.open(where);
+    try {
+      expect(again.applied).toEqual([]);
+    } finally {
+      await again.close();
+    }
+  });
+
+  it('shares credentials and API keys between the processes that use it', async () => {
+    const where = await config();
+    const first = await StateStore.open(where);
+    // two connections stand for two PeakWatch processes (SQLite: one file, used one after the other)
+    const second = kind === 'postgres' ? await StateStore.open(where) : first;
+    try {
+      const secret = await new CredentialsRepository(first).issue('b1-grid', 'device', 'hd-b1');
+      expect(await new CredentialsRepository(second).verify('b1-grid', secret)).toEqual({
+        username: 'b1-grid',
+        role: 'device',
+        siteId: 'hd-b1',
+      });
+      const { id, key } = await new ApiKeysRepository(first).create({
+        name: 'shared',
+        role: 'regulator',
+        scope: ['haidian'],
+      });
+      const elsewhere = new ApiKeysRepository(second);
+      expect(await elsewhere.verify(key)).toEqual({ keyId: id, role: 'regulator', scope: ['haidian'] });
+      expect(await new ApiKeysRepository(first).revoke(id)).toBe(true);
+      expect(await elsewhere.verify(key)).toBeUndefined(); // revoked in one process, refused in the other at once
+    } finally {
+      if (second !== first) await second.close();
+      await first.close();
+    }
   });
 });

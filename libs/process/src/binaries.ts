@@ -1,4 +1,4 @@
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, readdirSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
 /** A program PeakWatch runs (influxd, mosquitto) is not installed; the message says how to install it. */
@@ -9,7 +9,7 @@ export class MissingBinaryError extends Error {
     readonly debianPackage: string,
   ) {
     super(
-      `${binary} was not found on PATH or in /usr/sbin, /usr/local/sbin. ` +
+      `${binary} was not found on PATH or in /usr/sbin, /usr/local/sbin, /usr/lib/postgresql/*/bin. ` +
         `Install it with: sudo apt-get install -y ${debianPackage}`,
     );
     this.name = 'MissingBinaryError';
@@ -20,16 +20,28 @@ export class MissingBinaryError extends Error {
 export const SERVER_BINARIES = {
   influxd: 'influxdb',
   mosquitto: 'mosquitto',
+  postgres: 'postgresql',
+  initdb: 'postgresql',
 } as const;
 
 export type ServerBinary = keyof typeof SERVER_BINARIES;
 
-// Debian installs daemons in sbin, which is not on a normal user's PATH.
-const EXTRA_DIRS = ['/usr/sbin', '/usr/local/sbin', '/sbin'];
+// Debian installs daemons in sbin, which is not on a normal user's PATH, and PostgreSQL's in a directory per version.
+function extraDirs(): string[] {
+  let postgres: string[] = [];
+  try {
+    postgres = readdirSync('/usr/lib/postgresql')
+      .sort((a, b) => Number(b) - Number(a))
+      .map((version) => `/usr/lib/postgresql/${version}/bin`);
+  } catch {
+    // PostgreSQL is not installed
+  }
+  return ['/usr/sbin', '/usr/local/sbin', '/sbin', ...postgres];
+}
 
 /** Returns the absolute path of an executable, or undefined. */
 export function whichBinary(name: string, path = process.env['PATH'] ?? ''): string | undefined {
-  for (const dir of [...path.split(delimiter).filter(Boolean), ...EXTRA_DIRS]) {
+  for (const dir of [...path.split(delimiter).filter(Boolean), ...extraDirs()]) {
     const candidate = join(dir, name);
     try {
       accessSync(candidate, constants.X_OK);

@@ -18,6 +18,8 @@ export interface ManagedProcessOptions {
   readyTimeoutMs?: number;
   /** How long `stop()` waits after SIGTERM before SIGKILL (ms, default 10 000). */
   stopTimeoutMs?: number;
+  /** Run as this user when started as root (PostgreSQL refuses root); the parent-death signal is kept. */
+  user?: string;
 }
 
 const DEFAULT_READY_TIMEOUT_MS = 30_000;
@@ -91,8 +93,13 @@ export class ManagedProcess {
   static async start(options: ManagedProcessOptions): Promise<ManagedProcess> {
     installExitHook();
     const useSetpriv = process.platform === 'linux' && existsSync(SETPRIV);
+    // setpriv changes the user first and sets the parent-death signal last, so the signal survives the change.
+    const asUser =
+      options.user && process.getuid?.() === 0
+        ? [`--reuid=${options.user}`, `--regid=${options.user}`, '--init-groups']
+        : [];
     const [command, args] = useSetpriv
-      ? [SETPRIV, ['--pdeathsig', 'KILL', '--', options.command, ...options.args]]
+      ? [SETPRIV, [...asUser, '--pdeathsig', 'KILL', '--', options.command, ...options.args]]
       : [options.command, [...options.args]];
     const child = spawn(command, args, {
       cwd: options.cwd,
