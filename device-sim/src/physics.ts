@@ -138,7 +138,7 @@ export function siteStates({
   if (dc) {
     const rng = Rng.for(seed, site.id, 'dc', tsMs);
     const { itKw, totalKw } = dataCentrePowerKw(
-      { local, outdoorTempC: weather.outdoorTempC, noise: [rng.normal(), rng.normal()] },
+      { local, outdoorTempC: weather.outdoorTempC, noise: [rng.normal(), rng.normal()], tsMs },
       dc,
     );
     for (const device of site.devices) {

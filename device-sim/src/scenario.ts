@@ -140,6 +140,11 @@ export const scenarioSchema = z
             pueHigh: z.number().min(1).optional(),
             coolTempC: z.number().optional(),
             warmTempC: z.number().optional(),
+            /** A plant degrading: PUE rises by `puePerDay` a day from `since` (an RFC 3339 time). */
+            drift: z
+              .object({ since: z.iso.datetime({ offset: true }), puePerDay: z.number() })
+              .strict()
+              .optional(),
           })
           .strict(),
       )
@@ -253,7 +258,12 @@ export function loadScenario(file: string): Scenario {
     if (device.role === 'dc_total' && !dataCentres.has(site.id)) {
       const dc = s.dataCentres[site.id];
       if (dc) {
-        const model = { ...DEFAULT_DATA_CENTRE, ...dc };
+        const { drift, ...rest } = dc;
+        const model: DataCentreModel = {
+          ...DEFAULT_DATA_CENTRE,
+          ...rest,
+          ...(drift ? { drift: { sinceMs: Date.parse(drift.since), puePerDay: drift.puePerDay } } : {}),
+        };
         if (model.pueHigh < model.pueLow)
           problem(`dataCentres.${site.id}.pueHigh`, 'must not be below pueLow');
         dataCentres.set(site.id, model);

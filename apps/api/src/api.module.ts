@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { CredentialsRepository } from '@peakwatch/ingest';
+import { AlertsController } from './alerts/alerts.controller';
 import { Access } from './auth/access';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { ApiKeysRepository } from './auth/api-keys.repository';
@@ -11,7 +12,14 @@ import { StreamController } from './stream/stream.controller';
 
 /** The REST API: registry, device secrets, KPIs, API keys and a live stream per site, with roles and scopes. */
 @Module({
-  controllers: [InfoController, SitesController, KpisController, ApiKeysController, StreamController],
+  controllers: [
+    InfoController,
+    SitesController,
+    KpisController,
+    AlertsController,
+    ApiKeysController,
+    StreamController,
+  ],
   providers: [ApiKeysRepository, Access, ApiKeyGuard, CredentialsRepository],
 })
 export class ApiModule {}

@@ -82,6 +82,19 @@ describe('data centre', () => {
       }
     }
   });
+
+  it('drifts above its band as a degrading plant: + puePerDay per day since the drift began', () => {
+    const local = localTime(beijing('2025-07-01T15:00:00'), 8);
+    const sinceMs = beijing('2025-07-01T00:00:00');
+    const drifting = { ...dc, drift: { sinceMs, puePerDay: 0.05 } };
+    // 15 °C is half-way between -5 and 35 °C: interim PUE 1.25 + 0.30 / 2 = 1.40; two days later +0.10
+    const at = (tsMs: number): number => {
+      const { itKw, totalKw } = dataCentrePowerKw({ local, outdoorTempC: 15, noise: [0, 0], tsMs }, drifting);
+      return totalKw / itKw;
+    };
+    expect(at(sinceMs - 86_400_000)).toBeCloseTo(1.4, 12); // before the drift
+    expect(at(sinceMs + 2 * 86_400_000)).toBeCloseTo(1.5, 12);
+  });
 });
 
 describe('heat pump', () => {

@@ -32,6 +32,24 @@ const url =
       return undefined;
     }
   };
+/** An alert receiver: a webhook for an audience, optionally of one district only. */
+export interface AlertWebhook {
+  audience: 'facility_manager' | 'regulator';
+  district?: string;
+  url: string;
+}
+const webhooks = (raw: string): AlertWebhook[] | undefined => {
+  const out: AlertWebhook[] = [];
+  for (const entry of raw
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean)) {
+    const m = /^(facility_manager|regulator)(?:@([a-z0-9][a-z0-9_-]{0,63}))?=(https?:\/\/\S+)$/.exec(entry);
+    if (!m || !url('http:', 'https:')(m[3]!)) return undefined;
+    out.push({ audience: m[1] as AlertWebhook['audience'], ...(m[2] ? { district: m[2] } : {}), url: m[3]! });
+  }
+  return out;
+};
 const timeZone = (raw: string): string | undefined => {
   try {
     new Intl.DateTimeFormat('en', { timeZone: raw });
@@ -143,6 +161,26 @@ export const CONFIG_KEYS = {
     description: 'Address the HTTP server listens on.',
     default: '0.0.0.0',
     parse: nonEmpty,
+  },
+  ALERT_WEBHOOKS: {
+    expected:
+      'comma-separated audience[@district]=url, e.g. regulator@haidian=https://r.example/hook,facility_manager=https://f.example/hook',
+    description:
+      'Where alert notifications are POSTed, per audience (and district); unset: alerts go to MQTT and the API only.',
+    parse: webhooks,
+  },
+  ALERT_WEBHOOK_SECRET: {
+    expected: 'a secret of at least 16 characters',
+    description:
+      'Key of the HMAC-SHA256 signature of alert and report notifications (X-PeakWatch-Signature).',
+    parse: (raw) => (raw.length >= 16 ? raw : undefined),
+  },
+  ALERT_ESCALATE_AFTER_MINUTES: {
+    expected: 'a positive integer (minutes)',
+    description:
+      'A firing alert not acknowledged within this time is escalated to the regulator of its district.',
+    default: '60',
+    parse: positiveInt,
   },
   API_RATE_LIMIT_PER_MINUTE: {
     expected: 'a positive integer (requests)',

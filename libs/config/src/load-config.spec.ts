@@ -29,6 +29,7 @@ describe('loadConfig', () => {
       },
       http: { port: 3000, host: '0.0.0.0' },
       api: { rateLimitPerMinute: 600 },
+      alerts: { webhooks: [], escalateAfterMs: 3_600_000 },
       influx: { url: 'http://127.0.0.1:8086', database: 'peakwatch' },
       dataDir: '/srv/pw/.data',
       seedsDir: '/srv/pw/seeds',
@@ -59,6 +60,10 @@ describe('loadConfig', () => {
         HTTP_PORT: '8080',
         HTTP_HOST: '127.0.0.1',
         API_RATE_LIMIT_PER_MINUTE: '60',
+        ALERT_WEBHOOKS:
+          'regulator@haidian=https://r.example/hook, facility_manager=http://127.0.0.1:9000/alerts',
+        ALERT_WEBHOOK_SECRET: 'a-secret-of-16-chars',
+        ALERT_ESCALATE_AFTER_MINUTES: '30',
         INFLUX_URL: 'https://influx.example/',
         INFLUX_DATABASE: 'energy',
         INFLUX_TOKEN: 'secret-token',
@@ -90,6 +95,14 @@ describe('loadConfig', () => {
       },
       http: { port: 8080, host: '127.0.0.1' },
       api: { rateLimitPerMinute: 60 },
+      alerts: {
+        webhooks: [
+          { audience: 'regulator', district: 'haidian', url: 'https://r.example/hook' },
+          { audience: 'facility_manager', url: 'http://127.0.0.1:9000/alerts' },
+        ],
+        webhookSecret: 'a-secret-of-16-chars',
+        escalateAfterMs: 1_800_000,
+      },
       influx: { url: 'https://influx.example', database: 'energy', token: 'secret-token' },
       dataDir: '/var/lib/peakwatch',
       seedsDir: '/srv/pw/conf/seeds',

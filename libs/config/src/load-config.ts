@@ -1,5 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
-import { CONFIG_KEYS, type ConfigKey, type KeySpec, type LogLevel } from './config.keys';
+import { CONFIG_KEYS, type AlertWebhook, type ConfigKey, type KeySpec, type LogLevel } from './config.keys';
 import { ConfigError, type ConfigProblem } from './config.error';
 
 export type StateStoreConfig = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
@@ -27,6 +27,7 @@ export interface AppConfig {
   };
   http: { port: number; host: string };
   api: { rateLimitPerMinute: number };
+  alerts: { webhooks: AlertWebhook[]; webhookSecret?: string; escalateAfterMs: number };
   influx: { url: string; database: string; token?: string };
   /** Absolute paths. */
   dataDir: string;
@@ -75,6 +76,11 @@ export function loadConfig(
     const missing = env['MQTT_TLS_CERT']?.trim() ? 'MQTT_TLS_KEY' : 'MQTT_TLS_CERT';
     problems.push({ key: missing, expected: 'set together with the other of MQTT_TLS_CERT / MQTT_TLS_KEY' });
   }
+  if (env['ALERT_WEBHOOKS']?.trim() && !env['ALERT_WEBHOOK_SECRET']?.trim())
+    problems.push({
+      key: 'ALERT_WEBHOOK_SECRET',
+      expected: 'set when ALERT_WEBHOOKS is (notifications are signed)',
+    });
   if (problems.length > 0) throw new ConfigError(problems);
   const p = parsed as Parsed;
   const absolute = (path: string): string => (isAbsolute(path) ? path : resolve(cwd, path));
@@ -113,6 +119,11 @@ export function loadConfig(
     },
     http: { port: p.HTTP_PORT!, host: p.HTTP_HOST! },
     api: { rateLimitPerMinute: p.API_RATE_LIMIT_PER_MINUTE! },
+    alerts: {
+      webhooks: p.ALERT_WEBHOOKS ?? [],
+      ...(p.ALERT_WEBHOOK_SECRET ? { webhookSecret: p.ALERT_WEBHOOK_SECRET } : {}),
+      escalateAfterMs: p.ALERT_ESCALATE_AFTER_MINUTES! * 60_000,
+    },
     influx: {
       url: p.INFLUX_URL!.replace(/\/+$/, ''),
       database: p.INFLUX_DATABASE!,

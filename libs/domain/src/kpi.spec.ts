@@ -12,6 +12,7 @@ import {
   performanceFactor,
   performanceRatio,
   pue,
+  pueTariffCny,
   pueOfWindows,
   reduction,
   renewableShare,
@@ -199,5 +200,18 @@ describe('renewableTrajectoryTarget', () => {
       renewableTrajectoryTarget({ commissionedYear: 2024, year: 2025, stepPerYear: 0.1, startShare: 0.3 }),
     ).toBeCloseTo(0.4, 12);
     expect(renewableTrajectoryTarget({ commissionedYear: 2026, year: 2025, stepPerYear: 0.1 })).toBe(0);
+  });
+});
+
+describe('pueTariffCny (differential tariff over the PUE limit)', () => {
+  it.each([
+    // facility, IT, limit 1.35: allowed = 1.35 × IT
+    [1300, 1000, 0], // PUE 1.3: within the limit, no surcharge
+    [1450, 1000, (1450 - 1350) * 0.2], // 100 kWh over: 20 CNY
+    [3000, 1000, 1350 * 0.2 + (3000 - 1350 - 1350) * 0.5], // over by more than 1×: 270 + 150 CNY
+  ])('facility %d kWh, IT %d kWh → %d CNY', (facilityKwh, itKwh, expected) => {
+    expect(
+      pueTariffCny({ facilityKwh, itKwh, limit: 1.35, withinCnyPerKwh: 0.2, beyondCnyPerKwh: 0.5 }),
+    ).toBeCloseTo(expected, 9);
   });
 });

@@ -279,3 +279,27 @@ export function renewableTrajectoryTarget({
 }): number {
   return Math.min(1, startShare + Math.max(0, year - commissionedYear) * stepPerYear);
 }
+
+/**
+ * The differential electricity tariff of a data centre over its PUE limit (北京市存量数据中心优化工作方案, read as:
+ * the over-limit electricity is E_facility − limit × E_IT; the part up to 1× the limit's electricity pays
+ * `withinCnyPerKwh`, the part beyond it `beyondCnyPerKwh`; the reading of "over-limit part" is unverified).
+ */
+export function pueTariffCny({
+  facilityKwh,
+  itKwh,
+  limit,
+  withinCnyPerKwh,
+  beyondCnyPerKwh,
+}: {
+  facilityKwh: number;
+  itKwh: number;
+  limit: number;
+  withinCnyPerKwh: number;
+  beyondCnyPerKwh: number;
+}): number {
+  const allowed = limit * itKwh;
+  const over = Math.max(0, facilityKwh - allowed);
+  const within = Math.min(over, allowed);
+  return within * withinCnyPerKwh + (over - within) * beyondCnyPerKwh;
+}

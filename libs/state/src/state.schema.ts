@@ -22,4 +22,44 @@ export interface StateSchema {
     created_at: string;
     revoked_at: string | null;
   };
+  alert_state: {
+    rule_id: string;
+    /** A site id, or a device id for per-device rules. */
+    entity: string;
+    site_id: string;
+    /** inactive, pending, firing, resolved */
+    state: string;
+    since: string;
+    episode: number;
+    value: number | null;
+    acked_at: string | null;
+    acked_by: string | null;
+    escalated_at: string | null;
+  };
+  alert_history: {
+    id: string;
+    rule_id: string;
+    entity: string;
+    site_id: string;
+    at: string;
+    /** pending, firing, resolved, inactive, acknowledged, escalated */
+    event: string;
+    episode: number;
+    /** JSON: value, threshold, completeness, who acknowledged. */
+    detail: string;
+  };
+  alert_outbox: {
+    /** The receiver's idempotency key (X-PeakWatch-Delivery). */
+    delivery_id: string;
+    /** webhook or mqtt */
+    channel: string;
+    /** URL of a webhook, topic of an MQTT message. */
+    target: string;
+    payload: string;
+    created_at: string;
+    attempts: number;
+    next_attempt_at: string;
+    delivered_at: string | null;
+    last_error: string | null;
+  };
 }

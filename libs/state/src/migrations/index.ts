@@ -2,6 +2,7 @@ import type { Migration } from 'kysely';
 import * as m0001 from './0001-state-info';
 import * as m0002 from './0002-device-credentials';
 import * as m0003 from './0003-api-keys';
+import * as m0004 from './0004-alerts';
 
 /**
  * Versioned migrations, applied in name order at start-up by every process (Kysely's migrator takes a lock, so
@@ -12,4 +13,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0001-state-info': m0001,
   '0002-device-credentials': m0002,
   '0003-api-keys': m0003,
+  '0004-alerts': m0004,
 };

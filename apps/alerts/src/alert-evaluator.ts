@@ -1,0 +1,441 @@
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { Interval } from '@nestjs/schedule';
+import { InjectConfig, type AppConfig } from '@peakwatch/config';
+import { KPI_AGGREGATION, pueTariffCny } from '@peakwatch/domain';
+import { InfluxClient, floatField, line, quoteString, stringField } from '@peakwatch/influx';
+import { PolicyData } from '@peakwatch/policy';
+import { Registry, type Site } from '@peakwatch/registry';
+import { LiveEvents } from '@peakwatch/runtime';
+import { StateStore, type StateSchema } from '@peakwatch/state';
+import type { Transaction } from 'kysely';
+import { MEASUREMENTS } from '@peakwatch/contracts';
+import { deliveryId, type AlertNotification } from './notification';
+import { loadAlertRules, type AlertRule } from './rules/rules';
+import { INACTIVE, step, type AlertInstance, type AlertState, type Observation } from './state-machine';
+
+/** What a rule sees of one entity at one evaluation. */
+interface Reading {
+  entity: string;
+  type: 'site' | 'device';
+  name: string;
+  site: Site;
+  value: number | null;
+  completeness?: number;
+  window?: { period: string; startMs: number };
+  expectedCostCny?: number;
+}
+
+type Tx = Transaction<StateSchema>;
+
+/** How far back a silent device is looked for (ms): beyond it, silence counts from here. */
+const SILENCE_LOOKBACK_MS = 2 * 86_400_000;
+const YEAR_MS = 365 * 86_400_000;
+
+/**
+ * Evaluates the alert rules of seeds/alert-rules every minute against the kpi series and the telemetry, runs each
+ * rule's state machine per entity, and on `firing` and `resolved` queues one notification per receiver in the
+ * persistent outbox, in the same transaction as the state change (so a restart neither loses nor repeats one).
+ * The data-quality gate: below a rule's minimum completeness its policy alert is held (state kept) and the site's
+ * facility manager gets a data-quality alert `<rule>.data-quality` instead.
+ */
+@Injectable()
+export class AlertEvaluator implements OnModuleInit {
+  private readonly logger = new Logger('AlertEvaluator');
+  rules: AlertRule[] = [];
+  private running: Promise<unknown> | undefined;
+
+  constructor(
+    @InjectConfig() private readonly config: AppConfig,
+    private readonly influx: InfluxClient,
+    private readonly registry: Registry,
+    private readonly policy: PolicyData,
+    private readonly state: StateStore,
+    private readonly live: LiveEvents,
+  ) {}
+
+  onModuleInit(): void {
+    // A broken rule file stops start-up, naming the file, rule and field.
+    this.rules = loadAlertRules(join(this.config.seedsDir, 'alert-rules'), this.policy);
+  }
+
+  @Interval(60_000)
+  async tick(): Promise<void> {
+    if (this.running) return;
+    this.running = this.runOnce(Date.now())
+      .catch((error: unknown) =>
+        this.logger.warn({ err: String(error) }, 'alert evaluation failed; retried next minute'),
+      )
+      .finally(() => (this.running = undefined));
+    await this.running;
+  }
+
+  /** Evaluates every rule in force at `nowMs`; returns the notifications queued. */
+  async runOnce(nowMs: number): Promise<AlertNotification[]> {
+    const queued: AlertNotification[] = [];
+    const today = new Date(nowMs).toISOString().slice(0, 10);
+    for (const rule of this.rules.filter((r) => !r.validFrom || r.validFrom <= today)) {
+      const sites = this.registry.sites.filter((site) => this.applies(rule, site));
+      if (sites.length === 0) continue;
+      for (const reading of await this.read(rule, sites, nowMs)) {
+        const gateOk = rule.minCompleteness <= (reading.completeness ?? 1);
+        const observation = gateOk
+          ? this.compare(rule, reading.value)
+          : { value: null, breached: false, cleared: false };
+        queued.push(...(await this.apply(rule, reading, observation, nowMs)));
+        if (rule.minCompleteness > 0 && reading.completeness !== undefined) {
+          const dataQuality: AlertRule = {
+            ...rule,
+            id: `${rule.id}.data-quality`,
+            title: `Too few readings to judge: ${rule.title}`,
+            comparison: 'below',
+            thresholdValue: rule.minCompleteness,
+            clearMargin: 0,
+            for: 0,
+            severity: 'warning',
+            audience: ['facility_manager'],
+          };
+          queued.push(
+            ...(await this.apply(
+              dataQuality,
+              { ...reading, value: reading.completeness },
+              { value: reading.completeness, breached: !gateOk, cleared: gateOk },
+              nowMs,
+            )),
+          );
+        }
+      }
+      queued.push(...(await this.escalate(rule, nowMs)));
+    }
+    return queued;
+  }
+
+  private applies(rule: AlertRule, site: Site): boolean {
+    const { type, commissionedFrom, commissionedBefore } = rule.sites;
+    return (
+      (!type || site.type === type) &&
+      (!commissionedFrom || site.commissionedOn >= commissionedFrom) &&
+      (!commissionedBefore || site.commissionedOn < commissionedBefore)
+    );
+  }
+
+  private compare(rule: AlertRule, value: number | null): Observation {
+    if (value === null) return { value, breached: false, cleared: false };
+    const t = rule.thresholdValue;
+    return rule.comparison === 'above'
+      ? { value, breached: value > t, cleared: value <= t - rule.clearMargin }
+      : { value, breached: value < t, cleared: value >= t + rule.clearMargin };
+  }
+
+  /** The value each entity shows the rule at `nowMs`. */
+  private async read(rule: AlertRule, sites: Site[], nowMs: number): Promise<Reading[]> {
+    const signal = rule.signal;
+    if ('silence' in signal) {
+      const out: Reading[] = [];
+      for (const site of sites) {
+        const series = await this.influx.query(
+          `SELECT * FROM ${MEASUREMENTS.telemetry} WHERE site = ${quoteString(site.id)} AND time > ${nowMs - SILENCE_LOOKBACK_MS}ms AND time <= ${nowMs}ms GROUP BY device ORDER BY time DESC LIMIT 1`,
+        );
+        const last = new Map(series.map((s) => [s.tags['device']!, s.rows[0]?.['time'] as number]));
+        for (const device of site.devices) {
+          const lastMs = last.get(device.id) ?? nowMs - SILENCE_LOOKBACK_MS;
+          out.push({
+            entity: device.id,
+            type: 'device',
+            name: device.name ?? device.id,
+            site,
+            value: Math.floor((nowMs - lastMs) / 60_000),
+          });
+        }
+      }
+      return out;
+    }
+    const watched = 'kpi' in signal ? signal : signal.completeness;
+    // the latest window that has started (a day's completeness: the last whole day)
+    const before = 'completeness' in signal ? nowMs - 86_400_000 : nowMs;
+    const series = await this.influx.query(
+      `SELECT value, numerator, denominator, completeness FROM ${MEASUREMENTS.kpi} WHERE scope = 'site' AND kpi = ${quoteString(watched.kpi)} AND period = ${quoteString(watched.period)} AND category = '' AND time <= ${before}ms AND time > ${before - 2 * YEAR_MS}ms GROUP BY entity ORDER BY time DESC LIMIT 1`,
+    );
+    const byEntity = new Map(series.map((s) => [s.tags['entity']!, s.rows[0]]));
+    return sites.map((site) => {
+      const row = byEntity.get(site.id);
+      const reading: Reading = { entity: site.id, type: 'site', name: site.name, site, value: null };
+      if (!row) return reading;
+      const startMs = row['time'] as number;
+      const completeness = Number(row['completeness'] ?? 0);
+      reading.window = { period: watched.period, startMs };
+      reading.completeness = completeness;
+      if ('completeness' in signal) return { ...reading, value: completeness };
+      let value = typeof row['value'] === 'number' ? row['value'] : null;
+      if ('kpi' in signal && signal.forecast && value !== null) {
+        // year to date, projected: sums annualised, ratios (PUE, shares) as they stand
+        const elapsed = Math.max(86_400_000, nowMs - startMs);
+        const scale = YEAR_MS / elapsed;
+        if (KPI_AGGREGATION[signal.kpi] === 'sum') value *= scale;
+        if (rule.tariffRates && signal.kpi === 'pue')
+          reading.expectedCostCny = pueTariffCny({
+            facilityKwh: Number(row['numerator']) * scale,
+            itKwh: Number(row['denominator']) * scale,
+            limit: rule.thresholdValue,
+            withinCnyPerKwh: rule.tariffRates.within,
+            beyondCnyPerKwh: rule.tariffRates.beyond,
+          });
+      }
+      return { ...reading, value };
+    });
+  }
+
+  /** Runs the state machine of one rule for one entity; persists it, its history and its notifications together. */
+  private async apply(
+    rule: AlertRule,
+    reading: Reading,
+    observation: Observation,
+    nowMs: number,
+  ): Promise<AlertNotification[]> {
+    const at = new Date(nowMs).toISOString();
+    const queued: AlertNotification[] = [];
+    await this.state.db.transaction().execute(async (tx) => {
+      const row = await tx
+        .selectFrom('alert_state')
+        .selectAll()
+        .where('rule_id', '=', rule.id)
+        .where('entity', '=', reading.entity)
+        .executeTakeFirst();
+      const current: AlertInstance = row
+        ? { state: row.state as AlertState, sinceMs: Date.parse(row.since), episode: row.episode }
+        : INACTIVE;
+      const { next, notify } = step(current, observation, nowMs, rule.for);
+      if (next === current) {
+        if (row && observation.value !== null && row.value !== observation.value)
+          await tx
+            .updateTable('alert_state')
+            .set({ value: observation.value })
+            .where('rule_id', '=', rule.id)
+            .where('entity', '=', reading.entity)
+            .execute();
+        return;
+      }
+      const values = {
+        site_id: reading.site.id,
+        state: next.state,
+        since: new Date(next.sinceMs).toISOString(),
+        episode: next.episode,
+        value: observation.value,
+        ...(notify === 'firing' ? { acked_at: null, acked_by: null, escalated_at: null } : {}),
+      };
+      await tx
+        .insertInto('alert_state')
+        .values({
+          rule_id: rule.id,
+          entity: reading.entity,
+          acked_at: null,
+          acked_by: null,
+          escalated_at: null,
+          ...values,
+        })
+        .onConflict((oc) => oc.columns(['rule_id', 'entity']).doUpdateSet(values))
+        .execute();
+      await tx
+        .insertInto('alert_history')
+        .values({
+          id: randomUUID(),
+          rule_id: rule.id,
+          entity: reading.entity,
+          site_id: reading.site.id,
+          at,
+          event: next.state,
+          episode: next.episode,
+          detail: JSON.stringify({
+            value: observation.value,
+            threshold: rule.thresholdValue,
+            completeness: reading.completeness,
+          }),
+        })
+        .execute();
+      if (!notify) return;
+      const firedAt =
+        notify === 'firing' ? at : row ? await this.firedAt(tx, rule.id, reading.entity, next.episode) : at;
+      for (const notification of this.notifications(rule, reading, notify, next.episode, at, firedAt))
+        queued.push(await this.enqueue(tx, notification));
+    });
+    for (const notification of queued) await this.announce(notification, rule);
+    return queued;
+  }
+
+  private async firedAt(
+    tx: Tx,
+    ruleId: string,
+    entity: string,
+    episode: number,
+  ): Promise<string | undefined> {
+    const fired = await tx
+      .selectFrom('alert_history')
+      .select('at')
+      .where('rule_id', '=', ruleId)
+      .where('entity', '=', entity)
+      .where('episode', '=', episode)
+      .where('event', '=', 'firing')
+      .executeTakeFirst();
+    return fired?.at;
+  }
+
+  private notifications(
+    rule: AlertRule,
+    reading: Reading,
+    state: AlertNotification['state'],
+    episode: number,
+    at: string,
+    firedAt: string | undefined,
+  ): AlertNotification[] {
+    return rule.audience.map((audience) => ({
+      rule: { id: rule.id, title: rule.title },
+      severity: rule.severity,
+      state,
+      episode,
+      entity: {
+        type: reading.type,
+        id: reading.entity,
+        name: reading.name,
+        siteId: reading.site.id,
+        district: reading.site.district,
+      },
+      value: reading.value,
+      threshold: rule.thresholdValue,
+      comparison: rule.comparison,
+      ...(reading.window
+        ? { window: { period: reading.window.period, start: new Date(reading.window.startMs).toISOString() } }
+        : {}),
+      ...(reading.completeness !== undefined ? { completeness: reading.completeness } : {}),
+      at,
+      ...(firedAt ? { firedAt } : {}),
+      policySource: rule.policySource,
+      ...(reading.expectedCostCny !== undefined
+        ? { expectedCostCny: Math.round(reading.expectedCostCny) }
+        : {}),
+      audience,
+    }));
+  }
+
+  /** One outbox row per webhook of the audience (and district), and one MQTT message per notification. */
+  private async enqueue(tx: Tx, notification: AlertNotification): Promise<AlertNotification> {
+    const now = new Date().toISOString();
+    const body = JSON.stringify(notification);
+    const key = [
+      notification.rule.id,
+      notification.entity.id,
+      notification.episode,
+      notification.state,
+      notification.audience,
+    ];
+    const targets: [string, string][] = this.config.alerts.webhooks
+      .filter(
+        (w) =>
+          w.audience === notification.audience &&
+          (!w.district || w.district === notification.entity.district),
+      )
+      .map((w) => ['webhook', w.url]);
+    targets.push(['mqtt', `alerts/v1/${notification.entity.district}/${notification.entity.siteId}`]);
+    for (const [channel, target] of targets) {
+      await tx
+        .insertInto('alert_outbox')
+        .values({
+          delivery_id: deliveryId(...key, channel, target),
+          channel,
+          target,
+          payload: body,
+          created_at: now,
+          attempts: 0,
+          next_attempt_at: now,
+          delivered_at: null,
+          last_error: null,
+        })
+        .onConflict((oc) => oc.column('delivery_id').doNothing())
+        .execute();
+    }
+    return notification;
+  }
+
+  /** Alert events go to InfluxDB (Grafana's annotations and table) and to the site's live stream. */
+  private async announce(notification: AlertNotification, rule: AlertRule): Promise<void> {
+    this.live.emit({ type: 'alert', siteId: notification.entity.siteId, data: notification });
+    const writeApi = this.influx.createWriteApi({ flushInterval: 0, maxRetries: 0 });
+    writeApi.writeRecord(
+      line(
+        MEASUREMENTS.alertEvent,
+        {
+          rule: rule.id,
+          severity: rule.severity,
+          state: notification.state,
+          district: notification.entity.district,
+          site: notification.entity.siteId,
+        },
+        {
+          title: stringField(rule.title),
+          ...(notification.value !== null ? { value: floatField(notification.value) } : {}),
+          threshold: floatField(rule.thresholdValue),
+        },
+        Date.parse(notification.at),
+      ),
+    );
+    await writeApi
+      .close()
+      .catch((error: unknown) =>
+        this.logger.warn(
+          { err: String(error) },
+          'alert event not written to InfluxDB (the notification is queued)',
+        ),
+      );
+  }
+
+  /** A firing alert unacknowledged for ALERT_ESCALATE_AFTER_MINUTES is escalated once, to its audience again. */
+  private async escalate(rule: AlertRule, nowMs: number): Promise<AlertNotification[]> {
+    const due = new Date(nowMs - this.config.alerts.escalateAfterMs).toISOString();
+    const rows = await this.state.db
+      .selectFrom('alert_state')
+      .selectAll()
+      .where('rule_id', '=', rule.id)
+      .where('state', '=', 'firing')
+      .where('acked_at', 'is', null)
+      .where('escalated_at', 'is', null)
+      .where('since', '<=', due)
+      .execute();
+    const queued: AlertNotification[] = [];
+    for (const row of rows) {
+      const site = this.registry.site(row.site_id);
+      if (!site) continue;
+      const at = new Date(nowMs).toISOString();
+      const reading: Reading = {
+        entity: row.entity,
+        type: row.entity === site.id ? 'site' : 'device',
+        name: row.entity === site.id ? site.name : row.entity,
+        site,
+        value: row.value,
+      };
+      await this.state.db.transaction().execute(async (tx) => {
+        await tx
+          .updateTable('alert_state')
+          .set({ escalated_at: at })
+          .where('rule_id', '=', rule.id)
+          .where('entity', '=', row.entity)
+          .execute();
+        await tx
+          .insertInto('alert_history')
+          .values({
+            id: randomUUID(),
+            rule_id: rule.id,
+            entity: row.entity,
+            site_id: site.id,
+            at,
+            event: 'escalated',
+            episode: row.episode,
+            detail: '{}',
+          })
+          .execute();
+        for (const n of this.notifications(rule, reading, 'escalated', row.episode, at, row.since))
+          queued.push(await this.enqueue(tx, n));
+      });
+    }
+    return queued;
+  }
+}

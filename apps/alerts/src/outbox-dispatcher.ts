@@ -1,0 +1,167 @@
+import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import mqtt, { type MqttClient } from 'mqtt';
+import { InjectConfig, type AppConfig } from '@peakwatch/config';
+import { StateStore, hashSecret, newSecret } from '@peakwatch/state';
+import { signature } from './notification';
+
+/** Backoff after a failed delivery: exponential from 1 s to 5 min. */
+const RETRY_MIN_MS = 1_000;
+const RETRY_MAX_MS = 300_000;
+const POLL_MS = 1_000;
+const BATCH = 50;
+/** The MQTT client of the alerts service (role `service`: it may publish under alerts/v1/). */
+export const ALERTS_MQTT_USER = 'peakwatch-alerts';
+
+/**
+ * Delivers the outbox: webhooks (POST, signed with ALERT_WEBHOOK_SECRET, `X-PeakWatch-Delivery` as the receiver's
+ * idempotency key) and MQTT messages on `alerts/v1/{district}/{siteId}`. A failed delivery is retried with
+ * exponential backoff, and nothing later to the same target overtakes it, so a receiver that was down gets every
+ * notification once, in order, when it returns. Rows live in the state store, so a restart resumes where it stopped.
+ */
+@Injectable()
+export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('OutboxDispatcher');
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private client: MqttClient | undefined;
+  private wake: (() => void) | undefined;
+
+  constructor(
+    @InjectConfig() private readonly config: AppConfig,
+    private readonly state: StateStore,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+    await this.client?.endAsync().catch(() => undefined);
+  }
+
+  /** Delivers what is due now (the loop calls it every second; tests may call it directly). */
+  async deliverDue(nowMs = Date.now()): Promise<number> {
+    const due = await this.state.db
+      .selectFrom('alert_outbox')
+      .selectAll()
+      .where('delivered_at', 'is', null)
+      .orderBy('created_at')
+      .orderBy('delivery_id')
+      .limit(BATCH * 4)
+      .execute();
+    const blocked = new Set<string>();
+    let delivered = 0;
+    for (const row of due) {
+      // per target, in order: a waiting earlier notification holds back the later ones
+      if (blocked.has(row.target)) continue;
+      if (Date.parse(row.next_attempt_at) > nowMs) {
+        blocked.add(row.target);
+        continue;
+      }
+      try {
+        if (row.channel === 'webhook') await this.post(row.target, row.payload, row.delivery_id);
+        else await this.publish(row.target, row.payload);
+        await this.state.db
+          .updateTable('alert_outbox')
+          .set({ delivered_at: new Date().toISOString(), attempts: row.attempts + 1, last_error: null })
+          .where('delivery_id', '=', row.delivery_id)
+          .execute();
+        delivered++;
+      } catch (error) {
+        blocked.add(row.target);
+        const attempts = row.attempts + 1;
+        const backoff = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** (attempts - 1));
+        await this.state.db
+          .updateTable('alert_outbox')
+          .set({
+            attempts,
+            next_attempt_at: new Date(nowMs + backoff).toISOString(),
+            last_error: String(error).slice(0, 500),
+          })
+          .where('delivery_id', '=', row.delivery_id)
+          .execute();
+        if (attempts === 1)
+          this.logger.warn(
+            { target: row.target, err: String(error) },
+            'notification not delivered; retrying with backoff',
+          );
+      }
+      if (delivered >= BATCH) break;
+    }
+    return delivered;
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      await this.deliverDue().catch((error: unknown) =>
+        this.logger.warn({ err: String(error) }, 'outbox pass failed'),
+      );
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+        setTimeout(resolve, POLL_MS).unref();
+      });
+    }
+  }
+
+  private async post(url: string, body: string, delivery: string): Promise<void> {
+    const secret = this.config.alerts.webhookSecret;
+    if (!secret) throw new Error('ALERT_WEBHOOK_SECRET is not set');
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-peakwatch-signature': signature(body, secret),
+        'x-peakwatch-delivery': delivery,
+      },
+      body,
+      signal: AbortSignal.timeout(10_000),
+    });
+    await response.arrayBuffer().catch(() => undefined);
+    if (!response.ok) throw new Error(`${url} answered ${response.status}`);
+  }
+
+  private async publish(topic: string, payload: string): Promise<void> {
+    const client = await this.mqttClient();
+    await client.publishAsync(topic, payload, { qos: 1 });
+  }
+
+  /**
+   * Connects as the alerts service client: on an external broker with MQTT_USERNAME/MQTT_PASSWORD; on the embedded
+   * one with a service secret issued for this process (only its hash is stored).
+   */
+  private async mqttClient(): Promise<MqttClient> {
+    if (this.client?.connected) return this.client;
+    this.client?.end(true);
+    const { url, username, password, port } = this.config.mqtt;
+    let credentials = { username: username ?? ALERTS_MQTT_USER, password: password ?? '' };
+    if (!url) {
+      const secret = newSecret();
+      const now = new Date().toISOString();
+      const secretHash = await hashSecret(secret);
+      await this.state.db
+        .insertInto('mqtt_credential')
+        .values({
+          username: ALERTS_MQTT_USER,
+          role: 'service',
+          site_id: null,
+          secret_hash: secretHash,
+          created_at: now,
+          rotated_at: now,
+        })
+        .onConflict((oc) => oc.column('username').doUpdateSet({ secret_hash: secretHash, rotated_at: now }))
+        .execute();
+      credentials = { username: ALERTS_MQTT_USER, password: secret };
+    }
+    this.client = await mqtt.connectAsync(url ?? `mqtt://127.0.0.1:${port}`, {
+      ...credentials,
+      clientId: `${ALERTS_MQTT_USER}-${process.pid}`,
+      reconnectPeriod: 0,
+      connectTimeout: 5_000,
+    });
+    return this.client;
+  }
+}

@@ -1,0 +1,140 @@
+import { randomUUID } from 'node:crypto';
+import { Controller, Get, HttpCode, NotFoundException, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { z } from 'zod';
+import { join } from 'node:path';
+import { loadAlertRules } from '@peakwatch/alerts';
+import { InjectConfig, type AppConfig } from '@peakwatch/config';
+import { PolicyData } from '@peakwatch/policy';
+import { StateStore } from '@peakwatch/state';
+import { Access } from '../auth/access';
+import { ApiKeyGuard, Caller, Roles } from '../auth/api-key.guard';
+import type { Principal } from '../auth/api-keys.repository';
+import { parseInput } from '../validation';
+
+const listQuery = z
+  .object({
+    state: z.enum(['pending', 'firing', 'resolved', 'inactive']).optional(),
+    site: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'expected a site id')
+      .optional(),
+  })
+  .strict();
+
+/**
+ * Alerts of the sites in the caller's scope. Regulators see only the alerts meant for them (policy alerts past the
+ * data-quality gate), never the data-quality and device alerts of a site's facility manager.
+ */
+@ApiTags('alerts')
+@ApiBearerAuth()
+@UseGuards(ApiKeyGuard)
+@Controller('api/v1/alerts')
+export class AlertsController {
+  private regulatorRules: Set<string> | undefined;
+
+  constructor(
+    private readonly state: StateStore,
+    private readonly access: Access,
+    private readonly policy: PolicyData,
+    @InjectConfig() private readonly config: AppConfig,
+  ) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Current alert states (by default every state but inactive)' })
+  async list(@Caller() caller: Principal, @Query() raw: unknown): Promise<unknown[]> {
+    const q = parseInput(listQuery, raw);
+    const sites = this.access.sites(caller).filter((s) => !q.site || s === q.site);
+    if (sites.length === 0) return [];
+    let query = this.state.db.selectFrom('alert_state').selectAll().where('site_id', 'in', sites);
+    query = q.state ? query.where('state', '=', q.state) : query.where('state', '!=', 'inactive');
+    const rows = await query.orderBy('since', 'desc').execute();
+    return rows
+      .filter((r) => this.visible(caller, r.rule_id))
+      .map((r) => ({
+        rule: r.rule_id,
+        entity: r.entity,
+        site: r.site_id,
+        state: r.state,
+        since: r.since,
+        episode: r.episode,
+        value: r.value,
+        acknowledged: r.acked_at ? { at: r.acked_at, by: r.acked_by } : null,
+        escalatedAt: r.escalated_at,
+      }));
+  }
+
+  @Get('history')
+  @ApiOperation({ summary: 'The append-only history (audit trail) of the alerts of a site' })
+  async history(@Caller() caller: Principal, @Query() raw: unknown): Promise<unknown[]> {
+    const q = parseInput(listQuery.pick({ site: true }).required(), raw);
+    if (!this.access.site(caller, q.site)) throw new NotFoundException(`no site ${q.site}`);
+    const rows = await this.state.db
+      .selectFrom('alert_history')
+      .selectAll()
+      .where('site_id', '=', q.site)
+      .orderBy('at')
+      .execute();
+    return rows
+      .filter((r) => this.visible(caller, r.rule_id))
+      .map((r) => ({ ...r, detail: JSON.parse(r.detail) as unknown }));
+  }
+
+  @Post(':ruleId/:entity/ack')
+  @HttpCode(200)
+  @Roles('admin', 'facility_manager', 'regulator')
+  @ApiOperation({ summary: 'Acknowledge a firing alert (stops its escalation)' })
+  async ack(
+    @Caller() caller: Principal,
+    @Param('ruleId') ruleId: string,
+    @Param('entity') entity: string,
+  ): Promise<{ acknowledged: true }> {
+    const row = await this.state.db
+      .selectFrom('alert_state')
+      .selectAll()
+      .where('rule_id', '=', ruleId)
+      .where('entity', '=', entity)
+      .executeTakeFirst();
+    if (
+      !row ||
+      !this.access.site(caller, row.site_id) ||
+      !this.visible(caller, ruleId) ||
+      row.state !== 'firing'
+    )
+      throw new NotFoundException(`no firing alert ${ruleId} for ${entity}`);
+    const at = new Date().toISOString();
+    await this.state.db.transaction().execute(async (tx) => {
+      await tx
+        .updateTable('alert_state')
+        .set({ acked_at: at, acked_by: caller.keyId })
+        .where('rule_id', '=', ruleId)
+        .where('entity', '=', entity)
+        .execute();
+      await tx
+        .insertInto('alert_history')
+        .values({
+          id: randomUUID(),
+          rule_id: ruleId,
+          entity,
+          site_id: row.site_id,
+          at,
+          event: 'acknowledged',
+          episode: row.episode,
+          detail: JSON.stringify({ by: caller.keyId, role: caller.role }),
+        })
+        .execute();
+    });
+    return { acknowledged: true };
+  }
+
+  /** A regulator sees the alerts whose rule has regulators in its audience (never the data-quality ones). */
+  private visible(caller: Principal, ruleId: string): boolean {
+    if (caller.role !== 'regulator') return true;
+    this.regulatorRules ??= new Set(
+      loadAlertRules(join(this.config.seedsDir, 'alert-rules'), this.policy)
+        .filter((r) => r.audience.includes('regulator'))
+        .map((r) => r.id),
+    );
+    return this.regulatorRules.has(ruleId);
+  }
+}
