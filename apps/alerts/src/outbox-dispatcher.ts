@@ -8,6 +8,8 @@ import { signature } from './notification';
 const RETRY_MIN_MS = 1_000;
 const RETRY_MAX_MS = 300_000;
 const POLL_MS = 1_000;
+/** How long a claimed delivery is reserved for the dispatcher sending it (ms). */
+const CLAIM_MS = 30_000;
 const BATCH = 50;
 /** The MQTT client of the alerts service (role `service`: it may publish under alerts/v1/). */
 export const ALERTS_MQTT_USER = 'peakwatch-alerts';
@@ -43,8 +45,20 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
     await this.client?.endAsync().catch(() => undefined);
   }
 
-  /** Delivers what is due now (the loop calls it every second; tests may call it directly). */
+  /**
+   * Delivers what is due at `nowMs` (the loop calls it every second; tests may call it directly). One pass at a time
+   * in a process; across processes sharing the store, each row is claimed (a lease on `next_attempt_at`) before it is
+   * sent, so two dispatchers never send the same delivery.
+   */
   async deliverDue(nowMs = Date.now()): Promise<number> {
+    while (this.pass) await this.pass;
+    this.pass = this.deliverPass(nowMs).finally(() => (this.pass = undefined));
+    return this.pass;
+  }
+
+  private pass: Promise<number> | undefined;
+
+  private async deliverPass(nowMs: number): Promise<number> {
     const due = await this.state.db
       .selectFrom('alert_outbox')
       .selectAll()
@@ -60,6 +74,17 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
       if (blocked.has(row.target)) continue;
       if (Date.parse(row.next_attempt_at) > nowMs) {
         blocked.add(row.target);
+        continue;
+      }
+      const claimed = await this.state.db
+        .updateTable('alert_outbox')
+        .set({ next_attempt_at: new Date(nowMs + CLAIM_MS).toISOString() })
+        .where('delivery_id', '=', row.delivery_id)
+        .where('next_attempt_at', '=', row.next_attempt_at)
+        .where('delivered_at', 'is', null)
+        .executeTakeFirst();
+      if (Number(claimed.numUpdatedRows) !== 1) {
+        blocked.add(row.target); // another dispatcher has it
         continue;
       }
       try {

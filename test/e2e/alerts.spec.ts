@@ -1,0 +1,314 @@
+import { createHmac } from 'node:crypto';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { INestApplication } from '@nestjs/common';
+import { AlertEvaluator, OutboxDispatcher, type AlertNotification } from '@peakwatch/alerts';
+import { ALERTS_APP } from '@peakwatch/alerts';
+import { ANALYTICS_APP, KpiCron } from '@peakwatch/analytics';
+import type { AppConfig } from '@peakwatch/config';
+import { loadScenario, runScenario } from '@peakwatch/device-sim';
+import { INGEST_APP } from '@peakwatch/ingest';
+import { freePort } from '@peakwatch/process';
+import { createApp } from '@peakwatch/runtime';
+import { StateStore } from '@peakwatch/state';
+import { startInfluxd, type TestInfluxd } from '../support/influxd';
+import { testConfig, waitForCount } from '../support/ingest';
+import { connectClient } from '../support/mqtt';
+
+const DAY = 86_400_000;
+const HOUR = 3_600_000;
+const UTC8 = 8 * HOUR;
+const QUARTER = 15 * 60_000;
+const SECRET = 'test-webhook-secret-0123456789';
+
+interface Received {
+  path: string;
+  delivery: string;
+  signatureOk: boolean;
+  body: AlertNotification;
+}
+
+/** A real HTTP receiver of webhooks; `down` makes it answer 503 (and record nothing). */
+async function startReceiver(): Promise<{
+  url: string;
+  got: Received[];
+  down: boolean;
+  close(): Promise<void>;
+}> {
+  const state = { got: [] as Received[], down: false };
+  const server: Server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+    req.on('end', () => {
+      if (state.down) {
+        res.writeHead(503).end();
+        return;
+      }
+      const expected = `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`;
+      state.got.push({
+        path: req.url!,
+        delivery: String(req.headers['x-peakwatch-delivery']),
+        signatureOk: req.headers['x-peakwatch-signature'] === expected,
+        body: JSON.parse(body) as AlertNotification,
+      });
+      res.writeHead(204).end();
+    });
+  });
+  const port = await freePort();
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return Object.assign(state, {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  });
+}
+
+/**
+ * Alerts end to end: two days of the sample campus through the real broker, ingest and influxd, with the data centre
+ * (here an existing one, commissioned 2019: limit 1.35) drifting upwards from noon of day 0, a heat pump offline for
+ * 45 minutes and a meter without data for most of day 0. The KPI job computes the windows; the alert evaluator runs
+ * every 15 minutes of the two days; a real HTTP receiver per audience gets the webhooks.
+ */
+describe('alerts: rules over the simulator, notifications to real receivers', () => {
+  const seeds = mkdtempSync(join(tmpdir(), 'peakwatch-alert-seeds-'));
+  const dataDir = mkdtempSync(join(tmpdir(), 'peakwatch-alerts-'));
+  let influxd: TestInfluxd;
+  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  let config: AppConfig;
+  let app: INestApplication;
+  let fromMs: number;
+  let evaluations = 0;
+  const alertsOnMqtt: string[] = [];
+  let truth: { sites: Record<string, { days: { consumptionKwh: number; itKwh?: number }[] }> };
+
+  /** Evaluates at each quarter hour of [from, to) (virtual "now"), then delivers the outbox. */
+  const evaluate = async (from: number, to: number, deliverAheadMs: number): Promise<void> => {
+    for (let t = from; t < to; t += QUARTER, evaluations++) await app.get(AlertEvaluator).runOnce(t);
+    // deliver what is due `deliverAheadMs` from now (a day: past any backoff), pass after pass
+    const outbox = app.get(OutboxDispatcher);
+    for (let pass = 0; pass < 100 && (await outbox.deliverDue(Date.now() + deliverAheadMs)) > 0; pass++);
+  };
+  const start = async (): Promise<void> => {
+    app = await createApp(config, [INGEST_APP, ANALYTICS_APP, ALERTS_APP]);
+  };
+
+  beforeAll(async () => {
+    cpSync(join(__dirname, '../../seeds'), seeds, { recursive: true });
+    fromMs = Math.floor((Date.now() + UTC8) / DAY) * DAY - UTC8 - 3 * DAY;
+    const dc = join(seeds, 'sites', 'hd-dc1.yaml');
+    writeFileSync(
+      dc,
+      readFileSync(dc, 'utf8').replace("commissionedOn: '2021-06-01'", "commissionedOn: '2019-01-01'"),
+    );
+    const scenarioFile = join(seeds, 'scenarios', 'haidian-campus.yaml');
+    writeFileSync(
+      scenarioFile,
+      readFileSync(scenarioFile, 'utf8')
+        .replace(
+          'hd-dc1: { itLoadKw: 400, pueLow: 1.25, pueHigh: 1.55 }',
+          `hd-dc1: { itLoadKw: 400, pueLow: 1.25, pueHigh: 1.55, drift: { since: '${new Date(fromMs + 12 * HOUR).toISOString()}', puePerDay: 0.2 } }`,
+        )
+        .replace(
+          'faults:\n',
+          'faults:\n  - { type: gap, device: b3-lighting, at: +0d02h, durationMinutes: 1200 }\n',
+        ),
+    );
+    // a policy rule for regulators on the daily PUE, past the data-quality gate on complete days
+    writeFileSync(
+      join(seeds, 'alert-rules', 'regulator-test.yaml'),
+      [
+        'rules:',
+        '  - { id: dc-pue-daily-regulator, title: Daily PUE above the limit, signal: { kpi: pue, period: 1d },',
+        "      sites: { type: data_centre, commissionedBefore: '2021-01-01' }, comparison: above,",
+        '      threshold: { policy: beijing-existing-dc-pue-2026 }, clearMargin: 0.02, for: 0m, severity: critical,',
+        '      audience: [regulator], minCompleteness: 0.9 }',
+        '',
+      ].join('\n'),
+    );
+    influxd = await startInfluxd();
+    receiver = await startReceiver();
+    config = await testConfig(influxd.url, 'alerts', dataDir, {
+      SEEDS_DIR: seeds,
+      ALERT_WEBHOOKS: `facility_manager=${receiver.url}/fm,regulator@haidian=${receiver.url}/haidian,regulator@chaoyang=${receiver.url}/chaoyang`,
+      ALERT_WEBHOOK_SECRET: SECRET,
+      ALERT_ESCALATE_AFTER_MINUTES: '100000',
+    });
+    await start();
+    const secrets: Record<string, string> = {};
+    const { CredentialsRepository } = await import('@peakwatch/ingest');
+    const credentials = app.get(CredentialsRepository);
+    for (const site of loadScenario(scenarioFile).sites)
+      for (const device of site.devices)
+        secrets[device.id] = await credentials.issue(device.id, 'device', site.id);
+    const summary = await runScenario({
+      scenario: loadScenario(scenarioFile),
+      seed: 3,
+      fromMs,
+      toMs: fromMs + 2 * DAY,
+      speed: Number.POSITIVE_INFINITY,
+      brokerUrl: `mqtt://127.0.0.1:${config.mqtt.port}`,
+      credentials: secrets,
+      qos: 1,
+      log: () => undefined,
+    });
+    truth = summary.truth as typeof truth;
+    const metrics = async (): Promise<number> => {
+      const text = await (await fetch(`http://127.0.0.1:${config.http.port}/metrics`)).text();
+      return Number(/^peakwatch_ingest_spool_records (\S+)$/m.exec(text)?.[1] ?? 1) === 0 ? 1 : 0;
+    };
+    expect(await waitForCount(metrics, 1)).toBe(1);
+    await app.get(KpiCron).runOnce(Date.now());
+
+    // an observer of the alert topics on the broker (a service client)
+    const observerSecret = await credentials.issue('alert-observer', 'service', null);
+    const observer = await connectClient(`mqtt://127.0.0.1:${config.mqtt.port}`, {
+      username: 'alert-observer',
+      password: observerSecret,
+    });
+    observer.on('message', (topic) => alertsOnMqtt.push(topic));
+    await observer.subscribeAsync('alerts/v1/#', { qos: 1 });
+
+    // day 0 with the facility managers' receiver down, then a restart of the process, then day 1 with it up
+    receiver.down = true;
+    await evaluate(fromMs + HOUR, fromMs + DAY, 0);
+    receiver.down = false;
+    await app.close();
+    await start();
+    // up to the end of the backfill: later, every device would be silent
+    await evaluate(fromMs + DAY, fromMs + 2 * DAY + QUARTER, DAY);
+    await observer.endAsync();
+  });
+  afterAll(async () => {
+    await app?.close();
+    await receiver?.close();
+    await influxd?.stop();
+    rmSync(seeds, { recursive: true, force: true });
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const got = (path: string, ruleId?: string, entity?: string): Received[] =>
+    receiver.got.filter(
+      (r) =>
+        r.path === path && (!ruleId || r.body.rule.id === ruleId) && (!entity || r.body.entity.id === entity),
+    );
+
+  it('signs every webhook, and delivers each notification once (the receiver was down, the process restarted)', () => {
+    expect(evaluations).toBe((DAY - HOUR + DAY + QUARTER) / QUARTER); // every quarter hour of the two days
+    expect(receiver.got.length).toBeGreaterThan(0);
+    expect(receiver.got.every((r) => r.signatureOk)).toBe(true);
+    const deliveries = receiver.got.map((r) => r.delivery);
+    expect(new Set(deliveries).size).toBe(deliveries.length);
+    // one firing and at most one resolved per rule, entity and episode, firing first
+    const episodes = new Map<string, string[]>();
+    for (const r of receiver.got.filter((x) => x.body.state !== 'escalated')) {
+      const key = `${r.path} ${r.body.rule.id} ${r.body.entity.id} ${r.body.episode}`;
+      episodes.set(key, [...(episodes.get(key) ?? []), r.body.state]);
+    }
+    for (const states of episodes.values()) expect(['firing', 'firing,resolved']).toContain(states.join(','));
+  });
+
+  it('tells the facility manager when the drifting data centre breaches 1.35 on a day, with the policy source', () => {
+    const [daily] = got('/fm', 'dc-pue-daily-existing', 'hd-dc1').filter((r) => r.body.state === 'firing');
+    expect(daily).toBeDefined();
+    // by hand from the ground truth: the day's PUE is its facility energy over its IT energy
+    const day = (Date.parse(daily!.body.window!.start) - fromMs) / DAY;
+    expect([0, 1]).toContain(day);
+    const { consumptionKwh, itKwh } = truth.sites['hd-dc1']!.days[day]!;
+    expect(daily!.body.value).toBeGreaterThan(1.35);
+    expect(Math.abs(daily!.body.value! - consumptionKwh / itKwh!) / (consumptionKwh / itKwh!)).toBeLessThan(
+      0.005,
+    );
+    expect(daily!.body).toMatchObject({
+      severity: 'warning',
+      threshold: 1.35,
+      comparison: 'above',
+      entity: { type: 'site', id: 'hd-dc1', district: 'haidian' },
+      policySource: { policyId: 'beijing-existing-dc-pue-2026' },
+    });
+    expect(daily!.body.policySource.document).toContain('北京市存量数据中心优化工作方案');
+  });
+
+  it('forecasts the annual PUE breach from the year to date, with the differential tariff it would cost', () => {
+    const [forecast] = got('/fm', 'dc-pue-forecast-existing', 'hd-dc1');
+    expect(forecast!.body.state).toBe('firing');
+    // fired after its `for` of a day: the first evaluation a day after the year-to-date PUE went above 1.35
+    expect(Date.parse(forecast!.body.at)).toBeGreaterThanOrEqual(fromMs + HOUR + DAY);
+    // by hand: the year-to-date energies (the two days) annualised over the time elapsed since 1 January,
+    // over-limit electricity F − 1.35 × I at 0.2 CNY/kWh (less than 1× over)
+    const days = truth.sites['hd-dc1']!.days;
+    const scale = (365 * DAY) / (Date.parse(forecast!.body.at) - Date.parse(forecast!.body.window!.start));
+    const facility = days.reduce((sum, d) => sum + d.consumptionKwh, 0) * scale;
+    const it = days.reduce((sum, d) => sum + d.itKwh!, 0) * scale;
+    expect(forecast!.body.value).toBeCloseTo(facility / it, 2);
+    expect(Math.abs(forecast!.body.expectedCostCny! - (facility - 1.35 * it) * 0.2)).toBeLessThan(
+      0.01 * (facility - 1.35 * it) * 0.2,
+    );
+  });
+
+  it("tells the regulator of the site's district a complete day's breach, once, and no one else's regulator", () => {
+    const regulator = got('/haidian');
+    expect(regulator.map((r) => [r.body.rule.id, r.body.entity.id, r.body.state])).toEqual([
+      ['dc-pue-daily-regulator', 'hd-dc1', 'firing'],
+    ]);
+    expect(regulator[0]!.body.completeness).toBeGreaterThanOrEqual(0.9);
+    expect(got('/chaoyang')).toEqual([]);
+  });
+
+  it('holds back the rolling 12-month breach from the regulator (data-quality gate), and tells the site why', () => {
+    // the rolling 12-month PUE of two days breaches 1.35, but completeness is ~2/365: not a regulator's matter
+    expect(got('/haidian', 'dc-pue-rolling-existing')).toEqual([]);
+    const gate = got('/fm', 'dc-pue-rolling-existing.data-quality', 'hd-dc1');
+    expect(gate.map((r) => r.body.state)).toEqual(['firing']);
+    expect(gate[0]!.body.audience).toBe('facility_manager');
+  });
+
+  it('reports the heat pump silent for 45 minutes, once, and its return', () => {
+    const silent = got('/fm', 'device-silent', 'b2-hp1');
+    expect(silent.map((r) => r.body.state)).toEqual(['firing', 'resolved']);
+    const offlineAt = fromMs + DAY + 20 * HOUR; // the scenario's fault: +1d20h for 45 minutes
+    expect(Date.parse(silent[0]!.body.at)).toBeGreaterThanOrEqual(offlineAt + 15 * 60_000);
+    expect(Date.parse(silent[0]!.body.at)).toBeLessThanOrEqual(offlineAt + 45 * 60_000);
+    expect(Date.parse(silent[1]!.body.at)).toBeGreaterThanOrEqual(offlineAt + 45 * 60_000);
+    // and the devices silent for longer than 15 minutes are exactly those the scenario's gaps and outages name
+    expect(new Set(got('/fm', 'device-silent').map((r) => r.body.entity.id))).toEqual(
+      new Set(['b2-hp1', 'b2-lighting', 'b3-lighting']),
+    );
+  });
+
+  it('reports the day whose completeness fell below 90%', () => {
+    const low = got('/fm', 'completeness-daily', 'hd-b3');
+    expect(low[0]!.body.state).toBe('firing');
+    expect(low[0]!.body.window).toEqual({ period: '1d', start: new Date(fromMs).toISOString() });
+    expect(low[0]!.body.value).toBeLessThan(0.9);
+  });
+
+  it('keeps the state, the history and the outbox in the state store, and publishes on alerts/v1/{district}/{site}', async () => {
+    const store = await StateStore.open(config.stateStore);
+    try {
+      const firing = await store.db
+        .selectFrom('alert_state')
+        .selectAll()
+        .where('state', '=', 'firing')
+        .execute();
+      expect(firing.map((r) => `${r.rule_id} ${r.entity}`)).toEqual(
+        expect.arrayContaining([
+          'dc-pue-daily-existing hd-dc1',
+          'dc-pue-rolling-existing.data-quality hd-dc1',
+        ]),
+      );
+      const undelivered = await store.db
+        .selectFrom('alert_outbox')
+        .selectAll()
+        .where('delivered_at', 'is', null)
+        .execute();
+      expect(undelivered).toEqual([]);
+    } finally {
+      await store.close();
+    }
+    // the observer was connected to the first process's broker: day 0's alerts (the data centre, b3's silent meter)
+    expect(alertsOnMqtt).toEqual(
+      expect.arrayContaining(['alerts/v1/haidian/hd-dc1', 'alerts/v1/haidian/hd-b3']),
+    );
+  });
+});
