@@ -12,6 +12,8 @@ RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
 WORKDIR /app
+# The CJK font the PDF reports embed.
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-wqy-microhei && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production DATA_DIR=/data SEEDS_DIR=/app/seeds
 COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/dist dist

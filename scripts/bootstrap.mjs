@@ -15,9 +15,18 @@ import { fileURLToPath } from 'node:url';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const MIN_NODE = [20, 19];
 /** Debian packages of the servers each mode starts itself. */
+/** The CJK font of the PDF reports (a file, not a program). */
+const CJK_FONT = '/usr/share/fonts/truetype/wqy/wqy-microhei.ttc';
 const SERVERS = {
-  demo: { influxd: 'influxdb' },
-  test: { influxd: 'influxdb', mosquitto: 'mosquitto', initdb: 'postgresql' },
+  demo: { influxd: 'influxdb', [CJK_FONT]: 'fonts-wqy-microhei' },
+  start: { [CJK_FONT]: 'fonts-wqy-microhei' },
+  test: {
+    influxd: 'influxdb',
+    mosquitto: 'mosquitto',
+    initdb: 'postgresql',
+    pdftotext: 'poppler-utils',
+    [CJK_FONT]: 'fonts-wqy-microhei',
+  },
 };
 const SETPRIV = '/usr/bin/setpriv';
 
@@ -65,6 +74,7 @@ function postgresDirs() {
 }
 
 function which(name) {
+  if (name.startsWith('/')) return existsSync(name) ? name : undefined;
   const dirs = [
     ...(process.env.PATH ?? '').split(delimiter),
     '/usr/sbin',
@@ -135,7 +145,7 @@ switch (mode) {
   case 'start':
   case 'cli': {
     ensureNodeModules();
-    if (mode === 'demo') ensureServers(SERVERS.demo);
+    if (mode === 'demo' || mode === 'start') ensureServers(SERVERS[mode]);
     build();
     exec(process.execPath, [CLI, ...(mode === 'cli' ? args : [mode, ...args])]);
     break;

@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { canConnect, freePort } from '@peakwatch/process';
@@ -97,6 +97,12 @@ describe('peakwatch demo', () => {
     expect(await eventually(() => stdout.includes('(city)'), 90_000)).toBe(true);
     expect(stdout).toMatch(/^ {2}hd-dc1 .*PUE 1\.[2-5]\d.*; completeness \d+%$/m);
     expect(stdout).toMatch(/^ {2}haidian \(district\) .*energy \d+ kWh.*renewable \d+\.\d%/m);
+    // and the sample emitter's report of the month before, as a PDF on disk
+    expect(
+      await eventually(() => /^Report of .* \(version 1, completeness \d+%\):$/m.test(stdout), 60_000),
+    ).toBe(true);
+    const pdf = /^ {2}(\S+\.pdf) /m.exec(stdout)![1]!;
+    expect(readFileSync(pdf).subarray(0, 5).toString()).toBe('%PDF-');
     expect((await fetch(`http://127.0.0.1:${ports.influx}/ping`)).status).toBe(204);
     expect(existsSync(join(dataDir, 'influxdb', 'meta'))).toBe(true);
     const [influxd] = childrenNamed(demo!.pid!, 'influxd');

@@ -88,11 +88,18 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
         continue;
       }
       try {
-        if (row.channel === 'webhook') await this.post(row.target, row.payload, row.delivery_id);
-        else await this.publish(row.target, row.payload);
+        const receipt =
+          row.channel === 'webhook'
+            ? await this.post(row.target, row.payload, row.delivery_id)
+            : await this.publish(row.target, row.payload);
         await this.state.db
           .updateTable('alert_outbox')
-          .set({ delivered_at: new Date().toISOString(), attempts: row.attempts + 1, last_error: null })
+          .set({
+            delivered_at: new Date().toISOString(),
+            attempts: row.attempts + 1,
+            last_error: null,
+            receipt,
+          })
           .where('delivery_id', '=', row.delivery_id)
           .execute();
         delivered++;
@@ -132,7 +139,8 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
     }
   }
 
-  private async post(url: string, body: string, delivery: string): Promise<void> {
+  /** POSTs a notification; returns the receiver's answer (its receipt), at most 4 kB of it. */
+  private async post(url: string, body: string, delivery: string): Promise<string> {
     const secret = this.config.alerts.webhookSecret;
     if (!secret) throw new Error('ALERT_WEBHOOK_SECRET is not set');
     const response = await fetch(url, {
@@ -145,13 +153,15 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
       body,
       signal: AbortSignal.timeout(10_000),
     });
-    await response.arrayBuffer().catch(() => undefined);
+    const answer = await response.text().catch(() => '');
     if (!response.ok) throw new Error(`${url} answered ${response.status}`);
+    return answer.slice(0, 4096);
   }
 
-  private async publish(topic: string, payload: string): Promise<void> {
+  private async publish(topic: string, payload: string): Promise<null> {
     const client = await this.mqttClient();
     await client.publishAsync(topic, payload, { qos: 1 });
+    return null;
   }
 
   /**

@@ -3,7 +3,14 @@ import { AnalyticsModule } from './analytics.module';
 
 export { AnalyticsModule } from './analytics.module';
 export const ANALYTICS_APP: AppDefinition = { name: 'analytics', module: AnalyticsModule };
-export { computeSiteKpis, type KpiFactors, type KpiValue } from './kpi/site-kpis';
+export {
+  computeSiteKpis,
+  deviceEnergy,
+  type DeviceEnergy,
+  type WindowSum,
+  type KpiFactors,
+  type KpiValue,
+} from './kpi/site-kpis';
 export { kpiFactorsFor } from './kpi/factors';
 export { KPI_CRON, KPI_LOOKBACK_MS, KpiCron, type LateRecomputation } from './jobs/kpi.cron';
 export { kpiLine, writeKpiLines, writeKpiSeries } from './kpi/kpi-series';

@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { CredentialsRepository } from '@peakwatch/ingest';
+import { ReportService } from '@peakwatch/reports';
 import { AlertsController } from './alerts/alerts.controller';
+import { ReportsController } from './reports/reports.controller';
 import { Access } from './auth/access';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { ApiKeysRepository } from './auth/api-keys.repository';
@@ -17,9 +19,10 @@ import { StreamController } from './stream/stream.controller';
     SitesController,
     KpisController,
     AlertsController,
+    ReportsController,
     ApiKeysController,
     StreamController,
   ],
-  providers: [ApiKeysRepository, Access, ApiKeyGuard, CredentialsRepository],
+  providers: [ApiKeysRepository, Access, ApiKeyGuard, CredentialsRepository, ReportService],
 })
 export class ApiModule {}

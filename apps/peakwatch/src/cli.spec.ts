@@ -194,4 +194,31 @@ describe('peakwatch command line', () => {
       expect(again.stderr).toContain(`no active API key ${id}`);
     });
   });
+
+  describe('report', () => {
+    let dataDir: string;
+    beforeEach(() => (dataDir = mkdtempSync(join(tmpdir(), 'peakwatch-report-'))));
+    afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
+    const env = (): NodeJS.ProcessEnv => ({
+      DATA_DIR: dataDir,
+      INFLUX_URL: 'http://127.0.0.1:9',
+      SEEDS_DIR: join(__dirname, '../../../seeds'),
+    });
+
+    it.each([
+      [['report', '--org', 'hd-tech-campus', '--month', '2026-13'], '--month "2026-13": expected YYYY-MM'],
+      [['report', '--org', 'hd-tech-campus', '--year', '26'], '--year "26": expected YYYY'],
+      [['report', '--org', 'hd-tech-campus'], 'give one of --month YYYY-MM or --year YYYY'],
+    ])('refuses %j with exit code 2', async (args, message) => {
+      const { code, stderr } = await cli(args, env());
+      expect(code).toBe(2);
+      expect(stderr).toContain(message);
+    });
+
+    it('exits 1 naming an unknown organisation and the known ones', async () => {
+      const { code, stderr } = await cli(['report', '--org', 'nobody', '--month', '2026-10'], env());
+      expect(code).toBe(1);
+      expect(stderr).toContain('unknown organisation "nobody"; the registry has hd-tech-campus');
+    });
+  });
 });

@@ -5,6 +5,8 @@ import { DataFileError } from '@peakwatch/registry';
 import { MissingBinaryError } from '@peakwatch/process';
 import { apikeyCreateCommand, apikeyRevokeCommand } from './commands/apikey.command';
 import { demoCommand } from './commands/demo.command';
+import { reportCommand } from './commands/report.command';
+import { MissingFontError, UnknownOrganisationError } from '@peakwatch/reports';
 import { startCommand } from './commands/start.command';
 import { UnknownSiteError, kpiCommand } from './commands/kpi.command';
 import { UnknownDeviceError, deviceSecretCommand, serviceSecretCommand } from './commands/secret.command';
@@ -60,6 +62,15 @@ export function buildCli(): Command {
     .argument('<name>')
     .action((name: string) => serviceSecretCommand(name));
 
+  program
+    .command('report')
+    .description("generate an emitter's monthly or annual report (a new version only when it changed)")
+    .requiredOption('--org <id>', 'the organisation (emitter.id in the registry)')
+    .option('--month <YYYY-MM>', 'a monthly energy and emissions report')
+    .option('--year <YYYY>', 'an annual greenhouse-gas report')
+    .option('--json', 'print the report as JSON')
+    .action((flags: { org: string; month?: string; year?: string; json?: boolean }) => reportCommand(flags));
+
   const apikey = program.command('apikey').description('manage API keys');
   apikey
     .command('create')
@@ -111,7 +122,9 @@ function exitCodeFor(error: unknown): number {
     error instanceof MissingBinaryError ||
     error instanceof DataFileError ||
     error instanceof UnknownDeviceError ||
-    error instanceof UnknownSiteError
+    error instanceof UnknownSiteError ||
+    error instanceof UnknownOrganisationError ||
+    error instanceof MissingFontError
   ) {
     process.stderr.write(`peakwatch: ${error.message}\n`);
     return EXIT.failure;

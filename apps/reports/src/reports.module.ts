@@ -1,5 +1,10 @@
 import { Module } from '@nestjs/common';
+import { ReportScheduler } from './report.scheduler';
+import { ReportService } from './report.service';
 
-/** Monthly and annual energy and CO2 reports for key emitters, with submission (issue 9). */
-@Module({})
+/** Emitters' monthly and annual reports, versioned and submitted through the notification outbox (issue 9). */
+@Module({
+  providers: [ReportService, ReportScheduler],
+  exports: [ReportService],
+})
 export class ReportsModule {}

@@ -50,6 +50,24 @@ const webhooks = (raw: string): AlertWebhook[] | undefined => {
   }
   return out;
 };
+/** Where an emitter's reports are submitted: per organisation, or per district of its sites. */
+export interface ReportEndpoint {
+  scope: 'org' | 'district';
+  id: string;
+  url: string;
+}
+const reportEndpoints = (raw: string): ReportEndpoint[] | undefined => {
+  const out: ReportEndpoint[] = [];
+  for (const entry of raw
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean)) {
+    const m = /^(org|district):([a-z0-9][a-z0-9_-]{0,63})=(https?:\/\/\S+)$/.exec(entry);
+    if (!m || !url('http:', 'https:')(m[3]!)) return undefined;
+    out.push({ scope: m[1] as ReportEndpoint['scope'], id: m[2]!, url: m[3]! });
+  }
+  return out;
+};
 const timeZone = (raw: string): string | undefined => {
   try {
     new Intl.DateTimeFormat('en', { timeZone: raw });
@@ -181,6 +199,24 @@ export const CONFIG_KEYS = {
       'A firing alert not acknowledged within this time is escalated to the regulator of its district.',
     default: '60',
     parse: positiveInt,
+  },
+  REPORT_ENDPOINTS: {
+    expected: 'comma-separated org:<id>=url or district:<id>=url',
+    description:
+      "Where emitters' reports are submitted (signed like alerts, with ALERT_WEBHOOK_SECRET); an organisation's own entry wins.",
+    parse: reportEndpoints,
+  },
+  REPORT_SETTLE_HOURS: {
+    expected: 'a positive integer (hours)',
+    description: 'How long after a month ends its report is generated, so that late readings are in.',
+    default: '6',
+    parse: positiveInt,
+  },
+  REPORT_ANNUAL_BY: {
+    expected: 'a date MM-DD',
+    description: 'The annual report of the year before is generated and submitted by this date.',
+    default: '03-31',
+    parse: (raw) => (/^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/.test(raw) ? raw : undefined),
   },
   API_RATE_LIMIT_PER_MINUTE: {
     expected: 'a positive integer (requests)',

@@ -1,4 +1,11 @@
-export { CONFIG_KEYS, LOG_LEVELS, type AlertWebhook, type ConfigKey, type LogLevel } from './config.keys';
+export {
+  CONFIG_KEYS,
+  LOG_LEVELS,
+  type AlertWebhook,
+  type ConfigKey,
+  type LogLevel,
+  type ReportEndpoint,
+} from './config.keys';
 export { ConfigError, type ConfigProblem } from './config.error';
 export { SQLITE_FILE_NAME, loadConfig, type AppConfig, type StateStoreConfig } from './load-config';
 export { APP_CONFIG, ConfigModule, InjectConfig } from './config.module';

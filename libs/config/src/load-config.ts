@@ -1,5 +1,12 @@
 import { isAbsolute, resolve } from 'node:path';
-import { CONFIG_KEYS, type AlertWebhook, type ConfigKey, type KeySpec, type LogLevel } from './config.keys';
+import {
+  CONFIG_KEYS,
+  type AlertWebhook,
+  type ConfigKey,
+  type KeySpec,
+  type LogLevel,
+  type ReportEndpoint,
+} from './config.keys';
 import { ConfigError, type ConfigProblem } from './config.error';
 
 export type StateStoreConfig = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
@@ -28,6 +35,7 @@ export interface AppConfig {
   http: { port: number; host: string };
   api: { rateLimitPerMinute: number };
   alerts: { webhooks: AlertWebhook[]; webhookSecret?: string; escalateAfterMs: number };
+  reports: { endpoints: ReportEndpoint[]; settleMs: number; annualBy: string };
   influx: { url: string; database: string; token?: string };
   /** Absolute paths. */
   dataDir: string;
@@ -123,6 +131,11 @@ export function loadConfig(
       webhooks: p.ALERT_WEBHOOKS ?? [],
       ...(p.ALERT_WEBHOOK_SECRET ? { webhookSecret: p.ALERT_WEBHOOK_SECRET } : {}),
       escalateAfterMs: p.ALERT_ESCALATE_AFTER_MINUTES! * 60_000,
+    },
+    reports: {
+      endpoints: p.REPORT_ENDPOINTS ?? [],
+      settleMs: p.REPORT_SETTLE_HOURS! * 3_600_000,
+      annualBy: p.REPORT_ANNUAL_BY!,
     },
     influx: {
       url: p.INFLUX_URL!.replace(/\/+$/, ''),

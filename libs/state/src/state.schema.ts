@@ -61,5 +61,23 @@ export interface StateSchema {
     next_attempt_at: string;
     delivered_at: string | null;
     last_error: string | null;
+    /** What the receiver answered on delivery (a report's receipt). */
+    receipt: string | null;
+  };
+  report: {
+    org_id: string;
+    /** YYYY-MM (monthly) or YYYY (annual) */
+    period: string;
+    version: number;
+    kind: string;
+    content_hash: string;
+    /** The version this one corrects. */
+    corrects: number | null;
+    /** JSON array of the changes from the version it corrects. */
+    changes: string;
+    created_at: string;
+    json: string;
+    /** The outbox delivery submitting it, when a receiver is configured. */
+    delivery_id: string | null;
   };
 }

@@ -43,13 +43,13 @@ export interface KpiValue {
 }
 
 /** A metric's energy in one window of the period: `known` counts quarters with a value (none: no data). */
-interface WindowSum {
+export interface WindowSum {
   energy: number;
   estimated: boolean;
   known: number;
 }
 
-interface DeviceEnergy {
+export interface DeviceEnergy {
   device: Device;
   /** Energy per cumulative metric, per window of the period (by window start). */
   windows: Map<MetricName, Map<number, WindowSum>>;
@@ -237,7 +237,8 @@ export async function computeSiteKpis({
   return out;
 }
 
-async function deviceEnergy(
+/** A device's energies per window of the period (register rules applied) and its readings per window. */
+export async function deviceEnergy(
   influx: InfluxClient,
   device: Device,
   fromMs: number,

@@ -5,6 +5,7 @@ import { loadScenario, runScenario } from '@peakwatch/device-sim';
 import { KpiCron, readKpis, utcOffsetMs } from '@peakwatch/analytics';
 import { CredentialsRepository, SpoolService } from '@peakwatch/ingest';
 import { InfluxClient, ManagedInfluxd } from '@peakwatch/influx';
+import { ReportService } from '@peakwatch/reports';
 import { canConnect, freePort } from '@peakwatch/process';
 import { UsageError, createApp, onShutdownSignal } from '@peakwatch/runtime';
 import { ALL_APPS } from '../all-apps';
@@ -15,6 +16,8 @@ export const DEMO_INFLUX_PORT = 8086;
 export const DEMO_SCENARIO = 'scenarios/haidian-campus.yaml';
 /** Days of history the demo backfills before following real time. */
 export const DEMO_BACKFILL_DAYS = 2;
+/** The sample scenario's key emitter, whose report the demo generates. */
+export const DEMO_EMITTER = 'hd-tech-campus';
 /** Seed of the demo's simulation. */
 export const DEMO_SEED = 1;
 
@@ -83,6 +86,16 @@ export async function demoCommand(env: NodeJS.ProcessEnv = process.env): Promise
         while (spool.depth > 0) await new Promise((resolve) => setTimeout(resolve, 200));
         await app.get(KpiCron).runOnce(Date.now());
         process.stdout.write(await kpiSummary(app.get(InfluxClient), config));
+        // the sample emitter's report of the month before (the demo simulates only the last days: mostly empty)
+        const local = new Date(Date.now() + utcOffsetMs(config.tzReporting, Date.now()));
+        const previous = new Date(Date.UTC(local.getUTCFullYear(), local.getUTCMonth() - 1, 1))
+          .toISOString()
+          .slice(0, 7);
+        const { version, report } = await app.get(ReportService).generate(DEMO_EMITTER, previous);
+        process.stdout.write(
+          `Report of ${report.organisation.name} for ${previous} (version ${version.version}, completeness ${(100 * report.completeness).toFixed(0)}%):\n` +
+            `  ${join(config.dataDir, 'reports', DEMO_EMITTER, previous, `v${version.version}.pdf`)} (and .json, .csv)\n`,
+        );
       })().catch((error: unknown) => log.error({ err: error }, 'could not show the KPIs'));
     },
   }).catch((error: unknown) => log.error({ err: error }, 'simulator stopped'));

@@ -3,6 +3,7 @@ import * as m0001 from './0001-state-info';
 import * as m0002 from './0002-device-credentials';
 import * as m0003 from './0003-api-keys';
 import * as m0004 from './0004-alerts';
+import * as m0005 from './0005-reports';
 
 /**
  * Versioned migrations, applied in name order at start-up by every process (Kysely's migrator takes a lock, so
@@ -14,4 +15,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0002-device-credentials': m0002,
   '0003-api-keys': m0003,
   '0004-alerts': m0004,
+  '0005-reports': m0005,
 };

@@ -1,0 +1,100 @@
+import {
+  Controller,
+  ForbiddenException,
+  Get,
+  HttpCode,
+  NotFoundException,
+  Param,
+  Post,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { z } from 'zod';
+import { Registry } from '@peakwatch/registry';
+import { REPORT_FORMATS, ReportService, type ReportVersion } from '@peakwatch/reports';
+import { ApiKeyGuard, Caller, Roles } from '../auth/api-key.guard';
+import type { Principal } from '../auth/api-keys.repository';
+import { parseInput } from '../validation';
+
+const id = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'expected an id');
+const params = z
+  .object({
+    org: id,
+    period: z.string().regex(/^\d{4}(-(0[1-9]|1[0-2]))?$/, 'expected YYYY-MM or YYYY'),
+    version: z.coerce.number().int().positive().optional(),
+    format: z.enum(REPORT_FORMATS).optional(),
+  })
+  .strict();
+
+const CONTENT_TYPES = {
+  json: 'application/json',
+  csv: 'text/csv; charset=utf-8',
+  pdf: 'application/pdf',
+} as const;
+
+/**
+ * Emitters' reports: the emitter sees its organisation's, a regulator those of organisations with sites in its
+ * district, an admin all. Every version stays downloadable in every format.
+ */
+@ApiTags('reports')
+@ApiBearerAuth()
+@UseGuards(ApiKeyGuard)
+@Roles('admin', 'emitter', 'regulator')
+@Controller('api/v1/reports')
+export class ReportsController {
+  constructor(
+    private readonly reports: ReportService,
+    private readonly registry: Registry,
+  ) {}
+
+  @Get(':org')
+  @ApiOperation({ summary: "An organisation's reports, every version, with their submission receipts" })
+  async list(@Caller() caller: Principal, @Param('org') org: string): Promise<ReportVersion[]> {
+    this.check(caller, parseInput(params.pick({ org: true }), { org }).org);
+    return this.reports.versions(org);
+  }
+
+  @Get(':org/:period/:version/:format')
+  @ApiOperation({ summary: 'Download one version of a report as json, csv or pdf' })
+  download(@Caller() caller: Principal, @Param() raw: Record<string, string>, @Res() res: Response): void {
+    const p = parseInput(params.required(), raw);
+    this.check(caller, p.org);
+    const file = this.reports.file(p.org, p.period, p.version, p.format);
+    if (!file) throw new NotFoundException(`no version ${p.version} of the ${p.period} report of ${p.org}`);
+    res
+      .status(200)
+      .type(CONTENT_TYPES[p.format])
+      .setHeader(
+        'content-disposition',
+        `attachment; filename="${p.org}-${p.period}-v${p.version}.${p.format}"`,
+      )
+      .send(file);
+  }
+
+  @Post(':org/:period/regenerate')
+  @HttpCode(200)
+  @Roles('admin', 'emitter')
+  @ApiOperation({ summary: 'Generate a report now (a new version only when its content changed)' })
+  async regenerate(
+    @Caller() caller: Principal,
+    @Param() raw: Record<string, string>,
+  ): Promise<{ version: ReportVersion; created: boolean }> {
+    const p = parseInput(params.pick({ org: true, period: true }), raw);
+    this.check(caller, p.org);
+    const { version, created } = await this.reports.generate(p.org, p.period);
+    return { version, created };
+  }
+
+  /** An unknown organisation is 404; one outside the caller's scope 403. */
+  private check(caller: Principal, org: string): void {
+    const sites = this.registry.sites.filter((s) => s.emitter?.id === org);
+    if (sites.length === 0) throw new NotFoundException(`no organisation ${org}`);
+    const allowed =
+      caller.role === 'admin' ||
+      (caller.role === 'emitter' && caller.scope.includes(org)) ||
+      (caller.role === 'regulator' && sites.some((s) => caller.scope.includes(s.district)));
+    if (!allowed) throw new ForbiddenException(`the reports of ${org} are outside this key's scope`);
+  }
+}

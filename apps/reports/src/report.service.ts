@@ -1,0 +1,216 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Injectable, Logger } from '@nestjs/common';
+import { deliveryId } from '@peakwatch/alerts';
+import { InjectConfig, type AppConfig } from '@peakwatch/config';
+import { InfluxClient } from '@peakwatch/influx';
+import { PolicyData } from '@peakwatch/policy';
+import { Registry } from '@peakwatch/registry';
+import { StateStore } from '@peakwatch/state';
+import { boundaryOf, buildReport, reportCsv, type Report } from './report';
+import { reportPdf } from './report-pdf';
+
+export const REPORT_FORMATS = ['json', 'csv', 'pdf'] as const;
+export type ReportFormat = (typeof REPORT_FORMATS)[number];
+
+export interface ReportVersion {
+  orgId: string;
+  period: string;
+  version: number;
+  kind: string;
+  contentHash: string;
+  corrects: number | null;
+  changes: string[];
+  createdAt: string;
+  submission: {
+    deliveryId: string;
+    deliveredAt: string | null;
+    receipt: string | null;
+    attempts: number;
+  } | null;
+}
+
+/** What changed between two versions of a report: its totals, as "field: before → after". */
+export function reportChanges(before: Report, after: Report): string[] {
+  const figures = (r: Report): [string, number][] => [
+    ...r.energy.carriers.map((c): [string, number] => [`energy.${c.carrier} (${c.unit})`, c.quantity]),
+    ['energy.totalTce (tce)', r.energy.totalTce],
+    ...Object.entries(r.emissions).map(([k, v]): [string, number] => [`emissions.${k} (t)`, v]),
+    ['completeness', r.completeness],
+  ];
+  const old = new Map(figures(before));
+  return figures(after)
+    .filter(([k, v]) => old.get(k) !== v)
+    .map(([k, v]) => `${k}: ${old.get(k)} → ${v}`);
+}
+
+/**
+ * Generates emitters' reports, keeps every version (state store, files in DATA_DIR/reports), and submits a new
+ * version to the organisation's or district's endpoint through the outbox (signed, with an idempotency key,
+ * retried; the receipt is stored). A report whose content is unchanged is not a new version; a changed one is,
+ * with the changes listed and a reference to the version it corrects.
+ */
+@Injectable()
+export class ReportService {
+  private readonly logger = new Logger('ReportService');
+
+  constructor(
+    @InjectConfig() private readonly config: AppConfig,
+    private readonly influx: InfluxClient,
+    private readonly registry: Registry,
+    private readonly policy: PolicyData,
+    private readonly state: StateStore,
+  ) {}
+
+  async generate(
+    orgId: string,
+    period: string,
+  ): Promise<{ version: ReportVersion; created: boolean; report: Report }> {
+    const report = await buildReport({
+      influx: this.influx,
+      registry: this.registry,
+      policy: this.policy,
+      orgId,
+      period,
+      timeZone: this.config.tzReporting,
+    });
+    const latest = await this.state.db
+      .selectFrom('report')
+      .selectAll()
+      .where('org_id', '=', orgId)
+      .where('period', '=', period)
+      .orderBy('version', 'desc')
+      .executeTakeFirst();
+    if (latest && latest.content_hash === report.contentHash)
+      return { version: (await this.version(orgId, period, latest.version))!, created: false, report };
+    const version = (latest?.version ?? 0) + 1;
+    const changes = latest ? reportChanges(JSON.parse(latest.json) as Report, report) : [];
+    const corrects = latest?.version ?? null;
+    const dir = this.dir(orgId, period);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, `v${version}.json`), `${JSON.stringify(report, null, 2)}\n`);
+    writeFileSync(join(dir, `v${version}.csv`), reportCsv(report));
+    writeFileSync(
+      join(dir, `v${version}.pdf`),
+      await reportPdf(report, { version, ...(corrects ? { corrects } : {}), changes }),
+    );
+    const endpoint = this.endpoint(orgId);
+    const delivery = endpoint ? deliveryId('report', orgId, period, version, endpoint) : null;
+    const now = new Date().toISOString();
+    await this.state.db.transaction().execute(async (tx) => {
+      await tx
+        .insertInto('report')
+        .values({
+          org_id: orgId,
+          period,
+          version,
+          kind: report.kind,
+          content_hash: report.contentHash,
+          corrects,
+          changes: JSON.stringify(changes),
+          created_at: now,
+          json: JSON.stringify(report),
+          delivery_id: delivery,
+        })
+        .execute();
+      if (endpoint && delivery)
+        await tx
+          .insertInto('alert_outbox')
+          .values({
+            delivery_id: delivery,
+            channel: 'webhook',
+            target: endpoint,
+            payload: JSON.stringify({ type: 'report', version, corrects, changes, report }),
+            created_at: now,
+            attempts: 0,
+            next_attempt_at: now,
+            delivered_at: null,
+            last_error: null,
+            receipt: null,
+          })
+          .onConflict((oc) => oc.column('delivery_id').doNothing())
+          .execute();
+    });
+    this.logger.log(
+      { org: orgId, period, version, corrects, changes: changes.length, submitted: endpoint !== undefined },
+      corrects ? 'report restated: a new version corrects the previous one' : 'report generated',
+    );
+    return { version: (await this.version(orgId, period, version))!, created: true, report };
+  }
+
+  async versions(orgId: string): Promise<ReportVersion[]> {
+    const rows = await this.state.db
+      .selectFrom('report')
+      .select(['period', 'version'])
+      .where('org_id', '=', orgId)
+      .orderBy('period')
+      .orderBy('version')
+      .execute();
+    return Promise.all(rows.map(async (r) => (await this.version(orgId, r.period, r.version))!));
+  }
+
+  async version(orgId: string, period: string, version: number): Promise<ReportVersion | undefined> {
+    const row = await this.state.db
+      .selectFrom('report')
+      .leftJoin('alert_outbox', 'alert_outbox.delivery_id', 'report.delivery_id')
+      .select([
+        'report.period',
+        'report.version',
+        'report.kind',
+        'report.content_hash',
+        'report.corrects',
+        'report.changes',
+        'report.created_at',
+        'report.delivery_id',
+        'alert_outbox.delivered_at',
+        'alert_outbox.receipt',
+        'alert_outbox.attempts',
+      ])
+      .where('report.org_id', '=', orgId)
+      .where('report.period', '=', period)
+      .where('report.version', '=', version)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    return {
+      orgId,
+      period: row.period,
+      version: row.version,
+      kind: row.kind,
+      contentHash: row.content_hash,
+      corrects: row.corrects,
+      changes: JSON.parse(row.changes) as string[],
+      createdAt: row.created_at,
+      submission: row.delivery_id
+        ? {
+            deliveryId: row.delivery_id,
+            deliveredAt: row.delivered_at ?? null,
+            receipt: row.receipt ?? null,
+            attempts: row.attempts ?? 0,
+          }
+        : null,
+    };
+  }
+
+  /** A version's file in a format, or undefined. */
+  file(orgId: string, period: string, version: number, format: ReportFormat): Buffer | undefined {
+    try {
+      return readFileSync(join(this.dir(orgId, period), `v${version}.${format}`));
+    } catch {
+      return undefined;
+    }
+  }
+
+  private dir(orgId: string, period: string): string {
+    return join(this.config.dataDir, 'reports', orgId, period);
+  }
+
+  /** The organisation's own endpoint, else its district's. */
+  private endpoint(orgId: string): string | undefined {
+    const endpoints = this.config.reports.endpoints;
+    const district = boundaryOf(this.registry, orgId)[0]!.district;
+    return (
+      endpoints.find((e) => e.scope === 'org' && e.id === orgId)?.url ??
+      endpoints.find((e) => e.scope === 'district' && e.id === district)?.url
+    );
+  }
+}

@@ -1,0 +1,295 @@
+import { spawnSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { INestApplication } from '@nestjs/common';
+import supertest from 'supertest';
+import { ALERTS_APP, OutboxDispatcher } from '@peakwatch/alerts';
+import { API_APP, ApiKeysRepository } from '@peakwatch/api';
+import type { AppConfig } from '@peakwatch/config';
+import { METRICS, deviceTopic } from '@peakwatch/contracts';
+import { loadScenario, runScenario } from '@peakwatch/device-sim';
+import { CredentialsRepository, INGEST_APP } from '@peakwatch/ingest';
+import type { InfluxClient } from '@peakwatch/influx';
+import { loadPolicyData } from '@peakwatch/policy';
+import { freePort } from '@peakwatch/process';
+import { REPORTS_APP, ReportService, type Report } from '@peakwatch/reports';
+import { createApp } from '@peakwatch/runtime';
+import { startInfluxd, type TestInfluxd } from '../support/influxd';
+import { scalar, testConfig, waitForCount } from '../support/ingest';
+import { connectClient } from '../support/mqtt';
+
+const SEEDS = join(__dirname, '../../seeds');
+const HOUR = 3_600_000;
+const UTC8 = 8 * HOUR;
+const SECRET = 'test-report-secret-0123456789';
+const ORG = 'hd-tech-campus';
+
+interface DayTruth {
+  window: string;
+  consumptionKwh: number;
+  gridImportKwh: number;
+  gridExportKwh?: number;
+  pvKwh?: number;
+  gasM3?: number;
+}
+
+/**
+ * Reports end to end: the whole previous month of the sample campus backfilled by the simulator through the real
+ * broker and ingest into the real influxd, the report generated, filed as JSON, CSV and a PDF with Chinese text,
+ * submitted to a real receiver (down at first) with its signature; then late readings change the month, and version 2
+ * is generated and submitted as a correction of version 1 with what changed.
+ */
+describe('emitter reports', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'peakwatch-reports-'));
+  let influxd: TestInfluxd;
+  let influx: InfluxClient;
+  let config: AppConfig;
+  let app: INestApplication;
+  let server: Server;
+  let period: string;
+  let monthStart: number;
+  let monthEnd: number;
+  const got: {
+    signatureOk: boolean;
+    delivery: string;
+    body: { version: number; corrects: number | null; changes: string[]; report: Report };
+  }[] = [];
+  let down = true;
+  let truthDays: Record<string, DayTruth[]>;
+  let v1: Awaited<ReturnType<ReportService['generate']>>;
+  let v2: Awaited<ReturnType<ReportService['generate']>>;
+  let again: Awaited<ReturnType<ReportService['generate']>>;
+
+  const deliver = async (aheadMs: number): Promise<void> => {
+    const outbox = app.get(OutboxDispatcher);
+    for (let pass = 0; pass < 20 && (await outbox.deliverDue(Date.now() + aheadMs)) > 0; pass++);
+  };
+  const drained = async (): Promise<void> => {
+    const idle = async (): Promise<number> => {
+      const text = await (await fetch(`http://127.0.0.1:${config.http.port}/metrics`)).text();
+      return /^peakwatch_ingest_spool_records 0$/m.test(text) ? 1 : 0;
+    };
+    expect(await waitForCount(idle, 1)).toBe(1);
+  };
+
+  beforeAll(async () => {
+    const port = await freePort();
+    server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+      req.on('end', () => {
+        if (down) return void res.writeHead(503).end();
+        got.push({
+          signatureOk:
+            req.headers['x-peakwatch-signature'] ===
+            `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`,
+          delivery: String(req.headers['x-peakwatch-delivery']),
+          body: JSON.parse(body) as (typeof got)[number]['body'],
+        });
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ receipt: `R-${got.length}` }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    influxd = await startInfluxd();
+    influx = await influxd.client('reports');
+    config = await testConfig(influxd.url, 'reports', dataDir, {
+      SEEDS_DIR: SEEDS,
+      REPORT_ENDPOINTS: `org:${ORG}=http://127.0.0.1:${port}/reports`,
+      ALERT_WEBHOOK_SECRET: SECRET,
+      // the whole previous month is backfilled today: older than the default 35-day horizon in part
+      INGEST_HORIZON_DAYS: '70',
+    });
+    app = await createApp(config, [INGEST_APP, ALERTS_APP, REPORTS_APP, API_APP]);
+
+    // the previous whole month in Beijing
+    const now = new Date(Date.now() + UTC8);
+    monthStart = Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1) - UTC8;
+    monthEnd = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1) - UTC8;
+    period = new Date(monthStart + UTC8).toISOString().slice(0, 7);
+    const scenario = loadScenario(join(SEEDS, 'scenarios/haidian-campus.yaml'));
+    const credentials = app.get(CredentialsRepository);
+    const secrets: Record<string, string> = {};
+    for (const site of scenario.sites)
+      for (const device of site.devices)
+        secrets[device.id] = await credentials.issue(device.id, 'device', site.id);
+    const summary = await runScenario({
+      scenario,
+      seed: 11,
+      fromMs: monthStart,
+      toMs: monthEnd,
+      speed: Number.POSITIVE_INFINITY,
+      brokerUrl: `mqtt://127.0.0.1:${config.mqtt.port}`,
+      credentials: secrets,
+      qos: 1,
+      log: () => undefined,
+    });
+    truthDays = Object.fromEntries(
+      Object.entries((summary.truth as { sites: Record<string, { days: DayTruth[] }> }).sites).map(
+        ([k, v]) => [k, v.days],
+      ),
+    );
+    await drained();
+
+    // The grid meter's last 6 hours of the month (up to the reading at midnight) arrive late: held back for now.
+    const range = `device = 'b1-grid' AND time > ${monthEnd - 6 * HOUR}ms AND time <= ${monthEnd}ms`;
+    const [held] = await influx.query(`SELECT * FROM telemetry WHERE ${range}`);
+    expect(held!.rows).toHaveLength(72);
+    const deleted = await fetch(
+      `${influxd.url}/query?db=reports&q=${encodeURIComponent(`DELETE FROM telemetry WHERE ${range}`)}`,
+      {
+        method: 'POST',
+      },
+    );
+    expect(deleted.status).toBe(200);
+
+    v1 = await app.get(ReportService).generate(ORG, period);
+    await deliver(0); // the receiver is down: kept in the outbox
+    down = false;
+    await deliver(86_400_000);
+
+    const meter = await connectClient(`mqtt://127.0.0.1:${config.mqtt.port}`, {
+      username: 'b1-grid',
+      password: secrets['b1-grid']!,
+    });
+    const readings = held!.rows.map((row) => ({
+      ts: row['time'] as number,
+      seq: row['seq'] as number,
+      values: Object.fromEntries(
+        Object.keys(METRICS)
+          .filter((m) => typeof row[m] === 'number')
+          .map((m) => [m, row[m] as number]),
+      ),
+    }));
+    await meter.publishAsync(deviceTopic('hd-b1', 'b1-grid', 'telemetry'), JSON.stringify(readings), {
+      qos: 1,
+    });
+    await meter.endAsync();
+    await drained();
+    expect(await scalar(influx, `SELECT count(seq) FROM telemetry WHERE ${range}`)).toBe(72);
+    v2 = await app.get(ReportService).generate(ORG, period);
+    await deliver(2 * 86_400_000);
+    again = await app.get(ReportService).generate(ORG, period);
+  }, 600_000);
+  afterAll(async () => {
+    await app?.close();
+    await influxd?.stop();
+    await new Promise((resolve) => server?.close(resolve));
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const within = (actual: number, expected: number, tolerance = 0.005): void => {
+    expect(Math.abs(actual - expected) / Math.abs(expected)).toBeLessThan(tolerance);
+  };
+  const days = (): DayTruth[] => Object.values(truthDays).flat();
+  const total = (field: keyof DayTruth): number => days().reduce((s, d) => s + Number(d[field] ?? 0), 0);
+
+  it("equals the simulator's ground truth for the month: energy by carrier, and CO2 with the policy's factors", () => {
+    const report = v2.report;
+    const carrier = (name: string): number =>
+      report.energy.carriers.find((c) => c.carrier === name)!.quantity;
+    within(carrier('grid_electricity'), total('gridImportKwh'));
+    within(carrier('onsite_pv'), total('pvKwh'));
+    within(carrier('natural_gas'), total('gasM3'));
+    within(report.energy.exportedKwh, total('gridExportKwh'));
+    within(report.energy.consumedElectricityKwh, total('consumptionKwh'));
+    // by hand: the factors of seeds/emission-factors for the year, applied to the truth's energies
+    const policy = loadPolicyData(SEEDS);
+    const year = Number(period.slice(0, 4));
+    const grid = policy.factor({ kind: 'electricity_grid', region: 'cn', year })!.value;
+    const gas = policy.factor({ kind: 'natural_gas', region: 'cn' })!.value;
+    within(report.emissions.indirectElectricityLocationT, (total('gridImportKwh') * grid) / 1000);
+    within(report.emissions.directT, (total('gasM3') * gas) / 1000);
+    within(report.energy.totalTce, (total('consumptionKwh') * 0.1229 + total('gasM3') * 1.33) / 1000);
+    expect(report.factors.map((f) => f.id)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^cn-grid/)]),
+    );
+    expect(report.boundary.map((b) => b.siteId).sort()).toEqual(['hd-b1', 'hd-b2', 'hd-b3', 'hd-dc1']);
+    expect(report.contentHash).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('yields a report when data is missing, stating its completeness per meter', () => {
+    const line = (r: Report) =>
+      r.meters.find((m) => m.deviceId === 'b1-grid' && m.metric === 'energy_import_kwh')!;
+    // 71 of the 72 held readings fall in the month; the one at midnight opens the next (it closes the last interval)
+    expect(line(v1.report).readingsReceived).toBe(line(v2.report).readingsReceived - 71);
+    expect(line(v1.report).completeness).toBeLessThan(line(v2.report).completeness);
+    expect(v1.report.completeness).toBeLessThan(v2.report.completeness);
+    expect(line(v1.report).quantity).toBeLessThan(line(v2.report).quantity);
+  });
+
+  it('submits each version once, signed, with its receipt stored; a change is a correction of the previous version', async () => {
+    expect(got.map((g) => [g.body.version, g.body.corrects])).toEqual([
+      [1, null],
+      [2, 1],
+    ]);
+    expect(got.every((g) => g.signatureOk)).toBe(true);
+    expect(new Set(got.map((g) => g.delivery)).size).toBe(2);
+    expect(v2.version).toMatchObject({ version: 2, corrects: 1 });
+    expect(v2.version.changes.join('\n')).toMatch(/^energy\.grid_electricity \(kWh\): [\d.]+ → [\d.]+$/m);
+    expect(got[1]!.body.changes).toEqual(v2.version.changes);
+    const stored = await app.get(ReportService).versions(ORG);
+    expect(stored.map((v) => [v.version, v.submission?.receipt])).toEqual([
+      [1, '{"receipt":"R-1"}'],
+      [2, '{"receipt":"R-2"}'],
+    ]);
+    expect(stored[0]!.submission!.attempts).toBe(2); // once refused (receiver down), then delivered
+    // unchanged data: no new version
+    expect(again).toMatchObject({ created: false, version: { version: 2 } });
+  });
+
+  it('files a PDF with Chinese and English labels (pdftotext), and a CSV per meter', () => {
+    const pdf = join(dataDir, 'reports', ORG, period, 'v2.pdf');
+    const text = spawnSync('pdftotext', [pdf, '-'], { encoding: 'utf8' });
+    if (text.error)
+      throw new Error(`pdftotext is missing: sudo apt-get install -y poppler-utils (${text.error.message})`);
+    expect(text.stdout).toContain('月度能源与碳排放报告 Monthly energy and emissions report');
+    expect(text.stdout).toContain('北京海淀科技园运营有限公司');
+    expect(text.stdout).toContain('更正 corrects version 1');
+    expect(text.stdout).toContain('电网电力 Grid electricity');
+    const csv = readFileSync(join(dataDir, 'reports', ORG, period, 'v2.csv'), 'utf8')
+      .trimEnd()
+      .split('\n');
+    expect(csv[0]).toBe(
+      'period,site,device,role,metric,unit,quantity,estimated,readings_received,readings_expected,completeness',
+    );
+    expect(csv).toHaveLength(v2.report.meters.length + 1);
+    const grid = csv.find((l) => l.includes(',b1-grid,grid,energy_import_kwh,'))!.split(',');
+    expect(Number(grid[6])).toBe(
+      v2.report.meters.find((m) => m.deviceId === 'b1-grid' && m.metric === 'energy_import_kwh')!.quantity,
+    );
+  });
+
+  it('serves every version in every format through the API, to the emitter and its regulator only', async () => {
+    const repository = app.get(ApiKeysRepository);
+    const key = async (role: 'emitter' | 'regulator', scope: string): Promise<string> =>
+      `Bearer ${(await repository.create({ name: role, role, scope: [scope] })).key}`;
+    const http = supertest(app.getHttpServer() as Server);
+    const emitter = await key('emitter', ORG);
+    const list = await http.get(`/api/v1/reports/${ORG}`).set('Authorization', emitter).expect(200);
+    expect((list.body as { version: number }[]).map((v) => v.version)).toEqual([1, 2]);
+    const pdf = await http
+      .get(`/api/v1/reports/${ORG}/${period}/1/pdf`)
+      .set('Authorization', emitter)
+      .expect(200);
+    expect(pdf.headers['content-type']).toBe('application/pdf');
+    await http
+      .get(`/api/v1/reports/${ORG}/${period}/2/csv`)
+      .set('Authorization', await key('regulator', 'haidian'))
+      .expect(200);
+    await http
+      .get(`/api/v1/reports/${ORG}`)
+      .set('Authorization', await key('regulator', 'chaoyang'))
+      .expect(403);
+    await http.get(`/api/v1/reports/no-such-org`).set('Authorization', emitter).expect(404);
+    const bad = await http
+      .get(`/api/v1/reports/${ORG}/2026-13/1/pdf`)
+      .set('Authorization', emitter)
+      .expect(400);
+    expect(bad.body).toMatchObject({ field: 'period' });
+  });
+});
