@@ -9,7 +9,7 @@ import { officeLoadKw, type SubmeterCategory } from './models/office';
 import { dataCentrePowerKw } from './models/data-centre';
 import { heatPumpState } from './models/heat-pump';
 import { gasFlowM3PerHour } from './models/gas';
-import type { Scenario } from './scenario';
+import { faultTime, type Scenario } from './scenario';
 
 /**
  * What every device measures during one step [t, t + Δt): rates (kW, m³/h) that stay constant over the step, and
@@ -59,12 +59,15 @@ export function siteStates({
   weather,
   scenario,
   seed,
+  runStartMs = tsMs,
 }: {
   site: Site;
   tsMs: number;
   weather: Weather;
   scenario: Scenario;
   seed: number;
+  /** Start of the run, for drifts given as an offset from it. */
+  runStartMs?: number;
 }): Map<string, DeviceState> {
   const local = localTime(tsMs, scenario.location.utcOffsetHours);
   const states = new Map<string, DeviceState>();
@@ -138,7 +141,12 @@ export function siteStates({
   if (dc) {
     const rng = Rng.for(seed, site.id, 'dc', tsMs);
     const { itKw, totalKw } = dataCentrePowerKw(
-      { local, outdoorTempC: weather.outdoorTempC, noise: [rng.normal(), rng.normal()], tsMs },
+      {
+        local,
+        outdoorTempC: weather.outdoorTempC,
+        noise: [rng.normal(), rng.normal()],
+        driftDays: dc.drift ? (tsMs - faultTime(dc.drift.since, runStartMs)) / 86_400_000 : 0,
+      },
       dc,
     );
     for (const device of site.devices) {

@@ -140,9 +140,9 @@ export const scenarioSchema = z
             pueHigh: z.number().min(1).optional(),
             coolTempC: z.number().optional(),
             warmTempC: z.number().optional(),
-            /** A plant degrading: PUE rises by `puePerDay` a day from `since` (an RFC 3339 time). */
+            /** A plant degrading: PUE rises by `puePerDay` a day from `since` (+1d12h, or a time), up to `upTo`. */
             drift: z
-              .object({ since: z.iso.datetime({ offset: true }), puePerDay: z.number() })
+              .object({ since: when, puePerDay: z.number(), upTo: z.number().min(1).optional() })
               .strict()
               .optional(),
           })
@@ -258,12 +258,7 @@ export function loadScenario(file: string): Scenario {
     if (device.role === 'dc_total' && !dataCentres.has(site.id)) {
       const dc = s.dataCentres[site.id];
       if (dc) {
-        const { drift, ...rest } = dc;
-        const model: DataCentreModel = {
-          ...DEFAULT_DATA_CENTRE,
-          ...rest,
-          ...(drift ? { drift: { sinceMs: Date.parse(drift.since), puePerDay: drift.puePerDay } } : {}),
-        };
+        const model: DataCentreModel = { ...DEFAULT_DATA_CENTRE, ...dc };
         if (model.pueHigh < model.pueLow)
           problem(`dataCentres.${site.id}.pueHigh`, 'must not be below pueLow');
         dataCentres.set(site.id, model);

@@ -125,7 +125,14 @@ export class Simulation {
     const statesBySite = new Map(
       this.scenario.sites.map((site) => [
         site.id,
-        siteStates({ site, tsMs: t, weather, scenario: this.scenario, seed: this.options.seed }),
+        siteStates({
+          site,
+          tsMs: t,
+          weather,
+          scenario: this.scenario,
+          seed: this.options.seed,
+          runStartMs: this.options.fromMs,
+        }),
       ]),
     );
     for (const rt of this.devices) {

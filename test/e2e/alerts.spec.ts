@@ -105,10 +105,12 @@ describe('alerts: rules over the simulator, notifications to real receivers', ()
     writeFileSync(
       scenarioFile,
       readFileSync(scenarioFile, 'utf8')
+        // the sample's drift (from noon of day 0, +0.2 a day), stated here for this test
         .replace(
-          'hd-dc1: { itLoadKw: 400, pueLow: 1.25, pueHigh: 1.55 }',
-          `hd-dc1: { itLoadKw: 400, pueLow: 1.25, pueHigh: 1.55, drift: { since: '${new Date(fromMs + 12 * HOUR).toISOString()}', puePerDay: 0.2 } }`,
+          / {2}hd-dc1: .*\n/,
+          `  hd-dc1: { itLoadKw: 400, pueLow: 1.25, pueHigh: 1.55, drift: { since: +0d12h, puePerDay: 0.2 } }\n`,
         )
+
         .replace(
           'faults:\n',
           'faults:\n  - { type: gap, device: b3-lighting, at: +0d02h, durationMinutes: 1200 }\n',

@@ -8,6 +8,7 @@ import { InfluxClient, floatField, line, quoteString, stringField } from '@peakw
 import { PolicyData } from '@peakwatch/policy';
 import { Registry, type Site } from '@peakwatch/registry';
 import { LiveEvents } from '@peakwatch/runtime';
+import { FIXED_PERIOD_MS, type FixedPeriod } from '@peakwatch/analytics';
 import { StateStore, type StateSchema } from '@peakwatch/state';
 import type { Transaction } from 'kysely';
 import { MEASUREMENTS } from '@peakwatch/contracts';
@@ -152,8 +153,9 @@ export class AlertEvaluator implements OnModuleInit {
       return out;
     }
     const watched = 'kpi' in signal ? signal : signal.completeness;
-    // the latest window that has started (a day's completeness: the last whole day)
-    const before = 'completeness' in signal ? nowMs - 86_400_000 : nowMs;
+    // 15m, 1h and 1d: the latest window that has ended (a partial day is neither complete nor comparable); months,
+    // years and rolling 12 months: the latest that has started (the current one, to date)
+    const before = nowMs - (FIXED_PERIOD_MS[watched.period as FixedPeriod] ?? 0);
     const series = await this.influx.query(
       `SELECT value, numerator, denominator, completeness FROM ${MEASUREMENTS.kpi} WHERE scope = 'site' AND kpi = ${quoteString(watched.kpi)} AND period = ${quoteString(watched.period)} AND category = '' AND time <= ${before}ms AND time > ${before - 2 * YEAR_MS}ms GROUP BY entity ORDER BY time DESC LIMIT 1`,
     );

@@ -14,8 +14,8 @@ export interface DataCentreModel {
   pueHigh: number;
   coolTempC: number;
   warmTempC: number;
-  /** A plant degrading: PUE rises by `puePerDay` a day from `sinceMs`, beyond the design band. */
-  drift?: { sinceMs: number; puePerDay: number };
+  /** A plant degrading: PUE rises by `puePerDay` a day from `since` (an offset from the run's start, or a time). */
+  drift?: { since: string; puePerDay: number; upTo?: number };
 }
 
 export const DEFAULT_DATA_CENTRE = {
@@ -34,23 +34,24 @@ export function interimPue(outdoorTempC: number, dc: DataCentreModel): number {
 
 /**
  * IT and total power (kW). `noise` (two standard normals) perturbs IT load by about 1% and PUE by 0.005, and the
- * result is kept inside the band; a drift (a degrading plant) adds to it.
+ * result is kept inside the band; a drift (a degrading plant, `driftDays` since it began) adds to it.
  */
 export function dataCentrePowerKw(
   {
     local,
     outdoorTempC,
     noise,
-    tsMs = 0,
-  }: { local: LocalTime; outdoorTempC: number; noise: [number, number]; tsMs?: number },
+    driftDays = 0,
+  }: { local: LocalTime; outdoorTempC: number; noise: [number, number]; driftDays?: number },
   dc: DataCentreModel,
 ): { itKw: number; totalKw: number } {
   const itKw =
     dc.itLoadKw *
     (1 + dc.dailyAmplitude * Math.cos((2 * Math.PI * (local.hour - 15)) / 24)) *
     (1 + 0.01 * noise[0]);
-  const drift = dc.drift ? (Math.max(0, tsMs - dc.drift.sinceMs) / 86_400_000) * dc.drift.puePerDay : 0;
-  const pue =
-    Math.min(dc.pueHigh, Math.max(dc.pueLow, interimPue(outdoorTempC, dc) + 0.005 * noise[1])) + drift;
+  const banded = Math.min(dc.pueHigh, Math.max(dc.pueLow, interimPue(outdoorTempC, dc) + 0.005 * noise[1]));
+  // a drift adds to the banded PUE, up to its ceiling (never below the band's own value)
+  const drift = dc.drift ? Math.max(0, driftDays) * dc.drift.puePerDay : 0;
+  const pue = Math.min(banded + drift, Math.max(banded, dc.drift?.upTo ?? Infinity));
   return { itKw, totalKw: itKw * pue };
 }

@@ -85,15 +85,24 @@ describe('data centre', () => {
 
   it('drifts above its band as a degrading plant: + puePerDay per day since the drift began', () => {
     const local = localTime(beijing('2025-07-01T15:00:00'), 8);
-    const sinceMs = beijing('2025-07-01T00:00:00');
-    const drifting = { ...dc, drift: { sinceMs, puePerDay: 0.05 } };
+    const drifting = { ...dc, drift: { since: '+0d', puePerDay: 0.05 } };
     // 15 °C is half-way between -5 and 35 °C: interim PUE 1.25 + 0.30 / 2 = 1.40; two days later +0.10
-    const at = (tsMs: number): number => {
-      const { itKw, totalKw } = dataCentrePowerKw({ local, outdoorTempC: 15, noise: [0, 0], tsMs }, drifting);
+    const at = (driftDays: number): number => {
+      const { itKw, totalKw } = dataCentrePowerKw(
+        { local, outdoorTempC: 15, noise: [0, 0], driftDays },
+        drifting,
+      );
       return totalKw / itKw;
     };
-    expect(at(sinceMs - 86_400_000)).toBeCloseTo(1.4, 12); // before the drift
-    expect(at(sinceMs + 2 * 86_400_000)).toBeCloseTo(1.5, 12);
+    expect(at(-1)).toBeCloseTo(1.4, 12); // before the drift
+    expect(at(2)).toBeCloseTo(1.5, 12);
+    // with a ceiling of 1.45, ten days of drift stop there
+    const capped = { ...dc, drift: { since: '+0d', puePerDay: 0.05, upTo: 1.45 } };
+    const { itKw, totalKw } = dataCentrePowerKw(
+      { local, outdoorTempC: 15, noise: [0, 0], driftDays: 10 },
+      capped,
+    );
+    expect(totalKw / itKw).toBeCloseTo(1.45, 12);
   });
 });
 

@@ -6,8 +6,9 @@ import { KpiCron, readKpis, utcOffsetMs } from '@peakwatch/analytics';
 import { CredentialsRepository, SpoolService } from '@peakwatch/ingest';
 import { InfluxClient, ManagedInfluxd } from '@peakwatch/influx';
 import { ReportService } from '@peakwatch/reports';
+import { AlertEvaluator, type AlertNotification } from '@peakwatch/alerts';
 import { canConnect, freePort } from '@peakwatch/process';
-import { UsageError, createApp, onShutdownSignal } from '@peakwatch/runtime';
+import { LiveEvents, UsageError, createApp, onShutdownSignal } from '@peakwatch/runtime';
 import { ALL_APPS } from '../all-apps';
 
 /** Port of the demo's own influxd when INFLUX_URL is unset. */
@@ -64,6 +65,18 @@ export async function demoCommand(env: NodeJS.ProcessEnv = process.env): Promise
     for (const device of site.devices)
       credentials[device.id] = await repository.issue(device.id, 'device', site.id);
   }
+  // Alerts as they fire and resolve, on standard output (the regulators' and facility managers' webhooks get them too)
+  const live = app.get(LiveEvents);
+  for (const site of scenario.sites)
+    live.ofSite(site.id).subscribe((event) => {
+      if (event.type !== 'alert') return;
+      const a = event.data as AlertNotification;
+      const value = a.value === null ? 'no value' : String(Math.round(a.value * 1000) / 1000);
+      process.stdout.write(
+        `ALERT ${a.state} ${a.rule.id} ${a.entity.id} (${a.severity}, to the ${a.audience.replace('_', ' ')}): ` +
+          `${value} ${a.comparison} ${a.threshold} — ${a.rule.title}\n`,
+      );
+    });
   const log = pino({ name: 'sim', level: config.logLevel }, pino.destination({ fd: 2, sync: true }));
   const stopSimulator = new AbortController();
   const stepMs = scenario.intervalSeconds * 1000;
@@ -86,6 +99,7 @@ export async function demoCommand(env: NodeJS.ProcessEnv = process.env): Promise
         while (spool.depth > 0) await new Promise((resolve) => setTimeout(resolve, 200));
         await app.get(KpiCron).runOnce(Date.now());
         process.stdout.write(await kpiSummary(app.get(InfluxClient), config));
+        await app.get(AlertEvaluator).runOnce(Date.now()); // and every minute from now on
         // the sample emitter's report of the month before (the demo simulates only the last days: mostly empty)
         const local = new Date(Date.now() + utcOffsetMs(config.tzReporting, Date.now()));
         const previous = new Date(Date.UTC(local.getUTCFullYear(), local.getUTCMonth() - 1, 1))
