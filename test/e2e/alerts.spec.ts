@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { AlertEvaluator, OutboxDispatcher, type AlertNotification } from '@peakwatch/alerts';
 import { ALERTS_APP } from '@peakwatch/alerts';
+import { API_APP, ApiKeysRepository } from '@peakwatch/api';
+import supertest from 'supertest';
 import { ANALYTICS_APP, KpiCron } from '@peakwatch/analytics';
 import type { AppConfig } from '@peakwatch/config';
 import { loadScenario, runScenario } from '@peakwatch/device-sim';
@@ -90,7 +92,7 @@ describe('alerts: rules over the simulator, notifications to real receivers', ()
     for (let pass = 0; pass < 100 && (await outbox.deliverDue(Date.now() + deliverAheadMs)) > 0; pass++);
   };
   const start = async (): Promise<void> => {
-    app = await createApp(config, [INGEST_APP, ANALYTICS_APP, ALERTS_APP]);
+    app = await createApp(config, [INGEST_APP, ANALYTICS_APP, ALERTS_APP, API_APP]);
   };
 
   beforeAll(async () => {
@@ -134,7 +136,7 @@ describe('alerts: rules over the simulator, notifications to real receivers', ()
       SEEDS_DIR: seeds,
       ALERT_WEBHOOKS: `facility_manager=${receiver.url}/fm,regulator@haidian=${receiver.url}/haidian,regulator@chaoyang=${receiver.url}/chaoyang`,
       ALERT_WEBHOOK_SECRET: SECRET,
-      ALERT_ESCALATE_AFTER_MINUTES: '100000',
+      ALERT_ESCALATE_AFTER_MINUTES: '180',
     });
     await start();
     const secrets: Record<string, string> = {};
@@ -250,8 +252,10 @@ describe('alerts: rules over the simulator, notifications to real receivers', ()
 
   it("tells the regulator of the site's district a complete day's breach, once, and no one else's regulator", () => {
     const regulator = got('/haidian');
+    // fired once; escalated once, unacknowledged for 3 hours (ALERT_ESCALATE_AFTER_MINUTES)
     expect(regulator.map((r) => [r.body.rule.id, r.body.entity.id, r.body.state])).toEqual([
       ['dc-pue-daily-regulator', 'hd-dc1', 'firing'],
+      ['dc-pue-daily-regulator', 'hd-dc1', 'escalated'],
     ]);
     expect(regulator[0]!.body.completeness).toBeGreaterThanOrEqual(0.9);
     expect(got('/chaoyang')).toEqual([]);
@@ -276,6 +280,14 @@ describe('alerts: rules over the simulator, notifications to real receivers', ()
     expect(new Set(got('/fm', 'device-silent').map((r) => r.body.entity.id))).toEqual(
       new Set(['b2-hp1', 'b2-lighting', 'b3-lighting']),
     );
+  });
+
+  it('escalates an alert left unacknowledged for ALERT_ESCALATE_AFTER_MINUTES, once', () => {
+    // b3-lighting is silent for 20 hours: escalated once, 3 hours after it fired; b2-hp1's 45 minutes are not
+    const lighting = got('/fm', 'device-silent', 'b3-lighting');
+    expect(lighting.map((r) => r.body.state)).toEqual(['firing', 'escalated', 'resolved']);
+    expect(Date.parse(lighting[1]!.body.at) - Date.parse(lighting[0]!.body.at)).toBe(3 * HOUR);
+    expect(got('/fm', 'device-silent', 'b2-hp1').map((r) => r.body.state)).not.toContain('escalated');
   });
 
   it('reports the day whose completeness fell below 90%', () => {
@@ -312,5 +324,41 @@ describe('alerts: rules over the simulator, notifications to real receivers', ()
     expect(alertsOnMqtt).toEqual(
       expect.arrayContaining(['alerts/v1/haidian/hd-dc1', 'alerts/v1/haidian/hd-b3']),
     );
+  });
+
+  it('lists, acknowledges and audits alerts through the API, showing a regulator only what is meant for it', async () => {
+    const keys = app.get(ApiKeysRepository);
+    const bearer = async (role: 'facility_manager' | 'regulator', scope: string): Promise<string> =>
+      `Bearer ${(await keys.create({ name: role, role, scope: [scope] })).key}`;
+    const http = supertest(app.getHttpServer() as Server);
+    const fm = await bearer('facility_manager', 'hd-dc1');
+    const regulator = await bearer('regulator', 'haidian');
+    const firing = (await http.get('/api/v1/alerts?state=firing').set('Authorization', fm).expect(200))
+      .body as {
+      rule: string;
+      entity: string;
+      acknowledged: unknown;
+    }[];
+    expect(firing.map((a) => a.rule)).toEqual(
+      expect.arrayContaining(['dc-pue-daily-existing', 'dc-pue-rolling-existing.data-quality']),
+    );
+    // the regulator sees its policy alerts, never the facility manager's data-quality ones
+    const seen = (await http.get('/api/v1/alerts').set('Authorization', regulator).expect(200)).body as {
+      rule: string;
+    }[];
+    expect(seen.map((a) => a.rule)).toEqual(['dc-pue-daily-regulator']);
+    await http.post('/api/v1/alerts/dc-pue-daily-existing/hd-dc1/ack').set('Authorization', fm).expect(200);
+    await http.post('/api/v1/alerts/dc-pue-daily-existing/hd-b1/ack').set('Authorization', fm).expect(404);
+    await http.get('/api/v1/alerts?state=sleeping').set('Authorization', fm).expect(400);
+    const history = (
+      await http.get('/api/v1/alerts/history?site=hd-dc1').set('Authorization', fm).expect(200)
+    ).body as { rule_id: string; event: string }[];
+    expect(history.filter((h) => h.rule_id === 'dc-pue-daily-existing').map((h) => h.event)).toEqual(
+      expect.arrayContaining(['firing', 'acknowledged']),
+    );
+    await http
+      .get('/api/v1/alerts/history?site=hd-dc1')
+      .set('Authorization', await bearer('facility_manager', 'hd-b1'))
+      .expect(404);
   });
 });
