@@ -229,6 +229,27 @@ function buildings(policy: PolicyData): dashboard.DashboardBuilder {
     )
     .withPanel(
       timeSeries(
+        'Per m² this year (annualised) against the baseline',
+        [
+          kpi('"numerator" AS "kwh_per_m2", "denominator" AS "baseline_kwh_per_m2"', {
+            name: 'energy_reduction',
+            period: '1y',
+          }),
+          kpi('"numerator" AS "co2_kg_per_m2", "denominator" AS "baseline_co2_kg_per_m2"', {
+            name: 'co2_reduction',
+            period: '1y',
+          }),
+        ],
+        {
+          unit: 'none',
+          width: 24,
+          description:
+            'Public institutions: −8% energy and −9% carbon per m² against the baseline year by 2025 (海淀区碳达峰实施方案 §七(一)); the reductions themselves are the KPIs energy_reduction and co2_reduction.',
+        },
+      ),
+    )
+    .withPanel(
+      timeSeries(
         'CO2 by month (location-based)',
         kpi('"value" AS "co2_t"', { name: 'co2_t', period: '1mo' }),
         {

@@ -15,6 +15,7 @@ import {
   pueTariffCny,
   pueOfWindows,
   reduction,
+  reductionAgainstBaseline,
   renewableShare,
   renewableTrajectoryTarget,
   selfConsumption,
@@ -213,5 +214,21 @@ describe('pueTariffCny (differential tariff over the PUE limit)', () => {
     expect(
       pueTariffCny({ facilityKwh, itKwh, limit: 1.35, withinCnyPerKwh: 0.2, beyondCnyPerKwh: 0.5 }),
     ).toBeCloseTo(expected, 9);
+  });
+});
+
+describe('reductionAgainstBaseline', () => {
+  it('annualises the intensity so far by the completeness of its window', () => {
+    // half a year of data (completeness 0.5) at 45 kWh/m² → 90 kWh/m²·a against a baseline of 98: −8.16%
+    expect(reductionAgainstBaseline({ intensity: 45, completeness: 0.5, baseline: 98 })).toBeCloseTo(
+      1 - 90 / 98,
+      12,
+    );
+    // a whole year above the baseline: a negative reduction
+    expect(reductionAgainstBaseline({ intensity: 105, completeness: 1, baseline: 100 })).toBeCloseTo(
+      -0.05,
+      12,
+    );
+    expect(reductionAgainstBaseline({ intensity: 5, completeness: 0.05, baseline: 98 })).toBeNull();
   });
 });

@@ -303,3 +303,22 @@ export function pueTariffCny({
   const within = Math.min(over, allowed);
   return within * withinCnyPerKwh + (over - within) * beyondCnyPerKwh;
 }
+
+/**
+ * Reduction of a per-m² intensity against the site's baseline (Haidian public institutions: −8% energy and −9% carbon
+ * per m² by 2025, seeds/policy), from a year's (or rolling 12 months') intensity so far: annualised by dividing by the
+ * completeness of the window (the share of its expected readings received), so a year to date compares with a
+ * baseline year. None below a tenth of a year of data.
+ */
+export function reductionAgainstBaseline({
+  intensity,
+  completeness: share,
+  baseline,
+}: {
+  intensity: number;
+  completeness: number;
+  baseline: number;
+}): number | null {
+  if (share < 0.1) return null;
+  return reduction({ current: intensity / share, baseline });
+}

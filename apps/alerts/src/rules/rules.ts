@@ -7,7 +7,12 @@ import type { PolicyData } from '@peakwatch/policy';
 import { DataFileError, SITE_TYPES, formatPath, readYamlFile, type FileProblem } from '@peakwatch/registry';
 
 /** KPIs a rule may watch: those the analytics service writes. */
-export const WATCHABLE_KPIS = [...Object.keys(KPI_AGGREGATION), 'renewable_share_target'];
+export const WATCHABLE_KPIS = [
+  ...Object.keys(KPI_AGGREGATION),
+  'renewable_share_target',
+  'energy_reduction',
+  'co2_reduction',
+];
 
 const duration = z
   .string()

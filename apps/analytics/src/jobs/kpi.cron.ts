@@ -183,6 +183,7 @@ export class KpiCron {
     for (const period of CALENDAR_PERIODS) {
       await writeCalendarKpis({
         influx: this.influx,
+        registry: this.registry,
         period,
         fromMs,
         toMs,

@@ -1,7 +1,7 @@
 import { CITY_ENTITY, MEASUREMENTS, type KpiPeriod, type KpiScope } from '@peakwatch/contracts';
-import { KPI_AGGREGATION, combineKpi, type KpiParts } from '@peakwatch/domain';
+import { KPI_AGGREGATION, combineKpi, reductionAgainstBaseline, type KpiParts } from '@peakwatch/domain';
 import { quoteString, type InfluxClient } from '@peakwatch/influx';
-import type { Registry } from '@peakwatch/registry';
+import type { Registry, Site } from '@peakwatch/registry';
 import { kpiLine, writeKpiLines } from './kpi-series';
 import { windowsOf, type CalendarPeriod, type KpiWindowRange } from './periods';
 import type { KpiValue } from './site-kpis';
@@ -80,6 +80,7 @@ export async function writeCalendarKpis({
   toMs,
   utcOffsetMs,
   siteIds,
+  registry,
 }: {
   influx: InfluxClient;
   period: CalendarPeriod;
@@ -87,6 +88,8 @@ export async function writeCalendarKpis({
   toMs: number;
   utcOffsetMs: number;
   siteIds?: readonly string[];
+  /** For the reductions against each site's baseline (a year, a rolling 12 months). */
+  registry?: Registry;
 }): Promise<number> {
   const windows = windowsOf(period, fromMs, toMs, utcOffsetMs);
   if (windows.length === 0) return 0;
@@ -120,10 +123,53 @@ export async function writeCalendarKpis({
           { scope: 'site', entity, period },
         ),
       );
+      const reductionLine = baselineReduction(registry?.site(entity), kpi, category, period, combined);
+      if (reductionLine)
+        lines.push(
+          kpiLine({ ...reductionLine, windowStartMs: w.startMs }, { scope: 'site', entity, period }),
+        );
     }
   }
   await writeKpiLines(influx, lines);
   return lines.length;
+}
+
+/**
+ * `energy_reduction` and `co2_reduction`: a year's (or rolling 12 months') energy and carbon per m² against the site's
+ * baseline (registry `baseline`), annualised by completeness (libs/domain reductionAgainstBaseline).
+ */
+function baselineReduction(
+  site: Site | undefined,
+  kpi: string,
+  category: string | undefined,
+  period: CalendarPeriod,
+  combined: KpiParts,
+): Omit<KpiValue, 'windowStartMs'> | undefined {
+  if (!site?.baseline || category || period === '1mo' || combined.value === null) return undefined;
+  const perM2 =
+    kpi === 'eui_kwh_m2'
+      ? { name: 'energy_reduction', intensity: combined.value, baseline: site.baseline.energyKwhPerM2 }
+      : kpi === 'co2_t'
+        ? {
+            name: 'co2_reduction',
+            intensity: (combined.value * 1000) / site.floorAreaM2,
+            baseline: site.baseline.carbonKgPerM2,
+          }
+        : undefined;
+  if (!perM2?.baseline) return undefined;
+  const value = reductionAgainstBaseline({
+    intensity: perM2.intensity,
+    completeness: combined.completeness,
+    baseline: perM2.baseline,
+  });
+  return {
+    kpi: perM2.name,
+    value,
+    numerator: perM2.intensity,
+    denominator: perM2.baseline,
+    completeness: combined.completeness,
+    estimated: combined.estimated,
+  };
 }
 
 /**
