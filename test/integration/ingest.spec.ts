@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { deviceTopic } from '@peakwatch/contracts';
+import { Spool } from '@peakwatch/ingest';
 import { Simulation, generate, loadScenario, runScenario, type Reading } from '@peakwatch/device-sim';
 import type { InfluxClient } from '@peakwatch/influx';
 import { freePort } from '@peakwatch/process';
@@ -395,6 +396,53 @@ describe('ingest: TLS listener (mqtts)', () => {
       ).rejects.toThrow(/self[- ]signed/);
     } finally {
       await ingest.close();
+    }
+  });
+});
+
+describe('ingest: the acknowledgement follows the spool', () => {
+  let influxd: TestInfluxd;
+  const original = Spool.prototype.append;
+  beforeAll(async () => {
+    influxd = await startInfluxd();
+  });
+  afterAll(async () => {
+    Spool.prototype.append = original;
+    await influxd?.stop();
+  });
+
+  it('sends the PUBACK of a QoS 1 reading only once the spool has made it durable', async () => {
+    // The real spool, with its answer to ingest held back for a moment after the record is on disk: a PUBACK sent
+    // before ingest had that answer would arrive while `durable` is still false.
+    const events: string[] = [];
+    Spool.prototype.append = async function (this: Spool, record: string): Promise<void> {
+      await original.call(this, record);
+      events.push('on disk');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      events.push('durable');
+    };
+    const dataDir = mkdtempSync(join(tmpdir(), 'peakwatch-puback-'));
+    const ingest = await startIngest(influxd, 'puback', { DATA_DIR: dataDir });
+    try {
+      const secret = (await ingest.secrets(['b1-grid']))['b1-grid']!;
+      const device = await connectClient(ingest.mqttUrl, { username: 'b1-grid', password: secret });
+      const ts = Date.now() - 60_000;
+      await device.publishAsync(
+        deviceTopic('hd-b1', 'b1-grid', 'telemetry'),
+        JSON.stringify({ ts, seq: 424242, values: { power_kw: 1.5 } }),
+        { qos: 1 },
+      );
+      events.push('puback');
+      await device.endAsync();
+      expect(events.slice(0, 3)).toEqual(['on disk', 'durable', 'puback']);
+      // and the record is in the spool's segment on disk
+      const spoolDir = join(dataDir, 'spool');
+      const segments = readdirSync(spoolDir).filter((f) => f.startsWith('segment-'));
+      expect(segments.some((f) => readFileSync(join(spoolDir, f)).includes('seq=424242i'))).toBe(true);
+    } finally {
+      Spool.prototype.append = original;
+      await ingest.close();
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });
