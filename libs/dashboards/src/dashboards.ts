@@ -250,6 +250,21 @@ function buildings(policy: PolicyData): dashboard.DashboardBuilder {
     )
     .withPanel(
       timeSeries(
+        'Quota burn: electricity this year against the annual quota',
+        kpi('"numerator" AS "kwh_this_year", "denominator" AS "quota_kwh"', {
+          name: 'quota_use',
+          period: '1y',
+        }),
+        {
+          unit: 'kwatth',
+          width: 24,
+          description:
+            'Beijing public buildings ≥ 3,000 m² (用电限额); the KPI quota_use is the use projected to the year end; more than 20% over may bring an energy audit.',
+        },
+      ),
+    )
+    .withPanel(
+      timeSeries(
         'CO2 by month (location-based)',
         kpi('"value" AS "co2_t"', { name: 'co2_t', period: '1mo' }),
         {

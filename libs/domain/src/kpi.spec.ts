@@ -15,6 +15,7 @@ import {
   pueTariffCny,
   pueOfWindows,
   reduction,
+  projectedQuotaUse,
   reductionAgainstBaseline,
   renewableShare,
   renewableTrajectoryTarget,
@@ -230,5 +231,16 @@ describe('reductionAgainstBaseline', () => {
       12,
     );
     expect(reductionAgainstBaseline({ intensity: 5, completeness: 0.05, baseline: 98 })).toBeNull();
+  });
+});
+
+describe('projectedQuotaUse', () => {
+  it('projects the year so far to the year end against the quota', () => {
+    // a quarter of the year (completeness 0.25) used 600,000 kWh: 2,400,000 a year against a quota of 2,000,000 = 120%
+    expect(projectedQuotaUse({ energyKwh: 600_000, completeness: 0.25, quotaKwh: 2_000_000 })).toBeCloseTo(
+      1.2,
+      12,
+    );
+    expect(projectedQuotaUse({ energyKwh: 1000, completeness: 0.05, quotaKwh: 2_000_000 })).toBeNull();
   });
 });

@@ -322,3 +322,20 @@ export function reductionAgainstBaseline({
   if (share < 0.1) return null;
   return reduction({ current: intensity / share, baseline });
 }
+
+/**
+ * Use of a public building's annual electricity quota (用电限额) projected to the year end: the year's energy so far
+ * annualised by the completeness of the year window (its share of expected readings) over the quota. Beijing: more
+ * than 20% over can trigger an ordered energy audit (DOMAIN.md, seeds/policy). None below a tenth of a year of data.
+ */
+export function projectedQuotaUse({
+  energyKwh,
+  completeness: share,
+  quotaKwh,
+}: {
+  energyKwh: number;
+  completeness: number;
+  quotaKwh: number;
+}): number | null {
+  return share < 0.1 || quotaKwh <= 0 ? null : energyKwh / share / quotaKwh;
+}

@@ -92,6 +92,8 @@ export const siteSchema = z
       })
       .strict()
       .optional(),
+    /** Annual electricity quota (用电限额) of a Beijing public building ≥ 3,000 m² (kWh a year). */
+    electricityQuotaKwh: z.number().positive().optional(),
     baseline: z
       .object({
         year: z.number().int().min(2000).max(2100),

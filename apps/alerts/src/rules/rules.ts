@@ -12,6 +12,7 @@ export const WATCHABLE_KPIS = [
   'renewable_share_target',
   'energy_reduction',
   'co2_reduction',
+  'quota_use',
 ];
 
 const duration = z

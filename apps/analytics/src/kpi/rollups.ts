@@ -1,5 +1,11 @@
 import { CITY_ENTITY, MEASUREMENTS, type KpiPeriod, type KpiScope } from '@peakwatch/contracts';
-import { KPI_AGGREGATION, combineKpi, reductionAgainstBaseline, type KpiParts } from '@peakwatch/domain';
+import {
+  KPI_AGGREGATION,
+  combineKpi,
+  projectedQuotaUse,
+  reductionAgainstBaseline,
+  type KpiParts,
+} from '@peakwatch/domain';
 import { quoteString, type InfluxClient } from '@peakwatch/influx';
 import type { Registry, Site } from '@peakwatch/registry';
 import { kpiLine, writeKpiLines } from './kpi-series';
@@ -135,8 +141,9 @@ export async function writeCalendarKpis({
 }
 
 /**
- * `energy_reduction` and `co2_reduction`: a year's (or rolling 12 months') energy and carbon per m² against the site's
- * baseline (registry `baseline`), annualised by completeness (libs/domain reductionAgainstBaseline).
+ * Site targets from the registry, for a year (and a rolling 12 months): `quota_use` (the electricity quota) and
+ * `energy_reduction`, `co2_reduction` (energy and carbon per m² against the `baseline`), annualised by completeness
+ * (libs/domain projectedQuotaUse, reductionAgainstBaseline).
  */
 function baselineReduction(
   site: Site | undefined,
@@ -145,7 +152,23 @@ function baselineReduction(
   period: CalendarPeriod,
   combined: KpiParts,
 ): Omit<KpiValue, 'windowStartMs'> | undefined {
-  if (!site?.baseline || category || period === '1mo' || combined.value === null) return undefined;
+  if (!site || category || period === '1mo' || combined.value === null) return undefined;
+  if (kpi === 'energy_kwh' && period === '1y' && site.electricityQuotaKwh) {
+    // quota burn: the year's energy so far over the quota; the value is the use projected to the year end
+    return {
+      kpi: 'quota_use',
+      value: projectedQuotaUse({
+        energyKwh: combined.value,
+        completeness: combined.completeness,
+        quotaKwh: site.electricityQuotaKwh,
+      }),
+      numerator: combined.value,
+      denominator: site.electricityQuotaKwh,
+      completeness: combined.completeness,
+      estimated: combined.estimated,
+    };
+  }
+  if (!site.baseline) return undefined;
   const perM2 =
     kpi === 'eui_kwh_m2'
       ? { name: 'energy_reduction', intensity: combined.value, baseline: site.baseline.energyKwhPerM2 }
