@@ -21,4 +21,4 @@ export {
   type ReportFormat,
   type ReportVersion,
 } from './report.service';
-export { ReportScheduler } from './report.scheduler';
+export { ReportScheduler, duePeriods } from './report.scheduler';

@@ -35,19 +35,37 @@ export class ReportScheduler {
   }
 
   private async scheduled(nowMs: number): Promise<void> {
-    const local = new Date(nowMs + utcOffsetMs(this.config.tzReporting, nowMs));
-    const thisMonth = `${local.getUTCFullYear()}-${String(local.getUTCMonth() + 1).padStart(2, '0')}`;
-    const monthStart = reportPeriod(thisMonth, this.config.tzReporting).fromMs;
-    const previous = new Date(Date.UTC(local.getUTCFullYear(), local.getUTCMonth() - 1, 1));
-    const lastMonth = `${previous.getUTCFullYear()}-${String(previous.getUTCMonth() + 1).padStart(2, '0')}`;
     const orgs = [
       ...new Set(this.registry.sites.filter((s) => s.emitter?.keyEmitter).map((s) => s.emitter!.id)),
     ];
-    for (const org of orgs) {
-      if (nowMs >= monthStart + this.config.reports.settleMs) await this.reports.generate(org, lastMonth);
-      const annualDue = `${local.getUTCFullYear()}-${this.config.reports.annualBy}`;
-      if (local.toISOString().slice(0, 10) <= annualDue && local.getUTCHours() === 1)
-        await this.reports.generate(org, String(local.getUTCFullYear() - 1));
-    }
+    const periods = duePeriods(nowMs, {
+      timeZone: this.config.tzReporting,
+      settleMs: this.config.reports.settleMs,
+      annualBy: this.config.reports.annualBy,
+    });
+    for (const org of orgs) for (const period of periods) await this.reports.generate(org, period);
   }
+}
+
+/**
+ * The periods the hourly run generates at `nowMs` (reporting zone): the month before, once `settleMs` have passed
+ * since it ended (every hour after that, so late data restates it); the year before, once a day (at 01:xx) from
+ * 1 January until `annualBy` (MM-DD), the date it is due.
+ */
+export function duePeriods(
+  nowMs: number,
+  { timeZone, settleMs, annualBy }: { timeZone: string; settleMs: number; annualBy: string },
+): string[] {
+  const local = new Date(nowMs + utcOffsetMs(timeZone, nowMs));
+  const [year, month] = [local.getUTCFullYear(), local.getUTCMonth()];
+  const label = (y: number, m: number): string => {
+    const d = new Date(Date.UTC(y, m, 1));
+    return `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
+  };
+  const periods: string[] = [];
+  if (nowMs >= reportPeriod(label(year, month), timeZone).fromMs + settleMs)
+    periods.push(label(year, month - 1));
+  if (local.toISOString().slice(0, 10) <= `${year}-${annualBy}` && local.getUTCHours() === 1)
+    periods.push(String(year - 1));
+  return periods;
 }
