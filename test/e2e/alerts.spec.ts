@@ -10,7 +10,7 @@ import { API_APP, ApiKeysRepository } from '@peakwatch/api';
 import supertest from 'supertest';
 import { ANALYTICS_APP, KpiCron } from '@peakwatch/analytics';
 import type { AppConfig } from '@peakwatch/config';
-import { loadScenario, runScenario } from '@peakwatch/device-sim';
+import { Simulation, generate, loadScenario, runScenario } from '@peakwatch/device-sim';
 import { INGEST_APP } from '@peakwatch/ingest';
 import { freePort } from '@peakwatch/process';
 import { createApp } from '@peakwatch/runtime';
@@ -82,7 +82,23 @@ describe('alerts: rules over the simulator, notifications to real receivers', ()
   let fromMs: number;
   let evaluations = 0;
   const alertsOnMqtt: string[] = [];
-  let truth: { sites: Record<string, { days: { consumptionKwh: number; itKwh?: number }[] }> };
+  let truth: {
+    sites: Record<string, { days: { consumptionKwh: number; itKwh?: number }[] }>;
+    devices: Record<string, { intervals15m: Record<string, [number, number][]> }>;
+  };
+  let hourlyEnergy: Map<number, number>;
+  let flapThreshold: number;
+  let flapMargin: number;
+  /** hd-b3's hourly energy (no PV behind its grid meter: its grid import) from the truth's quarter-hour energies. */
+  const hourly = (devices: typeof truth.devices): Map<number, number> => {
+    const sums = (device: string): Map<number, number> => {
+      const m = new Map<number, number>();
+      for (const [t, kwh] of devices[device]!.intervals15m['energy_import_kwh']!)
+        m.set(Math.floor(t / HOUR) * HOUR, (m.get(Math.floor(t / HOUR) * HOUR) ?? 0) + kwh);
+      return m;
+    };
+    return sums('b3-grid');
+  };
 
   /** Evaluates at each quarter hour of [from, to) (virtual "now"), then delivers the outbox. */
   const evaluate = async (from: number, to: number, deliverAheadMs: number): Promise<void> => {
@@ -127,6 +143,32 @@ describe('alerts: rules over the simulator, notifications to real receivers', ()
         "      sites: { type: data_centre, commissionedBefore: '2021-01-01' }, comparison: above,",
         '      threshold: { policy: beijing-existing-dc-pue-2026 }, clearMargin: 0.02, for: 0m, severity: critical,',
         '      audience: [regulator], minCompleteness: 0.9 }',
+        '',
+      ].join('\n'),
+    );
+    // A value flapping around its threshold: hd-b3's hourly energy, with the threshold at the median of its working
+    // hours, known beforehand from the same simulation run offline (it is deterministic).
+    const offline = new Simulation(loadScenario(scenarioFile), { seed: 3, fromMs });
+    for (const item of generate(offline, fromMs + 2 * DAY)) void item;
+    hourlyEnergy = hourly((offline.truth.build(fromMs + 2 * DAY) as typeof truth).devices);
+    // the median of the working hours' plateau (09:00-17:00), where the load wanders around it
+    const values = [...hourlyEnergy]
+      .filter(
+        ([h]) => h < fromMs + 2 * DAY && (h - fromMs) % DAY >= 9 * HOUR && (h - fromMs) % DAY < 17 * HOUR,
+      )
+      .map(([, v]) => v);
+    flapThreshold = Math.round(values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!);
+    flapMargin = Math.round(flapThreshold * 0.1);
+    // clear of every hourly value by 1 kWh, so that the meters' rounding cannot decide a comparison
+    const near = (x: number): boolean => [...hourlyEnergy.values()].some((v) => Math.abs(v - x) < 1);
+    while (near(flapThreshold) || near(flapThreshold - flapMargin)) flapThreshold++;
+    writeFileSync(
+      join(seeds, 'alert-rules', 'flapping-test.yaml'),
+      [
+        'rules:',
+        `  - { id: hourly-energy-flapping, title: Hourly energy around its median, signal: { kpi: energy_kwh, period: 1h },`,
+        `      sites: { type: office }, comparison: above, threshold: { value: ${flapThreshold} }, clearMargin: ${flapMargin},`,
+        "      for: 1h, severity: info, audience: [facility_manager], source: { document: 'test' } }",
         '',
       ].join('\n'),
     );
@@ -280,6 +322,32 @@ describe('alerts: rules over the simulator, notifications to real receivers', ()
     expect(new Set(got('/fm', 'device-silent').map((r) => r.body.entity.id))).toEqual(
       new Set(['b2-hp1', 'b2-lighting', 'b3-lighting']),
     );
+  });
+
+  it('does not flap: a value crossing its threshold again and again fires and resolves as the rule says', () => {
+    // the oracle, by hand from the rule: each quarter hour the last whole hour is judged; above the threshold for an
+    // hour fires; back at or below threshold − margin resolves; in between nothing changes
+    let state: 'inactive' | 'pending' | 'firing' = 'inactive';
+    let since = 0;
+    let crossings = 0;
+    let above = false;
+    const expected: string[] = [];
+    for (let t = fromMs + HOUR; t < fromMs + 2 * DAY + QUARTER; t += QUARTER) {
+      const value = hourlyEnergy.get(Math.floor((t - HOUR) / HOUR) * HOUR)!;
+      if (value > flapThreshold !== above) crossings++;
+      above = value > flapThreshold;
+      if (state === 'inactive' && above) [state, since] = ['pending', t];
+      else if (state === 'pending' && !above) state = 'inactive';
+      else if (state === 'pending' && t - since >= HOUR) [state] = ['firing', expected.push('firing')];
+      else if (state === 'firing' && value <= flapThreshold - flapMargin)
+        [state] = ['inactive', expected.push('resolved')];
+    }
+    expect(crossings).toBeGreaterThan(4); // it does flap around the threshold
+    const states = got('/fm', 'hourly-energy-flapping', 'hd-b3')
+      .filter((r) => r.body.state !== 'escalated')
+      .map((r) => r.body.state);
+    expect(states).toEqual(expected);
+    expect(states.length).toBeLessThan(crossings);
   });
 
   it('escalates an alert left unacknowledged for ALERT_ESCALATE_AFTER_MINUTES, once', () => {
