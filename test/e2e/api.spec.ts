@@ -413,6 +413,56 @@ describe('REST API', () => {
     });
   });
 
+  it('creates a device at a site, whose secret then works and whose readings are stored', async () => {
+    const created = await as('fm hd-b1', http.post('/api/v1/sites/hd-b1/devices'))
+      .send({
+        id: 'b1-lift',
+        kind: 'electricity_meter',
+        role: 'special',
+        ratedPowerKw: 80,
+      })
+      .expect(201);
+    const { device, secret } = created.body as { device: { id: string }; secret: string };
+    expect(device.id).toBe('b1-lift');
+    const devices = (await as('fm hd-b1', http.get('/api/v1/sites/hd-b1/devices')).expect(200)).body as {
+      id: string;
+    }[];
+    expect(devices.map((d) => d.id)).toContain('b1-lift');
+    const meter = await connectClient(mqttUrl, { username: 'b1-lift', password: secret });
+    const ts = Date.now() - 120_000;
+    await meter.publishAsync(
+      deviceTopic('hd-b1', 'b1-lift', 'telemetry'),
+      JSON.stringify({ ts, values: { energy_import_kwh: 12.5 } }),
+      { qos: 1 },
+    );
+    await meter.endAsync();
+    const client = await influxd.client('api');
+    for (
+      let i = 0;
+      i < 100 && (await client.query(`SELECT * FROM telemetry WHERE device = 'b1-lift'`)).length === 0;
+      i++
+    )
+      await new Promise((r) => setTimeout(r, 50));
+    const [stored] = await client.query(
+      `SELECT energy_import_kwh, role, site FROM telemetry WHERE device = 'b1-lift'`,
+    );
+    expect(stored?.rows).toEqual([{ time: ts, energy_import_kwh: 12.5, role: 'special', site: 'hd-b1' }]);
+    // the same id again, a bad kind, another site's manager
+    await as('fm hd-b1', http.post('/api/v1/sites/hd-b1/devices'))
+      .send({ id: 'b1-lift', kind: 'electricity_meter', role: 'special' })
+      .expect(409);
+    const bad = await as('fm hd-b1', http.post('/api/v1/sites/hd-b1/devices'))
+      .send({ id: 'b1-x', kind: 'toaster', role: 'special' })
+      .expect(400);
+    expect(bad.body).toMatchObject({ field: 'kind' });
+    await as('fm hd-b2', http.post('/api/v1/sites/hd-b1/devices'))
+      .send({ id: 'b1-y', kind: 'electricity_meter', role: 'special' })
+      .expect(404);
+    await as('regulator haidian', http.post('/api/v1/sites/hd-b1/devices'))
+      .send({ id: 'b1-z', kind: 'electricity_meter', role: 'special' })
+      .expect(403);
+  });
+
   it('publishes its OpenAPI document at /docs-json and the UI at /docs', async () => {
     const doc = (await http.get('/docs-json').expect(200)).body as { paths: Record<string, unknown> };
     expect(Object.keys(doc.paths)).toEqual(

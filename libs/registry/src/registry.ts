@@ -33,6 +33,23 @@ export class Registry {
     return this.devicesById.get(deviceId);
   }
 
+  /**
+   * Adds a device provisioned at run time (the API) to a site; throws naming the problem when the site is unknown,
+   * the id is taken or a PV inverter has no kWp. The files of seeds/sites stay as they are.
+   */
+  addDevice(siteId: string, device: Device): RegisteredDevice {
+    const site = this.sitesById.get(siteId);
+    if (!site) throw new RangeError(`unknown site ${siteId}`);
+    const taken = this.devicesById.get(device.id);
+    if (taken) throw new RangeError(`device id "${device.id}" is already used by site ${taken.site.id}`);
+    if (device.role === 'pv' && device.peakPowerKwp === undefined)
+      throw new RangeError('peakPowerKwp is required for role pv');
+    site.devices.push(device);
+    const registered = { site, device };
+    this.devicesById.set(device.id, registered);
+    return registered;
+  }
+
   /** Every device, in registry order. */
   devices(): RegisteredDevice[] {
     return this.sites.flatMap((site) => site.devices.map((device) => ({ site, device })));

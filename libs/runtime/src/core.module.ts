@@ -19,6 +19,7 @@ import { StateModule, StateStore } from '@peakwatch/state';
 import { HealthController } from './health.controller';
 import { HealthRegistry } from './health.registry';
 import { LiveEvents } from './live-events';
+import { ProvisionedDevices } from './provisioned-devices';
 import { MetricsController } from './metrics.controller';
 
 const APP_NAMES = Symbol('APP_NAMES');
@@ -66,6 +67,7 @@ export class CoreModule implements OnApplicationBootstrap {
         },
         HealthRegistry,
         LiveEvents,
+        ProvisionedDevices,
         {
           // One Prometheus registry per process (not prom-client's global one, so that tests can build many apps).
           provide: MetricsRegistry,
@@ -90,7 +92,15 @@ export class CoreModule implements OnApplicationBootstrap {
         },
       ],
       controllers: [HealthController, MetricsController],
-      exports: [InfluxClient, HealthRegistry, LiveEvents, MetricsRegistry, Registry, PolicyData],
+      exports: [
+        InfluxClient,
+        HealthRegistry,
+        LiveEvents,
+        MetricsRegistry,
+        ProvisionedDevices,
+        Registry,
+        PolicyData,
+      ],
     };
   }
 

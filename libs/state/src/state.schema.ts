@@ -80,4 +80,11 @@ export interface StateSchema {
     /** The outbox delivery submitting it, when a receiver is configured. */
     delivery_id: string | null;
   };
+  provisioned_device: {
+    device_id: string;
+    site_id: string;
+    /** The device as in the registry (JSON). */
+    spec: string;
+    created_at: string;
+  };
 }

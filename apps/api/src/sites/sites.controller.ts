@@ -1,7 +1,20 @@
-import { Controller, Get, HttpCode, NotFoundException, Param, Post, UseGuards } from '@nestjs/common';
+import {
+  BadRequestException,
+  Body,
+  ConflictException,
+  Controller,
+  Get,
+  HttpCode,
+  NotFoundException,
+  Param,
+  Post,
+  UseGuards,
+} from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CredentialsRepository } from '@peakwatch/ingest';
-import { Registry } from '@peakwatch/registry';
+import { Registry, deviceSchema, type Device } from '@peakwatch/registry';
+import { ProvisionedDevices } from '@peakwatch/runtime';
+import { parseInput } from '../validation';
 import { Access } from '../auth/access';
 import { ApiKeyGuard, Caller, Roles } from '../auth/api-key.guard';
 import type { Principal } from '../auth/api-keys.repository';
@@ -16,6 +29,7 @@ export class SitesController {
     private readonly registry: Registry,
     private readonly access: Access,
     private readonly credentials: CredentialsRepository,
+    private readonly provisioned: ProvisionedDevices,
   ) {}
 
   @Get()
@@ -35,6 +49,33 @@ export class SitesController {
   @ApiOperation({ summary: "A site's devices" })
   devices(@Caller() caller: Principal, @Param('siteId') siteId: string): unknown[] {
     return this.visible(caller, siteId).devices;
+  }
+
+  /**
+   * Provisions a new device at a site (kept in the state store beside the registry files, known at once to this
+   * process and within 30 s to the others) and issues its MQTT secret, shown once.
+   */
+  @Post(':siteId/devices')
+  @HttpCode(201)
+  @Roles('admin', 'facility_manager')
+  @ApiOperation({ summary: 'Create a device and issue its MQTT secret (shown once)' })
+  async create(
+    @Caller() caller: Principal,
+    @Param('siteId') siteId: string,
+    @Body() body: unknown,
+  ): Promise<{ device: Device; secret: string }> {
+    this.visible(caller, siteId);
+    const device = parseInput(deviceSchema, body, 'body');
+    if (this.registry.device(device.id))
+      throw new ConflictException(`device id "${device.id}" is already in use`);
+    if (device.role === 'pv' && device.peakPowerKwp === undefined)
+      throw new BadRequestException({
+        statusCode: 400,
+        message: 'peakPowerKwp: required for role pv',
+        field: 'peakPowerKwp',
+      });
+    await this.provisioned.add(siteId, device);
+    return { device, secret: await this.credentials.issue(device.id, 'device', siteId) };
   }
 
   /**
