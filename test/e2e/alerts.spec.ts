@@ -204,6 +204,18 @@ describe('alerts: rules over the simulator, notifications to real receivers', ()
       return Number(/^peakwatch_ingest_spool_records (\S+)$/m.exec(text)?.[1] ?? 1) === 0 ? 1 : 0;
     };
     expect(await waitForCount(metrics, 1)).toBe(1);
+    // b1-lighting's register reads 0 at 10:00 on day 1, no replacement declared: an unexplained drop (and the jump back)
+    const lighting = await connectClient(`mqtt://127.0.0.1:${config.mqtt.port}`, {
+      username: 'b1-lighting',
+      password: secrets['b1-lighting']!,
+    });
+    await lighting.publishAsync(
+      'energy/v1/hd-b1/b1-lighting/telemetry',
+      JSON.stringify({ ts: fromMs + DAY + 10 * HOUR, values: { energy_import_kwh: 0 } }),
+      { qos: 1 },
+    );
+    await lighting.endAsync();
+    expect(await waitForCount(metrics, 1)).toBe(1);
     await app.get(KpiCron).runOnce(Date.now());
 
     // an observer of the alert topics on the broker (a service client)
@@ -348,6 +360,15 @@ describe('alerts: rules over the simulator, notifications to real receivers', ()
       .map((r) => r.body.state);
     expect(states).toEqual(expected);
     expect(states.length).toBeLessThan(crossings);
+  });
+
+  it("reports a register drop nobody explained, on the day it happened, to the site's facility manager", () => {
+    const anomaly = got('/fm', 'register-anomaly');
+    expect(anomaly.map((r) => [r.body.entity.id, r.body.state, r.body.window?.start])).toEqual([
+      ['hd-b1', 'firing', new Date(fromMs + DAY).toISOString()],
+    ]);
+    expect(anomaly[0]!.body.value).toBe(2); // the drop to 0, and the jump back that no meter could make in 5 minutes
+    expect(got('/haidian', 'register-anomaly')).toEqual([]);
   });
 
   it('escalates an alert left unacknowledged for ALERT_ESCALATE_AFTER_MINUTES, once', () => {

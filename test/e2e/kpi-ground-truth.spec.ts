@@ -154,6 +154,11 @@ describe('KPIs from InfluxDB equal the simulator ground truth', () => {
     });
   });
 
+  it('finds no unexplained register reading: the wrap and the declared replacement are explained', () => {
+    for (const site of ['hd-b1', 'hd-b2', 'hd-b3', 'hd-dc1'])
+      for (const day of [0, 1]) expect(value(site, day, 'register_anomalies').value).toBe(0);
+  });
+
   it('gives a window without data no value and completeness 0, never a zero KPI', async () => {
     const client = await influxd.client('truth');
     const registry = loadRegistry(join(SEEDS, 'sites'));
@@ -169,6 +174,7 @@ describe('KPIs from InfluxDB equal the simulator ground truth', () => {
       factors,
     });
     expect(empty.map((k) => [k.kpi, k.value, k.completeness])).toEqual([
+      ['register_anomalies', null, 0],
       ['energy_kwh', null, 0],
       ['pue', null, 0],
       ['co2_t', null, 0],

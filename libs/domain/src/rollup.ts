@@ -63,4 +63,5 @@ export const KPI_AGGREGATION: Readonly<Record<string, KpiAggregation>> = {
   renewable_share: 'ratio',
   cop: 'ratio',
   eui_kwh_m2: 'intensity',
+  register_anomalies: 'sum',
 };

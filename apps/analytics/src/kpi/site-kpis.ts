@@ -47,6 +47,8 @@ export interface WindowSum {
   energy: number;
   estimated: boolean;
   known: number;
+  /** Deltas without a value: unexplained register drops and implausible jumps (libs/domain register rules). */
+  anomalies: number;
 }
 
 export interface DeviceEnergy {
@@ -57,7 +59,7 @@ export interface DeviceEnergy {
   readingsByWindow: Map<number, number>;
 }
 
-const NO_ENERGY: WindowSum = { energy: 0, estimated: false, known: 0 };
+const NO_ENERGY: WindowSum = { energy: 0, estimated: false, known: 0, anomalies: 0 };
 
 /**
  * Computes a site's KPIs for windows of [fromMs, toMs) from the raw telemetry in InfluxDB, with the domain library's
@@ -100,12 +102,13 @@ export async function computeSiteKpis({
     /** Energy of a metric of a device, or of a role's meters, in the window. */
     const of = (d: DeviceEnergy, metric: MetricName): WindowSum => d.windows.get(metric)?.get(w) ?? NO_ENERGY;
     const sum = (role: string, metric: MetricName): WindowSum => {
-      const total = { energy: 0, estimated: false, known: 0 };
+      const total = { energy: 0, estimated: false, known: 0, anomalies: 0 };
       for (const d of byRole.get(role) ?? []) {
         const x = of(d, metric);
         total.energy += x.energy;
         total.estimated ||= x.estimated;
         total.known += x.known;
+        total.anomalies += x.anomalies;
       }
       return total;
     };
@@ -133,6 +136,18 @@ export async function computeSiteKpis({
         estimated,
       });
     };
+    if (period === '1d') {
+      // register readings the rules could not explain (a drop that is neither a wrap nor a declared replacement, or an
+      // impossible jump): a data-quality signal for the facility manager
+      let anomalies = 0;
+      let known = 0;
+      for (const d of meters)
+        for (const sums of d.windows.values()) {
+          anomalies += sums.get(w)?.anomalies ?? 0;
+          known += sums.get(w)?.known ?? 0;
+        }
+      push('register_anomalies', known > 0 || anomalies > 0 ? anomalies : null, anomalies, 1, false);
+    }
     if (site.type === 'data_centre') {
       const facility = sum('dc_total', 'energy_import_kwh');
       const it = sum('dc_it', 'energy_import_kwh');
@@ -285,10 +300,11 @@ export async function deviceEnergy(
     for (const q of bookIntoWindows({ deltas, windowMs: QUARTER_MS })) {
       const start = periodWindow(period, q.startMs, utcOffsetMs).startMs;
       let x = sums.get(start);
-      if (!x) sums.set(start, (x = { energy: 0, estimated: false, known: 0 }));
+      if (!x) sums.set(start, (x = { energy: 0, estimated: false, known: 0, anomalies: 0 }));
       x.energy += q.energy ?? 0;
       x.estimated ||= q.estimated;
       if (q.energy !== null) x.known++;
+      x.anomalies += q.unknown;
     }
     windows.set(metric, sums);
   }
