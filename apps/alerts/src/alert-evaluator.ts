@@ -160,6 +160,16 @@ export class AlertEvaluator implements OnModuleInit {
       `SELECT value, numerator, denominator, completeness FROM ${MEASUREMENTS.kpi} WHERE scope = 'site' AND kpi = ${quoteString(watched.kpi)} AND period = ${quoteString(watched.period)} AND category = '' AND time <= ${before}ms AND time > ${before - 2 * YEAR_MS}ms GROUP BY entity ORDER BY time DESC LIMIT 1`,
     );
     const byEntity = new Map(series.map((s) => [s.tags['entity']!, s.rows[0]]));
+    // the other KPI of the same window, for a difference (a share behind its target)
+    const minus = 'kpi' in signal ? signal.minus : undefined;
+    const others = new Map<string, Record<string, unknown>>();
+    if (minus)
+      for (const [entity, row] of byEntity) {
+        const [other] = await this.influx.query(
+          `SELECT value FROM ${MEASUREMENTS.kpi} WHERE scope = 'site' AND entity = ${quoteString(entity)} AND kpi = ${quoteString(minus)} AND period = ${quoteString(watched.period)} AND category = '' AND time = ${row!['time'] as number}ms`,
+        );
+        if (other?.rows[0]) others.set(entity, other.rows[0]);
+      }
     return sites.map((site) => {
       const row = byEntity.get(site.id);
       const reading: Reading = { entity: site.id, type: 'site', name: site.name, site, value: null };
@@ -170,6 +180,10 @@ export class AlertEvaluator implements OnModuleInit {
       reading.completeness = completeness;
       if ('completeness' in signal) return { ...reading, value: completeness };
       let value = typeof row['value'] === 'number' ? row['value'] : null;
+      if (minus) {
+        const other = others.get(site.id)?.['value'];
+        value = value !== null && typeof other === 'number' ? value - other : null;
+      }
       if ('kpi' in signal && signal.forecast && value !== null) {
         // year to date, projected: sums annualised, ratios (PUE, shares) as they stand
         const elapsed = Math.max(86_400_000, nowMs - startMs);

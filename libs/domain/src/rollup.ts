@@ -64,4 +64,6 @@ export const KPI_AGGREGATION: Readonly<Record<string, KpiAggregation>> = {
   cop: 'ratio',
   eui_kwh_m2: 'intensity',
   register_anomalies: 'sum',
+  /** A target share (numerator the share, denominator 1 per day): its mean over the days, constant within a year. */
+  renewable_share_target: 'ratio',
 };

@@ -9,7 +9,6 @@ import { DataFileError, SITE_TYPES, formatPath, readYamlFile, type FileProblem }
 /** KPIs a rule may watch: those the analytics service writes. */
 export const WATCHABLE_KPIS = [
   ...Object.keys(KPI_AGGREGATION),
-  'renewable_share_target',
   'energy_reduction',
   'co2_reduction',
   'quota_use',
@@ -29,6 +28,8 @@ const signal = z.union([
       period: z.enum(KPI_PERIODS),
       /** Year to date, projected to the year end (sums annualised; ratios as they stand). */
       forecast: z.boolean().optional(),
+      /** Watch the difference to another KPI of the same window (e.g. a renewable share minus its target). */
+      minus: z.string().optional(),
     })
     .strict(),
   z.object({ completeness: z.object({ kpi: z.string(), period: z.enum(KPI_PERIODS) }).strict() }).strict(),
@@ -128,6 +129,12 @@ export function loadAlertRules(dir: string, policy: PolicyData): AlertRule[] {
       const kpiField = 'kpi' in spec.signal ? 'signal.kpi' : 'signal.completeness.kpi';
       if (kpi !== undefined && !WATCHABLE_KPIS.includes(kpi))
         problem(kpiField, `unknown KPI "${kpi}"; known: ${WATCHABLE_KPIS.join(', ')}`);
+      if (
+        'kpi' in spec.signal &&
+        spec.signal.minus !== undefined &&
+        !WATCHABLE_KPIS.includes(spec.signal.minus)
+      )
+        problem('signal.minus', `unknown KPI "${spec.signal.minus}"; known: ${WATCHABLE_KPIS.join(', ')}`);
       let rule: AlertRule | undefined;
       if ('policy' in spec.threshold) {
         const threshold = policy.threshold(spec.threshold.policy);
