@@ -8,6 +8,7 @@ import { AlertEvaluator, OutboxDispatcher, type AlertNotification } from '@peakw
 import { ALERTS_APP } from '@peakwatch/alerts';
 import { API_APP, ApiKeysRepository } from '@peakwatch/api';
 import supertest from 'supertest';
+import { SMTPServer } from 'smtp-server';
 import { ANALYTICS_APP, KpiCron } from '@peakwatch/analytics';
 import type { AppConfig } from '@peakwatch/config';
 import { Simulation, generate, loadScenario, runScenario } from '@peakwatch/device-sim';
@@ -82,6 +83,9 @@ describe('alerts: rules over the simulator, notifications to real receivers', ()
   let fromMs: number;
   let evaluations = 0;
   const alertsOnMqtt: string[] = [];
+  let smtp: SMTPServer;
+  let smtpUrl: string;
+  const mails: { to: string[]; raw: string }[] = [];
   let truth: {
     sites: Record<string, { days: { consumptionKwh: number; itKwh?: number }[] }>;
     devices: Record<string, { intervals15m: Record<string, [number, number][]> }>;
@@ -172,12 +176,31 @@ describe('alerts: rules over the simulator, notifications to real receivers', ()
         '',
       ].join('\n'),
     );
+    // a real SMTP server for the facility managers' e-mails
+    const smtpPort = await freePort();
+    smtp = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      logger: false,
+      onData(stream, session, callback) {
+        let raw = '';
+        stream.on('data', (c: Buffer) => (raw += c.toString('utf8')));
+        stream.on('end', () => {
+          mails.push({ to: session.envelope.rcptTo.map((r) => r.address), raw });
+          callback();
+        });
+      },
+    });
+    await new Promise<void>((resolve) => smtp.listen(smtpPort, '127.0.0.1', resolve));
+    smtpUrl = `smtp://127.0.0.1:${smtpPort}`;
     influxd = await startInfluxd();
     receiver = await startReceiver();
     config = await testConfig(influxd.url, 'alerts', dataDir, {
       SEEDS_DIR: seeds,
       ALERT_WEBHOOKS: `facility_manager=${receiver.url}/fm,regulator@haidian=${receiver.url}/haidian,regulator@chaoyang=${receiver.url}/chaoyang`,
       ALERT_WEBHOOK_SECRET: SECRET,
+      ALERT_EMAILS: 'facility_manager=fm@campus.example',
+      ALERT_SMTP_URL: smtpUrl,
       ALERT_ESCALATE_AFTER_MINUTES: '180',
     });
     await start();
@@ -239,6 +262,7 @@ describe('alerts: rules over the simulator, notifications to real receivers', ()
   });
   afterAll(async () => {
     await app?.close();
+    await new Promise<void>((resolve) => (smtp ? smtp.close(() => resolve()) : resolve()));
     await receiver?.close();
     await influxd?.stop();
     rmSync(seeds, { recursive: true, force: true });
@@ -369,6 +393,20 @@ describe('alerts: rules over the simulator, notifications to real receivers', ()
     ]);
     expect(anomaly[0]!.body.value).toBe(2); // the drop to 0, and the jump back that no meter could make in 5 minutes
     expect(got('/haidian', 'register-anomaly')).toEqual([]);
+  });
+
+  it("e-mails the facility manager every notification the facility managers' webhook got, once each", () => {
+    const fm = got('/fm');
+    expect(mails).toHaveLength(fm.length);
+    expect(mails.every((m) => m.to.join() === 'fm@campus.example')).toBe(true);
+    const deliveries = mails.map((m) => /^X-PeakWatch-Delivery: (\S+)/im.exec(m.raw)![1]);
+    expect(new Set(deliveries).size).toBe(mails.length);
+    const silent = mails.filter((m) =>
+      /^Subject: \[PeakWatch\] firing: A device silent for 15 minutes/m.test(m.raw),
+    );
+    expect(silent).toHaveLength(
+      fm.filter((r) => r.body.rule.id === 'device-silent' && r.body.state === 'firing').length,
+    );
   });
 
   it('escalates an alert left unacknowledged for ALERT_ESCALATE_AFTER_MINUTES, once', () => {

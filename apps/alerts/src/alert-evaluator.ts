@@ -351,6 +351,12 @@ export class AlertEvaluator implements OnModuleInit {
           (!w.district || w.district === notification.entity.district),
       )
       .map((w) => ['webhook', w.url]);
+    for (const e of this.config.alerts.emails)
+      if (
+        e.audience === notification.audience &&
+        (!e.district || e.district === notification.entity.district)
+      )
+        targets.push(['email', e.address]);
     targets.push(['mqtt', `alerts/v1/${notification.entity.district}/${notification.entity.siteId}`]);
     for (const [channel, target] of targets) {
       await tx

@@ -1,8 +1,9 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import mqtt, { type MqttClient } from 'mqtt';
+import nodemailer, { type Transporter } from 'nodemailer';
 import { InjectConfig, type AppConfig } from '@peakwatch/config';
 import { StateStore, hashSecret, newSecret } from '@peakwatch/state';
-import { signature } from './notification';
+import { signature, type AlertNotification } from './notification';
 
 /** Backoff after a failed delivery: exponential from 1 s to 5 min. */
 const RETRY_MIN_MS = 1_000;
@@ -16,7 +17,7 @@ export const ALERTS_MQTT_USER = 'peakwatch-alerts';
 
 /**
  * Delivers the outbox: webhooks (POST, signed with ALERT_WEBHOOK_SECRET, `X-PeakWatch-Delivery` as the receiver's
- * idempotency key) and MQTT messages on `alerts/v1/{district}/{siteId}`. A failed delivery is retried with
+ * idempotency key), e-mails (ALERT_SMTP_URL) and MQTT messages on `alerts/v1/{district}/{siteId}`. A failed delivery is retried with
  * exponential backoff, and nothing later to the same target overtakes it, so a receiver that was down gets every
  * notification once, in order, when it returns. Rows live in the state store, so a restart resumes where it stopped.
  */
@@ -27,6 +28,7 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
   private loop: Promise<void> | undefined;
   private client: MqttClient | undefined;
   private wake: (() => void) | undefined;
+  private mailer: Transporter | undefined;
 
   constructor(
     @InjectConfig() private readonly config: AppConfig,
@@ -43,6 +45,7 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
     this.wake?.();
     await this.loop;
     await this.client?.endAsync().catch(() => undefined);
+    this.mailer?.close();
   }
 
   /**
@@ -91,7 +94,9 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
         const receipt =
           row.channel === 'webhook'
             ? await this.post(row.target, row.payload, row.delivery_id)
-            : await this.publish(row.target, row.payload);
+            : row.channel === 'email'
+              ? await this.mail(row.target, row.payload, row.delivery_id)
+              : await this.publish(row.target, row.payload);
         await this.state.db
           .updateTable('alert_outbox')
           .set({
@@ -156,6 +161,33 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
     const answer = await response.text().catch(() => '');
     if (!response.ok) throw new Error(`${url} answered ${response.status}`);
     return answer.slice(0, 4096);
+  }
+
+  /** Sends an alert by e-mail (ALERT_SMTP_URL): a plain-text summary, the notification as JSON attached. */
+  private async mail(address: string, payload: string, delivery: string): Promise<string> {
+    const url = this.config.alerts.smtpUrl;
+    if (!url) throw new Error('ALERT_SMTP_URL is not set');
+    this.mailer ??= nodemailer.createTransport(url);
+    const n = JSON.parse(payload) as AlertNotification;
+    const info = await this.mailer.sendMail({
+      from: this.config.alerts.emailFrom,
+      to: address,
+      subject: `[PeakWatch] ${n.state}: ${n.rule.title} (${n.entity.name})`,
+      text: [
+        `${n.rule.title}`,
+        `State: ${n.state} (episode ${n.episode}), severity ${n.severity}, at ${n.at}`,
+        `Entity: ${n.entity.type} ${n.entity.id} (${n.entity.name}), site ${n.entity.siteId}, district ${n.entity.district}`,
+        `Value: ${n.value ?? 'none'} ${n.comparison} threshold ${n.threshold}${n.window ? `, window ${n.window.period} from ${n.window.start}` : ''}`,
+        `Source: ${n.policySource.document}${n.policySource.clause ? `, ${n.policySource.clause}` : ''}`,
+        ...(n.expectedCostCny !== undefined
+          ? [`Expected differential tariff this year: ${n.expectedCostCny} CNY`]
+          : []),
+        '',
+      ].join('\n'),
+      headers: { 'X-PeakWatch-Delivery': delivery },
+      attachments: [{ filename: 'alert.json', content: payload, contentType: 'application/json' }],
+    });
+    return String(info.messageId);
   }
 
   private async publish(topic: string, payload: string): Promise<null> {

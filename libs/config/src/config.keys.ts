@@ -68,6 +68,31 @@ const reportEndpoints = (raw: string): ReportEndpoint[] | undefined => {
   }
   return out;
 };
+/** An alert e-mail recipient: an address for an audience, optionally of one district only. */
+export interface AlertEmail {
+  audience: 'facility_manager' | 'regulator';
+  district?: string;
+  address: string;
+}
+const emails = (raw: string): AlertEmail[] | undefined => {
+  const out: AlertEmail[] = [];
+  for (const entry of raw
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean)) {
+    const m =
+      /^(facility_manager|regulator)(?:@([a-z0-9][a-z0-9_-]{0,63}))?=([^\s@,]+@[^\s@,]+\.[^\s@,]+)$/.exec(
+        entry,
+      );
+    if (!m) return undefined;
+    out.push({
+      audience: m[1] as AlertEmail['audience'],
+      ...(m[2] ? { district: m[2] } : {}),
+      address: m[3]!,
+    });
+  }
+  return out;
+};
 const timeZone = (raw: string): string | undefined => {
   try {
     new Intl.DateTimeFormat('en', { timeZone: raw });
@@ -192,6 +217,22 @@ export const CONFIG_KEYS = {
     description:
       'Key of the HMAC-SHA256 signature of alert and report notifications (X-PeakWatch-Signature).',
     parse: (raw) => (raw.length >= 16 ? raw : undefined),
+  },
+  ALERT_EMAILS: {
+    expected: 'comma-separated audience[@district]=address, e.g. regulator@haidian=energy@hd.example.cn',
+    description: 'Who gets alert notifications by e-mail (needs ALERT_SMTP_URL); unset: no e-mail.',
+    parse: emails,
+  },
+  ALERT_SMTP_URL: {
+    expected: 'an smtp:// or smtps:// URL, e.g. smtps://user:password@mail.example.cn:465',
+    description: 'The SMTP server alert e-mails are sent through.',
+    parse: url('smtp:', 'smtps:'),
+  },
+  ALERT_EMAIL_FROM: {
+    expected: 'an e-mail address',
+    description: 'Sender of alert e-mails.',
+    default: 'peakwatch@localhost',
+    parse: (raw) => (/^[^\s@]+@[^\s@]+$/.test(raw) ? raw : undefined),
   },
   ALERT_ESCALATE_AFTER_MINUTES: {
     expected: 'a positive integer (minutes)',

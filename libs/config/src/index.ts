@@ -1,6 +1,7 @@
 export {
   CONFIG_KEYS,
   LOG_LEVELS,
+  type AlertEmail,
   type AlertWebhook,
   type ConfigKey,
   type LogLevel,

@@ -1,6 +1,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import {
   CONFIG_KEYS,
+  type AlertEmail,
   type AlertWebhook,
   type ConfigKey,
   type KeySpec,
@@ -34,7 +35,14 @@ export interface AppConfig {
   };
   http: { port: number; host: string };
   api: { rateLimitPerMinute: number };
-  alerts: { webhooks: AlertWebhook[]; webhookSecret?: string; escalateAfterMs: number };
+  alerts: {
+    webhooks: AlertWebhook[];
+    webhookSecret?: string;
+    escalateAfterMs: number;
+    emails: AlertEmail[];
+    smtpUrl?: string;
+    emailFrom: string;
+  };
   reports: { endpoints: ReportEndpoint[]; settleMs: number; annualBy: string };
   influx: { url: string; database: string; token?: string };
   /** Absolute paths. */
@@ -131,6 +139,9 @@ export function loadConfig(
       webhooks: p.ALERT_WEBHOOKS ?? [],
       ...(p.ALERT_WEBHOOK_SECRET ? { webhookSecret: p.ALERT_WEBHOOK_SECRET } : {}),
       escalateAfterMs: p.ALERT_ESCALATE_AFTER_MINUTES! * 60_000,
+      emails: p.ALERT_EMAILS ?? [],
+      ...(p.ALERT_SMTP_URL ? { smtpUrl: p.ALERT_SMTP_URL } : {}),
+      emailFrom: p.ALERT_EMAIL_FROM!,
     },
     reports: {
       endpoints: p.REPORT_ENDPOINTS ?? [],
