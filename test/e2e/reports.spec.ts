@@ -292,4 +292,43 @@ describe('emitter reports', () => {
       .expect(400);
     expect(bad.body).toMatchObject({ field: 'period' });
   });
+
+  it('takes what the emitter declares for the month (certificates, purchased heat, output) into a correcting version', async () => {
+    const http = supertest(app.getHttpServer() as Server);
+    const emitter = `Bearer ${(await app.get(ApiKeysRepository).create({ name: 'e', role: 'emitter', scope: [ORG] })).key}`;
+    const inputs = {
+      greenCertificates: 10,
+      purchasedHeatKwh: 5000,
+      output: { quantity: 1200, unit: 'lab m²' },
+    };
+    await http
+      .put(`/api/v1/reports/${ORG}/${period}/inputs`)
+      .set('Authorization', emitter)
+      .send(inputs)
+      .expect(200);
+    const bad = await http
+      .put(`/api/v1/reports/${ORG}/${period}/inputs`)
+      .set('Authorization', emitter)
+      .send({ greenCertificates: -1 })
+      .expect(400);
+    expect(bad.body).toMatchObject({ field: 'greenCertificates' });
+    const regenerated = await http
+      .post(`/api/v1/reports/${ORG}/${period}/regenerate`)
+      .set('Authorization', emitter)
+      .expect(200);
+    expect(regenerated.body).toMatchObject({ created: true, version: { version: 3, corrects: 2 } });
+    const v3 = JSON.parse(readFileSync(join(dataDir, 'reports', ORG, period, 'v3.json'), 'utf8')) as Report;
+    const carrier = (r: Report, name: string) => r.energy.carriers.find((c) => c.carrier === name)!;
+    expect(carrier(v3, 'green_certificates').quantity).toBe(10_000);
+    expect(carrier(v3, 'purchased_heat').quantity).toBe(5000);
+    // by hand: 10 certificates take 10,000 kWh off the market-based electricity at the residual factor;
+    // 5,000 kWh of heat = 18 GJ × 0.11 t/GJ = 1.98 t
+    const residual = v3.factors.find((f) => f.id.startsWith('cn-grid-residual'))?.value ?? 0;
+    const gridKwh = carrier(v3, 'grid_electricity').quantity;
+    expect(v3.emissions.indirectElectricityMarketT).toBeCloseTo(((gridKwh - 10_000) * residual) / 1000, 3);
+    expect(v3.emissions.heatT).toBeCloseTo(1.98, 4);
+    expect(v3.intensities.perOutput).toMatchObject({ unit: 'lab m²', quantity: 1200 });
+    expect(v3.intensities.perOutput!.tcePerUnit).toBeCloseTo(v3.energy.totalTce / 1200, 5);
+    expect(v3.energy.totalTce - v2.report.energy.totalTce).toBeCloseTo((5000 * 0.1228) / 1000, 3);
+  });
 });

@@ -87,6 +87,12 @@ export function reportPdf(
   doc.fontSize(10);
   doc.text(`  单位面积电耗 Electricity per m²: ${report.intensities.energyKwhPerM2 ?? '—'} kWh/m²`);
   doc.text(`  单位面积碳排放 CO2 per m²: ${report.intensities.co2KgPerM2 ?? '—'} kg/m²`);
+  const perOutput = report.intensities.perOutput;
+  if (perOutput)
+    doc.text(
+      `  单位产出 Per unit of output (${perOutput.unit}, ${number(perOutput.quantity, 0)}): ` +
+        `${perOutput.tcePerUnit} tce, ${perOutput.co2TPerUnit} t CO2`,
+    );
   doc.moveDown().fontSize(12).text('排放因子 Factors used');
   doc.fontSize(9);
   for (const f of report.factors)

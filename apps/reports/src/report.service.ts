@@ -7,7 +7,7 @@ import { InfluxClient } from '@peakwatch/influx';
 import { PolicyData } from '@peakwatch/policy';
 import { Registry } from '@peakwatch/registry';
 import { StateStore } from '@peakwatch/state';
-import { boundaryOf, buildReport, reportCsv, type Report } from './report';
+import { boundaryOf, buildReport, reportCsv, type Report, type ReportInputs } from './report';
 import { reportPdf } from './report-pdf';
 
 export const REPORT_FORMATS = ['json', 'csv', 'pdf'] as const;
@@ -73,6 +73,7 @@ export class ReportService {
       orgId,
       period,
       timeZone: this.config.tzReporting,
+      inputs: await this.inputs(orgId, period),
     });
     const latest = await this.state.db
       .selectFrom('report')
@@ -136,6 +137,28 @@ export class ReportService {
       corrects ? 'report restated: a new version corrects the previous one' : 'report generated',
     );
     return { version: (await this.version(orgId, period, version))!, created: true, report };
+  }
+
+  /** What the organisation declared for the period (certificates, purchased heat, output); {} when nothing. */
+  async inputs(orgId: string, period: string): Promise<ReportInputs> {
+    const row = await this.state.db
+      .selectFrom('report_input')
+      .select('inputs')
+      .where('org_id', '=', orgId)
+      .where('period', '=', period)
+      .executeTakeFirst();
+    return row ? (JSON.parse(row.inputs) as ReportInputs) : {};
+  }
+
+  /** Records what the organisation declares for a period; the next generation uses it (a new version if it changes). */
+  async setInputs(orgId: string, period: string, inputs: ReportInputs): Promise<void> {
+    boundaryOf(this.registry, orgId);
+    const values = { inputs: JSON.stringify(inputs), updated_at: new Date().toISOString() };
+    await this.state.db
+      .insertInto('report_input')
+      .values({ org_id: orgId, period, ...values })
+      .onConflict((oc) => oc.columns(['org_id', 'period']).doUpdateSet(values))
+      .execute();
   }
 
   async versions(orgId: string): Promise<ReportVersion[]> {

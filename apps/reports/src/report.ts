@@ -5,6 +5,7 @@ import {
   electricityCo2LocationT,
   electricityCo2MarketT,
   gasCo2T,
+  heatCo2T,
   KWH_PER_CERTIFICATE,
 } from '@peakwatch/domain';
 import type { InfluxClient } from '@peakwatch/influx';
@@ -12,6 +13,16 @@ import type { Factor, PolicyData } from '@peakwatch/policy';
 import { readingIntervalMs, type Registry, type Site } from '@peakwatch/registry';
 
 export const REPORT_SCHEMA = 'peakwatch-report/1';
+
+/** What an organisation declares for a period beside its meters (API: PUT /api/v1/reports/{org}/{period}/inputs). */
+export interface ReportInputs {
+  /** Green electricity certificates (绿证) surrendered for the period; 1 certificate = 1,000 kWh. */
+  greenCertificates?: number;
+  /** Heat bought from a district network (kWh). */
+  purchasedHeatKwh?: number;
+  /** The organisation's output, for the intensity per unit of output. */
+  output?: { quantity: number; unit: string };
+}
 export type ReportKind = 'monthly' | 'annual';
 
 /** One meter's register energy over the period, with how complete its readings were. */
@@ -51,7 +62,13 @@ export interface Report {
     totalLocationT: number;
     totalMarketT: number;
   };
-  intensities: { energyKwhPerM2: number | null; co2KgPerM2: number | null; floorAreaM2: number };
+  intensities: {
+    energyKwhPerM2: number | null;
+    co2KgPerM2: number | null;
+    floorAreaM2: number;
+    /** Per unit of the declared output: tce and tonnes CO2 (location-based). */
+    perOutput?: { unit: string; quantity: number; tcePerUnit: number; co2TPerUnit: number };
+  };
   factors: { id: string; kind: string; year?: number; value: number; unit: string; source: string }[];
   meters: MeterLine[];
   completeness: number;
@@ -108,6 +125,7 @@ export async function buildReport({
   orgId,
   period,
   timeZone,
+  inputs = {},
 }: {
   influx: InfluxClient;
   registry: Registry;
@@ -115,6 +133,7 @@ export async function buildReport({
   orgId: string;
   period: string;
   timeZone: string;
+  inputs?: ReportInputs;
 }): Promise<Report> {
   const { kind, fromMs, toMs, year } = reportPeriod(period, timeZone);
   const sites = boundaryOf(registry, orgId);
@@ -154,7 +173,9 @@ export async function buildReport({
   const exportedKwh = sum(['grid'], 'energy_export_kwh');
   const pvKwh = sum(['pv'], 'energy_export_kwh');
   const gasM3 = sum(['gas'], 'gas_m3');
-  const certificates = 0; // certificate-backed green power: none recorded in the registry yet
+  const certificates = inputs.greenCertificates ?? 0;
+  const heatKwh = inputs.purchasedHeatKwh ?? 0;
+  const heatFactor = policy.factor({ kind: 'purchased_heat', region: 'cn' });
   const factors = kpiFactorsFor(policy, year);
   const residual = policy.factor({ kind: 'electricity_residual', region: 'cn', year });
   const used = [
@@ -163,6 +184,7 @@ export async function buildReport({
     policy.factor({ kind: 'natural_gas', region: 'cn' }),
     policy.factor({ kind: 'coal_equivalent_electricity', region: 'cn', method: 'calorific' }),
     policy.factor({ kind: 'coal_equivalent_gas', region: 'cn' }),
+    ...(heatKwh > 0 ? [heatFactor] : []),
   ].filter((f): f is Factor => f !== undefined);
   const tce = (kwhOrM3: number, kgcePer: number): number => round((kwhOrM3 * kgcePer) / 1000, 4);
   const carriers: CarrierLine[] = [
@@ -190,11 +212,18 @@ export async function buildReport({
       quantity: round(gasM3),
       tce: tce(gasM3, factors.coal.gasKgcePerM3),
     },
-    { carrier: 'purchased_heat', unit: 'kWh', quantity: 0, tce: 0 },
+    {
+      carrier: 'purchased_heat',
+      unit: 'kWh',
+      quantity: round(heatKwh),
+      tce: tce(heatKwh, factors.coal.heatKgcePerKwh),
+    },
   ];
   const consumedElectricityKwh = gridKwh - exportedKwh + pvKwh;
   const totalTce = round(
-    tce(consumedElectricityKwh, factors.coal.electricityKgcePerKwh) + tce(gasM3, factors.coal.gasKgcePerM3),
+    tce(consumedElectricityKwh, factors.coal.electricityKgcePerKwh) +
+      tce(gasM3, factors.coal.gasKgcePerM3) +
+      tce(heatKwh, factors.coal.heatKgcePerKwh),
     4,
   );
   const location = electricityCo2LocationT({ gridKwh, factorKgPerKwh: factors.gridKgCo2PerKwh });
@@ -205,6 +234,9 @@ export async function buildReport({
     residualFactorKgPerKwh: residual?.value ?? factors.gridKgCo2PerKwh,
   });
   const direct = gasCo2T({ gasM3, factorKgPerM3: factors.gasKgCo2PerM3 });
+  // purchased heat: kWh → GJ (1 kWh = 0.0036 GJ) at the purchased-heat default
+  const heat =
+    heatKwh > 0 && heatFactor ? heatCo2T({ heatGj: heatKwh * 0.0036, factorTPerGj: heatFactor.value }) : 0;
   const area = sites.reduce((s, site) => s + site.floorAreaM2, 0);
   const received = meters.reduce((s, m) => s + m.readingsReceived, 0);
   const expected = meters.reduce((s, m) => s + m.readingsExpected, 0);
@@ -236,14 +268,24 @@ export async function buildReport({
       directT: round(direct, 4),
       indirectElectricityLocationT: round(location, 4),
       indirectElectricityMarketT: round(market, 4),
-      heatT: 0,
-      totalLocationT: round(direct + location, 4),
-      totalMarketT: round(direct + market, 4),
+      heatT: round(heat, 4),
+      totalLocationT: round(direct + location + heat, 4),
+      totalMarketT: round(direct + market + heat, 4),
     },
     intensities: {
       energyKwhPerM2: area > 0 ? round(consumedElectricityKwh / area, 4) : null,
-      co2KgPerM2: area > 0 ? round(((direct + location) * 1000) / area, 4) : null,
+      co2KgPerM2: area > 0 ? round(((direct + location + heat) * 1000) / area, 4) : null,
       floorAreaM2: area,
+      ...(inputs.output && inputs.output.quantity > 0
+        ? {
+            perOutput: {
+              unit: inputs.output.unit,
+              quantity: inputs.output.quantity,
+              tcePerUnit: round(totalTce / inputs.output.quantity, 6),
+              co2TPerUnit: round((direct + location + heat) / inputs.output.quantity, 6),
+            },
+          }
+        : {}),
     },
     factors: used.map((f) => ({
       id: f.id,

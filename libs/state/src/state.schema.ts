@@ -87,4 +87,11 @@ export interface StateSchema {
     spec: string;
     created_at: string;
   };
+  report_input: {
+    org_id: string;
+    period: string;
+    /** JSON: greenCertificates, purchasedHeatKwh, output { quantity, unit }. */
+    inputs: string;
+    updated_at: string;
+  };
 }

@@ -5,6 +5,7 @@ import * as m0003 from './0003-api-keys';
 import * as m0004 from './0004-alerts';
 import * as m0005 from './0005-reports';
 import * as m0006 from './0006-provisioned-devices';
+import * as m0007 from './0007-report-inputs';
 
 /**
  * Versioned migrations, applied in name order at start-up by every process (Kysely's migrator takes a lock, so
@@ -18,4 +19,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0004-alerts': m0004,
   '0005-reports': m0005,
   '0006-provisioned-devices': m0006,
+  '0007-report-inputs': m0007,
 };
