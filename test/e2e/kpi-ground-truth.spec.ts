@@ -16,6 +16,7 @@ interface DayTruth {
   window: string;
   consumptionKwh: number;
   co2Kg: number;
+  pvKwh?: number;
   renewableShare?: number | null;
   categoryKwh?: Record<string, number>;
   pue?: number;
@@ -154,6 +155,31 @@ describe('KPIs from InfluxDB equal the simulator ground truth', () => {
     });
   });
 
+  it('gives the peak demand (largest 15-minute average kW of the supply meter) and the PV yield per kWp', () => {
+    const quarters = (device: string, metric = 'energy_import_kwh'): [number, number][] =>
+      (truth.devices[device]!.intervals15m as Record<string, [number, number][]>)[metric]!;
+    for (const day of [0, 1]) {
+      const inDay = ([t]: [number, number]): boolean =>
+        t >= fromMs + day * 86_400_000 && t < fromMs + (day + 1) * 86_400_000;
+      // by hand from the truth: 4 × the day's largest quarter-hour energy of hd-b3's and hd-dc1's supply meters
+      for (const [site, meter] of [
+        ['hd-b3', 'b3-grid'],
+        ['hd-dc1', 'dc1-total'],
+      ] as const)
+        within(
+          value(site, day, 'peak_demand_kw').value,
+          4 *
+            Math.max(
+              ...quarters(meter)
+                .filter(inDay)
+                .map(([, kwh]) => kwh),
+            ),
+        );
+      // hd-b1's PV: the day's generation over its 300 kWp
+      within(value('hd-b1', day, 'pv_yield_kwh_kwp').value, truth.sites['hd-b1']!.days[day]!.pvKwh! / 300);
+    }
+  });
+
   it('finds no unexplained register reading: the wrap and the declared replacement are explained', () => {
     for (const site of ['hd-b1', 'hd-b2', 'hd-b3', 'hd-dc1'])
       for (const day of [0, 1]) expect(value(site, day, 'register_anomalies').value).toBe(0);
@@ -175,6 +201,7 @@ describe('KPIs from InfluxDB equal the simulator ground truth', () => {
     });
     expect(empty.map((k) => [k.kpi, k.value, k.completeness])).toEqual([
       ['register_anomalies', null, 0],
+      ['peak_demand_kw', null, 0],
       ['energy_kwh', null, 0],
       ['pue', null, 0],
       ['co2_t', null, 0],

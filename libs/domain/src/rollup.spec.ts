@@ -82,3 +82,28 @@ describe('combineKpi', () => {
     expect(combineKpi([], { aggregation: 'ratio', over: 'entities', expectedParts: 0 }).completeness).toBe(0);
   });
 });
+
+describe('combineKpi of peaks', () => {
+  it('keeps the largest over time', () => {
+    const peak = (kw: number | null) => ({
+      value: kw,
+      numerator: kw ?? 0,
+      denominator: 1,
+      completeness: kw === null ? 0 : 1,
+      estimated: false,
+    });
+    expect(
+      combineKpi([peak(410), peak(455.5), peak(null)], {
+        aggregation: 'max',
+        over: 'time',
+        expectedParts: 3,
+      }),
+    ).toEqual({
+      value: 455.5,
+      numerator: 455.5,
+      denominator: 1,
+      completeness: 2 / 3,
+      estimated: false,
+    });
+  });
+});

@@ -7,8 +7,11 @@
  * Σ facility / Σ IT; the renewable share (tce) and heat-pump performance factors are combined the same way.
  */
 
-/** How a KPI combines: `sum` adds (energy, CO2), `ratio` divides sums, `intensity` is a sum over a fixed size. */
-export type KpiAggregation = 'sum' | 'ratio' | 'intensity';
+/**
+ * How a KPI combines: `sum` adds (energy, CO2), `ratio` divides sums, `intensity` is a sum over a fixed size, `max`
+ * keeps the largest (a peak demand over time; never over entities, whose peaks need not coincide).
+ */
+export type KpiAggregation = 'sum' | 'ratio' | 'intensity' | 'max';
 
 /** One KPI value with the parts it was computed from (the fields of the `kpi` series). */
 export interface KpiParts {
@@ -42,6 +45,16 @@ export function combineKpi(
   else if (aggregation === 'intensity' && over === 'time')
     denominator = known.reduce((m, p) => Math.max(m, p.denominator), 0);
   else denominator = known.reduce((s, p) => s + p.denominator, 0);
+  if (aggregation === 'max') {
+    const peak = known.length > 0 ? Math.max(...known.map((p) => p.numerator)) : 0;
+    return {
+      value: known.length > 0 ? peak : null,
+      numerator: peak,
+      denominator: 1,
+      completeness: parts.reduce((s, p) => s + p.completeness, 0) / Math.max(expectedParts, parts.length, 1),
+      estimated: known.some((p) => p.estimated),
+    };
+  }
   let value: number | null = null;
   if (known.length > 0)
     value = aggregation === 'sum' ? numerator : denominator > 0 ? numerator / denominator : null;
@@ -64,6 +77,8 @@ export const KPI_AGGREGATION: Readonly<Record<string, KpiAggregation>> = {
   cop: 'ratio',
   eui_kwh_m2: 'intensity',
   register_anomalies: 'sum',
+  pv_yield_kwh_kwp: 'intensity',
+  peak_demand_kw: 'max',
   /** A target share (numerator the share, denominator 1 per day): its mean over the days, constant within a year. */
   renewable_share_target: 'ratio',
 };

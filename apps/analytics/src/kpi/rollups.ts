@@ -16,8 +16,11 @@ import type { KpiValue } from './site-kpis';
 const SOURCE_PERIOD: Record<CalendarPeriod, KpiPeriod> = { '1mo': '1d', '1y': '1mo', rolling_12mo: '1mo' };
 /** Order in which calendar periods are written (a year and a rolling 12 months need the months first). */
 export const CALENDAR_PERIODS: readonly CalendarPeriod[] = ['1mo', '1y', 'rolling_12mo'];
-/** KPIs that are per device (`cop` has the heat pump as its category) are not rolled up over sites. */
-const PER_DEVICE_KPIS = new Set(['cop']);
+/**
+ * Not rolled up over sites: per-device KPIs (`cop` has the heat pump as its category), and peaks, which need not
+ * coincide.
+ */
+const PER_DEVICE_KPIS = new Set(['cop', 'peak_demand_kw']);
 
 interface StoredKpi extends KpiValue {
   entity: string;

@@ -5,6 +5,8 @@ import {
   electricityCo2LocationT,
   gasCo2T,
   heatPumpRenewableKwh,
+  peakDemandKw,
+  pvSpecificYield,
   renewableShare,
   renewableTrajectoryTarget,
   type CoalEquivalents,
@@ -49,6 +51,8 @@ export interface WindowSum {
   known: number;
   /** Deltas without a value: unexplained register drops and implausible jumps (libs/domain register rules). */
   anomalies: number;
+  /** The known 15-minute energies of the window (for the peak demand). */
+  quarters: number[];
 }
 
 export interface DeviceEnergy {
@@ -59,7 +63,7 @@ export interface DeviceEnergy {
   readingsByWindow: Map<number, number>;
 }
 
-const NO_ENERGY: WindowSum = { energy: 0, estimated: false, known: 0, anomalies: 0 };
+const NO_ENERGY: WindowSum = { energy: 0, estimated: false, known: 0, anomalies: 0, quarters: [] };
 
 /**
  * Computes a site's KPIs for windows of [fromMs, toMs) from the raw telemetry in InfluxDB, with the domain library's
@@ -102,7 +106,7 @@ export async function computeSiteKpis({
     /** Energy of a metric of a device, or of a role's meters, in the window. */
     const of = (d: DeviceEnergy, metric: MetricName): WindowSum => d.windows.get(metric)?.get(w) ?? NO_ENERGY;
     const sum = (role: string, metric: MetricName): WindowSum => {
-      const total = { energy: 0, estimated: false, known: 0, anomalies: 0 };
+      const total: WindowSum = { energy: 0, estimated: false, known: 0, anomalies: 0, quarters: [] };
       for (const d of byRole.get(role) ?? []) {
         const x = of(d, metric);
         total.energy += x.energy;
@@ -147,6 +151,14 @@ export async function computeSiteKpis({
           known += sums.get(w)?.known ?? 0;
         }
       push('register_anomalies', known > 0 || anomalies > 0 ? anomalies : null, anomalies, 1, false);
+    }
+    // Peak demand (largest 15-minute average kW) of the site's supply meter, where it has exactly one: the sum of
+    // several meters' own peaks would overstate a peak they did not reach together.
+    const supply = [...(byRole.get('grid') ?? []), ...(byRole.get('dc_total') ?? [])];
+    if (supply.length === 1) {
+      const quarters = of(supply[0]!, 'energy_import_kwh');
+      const peak = peakDemandKw(quarters.quarters);
+      push('peak_demand_kw', peak, peak ?? 0, 1, quarters.estimated);
     }
     if (site.type === 'data_centre') {
       const facility = sum('dc_total', 'energy_import_kwh');
@@ -198,6 +210,16 @@ export async function computeSiteKpis({
     const consumption = gridImport.energy - gridExport.energy + pv.energy;
     const estimated = gridImport.estimated || gridExport.estimated || pv.estimated;
     push('energy_kwh', orNull(consumption, gridImport, pv), consumption, 1, estimated);
+    // PV final yield Y_f = E / P0 (IEC 61724-1), kWh per kWp of the site's inverters
+    const kwp = (byRole.get('pv') ?? []).reduce((k, d) => k + (d.device.peakPowerKwp ?? 0), 0);
+    if (kwp > 0)
+      push(
+        'pv_yield_kwh_kwp',
+        orNull(pvSpecificYield({ energyKwh: pv.energy, peakPowerKwp: kwp }), pv),
+        pv.energy,
+        kwp,
+        pv.estimated,
+      );
     push(
       'eui_kwh_m2',
       orNull(energyIntensity({ energyKwh: consumption, floorAreaM2: site.floorAreaM2 }), gridImport, pv),
@@ -300,10 +322,13 @@ export async function deviceEnergy(
     for (const q of bookIntoWindows({ deltas, windowMs: QUARTER_MS })) {
       const start = periodWindow(period, q.startMs, utcOffsetMs).startMs;
       let x = sums.get(start);
-      if (!x) sums.set(start, (x = { energy: 0, estimated: false, known: 0, anomalies: 0 }));
+      if (!x) sums.set(start, (x = { energy: 0, estimated: false, known: 0, anomalies: 0, quarters: [] }));
       x.energy += q.energy ?? 0;
       x.estimated ||= q.estimated;
-      if (q.energy !== null) x.known++;
+      if (q.energy !== null) {
+        x.known++;
+        x.quarters.push(q.energy);
+      }
       x.anomalies += q.unknown;
     }
     windows.set(metric, sums);
