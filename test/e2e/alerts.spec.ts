@@ -17,7 +17,7 @@ import { freePort } from '@peakwatch/process';
 import { createApp } from '@peakwatch/runtime';
 import { StateStore } from '@peakwatch/state';
 import { startInfluxd, type TestInfluxd } from '../support/influxd';
-import { testConfig, waitForCount } from '../support/ingest';
+import { stopSchedules, testConfig, waitForCount } from '../support/ingest';
 import { connectClient } from '../support/mqtt';
 
 const DAY = 86_400_000;
@@ -113,6 +113,7 @@ describe('alerts: rules over the simulator, notifications to real receivers', ()
   };
   const start = async (): Promise<void> => {
     app = await createApp(config, [INGEST_APP, ANALYTICS_APP, ALERTS_APP, API_APP]);
+    stopSchedules(app); // evaluated by the test at virtual times only
   };
 
   beforeAll(async () => {

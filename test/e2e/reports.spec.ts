@@ -18,7 +18,7 @@ import { freePort } from '@peakwatch/process';
 import { REPORTS_APP, ReportService, type Report } from '@peakwatch/reports';
 import { createApp } from '@peakwatch/runtime';
 import { startInfluxd, type TestInfluxd } from '../support/influxd';
-import { scalar, testConfig, waitForCount } from '../support/ingest';
+import { scalar, stopSchedules, testConfig, waitForCount } from '../support/ingest';
 import { connectClient } from '../support/mqtt';
 
 const SEEDS = join(__dirname, '../../seeds');
@@ -105,6 +105,7 @@ describe('emitter reports', () => {
       INGEST_HORIZON_DAYS: '70',
     });
     app = await createApp(config, [INGEST_APP, ALERTS_APP, REPORTS_APP, API_APP]);
+    stopSchedules(app); // the test generates and delivers itself
 
     // the previous whole month in Beijing
     const now = new Date(Date.now() + UTC8);

@@ -6,7 +6,7 @@ import { ALERTS_APP, AlertEvaluator, type AlertNotification } from '@peakwatch/a
 import { kpiLine } from '@peakwatch/analytics';
 import { createApp } from '@peakwatch/runtime';
 import { startInfluxd, type TestInfluxd } from '../support/influxd';
-import { testConfig } from '../support/ingest';
+import { stopSchedules, testConfig } from '../support/ingest';
 
 const DAY = 86_400_000;
 
@@ -37,6 +37,7 @@ describe('alert rule: renewable share behind its trajectory', () => {
       }),
       [ALERTS_APP],
     );
+    stopSchedules(app);
   });
   afterAll(async () => {
     await app?.close();

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
 import { loadConfig, type AppConfig } from '@peakwatch/config';
 import { CredentialsRepository, INGEST_APP } from '@peakwatch/ingest';
 import type { InfluxClient } from '@peakwatch/influx';
@@ -92,4 +93,14 @@ export async function waitForCount(
   let last = 0;
   await eventually(async () => (last = await count()) >= expected, limitMs);
   return last;
+}
+
+/**
+ * Stops an app's own schedules (the hourly report run, the minute's alert evaluation, the KPI job): a test that
+ * drives them itself, with a virtual clock, must not meet them at a real minute.
+ */
+export function stopSchedules(app: INestApplication): void {
+  const schedules = app.get(SchedulerRegistry);
+  for (const job of schedules.getCronJobs().values()) void job.stop();
+  for (const name of schedules.getIntervals()) schedules.deleteInterval(name);
 }

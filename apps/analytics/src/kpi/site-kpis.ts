@@ -63,6 +63,9 @@ export interface DeviceEnergy {
   readingsByWindow: Map<number, number>;
 }
 
+/** Register metrics of electricity, which a device's rated power bounds. */
+const ELECTRIC_METRICS = new Set<MetricName>(['energy_import_kwh', 'energy_export_kwh']);
+
 const NO_ENERGY: WindowSum = { energy: 0, estimated: false, known: 0, anomalies: 0, quarters: [] };
 
 /**
@@ -310,7 +313,8 @@ export async function deviceEnergy(
       meter: {
         intervalMs: readingIntervalMs(device),
         ...(device.registerModulusKwh !== undefined ? { modulus: device.registerModulusKwh } : {}),
-        ...(device.ratedPowerKw !== undefined && METRICS[metric].unit === 'kWh'
+        // the nameplate bounds the electricity a meter can pass, not a heat pump's heat (COP × electricity)
+        ...(device.ratedPowerKw !== undefined && ELECTRIC_METRICS.has(metric)
           ? { ratedPowerKw: device.ratedPowerKw }
           : {}),
         ...(device.ctRatio !== undefined && METRICS[metric].unit === 'kWh'
