@@ -1,5 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { KpiCron } from '@peakwatch/analytics';
 import { dashboardQueries, dashboards } from '@peakwatch/dashboards';
@@ -7,8 +6,9 @@ import { loadScenario, runScenario } from '@peakwatch/device-sim';
 import type { InfluxClient } from '@peakwatch/influx';
 import { loadPolicyData } from '@peakwatch/policy';
 import { loadRegistry } from '@peakwatch/registry';
+import { copySeeds, SEEDS } from '../support/seeds';
 import { startInfluxd, type TestInfluxd } from '../support/influxd';
-import { startIngest, waitForCount, type TestIngest } from '../support/ingest';
+import { spoolDrained, startIngest, type TestIngest } from '../support/ingest';
 
 const DAY = 86_400_000;
 const UTC8 = 8 * 3_600_000;
@@ -20,20 +20,16 @@ const SITES = ['hd-b1', 'hd-b2', 'hd-b3', 'hd-dc1'];
  * as Grafana does for a multi-value "All") runs and returns rows with the columns the panel expects.
  */
 describe('Grafana dashboards: every query against the real influxd', () => {
-  const seeds = mkdtempSync(join(tmpdir(), 'peakwatch-grafana-seeds-'));
+  // The sample data centre, commissioned after Haidian's plan, so that its renewable trajectory applies.
+  const seeds = copySeeds({
+    'sites/hd-dc1.yaml': [["commissionedOn: '2021-06-01'", "commissionedOn: '2025-01-01'"]],
+  });
   let influxd: TestInfluxd;
   let ingest: TestIngest;
   let influx: InfluxClient;
   let fromMs: number;
 
   beforeAll(async () => {
-    // The sample data centre, commissioned after Haidian's plan, so that its renewable trajectory applies.
-    cpSync(join(__dirname, '../../seeds'), seeds, { recursive: true });
-    const dc = join(seeds, 'sites', 'hd-dc1.yaml');
-    writeFileSync(
-      dc,
-      readFileSync(dc, 'utf8').replace("commissionedOn: '2021-06-01'", "commissionedOn: '2025-01-01'"),
-    );
     influxd = await startInfluxd();
     ingest = await startIngest(influxd, 'grafana', { SEEDS_DIR: seeds });
     influx = await influxd.client('grafana');
@@ -49,12 +45,7 @@ describe('Grafana dashboards: every query against the real influxd', () => {
       qos: 1,
       log: () => undefined,
     });
-    expect(
-      await waitForCount(
-        async () => ((await ingest.metric('peakwatch_ingest_spool_records')) === 0 ? 1 : 0),
-        1,
-      ),
-    ).toBe(1);
+    expect(await spoolDrained(ingest.config.http.port)).toBe(true);
     await new KpiCron(
       ingest.config,
       influx,
@@ -83,7 +74,7 @@ describe('Grafana dashboards: every query against the real influxd', () => {
       .replaceAll('$district', '(haidian)');
 
   // the committed dashboards (the unit spec proves they are what this code generates)
-  const boards = Object.entries(dashboards(loadPolicyData(join(__dirname, '../../seeds'))));
+  const boards = Object.entries(dashboards(loadPolicyData(SEEDS)));
   const cases = boards.flatMap(([file, board]) =>
     dashboardQueries(board).map((q) => [`${file}: ${q.name}`, q.query] as const),
   );

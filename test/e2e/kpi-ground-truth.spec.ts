@@ -2,12 +2,11 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { computeSiteKpis, writeKpiSeries, type KpiFactors, type KpiValue } from '@peakwatch/analytics';
 import { loadPolicyData } from '@peakwatch/policy';
-import { scalar } from '../support/ingest';
+import { scalar, spoolDrained, startIngest, type TestIngest } from '../support/ingest';
 import { loadScenario, runScenario } from '@peakwatch/device-sim';
 import { loadRegistry } from '@peakwatch/registry';
 import { CLI, ROOT, buildDist } from '../support/build';
 import { startInfluxd, type TestInfluxd } from '../support/influxd';
-import { startIngest, waitForCount, type TestIngest } from '../support/ingest';
 
 const SEEDS = join(__dirname, '../../seeds');
 const UTC8 = 8 * 3_600_000;
@@ -78,12 +77,7 @@ describe('KPIs from InfluxDB equal the simulator ground truth', () => {
       log: () => undefined,
     });
     truth = summary.truth as Truth;
-    expect(
-      await waitForCount(
-        async () => ((await ingest.metric('peakwatch_ingest_spool_records')) === 0 ? 1 : 0),
-        1,
-      ),
-    ).toBe(1);
+    expect(await spoolDrained(ingest.config.http.port)).toBe(true);
     const client = await influxd.client('truth');
     const registry = loadRegistry(join(SEEDS, 'sites'));
     for (const site of ['hd-b1', 'hd-b2', 'hd-b3', 'hd-dc1']) {

@@ -9,7 +9,7 @@ import supertest from 'supertest';
 import { ALERTS_APP, OutboxDispatcher } from '@peakwatch/alerts';
 import { API_APP, ApiKeysRepository } from '@peakwatch/api';
 import type { AppConfig } from '@peakwatch/config';
-import { METRICS, deviceTopic } from '@peakwatch/contracts';
+import { deviceTopic } from '@peakwatch/contracts';
 import { loadScenario, runScenario } from '@peakwatch/device-sim';
 import { CredentialsRepository, INGEST_APP } from '@peakwatch/ingest';
 import type { InfluxClient } from '@peakwatch/influx';
@@ -18,7 +18,7 @@ import { freePort } from '@peakwatch/process';
 import { REPORTS_APP, ReportService, type Report } from '@peakwatch/reports';
 import { createApp } from '@peakwatch/runtime';
 import { startInfluxd, type TestInfluxd } from '../support/influxd';
-import { scalar, stopSchedules, testConfig, waitForCount } from '../support/ingest';
+import { readingsOf, scalar, spoolDrained, stopSchedules, testConfig } from '../support/ingest';
 import { connectClient } from '../support/mqtt';
 
 const SEEDS = join(__dirname, '../../seeds');
@@ -68,11 +68,7 @@ describe('emitter reports', () => {
     for (let pass = 0; pass < 20 && (await outbox.deliverDue(Date.now() + aheadMs)) > 0; pass++);
   };
   const drained = async (): Promise<void> => {
-    const idle = async (): Promise<number> => {
-      const text = await (await fetch(`http://127.0.0.1:${config.http.port}/metrics`)).text();
-      return /^peakwatch_ingest_spool_records 0$/m.test(text) ? 1 : 0;
-    };
-    expect(await waitForCount(idle, 1)).toBe(1);
+    expect(await spoolDrained(config.http.port)).toBe(true);
   };
 
   beforeAll(async () => {
@@ -157,15 +153,7 @@ describe('emitter reports', () => {
       username: 'b1-grid',
       password: secrets['b1-grid']!,
     });
-    const readings = held!.rows.map((row) => ({
-      ts: row['time'] as number,
-      seq: row['seq'] as number,
-      values: Object.fromEntries(
-        Object.keys(METRICS)
-          .filter((m) => typeof row[m] === 'number')
-          .map((m) => [m, row[m] as number]),
-      ),
-    }));
+    const readings = readingsOf(held!.rows);
     await meter.publishAsync(deviceTopic('hd-b1', 'b1-grid', 'telemetry'), JSON.stringify(readings), {
       qos: 1,
     });

@@ -1,10 +1,11 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { ALERTS_APP, AlertEvaluator, type AlertNotification } from '@peakwatch/alerts';
 import { kpiLine } from '@peakwatch/analytics';
 import { createApp } from '@peakwatch/runtime';
+import { copySeeds } from '../support/seeds';
 import { startInfluxd, type TestInfluxd } from '../support/influxd';
 import { stopSchedules, testConfig } from '../support/ingest';
 
@@ -16,19 +17,16 @@ const DAY = 86_400_000;
  * resolves it. The KPI points are written as the analytics service writes them (the series is the rule's input).
  */
 describe('alert rule: renewable share behind its trajectory', () => {
-  const seeds = mkdtempSync(join(tmpdir(), 'peakwatch-trajectory-seeds-'));
+  // the sample data centre, commissioned after Haidian's plan (2024-05-28): its trajectory applies
+  const seeds = copySeeds({
+    'sites/hd-dc1.yaml': [["commissionedOn: '2021-06-01'", "commissionedOn: '2025-01-01'"]],
+  });
   const dataDir = mkdtempSync(join(tmpdir(), 'peakwatch-trajectory-'));
   let influxd: TestInfluxd;
   let app: INestApplication;
   const yearStart = Date.parse('2026-01-01T00:00:00+08:00');
 
   beforeAll(async () => {
-    cpSync(join(__dirname, '../../seeds'), seeds, { recursive: true });
-    const dc = join(seeds, 'sites', 'hd-dc1.yaml');
-    writeFileSync(
-      dc,
-      readFileSync(dc, 'utf8').replace("commissionedOn: '2021-06-01'", "commissionedOn: '2025-01-01'"),
-    );
     influxd = await startInfluxd();
     app = await createApp(
       await testConfig(influxd.url, 'trajectory', dataDir, {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { loadConfig, type AppConfig } from '@peakwatch/config';
+import { METRICS } from '@peakwatch/contracts';
 import { CredentialsRepository, INGEST_APP } from '@peakwatch/ingest';
 import type { InfluxClient } from '@peakwatch/influx';
 import { freePort } from '@peakwatch/process';
@@ -63,11 +64,7 @@ export async function startIngest(
       for (const id of ids) out[id] = await credentials.issue(id, 'device', registry.device(id)!.site.id);
       return out;
     },
-    async metric(name, labels = '') {
-      const text = await (await fetch(`http://127.0.0.1:${config.http.port}/metrics`)).text();
-      const match = new RegExp(`^${name}${labels ? `\\{${labels}\\}` : ''} (\\S+)$`, 'm').exec(text);
-      return match ? Number(match[1]) : 0; // a labelled counter appears once it has counted
-    },
+    metric: (name, labels) => metricOf(config.http.port, name, labels),
     async close() {
       await app.close();
       if (!env['DATA_DIR']) await rm(dataDir, { recursive: true, force: true });
@@ -103,4 +100,37 @@ export function stopSchedules(app: INestApplication): void {
   const schedules = app.get(SchedulerRegistry);
   for (const job of schedules.getCronJobs().values()) void job.stop();
   for (const name of schedules.getIntervals()) schedules.deleteInterval(name);
+}
+
+/** A metric of the process serving HTTP on `httpPort` (0 when a labelled counter has not counted yet). */
+export async function metricOf(httpPort: number, name: string, labels = ''): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+  const match = new RegExp(`^${name}${labels ? `\\{${labels}\\}` : ''} (\\S+)$`, 'm').exec(text);
+  return match ? Number(match[1]) : 0;
+}
+
+/**
+ * Waits until the ingest spool of the process on `httpPort` is empty (every acknowledged reading is in InfluxDB);
+ * false when it does not empty in time.
+ */
+export async function spoolDrained(httpPort: number): Promise<boolean> {
+  return (
+    (await waitForCount(
+      async () => ((await metricOf(httpPort, 'peakwatch_ingest_spool_records')) === 0 ? 1 : 0),
+      1,
+    )) === 1
+  );
+}
+
+/** Telemetry rows read back from InfluxDB as the readings of a device's message (to send them again, late). */
+export function readingsOf(rows: readonly Record<string, unknown>[]): object[] {
+  return rows.map((row) => ({
+    ts: row['time'] as number,
+    ...(typeof row['seq'] === 'number' ? { seq: row['seq'] } : {}),
+    values: Object.fromEntries(
+      Object.keys(METRICS)
+        .filter((m) => typeof row[m] === 'number')
+        .map((m) => [m, row[m] as number]),
+    ),
+  }));
 }

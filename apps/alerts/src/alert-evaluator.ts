@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { Interval } from '@nestjs/schedule';
@@ -7,11 +6,12 @@ import { KPI_AGGREGATION, pueTariffCny } from '@peakwatch/domain';
 import { InfluxClient, floatField, line, quoteString, stringField } from '@peakwatch/influx';
 import { PolicyData } from '@peakwatch/policy';
 import { Registry, type Site } from '@peakwatch/registry';
-import { LiveEvents } from '@peakwatch/runtime';
+import { LiveEvents, SingleRun } from '@peakwatch/runtime';
 import { FIXED_PERIOD_MS, type FixedPeriod } from '@peakwatch/analytics';
 import { StateStore, type StateSchema } from '@peakwatch/state';
 import type { Transaction } from 'kysely';
 import { MEASUREMENTS } from '@peakwatch/contracts';
+import { recordAlertHistory } from './alert-history';
 import { deliveryId, type AlertNotification } from './notification';
 import { loadAlertRules, type AlertRule } from './rules/rules';
 import { INACTIVE, step, type AlertInstance, type AlertState, type Observation } from './state-machine';
@@ -45,7 +45,9 @@ const YEAR_MS = 365 * 86_400_000;
 export class AlertEvaluator implements OnModuleInit {
   private readonly logger = new Logger('AlertEvaluator');
   rules: AlertRule[] = [];
-  private running: Promise<unknown> | undefined;
+  private readonly single = new SingleRun((error) =>
+    this.logger.warn({ err: String(error) }, 'alert evaluation failed; retried next minute'),
+  );
 
   constructor(
     @InjectConfig() private readonly config: AppConfig,
@@ -63,13 +65,7 @@ export class AlertEvaluator implements OnModuleInit {
 
   @Interval(60_000)
   async tick(): Promise<void> {
-    if (this.running) return;
-    this.running = this.runOnce(Date.now())
-      .catch((error: unknown) =>
-        this.logger.warn({ err: String(error) }, 'alert evaluation failed; retried next minute'),
-      )
-      .finally(() => (this.running = undefined));
-    await this.running;
+    await this.single.run(() => this.runOnce(Date.now()));
   }
 
   /** Evaluates every rule in force at `nowMs`; returns the notifications queued. */
@@ -252,23 +248,19 @@ export class AlertEvaluator implements OnModuleInit {
         })
         .onConflict((oc) => oc.columns(['rule_id', 'entity']).doUpdateSet(values))
         .execute();
-      await tx
-        .insertInto('alert_history')
-        .values({
-          id: randomUUID(),
-          rule_id: rule.id,
-          entity: reading.entity,
-          site_id: reading.site.id,
-          at,
-          event: next.state,
-          episode: next.episode,
-          detail: JSON.stringify({
-            value: observation.value,
-            threshold: rule.thresholdValue,
-            completeness: reading.completeness,
-          }),
-        })
-        .execute();
+      await recordAlertHistory(tx, {
+        ruleId: rule.id,
+        entity: reading.entity,
+        siteId: reading.site.id,
+        at,
+        event: next.state,
+        episode: next.episode,
+        detail: {
+          value: observation.value,
+          threshold: rule.thresholdValue,
+          completeness: reading.completeness,
+        },
+      });
       if (!notify) return;
       const firedAt =
         notify === 'firing' ? at : row ? await this.firedAt(tx, rule.id, reading.entity, next.episode) : at;
@@ -441,19 +433,14 @@ export class AlertEvaluator implements OnModuleInit {
           .where('rule_id', '=', rule.id)
           .where('entity', '=', row.entity)
           .execute();
-        await tx
-          .insertInto('alert_history')
-          .values({
-            id: randomUUID(),
-            rule_id: rule.id,
-            entity: row.entity,
-            site_id: site.id,
-            at,
-            event: 'escalated',
-            episode: row.episode,
-            detail: '{}',
-          })
-          .execute();
+        await recordAlertHistory(tx, {
+          ruleId: rule.id,
+          entity: row.entity,
+          siteId: site.id,
+          at,
+          event: 'escalated',
+          episode: row.episode,
+        });
         for (const n of this.notifications(rule, reading, 'escalated', row.episode, at, row.since))
           queued.push(await this.enqueue(tx, n));
       });

@@ -8,3 +8,4 @@ export { ALERTS_MQTT_USER, OutboxDispatcher } from './outbox-dispatcher';
 export { deliveryId, signature, type AlertNotification } from './notification';
 export { WATCHABLE_KPIS, loadAlertRules, type AlertRule } from './rules/rules';
 export { INACTIVE, step, type AlertInstance, type AlertState, type Observation } from './state-machine';
+export { recordAlertHistory } from './alert-history';

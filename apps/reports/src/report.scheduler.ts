@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Cron } from '@nestjs/schedule';
 import { utcOffsetMs } from '@peakwatch/analytics';
+import { SingleRun } from '@peakwatch/runtime';
 import { InjectConfig, type AppConfig } from '@peakwatch/config';
 import { Registry } from '@peakwatch/registry';
 import { reportPeriod } from './report';
@@ -10,7 +11,9 @@ import { ReportService } from './report.service';
 @Injectable()
 export class ReportScheduler {
   private readonly logger = new Logger('ReportScheduler');
-  private running: Promise<unknown> | undefined;
+  private readonly single = new SingleRun((error) =>
+    this.logger.warn({ err: String(error) }, 'report run failed; retried next hour'),
+  );
 
   constructor(
     @InjectConfig() private readonly config: AppConfig,
@@ -25,13 +28,7 @@ export class ReportScheduler {
    */
   @Cron('0 20 * * * *')
   async tick(nowMs = Date.now()): Promise<void> {
-    if (this.running) return;
-    this.running = this.scheduled(nowMs)
-      .catch((error: unknown) =>
-        this.logger.warn({ err: String(error) }, 'report run failed; retried next hour'),
-      )
-      .finally(() => (this.running = undefined));
-    await this.running;
+    await this.single.run(() => this.scheduled(nowMs));
   }
 
   private async scheduled(nowMs: number): Promise<void> {

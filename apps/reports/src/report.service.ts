@@ -87,12 +87,12 @@ export class ReportService {
     const version = (latest?.version ?? 0) + 1;
     const changes = latest ? reportChanges(JSON.parse(latest.json) as Report, report) : [];
     const corrects = latest?.version ?? null;
-    const dir = this.dir(orgId, period);
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, `v${version}.json`), `${JSON.stringify(report, null, 2)}\n`);
-    writeFileSync(join(dir, `v${version}.csv`), reportCsv(report));
+    mkdirSync(this.dir(orgId, period), { recursive: true });
+    const file = (format: ReportFormat): string => this.path(orgId, period, version, format);
+    writeFileSync(file('json'), `${JSON.stringify(report, null, 2)}\n`);
+    writeFileSync(file('csv'), reportCsv(report));
     writeFileSync(
-      join(dir, `v${version}.pdf`),
+      file('pdf'),
       await reportPdf(report, { version, ...(corrects ? { corrects } : {}), changes }),
     );
     const endpoint = this.endpoint(orgId);
@@ -214,10 +214,15 @@ export class ReportService {
     };
   }
 
+  /** Where a version's file in a format is kept (DATA_DIR/reports/<org>/<period>/v<n>.<format>). */
+  path(orgId: string, period: string, version: number, format: ReportFormat): string {
+    return join(this.dir(orgId, period), `v${version}.${format}`);
+  }
+
   /** A version's file in a format, or undefined. */
   file(orgId: string, period: string, version: number, format: ReportFormat): Buffer | undefined {
     try {
-      return readFileSync(join(this.dir(orgId, period), `v${version}.${format}`));
+      return readFileSync(this.path(orgId, period, version, format));
     } catch {
       return undefined;
     }

@@ -1,4 +1,4 @@
-export { Registry, loadRegistry, type RegisteredDevice } from './registry';
+export { DeviceRefusedError, Registry, loadRegistry, type RegisteredDevice } from './registry';
 export {
   DEFAULT_READING_INTERVAL_SECONDS,
   DEVICE_KINDS,

@@ -9,6 +9,17 @@ export interface RegisteredDevice {
   device: Device;
 }
 
+/** A device the registry cannot take: an unknown site, a taken id, a missing field; `field` names the one at fault. */
+export class DeviceRefusedError extends Error {
+  constructor(
+    readonly reason: 'unknown' | 'taken' | 'invalid',
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /**
  * The loaded registry: every site of seeds/sites/*.yaml. Device ids are unique across sites because a device
  * authenticates with its id as MQTT username.
@@ -39,11 +50,16 @@ export class Registry {
    */
   addDevice(siteId: string, device: Device): RegisteredDevice {
     const site = this.sitesById.get(siteId);
-    if (!site) throw new RangeError(`unknown site ${siteId}`);
+    if (!site) throw new DeviceRefusedError('unknown', 'siteId', `unknown site ${siteId}`);
     const taken = this.devicesById.get(device.id);
-    if (taken) throw new RangeError(`device id "${device.id}" is already used by site ${taken.site.id}`);
+    if (taken)
+      throw new DeviceRefusedError(
+        'taken',
+        'id',
+        `device id "${device.id}" is already used by site ${taken.site.id}`,
+      );
     if (device.role === 'pv' && device.peakPowerKwp === undefined)
-      throw new RangeError('peakPowerKwp is required for role pv');
+      throw new DeviceRefusedError('invalid', 'peakPowerKwp', 'peakPowerKwp: required for role pv');
     site.devices.push(device);
     const registered = { site, device };
     this.devicesById.set(device.id, registered);

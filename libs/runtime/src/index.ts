@@ -7,3 +7,4 @@ export { main, runApps } from './run-app';
 export { onShutdownSignal } from './shutdown';
 export { PEAKWATCH_VERSION } from './version';
 export { EXIT, UsageError } from './usage.error';
+export { SingleRun } from './single-run';

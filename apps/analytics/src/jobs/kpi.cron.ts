@@ -5,7 +5,7 @@ import type { KpiPeriod } from '@peakwatch/contracts';
 import { InfluxClient } from '@peakwatch/influx';
 import { PolicyData } from '@peakwatch/policy';
 import { Registry } from '@peakwatch/registry';
-import { LiveEvents } from '@peakwatch/runtime';
+import { LiveEvents, SingleRun } from '@peakwatch/runtime';
 import { writeKpiSeries } from '../kpi/kpi-series';
 import { LateDataMarks, type LateSpan } from '../kpi/late-data';
 import { windowsOf, type FixedPeriod, type KpiWindowRange } from '../kpi/periods';
@@ -61,7 +61,9 @@ function runsOf(windows: Iterable<KpiWindowRange>): { fromMs: number; toMs: numb
 @Injectable()
 export class KpiCron {
   private readonly logger = new Logger('KpiCron');
-  private running: Promise<unknown> | undefined;
+  private readonly single = new SingleRun((error) =>
+    this.logger.warn({ err: String(error) }, 'KPI run failed; the next run covers these windows again'),
+  );
   private readonly late: LateDataMarks;
 
   constructor(
@@ -76,13 +78,7 @@ export class KpiCron {
 
   @Cron(KPI_CRON)
   async tick(): Promise<void> {
-    if (this.running) return; // the previous run is still going
-    this.running = this.runOnce(Date.now())
-      .catch((error: unknown) =>
-        this.logger.warn({ err: String(error) }, 'KPI run failed; the next run covers these windows again'),
-      )
-      .finally(() => (this.running = undefined));
-    await this.running;
+    await this.single.run(() => this.runOnce(Date.now()));
   }
 
   /** Recomputes the recent windows before `nowMs` and the windows late data touched; returns the latter. */

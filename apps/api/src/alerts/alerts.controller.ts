@@ -1,9 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { Controller, Get, HttpCode, NotFoundException, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { join } from 'node:path';
-import { loadAlertRules } from '@peakwatch/alerts';
+import { loadAlertRules, recordAlertHistory } from '@peakwatch/alerts';
 import { InjectConfig, type AppConfig } from '@peakwatch/config';
 import { PolicyData } from '@peakwatch/policy';
 import { StateStore } from '@peakwatch/state';
@@ -110,19 +109,15 @@ export class AlertsController {
         .where('rule_id', '=', ruleId)
         .where('entity', '=', entity)
         .execute();
-      await tx
-        .insertInto('alert_history')
-        .values({
-          id: randomUUID(),
-          rule_id: ruleId,
-          entity,
-          site_id: row.site_id,
-          at,
-          event: 'acknowledged',
-          episode: row.episode,
-          detail: JSON.stringify({ by: caller.keyId, role: caller.role }),
-        })
-        .execute();
+      await recordAlertHistory(tx, {
+        ruleId,
+        entity,
+        siteId: row.site_id,
+        at,
+        event: 'acknowledged',
+        episode: row.episode,
+        detail: { by: caller.keyId, role: caller.role },
+      });
     });
     return { acknowledged: true };
   }

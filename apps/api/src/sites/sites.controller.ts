@@ -12,7 +12,7 @@ import {
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CredentialsRepository } from '@peakwatch/ingest';
-import { Registry, deviceSchema, type Device } from '@peakwatch/registry';
+import { DeviceRefusedError, Registry, deviceSchema, type Device } from '@peakwatch/registry';
 import { ProvisionedDevices } from '@peakwatch/runtime';
 import { parseInput } from '../validation';
 import { Access } from '../auth/access';
@@ -66,15 +66,13 @@ export class SitesController {
   ): Promise<{ device: Device; secret: string }> {
     this.visible(caller, siteId);
     const device = parseInput(deviceSchema, body, 'body');
-    if (this.registry.device(device.id))
-      throw new ConflictException(`device id "${device.id}" is already in use`);
-    if (device.role === 'pv' && device.peakPowerKwp === undefined)
-      throw new BadRequestException({
-        statusCode: 400,
-        message: 'peakPowerKwp: required for role pv',
-        field: 'peakPowerKwp',
-      });
-    await this.provisioned.add(siteId, device);
+    try {
+      await this.provisioned.add(siteId, device);
+    } catch (error) {
+      if (!(error instanceof DeviceRefusedError)) throw error;
+      if (error.reason === 'taken') throw new ConflictException(error.message);
+      throw new BadRequestException({ statusCode: 400, message: error.message, field: error.field });
+    }
     return { device, secret: await this.credentials.issue(device.id, 'device', siteId) };
   }
 

@@ -9,7 +9,7 @@ import { CredentialsRepository, type MqttIdentity } from '../credentials/credent
 import { IngestMetrics } from '../metrics/ingest.metrics';
 import { IngestPipeline } from '../pipeline/ingest.pipeline';
 
-/** Topics PeakWatch's own service clients may use besides device topics (alerts arrive with their issue). */
+/** Topics PeakWatch's own service clients may use: device topics (observers) and alerts/v1/ (the alerts service). */
 const SERVICE_TOPIC_ROOTS = [`${TOPIC_ROOT}/`, 'alerts/v1/'];
 
 /** CONNACK return codes of MQTT 3.1.1 §3.2.2.3. */

@@ -1,17 +1,10 @@
-import { loadConfig } from '@peakwatch/config';
 import { API_ROLES, ApiKeysRepository, type ApiRole } from '@peakwatch/api';
 import { isValidId } from '@peakwatch/contracts';
 import { UsageError } from '@peakwatch/runtime';
-import { StateStore } from '@peakwatch/state';
+import { withStateStore } from './with-state';
 
-async function withKeys<T>(work: (keys: ApiKeysRepository) => Promise<T>): Promise<T> {
-  const config = loadConfig(process.env, process.cwd(), { influx: false });
-  const store = await StateStore.open(config.stateStore);
-  try {
-    return await work(new ApiKeysRepository(store));
-  } finally {
-    await store.close();
-  }
+function withKeys<T>(work: (keys: ApiKeysRepository) => Promise<T>): Promise<T> {
+  return withStateStore((store) => work(new ApiKeysRepository(store)));
 }
 
 /**

@@ -108,7 +108,7 @@ export async function demoCommand(env: NodeJS.ProcessEnv = process.env): Promise
         const { version, report } = await app.get(ReportService).generate(DEMO_EMITTER, previous);
         process.stdout.write(
           `Report of ${report.organisation.name} for ${previous} (version ${version.version}, completeness ${(100 * report.completeness).toFixed(0)}%):\n` +
-            `  ${join(config.dataDir, 'reports', DEMO_EMITTER, previous, `v${version.version}.pdf`)} (and .json, .csv)\n`,
+            `  ${app.get(ReportService).path(DEMO_EMITTER, previous, version.version, 'pdf')} (and .json, .csv)\n`,
         );
       })().catch((error: unknown) => log.error({ err: error }, 'could not show the KPIs'));
     },

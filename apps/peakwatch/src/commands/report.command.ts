@@ -3,7 +3,7 @@ import { loadConfig } from '@peakwatch/config';
 import { InfluxClient } from '@peakwatch/influx';
 import { loadPolicyData } from '@peakwatch/policy';
 import { loadRegistry } from '@peakwatch/registry';
-import { ReportService, reportPeriod } from '@peakwatch/reports';
+import { REPORT_FORMATS, ReportService, reportPeriod } from '@peakwatch/reports';
 import { UsageError } from '@peakwatch/runtime';
 import { StateStore } from '@peakwatch/state';
 
@@ -46,7 +46,6 @@ export async function reportCommand(flags: {
       process.stdout.write(`${JSON.stringify(report)}\n`);
       return;
     }
-    const dir = join(config.dataDir, 'reports', flags.org, period);
     process.stdout.write(
       [
         `${report.kind} report of ${report.organisation.name} for ${period}: version ${version.version}` +
@@ -57,7 +56,7 @@ export async function reportCommand(flags: {
             : ' (unchanged)'),
         `  completeness ${(report.completeness * 100).toFixed(1)}%, energy ${report.energy.totalTce} tce, CO2 ${report.emissions.totalLocationT} t (location-based)`,
         ...version.changes.map((c) => `  changed: ${c}`),
-        `  ${['json', 'csv', 'pdf'].map((f) => join(dir, `v${version.version}.${f}`)).join('\n  ')}`,
+        ...REPORT_FORMATS.map((f) => `  ${service.path(flags.org, period, version.version, f)}`),
         '',
       ].join('\n'),
     );

@@ -4,21 +4,15 @@ import { isValidId } from '@peakwatch/contracts';
 import { CredentialsRepository } from '@peakwatch/ingest';
 import { loadRegistry } from '@peakwatch/registry';
 import { UsageError } from '@peakwatch/runtime';
-import { StateStore } from '@peakwatch/state';
+import { withStateStore } from './with-state';
 
 /** A device is unknown to the registry: a failure (exit 1), not bad usage. */
 export class UnknownDeviceError extends Error {
   readonly code = 'unknown_device';
 }
 
-async function withCredentials<T>(work: (credentials: CredentialsRepository) => Promise<T>): Promise<T> {
-  const config = loadConfig(process.env, process.cwd(), { influx: false });
-  const store = await StateStore.open(config.stateStore);
-  try {
-    return await work(new CredentialsRepository(store));
-  } finally {
-    await store.close();
-  }
+function withCredentials<T>(work: (credentials: CredentialsRepository) => Promise<T>): Promise<T> {
+  return withStateStore((store) => work(new CredentialsRepository(store)));
 }
 
 /**
