@@ -1,7 +1,7 @@
 /**
  * `npm run bench:analytics`: the time to compute every KPI window (15m, 1h, 1d, months, year, rolling 12 months, and
- * the district and city roll-ups) for one year of 15-minute register readings of many sites, and how that time splits
- * between InfluxDB (queries and writes in flight) and PeakWatch's own code. Reference, in the same run against the
+ * the district and city roll-ups) for one year of 15-minute register readings of many sites, and how the work splits
+ * between InfluxDB and PeakWatch's own code (CPU seconds of each process). Reference, in the same run against the
  * same influxd: one bulk InfluxQL aggregation of the same data (15-minute first/last per device over the year).
  * Prints one JSON object. BENCH_SITES (default 100) and BENCH_DAYS (default 365) size the data.
  */
@@ -34,33 +34,47 @@ const DAY = 86_400_000;
 const DATABASE = 'bench';
 const log = (message: string): boolean => process.stderr.write(`[bench:analytics] ${message}\n`);
 
-/** Wall time during which at least one InfluxDB call is in flight: the time PeakWatch waits on InfluxDB. */
+/**
+ * Wall time during which at least one InfluxDB call is in flight (the time PeakWatch waits on InfluxDB), and the
+ * summed durations of queries and of writes.
+ */
 class TimedInflux extends InfluxClient {
   waitingMs = 0;
+  queryMs = 0;
+  writeMs = 0;
   private inFlight = 0;
   private since = 0;
 
-  async timed<T>(call: () => Promise<T>): Promise<T> {
-    if (this.inFlight++ === 0) this.since = performance.now();
+  async timed<T>(kind: 'queryMs' | 'writeMs', call: () => Promise<T>): Promise<T> {
+    const t = performance.now();
+    if (this.inFlight++ === 0) this.since = t;
     try {
       return await call();
     } finally {
+      this[kind] += performance.now() - t;
       if (--this.inFlight === 0) this.waitingMs += performance.now() - this.since;
     }
   }
 
   override query(influxql: string): Promise<InfluxSeries[]> {
-    return this.timed(() => super.query(influxql));
+    return this.timed('queryMs', () => super.query(influxql));
   }
 
   override createWriteApi(options: Parameters<InfluxClient['createWriteApi']>[0]): WriteApi {
     const api = super.createWriteApi(options);
     const flush = api.flush.bind(api);
     const close = api.close.bind(api);
-    api.flush = (withRetryBuffer?: boolean) => this.timed(() => flush(withRetryBuffer));
-    api.close = () => this.timed(close);
+    api.flush = (withRetryBuffer?: boolean) => this.timed('writeMs', () => flush(withRetryBuffer));
+    api.close = () => this.timed('writeMs', close);
     return api;
   }
+}
+
+/** CPU seconds (user + system) a process has used, from /proc. */
+function cpuSecondsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks (100/s on Linux)
 }
 
 function peakRssMb(): number {
@@ -135,7 +149,10 @@ async function bulkAggregation(
 ): Promise<{ seconds: number; bytes: number }> {
   const q = `SELECT first("energy_import_kwh"), last("energy_import_kwh") FROM "telemetry" WHERE time >= ${fromMs}ms AND time < ${toMs}ms GROUP BY time(15m), "device"`;
   const started = performance.now();
-  const response = await fetch(`${url}/query?db=${DATABASE}&epoch=ms&q=${encodeURIComponent(q)}`);
+  // uncompressed, as PeakWatch's own queries
+  const response = await fetch(`${url}/query?db=${DATABASE}&epoch=ms&q=${encodeURIComponent(q)}`, {
+    headers: { 'accept-encoding': 'identity' },
+  });
   let bytes = 0;
   for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) bytes += chunk.length;
   if (!response.ok) throw new Error(`bulk aggregation failed: ${response.status}`);
@@ -166,7 +183,8 @@ async function main(): Promise<void> {
     const reference = await bulkAggregation(influxd.url, fromMs, toMs);
 
     log('every KPI window');
-    influx.waitingMs = 0;
+    influx.waitingMs = influx.queryMs = influx.writeMs = 0;
+    const cpuBefore = { peakwatch: cpuSecondsOf(process.pid), influxd: cpuSecondsOf(influxd.process.pid) };
     const started = performance.now();
     let written = 0;
     const seconds: Record<string, number> = {};
@@ -175,15 +193,21 @@ async function main(): Promise<void> {
       written += await run();
       seconds[name] = Math.round(performance.now() - t) / 1000;
     };
-    for (const period of Object.keys(FIXED_PERIOD_MS) as FixedPeriod[])
-      await phase(period, () =>
-        writeKpiSeries({ influx, registry, policy, fromMs, toMs, period, utcOffsetMs: offset }),
-      );
+    const fixed = Object.keys(FIXED_PERIOD_MS) as FixedPeriod[];
+    await phase('15m, 1h, 1d with districts and city', () =>
+      writeKpiSeries({
+        influx,
+        registry,
+        policy,
+        ranges: Object.fromEntries(fixed.map((p) => [p, { fromMs, toMs }])),
+        utcOffsetMs: offset,
+      }),
+    );
     for (const period of CALENDAR_PERIODS)
       await phase(period, () => writeCalendarKpis({ influx, period, fromMs, toMs, utcOffsetMs: offset }));
-    await phase('districts and city', async () => {
+    await phase('calendar districts and city', async () => {
       let n = 0;
-      for (const period of [...(Object.keys(FIXED_PERIOD_MS) as FixedPeriod[]), ...CALENDAR_PERIODS])
+      for (const period of CALENDAR_PERIODS)
         n += await writeAreaKpis({
           influx,
           registry,
@@ -193,7 +217,10 @@ async function main(): Promise<void> {
       return n;
     });
     const totalSeconds = (performance.now() - started) / 1000;
-    const influxSeconds = influx.waitingMs / 1000;
+    const cpu = {
+      peakwatch: cpuSecondsOf(process.pid) - cpuBefore.peakwatch,
+      influxd: cpuSecondsOf(influxd.process.pid) - cpuBefore.influxd,
+    };
     const round = (x: number): number => Math.round(x * 100) / 100;
     process.stdout.write(
       `${JSON.stringify({
@@ -204,9 +231,13 @@ async function main(): Promise<void> {
         kpiValuesWritten: written,
         recompute: {
           seconds: round(totalSeconds),
-          influxSeconds: round(influxSeconds),
-          ownCodeSeconds: round(totalSeconds - influxSeconds),
-          ownCodeShare: round((totalSeconds - influxSeconds) / totalSeconds),
+          // PeakWatch reads the next site while it computes and writes, so waiting and computing overlap: the split
+          // is of CPU time, PeakWatch's process against influxd's
+          cpuSeconds: { peakwatch: round(cpu.peakwatch), influxd: round(cpu.influxd) },
+          ownCodeShare: round(cpu.peakwatch / (cpu.peakwatch + cpu.influxd)),
+          influxWaitSeconds: round(influx.waitingMs / 1000),
+          influxQuerySeconds: round(influx.queryMs / 1000),
+          influxWriteSeconds: round(influx.writeMs / 1000),
           secondsByPhase: seconds,
         },
         reference: {

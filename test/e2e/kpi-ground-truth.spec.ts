@@ -135,6 +135,15 @@ describe('KPIs from InfluxDB equal the simulator ground truth', () => {
     },
   );
 
+  it('writes only energy, PUE and COP for quarter hours (the others from 1h or 1d on)', () => {
+    const names = (list: KpiValue[]) => [...new Set(list.map((k) => k.kpi))].sort();
+    expect(names(quarters.get('hd-b2')!)).toEqual(['cop', 'energy_kwh']); // b2 has the heat pumps
+    expect(names(quarters.get('hd-dc1')!)).toEqual(['energy_kwh', 'pue']);
+    expect(names(kpis.get('hd-b1')!)).toEqual(
+      expect.arrayContaining(['co2_t', 'eui_kwh_m2', 'register_anomalies', 'renewable_share']),
+    );
+  });
+
   it.each<[string, string, string | undefined, number]>([
     // device of the fault, its site, the KPI category that is that device alone, tolerance (kWh)
     ['b3-grid', 'hd-b3', undefined, 0.01], // register wrap at 1,000,000 kWh (b3 has no PV: energy = grid import)
@@ -277,9 +286,7 @@ describe('KPIs from InfluxDB equal the simulator ground truth', () => {
         influx: client,
         registry,
         policy,
-        fromMs,
-        toMs: fromMs + DAYS * 86_400_000,
-        period: '1d',
+        ranges: { '1d': { fromMs, toMs: fromMs + DAYS * 86_400_000 } },
         utcOffsetMs: UTC8,
       });
     const written = await job();
@@ -296,6 +303,27 @@ describe('KPIs from InfluxDB equal the simulator ground truth', () => {
     first.forEach((r, i) => within(r['value'] as number, truth.sites['hd-dc1']!.days[i]!.pue!));
     const points = await scalar(client, 'SELECT count(completeness) FROM kpi');
     expect(points).toBe(written);
+    // every site is in haidian: the district's and the city's energy are the sum of the sites', each day, and the
+    // city's PUE is its one data centre's
+    const areaKpi = async (scope: string, kpi: string) =>
+      (
+        await client.query(
+          `SELECT value FROM kpi WHERE scope = '${scope}' AND kpi = '${kpi}' AND period = '1d' AND category !~ /./`,
+        )
+      )[0]!.rows;
+    for (const scope of ['district', 'city']) {
+      const energy = await areaKpi(scope, 'energy_kwh');
+      expect(energy).toHaveLength(DAYS);
+      energy.forEach((r, i) =>
+        within(
+          r['value'] as number,
+          Object.values(truth.sites).reduce((sum, site) => sum + site.days[i]!.consumptionKwh, 0),
+        ),
+      );
+    }
+    (await areaKpi('city', 'pue')).forEach((r, i) =>
+      within(r['value'] as number, truth.sites['hd-dc1']!.days[i]!.pue!),
+    );
     expect(await job()).toBe(written);
     expect(await read()).toEqual(first);
     expect(await scalar(client, 'SELECT count(completeness) FROM kpi')).toBe(points);

@@ -38,34 +38,65 @@ export function combineKpi(
     expectedParts,
   }: { aggregation: KpiAggregation; over: 'time' | 'entities'; expectedParts: number },
 ): KpiParts {
-  const known = parts.filter((p) => p.value !== null);
-  const numerator = known.reduce((s, p) => s + p.numerator, 0);
-  let denominator: number;
-  if (aggregation === 'sum') denominator = 1;
-  else if (aggregation === 'intensity' && over === 'time')
-    denominator = known.reduce((m, p) => Math.max(m, p.denominator), 0);
-  else denominator = known.reduce((s, p) => s + p.denominator, 0);
-  if (aggregation === 'max') {
-    const peak = known.length > 0 ? Math.max(...known.map((p) => p.numerator)) : 0;
-    return {
-      value: known.length > 0 ? peak : null,
-      numerator: peak,
-      denominator: 1,
-      completeness: parts.reduce((s, p) => s + p.completeness, 0) / Math.max(expectedParts, parts.length, 1),
-      estimated: known.some((p) => p.estimated),
-    };
+  const combination = new KpiCombination(aggregation, over);
+  for (const p of parts) combination.add(p);
+  return combination.result(expectedParts);
+}
+
+/**
+ * `combineKpi` one part at a time, holding only running sums: for roll-ups over many parts (every site of a city,
+ * window by window) that are never all held at once.
+ */
+export class KpiCombination {
+  private parts = 0;
+  private known = 0;
+  private numerator = 0;
+  private denominatorSum = 0;
+  private denominatorMax = 0;
+  private peak = 0;
+  private completeness = 0;
+  private estimated = false;
+
+  constructor(
+    private readonly aggregation: KpiAggregation,
+    private readonly over: 'time' | 'entities',
+  ) {}
+
+  add(p: KpiParts): void {
+    this.parts++;
+    this.completeness += p.completeness;
+    if (p.value === null) return;
+    this.peak = this.known === 0 ? p.numerator : Math.max(this.peak, p.numerator);
+    this.known++;
+    this.numerator += p.numerator;
+    this.denominatorSum += p.denominator;
+    this.denominatorMax = Math.max(this.denominatorMax, p.denominator);
+    this.estimated ||= p.estimated;
   }
-  let value: number | null = null;
-  if (known.length > 0)
-    value = aggregation === 'sum' ? numerator : denominator > 0 ? numerator / denominator : null;
-  const expected = Math.max(expectedParts, parts.length);
-  return {
-    value,
-    numerator,
-    denominator,
-    completeness: expected > 0 ? parts.reduce((s, p) => s + p.completeness, 0) / expected : 0,
-    estimated: known.some((p) => p.estimated),
-  };
+
+  /** The combination of the parts added so far, completeness over at least `expectedParts`. */
+  result(expectedParts: number): KpiParts {
+    const completeness = this.completeness / Math.max(expectedParts, this.parts, 1);
+    if (this.aggregation === 'max')
+      return {
+        value: this.known > 0 ? this.peak : null,
+        numerator: this.peak,
+        denominator: 1,
+        completeness,
+        estimated: this.estimated,
+      };
+    const denominator =
+      this.aggregation === 'sum'
+        ? 1
+        : this.aggregation === 'intensity' && this.over === 'time'
+          ? this.denominatorMax
+          : this.denominatorSum;
+    let value: number | null = null;
+    if (this.known > 0)
+      value =
+        this.aggregation === 'sum' ? this.numerator : denominator > 0 ? this.numerator / denominator : null;
+    return { value, numerator: this.numerator, denominator, completeness, estimated: this.estimated };
+  }
 }
 
 /** The aggregation of each KPI the analytics service writes (DESIGN.md "KPIs"). */

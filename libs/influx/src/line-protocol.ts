@@ -2,8 +2,10 @@
 
 /** Escapes a tag key or value: commas, equals signs and spaces. */
 export function escapeTag(value: string): string {
+  if (!TAG_SPECIAL.test(value)) return value; // the usual case (ids, enums): nothing to escape
   return value.replace(/[,= \\]/g, (c) => `\\${c}`).replace(/\n/g, '\\n');
 }
+const TAG_SPECIAL = /[,= \\\n]/;
 
 /** A string field value, double-quoted. */
 export function stringField(value: string): string {

@@ -6,7 +6,7 @@ import { InfluxClient } from '@peakwatch/influx';
 import { PolicyData } from '@peakwatch/policy';
 import { Registry } from '@peakwatch/registry';
 import { LiveEvents, SingleRun } from '@peakwatch/runtime';
-import { writeKpiSeries } from '../kpi/kpi-series';
+import { writeKpiSeries, type FixedRanges } from '../kpi/kpi-series';
 import { LateDataMarks, type LateSpan } from '../kpi/late-data';
 import { windowsOf, type FixedPeriod, type KpiWindowRange } from '../kpi/periods';
 import { CALENDAR_PERIODS, writeAreaKpis, writeCalendarKpis } from '../kpi/rollups';
@@ -51,11 +51,12 @@ function runsOf(windows: Iterable<KpiWindowRange>): { fromMs: number; toMs: numb
 
 /**
  * The scheduled KPI job. Each run writes the `kpi` series for
- * - the recent windows of every period, for every site, then their district and city roll-ups;
+ * - the recent windows of every period, for every site, with their district and city roll-ups;
  * - exactly the windows that late readings fall in (ingest's `ingest_late` marks, within INGEST_HORIZON_DAYS), for
  *   their site, and the roll-ups of those windows; each such recomputation is logged.
  * Sites' 15m, 1h and 1d windows come from the readings; a month from its days, a year and a rolling 12 months from
- * months; districts and the city from their sites. Keyed by window (the same window gives the same points), so a
+ * months; districts and the city from their sites (the values just computed when every site was, else the stored
+ * ones). Keyed by window (the same window gives the same points), so a
  * rerun or an overlap does no harm.
  */
 @Injectable()
@@ -89,11 +90,11 @@ export class KpiCron {
       areaWindows.set(period, [...(areaWindows.get(period) ?? []), ...windows]);
     };
 
-    for (const period of FIXED_PERIODS) {
-      const fromMs = nowMs - KPI_LOOKBACK_MS[period];
-      await this.writeSites(period, fromMs, nowMs, offset);
-      addArea(period, windowsOf(period, fromMs, nowMs, offset));
-    }
+    // every site's recent windows, with their district and city roll-ups
+    await this.writeSites(
+      Object.fromEntries(FIXED_PERIODS.map((p) => [p, { fromMs: nowMs - KPI_LOOKBACK_MS[p], toMs: nowMs }])),
+      offset,
+    );
     await this.writeCalendar(nowMs - KPI_LOOKBACK_MS['1d'], nowMs, offset, undefined, addArea);
 
     const { spans, marks } = await this.late.pending(nowMs);
@@ -104,8 +105,7 @@ export class KpiCron {
       const windows: LateRecomputation['windows'] = {};
       for (const period of FIXED_PERIODS) {
         const affected = siteSpans.flatMap((s) => windowsOf(period, s.earliestMs, s.latestMs + 1, offset));
-        for (const run of runsOf(affected))
-          await this.writeSites(period, run.fromMs, run.toMs, offset, [siteId]);
+        for (const run of runsOf(affected)) await this.writeSites({ [period]: run }, offset, [siteId]);
         windows[period] = new Set(affected.map((w) => w.startMs)).size;
         addArea(period, affected);
       }
@@ -142,29 +142,27 @@ export class KpiCron {
     return recomputations;
   }
 
-  private async writeSites(
-    period: FixedPeriod,
-    fromMs: number,
-    toMs: number,
-    utcOffsetMs: number,
-    siteIds?: string[],
-  ): Promise<void> {
+  /** Site KPIs from the readings (and, for every site, the district and city roll-ups of those windows). */
+  private async writeSites(ranges: FixedRanges, utcOffsetMs: number, siteIds?: string[]): Promise<void> {
     await writeKpiSeries({
       influx: this.influx,
       registry: this.registry,
       policy: this.policy,
-      fromMs,
-      toMs,
-      period,
+      ranges,
       utcOffsetMs,
       ...(siteIds ? { siteIds } : {}),
     });
     for (const siteId of siteIds ?? this.registry.sites.map((s) => s.id))
-      this.live.emit({
-        type: 'kpi',
-        siteId,
-        data: { period, from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString() },
-      });
+      for (const [period, range] of Object.entries(ranges))
+        this.live.emit({
+          type: 'kpi',
+          siteId,
+          data: {
+            period,
+            from: new Date(range.fromMs).toISOString(),
+            to: new Date(range.toMs).toISOString(),
+          },
+        });
   }
 
   /** Months, years and rolling 12 months for the months of [fromMs, toMs). */

@@ -1,6 +1,7 @@
 import { CITY_ENTITY, MEASUREMENTS, type KpiPeriod, type KpiScope } from '@peakwatch/contracts';
 import {
   KPI_AGGREGATION,
+  KpiCombination,
   combineKpi,
   projectedQuotaUse,
   reductionAgainstBaseline,
@@ -230,39 +231,74 @@ async function writeAreaChunk(
   period: KpiPeriod,
   windows: readonly KpiWindowRange[],
 ): Promise<number> {
-  const stored = (
-    await readKpis(influx, {
-      scope: 'site',
-      period,
-      fromMs: windows[0]!.startMs,
-      toMs: windows.at(-1)!.startMs + 1,
-    })
-  ).filter((k) => !PER_DEVICE_KPIS.has(k.kpi) && KPI_AGGREGATION[k.kpi] !== undefined);
-  const lines: string[] = [];
-  const areas: [KpiScope, (k: StoredKpi) => string | undefined][] = [
-    ['district', (k) => registry.site(k.entity)?.district],
-    ['city', () => CITY_ENTITY],
-  ];
-  for (const [scope, areaOf] of areas) {
-    const groups = groupBy(
-      stored.filter((k) => areaOf(k) !== undefined),
-      (k) => `${areaOf(k)!}\u0000${k.kpi}\u0000${k.category ?? ''}\u0000${k.windowStartMs}`,
-    );
-    for (const parts of groups.values()) {
-      const { kpi, category, windowStartMs } = parts[0]!;
-      const combined = combineKpi(parts.map(partsOf), {
-        aggregation: KPI_AGGREGATION[kpi]!,
-        over: 'entities',
-        expectedParts: parts.length,
-      });
-      lines.push(
-        kpiLine(
-          { kpi, ...(category ? { category } : {}), windowStartMs, ...combined },
-          { scope, entity: areaOf(parts[0]!)!, period },
-        ),
-      );
-    }
-  }
+  const rollup = new AreaRollup(registry, period);
+  for (const k of await readKpis(influx, {
+    scope: 'site',
+    period,
+    fromMs: windows[0]!.startMs,
+    toMs: windows.at(-1)!.startMs + 1,
+  }))
+    rollup.add(k.entity, k);
+  const lines = rollup.lines();
   await writeKpiLines(influx, lines);
   return lines.length;
+}
+
+/**
+ * The district and city KPIs of one period, combined from site KPIs added one at a time (held as running sums, not
+ * as the site values). Completeness is the mean over the sites that have the KPI.
+ */
+export class AreaRollup {
+  /** Per window start, per KPI (and category): the city's combination and each district's. */
+  private readonly windows = new Map<number, Map<string, AreaKpi>>();
+
+  constructor(
+    private readonly registry: Registry,
+    private readonly period: KpiPeriod,
+  ) {}
+
+  add(siteId: string, k: KpiValue): void {
+    const aggregation = KPI_AGGREGATION[k.kpi];
+    if (!aggregation || PER_DEVICE_KPIS.has(k.kpi)) return;
+    const district = this.registry.site(siteId)?.district;
+    if (district === undefined) return;
+    let kpis = this.windows.get(k.windowStartMs);
+    if (!kpis) this.windows.set(k.windowStartMs, (kpis = new Map<string, AreaKpi>()));
+    const key = k.category === undefined ? k.kpi : `${k.kpi}\u0000${k.category}`;
+    let area = kpis.get(key);
+    if (!area) {
+      area = { kpi: k.kpi, city: new KpiCombination(aggregation, 'entities'), districts: new Map() };
+      if (k.category !== undefined) area.category = k.category;
+      kpis.set(key, area);
+    }
+    area.city.add(k);
+    let inDistrict = area.districts.get(district);
+    if (!inDistrict) area.districts.set(district, (inDistrict = new KpiCombination(aggregation, 'entities')));
+    inDistrict.add(k);
+  }
+
+  /** The `kpi` lines of every area and window added so far. */
+  lines(): string[] {
+    const out: string[] = [];
+    for (const [windowStartMs, kpis] of this.windows)
+      for (const { kpi, category, city, districts } of kpis.values()) {
+        const line = (scope: KpiScope, entity: string, c: KpiCombination): number =>
+          out.push(
+            kpiLine(
+              { kpi, ...(category === undefined ? {} : { category }), windowStartMs, ...c.result(0) },
+              { scope, entity, period: this.period },
+            ),
+          );
+        for (const [district, c] of districts) line('district', district, c);
+        line('city', CITY_ENTITY, city);
+      }
+    return out;
+  }
+}
+
+interface AreaKpi {
+  kpi: string;
+  category?: string;
+  city: KpiCombination;
+  districts: Map<string, KpiCombination>;
 }

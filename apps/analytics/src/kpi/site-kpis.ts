@@ -15,9 +15,16 @@ import {
   pue,
   registerDeltas,
   type RegisterEvent,
+  type WindowEnergy,
 } from '@peakwatch/domain';
 import { quoteString, type InfluxClient } from '@peakwatch/influx';
-import { SUBMETER_ROLES, readingIntervalMs, type Device, type Registry } from '@peakwatch/registry';
+import {
+  SUBMETER_ROLES,
+  readingIntervalMs,
+  type Device,
+  type Registry,
+  type Site,
+} from '@peakwatch/registry';
 import { FIXED_PERIOD_MS, periodWindow, type FixedPeriod } from './periods';
 
 const QUARTER_MS = 900_000;
@@ -66,6 +73,24 @@ export interface DeviceEnergy {
 /** Register metrics of electricity, which a device's rated power bounds. */
 const ELECTRIC_METRICS = new Set<MetricName>(['energy_import_kwh', 'energy_export_kwh']);
 
+const PERIOD_ORDER: Record<FixedPeriod, number> = { '15m': 0, '1h': 1, '1d': 2 };
+
+/**
+ * The shortest period a KPI is written for (default 15m: energy, its sub-metering categories, PUE, COP). Below it a
+ * KPI would say nothing the others do not, or nothing at all: over a quarter hour CO2 is the energy times an annual
+ * factor and a peak demand is the energy × 4; an intensity per m² (kWh/m²·a), a register-anomaly count and a target
+ * share are meant per day and longer.
+ */
+export const SHORTEST_PERIOD: Readonly<Record<string, FixedPeriod>> = {
+  co2_t: '1h',
+  renewable_share: '1h',
+  peak_demand_kw: '1h',
+  pv_yield_kwh_kwp: '1h',
+  eui_kwh_m2: '1d',
+  register_anomalies: '1d',
+  renewable_share_target: '1d',
+};
+
 const NO_ENERGY: WindowSum = { energy: 0, estimated: false, known: 0, anomalies: 0, quarters: [] };
 
 /**
@@ -96,16 +121,46 @@ export async function computeSiteKpis({
   if (!site) throw new Error(`unknown site ${siteId}`);
   // Whole windows only: a window is computed from all of its readings even when the range starts inside it.
   fromMs = periodWindow(period, fromMs, utcOffsetMs).startMs;
-  const devices = await Promise.all(
-    site.devices.map((device) => deviceEnergy(influx, device, fromMs, toMs, period, utcOffsetMs)),
-  );
+  const quarters = await readQuarters(influx, site.devices, fromMs, toMs);
+  return siteKpis({
+    site,
+    devices: quarters.map((q) => periodEnergy(q, period, fromMs, toMs, utcOffsetMs)),
+    fromMs,
+    toMs,
+    period,
+    utcOffsetMs,
+    factors,
+  });
+}
+
+/**
+ * A site's KPIs for the windows of `period` in [fromMs, toMs) (fromMs a window start) from its devices' energies in
+ * those windows.
+ */
+export function siteKpis({
+  site,
+  devices,
+  fromMs,
+  toMs,
+  period,
+  utcOffsetMs,
+  factors,
+}: {
+  site: Site;
+  devices: readonly DeviceEnergy[];
+  fromMs: number;
+  toMs: number;
+  period: FixedPeriod;
+  utcOffsetMs: number;
+  factors: KpiFactors;
+}): KpiValue[] {
   const sizeMs = FIXED_PERIOD_MS[period];
   const byRole = new Map<string, DeviceEnergy[]>();
   for (const d of devices) byRole.set(d.device.role, [...(byRole.get(d.device.role) ?? []), d]);
   const meters = devices.filter((d) => d.windows.size > 0);
   const expected = meters.reduce((n, d) => n + Math.round(sizeMs / readingIntervalMs(d.device)), 0);
   const out: KpiValue[] = [];
-  for (let w = periodWindow(period, fromMs, utcOffsetMs).startMs; w < toMs; w += sizeMs) {
+  for (let w = fromMs; w < toMs; w += sizeMs) {
     /** Energy of a metric of a device, or of a role's meters, in the window. */
     const of = (d: DeviceEnergy, metric: MetricName): WindowSum => d.windows.get(metric)?.get(w) ?? NO_ENERGY;
     const sum = (role: string, metric: MetricName): WindowSum => {
@@ -132,18 +187,20 @@ export async function computeSiteKpis({
       estimated: boolean,
       category?: string,
     ): void => {
-      out.push({
+      if (PERIOD_ORDER[period] < PERIOD_ORDER[SHORTEST_PERIOD[kpi] ?? '15m']) return;
+      const k: KpiValue = {
         kpi,
-        ...(category ? { category } : {}),
         windowStartMs: w,
         value,
         numerator,
         denominator,
         completeness: quality,
         estimated,
-      });
+      };
+      if (category) k.category = category;
+      out.push(k);
     };
-    if (period === '1d') {
+    if (PERIOD_ORDER[period] >= PERIOD_ORDER['1d']) {
       // register readings the rules could not explain (a drop that is neither a wrap nor a declared replacement, or an
       // impossible jump): a data-quality signal for the facility manager
       let anomalies = 0;
@@ -277,53 +334,90 @@ export async function computeSiteKpis({
   return out;
 }
 
-/** A device's energies per window of the period (register rules applied) and its readings per window. */
-export async function deviceEnergy(
+/**
+ * Readings before a range that are read with it: the delta from the last reading before the range to the first one in
+ * it belongs to the range's first window (bookIntoWindows books a delta where it ends).
+ */
+const READ_MARGIN_MS = 3_600_000;
+
+/** A device's register energy booked into 15-minute quarters (register rules applied) and its reading times. */
+export interface DeviceQuarters {
+  device: Device;
+  quarters: Map<MetricName, WindowEnergy[]>;
+  /** Times of its readings in the range read (ms, ascending). */
+  readingTimes: number[];
+}
+
+const CUMULATIVE_METRICS = (Object.keys(METRICS) as MetricName[]).filter((m) => METRICS[m].cumulative);
+
+/**
+ * Reads the cumulative registers and meter events of `devices` for [fromMs, toMs] (one request) and books their
+ * energy into quarters. Readings up to `toMs` inclusive: the reading on the boundary closes the last window.
+ */
+export async function readQuarters(
   influx: InfluxClient,
-  device: Device,
+  devices: readonly Device[],
   fromMs: number,
   toMs: number,
+): Promise<DeviceQuarters[]> {
+  const only = devices.map((d) => `device = ${quoteString(d.id)}`).join(' OR ');
+  const series = await influx.query(
+    `SELECT ${CUMULATIVE_METRICS.map((m) => `"${m}"`).join(', ')} FROM ${MEASUREMENTS.telemetry} ` +
+      `WHERE (${only}) AND time >= ${fromMs - READ_MARGIN_MS}ms AND time <= ${toMs}ms GROUP BY device; ` +
+      `SELECT * FROM meter_event WHERE (${only}) AND time > ${fromMs - READ_MARGIN_MS}ms AND time <= ${toMs}ms GROUP BY device`,
+  );
+  const rowsOf = (name: string, device: Device): Record<string, unknown>[] =>
+    series.find((s) => s.name === name && s.tags['device'] === device.id)?.rows ?? [];
+  return devices.map((device) => {
+    const rows = rowsOf(MEASUREMENTS.telemetry, device);
+    const eventRows = rowsOf('meter_event', device);
+    const quarters = new Map<MetricName, WindowEnergy[]>();
+    for (const metric of CUMULATIVE_METRICS) {
+      const readings = rows
+        .filter((r) => typeof r[metric] === 'number')
+        .map((r) => ({ tsMs: r['time'] as number, value: r[metric] as number }));
+      if (readings.length === 0) continue;
+      const events: RegisterEvent[] = eventRows.map((r) => ({
+        tsMs: r['time'] as number,
+        type: r['type'] as RegisterEvent['type'],
+        ...(typeof r[`final_${metric}`] === 'number' ? { final: r[`final_${metric}`] as number } : {}),
+        ...(typeof r[`start_${metric}`] === 'number' ? { start: r[`start_${metric}`] as number } : {}),
+      }));
+      const deltas = registerDeltas({
+        readings,
+        events,
+        meter: {
+          intervalMs: readingIntervalMs(device),
+          ...(device.registerModulusKwh !== undefined ? { modulus: device.registerModulusKwh } : {}),
+          // the nameplate bounds the electricity a meter can pass, not a heat pump's heat (COP × electricity)
+          ...(device.ratedPowerKw !== undefined && ELECTRIC_METRICS.has(metric)
+            ? { ratedPowerKw: device.ratedPowerKw }
+            : {}),
+          ...(device.ctRatio !== undefined && METRICS[metric].unit === 'kWh'
+            ? { ctRatio: device.ctRatio }
+            : {}),
+        },
+      });
+      quarters.set(metric, bookIntoWindows({ deltas, windowMs: QUARTER_MS }));
+    }
+    const readingTimes = rows.map((r) => r['time'] as number).filter((ts) => ts >= fromMs);
+    return { device, quarters, readingTimes };
+  });
+}
+
+/** A device's energies and readings per window of `period` in [fromMs, toMs) (fromMs a window start). */
+export function periodEnergy(
+  { device, quarters, readingTimes }: DeviceQuarters,
   period: FixedPeriod,
+  fromMs: number,
+  toMs: number,
   utcOffsetMs: number,
-): Promise<DeviceEnergy> {
-  const cumulative = (Object.keys(METRICS) as MetricName[]).filter((m) => METRICS[m].cumulative);
-  // Readings up to `to` inclusive: the reading on the boundary closes the last window.
-  const [series] = await influx.query(
-    `SELECT ${cumulative.map((m) => `"${m}"`).join(', ')} FROM ${MEASUREMENTS.telemetry} WHERE device = ${quoteString(device.id)} AND time >= ${fromMs}ms AND time <= ${toMs}ms`,
-  );
-  const [eventSeries] = await influx.query(
-    `SELECT * FROM meter_event WHERE device = ${quoteString(device.id)} AND time > ${fromMs}ms AND time <= ${toMs}ms`,
-  );
-  const rows = series?.rows ?? [];
+): DeviceEnergy {
   const windows = new Map<MetricName, Map<number, WindowSum>>();
-  for (const metric of cumulative) {
-    const readings = rows
-      .filter((r) => typeof r[metric] === 'number')
-      .map((r) => ({ tsMs: r['time'] as number, value: r[metric] as number }));
-    if (readings.length === 0) continue;
-    const events: RegisterEvent[] = (eventSeries?.rows ?? []).map((r) => ({
-      tsMs: r['time'] as number,
-      type: r['type'] as RegisterEvent['type'],
-      ...(typeof r[`final_${metric}`] === 'number' ? { final: r[`final_${metric}`] as number } : {}),
-      ...(typeof r[`start_${metric}`] === 'number' ? { start: r[`start_${metric}`] as number } : {}),
-    }));
-    const deltas = registerDeltas({
-      readings,
-      events,
-      meter: {
-        intervalMs: readingIntervalMs(device),
-        ...(device.registerModulusKwh !== undefined ? { modulus: device.registerModulusKwh } : {}),
-        // the nameplate bounds the electricity a meter can pass, not a heat pump's heat (COP × electricity)
-        ...(device.ratedPowerKw !== undefined && ELECTRIC_METRICS.has(metric)
-          ? { ratedPowerKw: device.ratedPowerKw }
-          : {}),
-        ...(device.ctRatio !== undefined && METRICS[metric].unit === 'kWh'
-          ? { ctRatio: device.ctRatio }
-          : {}),
-      },
-    });
+  for (const [metric, booked] of quarters) {
     const sums = new Map<number, WindowSum>();
-    for (const q of bookIntoWindows({ deltas, windowMs: QUARTER_MS })) {
+    for (const q of booked) {
+      if (q.startMs < fromMs || q.startMs >= toMs) continue;
       const start = periodWindow(period, q.startMs, utcOffsetMs).startMs;
       let x = sums.get(start);
       if (!x) sums.set(start, (x = { energy: 0, estimated: false, known: 0, anomalies: 0, quarters: [] }));
@@ -338,11 +432,23 @@ export async function deviceEnergy(
     windows.set(metric, sums);
   }
   const readingsByWindow = new Map<number, number>();
-  for (const r of rows) {
-    const ts = r['time'] as number;
-    if (ts >= toMs) continue;
+  for (const ts of readingTimes) {
+    if (ts < fromMs || ts >= toMs) continue;
     const w = periodWindow(period, ts, utcOffsetMs).startMs;
     readingsByWindow.set(w, (readingsByWindow.get(w) ?? 0) + 1);
   }
   return { device, windows, readingsByWindow };
+}
+
+/** A device's energies per window of the period (register rules applied) and its readings per window. */
+export async function deviceEnergy(
+  influx: InfluxClient,
+  device: Device,
+  fromMs: number,
+  toMs: number,
+  period: FixedPeriod,
+  utcOffsetMs: number,
+): Promise<DeviceEnergy> {
+  const [quarters] = await readQuarters(influx, [device], fromMs, toMs);
+  return periodEnergy(quarters!, period, fromMs, toMs, utcOffsetMs);
 }

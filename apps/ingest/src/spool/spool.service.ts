@@ -53,7 +53,6 @@ export class SpoolService implements OnModuleInit, OnApplicationShutdown {
       batchSize: WRITE_BATCH_LINES + 1, // never reached: we decide the batches (the client preallocates this many)
       flushInterval: 0,
       maxRetries: 0, // the spool retries; the client's retry buffer would drop the oldest lines when full
-      gzipThreshold: Number.MAX_SAFE_INTEGER, // gzip costs ≈20% throughput on loopback (FIELD-NOTES)
     });
     this.spool.onAppend(() => this.wake?.());
     this.health.register('spool', () => Promise.resolve(!this.spool.full));
