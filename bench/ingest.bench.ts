@@ -60,6 +60,8 @@ async function startIngest(env: NodeJS.ProcessEnv): Promise<IngestProcess> {
       cwd: ROOT,
       env: {
         ...env,
+        // as deployed (Dockerfile, scripts/bootstrap.mjs): one malloc arena
+        MALLOC_ARENA_MAX: process.env['MALLOC_ARENA_MAX'] ?? '1',
         MQTT_PORT: String(mqttPort),
         MQTT_HOST: '127.0.0.1',
         HTTP_PORT: String(httpPort),

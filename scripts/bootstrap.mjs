@@ -140,6 +140,8 @@ function exec(command, commandArgs, env = process.env) {
 
 checkNode();
 const CLI = join(ROOT, 'dist/apps/peakwatch/src/main.js');
+/** The environment of PeakWatch's own processes: one glibc malloc arena unless set (README "Memory"). */
+const RUN_ENV = { MALLOC_ARENA_MAX: '1', ...process.env };
 switch (mode) {
   case 'demo':
   case 'start':
@@ -147,14 +149,14 @@ switch (mode) {
     ensureNodeModules();
     if (mode === 'demo' || mode === 'start') ensureServers(SERVERS[mode]);
     build();
-    exec(process.execPath, [CLI, ...(mode === 'cli' ? args : [mode, ...args])]);
+    exec(process.execPath, [CLI, ...(mode === 'cli' ? args : [mode, ...args])], RUN_ENV);
     break;
   }
   case 'bench': {
     ensureNodeModules();
     ensureServers(SERVERS.demo);
     build();
-    exec(process.execPath, [join(ROOT, `dist/bench/${args[0]}.bench.js`), ...args.slice(1)]);
+    exec(process.execPath, [join(ROOT, `dist/bench/${args[0]}.bench.js`), ...args.slice(1)], RUN_ENV);
     break;
   }
   case 'test': {
