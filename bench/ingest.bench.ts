@@ -100,7 +100,11 @@ async function startIngest(env: NodeJS.ProcessEnv): Promise<IngestProcess> {
   };
 }
 
-async function startReference(): Promise<{ url: string; stop: () => Promise<void> }> {
+async function startReference(): Promise<{
+  url: string;
+  cpuSeconds: () => number;
+  stop: () => Promise<void>;
+}> {
   const child = spawn(process.execPath, [join(__dirname, 'reference-broker.js')], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -110,6 +114,7 @@ async function startReference(): Promise<{ url: string; stop: () => Promise<void
   );
   return {
     url: `mqtt://127.0.0.1:${port}`,
+    cpuSeconds: () => procStat(child.pid!).cpu,
     stop: async () => {
       child.kill('SIGTERM');
       await new Promise((resolve) => child.once('exit', resolve));
@@ -226,7 +231,9 @@ async function main(): Promise<void> {
     log('single: reference (do-nothing subscriber)');
     const reference = await startReference();
     const refClients = await connectDevices(reference.url, 10);
+    const refCpu0 = reference.cpuSeconds();
     const ref = await publishLoad(refClients, { seconds: SECONDS });
+    const referenceCpuSeconds = reference.cpuSeconds() - refCpu0;
     await Promise.all(refClients.map((c) => c.endAsync()));
     await reference.stop();
     const referencePerSec = Math.round(ref.acked / ref.seconds);
@@ -239,11 +246,16 @@ async function main(): Promise<void> {
       const load = await publishLoad(clients, { seconds: SECONDS, tsBase: Date.now() - LIVE_TS_OFFSET_MS });
       const done = await storedBy(influx, load.acked);
       const readingsPerSec = Math.round(load.acked / ((done - start) / 1000));
+      const cpuSeconds = ingest.cpuSeconds() - cpu0;
       results['single'] = {
         readingsPerSec,
         referencePerSec,
         ratio: round(readingsPerSec / referencePerSec),
-        cpuCores: round((ingest.cpuSeconds() - cpu0) / ((done - start) / 1000)),
+        cpuCores: round(cpuSeconds / ((done - start) / 1000)),
+        referenceCpuCores: round(referenceCpuSeconds / ref.seconds),
+        // CPU time per reading: ingest's whole path against the broker alone
+        cpuUsPerReading: round((cpuSeconds * 1e6) / load.acked),
+        referenceCpuUsPerReading: round((referenceCpuSeconds * 1e6) / ref.acked),
       };
       await Promise.all(clients.map((c) => c.endAsync()));
     });

@@ -17,7 +17,7 @@ import {
   type RegisterEvent,
   type WindowEnergy,
 } from '@peakwatch/domain';
-import { quoteString, type InfluxClient } from '@peakwatch/influx';
+import { quoteString, type InfluxClient, type InfluxSeries } from '@peakwatch/influx';
 import {
   SUBMETER_ROLES,
   readingIntervalMs,
@@ -361,16 +361,20 @@ export async function readQuarters(
   toMs: number,
 ): Promise<DeviceQuarters[]> {
   const only = devices.map((d) => `device = ${quoteString(d.id)}`).join(' OR ');
-  const series = await influx.query(
-    `SELECT ${CUMULATIVE_METRICS.map((m) => `"${m}"`).join(', ')} FROM ${MEASUREMENTS.telemetry} ` +
-      `WHERE (${only}) AND time >= ${fromMs - READ_MARGIN_MS}ms AND time <= ${toMs}ms GROUP BY device; ` +
-      `SELECT * FROM meter_event WHERE (${only}) AND time > ${fromMs - READ_MARGIN_MS}ms AND time <= ${toMs}ms GROUP BY device`,
-  );
-  const rowsOf = (name: string, device: Device): Record<string, unknown>[] =>
-    series.find((s) => s.name === name && s.tags['device'] === device.id)?.rows ?? [];
+  const range = `time >= ${fromMs - READ_MARGIN_MS}ms AND time <= ${toMs}ms`;
+  // two requests, not one of two statements: not every InfluxDB's v1 /query takes several
+  const [telemetry, meterEvents] = await Promise.all([
+    influx.query(
+      `SELECT ${CUMULATIVE_METRICS.map((m) => `"${m}"`).join(', ')} FROM ${MEASUREMENTS.telemetry} ` +
+        `WHERE (${only}) AND ${range} GROUP BY device`,
+    ),
+    influx.query(`SELECT * FROM meter_event WHERE (${only}) AND ${range} GROUP BY device`),
+  ]);
+  const rowsOf = (series: InfluxSeries[], device: Device): Record<string, unknown>[] =>
+    series.find((s) => s.tags['device'] === device.id)?.rows ?? [];
   return devices.map((device) => {
-    const rows = rowsOf(MEASUREMENTS.telemetry, device);
-    const eventRows = rowsOf('meter_event', device);
+    const rows = rowsOf(telemetry, device);
+    const eventRows = rowsOf(meterEvents, device);
     const quarters = new Map<MetricName, WindowEnergy[]>();
     for (const metric of CUMULATIVE_METRICS) {
       const readings = rows
