@@ -286,10 +286,33 @@ describe('KPIs from InfluxDB equal the simulator ground truth', () => {
         influx: client,
         registry,
         policy,
-        ranges: { '1d': { fromMs, toMs: fromMs + DAYS * 86_400_000 } },
+        // the three periods from one read of each site and month
+        ranges: {
+          '15m': { fromMs, toMs: fromMs + DAYS * 86_400_000 },
+          '1h': { fromMs, toMs: fromMs + DAYS * 86_400_000 },
+          '1d': { fromMs, toMs: fromMs + DAYS * 86_400_000 },
+        },
         utcOffsetMs: UTC8,
       });
     const written = await job();
+    // hd-b3 (grid meter only, with the register wrap): its quarters and hours add up to each day's truth
+    for (const [period, perDay] of [
+      ['15m', 96],
+      ['1h', 24],
+    ] as const) {
+      const [energy] = await client.query(
+        `SELECT value FROM kpi WHERE entity = 'hd-b3' AND kpi = 'energy_kwh' AND period = '${period}' AND category !~ /./`,
+      );
+      expect(energy!.rows).toHaveLength(DAYS * perDay);
+      truth.sites['hd-b3']!.days.forEach((day, i) =>
+        within(
+          energy!.rows
+            .slice(i * perDay, (i + 1) * perDay)
+            .reduce((sum, r) => sum + (r['value'] as number), 0),
+          day.consumptionKwh,
+        ),
+      );
+    }
     const read = async () =>
       (
         await client.query(
