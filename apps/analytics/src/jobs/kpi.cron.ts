@@ -56,8 +56,7 @@ function runsOf(windows: Iterable<KpiWindowRange>): { fromMs: number; toMs: numb
  *   their site, and the roll-ups of those windows; each such recomputation is logged.
  * Sites' 15m, 1h and 1d windows come from the readings; a month from its days, a year and a rolling 12 months from
  * months; districts and the city from their sites (the values just computed when every site was, else the stored
- * ones). Keyed by window (the same window gives the same points), so a
- * rerun or an overlap does no harm.
+ * ones). Keyed by window (the same window gives the same points), so a rerun or an overlap does no harm.
  */
 @Injectable()
 export class KpiCron {
