@@ -11,19 +11,24 @@ import supertest from 'supertest';
 import { SMTPServer } from 'smtp-server';
 import { ANALYTICS_APP, KpiCron } from '@peakwatch/analytics';
 import type { AppConfig } from '@peakwatch/config';
-import { Simulation, generate, loadScenario, runScenario } from '@peakwatch/device-sim';
+import { Simulation, generate, loadScenario } from '@peakwatch/device-sim';
 import { INGEST_APP } from '@peakwatch/ingest';
 import { freePort } from '@peakwatch/process';
 import { createApp } from '@peakwatch/runtime';
 import { StateStore } from '@peakwatch/state';
 import { copySeeds } from '../support/seeds';
 import { startInfluxd, type TestInfluxd } from '../support/influxd';
-import { spoolDrained, stopSchedules, testConfig } from '../support/ingest';
+import {
+  backfill,
+  beijingDaysEndingYesterday,
+  spoolDrained,
+  stopSchedules,
+  testConfig,
+} from '../support/ingest';
 import { connectClient } from '../support/mqtt';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
-const UTC8 = 8 * HOUR;
 const QUARTER = 15 * 60_000;
 const SECRET = 'test-webhook-secret-0123456789';
 
@@ -128,7 +133,7 @@ describe('alerts: rules over the simulator, notifications to real receivers', ()
   };
 
   beforeAll(async () => {
-    fromMs = Math.floor((Date.now() + UTC8) / DAY) * DAY - UTC8 - 3 * DAY;
+    fromMs = beijingDaysEndingYesterday(2);
     const scenarioFile = join(seeds, 'scenarios', 'haidian-campus.yaml');
     // a policy rule for regulators on the daily PUE, past the data-quality gate on complete days
     writeFileSync(
@@ -202,19 +207,15 @@ describe('alerts: rules over the simulator, notifications to real receivers', ()
     for (const site of loadScenario(scenarioFile).sites)
       for (const device of site.devices)
         secrets[device.id] = await credentials.issue(device.id, 'device', site.id);
-    const summary = await runScenario({
+    truth = (await backfill({
       scenario: loadScenario(scenarioFile),
       seed: 3,
       fromMs,
       toMs: fromMs + 2 * DAY,
-      speed: Number.POSITIVE_INFINITY,
       brokerUrl: `mqtt://127.0.0.1:${config.mqtt.port}`,
       credentials: secrets,
-      qos: 1,
-      log: () => undefined,
-    });
-    truth = summary.truth as typeof truth;
-    expect(await spoolDrained(config.http.port)).toBe(true);
+      httpPort: config.http.port,
+    })) as typeof truth;
     // b1-lighting's register reads 0 at 10:00 on day 1, no replacement declared: an unexplained drop (and the jump back)
     const lighting = await connectClient(`mqtt://127.0.0.1:${config.mqtt.port}`, {
       username: 'b1-lighting',

@@ -2,16 +2,15 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { KpiCron } from '@peakwatch/analytics';
 import { dashboardQueries, dashboards } from '@peakwatch/dashboards';
-import { loadScenario, runScenario } from '@peakwatch/device-sim';
+import { loadScenario } from '@peakwatch/device-sim';
 import type { InfluxClient } from '@peakwatch/influx';
 import { loadPolicyData } from '@peakwatch/policy';
 import { loadRegistry } from '@peakwatch/registry';
 import { copySeeds, SEEDS } from '../support/seeds';
 import { startInfluxd, type TestInfluxd } from '../support/influxd';
-import { spoolDrained, startIngest, type TestIngest } from '../support/ingest';
+import { backfill, beijingDaysEndingYesterday, startIngest, type TestIngest } from '../support/ingest';
 
 const DAY = 86_400_000;
-const UTC8 = 8 * 3_600_000;
 const SITES = ['hd-b1', 'hd-b2', 'hd-b3', 'hd-dc1'];
 
 /**
@@ -33,19 +32,16 @@ describe('Grafana dashboards: every query against the real influxd', () => {
     influxd = await startInfluxd();
     ingest = await startIngest(influxd, 'grafana', { SEEDS_DIR: seeds });
     influx = await influxd.client('grafana');
-    fromMs = Math.floor((Date.now() + UTC8) / DAY) * DAY - UTC8 - 3 * DAY;
-    await runScenario({
+    fromMs = beijingDaysEndingYesterday(2);
+    await backfill({
       scenario: loadScenario(join(seeds, 'scenarios/haidian-campus.yaml')),
       seed: 5,
       fromMs,
       toMs: fromMs + 2 * DAY,
-      speed: Number.POSITIVE_INFINITY,
       brokerUrl: ingest.mqttUrl,
       credentials: await ingest.secrets(),
-      qos: 1,
-      log: () => undefined,
+      httpPort: ingest.config.http.port,
     });
-    expect(await spoolDrained(ingest.config.http.port)).toBe(true);
     await new KpiCron(
       ingest.config,
       influx,

@@ -2,8 +2,14 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { computeSiteKpis, writeKpiSeries, type KpiFactors, type KpiValue } from '@peakwatch/analytics';
 import { loadPolicyData } from '@peakwatch/policy';
-import { scalar, spoolDrained, startIngest, type TestIngest } from '../support/ingest';
-import { loadScenario, runScenario } from '@peakwatch/device-sim';
+import {
+  backfill,
+  beijingDaysEndingYesterday,
+  scalar,
+  startIngest,
+  type TestIngest,
+} from '../support/ingest';
+import { loadScenario } from '@peakwatch/device-sim';
 import { loadRegistry } from '@peakwatch/registry';
 import { CLI, ROOT, buildDist } from '../support/build';
 import { startInfluxd, type TestInfluxd } from '../support/influxd';
@@ -59,25 +65,20 @@ describe('KPIs from InfluxDB equal the simulator ground truth', () => {
 
   beforeAll(async () => {
     influxd = await startInfluxd();
-    // 35 days ending 3 days ago reach back beyond the default 35-day horizon of late readings
+    // 35 days ending the day before yesterday (Beijing) reach back beyond the default 35-day horizon of late readings
     ingest = await startIngest(influxd, 'truth', { INGEST_HORIZON_DAYS: '40' });
     const scenario = loadScenario(join(SEEDS, 'scenarios/haidian-campus.yaml'));
-    // two whole Beijing days, ending at the last Beijing midnight at least a day ago
-    fromMs = Math.floor((Date.now() + UTC8) / 86_400_000) * 86_400_000 - UTC8 - (DAYS + 1) * 86_400_000;
+    fromMs = beijingDaysEndingYesterday(DAYS);
     const toMs = fromMs + DAYS * 86_400_000;
-    const summary = await runScenario({
+    truth = (await backfill({
       scenario,
       seed: 3,
       fromMs,
       toMs,
-      speed: Number.POSITIVE_INFINITY,
       brokerUrl: ingest.mqttUrl,
       credentials: await ingest.secrets(),
-      qos: 1,
-      log: () => undefined,
-    });
-    truth = summary.truth as Truth;
-    expect(await spoolDrained(ingest.config.http.port)).toBe(true);
+      httpPort: ingest.config.http.port,
+    })) as Truth;
     const client = await influxd.client('truth');
     const registry = loadRegistry(join(SEEDS, 'sites'));
     for (const site of ['hd-b1', 'hd-b2', 'hd-b3', 'hd-dc1']) {

@@ -1,12 +1,20 @@
 import { join } from 'node:path';
 import { KpiCron, readKpis, type LateRecomputation } from '@peakwatch/analytics';
 import { deviceTopic } from '@peakwatch/contracts';
-import { loadScenario, runScenario } from '@peakwatch/device-sim';
+import { loadScenario } from '@peakwatch/device-sim';
 import type { InfluxClient } from '@peakwatch/influx';
 import { loadPolicyData } from '@peakwatch/policy';
 import { loadRegistry } from '@peakwatch/registry';
 import { startInfluxd, type TestInfluxd } from '../support/influxd';
-import { readingsOf, scalar, spoolDrained, startIngest, type TestIngest } from '../support/ingest';
+import {
+  backfill,
+  beijingDaysEndingYesterday,
+  readingsOf,
+  scalar,
+  spoolDrained,
+  startIngest,
+  type TestIngest,
+} from '../support/ingest';
 import { connectClient } from '../support/mqtt';
 
 const SEEDS = join(__dirname, '../../seeds');
@@ -57,21 +65,16 @@ describe('KPI job: late data and roll-ups', () => {
     influxd = await startInfluxd();
     ingest = await startIngest(influxd, 'late');
     influx = await influxd.client('late');
-    // two whole Beijing days, ending at the last Beijing midnight at least a day ago
-    fromMs = Math.floor((Date.now() + UTC8) / DAY) * DAY - UTC8 - 3 * DAY;
-    const summary = await runScenario({
+    fromMs = beijingDaysEndingYesterday(2);
+    truth = (await backfill({
       scenario: loadScenario(join(SEEDS, 'scenarios/haidian-campus.yaml')),
       seed: 3,
       fromMs,
       toMs: fromMs + 2 * DAY,
-      speed: Number.POSITIVE_INFINITY,
       brokerUrl: ingest.mqttUrl,
       credentials: await ingest.secrets(),
-      qos: 1,
-      log: () => undefined,
-    });
-    truth = summary.truth as Truth;
-    await drained();
+      httpPort: ingest.config.http.port,
+    })) as Truth;
 
     // Hold back b1-grid's readings of 10:00-13:00 on day 0: taken out of InfluxDB as if they had not arrived yet.
     heldFromMs = fromMs + 10 * HOUR;

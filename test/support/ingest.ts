@@ -5,6 +5,7 @@ import type { INestApplication } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { loadConfig, type AppConfig } from '@peakwatch/config';
 import { METRICS } from '@peakwatch/contracts';
+import { runScenario, type RunOptions } from '@peakwatch/device-sim';
 import { CredentialsRepository, INGEST_APP } from '@peakwatch/ingest';
 import type { InfluxClient } from '@peakwatch/influx';
 import { freePort } from '@peakwatch/process';
@@ -120,6 +121,35 @@ export async function spoolDrained(httpPort: number): Promise<boolean> {
       1,
     )) === 1
   );
+}
+
+const DAY = 86_400_000;
+const UTC8 = 8 * 3_600_000;
+
+/** The start of `days` whole Beijing days that end at the last Beijing midnight at least a day ago. */
+export function beijingDaysEndingYesterday(days: number): number {
+  return Math.floor((Date.now() + UTC8) / DAY) * DAY - UTC8 - (days + 1) * DAY;
+}
+
+/**
+ * Publishes a scenario's readings of [fromMs, toMs) through the broker at `brokerUrl` as fast as QoS 1
+ * acknowledgements allow, then waits until ingest (HTTP on `httpPort`) has drained its spool into InfluxDB. Returns
+ * the simulator's ground truth.
+ */
+export async function backfill({
+  httpPort,
+  ...run
+}: Pick<RunOptions, 'scenario' | 'seed' | 'fromMs' | 'toMs' | 'brokerUrl' | 'credentials'> & {
+  httpPort: number;
+}): Promise<unknown> {
+  const summary = await runScenario({
+    ...run,
+    speed: Number.POSITIVE_INFINITY,
+    qos: 1,
+    log: () => undefined,
+  });
+  if (!(await spoolDrained(httpPort))) throw new Error('the ingest spool did not drain after the backfill');
+  return summary.truth;
 }
 
 /** Telemetry rows read back from InfluxDB as the readings of a device's message (to send them again, late). */

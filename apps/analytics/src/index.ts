@@ -6,10 +6,6 @@ export const ANALYTICS_APP: AppDefinition = { name: 'analytics', module: Analyti
 export {
   computeSiteKpis,
   deviceEnergy,
-  periodEnergy,
-  readQuarters,
-  siteKpis,
-  type DeviceQuarters,
   type DeviceEnergy,
   type WindowSum,
   type KpiFactors,
@@ -17,8 +13,8 @@ export {
 } from './kpi/site-kpis';
 export { kpiFactorsFor } from './kpi/factors';
 export { KPI_CRON, KPI_LOOKBACK_MS, KpiCron, type LateRecomputation } from './jobs/kpi.cron';
-export { kpiLine, writeKpiLines, writeKpiSeries, type FixedRanges } from './kpi/kpi-series';
-export { AreaRollup, CALENDAR_PERIODS, readKpis, writeAreaKpis, writeCalendarKpis } from './kpi/rollups';
+export { kpiLine, writeKpiLines, writeKpiSeries } from './kpi/kpi-series';
+export { CALENDAR_PERIODS, readKpis, writeAreaKpis, writeCalendarKpis } from './kpi/rollups';
 export { utcOffsetMs } from './kpi/time-zone';
 export {
   FIXED_PERIOD_MS,

@@ -81,7 +81,7 @@ const PERIOD_ORDER: Record<FixedPeriod, number> = { '15m': 0, '1h': 1, '1d': 2 }
  * factor and a peak demand is the energy × 4; an intensity per m² (kWh/m²·a), a register-anomaly count and a target
  * share are meant per day and longer.
  */
-export const SHORTEST_PERIOD: Readonly<Record<string, FixedPeriod>> = {
+const SHORTEST_PERIOD: Readonly<Record<string, FixedPeriod>> = {
   co2_t: '1h',
   renewable_share: '1h',
   peak_demand_kw: '1h',
@@ -200,18 +200,16 @@ export function siteKpis({
       if (category) k.category = category;
       out.push(k);
     };
-    if (PERIOD_ORDER[period] >= PERIOD_ORDER['1d']) {
-      // register readings the rules could not explain (a drop that is neither a wrap nor a declared replacement, or an
-      // impossible jump): a data-quality signal for the facility manager
-      let anomalies = 0;
-      let known = 0;
-      for (const d of meters)
-        for (const sums of d.windows.values()) {
-          anomalies += sums.get(w)?.anomalies ?? 0;
-          known += sums.get(w)?.known ?? 0;
-        }
-      push('register_anomalies', known > 0 || anomalies > 0 ? anomalies : null, anomalies, 1, false);
-    }
+    // register readings the rules could not explain (a drop that is neither a wrap nor a declared replacement, or an
+    // impossible jump): a data-quality signal for the facility manager
+    let anomalies = 0;
+    let known = 0;
+    for (const d of meters)
+      for (const sums of d.windows.values()) {
+        anomalies += sums.get(w)?.anomalies ?? 0;
+        known += sums.get(w)?.known ?? 0;
+      }
+    push('register_anomalies', known > 0 || anomalies > 0 ? anomalies : null, anomalies, 1, false);
     // Peak demand (largest 15-minute average kW) of the site's supply meter, where it has exactly one: the sum of
     // several meters' own peaks would overstate a peak they did not reach together.
     const supply = [...(byRole.get('grid') ?? []), ...(byRole.get('dc_total') ?? [])];
