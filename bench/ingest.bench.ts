@@ -8,7 +8,8 @@
  *   latency     publish-to-queryable p50/p99 at 5,000 readings/s
  *   rssMbPeak   peak RSS of the ingest process (VmHWM)
  * Ingest runs as its own process (the built `apps/ingest`), configured by the environment as deployed. Seconds per
- * phase: BENCH_SECONDS (default 10). BENCH_PROFILE_DIR writes a V8 CPU profile of each ingest process there.
+ * phase: BENCH_SECONDS (default 10). BENCH_PHASES runs only the named phases (comma-separated, e.g. `single`).
+ * BENCH_PROFILE_DIR writes a V8 CPU profile of each ingest process there.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,6 +24,8 @@ import { connectDevices, publishLoad } from './load';
 
 const ROOT = join(__dirname, '../..');
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
+const PHASES = process.env['BENCH_PHASES']?.split(',');
+const phase = (name: string): boolean => PHASES === undefined || PHASES.includes(name);
 /**
  * Readings are stamped from 10 minutes ago, one millisecond apart per device: live traffic (not late, which would add
  * a late-data mark per message, nor in the future beyond INGEST_MAX_FUTURE_MS however long a phase runs).
@@ -38,12 +41,18 @@ interface IngestProcess {
   stop(): Promise<void>;
 }
 
+/** CPU seconds (user + system) a process has used, and its peak RSS, from /proc. */
 function procStat(pid: number): { cpu: number; hwmKb: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime, in clock ticks (100/s on Linux)
   const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
   return { cpu: ticks / 100, hwmKb: Number(hwm ?? 0) };
+}
+
+function ownCpuSeconds(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
 }
 
 async function startIngest(env: NodeJS.ProcessEnv): Promise<IngestProcess> {
@@ -169,6 +178,7 @@ async function main(): Promise<void> {
     rpcPort: await freePort(),
   });
   const results: Record<string, unknown> = {};
+  const influxdCpu = (): number => procStat(influxd.process.pid).cpu;
   let rssMbPeak = 0;
   const rssMbByPhase: Record<string, number> = {};
   try {
@@ -228,112 +238,124 @@ async function main(): Promise<void> {
       }
     };
 
-    log('single: reference (do-nothing subscriber)');
-    const reference = await startReference();
-    const refClients = await connectDevices(reference.url, 10);
-    const refCpu0 = reference.cpuSeconds();
-    const ref = await publishLoad(refClients, { seconds: SECONDS });
-    const referenceCpuSeconds = reference.cpuSeconds() - refCpu0;
-    await Promise.all(refClients.map((c) => c.endAsync()));
-    await reference.stop();
-    const referencePerSec = Math.round(ref.acked / ref.seconds);
+    if (phase('single')) {
+      log('single: reference (do-nothing subscriber)');
+      const reference = await startReference();
+      const refClients = await connectDevices(reference.url, 10);
+      const refCpu0 = reference.cpuSeconds();
+      const refLoadCpu0 = ownCpuSeconds();
+      const ref = await publishLoad(refClients, { seconds: SECONDS });
+      const referenceCpuSeconds = reference.cpuSeconds() - refCpu0;
+      const referenceLoadCpuSeconds = ownCpuSeconds() - refLoadCpu0;
+      await Promise.all(refClients.map((c) => c.endAsync()));
+      await reference.stop();
+      const referencePerSec = Math.round(ref.acked / ref.seconds);
 
-    log('single: ingest');
-    await run('single', async (ingest, influx) => {
-      const clients = await connectDevices(ingest.mqttUrl, 10, secret);
-      const cpu0 = ingest.cpuSeconds();
-      const start = Date.now();
-      const load = await publishLoad(clients, { seconds: SECONDS, tsBase: Date.now() - LIVE_TS_OFFSET_MS });
-      const done = await storedBy(influx, load.acked);
-      const readingsPerSec = Math.round(load.acked / ((done - start) / 1000));
-      const cpuSeconds = ingest.cpuSeconds() - cpu0;
-      results['single'] = {
-        readingsPerSec,
-        referencePerSec,
-        ratio: round(readingsPerSec / referencePerSec),
-        cpuCores: round(cpuSeconds / ((done - start) / 1000)),
-        referenceCpuCores: round(referenceCpuSeconds / ref.seconds),
-        // CPU time per reading: ingest's whole path against the broker alone
-        cpuUsPerReading: round((cpuSeconds * 1e6) / load.acked),
-        referenceCpuUsPerReading: round((referenceCpuSeconds * 1e6) / ref.acked),
-      };
-      await Promise.all(clients.map((c) => c.endAsync()));
-    });
-
-    log('batched: influxd ceiling');
-    const ceilingPointsPerSec = await influxCeiling(influxd.url, 'ceiling', SECONDS).catch(async () => {
-      await new InfluxClient({ url: influxd.url, database: 'ceiling' }).ensureDatabase();
-      return influxCeiling(influxd.url, 'ceiling', SECONDS);
-    });
-    log('batched: ingest');
-    await run('batched', async (ingest, influx) => {
-      const clients = await connectDevices(ingest.mqttUrl, 10, secret);
-      const start = Date.now();
-      const load = await publishLoad(clients, {
-        seconds: SECONDS,
-        batch: 100,
-        window: 4,
-        tsBase: Date.now() - LIVE_TS_OFFSET_MS,
+      log('single: ingest');
+      await run('single', async (ingest, influx) => {
+        const clients = await connectDevices(ingest.mqttUrl, 10, secret);
+        const cpu0 = { ingest: ingest.cpuSeconds(), influxd: influxdCpu(), load: ownCpuSeconds() };
+        const start = Date.now();
+        const load = await publishLoad(clients, { seconds: SECONDS, tsBase: Date.now() - LIVE_TS_OFFSET_MS });
+        const done = await storedBy(influx, load.acked);
+        const readingsPerSec = Math.round(load.acked / ((done - start) / 1000));
+        const cpuSeconds = ingest.cpuSeconds() - cpu0.ingest;
+        const perReading = (seconds: number, readings: number): number => round((seconds * 1e6) / readings);
+        results['single'] = {
+          readingsPerSec,
+          referencePerSec,
+          ratio: round(readingsPerSec / referencePerSec),
+          cpuCores: round(cpuSeconds / ((done - start) / 1000)),
+          referenceCpuCores: round(referenceCpuSeconds / ref.seconds),
+          // CPU time per reading: ingest's whole path against the broker alone
+          cpuUsPerReading: perReading(cpuSeconds, load.acked),
+          referenceCpuUsPerReading: perReading(referenceCpuSeconds, ref.acked),
+          // the rest of the machine's 2 cores: influxd, and the load generator (this process) in both runs
+          influxdCpuUsPerReading: perReading(influxdCpu() - cpu0.influxd, load.acked),
+          loadCpuUsPerReading: perReading(ownCpuSeconds() - cpu0.load, load.acked),
+          referenceLoadCpuUsPerReading: perReading(referenceLoadCpuSeconds, ref.acked),
+        };
+        await Promise.all(clients.map((c) => c.endAsync()));
       });
-      const done = await storedBy(influx, load.acked);
-      const readingsPerSec = Math.round(load.acked / ((done - start) / 1000));
-      results['batched'] = {
-        readingsPerSec,
-        ceilingPointsPerSec,
-        ratio: round(readingsPerSec / ceilingPointsPerSec),
-      };
-      await Promise.all(clients.map((c) => c.endAsync()));
-    });
-
-    log('connections: 1,000 devices at 10,000 readings/s');
-    await run('connections', async (ingest, influx) => {
-      const clients = await connectDevices(ingest.mqttUrl, 1000, secret);
-      const start = Date.now();
-      const load = await publishLoad(clients, { seconds: SECONDS, rate: 10_000 });
-      const done = await storedBy(influx, load.acked);
-      results['connections'] = {
-        devices: clients.length,
-        offeredPerSec: 10_000,
-        readingsPerSec: Math.round(load.acked / ((done - start) / 1000)),
-      };
-      await Promise.all(clients.map((c) => c.endAsync()));
-    });
-
-    log('latency at 5,000 readings/s');
-    await run('latency', async (ingest, influx) => {
-      const clients = await connectDevices(ingest.mqttUrl, 10, secret);
-      const seen = new Map<number, number>();
-      let polling = true;
-      const poller = (async () => {
-        let last = -1;
-        while (polling) {
-          const [series] = await influx.query(
-            `SELECT max(seq) FROM telemetry WHERE device = '${loadDeviceId(0)}'`,
-          );
-          const max = Number(series?.rows[0]?.['max'] ?? -1);
-          for (let s = last + 1; s <= max; s++) seen.set(s, Date.now());
-          last = Math.max(last, max);
-          await sleep(5);
-        }
-      })();
-      const load = await publishLoad(clients, { seconds: SECONDS, rate: 5_000 });
-      await sleep(2_000);
-      polling = false;
-      await poller;
-      const latencies = [...load.sentAt]
-        .filter(([seq]) => seen.has(seq))
-        .map(([seq, at]) => seen.get(seq)! - at)
-        .sort((a, b) => a - b);
-      const pct = (p: number): number =>
-        latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? Number.NaN;
-      results['latency'] = {
-        atReadingsPerSec: 5_000,
-        p50Ms: pct(50),
-        p99Ms: pct(99),
-        samples: latencies.length,
-      };
-      await Promise.all(clients.map((c) => c.endAsync()));
-    });
+    }
+    if (phase('batched')) {
+      log('batched: influxd ceiling');
+      const ceilingPointsPerSec = await influxCeiling(influxd.url, 'ceiling', SECONDS).catch(async () => {
+        await new InfluxClient({ url: influxd.url, database: 'ceiling' }).ensureDatabase();
+        return influxCeiling(influxd.url, 'ceiling', SECONDS);
+      });
+      log('batched: ingest');
+      await run('batched', async (ingest, influx) => {
+        const clients = await connectDevices(ingest.mqttUrl, 10, secret);
+        const start = Date.now();
+        const load = await publishLoad(clients, {
+          seconds: SECONDS,
+          batch: 100,
+          window: 4,
+          tsBase: Date.now() - LIVE_TS_OFFSET_MS,
+        });
+        const done = await storedBy(influx, load.acked);
+        const readingsPerSec = Math.round(load.acked / ((done - start) / 1000));
+        results['batched'] = {
+          readingsPerSec,
+          ceilingPointsPerSec,
+          ratio: round(readingsPerSec / ceilingPointsPerSec),
+        };
+        await Promise.all(clients.map((c) => c.endAsync()));
+      });
+    }
+    if (phase('connections')) {
+      log('connections: 1,000 devices at 10,000 readings/s');
+      await run('connections', async (ingest, influx) => {
+        const clients = await connectDevices(ingest.mqttUrl, 1000, secret);
+        const start = Date.now();
+        const load = await publishLoad(clients, { seconds: SECONDS, rate: 10_000 });
+        const done = await storedBy(influx, load.acked);
+        results['connections'] = {
+          devices: clients.length,
+          offeredPerSec: 10_000,
+          readingsPerSec: Math.round(load.acked / ((done - start) / 1000)),
+        };
+        await Promise.all(clients.map((c) => c.endAsync()));
+      });
+    }
+    if (phase('latency')) {
+      log('latency at 5,000 readings/s');
+      await run('latency', async (ingest, influx) => {
+        const clients = await connectDevices(ingest.mqttUrl, 10, secret);
+        const seen = new Map<number, number>();
+        let polling = true;
+        const poller = (async () => {
+          let last = -1;
+          while (polling) {
+            const [series] = await influx.query(
+              `SELECT max(seq) FROM telemetry WHERE device = '${loadDeviceId(0)}'`,
+            );
+            const max = Number(series?.rows[0]?.['max'] ?? -1);
+            for (let s = last + 1; s <= max; s++) seen.set(s, Date.now());
+            last = Math.max(last, max);
+            await sleep(5);
+          }
+        })();
+        const load = await publishLoad(clients, { seconds: SECONDS, rate: 5_000 });
+        await sleep(2_000);
+        polling = false;
+        await poller;
+        const latencies = [...load.sentAt]
+          .filter(([seq]) => seen.has(seq))
+          .map(([seq, at]) => seen.get(seq)! - at)
+          .sort((a, b) => a - b);
+        const pct = (p: number): number =>
+          latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? Number.NaN;
+        results['latency'] = {
+          atReadingsPerSec: 5_000,
+          p50Ms: pct(50),
+          p99Ms: pct(99),
+          samples: latencies.length,
+        };
+        await Promise.all(clients.map((c) => c.endAsync()));
+      });
+    }
   } finally {
     await influxd.stop();
     rmSync(work, { recursive: true, force: true });

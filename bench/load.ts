@@ -57,6 +57,12 @@ export async function publishLoad(
   const start = Date.now();
   const end = start + seconds * 1000;
   let next = 0;
+  let refilling = false;
+  const refill = (): void => {
+    refilling = false;
+    if (Date.now() >= end) return;
+    for (let i = 0; i < clients.length; i++) while (inFlight[i]! < window) sendOne(i);
+  };
   const sendOne = (i: number): void => {
     const client = clients[i]!;
     const readings = [];
@@ -78,21 +84,27 @@ export async function publishLoad(
       (error) => {
         inFlight[i]!--;
         if (!error) result.acked += batch;
+        // As fast as acknowledgements allow: the acknowledgements of one turn of the event loop refill the windows
+        // together, in the next (sends stay batched, and nothing polls while waiting).
+        if (!rate && !refilling) {
+          refilling = true;
+          setImmediate(refill);
+        }
       },
     );
   };
-  while (Date.now() < end) {
-    if (rate) {
+  if (rate) {
+    while (Date.now() < end) {
       const due = Math.floor(((Date.now() - start) / 1000) * rate) - result.sent;
       for (let k = 0; k < due; k++) {
         sendOne(next);
         next = (next + 1) % clients.length;
       }
       await new Promise((resolve) => setTimeout(resolve, 5));
-    } else {
-      for (let i = 0; i < clients.length; i++) while (inFlight[i]! < window) sendOne(i);
-      await new Promise((resolve) => setImmediate(resolve));
     }
+  } else {
+    refill();
+    await new Promise((resolve) => setTimeout(resolve, end - Date.now()));
   }
   while (result.acked < result.sent && Date.now() < end + 30_000)
     await new Promise((resolve) => setTimeout(resolve, 10));

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { deviceTopic } from '@peakwatch/contracts';
-import { Spool } from '@peakwatch/ingest';
+import { Spool, SpoolService, type AppendCallback } from '@peakwatch/ingest';
 import { Simulation, generate, loadScenario, runScenario, type Reading } from '@peakwatch/device-sim';
 import type { InfluxClient } from '@peakwatch/influx';
 import { freePort } from '@peakwatch/process';
@@ -12,7 +12,7 @@ import { loadRegistry } from '@peakwatch/registry';
 import { startInfluxd, type TestInfluxd } from '../support/influxd';
 import { startMosquitto, type TestMosquitto } from '../support/mosquitto';
 import { connectClient } from '../support/mqtt';
-import { scalar, startIngest, waitForCount, type TestIngest } from '../support/ingest';
+import { scalar, spoolDrained, startIngest, waitForCount, type TestIngest } from '../support/ingest';
 
 const SEEDS = join(__dirname, '../../seeds');
 const registry = loadRegistry(join(SEEDS, 'sites'));
@@ -292,6 +292,37 @@ describe('ingest: MQTT to InfluxDB through the embedded broker', () => {
       ).toBe(1);
     });
   });
+
+  it('stores the good lines of a spool frame InfluxDB refuses, and keeps the one bad line in the dead-letter log', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'peakwatch-dead-letter-'));
+    const ingest = await startIngest(influxd, 'dead_letter', { DATA_DIR: dataDir });
+    try {
+      const spool = ingest.app.get(SpoolService);
+      const append = (lines: string[]): Promise<void> =>
+        new Promise((resolve, reject) =>
+          spool.append(lines.join('\n'), lines.length, (error) => (error ? reject(error) : resolve())),
+        );
+      const point = (i: number, value: string): string =>
+        `probe,device=d1 v=${value} ${1_700_000_000_000 + i}`;
+      await append([point(0, '1.5')]); // v is a float field from here on
+      expect(await spoolDrained(ingest.config.http.port)).toBe(true);
+      // One frame of seven lines; InfluxDB refuses the integer one (field type conflict) with a 400.
+      const bad = point(4, '7i');
+      await append(
+        [1, 2, 3].map((i) => point(i, `${i}.5`)).concat(bad, ...[5, 6, 7].map((i) => point(i, `${i}.5`))),
+      );
+      expect(await spoolDrained(ingest.config.http.port)).toBe(true);
+
+      const client = await influxd.client('dead_letter');
+      const [series] = await client.query('SELECT v FROM probe');
+      expect(series!.rows.map((row) => row['v'])).toEqual([1.5, 1.5, 2.5, 3.5, 5.5, 6.5, 7.5]);
+      expect(readFileSync(join(dataDir, 'spool', 'dead-letter.log'), 'utf8')).toBe(`${bad}\n`);
+      expect(await ingest.metric('peakwatch_ingest_lines_dead_lettered_total')).toBe(1);
+    } finally {
+      await ingest.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('ingest: external broker (mosquitto) with two replicas on a shared subscription', () => {
@@ -415,11 +446,19 @@ describe('ingest: the acknowledgement follows the spool', () => {
     // The real spool, with its answer to ingest held back for a moment after the record is on disk: a PUBACK sent
     // before ingest had that answer would arrive while `durable` is still false.
     const events: string[] = [];
-    Spool.prototype.append = async function (this: Spool, record: string): Promise<void> {
-      await original.call(this, record);
-      events.push('on disk');
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      events.push('durable');
+    Spool.prototype.append = function (
+      this: Spool,
+      record: string,
+      lines: number,
+      done: AppendCallback,
+    ): void {
+      original.call(this, record, lines, (error) => {
+        events.push('on disk');
+        setTimeout(() => {
+          events.push('durable');
+          done(error);
+        }, 300);
+      });
     };
     const dataDir = mkdtempSync(join(tmpdir(), 'peakwatch-puback-'));
     const ingest = await startIngest(influxd, 'puback', { DATA_DIR: dataDir });

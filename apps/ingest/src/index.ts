@@ -11,5 +11,5 @@ export {
 } from './credentials/credentials.repository';
 export { REJECT_REASONS, type RejectReason } from './pipeline/reject-reason';
 export { SpoolService } from './spool/spool.service';
-export { Spool } from './spool/spool';
+export { Spool, type AppendCallback } from './spool/spool';
 export const INGEST_APP: AppDefinition = { name: 'ingest', module: IngestModule };

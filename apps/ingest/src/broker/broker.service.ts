@@ -117,28 +117,22 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
     const identity = this.identities.get(client);
     if (identity && this.mayPublish(identity, packet.topic)) {
       // Spooled before the callback, and so before the PUBACK (see the class comment).
-      this.pipeline.handle(packet.topic, packet.payload as Buffer).then(
-        () => done(null),
-        (error: unknown) => {
-          // Not acknowledged: the device keeps the message and sends it again.
-          this.logger.error({ err: String(error) }, 'could not spool a message: not acknowledging it');
-          done(error as Error);
-        },
-      );
+      this.pipeline.handle(packet.topic, packet.payload as Buffer, (error) => {
+        if (!error) return done(null);
+        // Not acknowledged: the device keeps the message and sends it again.
+        this.logger.error({ err: String(error) }, 'could not spool a message: not acknowledging it');
+        done(error);
+      });
       return;
     }
     // MQTT 3.1.1 has no negative PUBACK: refusing closes the connection (§3.3.5). The refusal is recorded first.
-    this.pipeline
-      .refuse(
-        'topic_not_allowed',
-        packet.topic,
-        `client ${identity?.username ?? client.id} may not publish here`,
-        packet.payload as Buffer,
-      )
-      .then(
-        () => done(new Error('topic not allowed')),
-        () => done(new Error('topic not allowed')),
-      );
+    this.pipeline.refuse(
+      'topic_not_allowed',
+      packet.topic,
+      `client ${identity?.username ?? client.id} may not publish here`,
+      packet.payload as Buffer,
+      () => done(new Error('topic not allowed')),
+    );
   }
 
   private mayPublish(identity: MqttIdentity, topic: string): boolean {

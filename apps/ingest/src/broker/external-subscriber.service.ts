@@ -45,10 +45,7 @@ export class ExternalSubscriberService implements OnApplicationBootstrap, OnAppl
       ...(this.config.mqtt.username ? { username: this.config.mqtt.username } : {}),
       ...(this.config.mqtt.password ? { password: this.config.mqtt.password } : {}),
       customHandleAcks: (topic, payload, _packet, done) => {
-        this.pipeline.handle(topic, payload).then(
-          () => done(0),
-          (error: unknown) => done(error as Error),
-        );
+        this.pipeline.handle(topic, payload, (error) => done(error ?? 0));
       },
     });
     this.client.on('error', (error) => this.logger.warn({ err: error.message }, 'external broker error'));

@@ -2,6 +2,11 @@ import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { REJECT_REASONS } from '../pipeline/reject-reason';
 
+interface SpoolState {
+  readonly depth: number;
+  readonly bytes: number;
+}
+
 /** Prometheus metrics of ingest (GET /metrics). */
 @Injectable()
 export class IngestMetrics {
@@ -10,8 +15,8 @@ export class IngestMetrics {
   readonly readingsStored: Counter;
   readonly rejected: Counter<'reason'>;
   readonly connectionsRefused: Counter<'reason'>;
-  readonly spoolDepth: Gauge;
-  readonly spoolBytes: Gauge;
+  /** What the spool gauges report, read at each scrape (set by the spool service). */
+  spool: SpoolState | undefined;
   readonly spoolFull: Gauge;
   readonly writeLatency: Histogram;
   readonly connectedClients: Gauge;
@@ -47,16 +52,27 @@ export class IngestMetrics {
       labelNames: ['reason'],
       registers,
     });
-    this.spoolDepth = new Gauge({
-      name: 'peakwatch_ingest_spool_records',
-      help: 'Records in the spool not yet in InfluxDB',
-      registers,
-    });
-    this.spoolBytes = new Gauge({
-      name: 'peakwatch_ingest_spool_bytes',
-      help: 'Bytes of the spool not yet in InfluxDB',
-      registers,
-    });
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the gauges' collect() is called with the gauge as `this`
+    const metrics = this;
+    const spoolGauge = (name: string, help: string, value: (spool: SpoolState) => number): Gauge =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect(this: Gauge) {
+          if (metrics.spool) this.set(value(metrics.spool));
+        },
+      });
+    spoolGauge(
+      'peakwatch_ingest_spool_records',
+      'Line-protocol records (readings, rejections, late-data marks) in the spool not yet in InfluxDB',
+      (spool) => spool.depth,
+    );
+    spoolGauge(
+      'peakwatch_ingest_spool_bytes',
+      'Bytes of the spool not yet in InfluxDB',
+      (spool) => spool.bytes,
+    );
     this.spoolFull = new Gauge({
       name: 'peakwatch_ingest_spool_full',
       help: '1 while the spool is at its disk budget and ingest withholds acknowledgements',

@@ -4,6 +4,7 @@ import { LATE_AFTER_MS, MEASUREMENTS } from '@peakwatch/contracts';
 import { Registry } from '@peakwatch/registry';
 import { LiveEvents } from '@peakwatch/runtime';
 import { IngestMetrics } from '../metrics/ingest.metrics';
+import type { AppendCallback } from '../spool/spool';
 import { SpoolService } from '../spool/spool.service';
 import { intField, line, stringField } from '@peakwatch/influx';
 import type { RejectReason } from './reject-reason';
@@ -14,7 +15,7 @@ export const REJECT_EXCERPT_CHARS = 200;
 
 /**
  * One message from the broker to the spool: validate, turn into line protocol (readings and rejections alike), and
- * resolve once it is durable, so that the caller may acknowledge it. Never rejects for bad input.
+ * call back once it is durable, so that the caller may acknowledge it. Never fails for bad input.
  */
 @Injectable()
 export class IngestPipeline {
@@ -32,7 +33,8 @@ export class IngestPipeline {
     private readonly live: LiveEvents,
   ) {}
 
-  async handle(topic: string, payload: Buffer): Promise<void> {
+  /** Handles one message; `done` is called once it is durable (or with the error that kept it from the spool). */
+  handle(topic: string, payload: Buffer, done: AppendCallback): void {
     const nowMs = Date.now();
     this.metrics.messagesReceived.inc();
     const result = validateMessage({ topic, payload, nowMs }, this.registry, this.config.ingest);
@@ -42,7 +44,9 @@ export class IngestPipeline {
     if (result.span && nowMs - result.span.earliestMs > LATE_AFTER_MS)
       lines.push(this.lateLine(result.span, result.accepted, nowMs));
     if (result.accepted > 0) this.metrics.readingsReceived.inc(result.accepted);
-    if (lines.length > 0) await this.spool.append(lines.join('\n'));
+    if (lines.length > 0)
+      this.spool.append(lines.length === 1 ? lines[0]! : lines.join('\n'), lines.length, done);
+    else done();
     const span = result.span;
     if (span && topic.endsWith('/telemetry') && this.live.listening(span.siteId)) {
       // Only when a stream listens: parsing again is cheaper than keeping every message's readings.
@@ -56,11 +60,9 @@ export class IngestPipeline {
   }
 
   /** Records a refusal decided elsewhere (the broker's ACL), as durably as a rejection found here. */
-  async refuse(reason: RejectReason, topic: string, detail: string, payload?: Buffer): Promise<void> {
+  refuse(reason: RejectReason, topic: string, detail: string, payload: Buffer, done: AppendCallback): void {
     const nowMs = Date.now();
-    await this.spool.append(
-      this.rejectLine({ reason, detail, topic: undefined }, topic, payload ?? Buffer.alloc(0), nowMs),
-    );
+    this.spool.append(this.rejectLine({ reason, detail, topic: undefined }, topic, payload, nowMs), 1, done);
   }
 
   private lateLine(span: NonNullable<ValidationResult['span']>, readings: number, nowMs: number): string {

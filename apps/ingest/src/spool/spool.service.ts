@@ -7,7 +7,7 @@ import { InjectConfig, type AppConfig } from '@peakwatch/config';
 import { InfluxClient } from '@peakwatch/influx';
 import { HealthRegistry } from '@peakwatch/runtime';
 import { IngestMetrics } from '../metrics/ingest.metrics';
-import { Spool } from './spool';
+import { Spool, type AppendCallback } from './spool';
 
 /** Lines sent to InfluxDB in one write (FIELD-NOTES: influxd takes ≈190k points/s in 10,000-line batches). */
 const WRITE_BATCH_LINES = 10_000;
@@ -15,6 +15,12 @@ const WRITE_BATCH_BYTES = 4 * 1024 * 1024;
 /** Backoff after a failed write: jittered exponential from 100 ms to 10 s, or InfluxDB's Retry-After. */
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 10_000;
+/**
+ * Shortest time between the starts of two writes, unless a full batch is waiting (ms): under load InfluxDB gets
+ * fewer, larger writes (less CPU for both sides, fewer WAL syncs competing with the spool's), at the cost of up to
+ * this much delay before readings are queryable. The first write after a quiet spell goes at once.
+ */
+const WRITE_INTERVAL_MS = 100;
 /** How long the drainer waits for new records before looking again (ms). */
 const IDLE_WAIT_MS = 250;
 
@@ -31,7 +37,8 @@ export class SpoolService implements OnModuleInit, OnApplicationShutdown {
   private running = false;
   private drained: Promise<void> | undefined;
   private wake: (() => void) | undefined;
-  private spaceWaiters: (() => void)[] = [];
+  /** Appends waiting for the spool to drain below its budget, oldest first. */
+  private held: { record: string; lines: number; done: AppendCallback }[] = [];
   private influxDown = false;
   private fullSince: number | undefined;
 
@@ -56,7 +63,7 @@ export class SpoolService implements OnModuleInit, OnApplicationShutdown {
     });
     this.spool.onAppend(() => this.wake?.());
     this.health.register('spool', () => Promise.resolve(!this.spool.full));
-    this.updateGauges();
+    this.metrics.spool = this.spool;
     if (this.spool.depth > 0)
       this.logger.log({ records: this.spool.depth }, 'spool holds records from an earlier run');
     this.running = true;
@@ -75,26 +82,27 @@ export class SpoolService implements OnModuleInit, OnApplicationShutdown {
     return this.spool.depth;
   }
 
-  /** Appends a record; resolves once it is durable. Waits first while the spool is at its disk budget. */
-  async append(record: string): Promise<void> {
-    while (this.spool.full) {
-      if (this.fullSince === undefined) {
-        this.fullSince = Date.now();
-        this.metrics.spoolFull.set(1);
-        this.logger.warn(
-          { bytes: this.spool.bytes, budget: this.config.ingest.spoolMaxBytes },
-          'spool full: withholding acknowledgements until InfluxDB drains it',
-        );
-      }
-      await new Promise<void>((resolve) => this.spaceWaiters.push(resolve));
+  /**
+   * Appends a record of `lines` lines; `done` is called once it is durable. While the spool is at its disk budget the
+   * record is held (not written, not acknowledged) until the drain frees space.
+   */
+  append(record: string, lines: number, done: AppendCallback): void {
+    if (this.held.length === 0 && !this.spool.full) return this.spool.append(record, lines, done);
+    if (this.fullSince === undefined) {
+      this.fullSince = Date.now();
+      this.metrics.spoolFull.set(1);
+      this.logger.warn(
+        { bytes: this.spool.bytes, budget: this.config.ingest.spoolMaxBytes },
+        'spool full: withholding acknowledgements until InfluxDB drains it',
+      );
     }
-    await this.spool.append(record);
+    this.held.push({ record, lines, done });
   }
 
   private async drainLoop(): Promise<void> {
     let attempt = 0;
     while (this.running || this.spool.depth > 0) {
-      const batch = this.spool.read({ maxRecords: WRITE_BATCH_LINES, maxBytes: WRITE_BATCH_BYTES });
+      const batch = this.spool.read({ maxLines: WRITE_BATCH_LINES, maxBytes: WRITE_BATCH_BYTES });
       if (!batch) {
         if (!this.running) break;
         await new Promise<void>((resolve) => {
@@ -108,13 +116,15 @@ export class SpoolService implements OnModuleInit, OnApplicationShutdown {
       try {
         await this.write(batch.records);
         this.metrics.writeLatency.observe(Number(process.hrtime.bigint() - started) / 1e9);
-        this.spool.commit(batch.next, batch.records.length);
-        this.metrics.readingsStored.inc(batch.records.reduce((n, r) => n + countLines(r), 0));
+        this.spool.commit(batch.next, batch.lines);
+        this.metrics.readingsStored.inc(batch.lines);
         if (this.influxDown)
           this.logger.log({ backlog: this.spool.depth }, 'InfluxDB is back: draining the spool');
         this.influxDown = false;
         attempt = 0;
         this.freeSpace();
+        const rest = WRITE_INTERVAL_MS - Number(process.hrtime.bigint() - started) / 1e6;
+        if (rest > 0 && this.running) await this.gather(rest);
       } catch (error) {
         this.spool.rewind();
         if (!this.influxDown)
@@ -129,63 +139,74 @@ export class SpoolService implements OnModuleInit, OnApplicationShutdown {
         const backoff = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** attempt) * (0.5 + Math.random() / 2);
         await sleep(Math.max(retryAfterMs, backoff));
       }
-      this.updateGauges();
     }
   }
 
+  /** Waits up to `ms` for a full batch to be waiting in the spool (at once if there is one, or on shutdown). */
+  private gather(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const full = (): boolean => !this.running || this.spool.depth >= WRITE_BATCH_LINES;
+      if (full()) return resolve();
+      const done = (): void => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wake = () => {
+        if (full()) done();
+      };
+    });
+  }
+
   /**
-   * Writes records to InfluxDB. A 4xx answer (other than 429) means some line is invalid: then each record is
-   * written alone and the ones InfluxDB still refuses go to `spool/dead-letter.log`, so that one bad line never
-   * blocks the spool. Server errors and network failures throw (retried later, nothing lost).
+   * Writes records to InfluxDB. A 4xx answer (other than 429) means some line is invalid: then the lines are written
+   * again in halves, down to single lines, and the lines InfluxDB still refuses go to `spool/dead-letter.log`, so that
+   * one bad line never blocks the spool (a line written twice is the same point). Server errors and network failures
+   * throw (retried later, nothing lost).
    */
   private async write(records: string[]): Promise<void> {
     try {
       this.writeApi.writeRecords(records);
       await this.writeApi.flush();
     } catch (error) {
-      if (
-        !(error instanceof HttpError) ||
-        error.statusCode >= 500 ||
-        error.statusCode === 429 ||
-        records.length === 0
-      )
-        throw error;
-      for (const record of records) {
-        try {
-          this.writeApi.writeRecord(record);
-          await this.writeApi.flush();
-        } catch (single) {
-          if (!(single instanceof HttpError) || single.statusCode >= 500 || single.statusCode === 429)
-            throw single;
-          this.metrics.linesDeadLettered.inc(countLines(record));
-          this.logger.error(
-            { err: single.message },
-            'InfluxDB refused a record as invalid: kept in spool/dead-letter.log',
-          );
-          await appendFile(join(this.config.dataDir, 'spool', 'dead-letter.log'), `${record}\n`);
-        }
+      if (!refused(error)) throw error;
+      const lines = records.flatMap((record) => record.split('\n'));
+      if (lines.length === 1) {
+        this.metrics.linesDeadLettered.inc();
+        this.logger.error(
+          { err: (error as Error).message },
+          'InfluxDB refused a line as invalid: kept in spool/dead-letter.log',
+        );
+        await appendFile(join(this.config.dataDir, 'spool', 'dead-letter.log'), `${lines[0]}\n`);
+        return;
       }
+      const half = Math.ceil(lines.length / 2);
+      await this.write(lines.slice(0, half));
+      await this.write(lines.slice(half));
     }
   }
 
+  /** Lets held appends into the spool, oldest first, until the budget is reached again (the rest wait). */
   private freeSpace(): void {
-    if (this.spool.full) return;
-    if (this.fullSince !== undefined) {
+    while (this.held.length > 0 && !this.spool.full) {
+      const { record, lines, done } = this.held.shift()!;
+      this.spool.append(record, lines, done);
+    }
+    if (this.fullSince !== undefined && this.held.length === 0) {
       this.logger.log({ heldMs: Date.now() - this.fullSince }, 'spool below its budget: acknowledging again');
       this.fullSince = undefined;
       this.metrics.spoolFull.set(0);
     }
-    for (const resolve of this.spaceWaiters.splice(0)) resolve();
-  }
-
-  private updateGauges(): void {
-    this.metrics.spoolDepth.set(this.spool.depth);
-    this.metrics.spoolBytes.set(this.spool.bytes);
   }
 }
 
-function countLines(record: string): number {
-  let n = 1;
-  for (let i = record.indexOf('\n'); i !== -1; i = record.indexOf('\n', i + 1)) n++;
-  return n;
+/** InfluxDB refused the request as invalid (a 4xx other than 429): retrying it unchanged cannot succeed. */
+function refused(error: unknown): boolean {
+  return (
+    error instanceof HttpError &&
+    error.statusCode >= 400 &&
+    error.statusCode < 500 &&
+    error.statusCode !== 429
+  );
 }

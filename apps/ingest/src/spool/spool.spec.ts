@@ -3,6 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Spool } from './spool';
 
+/** Appends a record (its lines counted here) and resolves once it is on disk. */
+function append(spool: Spool, record: string): Promise<void> {
+  return new Promise((resolve, reject) =>
+    spool.append(record, record.split('\n').length, (error) => (error ? reject(error) : resolve())),
+  );
+}
+
 describe('Spool', () => {
   let dir: string;
   beforeEach(() => {
@@ -10,37 +17,60 @@ describe('Spool', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('returns appended records in order, and nothing twice once committed', async () => {
+  it('returns appended records in order, a group in one frame, and nothing twice once committed', async () => {
     const spool = await Spool.open({ dir, maxBytes: 1e9 });
-    await Promise.all(['a 1', 'b 2', 'c 3'].map((r) => spool.append(r)));
-    expect(spool.depth).toBe(3);
-    const batch = spool.read({ maxRecords: 2, maxBytes: 1e6 })!;
-    expect(batch.records).toEqual(['a 1', 'b 2']);
-    spool.commit(batch.next, batch.records.length);
-    expect(spool.read({ maxRecords: 10, maxBytes: 1e6 })!.records).toEqual(['c 3']);
-    expect(spool.depth).toBe(1);
+    await append(spool, 'a 1');
+    // appended in the same turn of the event loop: one group, written as one frame
+    await Promise.all(['b 2', 'c 3\nc 4'].map((r) => append(spool, r)));
+    await append(spool, 'd 5');
+    expect(spool.depth).toBe(5); // lines
+    // a frame is never split: the second (3 lines) would pass maxLines
+    const first = spool.read({ maxLines: 2, maxBytes: 1e6 })!;
+    expect(first).toMatchObject({ records: ['a 1'], lines: 1 });
+    spool.commit(first.next, first.lines);
+    expect(spool.depth).toBe(4);
+    const rest = spool.read({ maxLines: 10, maxBytes: 1e6 })!;
+    expect(rest).toMatchObject({ records: ['b 2\nc 3\nc 4', 'd 5'], lines: 4 });
+    spool.commit(rest.next, rest.lines);
+    expect(spool.read({ maxLines: 10, maxBytes: 1e6 })).toBeUndefined();
+    expect(spool.depth).toBe(0);
     await spool.close();
+  });
+
+  it('cuts a large group into frames of at most 5,000 lines', async () => {
+    const spool = await Spool.open({ dir, maxBytes: 1e9 });
+    await Promise.all(Array.from({ length: 12_000 }, (_, i) => append(spool, `m v=${i}`)));
+    const batch = spool.read({ maxLines: 10_000, maxBytes: 1e9 })!;
+    expect(batch.records.map((r) => r.split('\n').length)).toEqual([5000, 5000]);
+    expect(batch.records[1]!.split('\n')[0]).toBe('m v=5000');
+    spool.commit(batch.next, batch.lines);
+    expect(spool.read({ maxLines: 10_000, maxBytes: 1e9 })!.lines).toBe(2000);
+    await spool.close();
+    // recovery counts lines, not frames
+    const reopened = await Spool.open({ dir, maxBytes: 1e9 });
+    expect(reopened.depth).toBe(2000);
+    await reopened.close();
   });
 
   it('re-reads uncommitted records after a rewind (a failed write) and after a restart', async () => {
     const spool = await Spool.open({ dir, maxBytes: 1e9 });
-    for (const r of ['x', 'y', 'z']) await spool.append(r);
-    const first = spool.read({ maxRecords: 1, maxBytes: 1e6 })!;
+    for (const r of ['x', 'y', 'z']) await append(spool, r);
+    const first = spool.read({ maxLines: 1, maxBytes: 1e6 })!;
     spool.commit(first.next, 1);
-    expect(spool.read({ maxRecords: 10, maxBytes: 1e6 })!.records).toEqual(['y', 'z']);
+    expect(spool.read({ maxLines: 10, maxBytes: 1e6 })!.records).toEqual(['y', 'z']);
     spool.rewind();
-    expect(spool.read({ maxRecords: 10, maxBytes: 1e6 })!.records).toEqual(['y', 'z']);
+    expect(spool.read({ maxLines: 10, maxBytes: 1e6 })!.records).toEqual(['y', 'z']);
     await spool.close();
 
     const reopened = await Spool.open({ dir, maxBytes: 1e9 });
     expect(reopened.depth).toBe(2);
-    expect(reopened.read({ maxRecords: 10, maxBytes: 1e6 })!.records).toEqual(['y', 'z']);
+    expect(reopened.read({ maxLines: 10, maxBytes: 1e6 })!.records).toEqual(['y', 'z']);
     await reopened.close();
   });
 
   it('cuts a torn tail left by a crash (a write never acknowledged) and keeps appending after it', async () => {
     const spool = await Spool.open({ dir, maxBytes: 1e9 });
-    await spool.append('kept');
+    await append(spool, 'kept');
     await spool.close();
     // half a frame: a length of 100 bytes, a checksum, and 3 bytes of data
     const torn = Buffer.alloc(11);
@@ -49,23 +79,23 @@ describe('Spool', () => {
 
     const reopened = await Spool.open({ dir, maxBytes: 1e9 });
     expect(reopened.depth).toBe(1);
-    await reopened.append('after');
-    expect(reopened.read({ maxRecords: 10, maxBytes: 1e6 })!.records).toEqual(['kept', 'after']);
+    await append(reopened, 'after');
+    expect(reopened.read({ maxLines: 10, maxBytes: 1e6 })!.records).toEqual(['kept', 'after']);
     await reopened.close();
   });
 
   it('rotates segments and deletes the drained ones', async () => {
     const spool = await Spool.open({ dir, maxBytes: 1e9, segmentBytes: 64 });
-    for (let i = 0; i < 10; i++) await spool.append(`record number ${i} with some padding`);
+    for (let i = 0; i < 10; i++) await append(spool, `record number ${i} with some padding`);
     expect(readdirSync(dir).filter((f) => f.startsWith('segment-')).length).toBeGreaterThan(3);
     const all: string[] = [];
     for (
-      let batch = spool.read({ maxRecords: 3, maxBytes: 1e6 });
+      let batch = spool.read({ maxLines: 3, maxBytes: 1e6 });
       batch;
-      batch = spool.read({ maxRecords: 3, maxBytes: 1e6 })
+      batch = spool.read({ maxLines: 3, maxBytes: 1e6 })
     ) {
       all.push(...batch.records);
-      spool.commit(batch.next, batch.records.length);
+      spool.commit(batch.next, batch.lines);
     }
     expect(all).toEqual(Array.from({ length: 10 }, (_, i) => `record number ${i} with some padding`));
     expect(spool.depth).toBe(0);
@@ -81,15 +111,15 @@ describe('Spool', () => {
   });
 
   it('is full at its disk budget', async () => {
-    // each record costs 8 bytes of frame + 12 bytes of data = 20 bytes
+    // each record, appended alone, costs 8 bytes of frame header + 12 bytes of data = 20 bytes
     const spool = await Spool.open({ dir, maxBytes: 60 });
-    await spool.append('0123456789ab');
-    await spool.append('0123456789ab');
+    await append(spool, '0123456789ab');
+    await append(spool, '0123456789ab');
     expect(spool.bytes).toBe(40);
     expect(spool.full).toBe(false);
-    await spool.append('0123456789ab');
+    await append(spool, '0123456789ab');
     expect(spool.full).toBe(true);
-    const batch = spool.read({ maxRecords: 1, maxBytes: 1e6 })!;
+    const batch = spool.read({ maxLines: 1, maxBytes: 1e6 })!;
     spool.commit(batch.next, 1);
     expect(spool.full).toBe(false);
     await spool.close();
@@ -99,9 +129,12 @@ describe('Spool', () => {
     const spool = await Spool.open({ dir, maxBytes: 1e9 });
     let wakeups = 0;
     spool.onAppend(() => wakeups++);
-    await Promise.all(Array.from({ length: 500 }, (_, i) => spool.append(`r${i}`)));
+    await Promise.all(Array.from({ length: 500 }, (_, i) => append(spool, `r${i}`)));
     expect(spool.depth).toBe(500);
-    expect(wakeups).toBeLessThan(10); // one fdatasync for many appends
+    expect(wakeups).toBe(1); // one write and one fdatasync for all of them
+    expect(spool.read({ maxLines: 10_000, maxBytes: 1e6 })!.records).toEqual([
+      Array.from({ length: 500 }, (_, i) => `r${i}`).join('\n'),
+    ]);
     await spool.close();
   });
 });
@@ -110,12 +143,12 @@ describe('Spool budget', () => {
   it('counts appends still waiting for their write', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'spool-budget-'));
     try {
-      // 8 + 12 = 20 bytes per record: a burst of 5 reaches a 60-byte budget before anything is written
+      // 12 bytes and a newline per record: a burst of 5 reaches a 60-byte budget before anything is written
       const spool = await Spool.open({ dir, maxBytes: 60 });
-      const writes = Array.from({ length: 5 }, () => spool.append('0123456789ab'));
+      const writes = Array.from({ length: 5 }, () => append(spool, '0123456789ab'));
       expect(spool.full).toBe(true);
       await Promise.all(writes);
-      expect(spool.bytes).toBe(100);
+      expect(spool.bytes).toBe(8 + 5 * 12 + 4); // one frame: header, and the records joined by newlines
       await spool.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });

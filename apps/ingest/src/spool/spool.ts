@@ -15,18 +15,20 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 
 /**
- * The ingest spool: an append-only log of accepted records (line protocol) on local disk, between the MQTT
- * acknowledgement and InfluxDB.
+ * The ingest spool: an append-only log of accepted records (line protocol, one or more lines each) on local disk,
+ * between the MQTT acknowledgement and InfluxDB.
  *
- * fsync policy: every append is acknowledged only after the data is on disk. Appends made while a write is in
- * progress are gathered and written together, followed by one `fdatasync` (group commit), so the cost of a sync is
- * shared by every message that arrived meanwhile. A crash (SIGKILL, power cut) can lose only records that were never
- * acknowledged. The drained position is kept in `checkpoint.json` (written to a temporary file, synced, renamed, at
+ * fsync policy: every append is acknowledged only after the data is on disk. Appends are gathered until the event
+ * loop has handled the messages already received (and while a write is in progress), then written together, followed
+ * by one `fdatasync` (group commit), so the cost of a write and a sync is shared by every message of the group. A
+ * crash (SIGKILL, power cut) can lose only records that were never acknowledged. The drained position is kept in `checkpoint.json` (written to a temporary file, synced, renamed, at
  * most once a second, in the background); after a crash the records after it are sent again, which InfluxDB absorbs
  * (same series and time = same point).
  *
- * Layout: `DATA_DIR/spool/segment-000001.log`, ... Each record is framed as [length u32 LE][crc32 u32 LE][bytes];
+ * Layout: `DATA_DIR/spool/segment-000001.log`, ... A group's records, joined by newlines, are framed as
+ * [length u32 LE][crc32 u32 LE][bytes], a frame holding at most FRAME_MAX_LINES lines or FRAME_MAX_CHARS characters;
  * on start, a torn or corrupt tail of the last segment (a write that never completed, so never acknowledged) is cut.
+ * Depth and batches count lines, which is what InfluxDB is sent.
  */
 export interface SpoolOptions {
   dir: string;
@@ -42,40 +44,47 @@ export interface SpoolCursor {
 }
 
 export interface SpoolBatch {
+  /** Frames of line protocol: each one or more lines, joined by newlines. */
   records: string[];
+  /** Lines in `records`. */
+  lines: number;
   /** Where reading continues; pass to `commit` once the records are stored. */
   next: SpoolCursor;
   bytes: number;
 }
+
+/** Called once an append is on disk, or with the error that kept it from being written. */
+export type AppendCallback = (error?: Error) => void;
 
 const HEADER_BYTES = 8;
 const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
 const CHECKPOINT = 'checkpoint.json';
 /** Shortest time between two checkpoint writes (ms). */
 const CHECKPOINT_INTERVAL_MS = 1_000;
+/** Largest frame: a group of appends is cut into frames no larger than these. */
+const FRAME_MAX_LINES = 5_000;
+const FRAME_MAX_CHARS = 1024 * 1024;
+const NEWLINE = 0x0a;
 const segmentName = (n: number): string => `segment-${String(n).padStart(6, '0')}.log`;
-
-interface Waiter {
-  resolve: () => void;
-  reject: (error: Error) => void;
-}
 
 export class Spool {
   private writeHandle: FileHandle | undefined;
   private writeSegment: number;
   private writeOffset: number;
-  private pending: Buffer[] = [];
-  private pendingWaiters: Waiter[] = [];
+  private pending: string[] = [];
+  private pendingLines: number[] = [];
+  private pendingCallbacks: AppendCallback[] = [];
   private flushing: Promise<void> | undefined;
+  private flushScheduled = false;
   private readCursor: SpoolCursor;
   private committed: SpoolCursor;
-  private recordsAppended = 0;
-  private recordsCommitted = 0;
+  private linesAppended = 0;
+  private linesCommitted = 0;
   private readonly listeners = new Set<() => void>();
   private closed = false;
   /** Size of each segment on disk (bytes). */
   private readonly sizes = new Map<number, number>();
-  /** Bytes appended but not yet written. */
+  /** Characters appended but not yet written (bytes, for ASCII line protocol). */
   private pendingBytes = 0;
   private checkpointing: Promise<void> | undefined;
   private checkpointDue = false;
@@ -90,7 +99,7 @@ export class Spool {
     this.writeOffset = state.writeOffset;
     this.committed = state.committed;
     this.readCursor = { ...state.committed };
-    this.recordsAppended = state.depth;
+    this.linesAppended = state.depth;
   }
 
   /** Opens (or creates) the spool, recovering from a crash: the torn tail is cut, the depth recounted. */
@@ -105,11 +114,11 @@ export class Spool {
     let depth = 0;
     let last = { segment: committed.segment, offset: 0 };
     for (const n of listSegments(full.dir)) {
-      const { records, validBytes, size } = scanSegment(
+      const { lines, validBytes, size } = scanSegment(
         join(full.dir, segmentName(n)),
         n === committed.segment ? committed.offset : 0,
       );
-      depth += records;
+      depth += lines;
       if (validBytes < size) {
         const fd = openSync(join(full.dir, segmentName(n)), 'r+');
         ftruncateSync(fd, validBytes);
@@ -125,9 +134,9 @@ export class Spool {
     return spool;
   }
 
-  /** Records appended but not yet committed as stored. */
+  /** Lines appended but not yet committed as stored. */
   get depth(): number {
-    return this.recordsAppended - this.recordsCommitted;
+    return this.linesAppended - this.linesCommitted;
   }
 
   /** Bytes on disk not yet drained. */
@@ -151,71 +160,80 @@ export class Spool {
     return () => this.listeners.delete(listener);
   }
 
-  /** Appends a record; resolves once it is on disk (fdatasync), rejects if it could not be written. */
-  append(record: string): Promise<void> {
-    if (this.closed) return Promise.reject(new Error('spool is closed'));
-    const bytes = Buffer.from(record, 'utf8');
-    const header = Buffer.allocUnsafe(HEADER_BYTES);
-    header.writeUInt32LE(bytes.length, 0);
-    header.writeUInt32LE(crc32(bytes), 4);
-    this.pending.push(header, bytes);
-    this.pendingBytes += HEADER_BYTES + bytes.length;
-    const done = new Promise<void>((resolve, reject) => this.pendingWaiters.push({ resolve, reject }));
-    if (!this.flushing) this.flushing = this.flushLoop();
-    return done;
+  /**
+   * Appends a record of `lines` lines of line protocol; `done` is called once it is on disk (fdatasync), or with the
+   * error that kept it from being written. A callback, not a promise: this is the path of every message.
+   */
+  append(record: string, lines: number, done: AppendCallback): void {
+    if (this.closed) return done(new Error('spool is closed'));
+    this.pending.push(record);
+    this.pendingLines.push(lines);
+    this.pendingCallbacks.push(done);
+    this.pendingBytes += record.length + 1;
+    if (!this.flushScheduled && !this.flushing) {
+      // The messages of this turn of the event loop join the group before it is written.
+      this.flushScheduled = true;
+      setImmediate(() => {
+        this.flushScheduled = false;
+        if (!this.flushing) this.flushing = this.flushLoop();
+      });
+    }
   }
 
-  /** Reads the next records after the last read position (not yet committed), up to the limits. */
-  read({ maxRecords, maxBytes }: { maxRecords: number; maxBytes: number }): SpoolBatch | undefined {
+  /** Reads the next frames after the last read position (not yet committed), up to the limits. */
+  read({ maxLines, maxBytes }: { maxLines: number; maxBytes: number }): SpoolBatch | undefined {
     const records: string[] = [];
+    let lines = 0;
     let bytes = 0;
     let cursor = { ...this.readCursor };
-    while (records.length < maxRecords && bytes < maxBytes) {
+    // A chunk of the cursor's segment read ahead, starting at offset `chunkAt`.
+    let chunk: Buffer = Buffer.alloc(0);
+    let chunkAt = 0;
+    for (;;) {
       const end =
         cursor.segment === this.writeSegment ? this.writeOffset : (this.sizes.get(cursor.segment) ?? 0);
       if (cursor.offset >= end) {
         if (cursor.segment >= this.writeSegment) break;
         cursor = { segment: cursor.segment + 1, offset: 0 };
+        chunk = Buffer.alloc(0);
         continue;
       }
-      const chunk = Math.min(end - cursor.offset, Math.max(maxBytes - bytes, HEADER_BYTES) + HEADER_BYTES);
-      const buffer = this.readAt(cursor.segment, cursor.offset, Math.max(chunk, HEADER_BYTES));
-      let pos = 0;
-      let progressed = false;
-      while (pos + HEADER_BYTES <= buffer.length && records.length < maxRecords) {
-        const length = buffer.readUInt32LE(pos);
-        if (pos + HEADER_BYTES + length > buffer.length) {
-          if (!progressed) {
-            // A record larger than the chunk: read exactly it.
-            const whole = this.readAt(cursor.segment, cursor.offset + pos + HEADER_BYTES, length);
-            records.push(whole.toString('utf8'));
-            bytes += length;
-            pos += HEADER_BYTES + length;
-            progressed = true;
-          }
-          break;
-        }
-        records.push(buffer.toString('utf8', pos + HEADER_BYTES, pos + HEADER_BYTES + length));
-        bytes += length;
-        pos += HEADER_BYTES + length;
-        progressed = true;
-        if (bytes >= maxBytes) break;
+      let pos = cursor.offset - chunkAt;
+      if (pos < 0 || pos + HEADER_BYTES > chunk.length) {
+        chunk = this.readAt(
+          cursor.segment,
+          cursor.offset,
+          Math.min(end - cursor.offset, maxBytes - bytes + HEADER_BYTES),
+        );
+        chunkAt = cursor.offset;
+        pos = 0;
       }
-      cursor = { segment: cursor.segment, offset: cursor.offset + pos };
-      if (!progressed) break;
+      const length = chunk.readUInt32LE(pos);
+      const frame =
+        pos + HEADER_BYTES + length <= chunk.length
+          ? chunk.subarray(pos + HEADER_BYTES, pos + HEADER_BYTES + length)
+          : this.readAt(cursor.segment, cursor.offset + HEADER_BYTES, length); // beyond the chunk: read it alone
+      const frameLines = countLines(frame);
+      // Whole frames only; the first one is taken whatever its size.
+      if (records.length > 0 && (lines + frameLines > maxLines || bytes + length > maxBytes)) break;
+      records.push(frame.toString('utf8'));
+      lines += frameLines;
+      bytes += length;
+      cursor = { segment: cursor.segment, offset: cursor.offset + HEADER_BYTES + length };
+      if (lines >= maxLines || bytes >= maxBytes) break;
     }
     if (records.length === 0) return undefined;
     this.readCursor = cursor;
-    return { records, next: cursor, bytes };
+    return { records, lines, next: cursor, bytes };
   }
 
   /**
    * Marks everything before `cursor` as stored. The checkpoint is persisted in the background, at most once per
    * CHECKPOINT_INTERVAL_MS, and drained segments are deleted once a checkpoint past them is on disk.
    */
-  commit(cursor: SpoolCursor, records: number): void {
+  commit(cursor: SpoolCursor, lines: number): void {
     this.committed = { ...cursor };
-    this.recordsCommitted += records;
+    this.linesCommitted += lines;
     this.checkpointDue = true;
     if (!this.checkpointing) this.checkpointing = this.checkpointLoop();
   }
@@ -228,7 +246,10 @@ export class Spool {
   /** Waits for pending appends and the last checkpoint, then closes the file. */
   async close(): Promise<void> {
     this.closed = true;
-    while (this.flushing) await this.flushing;
+    while (this.flushScheduled || this.flushing) {
+      if (this.flushing) await this.flushing;
+      else await new Promise((resolve) => setImmediate(resolve));
+    }
     this.wakeCheckpoint?.();
     while (this.checkpointing) await this.checkpointing;
     await this.writeHandle?.close();
@@ -238,25 +259,34 @@ export class Spool {
   private async flushLoop(): Promise<void> {
     try {
       while (this.pending.length > 0) {
-        const buffers = this.pending;
-        const waiters = this.pendingWaiters;
+        const records = this.pending;
+        const lines = this.pendingLines;
+        const callbacks = this.pendingCallbacks;
         this.pending = [];
-        this.pendingWaiters = [];
+        this.pendingLines = [];
+        this.pendingCallbacks = [];
         this.pendingBytes = 0;
+        let error: Error | undefined;
         try {
-          const data = Buffer.concat(buffers);
-          if (this.writeOffset > 0 && this.writeOffset + data.length > this.options.segmentBytes)
+          const data = frames(records, lines);
+          let length = 0;
+          for (const part of data) length += part.length;
+          if (this.writeOffset > 0 && this.writeOffset + length > this.options.segmentBytes)
             await this.rotate();
-          await this.writeHandle!.write(data, 0, data.length, null);
+          const { bytesWritten } = await this.writeHandle!.writev(data);
+          if (bytesWritten !== length)
+            throw new Error(`spool write incomplete: ${bytesWritten} of ${length} bytes`);
           await this.writeHandle!.datasync();
-          this.writeOffset += data.length;
+          this.writeOffset += length;
           this.sizes.set(this.writeSegment, this.writeOffset);
-          this.recordsAppended += waiters.length;
-          for (const w of waiters) w.resolve();
-          for (const listener of this.listeners) listener();
-        } catch (error) {
-          for (const w of waiters) w.reject(error as Error);
+          for (const n of lines) this.linesAppended += n;
+        } catch (caught) {
+          error = caught as Error;
+          // Whatever part of the group reached the file is cut, so that the next group follows the last good frame.
+          await this.writeHandle?.truncate(this.writeOffset).catch(() => undefined);
         }
+        for (const done of callbacks) done(error);
+        if (!error) for (const listener of this.listeners) listener();
       }
     } finally {
       this.flushing = undefined;
@@ -347,18 +377,54 @@ function readCheckpoint(dir: string): SpoolCursor | undefined {
   }
 }
 
-/** Counts the valid records of a segment from `from`, and where the valid part ends. */
-function scanSegment(file: string, from: number): { records: number; validBytes: number; size: number } {
+/** The records joined by newlines into frames of at most FRAME_MAX_LINES lines and FRAME_MAX_CHARS characters. */
+function frames(records: string[], lines: number[]): Buffer[] {
+  const parts: Buffer[] = [];
+  for (let start = 0; start < records.length;) {
+    let end = start;
+    let frameLines = 0;
+    let chars = 0;
+    do {
+      frameLines += lines[end]!;
+      chars += records[end]!.length + 1;
+      end++;
+    } while (
+      end < records.length &&
+      frameLines + lines[end]! <= FRAME_MAX_LINES &&
+      chars + records[end]!.length <= FRAME_MAX_CHARS
+    );
+    const bytes = Buffer.from(
+      end - start === 1 ? records[start]! : records.slice(start, end).join('\n'),
+      'utf8',
+    );
+    const header = Buffer.allocUnsafe(HEADER_BYTES);
+    header.writeUInt32LE(bytes.length, 0);
+    header.writeUInt32LE(crc32(bytes), 4);
+    parts.push(header, bytes);
+    start = end;
+  }
+  return parts;
+}
+
+/** Lines in a frame: one more than its newlines. */
+function countLines(frame: Buffer): number {
+  let n = 1;
+  for (let i = frame.indexOf(NEWLINE); i !== -1; i = frame.indexOf(NEWLINE, i + 1)) n++;
+  return n;
+}
+
+/** Counts the lines of the valid frames of a segment from `from`, and where the valid part ends. */
+function scanSegment(file: string, from: number): { lines: number; validBytes: number; size: number } {
   const data = readFileSync(file);
   let pos = from;
-  let records = 0;
+  let lines = 0;
   while (pos + HEADER_BYTES <= data.length) {
     const length = data.readUInt32LE(pos);
     const end = pos + HEADER_BYTES + length;
-    if (end > data.length || crc32(data.subarray(pos + HEADER_BYTES, end)) !== data.readUInt32LE(pos + 4))
-      break;
+    const frame = data.subarray(pos + HEADER_BYTES, end);
+    if (end > data.length || crc32(frame) !== data.readUInt32LE(pos + 4)) break;
     pos = end;
-    records++;
+    lines += countLines(frame);
   }
-  return { records, validBytes: Math.max(pos, from), size: data.length };
+  return { lines, validBytes: Math.max(pos, from), size: data.length };
 }
