@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { loadRegistry } from '@peakwatch/registry';
+import { deviceSchema, loadRegistry } from '@peakwatch/registry';
 import { parseTimestamp, validateMessage } from './validate';
 
 const registry = loadRegistry(join(__dirname, '../../../../seeds/sites'));
@@ -77,6 +77,21 @@ describe('validateMessage', () => {
       ['bad_value', 'reading 1: power_kw = null'],
       ['timestamp_in_future', `reading 2: ${new Date(NOW + 3_600_000).toISOString()}`],
     ]);
+  });
+
+  it('accepts a device provisioned at run time on the topic it was refused on before', () => {
+    const own = loadRegistry(join(__dirname, '../../../../seeds/sites'));
+    const topic = 'energy/v1/hd-b1/b1-new/telemetry';
+    const reading = { ts: NOW, values: { power_kw: 2 } };
+    const check = () =>
+      validateMessage({ topic, payload: Buffer.from(JSON.stringify(reading)), nowMs: NOW }, own, LIMITS);
+    expect(check().rejections.map((r) => r.reason)).toEqual(['unknown_device']);
+    own.addDevice('hd-b1', deviceSchema.parse({ id: 'b1-new', kind: 'electricity_meter', role: 'grid' }));
+    expect(check().lines).toEqual([
+      `telemetry,device=b1-new,district=haidian,kind=electricity_meter,role=grid,site=hd-b1 power_kw=2 ${NOW}`,
+    ]);
+    // and the other registry, without it, still refuses it
+    expect(validate(topic, reading).rejections.map((r) => r.reason)).toEqual(['unknown_device']);
   });
 
   it('stores a status change and a meter replacement', () => {

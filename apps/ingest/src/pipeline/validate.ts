@@ -54,6 +54,51 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+type Tags = Record<'site' | 'device' | 'kind' | 'role' | 'district', string>;
+
+/** A topic of a registered device under its own site: what validation needs of it, worked out once. */
+interface KnownTopic {
+  parsed: DeviceTopic;
+  tags: Tags;
+  /** `telemetry,device=…,district=…,kind=…,role=…,site=…`: the tags never change. */
+  telemetryPrefix: string;
+}
+
+/**
+ * Known topics per registry. Only topics that pass are kept, so the map is bounded by the registry (three channels
+ * per device), and stays true: the registry only ever adds devices.
+ */
+const knownTopics = new WeakMap<Registry, Map<string, KnownTopic>>();
+
+function knownTopic(topic: string, registry: Registry, result: ValidationResult): KnownTopic | undefined {
+  let known = knownTopics.get(registry);
+  if (!known) knownTopics.set(registry, (known = new Map<string, KnownTopic>()));
+  const cached = known.get(topic);
+  if (cached) return cached;
+  const parsed = parseDeviceTopic(topic);
+  if (!parsed) return reject(result, 'bad_topic', topic, undefined);
+  const registered = registry.device(parsed.deviceId);
+  if (!registered) return reject(result, 'unknown_device', parsed.deviceId, parsed);
+  if (registered.site.id !== parsed.siteId)
+    return reject(result, 'site_mismatch', `${parsed.deviceId} belongs to ${registered.site.id}`, parsed);
+  const tags = tagsOf(registered);
+  // line() with no fields gives "measurement,tags  ts"; keep the measurement and tags part
+  const telemetryPrefix = line(MEASUREMENTS.telemetry, tags, {}, 0).split(' ')[0]!;
+  const entry = { parsed, tags, telemetryPrefix };
+  known.set(topic, entry);
+  return entry;
+}
+
+function reject(
+  result: ValidationResult,
+  reason: RejectReason,
+  detail: string,
+  topic: DeviceTopic | undefined,
+): undefined {
+  result.rejections.push({ reason, detail, topic });
+  return undefined;
+}
+
 /**
  * Validates one MQTT message against the contract of DESIGN.md and turns what is good into line protocol.
  * Never throws: every problem becomes a {@link Rejection}, and the good readings of a batch are kept.
@@ -64,24 +109,19 @@ export function validateMessage(
   limits: ValidationLimits,
 ): ValidationResult {
   const result: ValidationResult = { lines: [], accepted: 0, rejections: [] };
-  const parsedTopic = parseDeviceTopic(topic);
-  const reject = (reason: RejectReason, detail: string): ValidationResult => {
-    result.rejections.push({ reason, detail, topic: parsedTopic });
-    return result;
-  };
-  if (!parsedTopic) return reject('bad_topic', topic);
-  const registered = registry.device(parsedTopic.deviceId);
-  if (!registered) return reject('unknown_device', parsedTopic.deviceId);
-  if (registered.site.id !== parsedTopic.siteId) {
-    return reject('site_mismatch', `${parsedTopic.deviceId} belongs to ${registered.site.id}`);
-  }
+  const known = knownTopic(topic, registry, result);
+  if (!known) return result;
+  const { parsed, tags } = known;
   if (payload.length > limits.maxPayloadBytes) {
-    return reject('payload_too_large', `${payload.length} bytes > ${limits.maxPayloadBytes}`);
+    reject(result, 'payload_too_large', `${payload.length} bytes > ${limits.maxPayloadBytes}`, parsed);
+    return result;
   }
-  const tags = tagsOf(registered);
-  if (parsedTopic.channel === 'status') {
+  if (parsed.channel === 'status') {
     const status = payload.toString('utf8');
-    if (status !== 'online' && status !== 'offline') return reject('bad_status', status.slice(0, 40));
+    if (status !== 'online' && status !== 'offline') {
+      reject(result, 'bad_status', status.slice(0, 40), parsed);
+      return result;
+    }
     result.lines.push(
       line(
         DEVICE_STATUS_MEASUREMENT,
@@ -96,88 +136,82 @@ export function validateMessage(
   try {
     body = JSON.parse(payload.toString('utf8'));
   } catch (error) {
-    return reject('malformed_json', (error as Error).message);
+    reject(result, 'malformed_json', (error as Error).message, parsed);
+    return result;
   }
-  if (parsedTopic.channel === 'event') return validateEvent(body, tags, result, reject, { nowMs, limits });
+  const context = { nowMs, limits };
+  if (parsed.channel === 'event') {
+    const refused = validateEvent(body, tags, result, context);
+    if (refused) reject(result, refused.reason, refused.detail, parsed);
+    return result;
+  }
 
-  const readings = Array.isArray(body) ? body : [body];
-  if (readings.length === 0) return reject('bad_envelope', 'empty batch');
-  if (readings.length > limits.maxBatch)
-    return reject('batch_too_large', `${readings.length} readings > ${limits.maxBatch}`);
-  readings.forEach((reading, index) => {
-    const problem = readingLine(reading, tags, { nowMs, limits });
-    if ('line' in problem) {
-      result.lines.push(problem.line);
-      result.accepted++;
-      extendSpan(result, tags, problem.ms);
-    } else {
-      result.rejections.push({
-        ...problem,
-        detail: `reading ${index}: ${problem.detail}`,
-        topic: parsedTopic,
-      });
-    }
-  });
+  if (!Array.isArray(body)) {
+    addReading(result, body, known, context, 0);
+    return result;
+  }
+  if (body.length === 0) reject(result, 'bad_envelope', 'empty batch', parsed);
+  else if (body.length > limits.maxBatch)
+    reject(result, 'batch_too_large', `${body.length} readings > ${limits.maxBatch}`, parsed);
+  else
+    for (let index = 0; index < body.length; index++) addReading(result, body[index], known, context, index);
   return result;
 }
 
-type Tags = Record<'site' | 'device' | 'kind' | 'role' | 'district', string>;
-
-/** `telemetry,device=…,district=…,kind=…,role=…,site=…` per device: the tags never change, so they are built once. */
-const telemetryPrefixes = new WeakMap<Tags, string>();
-const devicesTags = new WeakMap<object, Tags>();
-
 function tagsOf(registered: RegisteredDevice): Tags {
-  let tags = devicesTags.get(registered.device);
-  if (!tags) {
-    tags = {
-      site: registered.site.id,
-      device: registered.device.id,
-      kind: registered.device.kind,
-      role: registered.device.role,
-      district: registered.site.district,
-    };
-    devicesTags.set(registered.device, tags);
-  }
-  return tags;
+  return {
+    site: registered.site.id,
+    device: registered.device.id,
+    kind: registered.device.kind,
+    role: registered.device.role,
+    district: registered.site.district,
+  };
 }
 
-function telemetryPrefix(tags: Tags): string {
-  let prefix = telemetryPrefixes.get(tags);
-  if (prefix === undefined) {
-    // line() with no fields gives "measurement,tags  ts"; keep the measurement and tags part
-    prefix = line(MEASUREMENTS.telemetry, tags, {}, 0).split(' ')[0]!;
-    telemetryPrefixes.set(tags, prefix);
-  }
-  return prefix;
+interface Problem {
+  reason: RejectReason;
+  detail: string;
 }
 
 function checkTime(
   ts: unknown,
   { nowMs, limits }: { nowMs: number; limits: ValidationLimits },
-): { ms: number } | { reason: RejectReason; detail: string } {
+): number | Problem {
   const ms = parseTimestamp(ts);
   if (ms === undefined) return { reason: 'bad_timestamp', detail: `ts ${JSON.stringify(ts)?.slice(0, 40)}` };
   if (ms > nowMs + limits.maxFutureMs)
     return { reason: 'timestamp_in_future', detail: new Date(ms).toISOString() };
   if (ms < nowMs - limits.horizonMs)
     return { reason: 'timestamp_too_old', detail: new Date(ms).toISOString() };
-  return { ms };
+  return ms;
 }
 
-/** The line of one reading and its time, or why it is refused. */
-function readingLine(
+/** Adds the line of one reading to the result, or its rejection (`index`: its place in the batch, 0 when alone). */
+function addReading(
+  result: ValidationResult,
   reading: unknown,
-  tags: Tags,
+  known: KnownTopic,
   context: { nowMs: number; limits: ValidationLimits },
-): { line: string; ms: number } | { reason: RejectReason; detail: string } {
+  index: number,
+): void {
+  const refused = readingProblem(reading, known, context, result);
+  if (refused) reject(result, refused.reason, `reading ${index}: ${refused.detail}`, known.parsed);
+}
+
+/** Pushes the line of a good reading (and widens the span); returns why a reading is refused. */
+function readingProblem(
+  reading: unknown,
+  known: KnownTopic,
+  context: { nowMs: number; limits: ValidationLimits },
+  result: ValidationResult,
+): Problem | undefined {
   if (!isObject(reading)) return { reason: 'bad_envelope', detail: 'not an object' };
-  for (const key of Object.keys(reading)) {
+  for (const key in reading) {
     if (key !== 'ts' && key !== 'seq' && key !== 'values')
       return { reason: 'bad_envelope', detail: `unexpected key ${key.slice(0, 40)}` };
   }
-  const time = checkTime(reading['ts'], context);
-  if ('reason' in time) return time;
+  const ms = checkTime(reading['ts'], context);
+  if (typeof ms !== 'number') return ms;
   const seq = reading['seq'];
   if (seq !== undefined && !(typeof seq === 'number' && Number.isSafeInteger(seq) && seq >= 0)) {
     return { reason: 'bad_seq', detail: `seq ${JSON.stringify(seq)?.slice(0, 40)}` };
@@ -196,41 +230,48 @@ function readingLine(
   }
   if (!fields) return { reason: 'no_values', detail: 'values is empty' };
   if (typeof seq === 'number') fields += `,seq=${intField(seq)}`;
-  return { line: `${telemetryPrefix(tags)} ${fields} ${time.ms}`, ms: time.ms };
+  result.lines.push(`${known.telemetryPrefix} ${fields} ${ms}`);
+  result.accepted++;
+  extendSpan(result, known.tags, ms);
+  return undefined;
 }
 
+/** Pushes the line of a good lifecycle event; returns why an event is refused. */
 function validateEvent(
   body: unknown,
   tags: Tags,
   result: ValidationResult,
-  reject: (reason: RejectReason, detail: string) => ValidationResult,
   context: { nowMs: number; limits: ValidationLimits },
-): ValidationResult {
-  if (!isObject(body)) return reject('bad_event', 'not an object');
+): Problem | undefined {
+  if (!isObject(body)) return problem('bad_event', 'not an object');
   const type = body['type'];
   if (!(EVENT_TYPES as readonly unknown[]).includes(type))
-    return reject('bad_event', `type ${JSON.stringify(type)?.slice(0, 40)}`);
-  const time = checkTime(body['ts'], context);
-  if ('reason' in time) return reject(time.reason, time.detail);
+    return problem('bad_event', `type ${JSON.stringify(type)?.slice(0, 40)}`);
+  const ms = checkTime(body['ts'], context);
+  if (typeof ms !== 'number') return ms;
   const fields: Record<string, string> = {};
   for (const part of ['final', 'start'] as const) {
     const registers = body[part];
     if (registers === undefined) continue;
-    if (!isObject(registers)) return reject('bad_event', `${part} is not an object`);
+    if (!isObject(registers)) return problem('bad_event', `${part} is not an object`);
     for (const [metric, value] of Object.entries(registers)) {
       if (!(metric in METRICS) || !METRICS[metric as keyof typeof METRICS].cumulative)
-        return reject('bad_event', `${part}.${metric.slice(0, 64)} is not a register`);
+        return problem('bad_event', `${part}.${metric.slice(0, 64)} is not a register`);
       if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
-        return reject('bad_event', `${part}.${metric} = ${JSON.stringify(value)?.slice(0, 40)}`);
+        return problem('bad_event', `${part}.${metric} = ${JSON.stringify(value)?.slice(0, 40)}`);
       fields[`${part}_${metric}`] = floatField(value);
     }
   }
   if (type === 'meter_replaced' && !Object.keys(fields).some((k) => k.startsWith('final_'))) {
-    return reject('bad_event', 'meter_replaced needs the final registers');
+    return problem('bad_event', 'meter_replaced needs the final registers');
   }
   fields['count'] = intField(1);
-  result.lines.push(line(METER_EVENT_MEASUREMENT, { ...tags, type: type as string }, fields, time.ms));
+  result.lines.push(line(METER_EVENT_MEASUREMENT, { ...tags, type: type as string }, fields, ms));
   result.accepted++;
-  extendSpan(result, tags, time.ms);
-  return result;
+  extendSpan(result, tags, ms);
+  return undefined;
+}
+
+function problem(reason: RejectReason, detail: string): Problem {
+  return { reason, detail };
 }
