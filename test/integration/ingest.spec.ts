@@ -300,7 +300,7 @@ describe('ingest: MQTT to InfluxDB through the embedded broker', () => {
       const spool = ingest.app.get(SpoolService);
       const append = (lines: string[]): Promise<void> =>
         new Promise((resolve, reject) =>
-          spool.append(lines.join('\n'), lines.length, (error) => (error ? reject(error) : resolve())),
+          spool.append(lines.join('\n'), (error) => (error ? reject(error) : resolve())),
         );
       const point = (i: number, value: string): string =>
         `probe,device=d1 v=${value} ${1_700_000_000_000 + i}`;
@@ -446,13 +446,8 @@ describe('ingest: the acknowledgement follows the spool', () => {
     // The real spool, with its answer to ingest held back for a moment after the record is on disk: a PUBACK sent
     // before ingest had that answer would arrive while `durable` is still false.
     const events: string[] = [];
-    Spool.prototype.append = function (
-      this: Spool,
-      record: string,
-      lines: number,
-      done: AppendCallback,
-    ): void {
-      original.call(this, record, lines, (error) => {
+    Spool.prototype.append = function (this: Spool, record: string, done: AppendCallback): void {
+      original.call(this, record, (error) => {
         events.push('on disk');
         setTimeout(() => {
           events.push('durable');

@@ -44,8 +44,7 @@ export class IngestPipeline {
     if (result.span && nowMs - result.span.earliestMs > LATE_AFTER_MS)
       lines.push(this.lateLine(result.span, result.accepted, nowMs));
     if (result.accepted > 0) this.metrics.readingsReceived.inc(result.accepted);
-    if (lines.length > 0)
-      this.spool.append(lines.length === 1 ? lines[0]! : lines.join('\n'), lines.length, done);
+    if (lines.length > 0) this.spool.append(lines.length === 1 ? lines[0]! : lines.join('\n'), done);
     else done();
     const span = result.span;
     if (span && topic.endsWith('/telemetry') && this.live.listening(span.siteId)) {
@@ -62,7 +61,7 @@ export class IngestPipeline {
   /** Records a refusal decided elsewhere (the broker's ACL), as durably as a rejection found here. */
   refuse(reason: RejectReason, topic: string, detail: string, payload: Buffer, done: AppendCallback): void {
     const nowMs = Date.now();
-    this.spool.append(this.rejectLine({ reason, detail, topic: undefined }, topic, payload, nowMs), 1, done);
+    this.spool.append(this.rejectLine({ reason, detail, topic: undefined }, topic, payload, nowMs), done);
   }
 
   private lateLine(span: NonNullable<ValidationResult['span']>, readings: number, nowMs: number): string {

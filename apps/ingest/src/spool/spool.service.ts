@@ -38,7 +38,7 @@ export class SpoolService implements OnModuleInit, OnApplicationShutdown {
   private drained: Promise<void> | undefined;
   private wake: (() => void) | undefined;
   /** Appends waiting for the spool to drain below its budget, oldest first. */
-  private held: { record: string; lines: number; done: AppendCallback }[] = [];
+  private held: { record: string; done: AppendCallback }[] = [];
   private influxDown = false;
   private fullSince: number | undefined;
 
@@ -83,11 +83,11 @@ export class SpoolService implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * Appends a record of `lines` lines; `done` is called once it is durable. While the spool is at its disk budget the
-   * record is held (not written, not acknowledged) until the drain frees space.
+   * Appends a record; `done` is called once it is durable. While the spool is at its disk budget the record is held
+   * (not written, not acknowledged) until the drain frees space.
    */
-  append(record: string, lines: number, done: AppendCallback): void {
-    if (this.held.length === 0 && !this.spool.full) return this.spool.append(record, lines, done);
+  append(record: string, done: AppendCallback): void {
+    if (this.held.length === 0 && !this.spool.full) return this.spool.append(record, done);
     if (this.fullSince === undefined) {
       this.fullSince = Date.now();
       this.metrics.spoolFull.set(1);
@@ -96,7 +96,7 @@ export class SpoolService implements OnModuleInit, OnApplicationShutdown {
         'spool full: withholding acknowledgements until InfluxDB drains it',
       );
     }
-    this.held.push({ record, lines, done });
+    this.held.push({ record, done });
   }
 
   private async drainLoop(): Promise<void> {
@@ -189,10 +189,12 @@ export class SpoolService implements OnModuleInit, OnApplicationShutdown {
 
   /** Lets held appends into the spool, oldest first, until the budget is reached again (the rest wait). */
   private freeSpace(): void {
-    while (this.held.length > 0 && !this.spool.full) {
-      const { record, lines, done } = this.held.shift()!;
-      this.spool.append(record, lines, done);
+    let released = 0;
+    while (released < this.held.length && !this.spool.full) {
+      const { record, done } = this.held[released++]!;
+      this.spool.append(record, done);
     }
+    this.held.splice(0, released);
     if (this.fullSince !== undefined && this.held.length === 0) {
       this.logger.log({ heldMs: Date.now() - this.fullSince }, 'spool below its budget: acknowledging again');
       this.fullSince = undefined;

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Spool } from './spool';
 
-/** Appends a record (its lines counted here) and resolves once it is on disk. */
+/** Appends a record and resolves once it is on disk. */
 function append(spool: Spool, record: string): Promise<void> {
   return new Promise((resolve, reject) =>
-    spool.append(record, record.split('\n').length, (error) => (error ? reject(error) : resolve())),
+    spool.append(record, (error) => (error ? reject(error) : resolve())),
   );
 }
 

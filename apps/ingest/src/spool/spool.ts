@@ -21,9 +21,9 @@ import { crc32 } from 'node:zlib';
  * fsync policy: every append is acknowledged only after the data is on disk. Appends are gathered until the event
  * loop has handled the messages already received (and while a write is in progress), then written together, followed
  * by one `fdatasync` (group commit), so the cost of a write and a sync is shared by every message of the group. A
- * crash (SIGKILL, power cut) can lose only records that were never acknowledged. The drained position is kept in `checkpoint.json` (written to a temporary file, synced, renamed, at
- * most once a second, in the background); after a crash the records after it are sent again, which InfluxDB absorbs
- * (same series and time = same point).
+ * crash (SIGKILL, power cut) can lose only records that were never acknowledged. The drained position is kept in
+ * `checkpoint.json` (written to a temporary file, synced, renamed, at most once a second, in the background); after a
+ * crash the lines after it are sent again, which InfluxDB absorbs (same series and time = same point).
  *
  * Layout: `DATA_DIR/spool/segment-000001.log`, ... A group's records, joined by newlines, are framed as
  * [length u32 LE][crc32 u32 LE][bytes], a frame holding at most FRAME_MAX_LINES lines or FRAME_MAX_CHARS characters;
@@ -161,13 +161,13 @@ export class Spool {
   }
 
   /**
-   * Appends a record of `lines` lines of line protocol; `done` is called once it is on disk (fdatasync), or with the
-   * error that kept it from being written. A callback, not a promise: this is the path of every message.
+   * Appends a record (one or more lines of line protocol); `done` is called once it is on disk (fdatasync), or with
+   * the error that kept it from being written. A callback, not a promise: this is the path of every message.
    */
-  append(record: string, lines: number, done: AppendCallback): void {
+  append(record: string, done: AppendCallback): void {
     if (this.closed) return done(new Error('spool is closed'));
     this.pending.push(record);
-    this.pendingLines.push(lines);
+    this.pendingLines.push(countLines(record));
     this.pendingCallbacks.push(done);
     this.pendingBytes += record.length + 1;
     if (!this.flushScheduled && !this.flushing) {
@@ -406,10 +406,12 @@ function frames(records: string[], lines: number[]): Buffer[] {
   return parts;
 }
 
-/** Lines in a frame: one more than its newlines. */
-function countLines(frame: Buffer): number {
+/** Lines in a record or a frame: one more than its newlines. */
+function countLines(frame: Buffer | string): number {
   let n = 1;
-  for (let i = frame.indexOf(NEWLINE); i !== -1; i = frame.indexOf(NEWLINE, i + 1)) n++;
+  const find = (from: number): number =>
+    typeof frame === 'string' ? frame.indexOf('\n', from) : frame.indexOf(NEWLINE, from);
+  for (let i = find(0); i !== -1; i = find(i + 1)) n++;
   return n;
 }
 
