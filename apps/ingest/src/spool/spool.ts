@@ -61,9 +61,12 @@ const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
 const CHECKPOINT = 'checkpoint.json';
 /** Shortest time between two checkpoint writes (ms). */
 const CHECKPOINT_INTERVAL_MS = 1_000;
-/** Largest frame: a group of appends is cut into frames no larger than these. */
+/**
+ * Largest frame: a group of appends is cut into frames no larger than these. Frames of at most 64 KiB keep the strings
+ * the drain reads them into among V8's young objects, which die cheaply, rather than in large-object space.
+ */
 const FRAME_MAX_LINES = 5_000;
-const FRAME_MAX_CHARS = 1024 * 1024;
+const FRAME_MAX_CHARS = 64 * 1024;
 const NEWLINE = 0x0a;
 const segmentName = (n: number): string => `segment-${String(n).padStart(6, '0')}.log`;
 
