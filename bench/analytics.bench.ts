@@ -5,7 +5,7 @@
  * same influxd: one bulk InfluxQL aggregation of the same data (15-minute first/last per device over the year).
  * Prints one JSON object. BENCH_SITES (default 100) and BENCH_DAYS (default 365) size the data.
  */
-import { mkdtempSync, readFileSync, rmSync, cpSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -24,6 +24,7 @@ import { InfluxClient, ManagedInfluxd, type InfluxSeries } from '@peakwatch/infl
 import { loadPolicyData } from '@peakwatch/policy';
 import { freePort } from '@peakwatch/process';
 import { loadRegistry } from '@peakwatch/registry';
+import { cpuSecondsOf, peakRssMbOf } from './proc';
 
 const ROOT = join(__dirname, '../..');
 const SITES = Number(process.env['BENCH_SITES'] ?? 100);
@@ -68,18 +69,6 @@ class TimedInflux extends InfluxClient {
     api.close = () => this.timed('writeMs', close);
     return api;
   }
-}
-
-/** CPU seconds (user + system) a process has used, from /proc. */
-function cpuSecondsOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks (100/s on Linux)
-}
-
-function peakRssMb(): number {
-  const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
-  return Math.round(Number(hwm ?? 0) / 1024);
 }
 
 /** The registry: SITES offices in DISTRICTS districts, each with a grid meter and an HVAC sub-meter read every 15 min. */
@@ -245,7 +234,7 @@ async function main(): Promise<void> {
           responseMb: round(reference.bytes / 2 ** 20),
         },
         ratio: round(totalSeconds / reference.seconds),
-        rssMbPeak: peakRssMb(),
+        rssMbPeak: peakRssMbOf('self'),
       })}\n`,
     );
   } finally {

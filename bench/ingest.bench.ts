@@ -12,7 +12,7 @@
  * BENCH_PROFILE_DIR writes a V8 CPU profile of each ingest process there.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -21,6 +21,7 @@ import { InfluxClient, ManagedInfluxd } from '@peakwatch/influx';
 import { freePort } from '@peakwatch/process';
 import { StateStore, hashSecret, newSecret } from '@peakwatch/state';
 import { connectDevices, publishLoad } from './load';
+import { cpuSecondsOf, peakRssMbOf } from './proc';
 
 const ROOT = join(__dirname, '../..');
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
@@ -39,20 +40,6 @@ interface IngestProcess {
   cpuSeconds(): number;
   rssPeakMb(): number;
   stop(): Promise<void>;
-}
-
-/** CPU seconds (user + system) a process has used, and its peak RSS, from /proc. */
-function procStat(pid: number): { cpu: number; hwmKb: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime, in clock ticks (100/s on Linux)
-  const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-  return { cpu: ticks / 100, hwmKb: Number(hwm ?? 0) };
-}
-
-function ownCpuSeconds(): number {
-  const { user, system } = process.cpuUsage();
-  return (user + system) / 1e6;
 }
 
 async function startIngest(env: NodeJS.ProcessEnv): Promise<IngestProcess> {
@@ -92,8 +79,8 @@ async function startIngest(env: NodeJS.ProcessEnv): Promise<IngestProcess> {
   return {
     child,
     mqttUrl: `mqtt://127.0.0.1:${mqttPort}`,
-    cpuSeconds: () => procStat(pid).cpu,
-    rssPeakMb: () => Math.round(procStat(pid).hwmKb / 1024),
+    cpuSeconds: () => cpuSecondsOf(pid),
+    rssPeakMb: () => peakRssMbOf(pid),
     stop: async () => {
       // Where the memory is, from the process's own metrics (a diagnostic on stderr, not part of the result).
       const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
@@ -123,7 +110,7 @@ async function startReference(): Promise<{
   );
   return {
     url: `mqtt://127.0.0.1:${port}`,
-    cpuSeconds: () => procStat(child.pid!).cpu,
+    cpuSeconds: () => cpuSecondsOf(child.pid!),
     stop: async () => {
       child.kill('SIGTERM');
       await new Promise((resolve) => child.once('exit', resolve));
@@ -178,7 +165,7 @@ async function main(): Promise<void> {
     rpcPort: await freePort(),
   });
   const results: Record<string, unknown> = {};
-  const influxdCpu = (): number => procStat(influxd.process.pid).cpu;
+  const influxdCpu = (): number => cpuSecondsOf(influxd.process.pid);
   let rssMbPeak = 0;
   const rssMbByPhase: Record<string, number> = {};
   try {
@@ -243,10 +230,10 @@ async function main(): Promise<void> {
       const reference = await startReference();
       const refClients = await connectDevices(reference.url, 10);
       const refCpu0 = reference.cpuSeconds();
-      const refLoadCpu0 = ownCpuSeconds();
+      const refLoadCpu0 = cpuSecondsOf('self');
       const ref = await publishLoad(refClients, { seconds: SECONDS });
       const referenceCpuSeconds = reference.cpuSeconds() - refCpu0;
-      const referenceLoadCpuSeconds = ownCpuSeconds() - refLoadCpu0;
+      const referenceLoadCpuSeconds = cpuSecondsOf('self') - refLoadCpu0;
       await Promise.all(refClients.map((c) => c.endAsync()));
       await reference.stop();
       const referencePerSec = Math.round(ref.acked / ref.seconds);
@@ -254,7 +241,7 @@ async function main(): Promise<void> {
       log('single: ingest');
       await run('single', async (ingest, influx) => {
         const clients = await connectDevices(ingest.mqttUrl, 10, secret);
-        const cpu0 = { ingest: ingest.cpuSeconds(), influxd: influxdCpu(), load: ownCpuSeconds() };
+        const cpu0 = { ingest: ingest.cpuSeconds(), influxd: influxdCpu(), load: cpuSecondsOf('self') };
         const start = Date.now();
         const load = await publishLoad(clients, { seconds: SECONDS, tsBase: Date.now() - LIVE_TS_OFFSET_MS });
         const done = await storedBy(influx, load.acked);
@@ -272,7 +259,7 @@ async function main(): Promise<void> {
           referenceCpuUsPerReading: perReading(referenceCpuSeconds, ref.acked),
           // the rest of the machine's 2 cores: influxd, and the load generator (this process) in both runs
           influxdCpuUsPerReading: perReading(influxdCpu() - cpu0.influxd, load.acked),
-          loadCpuUsPerReading: perReading(ownCpuSeconds() - cpu0.load, load.acked),
+          loadCpuUsPerReading: perReading(cpuSecondsOf('self') - cpu0.load, load.acked),
           referenceLoadCpuUsPerReading: perReading(referenceLoadCpuSeconds, ref.acked),
         };
         await Promise.all(clients.map((c) => c.endAsync()));

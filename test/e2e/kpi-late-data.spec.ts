@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import { KpiCron, readKpis, type LateRecomputation } from '@peakwatch/analytics';
-import { deviceTopic } from '@peakwatch/contracts';
 import { loadScenario } from '@peakwatch/device-sim';
 import type { InfluxClient } from '@peakwatch/influx';
 import { loadPolicyData } from '@peakwatch/policy';
@@ -9,13 +8,12 @@ import { startInfluxd, type TestInfluxd } from '../support/influxd';
 import {
   backfill,
   beijingDaysEndingYesterday,
-  readingsOf,
+  publishLate,
   scalar,
   spoolDrained,
   startIngest,
   type TestIngest,
 } from '../support/ingest';
-import { connectClient } from '../support/mqtt';
 
 const SEEDS = join(__dirname, '../../seeds');
 const UTC8 = 8 * 3_600_000;
@@ -95,12 +93,7 @@ describe('KPI job: late data and roll-ups', () => {
 
     // The held readings arrive now, late, through the broker as one batch from the meter itself.
     const secret = (await ingest.secrets(['b1-grid']))['b1-grid']!;
-    const meter = await connectClient(ingest.mqttUrl, { username: 'b1-grid', password: secret });
-    const readings = readingsOf(held!.rows);
-    await meter.publishAsync(deviceTopic('hd-b1', 'b1-grid', 'telemetry'), JSON.stringify(readings), {
-      qos: 1,
-    });
-    await meter.endAsync();
+    await publishLate(ingest.mqttUrl, { siteId: 'hd-b1', deviceId: 'b1-grid', secret }, held!.rows);
     await drained();
     expect(await scalar(influx, `SELECT count(seq) FROM telemetry WHERE ${range}`)).toBe(36);
 

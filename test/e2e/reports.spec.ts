@@ -9,7 +9,6 @@ import supertest from 'supertest';
 import { ALERTS_APP, OutboxDispatcher } from '@peakwatch/alerts';
 import { API_APP, ApiKeysRepository } from '@peakwatch/api';
 import type { AppConfig } from '@peakwatch/config';
-import { deviceTopic } from '@peakwatch/contracts';
 import { loadScenario } from '@peakwatch/device-sim';
 import { CredentialsRepository, INGEST_APP } from '@peakwatch/ingest';
 import type { InfluxClient } from '@peakwatch/influx';
@@ -18,8 +17,7 @@ import { freePort } from '@peakwatch/process';
 import { REPORTS_APP, ReportService, type Report } from '@peakwatch/reports';
 import { createApp } from '@peakwatch/runtime';
 import { startInfluxd, type TestInfluxd } from '../support/influxd';
-import { backfill, readingsOf, scalar, spoolDrained, stopSchedules, testConfig } from '../support/ingest';
-import { connectClient } from '../support/mqtt';
+import { backfill, publishLate, scalar, spoolDrained, stopSchedules, testConfig } from '../support/ingest';
 
 const SEEDS = join(__dirname, '../../seeds');
 const HOUR = 3_600_000;
@@ -142,15 +140,11 @@ describe('emitter reports', () => {
     down = false;
     await deliver(86_400_000);
 
-    const meter = await connectClient(`mqtt://127.0.0.1:${config.mqtt.port}`, {
-      username: 'b1-grid',
-      password: secrets['b1-grid']!,
-    });
-    const readings = readingsOf(held!.rows);
-    await meter.publishAsync(deviceTopic('hd-b1', 'b1-grid', 'telemetry'), JSON.stringify(readings), {
-      qos: 1,
-    });
-    await meter.endAsync();
+    await publishLate(
+      `mqtt://127.0.0.1:${config.mqtt.port}`,
+      { siteId: 'hd-b1', deviceId: 'b1-grid', secret: secrets['b1-grid']! },
+      held!.rows,
+    );
     await drained();
     expect(await scalar(influx, `SELECT count(seq) FROM telemetry WHERE ${range}`)).toBe(72);
     v2 = await app.get(ReportService).generate(ORG, period);

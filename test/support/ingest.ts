@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { loadConfig, type AppConfig } from '@peakwatch/config';
-import { METRICS } from '@peakwatch/contracts';
+import { METRICS, deviceTopic } from '@peakwatch/contracts';
 import { runScenario, type RunOptions } from '@peakwatch/device-sim';
 import { CredentialsRepository, INGEST_APP } from '@peakwatch/ingest';
 import type { InfluxClient } from '@peakwatch/influx';
@@ -12,6 +12,7 @@ import { freePort } from '@peakwatch/process';
 import { Registry } from '@peakwatch/registry';
 import { createApp } from '@peakwatch/runtime';
 import type { TestInfluxd } from './influxd';
+import { connectClient } from './mqtt';
 import { eventually } from './processes';
 
 /** A configuration on free loopback ports, quiet logs, the given InfluxDB database and DATA_DIR. */
@@ -152,8 +153,24 @@ export async function backfill({
   return summary.truth;
 }
 
-/** Telemetry rows read back from InfluxDB as the readings of a device's message (to send them again, late). */
-export function readingsOf(rows: readonly Record<string, unknown>[]): object[] {
+/**
+ * Sends telemetry rows read back from InfluxDB again, late, through the broker as one QoS 1 batch from the device
+ * itself.
+ */
+export async function publishLate(
+  mqttUrl: string,
+  { siteId, deviceId, secret }: { siteId: string; deviceId: string; secret: string },
+  rows: readonly Record<string, unknown>[],
+): Promise<void> {
+  const device = await connectClient(mqttUrl, { username: deviceId, password: secret });
+  await device.publishAsync(deviceTopic(siteId, deviceId, 'telemetry'), JSON.stringify(readingsOf(rows)), {
+    qos: 1,
+  });
+  await device.endAsync();
+}
+
+/** Telemetry rows read back from InfluxDB as the readings of a device's message. */
+function readingsOf(rows: readonly Record<string, unknown>[]): object[] {
   return rows.map((row) => ({
     ts: row['time'] as number,
     ...(typeof row['seq'] === 'number' ? { seq: row['seq'] } : {}),

@@ -50,7 +50,6 @@ export interface SpoolBatch {
   lines: number;
   /** Where reading continues; pass to `commit` once the records are stored. */
   next: SpoolCursor;
-  bytes: number;
 }
 
 /** Called once an append is on disk, or with the error that kept it from being written. */
@@ -227,7 +226,7 @@ export class Spool {
     }
     if (records.length === 0) return undefined;
     this.readCursor = cursor;
-    return { records, lines, next: cursor, bytes };
+    return { records, lines, next: cursor };
   }
 
   /**
