@@ -20,7 +20,7 @@ import { LOAD_SITE, loadDeviceId } from '@peakwatch/device-sim';
 import { InfluxClient, ManagedInfluxd } from '@peakwatch/influx';
 import { freePort } from '@peakwatch/process';
 import { StateStore, hashSecret, newSecret } from '@peakwatch/state';
-import { connectDevices, publishLoad } from './load';
+import { connectDevices, publishLoad, type LoadResult } from './load';
 import { cpuSecondsOf, peakRssMbOf } from './proc';
 
 const ROOT = join(__dirname, '../..');
@@ -96,26 +96,35 @@ async function startIngest(env: NodeJS.ProcessEnv): Promise<IngestProcess> {
   };
 }
 
-async function startReference(): Promise<{
-  url: string;
-  cpuSeconds: () => number;
-  stop: () => Promise<void>;
+/**
+ * The load generator (10 connections, as fast as acknowledgements allow) against the reference broker, or with
+ * `durableFile` against the durable floor (bench/reference-broker.ts); CPU seconds of the broker and of the generator.
+ */
+async function referenceRun(durableFile?: string): Promise<{
+  perSec: number;
+  load: LoadResult;
+  cpu: { broker: number; load: number };
 }> {
-  const child = spawn(process.execPath, [join(__dirname, 'reference-broker.js')], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [join(__dirname, 'reference-broker.js'), ...(durableFile ? [durableFile] : [])],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const port = await new Promise<string>((resolve) =>
     child.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString().trim())),
   );
-  return {
-    url: `mqtt://127.0.0.1:${port}`,
-    cpuSeconds: () => cpuSecondsOf(child.pid!),
-    stop: async () => {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
-    },
-  };
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const clients = await connectDevices(`mqtt://127.0.0.1:${port}`, 10);
+  const cpu0 = { broker: cpuSecondsOf(child.pid!), load: cpuSecondsOf('self') };
+  const load = await publishLoad(clients, { seconds: SECONDS });
+  const cpu = { broker: cpuSecondsOf(child.pid!) - cpu0.broker, load: cpuSecondsOf('self') - cpu0.load };
+  await Promise.all(clients.map((c) => c.endAsync()));
+  child.kill('SIGTERM');
+  await exited;
+  return { perSec: Math.round(load.acked / load.seconds), load, cpu };
 }
 
 async function count(influx: InfluxClient): Promise<number> {
@@ -227,16 +236,10 @@ async function main(): Promise<void> {
 
     if (phase('single')) {
       log('single: reference (do-nothing subscriber)');
-      const reference = await startReference();
-      const refClients = await connectDevices(reference.url, 10);
-      const refCpu0 = reference.cpuSeconds();
-      const refLoadCpu0 = cpuSecondsOf('self');
-      const ref = await publishLoad(refClients, { seconds: SECONDS });
-      const referenceCpuSeconds = reference.cpuSeconds() - refCpu0;
-      const referenceLoadCpuSeconds = cpuSecondsOf('self') - refLoadCpu0;
-      await Promise.all(refClients.map((c) => c.endAsync()));
-      await reference.stop();
-      const referencePerSec = Math.round(ref.acked / ref.seconds);
+      const reference = await referenceRun();
+      const referencePerSec = reference.perSec;
+      log('single: durable floor (raw payloads synced before the acknowledgement)');
+      const durableFloorPerSec = (await referenceRun(join(work, 'floor.log'))).perSec;
 
       log('single: ingest');
       await run('single', async (ingest, influx) => {
@@ -252,15 +255,20 @@ async function main(): Promise<void> {
           readingsPerSec,
           referencePerSec,
           ratio: round(readingsPerSec / referencePerSec),
+          // the least a broker that acknowledges only what is on disk does (no validation, no InfluxDB), on the same
+          // broker, disk and load generator
+          durableFloorPerSec,
+          durableFloorRatio: round(durableFloorPerSec / referencePerSec),
+          ratioToDurableFloor: round(readingsPerSec / durableFloorPerSec),
           cpuCores: round(cpuSeconds / ((done - start) / 1000)),
-          referenceCpuCores: round(referenceCpuSeconds / ref.seconds),
+          referenceCpuCores: round(reference.cpu.broker / reference.load.seconds),
           // CPU time per reading: ingest's whole path against the broker alone
           cpuUsPerReading: perReading(cpuSeconds, load.acked),
-          referenceCpuUsPerReading: perReading(referenceCpuSeconds, ref.acked),
+          referenceCpuUsPerReading: perReading(reference.cpu.broker, reference.load.acked),
           // the rest of the machine's 2 cores: influxd, and the load generator (this process) in both runs
           influxdCpuUsPerReading: perReading(influxdCpu() - cpu0.influxd, load.acked),
           loadCpuUsPerReading: perReading(cpuSecondsOf('self') - cpu0.load, load.acked),
-          referenceLoadCpuUsPerReading: perReading(referenceLoadCpuSeconds, ref.acked),
+          referenceLoadCpuUsPerReading: perReading(reference.cpu.load, reference.load.acked),
         };
         await Promise.all(clients.map((c) => c.endAsync()));
       });
