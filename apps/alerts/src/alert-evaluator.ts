@@ -156,16 +156,18 @@ export class AlertEvaluator implements OnModuleInit {
       `SELECT value, numerator, denominator, completeness FROM ${MEASUREMENTS.kpi} WHERE scope = 'site' AND kpi = ${quoteString(watched.kpi)} AND period = ${quoteString(watched.period)} AND category = '' AND time <= ${before}ms AND time > ${before - 2 * YEAR_MS}ms GROUP BY entity ORDER BY time DESC LIMIT 1`,
     );
     const byEntity = new Map(series.map((s) => [s.tags['entity']!, s.rows[0]]));
-    // the other KPI of the same window, for a difference (a share behind its target)
+    // the other KPI of the same window, for a difference (a share behind its target): one query per window start
+    // among the entities' latest (usually one), not one per entity
     const minus = 'kpi' in signal ? signal.minus : undefined;
     const others = new Map<string, Record<string, unknown>>();
     if (minus)
-      for (const [entity, row] of byEntity) {
-        const [other] = await this.influx.query(
-          `SELECT value FROM ${MEASUREMENTS.kpi} WHERE scope = 'site' AND entity = ${quoteString(entity)} AND kpi = ${quoteString(minus)} AND period = ${quoteString(watched.period)} AND category = '' AND time = ${row!['time'] as number}ms`,
-        );
-        if (other?.rows[0]) others.set(entity, other.rows[0]);
-      }
+      for (const startMs of new Set([...byEntity.values()].map((row) => row!['time'] as number)))
+        for (const other of await this.influx.query(
+          `SELECT value FROM ${MEASUREMENTS.kpi} WHERE scope = 'site' AND kpi = ${quoteString(minus)} AND period = ${quoteString(watched.period)} AND category = '' AND time = ${startMs}ms GROUP BY entity`,
+        )) {
+          const entity = other.tags['entity']!;
+          if (other.rows[0] && byEntity.get(entity)?.['time'] === startMs) others.set(entity, other.rows[0]);
+        }
     return sites.map((site) => {
       const row = byEntity.get(site.id);
       const reading: Reading = { entity: site.id, type: 'site', name: site.name, site, value: null };

@@ -5,7 +5,8 @@ export { AnalyticsModule } from './analytics.module';
 export const ANALYTICS_APP: AppDefinition = { name: 'analytics', module: AnalyticsModule };
 export {
   computeSiteKpis,
-  deviceEnergy,
+  periodEnergy,
+  readQuarters,
   type DeviceEnergy,
   type WindowSum,
   type KpiFactors,

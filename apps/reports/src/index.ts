@@ -12,6 +12,7 @@ export {
   reportCsv,
   reportPeriod,
   type Report,
+  reportInputsSchema,
   type ReportInputs,
 } from './report';
 export { MissingFontError, reportPdf } from './report-pdf';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { deviceEnergy, kpiFactorsFor, utcOffsetMs } from '@peakwatch/analytics';
+import { kpiFactorsFor, periodEnergy, readQuarters, utcOffsetMs } from '@peakwatch/analytics';
 import { METRICS, type MetricName } from '@peakwatch/contracts';
 import {
   electricityCo2LocationT,
@@ -7,22 +7,30 @@ import {
   gasCo2T,
   heatCo2T,
   KWH_PER_CERTIFICATE,
+  MJ_PER_KWH,
 } from '@peakwatch/domain';
 import type { InfluxClient } from '@peakwatch/influx';
+import { z } from 'zod';
 import type { Factor, PolicyData } from '@peakwatch/policy';
 import { readingIntervalMs, type Registry, type Site } from '@peakwatch/registry';
 
 export const REPORT_SCHEMA = 'peakwatch-report/1';
 
 /** What an organisation declares for a period beside its meters (API: PUT /api/v1/reports/{org}/{period}/inputs). */
-export interface ReportInputs {
-  /** Green electricity certificates (绿证) surrendered for the period; 1 certificate = 1,000 kWh. */
-  greenCertificates?: number;
-  /** Heat bought from a district network (kWh). */
-  purchasedHeatKwh?: number;
-  /** The organisation's output, for the intensity per unit of output. */
-  output?: { quantity: number; unit: string };
-}
+export const reportInputsSchema = z
+  .object({
+    /** Green electricity certificates (绿证) surrendered for the period; 1 certificate = 1,000 kWh. */
+    greenCertificates: z.number().int().nonnegative().optional(),
+    /** Heat bought from a district network (kWh). */
+    purchasedHeatKwh: z.number().nonnegative().optional(),
+    /** The organisation's output, for the intensity per unit of output. */
+    output: z
+      .object({ quantity: z.number().positive(), unit: z.string().min(1).max(64) })
+      .strict()
+      .optional(),
+  })
+  .strict();
+export type ReportInputs = z.infer<typeof reportInputsSchema>;
 export type ReportKind = 'monthly' | 'annual';
 
 /** One meter's register energy over the period, with how complete its readings were. */
@@ -140,15 +148,16 @@ export async function buildReport({
   const offset = utcOffsetMs(timeZone, fromMs);
   const meters: MeterLine[] = [];
   for (const site of sites) {
-    for (const device of site.devices) {
-      const energy = await deviceEnergy(influx, device, fromMs, toMs, '1d', offset);
+    // a site's meters in one read (registers and meter events), booked into the period's days
+    for (const quarters of await readQuarters(influx, site.devices, fromMs, toMs)) {
+      const { device } = quarters;
+      const energy = periodEnergy(quarters, '1d', fromMs, toMs, offset);
       const received = [...energy.readingsByWindow.values()].reduce((a, b) => a + b, 0);
       const expected = Math.round((toMs - fromMs) / readingIntervalMs(device));
       for (const [metric, windows] of energy.windows) {
         let quantity = 0;
         let estimated = false;
-        for (const [start, w] of windows) {
-          if (start < fromMs || start >= toMs) continue;
+        for (const w of windows.values()) {
           quantity += w.energy;
           estimated ||= w.estimated;
         }
@@ -234,9 +243,12 @@ export async function buildReport({
     residualFactorKgPerKwh: residual?.value ?? factors.gridKgCo2PerKwh,
   });
   const direct = gasCo2T({ gasM3, factorKgPerM3: factors.gasKgCo2PerM3 });
-  // purchased heat: kWh → GJ (1 kWh = 0.0036 GJ) at the purchased-heat default
+  // purchased heat: kWh → GJ at the purchased-heat default
   const heat =
-    heatKwh > 0 && heatFactor ? heatCo2T({ heatGj: heatKwh * 0.0036, factorTPerGj: heatFactor.value }) : 0;
+    heatKwh > 0 && heatFactor
+      ? heatCo2T({ heatGj: (heatKwh * MJ_PER_KWH) / 1000, factorTPerGj: heatFactor.value })
+      : 0;
+  const totalLocation = direct + location + heat;
   const area = sites.reduce((s, site) => s + site.floorAreaM2, 0);
   const received = meters.reduce((s, m) => s + m.readingsReceived, 0);
   const expected = meters.reduce((s, m) => s + m.readingsExpected, 0);
@@ -269,12 +281,12 @@ export async function buildReport({
       indirectElectricityLocationT: round(location, 4),
       indirectElectricityMarketT: round(market, 4),
       heatT: round(heat, 4),
-      totalLocationT: round(direct + location + heat, 4),
+      totalLocationT: round(totalLocation, 4),
       totalMarketT: round(direct + market + heat, 4),
     },
     intensities: {
       energyKwhPerM2: area > 0 ? round(consumedElectricityKwh / area, 4) : null,
-      co2KgPerM2: area > 0 ? round(((direct + location + heat) * 1000) / area, 4) : null,
+      co2KgPerM2: area > 0 ? round((totalLocation * 1000) / area, 4) : null,
       floorAreaM2: area,
       ...(inputs.output && inputs.output.quantity > 0
         ? {
@@ -282,7 +294,7 @@ export async function buildReport({
               unit: inputs.output.unit,
               quantity: inputs.output.quantity,
               tcePerUnit: round(totalTce / inputs.output.quantity, 6),
-              co2TPerUnit: round((direct + location + heat) / inputs.output.quantity, 6),
+              co2TPerUnit: round(totalLocation / inputs.output.quantity, 6),
             },
           }
         : {}),

@@ -1,6 +1,9 @@
 /** Milliseconds in one hour: kWh = kW × h. */
 export const MS_PER_HOUR = 3_600_000;
 
+/** Megajoules in one kilowatt-hour (SI: 1 kWh = 3.6 MJ; 1,000 MJ = 1 GJ). */
+export const MJ_PER_KWH = 3.6;
+
 /**
  * Energy delivered at a constant power over an interval: E [kWh] = P [kW] × Δt [h].
  * @returns kWh

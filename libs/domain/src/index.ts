@@ -2,7 +2,7 @@
  * The framework-free domain library: every formula PeakWatch computes lives here once, with the standard or clause it
  * implements. Plain data in, plain data out, units in the names; no NestJS, MQTT or database imports (ESLint enforces).
  */
-export { MS_PER_HOUR, averagePower, energyFromPower } from './energy';
+export { MJ_PER_KWH, MS_PER_HOUR, averagePower, energyFromPower } from './energy';
 export {
   GAP_FACTOR,
   RATED_POWER_TOLERANCE,

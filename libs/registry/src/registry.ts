@@ -45,10 +45,22 @@ export class Registry {
   }
 
   /**
-   * Adds a device provisioned at run time (the API) to a site; throws naming the problem when the site is unknown,
-   * the id is taken or a PV inverter has no kWp. The files of seeds/sites stay as they are.
+   * Adds a device provisioned at run time (the API) to a site; throws as {@link checkDevice} does. The files of
+   * seeds/sites stay as they are.
    */
   addDevice(siteId: string, device: Device): RegisteredDevice {
+    const site = this.checkDevice(siteId, device);
+    site.devices.push(device);
+    const registered = { site, device };
+    this.devicesById.set(device.id, registered);
+    return registered;
+  }
+
+  /**
+   * The site a device could be added to; throws {@link DeviceRefusedError} naming the problem when the site is
+   * unknown, the id is taken or a PV inverter has no kWp.
+   */
+  checkDevice(siteId: string, device: Device): Site {
     const site = this.sitesById.get(siteId);
     if (!site) throw new DeviceRefusedError('unknown', 'siteId', `unknown site ${siteId}`);
     const taken = this.devicesById.get(device.id);
@@ -60,10 +72,7 @@ export class Registry {
       );
     if (device.role === 'pv' && device.peakPowerKwp === undefined)
       throw new DeviceRefusedError('invalid', 'peakPowerKwp', 'peakPowerKwp: required for role pv');
-    site.devices.push(device);
-    const registered = { site, device };
-    this.devicesById.set(device.id, registered);
-    return registered;
+    return site;
   }
 
   /** Every device, in registry order. */

@@ -20,9 +20,12 @@ export class ProvisionedDevices implements OnModuleInit {
     await this.refresh();
   }
 
-  /** Provisions a device: stored, then known to this process at once. Throws naming the problem. */
+  /**
+   * Provisions a device: checked, stored, then known to this process at once (never known here without being
+   * stored). Throws naming the problem.
+   */
   async add(siteId: string, device: Device): Promise<void> {
-    this.registry.addDevice(siteId, device);
+    this.registry.checkDevice(siteId, device);
     await this.state.db
       .insertInto('provisioned_device')
       .values({
@@ -32,6 +35,7 @@ export class ProvisionedDevices implements OnModuleInit {
         created_at: new Date().toISOString(),
       })
       .execute();
+    this.registry.addDevice(siteId, device);
   }
 
   @Interval(30_000)

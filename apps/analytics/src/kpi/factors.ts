@@ -1,8 +1,6 @@
+import { MJ_PER_KWH } from '@peakwatch/domain';
 import type { PolicyData } from '@peakwatch/policy';
 import type { KpiFactors } from './site-kpis';
-
-/** kgce per MJ → kgce per kWh (1 kWh = 3.6 MJ). */
-const MJ_PER_KWH = 3.6;
 
 /**
  * The factors of the site KPIs for a year, from the policy data: the national average grid factor of that year (or
@@ -37,7 +35,7 @@ export function kpiFactorsFor(
         need(
           'coal equivalent of heat',
           policy.factor({ kind: 'coal_equivalent_heat', region: 'cn' })?.value,
-        ) * MJ_PER_KWH,
+        ) * MJ_PER_KWH, // kgce per MJ → per kWh
     },
     ...dcTrajectory(policy),
   };

@@ -91,7 +91,9 @@ const SHORTEST_PERIOD: Readonly<Record<string, FixedPeriod>> = {
   renewable_share_target: '1d',
 };
 
-const NO_ENERGY: WindowSum = { energy: 0, estimated: false, known: 0, anomalies: 0, quarters: [] };
+/** A window with nothing booked yet. */
+const emptySum = (): WindowSum => ({ energy: 0, estimated: false, known: 0, anomalies: 0, quarters: [] });
+const NO_ENERGY = emptySum();
 
 /**
  * Computes a site's KPIs for windows of [fromMs, toMs) from the raw telemetry in InfluxDB, with the domain library's
@@ -164,7 +166,7 @@ export function siteKpis({
     /** Energy of a metric of a device, or of a role's meters, in the window. */
     const of = (d: DeviceEnergy, metric: MetricName): WindowSum => d.windows.get(metric)?.get(w) ?? NO_ENERGY;
     const sum = (role: string, metric: MetricName): WindowSum => {
-      const total: WindowSum = { energy: 0, estimated: false, known: 0, anomalies: 0, quarters: [] };
+      const total = emptySum();
       for (const d of byRole.get(role) ?? []) {
         const x = of(d, metric);
         total.energy += x.energy;
@@ -422,7 +424,7 @@ export function periodEnergy(
       if (q.startMs < fromMs || q.startMs >= toMs) continue;
       const start = periodWindow(period, q.startMs, utcOffsetMs).startMs;
       let x = sums.get(start);
-      if (!x) sums.set(start, (x = { energy: 0, estimated: false, known: 0, anomalies: 0, quarters: [] }));
+      if (!x) sums.set(start, (x = emptySum()));
       x.energy += q.energy ?? 0;
       x.estimated ||= q.estimated;
       if (q.energy !== null) {
@@ -440,17 +442,4 @@ export function periodEnergy(
     readingsByWindow.set(w, (readingsByWindow.get(w) ?? 0) + 1);
   }
   return { device, windows, readingsByWindow };
-}
-
-/** A device's energies per window of the period (register rules applied) and its readings per window. */
-export async function deviceEnergy(
-  influx: InfluxClient,
-  device: Device,
-  fromMs: number,
-  toMs: number,
-  period: FixedPeriod,
-  utcOffsetMs: number,
-): Promise<DeviceEnergy> {
-  const [quarters] = await readQuarters(influx, [device], fromMs, toMs);
-  return periodEnergy(quarters!, period, fromMs, toMs, utcOffsetMs);
 }

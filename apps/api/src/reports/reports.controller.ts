@@ -15,7 +15,13 @@ import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { z } from 'zod';
 import { Registry } from '@peakwatch/registry';
-import { REPORT_FORMATS, ReportService, type ReportInputs, type ReportVersion } from '@peakwatch/reports';
+import {
+  REPORT_FORMATS,
+  ReportService,
+  reportInputsSchema,
+  type ReportInputs,
+  type ReportVersion,
+} from '@peakwatch/reports';
 import { ApiKeyGuard, Caller, Roles } from '../auth/api-key.guard';
 import type { Principal } from '../auth/api-keys.repository';
 import { parseInput } from '../validation';
@@ -27,17 +33,6 @@ const params = z
     period: z.string().regex(/^\d{4}(-(0[1-9]|1[0-2]))?$/, 'expected YYYY-MM or YYYY'),
     version: z.coerce.number().int().positive().optional(),
     format: z.enum(REPORT_FORMATS).optional(),
-  })
-  .strict();
-
-const inputsBody = z
-  .object({
-    greenCertificates: z.number().int().nonnegative().optional(),
-    purchasedHeatKwh: z.number().nonnegative().optional(),
-    output: z
-      .object({ quantity: z.number().positive(), unit: z.string().min(1).max(64) })
-      .strict()
-      .optional(),
   })
   .strict();
 
@@ -99,7 +94,7 @@ export class ReportsController {
   ): Promise<ReportInputs> {
     const p = parseInput(params.pick({ org: true, period: true }), raw);
     this.check(caller, p.org);
-    const inputs = parseInput(inputsBody, body, 'body');
+    const inputs = parseInput(reportInputsSchema, body, 'body');
     await this.reports.setInputs(p.org, p.period, inputs);
     return inputs;
   }
