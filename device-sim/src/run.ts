@@ -28,6 +28,11 @@ export interface RunOptions {
   maxInFlight?: number;
   /** Called once when the history is published and virtual time has caught up with real time. */
   onCaughtUp?: () => void;
+  /**
+   * The present, which virtual time may not pass (epoch ms; default `Date.now`). A test that simulates a period of
+   * its choosing passes the clock it runs PeakWatch on.
+   */
+  now?: () => number;
 }
 
 export interface RunSummary {
@@ -106,6 +111,7 @@ export async function runScenario(options: RunOptions): Promise<RunSummary> {
     for (const deviceId of [...batches.keys()]) await flush(deviceId);
   };
 
+  const now = options.now ?? Date.now;
   const wallStart = Date.now();
   let lastProgress = wallStart;
   let lastStepMs = options.fromMs;
@@ -120,15 +126,15 @@ export async function runScenario(options: RunOptions): Promise<RunSummary> {
       const paced = Number.isFinite(options.speed)
         ? options.fromMs + elapsedMs * options.speed
         : Number.POSITIVE_INFINITY;
-      const allowed = Math.min(Date.now(), paced);
+      const allowed = Math.min(now(), paced);
       if (t > allowed) {
         await flushAll();
-        if (t > Date.now() && !caughtUp) {
+        if (t > now() && !caughtUp) {
           caughtUp = true;
           await publishers.drain();
           options.onCaughtUp?.();
         }
-        const waitRealMs = t - Date.now();
+        const waitRealMs = t - now();
         const waitPaceMs = Number.isFinite(options.speed)
           ? (t - options.fromMs) / options.speed - elapsedMs
           : 0;

@@ -14,21 +14,22 @@ import type { AppConfig } from '@peakwatch/config';
 import { Simulation, generate, loadScenario } from '@peakwatch/device-sim';
 import { INGEST_APP } from '@peakwatch/ingest';
 import { freePort } from '@peakwatch/process';
-import { createApp } from '@peakwatch/runtime';
+import { Clock, createApp } from '@peakwatch/runtime';
 import { StateStore } from '@peakwatch/state';
 import { copySeeds } from '../support/seeds';
 import { startInfluxd, type TestInfluxd } from '../support/influxd';
-import {
-  backfill,
-  beijingDaysEndingYesterday,
-  spoolDrained,
-  stopSchedules,
-  testConfig,
-} from '../support/ingest';
+import { DAY, HOUR, beijingMidnight, beijingWeekday } from '../support/calendar';
+import { backfill, spoolDrained, stopSchedules, testConfig } from '../support/ingest';
 import { connectClient } from '../support/mqtt';
 
-const DAY = 86_400_000;
-const HOUR = 3_600_000;
+/**
+ * The simulated period: Tuesday 13 and Wednesday 14 January 2026, two working days (the offices' load, and so the
+ * flapping hourly energy, follows working hours) in the heating season, in a year whose 1 January is before them
+ * (the year to date), after the existing data centres' 1.35 limit took effect (1 January 2026).
+ */
+const FROM = beijingMidnight('2026-01-13');
+/** The product's clock: 10:00 the day after the two days (as when "yesterday" is judged in the morning). */
+const CLOCK_AT = FROM + 3 * DAY + 10 * HOUR;
 const QUARTER = 15 * 60_000;
 const SECRET = 'test-webhook-secret-0123456789';
 
@@ -75,18 +76,20 @@ async function startReceiver(): Promise<{
 
 /**
  * Alerts end to end: two days of the sample campus through the real broker, ingest and influxd, with the data centre
- * (here an existing one, commissioned 2019: limit 1.35) drifting upwards from noon of day 0, a heat pump offline for
+ * (here an existing one, commissioned 2019: limit 1.35) drifting upwards from the start of day 0, a heat pump offline for
  * 45 minutes and a meter without data for most of day 0. The KPI job computes the windows; the alert evaluator runs
  * every 15 minutes of the two days; a real HTTP receiver per audience gets the webhooks.
  */
 describe('alerts: rules over the simulator, notifications to real receivers', () => {
-  // an existing data centre (limit 1.35) whose plant drifts from noon of day 0, and a meter without data most of day 0
+  // an existing data centre (limit 1.35) whose plant drifts from the start of day 0 by 0.3 a day: day 0's PUE is at
+  // least 1.25 + 0.15 = 1.40 whatever the weather (the band's floor is 1.25), so day 0 breaches in any season; and a
+  // meter without data most of day 0
   const seeds = copySeeds({
     'sites/hd-dc1.yaml': [["commissionedOn: '2021-06-01'", "commissionedOn: '2019-01-01'"]],
     'scenarios/haidian-campus.yaml': [
       [
         / {2}hd-dc1: .*\n/,
-        '  hd-dc1: { itLoadKw: 400, pueLow: 1.25, pueHigh: 1.55, drift: { since: +0d12h, puePerDay: 0.2 } }\n',
+        '  hd-dc1: { itLoadKw: 400, pueLow: 1.25, pueHigh: 1.55, drift: { since: +0d00h, puePerDay: 0.3 } }\n',
       ],
       ['faults:\n', 'faults:\n  - { type: gap, device: b3-lighting, at: +0d02h, durationMinutes: 1200 }\n'],
     ],
@@ -96,7 +99,8 @@ describe('alerts: rules over the simulator, notifications to real receivers', ()
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
   let config: AppConfig;
   let app: INestApplication;
-  let fromMs: number;
+  const fromMs = FROM;
+  const clock = Clock.startingAt(CLOCK_AT);
   let evaluations = 0;
   const alertsOnMqtt: string[] = [];
   let smtp: SMTPServer;
@@ -125,15 +129,15 @@ describe('alerts: rules over the simulator, notifications to real receivers', ()
     for (let t = from; t < to; t += QUARTER, evaluations++) await app.get(AlertEvaluator).runOnce(t);
     // deliver what is due `deliverAheadMs` from now (a day: past any backoff), pass after pass
     const outbox = app.get(OutboxDispatcher);
-    for (let pass = 0; pass < 100 && (await outbox.deliverDue(Date.now() + deliverAheadMs)) > 0; pass++);
+    for (let pass = 0; pass < 100 && (await outbox.deliverDue(clock.now() + deliverAheadMs)) > 0; pass++);
   };
   const start = async (): Promise<void> => {
-    app = await createApp(config, [INGEST_APP, ANALYTICS_APP, ALERTS_APP, API_APP]);
+    app = await createApp(config, [INGEST_APP, ANALYTICS_APP, ALERTS_APP, API_APP], { clock });
     stopSchedules(app); // evaluated by the test at virtual times only
   };
 
   beforeAll(async () => {
-    fromMs = beijingDaysEndingYesterday(2);
+    expect([beijingWeekday(fromMs), beijingWeekday(fromMs + DAY)]).toEqual([2, 3]); // Tuesday, Wednesday
     const scenarioFile = join(seeds, 'scenarios', 'haidian-campus.yaml');
     // a policy rule for regulators on the daily PUE, past the data-quality gate on complete days
     writeFileSync(
@@ -215,6 +219,7 @@ describe('alerts: rules over the simulator, notifications to real receivers', ()
       brokerUrl: `mqtt://127.0.0.1:${config.mqtt.port}`,
       credentials: secrets,
       httpPort: config.http.port,
+      clock,
     })) as typeof truth;
     // b1-lighting's register reads 0 at 10:00 on day 1, no replacement declared: an unexplained drop (and the jump back)
     const lighting = await connectClient(`mqtt://127.0.0.1:${config.mqtt.port}`, {
@@ -228,7 +233,7 @@ describe('alerts: rules over the simulator, notifications to real receivers', ()
     );
     await lighting.endAsync();
     expect(await spoolDrained(config.http.port)).toBe(true);
-    await app.get(KpiCron).runOnce(Date.now());
+    await app.get(KpiCron).runOnce(clock.now());
 
     // an observer of the alert topics on the broker (a service client)
     const observerSecret = await credentials.issue('alert-observer', 'service', null);
@@ -305,9 +310,13 @@ describe('alerts: rules over the simulator, notifications to real receivers', ()
     expect(forecast!.body.state).toBe('firing');
     // fired after its `for` of a day: the first evaluation a day after the year-to-date PUE went above 1.35
     expect(Date.parse(forecast!.body.at)).toBeGreaterThanOrEqual(fromMs + HOUR + DAY);
-    // by hand: the year-to-date energies (the two days) annualised over the time elapsed since 1 January,
-    // over-limit electricity F − 1.35 × I at 0.2 CNY/kWh (less than 1× over)
-    const days = truth.sites['hd-dc1']!.days;
+    // by hand: the year-to-date energies (the days of the backfill since 1 January 2026) annualised over the time
+    // elapsed since 1 January, over-limit electricity F − 1.35 × I at 0.2 CNY/kWh (less than 1× over)
+    expect(forecast!.body.window!.start).toBe('2025-12-31T16:00:00.000Z'); // 1 January 2026, Beijing
+    const days = truth.sites['hd-dc1']!.days.filter(
+      (_, i) => fromMs + i * DAY >= Date.parse(forecast!.body.window!.start),
+    );
+    expect(days).toHaveLength(2);
     const scale = (365 * DAY) / (Date.parse(forecast!.body.at) - Date.parse(forecast!.body.window!.start));
     const facility = days.reduce((sum, d) => sum + d.consumptionKwh, 0) * scale;
     const it = days.reduce((sum, d) => sum + d.itKwh!, 0) * scale;

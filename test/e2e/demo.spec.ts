@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { canConnect, freePort } from '@peakwatch/process';
 import { ROOT, CLI, buildDist } from '../support/build';
 import { connectClient } from '../support/mqtt';
-import { childrenNamed, eventually, isAlive } from '../support/processes';
+import { childEnv, childrenNamed, eventually, isAlive } from '../support/processes';
 
 /** The demo as a user runs it: the built `peakwatch demo`, in its own process group like a terminal job. */
 describe('peakwatch demo', () => {
@@ -27,8 +27,7 @@ describe('peakwatch demo', () => {
       cwd: ROOT,
       detached: true,
       stdio: ['ignore', 'pipe', 'ignore'],
-      env: {
-        PATH: process.env['PATH'],
+      env: childEnv({
         DATA_DIR: dataDir,
         MQTT_PORT: String(ports.mqtt),
         MQTT_HOST: '127.0.0.1',
@@ -37,7 +36,7 @@ describe('peakwatch demo', () => {
         INFLUX_URL: `http://127.0.0.1:${ports.influx}`,
         LOG_LEVEL: 'warn',
         SEEDS_DIR: join(ROOT, 'seeds'),
-      },
+      }),
     });
     demo.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
     expect(await eventually(() => stdout.includes('PeakWatch demo is running'), 60_000)).toBe(true);
@@ -75,7 +74,7 @@ describe('peakwatch demo', () => {
     const issued = spawnSync(process.execPath, [CLI, 'service', 'secret', 'e2e-observer'], {
       cwd: ROOT,
       encoding: 'utf8',
-      env: { PATH: process.env['PATH'], DATA_DIR: dataDir, SEEDS_DIR: join(ROOT, 'seeds') },
+      env: childEnv({ DATA_DIR: dataDir, SEEDS_DIR: join(ROOT, 'seeds') }),
     });
     expect(issued.status).toBe(0);
     const secret = issued.stdout.trimEnd().split('\n').at(-1)!;

@@ -8,9 +8,15 @@ import { loadPolicyData } from '@peakwatch/policy';
 import { loadRegistry } from '@peakwatch/registry';
 import { copySeeds, SEEDS } from '../support/seeds';
 import { startInfluxd, type TestInfluxd } from '../support/influxd';
-import { backfill, beijingDaysEndingYesterday, startIngest, type TestIngest } from '../support/ingest';
+import { Clock } from '@peakwatch/runtime';
+import { DAY, HOUR, beijingMidnight } from '../support/calendar';
+import { backfill, startIngest, type TestIngest } from '../support/ingest';
 
-const DAY = 86_400_000;
+/**
+ * The simulated period: Tuesday 13 and Wednesday 14 January 2026, in the heating season, so that the heat pumps
+ * run and the heat-pump panels have values.
+ */
+const FROM = beijingMidnight('2026-01-13');
 const SITES = ['hd-b1', 'hd-b2', 'hd-b3', 'hd-dc1'];
 
 /**
@@ -26,13 +32,14 @@ describe('Grafana dashboards: every query against the real influxd', () => {
   let influxd: TestInfluxd;
   let ingest: TestIngest;
   let influx: InfluxClient;
-  let fromMs: number;
+  const fromMs = FROM;
+  /** The product's clock: 10:00 on the day after the period. */
+  const clock = Clock.startingAt(FROM + 3 * DAY + 10 * HOUR);
 
   beforeAll(async () => {
     influxd = await startInfluxd();
-    ingest = await startIngest(influxd, 'grafana', { SEEDS_DIR: seeds });
+    ingest = await startIngest(influxd, 'grafana', { SEEDS_DIR: seeds }, clock);
     influx = await influxd.client('grafana');
-    fromMs = beijingDaysEndingYesterday(2);
     await backfill({
       scenario: loadScenario(join(seeds, 'scenarios/haidian-campus.yaml')),
       seed: 5,
@@ -41,13 +48,14 @@ describe('Grafana dashboards: every query against the real influxd', () => {
       brokerUrl: ingest.mqttUrl,
       credentials: await ingest.secrets(),
       httpPort: ingest.config.http.port,
+      clock,
     });
     await new KpiCron(
       ingest.config,
       influx,
       loadRegistry(join(seeds, 'sites')),
       loadPolicyData(seeds),
-    ).runOnce(Date.now());
+    ).runOnce(clock.now());
     // One alert event in the shape of docs/contracts.md (the alerts service writes them).
     const writeApi = influx.createWriteApi({ flushInterval: 0, maxRetries: 0 });
     writeApi.writeRecord(
@@ -64,7 +72,7 @@ describe('Grafana dashboards: every query against the real influxd', () => {
   /** What Grafana sends for "All" of a multi-value variable, the dashboard's time range and interval. */
   const substitute = (query: string): string =>
     query
-      .replaceAll('$timeFilter', `time >= ${fromMs - 400 * DAY}ms AND time <= ${Date.now() + DAY}ms`)
+      .replaceAll('$timeFilter', `time >= ${fromMs - 400 * DAY}ms AND time <= ${clock.now() + DAY}ms`)
       .replaceAll('$__interval', '1d')
       .replaceAll('$site', `(${SITES.join('|')})`)
       .replaceAll('$district', '(haidian)');

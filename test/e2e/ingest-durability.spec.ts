@@ -10,7 +10,7 @@ import { startInfluxd, type TestInfluxd } from '../support/influxd';
 import { ROOT, CLI, buildDist } from '../support/build';
 import { connectClient } from '../support/mqtt';
 import { scalar, startIngest, waitForCount } from '../support/ingest';
-import { eventually } from '../support/processes';
+import { childEnv, eventually } from '../support/processes';
 
 const TOPIC = deviceTopic('hd-b1', 'b1-lighting', 'telemetry');
 
@@ -127,18 +127,18 @@ describe('ingest durability', () => {
   describe('the ingest process killed with SIGKILL', () => {
     let dataDir: string;
     let ingest: ChildProcess | undefined;
-    const env = (ports: { mqtt: number; http: number }): NodeJS.ProcessEnv => ({
-      PATH: process.env['PATH'],
-      INFLUX_URL: influxd.url,
-      INFLUX_DATABASE: 'killed',
-      DATA_DIR: dataDir,
-      SEEDS_DIR: join(ROOT, 'seeds'),
-      MQTT_PORT: String(ports.mqtt),
-      MQTT_HOST: '127.0.0.1',
-      HTTP_PORT: String(ports.http),
-      HTTP_HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-    });
+    const env = (ports: { mqtt: number; http: number }): NodeJS.ProcessEnv =>
+      childEnv({
+        INFLUX_URL: influxd.url,
+        INFLUX_DATABASE: 'killed',
+        DATA_DIR: dataDir,
+        SEEDS_DIR: join(ROOT, 'seeds'),
+        MQTT_PORT: String(ports.mqtt),
+        MQTT_HOST: '127.0.0.1',
+        HTTP_PORT: String(ports.http),
+        HTTP_HOST: '127.0.0.1',
+        LOG_LEVEL: 'warn',
+      });
 
     beforeAll(async () => {
       buildDist();

@@ -2,22 +2,24 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { computeSiteKpis, writeKpiSeries, type KpiFactors, type KpiValue } from '@peakwatch/analytics';
 import { loadPolicyData } from '@peakwatch/policy';
-import {
-  backfill,
-  beijingDaysEndingYesterday,
-  scalar,
-  startIngest,
-  type TestIngest,
-} from '../support/ingest';
+import { Clock } from '@peakwatch/runtime';
+import { DAY, HOUR, UTC8, beijingMidnight } from '../support/calendar';
+import { backfill, scalar, startIngest, type TestIngest } from '../support/ingest';
 import { loadScenario } from '@peakwatch/device-sim';
 import { loadRegistry } from '@peakwatch/registry';
 import { CLI, ROOT, buildDist } from '../support/build';
 import { startInfluxd, type TestInfluxd } from '../support/influxd';
+import { childEnv } from '../support/processes';
 
 const SEEDS = join(__dirname, '../../seeds');
-const UTC8 = 8 * 3_600_000;
-/** Days backfilled (DESIGN of issue 5: 35 days of the sample campus). */
+/** Days backfilled: 35 days of the sample campus. */
 const DAYS = 35;
+/**
+ * The simulated period: 20 February to 26 March 2026. It crosses a month boundary and the end of Beijing's heating
+ * season (15 March), so the heat pumps run on some days (and their ambient heat counts) and not on others, and it
+ * holds five weekends.
+ */
+const FROM = beijingMidnight('2026-02-20');
 
 interface DayTruth {
   window: string;
@@ -53,7 +55,7 @@ describe('KPIs from InfluxDB equal the simulator ground truth', () => {
   let influxd: TestInfluxd;
   let ingest: TestIngest;
   let truth: Truth;
-  let fromMs: number;
+  const fromMs = FROM;
   const kpis = new Map<string, KpiValue[]>();
   const quarters = new Map<string, KpiValue[]>();
   /** The simulator's own factors, so that CO2 is compared like for like; calorific coal equivalents. */
@@ -65,11 +67,11 @@ describe('KPIs from InfluxDB equal the simulator ground truth', () => {
 
   beforeAll(async () => {
     influxd = await startInfluxd();
-    // 35 days ending the day before yesterday (Beijing) reach back beyond the default 35-day horizon of late readings
-    ingest = await startIngest(influxd, 'truth', { INGEST_HORIZON_DAYS: '40' });
+    // ingest's clock at 10:00 the day after the period: 35 days reach back beyond the default 35-day horizon
+    const toMs = fromMs + DAYS * DAY;
+    const clock = Clock.startingAt(toMs + DAY + 10 * HOUR);
+    ingest = await startIngest(influxd, 'truth', { INGEST_HORIZON_DAYS: '40' }, clock);
     const scenario = loadScenario(join(SEEDS, 'scenarios/haidian-campus.yaml'));
-    fromMs = beijingDaysEndingYesterday(DAYS);
-    const toMs = fromMs + DAYS * 86_400_000;
     truth = (await backfill({
       scenario,
       seed: 3,
@@ -78,6 +80,7 @@ describe('KPIs from InfluxDB equal the simulator ground truth', () => {
       brokerUrl: ingest.mqttUrl,
       credentials: await ingest.secrets(),
       httpPort: ingest.config.http.port,
+      clock,
     })) as Truth;
     const client = await influxd.client('truth');
     const registry = loadRegistry(join(SEEDS, 'sites'));
@@ -118,7 +121,7 @@ describe('KPIs from InfluxDB equal the simulator ground truth', () => {
   const value = (site: string, day: number, kpi: string, category?: string): KpiValue => {
     const found = kpis
       .get(site)!
-      .find((k) => k.kpi === kpi && k.category === category && k.windowStartMs === fromMs + day * 86_400_000);
+      .find((k) => k.kpi === kpi && k.category === category && k.windowStartMs === fromMs + day * DAY);
     if (!found) throw new Error(`no ${kpi}/${category ?? ''} for ${site} day ${day}`);
     return found;
   };
@@ -167,7 +170,7 @@ describe('KPIs from InfluxDB equal the simulator ground truth', () => {
       (truth.devices[device]!.intervals15m as Record<string, [number, number][]>)[metric]!;
     for (const day of [0, 1]) {
       const inDay = ([t]: [number, number]): boolean =>
-        t >= fromMs + day * 86_400_000 && t < fromMs + (day + 1) * 86_400_000;
+        t >= fromMs + day * DAY && t < fromMs + (day + 1) * DAY;
       // by hand from the truth: 4 × the day's largest quarter-hour energy of hd-b3's and hd-dc1's supply meters
       for (const [site, meter] of [
         ['hd-b3', 'b3-grid'],
@@ -195,7 +198,7 @@ describe('KPIs from InfluxDB equal the simulator ground truth', () => {
   it('gives a window without data no value and completeness 0, never a zero KPI', async () => {
     const client = await influxd.client('truth');
     const registry = loadRegistry(join(SEEDS, 'sites'));
-    const before = fromMs - 86_400_000;
+    const before = fromMs - DAY;
     const empty = await computeSiteKpis({
       influx: client,
       registry,
@@ -218,27 +221,25 @@ describe('KPIs from InfluxDB equal the simulator ground truth', () => {
 
   it('`peakwatch kpi --json` prints the same KPIs from the command line', () => {
     buildDist();
-    const day = (offset: number): string =>
-      new Date(fromMs + UTC8 + offset * 86_400_000).toISOString().slice(0, 10);
+    const day = (offset: number): string => new Date(fromMs + UTC8 + offset * DAY).toISOString().slice(0, 10);
     const run = spawnSync(
       process.execPath,
       [CLI, 'kpi', '--site', 'hd-dc1', '--from', day(0), '--to', day(2), '--json'],
       {
         cwd: ROOT,
         encoding: 'utf8',
-        env: {
-          PATH: process.env['PATH'],
+        env: childEnv({
           INFLUX_URL: influxd.url,
           INFLUX_DATABASE: 'truth',
           SEEDS_DIR: SEEDS,
           TZ_REPORTING: 'Asia/Shanghai',
-        },
+        }),
       },
     );
     expect(run.status).toBe(0);
     const printed = JSON.parse(run.stdout) as (KpiValue & { windowStart: string })[];
     const pues = printed.filter((k) => k.kpi === 'pue');
-    expect(pues.map((k) => k.windowStartMs)).toEqual([fromMs, fromMs + 86_400_000]);
+    expect(pues.map((k) => k.windowStartMs)).toEqual([fromMs, fromMs + DAY]);
     pues.forEach((k, i) => within(k.value, truth.sites['hd-dc1']!.days[i]!.pue!));
   });
 
@@ -270,12 +271,15 @@ describe('KPIs from InfluxDB equal the simulator ground truth', () => {
       if (ambientKwh > 0) within(value('hd-b2', i, 'renewable_share').value, renewableKgce / totalKgce);
       else expect(value('hd-b2', i, 'renewable_share').value).toBe(0); // hd-b2 has no PV
     });
-    // the heating season is in the backfill: the heat pumps' ambient heat counts on some of its days
+    // the period holds both: days of the heating season whose heat pumps reach SPF 2.5 (their ambient heat counts),
+    // and days after 15 March without heat
+    const days = truth.sites['hd-b2']!.days;
     expect(
-      truth.sites['hd-b2']!.days.some((day) =>
-        Object.values(day.heatPumps!).some((hp) => hp.heatKwh / hp.electricKwh >= 2.5),
-      ),
+      days.some((day) => Object.values(day.heatPumps!).some((hp) => hp.heatKwh / hp.electricKwh >= 2.5)),
     ).toBe(true);
+    expect(days.filter((day) => Object.values(day.heatPumps!).every((hp) => hp.heatKwh === 0))).toHaveLength(
+      DAYS - 24, // 20 February to 15 March are in the season
+    );
   });
 
   it('writes the kpi series to InfluxDB; running the job again changes nothing', async () => {
@@ -289,9 +293,9 @@ describe('KPIs from InfluxDB equal the simulator ground truth', () => {
         policy,
         // the three periods from one read of each site and month
         ranges: {
-          '15m': { fromMs, toMs: fromMs + DAYS * 86_400_000 },
-          '1h': { fromMs, toMs: fromMs + DAYS * 86_400_000 },
-          '1d': { fromMs, toMs: fromMs + DAYS * 86_400_000 },
+          '15m': { fromMs, toMs: fromMs + DAYS * DAY },
+          '1h': { fromMs, toMs: fromMs + DAYS * DAY },
+          '1d': { fromMs, toMs: fromMs + DAYS * DAY },
         },
         utcOffsetMs: UTC8,
       });
@@ -321,9 +325,7 @@ describe('KPIs from InfluxDB equal the simulator ground truth', () => {
         )
       )[0]!.rows;
     const first = await read();
-    expect(first.map((r) => r['time'])).toEqual(
-      Array.from({ length: DAYS }, (_, d) => fromMs + d * 86_400_000),
-    );
+    expect(first.map((r) => r['time'])).toEqual(Array.from({ length: DAYS }, (_, d) => fromMs + d * DAY));
     first.forEach((r, i) => within(r['value'] as number, truth.sites['hd-dc1']!.days[i]!.pue!));
     const points = await scalar(client, 'SELECT count(completeness) FROM kpi');
     expect(points).toBe(written);

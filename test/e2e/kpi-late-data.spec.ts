@@ -4,21 +4,17 @@ import { loadScenario } from '@peakwatch/device-sim';
 import type { InfluxClient } from '@peakwatch/influx';
 import { loadPolicyData } from '@peakwatch/policy';
 import { loadRegistry } from '@peakwatch/registry';
+import { Clock } from '@peakwatch/runtime';
+import { DAY, HOUR, UTC8, beijingMidnight } from '../support/calendar';
 import { startInfluxd, type TestInfluxd } from '../support/influxd';
-import {
-  backfill,
-  beijingDaysEndingYesterday,
-  publishLate,
-  scalar,
-  spoolDrained,
-  startIngest,
-  type TestIngest,
-} from '../support/ingest';
+import { backfill, publishLate, scalar, spoolDrained, startIngest, type TestIngest } from '../support/ingest';
 
 const SEEDS = join(__dirname, '../../seeds');
-const UTC8 = 8 * 3_600_000;
-const HOUR = 3_600_000;
-const DAY = 86_400_000;
+/**
+ * The simulated period: 31 December 2025 and 1 January 2026, so that the days fall in two months, two years and two
+ * rolling 12 months, and each roll-up must hold only its own day.
+ */
+const FROM = beijingMidnight('2025-12-31');
 
 interface DayTruth {
   window: string;
@@ -43,7 +39,9 @@ describe('KPI job: late data and roll-ups', () => {
   let influx: InfluxClient;
   let truth: Truth;
   let cron: KpiCron;
-  let fromMs: number;
+  const fromMs = FROM;
+  /** The product's clock: 10:00 on the day after the period. */
+  const clock = Clock.startingAt(FROM + 3 * DAY + 10 * HOUR);
   let heldFromMs: number;
   let heldToMs: number;
   let first: LateRecomputation[];
@@ -57,13 +55,12 @@ describe('KPI job: late data and roll-ups', () => {
     expect(await spoolDrained(ingest.config.http.port)).toBe(true);
   };
   const kpis = async (period: string, scope = 'site'): Promise<Awaited<ReturnType<typeof readKpis>>> =>
-    readKpis(influx, { scope: scope as 'site', period: period as '1d', fromMs: 0, toMs: Date.now() + DAY });
+    readKpis(influx, { scope: scope as 'site', period: period as '1d', fromMs: 0, toMs: clock.now() + DAY });
 
   beforeAll(async () => {
     influxd = await startInfluxd();
-    ingest = await startIngest(influxd, 'late');
+    ingest = await startIngest(influxd, 'late', {}, clock);
     influx = await influxd.client('late');
-    fromMs = beijingDaysEndingYesterday(2);
     truth = (await backfill({
       scenario: loadScenario(join(SEEDS, 'scenarios/haidian-campus.yaml')),
       seed: 3,
@@ -72,6 +69,7 @@ describe('KPI job: late data and roll-ups', () => {
       brokerUrl: ingest.mqttUrl,
       credentials: await ingest.secrets(),
       httpPort: ingest.config.http.port,
+      clock,
     })) as Truth;
 
     // Hold back b1-grid's readings of 10:00-13:00 on day 0: taken out of InfluxDB as if they had not arrived yet.
@@ -88,7 +86,7 @@ describe('KPI job: late data and roll-ups', () => {
 
     const config = ingest.config;
     cron = new KpiCron(config, influx, loadRegistry(join(SEEDS, 'sites')), loadPolicyData(SEEDS));
-    first = await cron.runOnce(Date.now());
+    first = await cron.runOnce(clock.now());
     afterFirst = await kpis('1h');
 
     // The held readings arrive now, late, through the broker as one batch from the meter itself.
@@ -97,9 +95,9 @@ describe('KPI job: late data and roll-ups', () => {
     await drained();
     expect(await scalar(influx, `SELECT count(seq) FROM telemetry WHERE ${range}`)).toBe(36);
 
-    second = await cron.runOnce(Date.now());
+    second = await cron.runOnce(clock.now());
     afterSecond = await kpis('1h');
-    third = await cron.runOnce(Date.now());
+    third = await cron.runOnce(clock.now());
     afterThird = await kpis('1h');
   });
   afterAll(async () => {

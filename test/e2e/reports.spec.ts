@@ -12,16 +12,16 @@ import type { AppConfig } from '@peakwatch/config';
 import { loadScenario } from '@peakwatch/device-sim';
 import { CredentialsRepository, INGEST_APP } from '@peakwatch/ingest';
 import type { InfluxClient } from '@peakwatch/influx';
-import { loadPolicyData } from '@peakwatch/policy';
 import { freePort } from '@peakwatch/process';
 import { REPORTS_APP, ReportService, type Report } from '@peakwatch/reports';
-import { createApp } from '@peakwatch/runtime';
+import { Clock, createApp } from '@peakwatch/runtime';
+import { DAY, HOUR, beijingMidnight } from '../support/calendar';
 import { startInfluxd, type TestInfluxd } from '../support/influxd';
 import { backfill, publishLate, scalar, spoolDrained, stopSchedules, testConfig } from '../support/ingest';
 
 const SEEDS = join(__dirname, '../../seeds');
-const HOUR = 3_600_000;
-const UTC8 = 8 * HOUR;
+/** The reported month: February 2026 (28 days, the emission factors of 2026). */
+const PERIOD = '2026-02';
 const SECRET = 'test-report-secret-0123456789';
 const ORG = 'hd-tech-campus';
 
@@ -47,9 +47,11 @@ describe('emitter reports', () => {
   let config: AppConfig;
   let app: INestApplication;
   let server: Server;
-  let period: string;
-  let monthStart: number;
-  let monthEnd: number;
+  const period = PERIOD;
+  const monthStart = beijingMidnight(`${PERIOD}-01`);
+  const monthEnd = beijingMidnight('2026-03-01');
+  /** The product's clock: 10:00 on 3 March, the month settled. */
+  const clock = Clock.startingAt(monthEnd + 2 * DAY + 10 * HOUR);
   const got: {
     signatureOk: boolean;
     delivery: string;
@@ -63,7 +65,7 @@ describe('emitter reports', () => {
 
   const deliver = async (aheadMs: number): Promise<void> => {
     const outbox = app.get(OutboxDispatcher);
-    for (let pass = 0; pass < 20 && (await outbox.deliverDue(Date.now() + aheadMs)) > 0; pass++);
+    for (let pass = 0; pass < 20 && (await outbox.deliverDue(clock.now() + aheadMs)) > 0; pass++);
   };
   const drained = async (): Promise<void> => {
     expect(await spoolDrained(config.http.port)).toBe(true);
@@ -95,17 +97,10 @@ describe('emitter reports', () => {
       SEEDS_DIR: SEEDS,
       REPORT_ENDPOINTS: `org:${ORG}=http://127.0.0.1:${port}/reports`,
       ALERT_WEBHOOK_SECRET: SECRET,
-      // the whole previous month is backfilled today: older than the default 35-day horizon in part
-      INGEST_HORIZON_DAYS: '70',
     });
-    app = await createApp(config, [INGEST_APP, ALERTS_APP, REPORTS_APP, API_APP]);
+    app = await createApp(config, [INGEST_APP, ALERTS_APP, REPORTS_APP, API_APP], { clock });
     stopSchedules(app); // the test generates and delivers itself
 
-    // the previous whole month in Beijing
-    const now = new Date(Date.now() + UTC8);
-    monthStart = Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1) - UTC8;
-    monthEnd = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1) - UTC8;
-    period = new Date(monthStart + UTC8).toISOString().slice(0, 7);
     const scenario = loadScenario(join(SEEDS, 'scenarios/haidian-campus.yaml'));
     const credentials = app.get(CredentialsRepository);
     const secrets: Record<string, string> = {};
@@ -120,6 +115,7 @@ describe('emitter reports', () => {
       brokerUrl: `mqtt://127.0.0.1:${config.mqtt.port}`,
       credentials: secrets,
       httpPort: config.http.port,
+      clock,
     })) as { sites: Record<string, { days: DayTruth[] }> };
     truthDays = Object.fromEntries(Object.entries(truth.sites).map(([k, v]) => [k, v.days]));
 
@@ -173,16 +169,15 @@ describe('emitter reports', () => {
     within(carrier('natural_gas'), total('gasM3'));
     within(report.energy.exportedKwh, total('gridExportKwh'));
     within(report.energy.consumedElectricityKwh, total('consumptionKwh'));
-    // by hand: the factors of seeds/emission-factors for the year, applied to the truth's energies
-    const policy = loadPolicyData(SEEDS);
-    const year = Number(period.slice(0, 4));
-    const grid = policy.factor({ kind: 'electricity_grid', region: 'cn', year })!.value;
-    const gas = policy.factor({ kind: 'natural_gas', region: 'cn' })!.value;
+    // by hand from seeds/emission-factors/electricity-and-fuels.yaml: in February 2026 the newest national grid
+    // factor published is cn-grid-2023 (0.5306 kgCO2/kWh, in force from 2025-01-01); natural gas 2.162 kgCO2/m3
+    const grid = 0.5306;
+    const gas = 2.162;
     within(report.emissions.indirectElectricityLocationT, (total('gridImportKwh') * grid) / 1000);
     within(report.emissions.directT, (total('gasM3') * gas) / 1000);
     within(report.energy.totalTce, (total('consumptionKwh') * 0.1229 + total('gasM3') * 1.33) / 1000);
     expect(report.factors.map((f) => f.id)).toEqual(
-      expect.arrayContaining([expect.stringMatching(/^cn-grid/)]),
+      expect.arrayContaining(['cn-grid-2023', 'natural-gas-default']),
     );
     expect(report.boundary.map((b) => b.siteId).sort()).toEqual(['hd-b1', 'hd-b2', 'hd-b3', 'hd-dc1']);
     expect(report.contentHash).toMatch(/^[0-9a-f]{64}$/);

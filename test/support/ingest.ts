@@ -10,7 +10,7 @@ import { CredentialsRepository, INGEST_APP } from '@peakwatch/ingest';
 import type { InfluxClient } from '@peakwatch/influx';
 import { freePort } from '@peakwatch/process';
 import { Registry } from '@peakwatch/registry';
-import { createApp } from '@peakwatch/runtime';
+import { Clock, createApp } from '@peakwatch/runtime';
 import type { TestInfluxd } from './influxd';
 import { connectClient } from './mqtt';
 import { eventually } from './processes';
@@ -45,15 +45,19 @@ export interface TestIngest {
   close(): Promise<void>;
 }
 
-/** Ingest alone, in this process, on free ports with a temporary DATA_DIR, writing to `database` of `influxd`. */
+/**
+ * Ingest alone, in this process, on free ports with a temporary DATA_DIR, writing to `database` of `influxd`; on the
+ * system clock unless the test simulates a period of its own.
+ */
 export async function startIngest(
   influxd: TestInfluxd,
   database: string,
   env: NodeJS.ProcessEnv = {},
+  clock: Clock = Clock.system(),
 ): Promise<TestIngest> {
   const dataDir = env['DATA_DIR'] ?? (await mkdtemp(join(tmpdir(), 'peakwatch-ingest-')));
   const config = await testConfig(influxd.url, database, dataDir, env);
-  const app = await createApp(config, [INGEST_APP]);
+  const app = await createApp(config, [INGEST_APP], { clock });
   return {
     app,
     config,
@@ -124,27 +128,23 @@ export async function spoolDrained(httpPort: number): Promise<boolean> {
   );
 }
 
-const DAY = 86_400_000;
-const UTC8 = 8 * 3_600_000;
-
-/** The start of `days` whole Beijing days that end at the last Beijing midnight at least a day ago. */
-export function beijingDaysEndingYesterday(days: number): number {
-  return Math.floor((Date.now() + UTC8) / DAY) * DAY - UTC8 - (days + 1) * DAY;
-}
-
 /**
- * Publishes a scenario's readings of [fromMs, toMs) through the broker at `brokerUrl` as fast as QoS 1
+ * Publishes a scenario's readings of [fromMs, toMs] through the broker at `brokerUrl` as fast as QoS 1
  * acknowledgements allow, then waits until ingest (HTTP on `httpPort`) has drained its spool into InfluxDB. Returns
  * the simulator's ground truth.
  */
 export async function backfill({
   httpPort,
+  clock = Clock.system(),
   ...run
 }: Pick<RunOptions, 'scenario' | 'seed' | 'fromMs' | 'toMs' | 'brokerUrl' | 'credentials'> & {
   httpPort: number;
+  /** The clock ingest runs on: the simulator publishes nothing later than its present. */
+  clock?: Clock;
 }): Promise<unknown> {
   const summary = await runScenario({
     ...run,
+    now: () => clock.now(),
     speed: Number.POSITIVE_INFINITY,
     qos: 1,
     log: () => undefined,

@@ -44,3 +44,14 @@ export async function eventually(
   }
   return condition();
 }
+
+/**
+ * The environment of a PeakWatch process a test starts: PATH and `vars` only, plus the clock of the run when the
+ * suite runs at a chosen date under libfaketime (docs/testing.md), so that the process and the test agree on "now".
+ */
+export function childEnv(vars: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const clock = Object.fromEntries(
+    Object.entries(process.env).filter(([key]) => key === 'LD_PRELOAD' || key.startsWith('FAKETIME')),
+  );
+  return { PATH: process.env['PATH'], ...clock, ...vars };
+}

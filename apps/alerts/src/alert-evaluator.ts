@@ -6,7 +6,7 @@ import { KPI_AGGREGATION, pueTariffCny } from '@peakwatch/domain';
 import { InfluxClient, floatField, line, quoteString, stringField } from '@peakwatch/influx';
 import { PolicyData } from '@peakwatch/policy';
 import { Registry, type Site } from '@peakwatch/registry';
-import { LiveEvents, SingleRun } from '@peakwatch/runtime';
+import { Clock, LiveEvents, SingleRun } from '@peakwatch/runtime';
 import { FIXED_PERIOD_MS, type FixedPeriod } from '@peakwatch/analytics';
 import { StateStore, type StateSchema } from '@peakwatch/state';
 import type { Transaction } from 'kysely';
@@ -56,6 +56,7 @@ export class AlertEvaluator implements OnModuleInit {
     private readonly policy: PolicyData,
     private readonly state: StateStore,
     private readonly live: LiveEvents,
+    private readonly clock: Clock,
   ) {}
 
   onModuleInit(): void {
@@ -65,7 +66,7 @@ export class AlertEvaluator implements OnModuleInit {
 
   @Interval(60_000)
   async tick(): Promise<void> {
-    await this.single.run(() => this.runOnce(Date.now()));
+    await this.single.run(() => this.runOnce(this.clock.now()));
   }
 
   /** Evaluates every rule in force at `nowMs`; returns the notifications queued. */
@@ -329,7 +330,7 @@ export class AlertEvaluator implements OnModuleInit {
 
   /** One outbox row per webhook of the audience (and district), and one MQTT message per notification. */
   private async enqueue(tx: Tx, notification: AlertNotification): Promise<AlertNotification> {
-    const now = new Date().toISOString();
+    const now = this.clock.iso();
     const body = JSON.stringify(notification);
     const key = [
       notification.rule.id,

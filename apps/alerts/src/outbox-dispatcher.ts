@@ -2,6 +2,7 @@ import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShut
 import mqtt, { type MqttClient } from 'mqtt';
 import nodemailer, { type Transporter } from 'nodemailer';
 import { InjectConfig, type AppConfig } from '@peakwatch/config';
+import { Clock } from '@peakwatch/runtime';
 import { StateStore, hashSecret, newSecret } from '@peakwatch/state';
 import { signature, type AlertNotification } from './notification';
 
@@ -33,6 +34,7 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
   constructor(
     @InjectConfig() private readonly config: AppConfig,
     private readonly state: StateStore,
+    private readonly clock: Clock,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -53,7 +55,7 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
    * in a process; across processes sharing the store, each row is claimed (a lease on `next_attempt_at`) before it is
    * sent, so two dispatchers never send the same delivery.
    */
-  async deliverDue(nowMs = Date.now()): Promise<number> {
+  async deliverDue(nowMs = this.clock.now()): Promise<number> {
     while (this.pass) await this.pass;
     this.pass = this.deliverPass(nowMs).finally(() => (this.pass = undefined));
     return this.pass;
@@ -100,7 +102,7 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
         await this.state.db
           .updateTable('alert_outbox')
           .set({
-            delivered_at: new Date().toISOString(),
+            delivered_at: this.clock.iso(),
             attempts: row.attempts + 1,
             last_error: null,
             receipt,

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Cron } from '@nestjs/schedule';
 import { utcOffsetMs } from '@peakwatch/analytics';
-import { SingleRun } from '@peakwatch/runtime';
+import { Clock, SingleRun } from '@peakwatch/runtime';
 import { InjectConfig, type AppConfig } from '@peakwatch/config';
 import { Registry } from '@peakwatch/registry';
 import { reportPeriod } from './report';
@@ -19,6 +19,7 @@ export class ReportScheduler {
     @InjectConfig() private readonly config: AppConfig,
     private readonly registry: Registry,
     private readonly reports: ReportService,
+    private readonly clock: Clock,
   ) {}
 
   /**
@@ -27,7 +28,7 @@ export class ReportScheduler {
    * also restates a month when late data changed it.
    */
   @Cron('0 20 * * * *')
-  async tick(nowMs = Date.now()): Promise<void> {
+  async tick(nowMs = this.clock.now()): Promise<void> {
     await this.single.run(() => this.scheduled(nowMs));
   }
 

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Injectable, Logger } from '@nestjs/common';
 import { deliveryId } from '@peakwatch/alerts';
 import { InjectConfig, type AppConfig } from '@peakwatch/config';
+import { Clock } from '@peakwatch/runtime';
 import { InfluxClient } from '@peakwatch/influx';
 import { PolicyData } from '@peakwatch/policy';
 import { Registry } from '@peakwatch/registry';
@@ -60,6 +61,7 @@ export class ReportService {
     private readonly registry: Registry,
     private readonly policy: PolicyData,
     private readonly state: StateStore,
+    private readonly clock: Clock,
   ) {}
 
   async generate(
@@ -97,7 +99,7 @@ export class ReportService {
     );
     const endpoint = this.endpoint(orgId);
     const delivery = endpoint ? deliveryId('report', orgId, period, version, endpoint) : null;
-    const now = new Date().toISOString();
+    const now = this.clock.iso();
     await this.state.db.transaction().execute(async (tx) => {
       await tx
         .insertInto('report')
@@ -153,7 +155,7 @@ export class ReportService {
   /** Records what the organisation declares for a period; the next generation uses it (a new version if it changes). */
   async setInputs(orgId: string, period: string, inputs: ReportInputs): Promise<void> {
     boundaryOf(this.registry, orgId);
-    const values = { inputs: JSON.stringify(inputs), updated_at: new Date().toISOString() };
+    const values = { inputs: JSON.stringify(inputs), updated_at: this.clock.iso() };
     await this.state.db
       .insertInto('report_input')
       .values({ org_id: orgId, period, ...values })

@@ -16,6 +16,7 @@ import { loadPolicyData, PolicyData } from '@peakwatch/policy';
 import { APP_CONFIG, ConfigModule, type AppConfig } from '@peakwatch/config';
 import { InfluxClient } from '@peakwatch/influx';
 import { StateModule, StateStore } from '@peakwatch/state';
+import { Clock } from './clock';
 import { HealthController } from './health.controller';
 import { HealthRegistry } from './health.registry';
 import { LiveEvents } from './live-events';
@@ -41,7 +42,7 @@ export class CoreModule implements OnApplicationBootstrap {
     @Inject(APP_NAMES) private readonly appNames: string[],
   ) {}
 
-  static forRoot(config: AppConfig, appNames: string[]): DynamicModule {
+  static forRoot(config: AppConfig, appNames: string[], clock: Clock = Clock.system()): DynamicModule {
     return {
       module: CoreModule,
       imports: [
@@ -60,6 +61,7 @@ export class CoreModule implements OnApplicationBootstrap {
       ],
       providers: [
         { provide: APP_NAMES, useValue: appNames },
+        { provide: Clock, useValue: clock },
         {
           provide: InfluxClient,
           useFactory: (c: AppConfig) => new InfluxClient(c.influx),
@@ -93,6 +95,7 @@ export class CoreModule implements OnApplicationBootstrap {
       ],
       controllers: [HealthController, MetricsController],
       exports: [
+        Clock,
         InfluxClient,
         HealthRegistry,
         LiveEvents,

@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import type { AppConfig } from '@peakwatch/config';
+import { Clock } from './clock';
 import { CoreModule } from './core.module';
 
 /** One runnable app: its name (ingest, analytics, alerts, reports, api) and its feature module. */
@@ -18,13 +19,14 @@ export const MAX_REQUEST_BODY = '64kb';
 
 @Module({})
 class RootModule {
-  static compose(config: AppConfig, apps: readonly AppDefinition[]): DynamicModule {
+  static compose(config: AppConfig, apps: readonly AppDefinition[], clock: Clock): DynamicModule {
     return {
       module: RootModule,
       imports: [
         CoreModule.forRoot(
           config,
           apps.map((a) => a.name),
+          clock,
         ),
         ...apps.map((a) => a.module),
       ],
@@ -34,13 +36,15 @@ class RootModule {
 
 /**
  * Builds one process from a set of apps (one app alone, or all of them for the all-in-one process) and starts
- * listening on HTTP_HOST:HTTP_PORT. The caller closes it.
+ * listening on HTTP_HOST:HTTP_PORT. The caller closes it. `clock` is the system clock except in tests that simulate
+ * a period of their choosing.
  */
 export async function createApp(
   config: AppConfig,
   apps: readonly AppDefinition[],
+  { clock = Clock.system() }: { clock?: Clock } = {},
 ): Promise<INestApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(RootModule.compose(config, apps), {
+  const app = await NestFactory.create<NestExpressApplication>(RootModule.compose(config, apps, clock), {
     bufferLogs: true,
     bodyParser: false,
   });

@@ -1,3 +1,4 @@
+export { Clock } from './clock';
 export { CoreModule } from './core.module';
 export { MAX_REQUEST_BODY, createApp, type AppDefinition } from './create-app';
 export { LiveEvents, type LiveEvent } from './live-events';

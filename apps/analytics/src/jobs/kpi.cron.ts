@@ -5,7 +5,7 @@ import type { KpiPeriod } from '@peakwatch/contracts';
 import { InfluxClient } from '@peakwatch/influx';
 import { PolicyData } from '@peakwatch/policy';
 import { Registry } from '@peakwatch/registry';
-import { LiveEvents, SingleRun } from '@peakwatch/runtime';
+import { Clock, LiveEvents, SingleRun } from '@peakwatch/runtime';
 import { writeKpiSeries, type FixedRanges } from '../kpi/kpi-series';
 import { LateDataMarks, type LateSpan } from '../kpi/late-data';
 import { windowsOf, type FixedPeriod, type KpiWindowRange } from '../kpi/periods';
@@ -72,13 +72,14 @@ export class KpiCron {
     private readonly registry: Registry,
     private readonly policy: PolicyData,
     private readonly live: LiveEvents = new LiveEvents(),
+    private readonly clock: Clock = Clock.system(),
   ) {
     this.late = new LateDataMarks(influx, config.ingest.horizonMs);
   }
 
   @Cron(KPI_CRON)
   async tick(): Promise<void> {
-    await this.single.run(() => this.runOnce(Date.now()));
+    await this.single.run(() => this.runOnce(this.clock.now()));
   }
 
   /** Recomputes the recent windows before `nowMs` and the windows late data touched; returns the latter. */

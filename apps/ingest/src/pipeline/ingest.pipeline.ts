@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectConfig, type AppConfig } from '@peakwatch/config';
 import { LATE_AFTER_MS, MEASUREMENTS } from '@peakwatch/contracts';
 import { Registry } from '@peakwatch/registry';
-import { LiveEvents } from '@peakwatch/runtime';
+import { Clock, LiveEvents } from '@peakwatch/runtime';
 import { IngestMetrics } from '../metrics/ingest.metrics';
 import type { AppendCallback } from '../spool/spool';
 import { SpoolService } from '../spool/spool.service';
@@ -31,11 +31,12 @@ export class IngestPipeline {
     private readonly spool: SpoolService,
     private readonly metrics: IngestMetrics,
     private readonly live: LiveEvents,
+    private readonly clock: Clock,
   ) {}
 
   /** Handles one message; `done` is called once it is durable (or with the error that kept it from the spool). */
   handle(topic: string, payload: Buffer, done: AppendCallback): void {
-    const nowMs = Date.now();
+    const nowMs = this.clock.now();
     this.metrics.messagesReceived.inc();
     const result = validateMessage({ topic, payload, nowMs }, this.registry, this.config.ingest);
     const lines = result.lines;
@@ -60,7 +61,7 @@ export class IngestPipeline {
 
   /** Records a refusal decided elsewhere (the broker's ACL), as durably as a rejection found here. */
   refuse(reason: RejectReason, topic: string, detail: string, payload: Buffer, done: AppendCallback): void {
-    const nowMs = Date.now();
+    const nowMs = this.clock.now();
     this.spool.append(this.rejectLine({ reason, detail, topic: undefined }, topic, payload, nowMs), done);
   }
 

@@ -4,7 +4,7 @@ import { InfluxClient } from '@peakwatch/influx';
 import { loadPolicyData } from '@peakwatch/policy';
 import { loadRegistry } from '@peakwatch/registry';
 import { REPORT_FORMATS, ReportService, reportPeriod } from '@peakwatch/reports';
-import { UsageError } from '@peakwatch/runtime';
+import { Clock, UsageError } from '@peakwatch/runtime';
 import { StateStore } from '@peakwatch/state';
 
 /**
@@ -40,6 +40,7 @@ export async function reportCommand(flags: {
       loadRegistry(join(config.seedsDir, 'sites')),
       loadPolicyData(config.seedsDir),
       store,
+      Clock.system(),
     );
     const { version, created, report } = await service.generate(flags.org, period);
     if (flags.json) {
