@@ -139,6 +139,13 @@ describe('ingest: MQTT to InfluxDB through the embedded broker', () => {
       ['a negative seq', (ts) => JSON.stringify({ ts, seq: -1, values: { power_kw: 1 } }), 'bad_seq'],
       ['empty values', (ts) => JSON.stringify({ ts, values: {} }), 'no_values'],
       [
+        'an unexpected key',
+        (ts) => JSON.stringify({ ts, values: { power_kw: 1 }, unit: 'kW' }),
+        'bad_envelope',
+      ],
+      ['a reading that is not an object', () => '[42]', 'bad_envelope'],
+      ['an empty batch', () => '[]', 'bad_envelope'],
+      [
         'a payload over 4 KiB',
         (ts) => JSON.stringify({ ts, values: { power_kw: 1 }, pad: 'x'.repeat(5000) }),
         'payload_too_large',
@@ -168,7 +175,7 @@ describe('ingest: MQTT to InfluxDB through the embedded broker', () => {
     });
 
     it('keeps the good readings of a batch and rejects the bad one by index', async () => {
-      const ts = Date.now() - 120_000;
+      const ts = Date.now() - 600_000; // clear of the windows of the cases above (up to 60 s + 10 s each)
       const batch = [good(ts, 10), { ts: ts + 1, values: { power_kw: 'high' } }, good(ts + 2, 11)];
       await device.publishAsync(topic, JSON.stringify(batch), { qos: 1 });
       expect(
@@ -274,16 +281,33 @@ describe('ingest: MQTT to InfluxDB through the embedded broker', () => {
       ]);
     });
 
-    it('treats the same reading sent twice as one point', async () => {
+    it('rejects a status other than online/offline, and a topic outside the contract', async () => {
+      const statusBefore = await rejectCount('bad_status');
+      const topicBefore = await rejectCount('bad_topic');
+      await device.publishAsync(deviceTopic('hd-b1', 'b1-lighting', 'status'), 'sleeping', { qos: 1 });
+      const { CredentialsRepository } = await import('@peakwatch/ingest');
+      const secret = await ingest.app.get(CredentialsRepository).issue('gateway-2', 'service', null);
+      const gateway = await connectClient(ingest.mqttUrl, { username: 'gateway-2', password: secret });
+      await gateway.publishAsync('energy/v1/hd-b1/b1-lighting/debug', JSON.stringify(good(Date.now(), 1)), {
+        qos: 1,
+      });
+      await gateway.endAsync();
+      expect(await waitForCount(() => rejectCount('bad_status'), statusBefore + 1)).toBe(statusBefore + 1);
+      expect(await waitForCount(() => rejectCount('bad_topic'), topicBefore + 1)).toBe(topicBefore + 1);
+    });
+
+    it('treats the same reading sent twice as one point, once both copies are stored', async () => {
       const ts = Date.now() - 90_000;
       const payload = JSON.stringify(good(ts, 77));
+      expect(await spoolDrained(ingest.config.http.port)).toBe(true); // nothing else on its way
+      const storedBefore = await ingest.metric('peakwatch_ingest_lines_stored_total');
       await device.publishAsync(topic, payload, { qos: 1 });
       await device.publishAsync(topic, payload, { qos: 1 });
-      await waitForCount(
-        () =>
-          scalar(client, `SELECT count(seq) FROM telemetry WHERE device = 'b1-lighting' AND time = ${ts}ms`),
-        1,
-      );
+      // both copies written to InfluxDB (each acknowledged only once in the spool, then drained), not just the first
+      expect(
+        await waitForCount(() => ingest.metric('peakwatch_ingest_lines_stored_total'), storedBefore + 2),
+      ).toBeGreaterThanOrEqual(storedBefore + 2);
+      expect(await spoolDrained(ingest.config.http.port)).toBe(true);
       expect(
         await scalar(
           client,
