@@ -109,12 +109,14 @@ describe('ingest durability', () => {
       ).toBe(true);
       // What fitted the budget is acknowledged once on disk; then acknowledgements stop.
       let ackedWhileFull = -1;
-      await eventually(async () => {
-        const settled = stream.acked.size === ackedWhileFull;
-        ackedWhileFull = stream.acked.size;
-        await sleep(500);
-        return settled;
-      }, 10_000);
+      expect(
+        await eventually(async () => {
+          const settled = stream.acked.size === ackedWhileFull;
+          ackedWhileFull = stream.acked.size;
+          await sleep(500);
+          return settled;
+        }, 10_000),
+      ).toBe(true);
       expect(ackedWhileFull).toBeGreaterThan(0);
       expect(ackedWhileFull).toBeLessThan(400);
       await sleep(1_000);
@@ -217,7 +219,9 @@ describe('ingest durability', () => {
 
       const client = await influxd.client('killed');
       const acked = [...stream.acked];
-      await waitForCount(() => scalar(client, 'SELECT count(seq) FROM telemetry'), acked.length, 60_000);
+      expect(
+        await waitForCount(() => scalar(client, 'SELECT count(seq) FROM telemetry'), acked.length, 60_000),
+      ).toBeGreaterThanOrEqual(acked.length);
       const [series] = await client.query('SELECT seq FROM telemetry');
       const stored = new Set(series!.rows.map((r) => r['seq'] as number));
       const lost = acked.filter((seq) => !stored.has(seq));

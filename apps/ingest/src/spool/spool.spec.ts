@@ -1,5 +1,6 @@
 import { appendFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Spool } from './spool';
 
@@ -8,6 +9,36 @@ function append(spool: Spool, record: string): Promise<void> {
   return new Promise((resolve, reject) =>
     spool.append(record, (error) => (error ? reject(error) : resolve())),
   );
+}
+
+/**
+ * The real file system, with each segment handle's `writev` and `datasync` recorded in `events` as they start and
+ * end; `syncGate`, while set, holds every `datasync` until it resolves, and `syncError` makes the next one fail.
+ */
+function observedFiles(events: string[]) {
+  const control: { syncGate?: Promise<void>; syncError?: Error } = {};
+  const openFile = async (path: string, flags: 'a' | 'w'): Promise<FileHandle> => {
+    const handle = await open(path, flags);
+    if (!path.endsWith('.log')) return handle; // the checkpoint is not on the acknowledgement's path
+    return Object.assign(Object.create(handle) as FileHandle, {
+      writev: async (buffers: NodeJS.ArrayBufferView[]) => {
+        events.push('writev');
+        return handle.writev(buffers);
+      },
+      datasync: async () => {
+        events.push('datasync started');
+        await control.syncGate;
+        const error = control.syncError;
+        control.syncError = undefined;
+        if (error) throw error;
+        await handle.datasync();
+        events.push('datasync returned');
+      },
+      truncate: (length?: number) => handle.truncate(length),
+      close: () => handle.close(),
+    });
+  };
+  return { openFile, control };
 }
 
 describe('Spool', () => {
@@ -153,5 +184,41 @@ describe('Spool budget', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('Spool durability: the acknowledgement follows fdatasync (observed through the file seam)', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'spool-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('calls back an append only after fdatasync has returned, and not while the sync is held', async () => {
+    const events: string[] = [];
+    const { openFile, control } = observedFiles(events);
+    const spool = await Spool.open({ dir, maxBytes: 1e9, openFile });
+    let release!: () => void;
+    control.syncGate = new Promise((resolve) => (release = resolve));
+    const durable = append(spool, 'a 1').then(() => events.push('acknowledged'));
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the write and the sync have started
+    expect(events).toEqual(['writev', 'datasync started']); // held: not acknowledged
+    release();
+    await durable;
+    expect(events).toEqual(['writev', 'datasync started', 'datasync returned', 'acknowledged']);
+    await spool.close();
+  });
+
+  it('passes a failed fdatasync to every append of the group, and keeps nothing of it', async () => {
+    const events: string[] = [];
+    const { openFile, control } = observedFiles(events);
+    const spool = await Spool.open({ dir, maxBytes: 1e9, openFile });
+    control.syncError = new Error('EIO: the disk failed');
+    const results = await Promise.allSettled(['a 1', 'b 2'].map((r) => append(spool, r)));
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect(spool.depth).toBe(0);
+    await append(spool, 'c 3'); // the next group is written after the last good frame
+    expect(spool.read({ maxLines: 10, maxBytes: 1e6 })).toMatchObject({ records: ['c 3'], lines: 1 });
+    await spool.close();
   });
 });

@@ -36,6 +36,11 @@ export interface SpoolOptions {
   maxBytes: number;
   /** A segment is closed and a new one started beyond this size (bytes). */
   segmentBytes?: number;
+  /**
+   * Opens the files the spool writes (segments, checkpoint); node's `fs.promises.open` unless a test observes the
+   * writes and syncs through its own.
+   */
+  openFile?: (path: string, flags: 'a' | 'w') => Promise<FileHandle>;
 }
 
 export interface SpoolCursor {
@@ -106,7 +111,7 @@ export class Spool {
 
   /** Opens (or creates) the spool, recovering from a crash: the torn tail is cut, the depth recounted. */
   static async open(options: SpoolOptions): Promise<Spool> {
-    const full = { segmentBytes: DEFAULT_SEGMENT_BYTES, ...options };
+    const full = { segmentBytes: DEFAULT_SEGMENT_BYTES, openFile: open, ...options };
     mkdirSync(full.dir, { recursive: true });
     const segments = listSegments(full.dir);
     let committed: SpoolCursor = readCheckpoint(full.dir) ?? { segment: segments[0] ?? 1, offset: 0 };
@@ -132,7 +137,7 @@ export class Spool {
     const spool = new Spool(full, { writeSegment: last.segment, writeOffset: last.offset, committed, depth });
     for (const n of listSegments(full.dir)) spool.sizes.set(n, statSync(join(full.dir, segmentName(n))).size);
     spool.sizes.set(last.segment, last.offset);
-    spool.writeHandle = await open(join(full.dir, segmentName(last.segment)), 'a');
+    spool.writeHandle = await full.openFile(join(full.dir, segmentName(last.segment)), 'a');
     return spool;
   }
 
@@ -314,7 +319,7 @@ export class Spool {
         const cursor = { ...this.committed };
         const tmp = join(this.options.dir, `${CHECKPOINT}.tmp`);
         try {
-          const handle = await open(tmp, 'w');
+          const handle = await this.options.openFile(tmp, 'w');
           try {
             await handle.writeFile(JSON.stringify(cursor));
             await handle.datasync();
@@ -343,7 +348,10 @@ export class Spool {
     await this.writeHandle!.close();
     this.writeSegment++;
     this.writeOffset = 0;
-    this.writeHandle = await open(join(this.options.dir, segmentName(this.writeSegment)), 'a');
+    this.writeHandle = await this.options.openFile(
+      join(this.options.dir, segmentName(this.writeSegment)),
+      'a',
+    );
     // The new segment's directory entry must survive a crash too.
     const dirFd = openSync(this.options.dir, 'r');
     fsyncSync(dirFd);
