@@ -16,6 +16,7 @@ import { INGEST_APP } from '@peakwatch/ingest';
 import { freePort } from '@peakwatch/process';
 import { Clock, createApp } from '@peakwatch/runtime';
 import { StateStore } from '@peakwatch/state';
+import { testStateStoreKind } from '../support/postgres';
 import { copySeeds } from '../support/seeds';
 import { startInfluxd, type TestInfluxd } from '../support/influxd';
 import { DAY, HOUR, beijingMidnight, beijingWeekday } from '../support/calendar';
@@ -424,6 +425,7 @@ describe('alerts: rules over the simulator, notifications to real receivers', ()
 
   it('keeps the state, the history and the outbox in the state store, and publishes on alerts/v1/{district}/{site}', async () => {
     const store = await StateStore.open(config.stateStore);
+    expect(store.kind).toBe(testStateStoreKind()); // the run's state store: SQLite, or PostgreSQL in CI's second run
     try {
       const firing = await store.db
         .selectFrom('alert_state')

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { canConnect, freePort } from '@peakwatch/process';
 import { ROOT, CLI, buildDist } from '../support/build';
 import { connectClient } from '../support/mqtt';
+import { testDatabaseUrl } from '../support/postgres';
 import { childEnv, childrenNamed, eventually, isAlive } from '../support/processes';
 
 /** The demo as a user runs it: the built `peakwatch demo`, in its own process group like a terminal job. */
@@ -14,6 +15,7 @@ describe('peakwatch demo', () => {
   let demo: ChildProcess | undefined;
   let ports: { mqtt: number; http: number; influx: number };
   let stdout: string;
+  let stateEnv: NodeJS.ProcessEnv;
 
   beforeAll(() => {
     buildDist();
@@ -21,6 +23,8 @@ describe('peakwatch demo', () => {
 
   beforeEach(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'peakwatch-demo-'));
+    const databaseUrl = await testDatabaseUrl(); // the run's state store: SQLite in DATA_DIR, or PostgreSQL
+    stateEnv = databaseUrl ? { DATABASE_URL: databaseUrl } : {};
     ports = { mqtt: await freePort(), http: await freePort(), influx: await freePort() };
     stdout = '';
     demo = spawn(process.execPath, [CLI, 'demo'], {
@@ -36,6 +40,7 @@ describe('peakwatch demo', () => {
         INFLUX_URL: `http://127.0.0.1:${ports.influx}`,
         LOG_LEVEL: 'warn',
         SEEDS_DIR: join(ROOT, 'seeds'),
+        ...stateEnv,
       }),
     });
     demo.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
@@ -74,7 +79,7 @@ describe('peakwatch demo', () => {
     const issued = spawnSync(process.execPath, [CLI, 'service', 'secret', 'e2e-observer'], {
       cwd: ROOT,
       encoding: 'utf8',
-      env: childEnv({ DATA_DIR: dataDir, SEEDS_DIR: join(ROOT, 'seeds') }),
+      env: childEnv({ DATA_DIR: dataDir, SEEDS_DIR: join(ROOT, 'seeds'), ...stateEnv }),
     });
     expect(issued.status).toBe(0);
     const secret = issued.stdout.trimEnd().split('\n').at(-1)!;

@@ -13,15 +13,20 @@ import { Registry } from '@peakwatch/registry';
 import { Clock, createApp } from '@peakwatch/runtime';
 import type { TestInfluxd } from './influxd';
 import { connectClient } from './mqtt';
+import { testDatabaseUrl } from './postgres';
 import { eventually } from './processes';
 
-/** A configuration on free loopback ports, quiet logs, the given InfluxDB database and DATA_DIR. */
+/**
+ * A configuration on free loopback ports, quiet logs, the given InfluxDB database and DATA_DIR, and the state store of
+ * the run (SQLite in DATA_DIR, or a fresh PostgreSQL database: `testDatabaseUrl`).
+ */
 export async function testConfig(
   influxUrl: string,
   database: string,
   dataDir: string,
   env: NodeJS.ProcessEnv = {},
 ): Promise<AppConfig> {
+  const databaseUrl = env['DATABASE_URL'] ?? (await testDatabaseUrl());
   return loadConfig({
     INFLUX_URL: influxUrl,
     INFLUX_DATABASE: database,
@@ -32,6 +37,7 @@ export async function testConfig(
     DATA_DIR: dataDir,
     LOG_LEVEL: 'silent',
     ...env,
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
   });
 }
 
