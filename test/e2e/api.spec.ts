@@ -54,6 +54,10 @@ describe('REST API', () => {
     const repository = app.get(ApiKeysRepository);
     for (const [name, caller] of Object.entries(CALLERS))
       keys.set(name, (await repository.create({ name, ...caller })).key);
+    // an admin's key, revoked: it opens nothing
+    const revoked = await repository.create({ name: 'revoked', role: 'admin', scope: [] });
+    expect(await repository.revoke(revoked.id)).toBe(true);
+    keys.set('revoked', revoked.key);
     // KPI values to read back: hd-b1's daily energy, the district's and the city's
     const client = await influxd.client('api');
     const value = (v: number, day: number) => ({
@@ -91,173 +95,131 @@ describe('REST API', () => {
   const kpis = (scope: string, entity: string): string =>
     `/api/v1/kpis?scope=${scope}&entity=${entity}&period=1d&${RANGE}`;
 
-  // [method, path, expected status per caller]; 401 without a key or with an unknown one, everywhere.
-  const matrix: [string, string, Record<Caller, number>][] = [
-    [
-      'GET',
-      '/api/v1/sites/hd-b1',
+  /**
+   * The authorization matrix: every operation of the OpenAPI document (keyed as the document names it), with one or
+   * more requests and the status each caller gets, in the order of CALLERS:
+   *   admin, fm hd-b1, fm hd-b2, emitter hd-tech-campus, emitter other-org, regulator haidian, regulator chaoyang.
+   * Without a key, with an unknown key or with a revoked one every request gets 401, except the public ones (200).
+   * Out of scope, a site or organisation is 404 where its existence must not leak, 403 where the role may never act.
+   */
+  const matrix: Record<
+    string,
+    { path: string; body?: (caller: Caller) => object; expected: number[]; public?: true }[]
+  > = {
+    'GET /api/v1': [{ path: '/api/v1', expected: [200, 200, 200, 200, 200, 200, 200], public: true }],
+    // probes and the Prometheus scrape (README, "Health and metrics")
+    'GET /health': [{ path: '/health', expected: [200, 200, 200, 200, 200, 200, 200], public: true }],
+    'GET /health/live': [
+      { path: '/health/live', expected: [200, 200, 200, 200, 200, 200, 200], public: true },
+    ],
+    'GET /metrics': [{ path: '/metrics', expected: [200, 200, 200, 200, 200, 200, 200], public: true }],
+    'GET /api/v1/sites': [{ path: '/api/v1/sites', expected: [200, 200, 200, 200, 200, 200, 200] }],
+    'GET /api/v1/sites/{siteId}': [
+      { path: '/api/v1/sites/hd-b1', expected: [200, 200, 404, 200, 404, 200, 404] },
+      { path: '/api/v1/sites/no-such-site', expected: [404, 404, 404, 404, 404, 404, 404] },
+    ],
+    'GET /api/v1/sites/{siteId}/devices': [
+      { path: '/api/v1/sites/hd-b1/devices', expected: [200, 200, 404, 200, 404, 200, 404] },
+    ],
+    'POST /api/v1/sites/{siteId}/devices': [
       {
-        admin: 200,
-        'fm hd-b1': 200,
-        'fm hd-b2': 404,
-        'emitter hd-tech-campus': 200,
-        'emitter other-org': 404,
-        'regulator haidian': 200,
-        'regulator chaoyang': 404,
+        path: '/api/v1/sites/hd-b1/devices',
+        // a device of its own for each caller, so that no answer is a conflict with another caller's
+        body: (caller) => ({
+          id: `b1-matrix-${caller.replace(/[^a-z0-9]+/g, '-')}`,
+          kind: 'electricity_meter',
+          role: 'special',
+        }),
+        expected: [201, 201, 404, 403, 403, 403, 403],
       },
     ],
-    [
-      'GET',
-      '/api/v1/sites/hd-b1/devices',
+    'POST /api/v1/sites/{siteId}/devices/{deviceId}/secret': [
+      { path: '/api/v1/sites/hd-b1/devices/b1-pv/secret', expected: [201, 201, 404, 403, 403, 403, 403] },
+      { path: '/api/v1/sites/hd-b1/devices/b9-none/secret', expected: [404, 404, 404, 403, 403, 403, 403] },
+    ],
+    'GET /api/v1/sites/{siteId}/stream': [
+      { path: '/api/v1/sites/hd-b1/stream', expected: [200, 200, 404, 200, 404, 200, 404] },
+    ],
+    'GET /api/v1/kpis': [
+      { path: kpis('site', 'hd-b1'), expected: [200, 200, 404, 200, 404, 200, 404] },
+      { path: kpis('district', 'haidian'), expected: [200, 403, 403, 403, 403, 200, 403] },
+      { path: kpis('city', 'beijing'), expected: [200, 403, 403, 403, 403, 403, 403] },
+    ],
+    'GET /api/v1/reports/{org}': [
+      { path: '/api/v1/reports/hd-tech-campus', expected: [200, 403, 403, 200, 403, 200, 403] },
+      { path: '/api/v1/reports/no-such-org', expected: [404, 403, 403, 404, 404, 404, 404] },
+    ],
+    'GET /api/v1/reports/{org}/{period}/{version}/{format}': [
+      // no report has been generated here: past the scope check, the version is not found
       {
-        admin: 200,
-        'fm hd-b1': 200,
-        'fm hd-b2': 404,
-        'emitter hd-tech-campus': 200,
-        'emitter other-org': 404,
-        'regulator haidian': 200,
-        'regulator chaoyang': 404,
+        path: '/api/v1/reports/hd-tech-campus/2026-10/1/json',
+        expected: [404, 403, 403, 404, 403, 404, 403],
       },
     ],
-    [
-      'GET',
-      '/api/v1/sites/no-such-site',
+    'PUT /api/v1/reports/{org}/{period}/inputs': [
       {
-        admin: 404,
-        'fm hd-b1': 404,
-        'fm hd-b2': 404,
-        'emitter hd-tech-campus': 404,
-        'emitter other-org': 404,
-        'regulator haidian': 404,
-        'regulator chaoyang': 404,
+        path: '/api/v1/reports/hd-tech-campus/2026-10/inputs',
+        body: () => ({}),
+        expected: [200, 403, 403, 200, 403, 403, 403],
       },
     ],
-    [
-      'POST',
-      '/api/v1/sites/hd-b1/devices/b1-pv/secret',
+    'POST /api/v1/reports/{org}/{period}/regenerate': [
       {
-        admin: 201,
-        'fm hd-b1': 201,
-        'fm hd-b2': 404,
-        'emitter hd-tech-campus': 403,
-        'emitter other-org': 403,
-        'regulator haidian': 403,
-        'regulator chaoyang': 403,
+        path: '/api/v1/reports/hd-tech-campus/2026-10/regenerate',
+        expected: [200, 403, 403, 200, 403, 403, 403],
       },
     ],
-    [
-      'POST',
-      '/api/v1/sites/hd-b1/devices/b9-none/secret',
+    'GET /api/v1/alerts': [{ path: '/api/v1/alerts', expected: [200, 200, 200, 200, 200, 200, 200] }],
+    'GET /api/v1/alerts/history': [
+      { path: '/api/v1/alerts/history?site=hd-b1', expected: [200, 200, 404, 200, 404, 200, 404] },
+    ],
+    'POST /api/v1/alerts/{ruleId}/{entity}/ack': [
+      // nothing is firing here: past the role check, the alert is not found
+      { path: '/api/v1/alerts/device-silent/b1-pv/ack', expected: [404, 404, 404, 403, 403, 404, 404] },
+    ],
+    'GET /api/v1/apikeys': [{ path: '/api/v1/apikeys', expected: [200, 403, 403, 403, 403, 403, 403] }],
+    'POST /api/v1/apikeys': [
       {
-        admin: 404,
-        'fm hd-b1': 404,
-        'fm hd-b2': 404,
-        'emitter hd-tech-campus': 403,
-        'emitter other-org': 403,
-        'regulator haidian': 403,
-        'regulator chaoyang': 403,
+        path: '/api/v1/apikeys',
+        body: () => ({ name: 'matrix', role: 'regulator', scope: ['haidian'] }),
+        expected: [201, 403, 403, 403, 403, 403, 403],
       },
     ],
-    [
-      'GET',
-      kpis('site', 'hd-b1'),
-      {
-        admin: 200,
-        'fm hd-b1': 200,
-        'fm hd-b2': 404,
-        'emitter hd-tech-campus': 200,
-        'emitter other-org': 404,
-        'regulator haidian': 200,
-        'regulator chaoyang': 404,
-      },
+    'DELETE /api/v1/apikeys/{keyId}': [
+      { path: '/api/v1/apikeys/0000000000000000', expected: [404, 403, 403, 403, 403, 403, 403] },
     ],
-    [
-      'GET',
-      kpis('district', 'haidian'),
-      {
-        admin: 200,
-        'fm hd-b1': 403,
-        'fm hd-b2': 403,
-        'emitter hd-tech-campus': 403,
-        'emitter other-org': 403,
-        'regulator haidian': 200,
-        'regulator chaoyang': 403,
-      },
-    ],
-    [
-      'GET',
-      kpis('city', 'beijing'),
-      {
-        admin: 200,
-        'fm hd-b1': 403,
-        'fm hd-b2': 403,
-        'emitter hd-tech-campus': 403,
-        'emitter other-org': 403,
-        'regulator haidian': 403,
-        'regulator chaoyang': 403,
-      },
-    ],
-    [
-      'GET',
-      '/api/v1/sites/hd-b1/stream',
-      {
-        admin: 200,
-        'fm hd-b1': 200,
-        'fm hd-b2': 404,
-        'emitter hd-tech-campus': 200,
-        'emitter other-org': 404,
-        'regulator haidian': 200,
-        'regulator chaoyang': 404,
-      },
-    ],
-    [
-      'GET',
-      '/api/v1/apikeys',
-      {
-        admin: 200,
-        'fm hd-b1': 403,
-        'fm hd-b2': 403,
-        'emitter hd-tech-campus': 403,
-        'emitter other-org': 403,
-        'regulator haidian': 403,
-        'regulator chaoyang': 403,
-      },
-    ],
-    [
-      'POST',
-      '/api/v1/apikeys',
-      {
-        admin: 201,
-        'fm hd-b1': 403,
-        'fm hd-b2': 403,
-        'emitter hd-tech-campus': 403,
-        'emitter other-org': 403,
-        'regulator haidian': 403,
-        'regulator chaoyang': 403,
-      },
-    ],
-    [
-      'DELETE',
-      '/api/v1/apikeys/0000000000000000',
-      {
-        admin: 404,
-        'fm hd-b1': 403,
-        'fm hd-b2': 403,
-        'emitter hd-tech-campus': 403,
-        'emitter other-org': 403,
-        'regulator haidian': 403,
-        'regulator chaoyang': 403,
-      },
-    ],
-  ];
-  const cases = matrix.flatMap(([method, path, expected]) => [
-    ...Object.entries(expected).map(([caller, status]) => [method, path, caller, status] as const),
-    [method, path, 'none', 401] as const,
-    [method, path, 'bad', 401] as const,
-  ]);
+  };
+  const cases = Object.entries(matrix).flatMap(([operation, rows]) =>
+    rows.flatMap(({ path, body, expected, public: open }) => {
+      const method = operation.split(' ')[0]!;
+      return [
+        ...Object.keys(CALLERS).map((caller, i) => [method, path, caller, expected[i]!, body] as const),
+        ...['none', 'bad', 'revoked'].map(
+          (caller) => [method, path, caller, open ? 200 : 401, body] as const,
+        ),
+      ];
+    }),
+  );
+
+  it('has a row for every operation of the OpenAPI document, and a status for every caller', async () => {
+    const document = (await http.get('/docs-json').expect(200)).body as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    const operations = Object.entries(document.paths).flatMap(([path, methods]) =>
+      Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`),
+    );
+    expect(Object.keys(matrix).sort()).toEqual(operations.sort());
+    for (const rows of Object.values(matrix))
+      for (const row of rows) expect(row.expected).toHaveLength(Object.keys(CALLERS).length);
+  });
 
   /** The status of a request; a stream's headers are enough (the connection is closed at once). */
-  const statusOf = (method: string, path: string, caller: Caller): Promise<number> => {
+  const statusOf = (
+    method: string,
+    path: string,
+    caller: Caller,
+    body?: (caller: Caller) => object,
+  ): Promise<number> => {
     if (path.endsWith('/stream'))
       return new Promise((resolve, reject) => {
         const req = httpRequest(
@@ -278,16 +240,12 @@ describe('REST API', () => {
         req.on('error', reject);
         req.end();
       });
-    const t = http[method.toLowerCase() as 'get' | 'post' | 'delete'](path);
-    const body =
-      method === 'POST' && path === '/api/v1/apikeys'
-        ? { name: 'matrix', role: 'regulator', scope: ['haidian'] }
-        : undefined;
-    return as(caller, body ? t.send(body) : t).then((r) => r.status);
+    const t = http[method.toLowerCase() as 'get' | 'post' | 'put' | 'delete'](path);
+    return as(caller, body ? t.send(body(caller)) : t).then((r) => r.status);
   };
 
-  it.each(cases)('%s %s as %s → %i', async (method, path, caller, status) => {
-    expect(await statusOf(method, path, caller)).toBe(status);
+  it.each(cases)('%s %s as %s → %i', async (method, path, caller, status, body) => {
+    expect(await statusOf(method, path, caller, body)).toBe(status);
   });
 
   it("lists only the sites in the caller's scope", async () => {
