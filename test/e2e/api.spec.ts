@@ -150,7 +150,8 @@ describe('REST API', () => {
       { path: '/api/v1/reports/no-such-org', expected: [404, 403, 403, 404, 404, 404, 404] },
     ],
     'GET /api/v1/reports/{org}/{period}/{version}/{format}': [
-      // no report has been generated here: past the scope check, the version is not found
+      // no report of 2026-10 is generated here (the regenerate row below takes 2026-09, so that the order of the
+      // tests cannot matter): past the scope check, the version is not found
       {
         path: '/api/v1/reports/hd-tech-campus/2026-10/1/json',
         expected: [404, 403, 403, 404, 403, 404, 403],
@@ -158,14 +159,14 @@ describe('REST API', () => {
     ],
     'PUT /api/v1/reports/{org}/{period}/inputs': [
       {
-        path: '/api/v1/reports/hd-tech-campus/2026-10/inputs',
+        path: '/api/v1/reports/hd-tech-campus/2026-08/inputs',
         body: () => ({}),
         expected: [200, 403, 403, 200, 403, 403, 403],
       },
     ],
     'POST /api/v1/reports/{org}/{period}/regenerate': [
       {
-        path: '/api/v1/reports/hd-tech-campus/2026-10/regenerate',
+        path: '/api/v1/reports/hd-tech-campus/2026-09/regenerate',
         expected: [200, 403, 403, 200, 403, 403, 403],
       },
     ],

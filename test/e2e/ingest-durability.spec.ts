@@ -9,7 +9,8 @@ import { freePort } from '@peakwatch/process';
 import { startInfluxd, type TestInfluxd } from '../support/influxd';
 import { ROOT, CLI, buildDist } from '../support/build';
 import { connectClient } from '../support/mqtt';
-import { scalar, startIngest, waitForCount } from '../support/ingest';
+import { metricOf, scalar, startIngest, waitForCount } from '../support/ingest';
+import { startMosquitto, type TestMosquitto } from '../support/mosquitto';
 import { childEnv, eventually } from '../support/processes';
 
 const TOPIC = deviceTopic('hd-b1', 'b1-lighting', 'telemetry');
@@ -35,6 +36,26 @@ function readingStream(client: MqttClient, start: number) {
       );
     },
   };
+}
+
+/** The built ingest app as its own process, as deployed; resolves once GET /health on `httpPort` answers 200. */
+async function startIngestProcess(env: NodeJS.ProcessEnv, httpPort: number): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [join(ROOT, 'dist/apps/ingest/src/main.js')], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  const up = await eventually(async () => {
+    try {
+      return (await fetch(`http://127.0.0.1:${httpPort}/health`)).status === 200;
+    } catch {
+      return false;
+    }
+  }, 30_000);
+  if (!up) throw new Error(`ingest did not start:\n${stderr}`);
+  return child;
 }
 
 describe('ingest durability', () => {
@@ -158,29 +179,10 @@ describe('ingest durability', () => {
       await rm(dataDir, { recursive: true, force: true });
     });
 
-    async function startProcess(
+    const startProcess = (
       ports: { mqtt: number; http: number },
       extra: NodeJS.ProcessEnv = {},
-      ready: 'up' | 'started' = 'up',
-    ): Promise<ChildProcess> {
-      const child = spawn(process.execPath, [join(ROOT, 'dist/apps/ingest/src/main.js')], {
-        cwd: ROOT,
-        env: { ...env(ports), ...extra },
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
-      let stderr = '';
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-      const up = await eventually(async () => {
-        try {
-          const status = (await fetch(`http://127.0.0.1:${ports.http}/health`)).status;
-          return ready === 'up' ? status === 200 : status > 0;
-        } catch {
-          return false;
-        }
-      }, 30_000);
-      if (!up) throw new Error(`ingest did not start:\n${stderr}`);
-      return child;
-    }
+    ): Promise<ChildProcess> => startIngestProcess({ ...env(ports), ...extra }, ports.http);
 
     it('stores every reading it acknowledged', async () => {
       const ports = { mqtt: await freePort(), http: await freePort() };
@@ -227,6 +229,130 @@ describe('ingest durability', () => {
       const lost = acked.filter((seq) => !stored.has(seq));
       expect(lost).toEqual([]);
       expect([...ackedBeforeKill].every((seq) => stored.has(seq))).toBe(true);
+    });
+  });
+  describe('external broker: mosquitto with per-device credentials and the shipped ACL, a replica killed', () => {
+    const INGEST_USER = 'peakwatch-ingest';
+    const INGEST_PASSWORD = 'ingest-password-0123456789';
+    const DEVICE_PASSWORD = 'b1-lighting-password-0123456789';
+    let mosquitto: TestMosquitto;
+    const replicas: { dir: string; http: number; child?: ChildProcess }[] = [];
+
+    beforeAll(async () => {
+      buildDist();
+      mosquitto = await startMosquitto({
+        users: {
+          [INGEST_USER]: INGEST_PASSWORD,
+          'b1-lighting': DEVICE_PASSWORD,
+          'b1-power': 'b1-power-pw-0123',
+        },
+        aclFile: join(ROOT, 'deploy/mosquitto/acl'),
+      });
+      for (let i = 0; i < 2; i++)
+        replicas.push({
+          dir: await mkdtemp(join(tmpdir(), `peakwatch-replica-${i}-`)),
+          http: await freePort(),
+        });
+    });
+    afterAll(async () => {
+      for (const r of replicas) {
+        r.child?.kill('SIGKILL');
+        await rm(r.dir, { recursive: true, force: true });
+      }
+      await mosquitto?.stop();
+    });
+
+    /** Replica i, each with its own DATA_DIR (its spool, and its persistent session's client id). */
+    const startReplica = async (i: number): Promise<ChildProcess> => {
+      const r = replicas[i]!;
+      r.child = await startIngestProcess(
+        childEnv({
+          INFLUX_URL: influxd.url,
+          INFLUX_DATABASE: 'external_killed',
+          DATA_DIR: r.dir,
+          SEEDS_DIR: join(ROOT, 'seeds'),
+          MQTT_URL: mosquitto.url,
+          MQTT_USERNAME: INGEST_USER,
+          MQTT_PASSWORD: INGEST_PASSWORD,
+          HTTP_PORT: String(r.http),
+          HTTP_HOST: '127.0.0.1',
+          LOG_LEVEL: 'warn',
+        }),
+        r.http,
+      );
+      return r.child;
+    };
+
+    it('refuses a device publishing under another device, and anyone without its password', async () => {
+      await expect(
+        connectClient(mosquitto.url, { username: 'b1-lighting', password: 'wrong' }),
+      ).rejects.toThrow(/Not authorized|Bad username or password/);
+      await expect(connectClient(mosquitto.url)).rejects.toThrow(/Not authorized|Bad username or password/);
+      // MQTT 5: mosquitto answers a publish the ACL refuses with reason code 0x87 (not authorised)
+      const intruder = await connectClient(mosquitto.url, {
+        username: 'b1-power',
+        password: 'b1-power-pw-0123',
+        protocolVersion: 5,
+      });
+      try {
+        await expect(
+          intruder.publishAsync(TOPIC, JSON.stringify({ ts: Date.now(), values: { power_kw: 1 } }), {
+            qos: 1,
+          }),
+        ).rejects.toThrow(/Not authorized|135/);
+      } finally {
+        await intruder.endAsync(true);
+      }
+    });
+
+    it('stores every reading the broker acknowledged once, though a replica was killed mid-stream', async () => {
+      await startReplica(0);
+      await startReplica(1);
+      const device = await connectClient(mosquitto.url, {
+        username: 'b1-lighting',
+        password: DEVICE_PASSWORD,
+        reconnectPeriod: 200,
+      });
+      const start = Date.now() - 3_600_000;
+      const stream = readingStream(device, start);
+      let publishing = true;
+      const pump = (async () => {
+        while (publishing) {
+          for (let i = 0; i < 50; i++) stream.publish();
+          await sleep(20);
+        }
+      })();
+      try {
+        const received = (i: number): Promise<number> =>
+          metricOf(replicas[i]!.http, 'peakwatch_ingest_readings_received_total');
+        // both replicas take part before one of them dies
+        expect(
+          await eventually(async () => (await received(0)) > 500 && (await received(1)) > 500, 30_000),
+        ).toBe(true);
+        replicas[0]!.child!.kill('SIGKILL');
+        const ackedBeforeKill = stream.acked.size;
+        expect(await eventually(() => stream.acked.size > ackedBeforeKill + 1_000, 30_000)).toBe(true);
+        await startReplica(0); // the same session: mosquitto hands it what the killed one never acknowledged
+        expect(await eventually(() => stream.acked.size > ackedBeforeKill + 2_000, 30_000)).toBe(true);
+      } finally {
+        publishing = false;
+        await pump;
+      }
+      expect(await eventually(() => stream.acked.size === stream.sent, 30_000)).toBe(true);
+      await device.endAsync();
+
+      const client = await influxd.client('external_killed');
+      const total = stream.sent;
+      expect(
+        await waitForCount(() => scalar(client, 'SELECT count(seq) FROM telemetry'), total, 60_000),
+      ).toBeGreaterThanOrEqual(total);
+      // each reading stored once, at its own time (a reading written twice under other tags would be a point more)
+      const [series] = await client.query('SELECT seq FROM telemetry');
+      const rows = series!.rows.map((row) => [row['time'], row['seq']] as const);
+      expect(rows).toHaveLength(total);
+      expect(rows.filter(([time, seq]) => time !== start + (seq as number))).toEqual([]);
+      expect(new Set(rows.map(([, seq]) => seq)).size).toBe(total);
+      for (const r of replicas) r.child?.kill('SIGTERM');
     });
   });
 });
