@@ -12,6 +12,7 @@ import { loadRegistry } from '@peakwatch/registry';
 import { startInfluxd, type TestInfluxd } from '../support/influxd';
 import { startMosquitto, type TestMosquitto } from '../support/mosquitto';
 import { connectClient } from '../support/mqtt';
+import { eventually } from '../support/processes';
 import { scalar, spoolDrained, startIngest, waitForCount, type TestIngest } from '../support/ingest';
 
 const SEEDS = join(__dirname, '../../seeds');
@@ -500,6 +501,45 @@ describe('ingest: the acknowledgement follows the spool', () => {
     } finally {
       Spool.prototype.append = original;
       await ingest.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+  it('acknowledges a message of the external broker only once it is durable: one held at the crash comes again', async () => {
+    // The spool's answer for one reading never comes (as if the process died during its fdatasync). Had ingest
+    // acknowledged the message to mosquitto before that answer, mosquitto would not send it again, and the reading,
+    // never written, would be lost.
+    const mosquitto = await startMosquitto();
+    const held: string[] = [];
+    Spool.prototype.append = function (this: Spool, record: string, done: AppendCallback): void {
+      if (record.includes('seq=515151i')) held.push(record);
+      else original.call(this, record, done);
+    };
+    const dataDir = mkdtempSync(join(tmpdir(), 'peakwatch-puback-external-'));
+    const env = { DATA_DIR: dataDir, MQTT_URL: mosquitto.url };
+    let ingest = await startIngest(influxd, 'puback_external', env);
+    try {
+      const publisher = await connectClient(mosquitto.url, { clientId: 'publisher' });
+      await publisher.publishAsync(
+        deviceTopic('hd-b1', 'b1-grid', 'telemetry'),
+        JSON.stringify({ ts: Date.now() - 60_000, seq: 515151, values: { power_kw: 2.5 } }),
+        { qos: 1 },
+      );
+      await publisher.endAsync();
+      expect(await eventually(() => held.length === 1, 10_000)).toBe(true);
+      await ingest.close(); // the process is gone with the message unanswered
+      Spool.prototype.append = original;
+      ingest = await startIngest(influxd, 'puback_external', env); // the same DATA_DIR: the same session
+      const client = await influxd.client('puback_external');
+      expect(
+        await waitForCount(
+          () => scalar(client, 'SELECT count(power_kw) FROM telemetry WHERE seq = 515151'),
+          1,
+        ),
+      ).toBe(1);
+    } finally {
+      Spool.prototype.append = original;
+      await ingest.close();
+      await mosquitto.stop();
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
