@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { loadAlertRules, recordAlertHistory } from '@peakwatch/alerts';
 import { InjectConfig, type AppConfig } from '@peakwatch/config';
 import { PolicyData } from '@peakwatch/policy';
+import { Clock } from '@peakwatch/runtime';
 import { StateStore } from '@peakwatch/state';
 import { Access } from '../auth/access';
 import { ApiKeyGuard, Caller, Roles } from '../auth/api-key.guard';
@@ -37,6 +38,7 @@ export class AlertsController {
     private readonly access: Access,
     private readonly policy: PolicyData,
     @InjectConfig() private readonly config: AppConfig,
+    private readonly clock: Clock,
   ) {}
 
   @Get()
@@ -101,7 +103,7 @@ export class AlertsController {
       row.state !== 'firing'
     )
       throw new NotFoundException(`no firing alert ${ruleId} for ${entity}`);
-    const at = new Date().toISOString();
+    const at = this.clock.iso();
     await this.state.db.transaction().execute(async (tx) => {
       await tx
         .updateTable('alert_state')
