@@ -417,7 +417,7 @@ describe('KPIs from InfluxDB equal the simulator ground truth', () => {
           );
       });
     }
-    // the gap's energy is booked after it, whole, and flagged estimated; day 1 has no gap
+    // b2-lighting's gap (day 1, 120 minutes from 09:00) is spread over its span, estimated; day 0 has none
     expect(value('hd-b2', 1, 'energy_kwh', 'lighting_sockets').estimated).toBe(true);
     expect(value('hd-b2', 0, 'energy_kwh', 'lighting_sockets').estimated).toBe(false);
   });

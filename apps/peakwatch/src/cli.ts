@@ -1,3 +1,4 @@
+import { ConsoleLogger, Logger, type LogLevel } from '@nestjs/common';
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '@peakwatch/config';
 import { addSimCommand } from '@peakwatch/device-sim';
@@ -94,7 +95,25 @@ export function buildCli(): Command {
 }
 
 /** Runs the CLI; resolves to an exit code only on failure (success keeps long-running commands alive). */
+/**
+ * Nest's logger for the services a command uses outside an app (the report command's ReportService): its messages
+ * go to standard error, which carries logs, never to standard output, which carries the command's output. The apps
+ * themselves log JSON to standard error through pino.
+ */
+class StderrLogger extends ConsoleLogger {
+  protected override printMessages(
+    messages: unknown[],
+    context?: string,
+    logLevel?: LogLevel,
+    _writeStreamType?: 'stdout' | 'stderr',
+    errorStack?: unknown,
+  ): void {
+    super.printMessages(messages, context, logLevel, 'stderr', errorStack);
+  }
+}
+
 export async function runCli(argv: string[]): Promise<number | undefined> {
+  Logger.overrideLogger(new StderrLogger());
   const program = buildCli();
   try {
     if (argv.length <= 2) {

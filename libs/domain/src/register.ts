@@ -44,7 +44,7 @@ export interface RegisterDelta {
   /** Primary-side energy (kWh, or m³ for volume registers); null when it cannot be known. */
   energy: number | null;
   kind: DeltaKind;
-  /** True when the readings are further apart than the meter's interval (a gap): booked whole, after the gap. */
+  /** True when the readings are further apart than the meter's interval (a gap): spread over the gap, estimated. */
   estimated: boolean;
 }
 
@@ -111,7 +111,9 @@ export interface WindowEnergy {
   startMs: number;
   /** Sum of the known deltas booked to the window; null when every delta of it is unknown. */
   energy: number | null;
-  /** A delta after a gap was booked here. */
+  /** The part of `energy` spread into the window from a delta across a gap (not measured in the window itself). */
+  estimatedEnergy: number;
+  /** Energy across a gap was spread into the window (`estimatedEnergy` > 0, or a gap of zero energy). */
   estimated: boolean;
   /** Deltas of the window that have no value (unexplained drops, implausible jumps). */
   unknown: number;
@@ -120,8 +122,13 @@ export interface WindowEnergy {
 /**
  * Books deltas into fixed windows (e.g. 15 minutes, aligned to the epoch; China keeps UTC+8 all year, so 15-minute
  * and hourly windows align with local time). A delta belongs to the window in which it ends (its end is exclusive of
- * the next window), so readings on window boundaries give exactly the window's energy, and the energy across a gap
- * lands, whole and estimated, in the window where the gap ends.
+ * the next window), so readings on window boundaries give exactly the window's energy.
+ *
+ * A delta across a gap (readings further apart than GAP_FACTOR intervals) was measured, but not when within its span
+ * it was used: its energy is spread over the span pro rata by time (a constant load over the gap), each window
+ * receiving energy × overlap ÷ span, marked estimated with that share (docs/domain.md, "Gaps"). The period's total
+ * is exact; no window receives a gap's energy it could not have used, and a peak is never made of it. A delta of
+ * unknown energy (an unexplained drop, an implausible jump) is counted as unknown in the window where it ends.
  */
 export function bookIntoWindows({
   deltas,
@@ -131,13 +138,33 @@ export function bookIntoWindows({
   windowMs: number;
 }): WindowEnergy[] {
   const windows = new Map<number, WindowEnergy>();
+  const windowAt = (startMs: number): WindowEnergy => {
+    let w = windows.get(startMs);
+    if (!w)
+      windows.set(startMs, (w = { startMs, energy: null, estimatedEnergy: 0, estimated: false, unknown: 0 }));
+    return w;
+  };
   for (const d of deltas) {
-    const startMs = Math.floor((d.toMs - 1) / windowMs) * windowMs;
-    const w = windows.get(startMs) ?? { startMs, energy: null, estimated: false, unknown: 0 };
-    if (d.energy === null) w.unknown++;
-    else w.energy = (w.energy ?? 0) + d.energy;
-    w.estimated ||= d.estimated;
-    windows.set(startMs, w);
+    const lastStart = Math.floor((d.toMs - 1) / windowMs) * windowMs;
+    if (d.energy === null) {
+      windowAt(lastStart).unknown++;
+      continue;
+    }
+    if (!d.estimated) {
+      const w = windowAt(lastStart);
+      w.energy = (w.energy ?? 0) + d.energy;
+      continue;
+    }
+    const spanMs = d.toMs - d.fromMs;
+    for (let start = Math.floor(d.fromMs / windowMs) * windowMs; start <= lastStart; start += windowMs) {
+      const overlapMs = Math.min(d.toMs, start + windowMs) - Math.max(d.fromMs, start);
+      if (overlapMs <= 0) continue;
+      const share = (d.energy * overlapMs) / spanMs;
+      const w = windowAt(start);
+      w.energy = (w.energy ?? 0) + share;
+      w.estimatedEnergy += share;
+      w.estimated = true;
+    }
   }
   return [...windows.values()].sort((a, b) => a.startMs - b.startMs);
 }

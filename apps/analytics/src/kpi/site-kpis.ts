@@ -58,7 +58,7 @@ export interface WindowSum {
   known: number;
   /** Deltas without a value: unexplained register drops and implausible jumps (libs/domain register rules). */
   anomalies: number;
-  /** The known 15-minute energies of the window (for the peak demand). */
+  /** The measured 15-minute energies of the window, none spread over a gap (for the peak demand). */
   quarters: number[];
 }
 
@@ -213,7 +213,8 @@ export function siteKpis({
       }
     push('register_anomalies', known > 0 || anomalies > 0 ? anomalies : null, anomalies, 1, false);
     // Peak demand (largest 15-minute average kW) of the site's supply meter, where it has exactly one: the sum of
-    // several meters' own peaks would overstate a peak they did not reach together.
+    // several meters' own peaks would overstate a peak they did not reach together. Of measured quarters only; the
+    // value is estimated when the window has quarters spread over a gap, which it did not judge.
     const supply = [...(byRole.get('grid') ?? []), ...(byRole.get('dc_total') ?? [])];
     if (supply.length === 1) {
       const quarters = of(supply[0]!, 'energy_import_kwh');
@@ -335,10 +336,13 @@ export function siteKpis({
 }
 
 /**
- * Readings before a range that are read with it: the delta from the last reading before the range to the first one in
- * it belongs to the range's first window (bookIntoWindows books a delta where it ends).
+ * How far before a range its last earlier reading is looked for, and after it its first later one: a delta across
+ * the range's start or end is spread over the gap between the two readings, so the range receives its share of it
+ * however long the meter was silent (a month start after a silent night loses nothing, nor a month end before one).
+ * Beyond this (the default ingest horizon, 35 days) a silence is not bridged: the energy across it is attributed to
+ * no window, and the windows of the silence have no value from that meter (docs/domain.md, "Gaps").
  */
-const READ_MARGIN_MS = 3_600_000;
+export const NEIGHBOUR_READING_MS = 35 * 86_400_000;
 
 /** A device's register energy booked into 15-minute quarters (register rules applied) and its reading times. */
 export interface DeviceQuarters {
@@ -351,8 +355,9 @@ export interface DeviceQuarters {
 const CUMULATIVE_METRICS = (Object.keys(METRICS) as MetricName[]).filter((m) => METRICS[m].cumulative);
 
 /**
- * Reads the cumulative registers and meter events of `devices` for [fromMs, toMs] (one request) and books their
- * energy into quarters. Readings up to `toMs` inclusive: the reading on the boundary closes the last window.
+ * Reads the cumulative registers and meter events of `devices` for [fromMs, toMs], with each device's last reading
+ * before the range and first after it (NEIGHBOUR_READING_MS), and books their energy into quarters. Readings up to
+ * `toMs` inclusive: the reading on the boundary closes the last window.
  */
 export async function readQuarters(
   influx: InfluxClient,
@@ -361,19 +366,33 @@ export async function readQuarters(
   toMs: number,
 ): Promise<DeviceQuarters[]> {
   const only = devices.map((d) => `device = ${quoteString(d.id)}`).join(' OR ');
-  const range = `time >= ${fromMs - READ_MARGIN_MS}ms AND time <= ${toMs}ms`;
-  // two requests, not one of two statements: not every InfluxDB's v1 /query takes several
-  const [telemetry, meterEvents] = await Promise.all([
+  const fields = CUMULATIVE_METRICS.map((m) => `"${m}"`).join(', ');
+  const lookback = `time >= ${fromMs - NEIGHBOUR_READING_MS}ms`;
+  const lookahead = `time <= ${toMs + NEIGHBOUR_READING_MS}ms`;
+  // separate requests, not one of several statements: not every InfluxDB's v1 /query takes several
+  const [telemetry, previous, following, meterEvents] = await Promise.all([
     influx.query(
-      `SELECT ${CUMULATIVE_METRICS.map((m) => `"${m}"`).join(', ')} FROM ${MEASUREMENTS.telemetry} ` +
-        `WHERE (${only}) AND ${range} GROUP BY device`,
+      `SELECT ${fields} FROM ${MEASUREMENTS.telemetry} WHERE (${only}) AND time >= ${fromMs}ms AND time <= ${toMs}ms ` +
+        'GROUP BY device',
     ),
-    influx.query(`SELECT * FROM meter_event WHERE (${only}) AND ${range} GROUP BY device`),
+    // each device's last reading before the range
+    influx.query(
+      `SELECT ${fields} FROM ${MEASUREMENTS.telemetry} WHERE (${only}) AND ${lookback} AND time < ${fromMs}ms ` +
+        'GROUP BY device ORDER BY time DESC LIMIT 1',
+    ),
+    // and its first reading after it
+    influx.query(
+      `SELECT ${fields} FROM ${MEASUREMENTS.telemetry} WHERE (${only}) AND time > ${toMs}ms AND ${lookahead} ` +
+        'GROUP BY device LIMIT 1',
+    ),
+    influx.query(
+      `SELECT * FROM meter_event WHERE (${only}) AND ${lookback} AND ${lookahead} GROUP BY device`,
+    ),
   ]);
   const rowsOf = (series: InfluxSeries[], device: Device): Record<string, unknown>[] =>
     series.find((s) => s.tags['device'] === device.id)?.rows ?? [];
   return devices.map((device) => {
-    const rows = rowsOf(telemetry, device);
+    const rows = [...rowsOf(previous, device), ...rowsOf(telemetry, device), ...rowsOf(following, device)];
     const eventRows = rowsOf(meterEvents, device);
     const quarters = new Map<MetricName, WindowEnergy[]>();
     for (const metric of CUMULATIVE_METRICS) {
@@ -404,7 +423,7 @@ export async function readQuarters(
       });
       quarters.set(metric, bookIntoWindows({ deltas, windowMs: QUARTER_MS }));
     }
-    const readingTimes = rows.map((r) => r['time'] as number).filter((ts) => ts >= fromMs);
+    const readingTimes = rows.map((r) => r['time'] as number).filter((ts) => ts >= fromMs && ts <= toMs);
     return { device, quarters, readingTimes };
   });
 }
@@ -429,7 +448,8 @@ export function periodEnergy(
       x.estimated ||= q.estimated;
       if (q.energy !== null) {
         x.known++;
-        x.quarters.push(q.energy);
+        // a peak is made of measured quarters only, never of energy spread over a gap
+        if (!q.estimated) x.quarters.push(q.energy);
       }
       x.anomalies += q.unknown;
     }

@@ -1,0 +1,209 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KpiCron, readKpis, type KpiValue } from '@peakwatch/analytics';
+import { deviceTopic } from '@peakwatch/contracts';
+import type { InfluxClient } from '@peakwatch/influx';
+import { loadPolicyData } from '@peakwatch/policy';
+import { loadRegistry } from '@peakwatch/registry';
+import type { Report } from '@peakwatch/reports';
+import { Clock } from '@peakwatch/runtime';
+import { CLI, ROOT, buildDist } from '../support/build';
+import { DAY, HOUR, beijingMidnight } from '../support/calendar';
+import { startInfluxd, type TestInfluxd } from '../support/influxd';
+import { spoolDrained, startIngest, type TestIngest } from '../support/ingest';
+import { connectClient } from '../support/mqtt';
+import { childEnv } from '../support/processes';
+import { expectWithin, registerTolerance } from '../support/tolerance';
+
+const SEEDS = join(ROOT, 'seeds');
+const MINUTE = 60_000;
+const STEP = 5 * MINUTE; // the meters' reading interval (the registry's default)
+
+/** A meter running at a constant power: its register at any instant, to the payload's 0.001 kWh. */
+const register = (kw: number, sinceMs: number) => (tsMs: number) =>
+  Math.round(((kw * (tsMs - sinceMs)) / HOUR) * 1000) / 1000;
+
+/** Reading times every 5 minutes over [fromMs, toMs], less those inside any of `silent` ((from, to) open). */
+function readingTimes(fromMs: number, toMs: number, silent: [number, number][] = []): number[] {
+  const out: number[] = [];
+  for (let t = fromMs; t <= toMs; t += STEP) if (!silent.some(([a, b]) => t > a && t < b)) out.push(t);
+  return out;
+}
+
+/**
+ * Meters that go silent, end to end (MQTT → InfluxDB → the KPI job → the `kpi` command → the report), each case a
+ * constant load worked by hand (docs/domain.md, "Gaps"):
+ * - a data centre whose IT meter is silent for a whole day while its register keeps counting;
+ * - an office at a steady 100 kW with a one-hour gap in its readings;
+ * - the same meter silent from 22:00 on 31 January to 01:00 on 1 February (a month boundary), then for a month.
+ */
+describe('KPIs when meters go silent', () => {
+  let influxd: TestInfluxd;
+  let ingest: TestIngest;
+  let influx: InfluxClient;
+  let dataDir: string;
+  const clock = Clock.startingAt(beijingMidnight('2026-03-06') + 10 * HOUR);
+  /** Monday 2 to Wednesday 4 March 2026: the data centre. */
+  const DC_FROM = beijingMidnight('2026-03-02');
+  /** 31 January 2026 to 2 March 2026: the office's grid meter at 100 kW throughout. */
+  const B3_SINCE = beijingMidnight('2026-01-31');
+  const days = new Map<string, KpiValue[]>();
+
+  const publish = async (siteId: string, deviceId: string, secret: string, readings: object[]) => {
+    const device = await connectClient(ingest.mqttUrl, { username: deviceId, password: secret });
+    for (let i = 0; i < readings.length; i += 50)
+      await device.publishAsync(
+        deviceTopic(siteId, deviceId, 'telemetry'),
+        JSON.stringify(readings.slice(i, i + 50)),
+        { qos: 1 },
+      );
+    await device.endAsync();
+  };
+  const energyReadings = (times: number[], at: (t: number) => number) =>
+    times.map((ts, seq) => ({ ts, seq, values: { energy_import_kwh: at(ts) } }));
+
+  beforeAll(async () => {
+    buildDist();
+    influxd = await startInfluxd();
+    dataDir = await mkdtemp(join(tmpdir(), 'peakwatch-silent-'));
+    ingest = await startIngest(influxd, 'silent', { INGEST_HORIZON_DAYS: '60', DATA_DIR: dataDir }, clock);
+    influx = await influxd.client('silent');
+    const secrets = await ingest.secrets(['dc1-total', 'dc1-it', 'b3-grid']);
+
+    // the data centre: facility 1,300 kWh a day, IT 1,000; the IT meter sends nothing after the first day's last
+    // reading (24:00) until 00:05 on the third
+    const dcEnd = DC_FROM + 3 * DAY;
+    await publish(
+      'hd-dc1',
+      'dc1-total',
+      secrets['dc1-total']!,
+      energyReadings(readingTimes(DC_FROM, dcEnd), register(1300 / 24, DC_FROM)),
+    );
+    await publish(
+      'hd-dc1',
+      'dc1-it',
+      secrets['dc1-it']!,
+      energyReadings(
+        readingTimes(DC_FROM, dcEnd, [[DC_FROM + DAY, DC_FROM + 2 * DAY + STEP]]),
+        register(1000 / 24, DC_FROM),
+      ),
+    );
+    // the office's grid meter at 100 kW from 31 January to 3 March, heard only in parts
+    const feb1 = beijingMidnight('2026-02-01');
+    await publish(
+      'hd-b3',
+      'b3-grid',
+      secrets['b3-grid']!,
+      energyReadings(
+        [
+          ...readingTimes(B3_SINCE, feb1 - 2 * HOUR), // until 22:00 on 31 January
+          ...readingTimes(feb1 + HOUR, feb1 + 12 * HOUR), // from 01:00 to 12:00 on 1 February
+          ...readingTimes(DC_FROM, DC_FROM + DAY, [[DC_FROM + 10 * HOUR, DC_FROM + 11 * HOUR]]), // 2 March
+        ],
+        register(100, B3_SINCE),
+      ),
+    );
+    expect(await spoolDrained(ingest.config.http.port)).toBe(true);
+
+    // the KPI job, as scheduled: every window the late readings fall in
+    const cron = new KpiCron(
+      ingest.config,
+      influx,
+      loadRegistry(join(SEEDS, 'sites')),
+      loadPolicyData(SEEDS),
+    );
+    await cron.runOnce(clock.now());
+    for (const site of ['hd-dc1', 'hd-b3'])
+      days.set(
+        site,
+        (await readKpis(influx, { scope: 'site', period: '1d', fromMs: 0, toMs: clock.now() })).filter(
+          (k) => k.entity === site && !k.category,
+        ),
+      );
+  });
+  afterAll(async () => {
+    await ingest?.close();
+    await influxd?.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  const kpi = (site: string, name: string, dayMs: number): KpiValue => {
+    const found = days.get(site)!.find((k) => k.kpi === name && k.windowStartMs === dayMs);
+    if (!found) throw new Error(`no ${name} of ${site} on ${new Date(dayMs).toISOString()}`);
+    return found;
+  };
+  /** One day of a register (two readings, each to 0.001 kWh). */
+  const dayTolerance = registerTolerance();
+
+  it("gives each day of the data centre its PUE of 1.30, the IT meter's silent day too (estimated)", () => {
+    // by hand: 1,300 / 1,000 each day; the silent day's IT energy is its 24 h share of the gap's 24 h 5 min
+    for (let d = 0; d < 3; d++) {
+      const pue = kpi('hd-dc1', 'pue', DC_FROM + d * DAY);
+      expectWithin(pue.numerator, 1300, dayTolerance);
+      expectWithin(pue.denominator, 1000, dayTolerance);
+      expectWithin(pue.value, 1.3, 1e-5);
+      expect(pue.estimated).toBe(d > 0);
+    }
+  });
+
+  it('gives the office its true peak demand of 100 kW across a one-hour gap, marked estimated', () => {
+    // by hand: every measured quarter holds 25 kWh, 100 kW; the gap's 100 kWh is spread, 25 to each of its quarters
+    const peak = kpi('hd-b3', 'peak_demand_kw', DC_FROM);
+    expectWithin(peak.value, 100, 4 * dayTolerance);
+    expect(peak.estimated).toBe(true);
+    expectWithin(kpi('hd-b3', 'energy_kwh', DC_FROM).value, 2400, dayTolerance);
+  });
+
+  it('keeps the energy of a silence across a month boundary: 2,400 kWh on each side of midnight', () => {
+    // by hand: 100 kW × 24 h on 31 January (its last 2 hours from the gap to 01:00) and on 1 February (its first
+    // hour from that gap, its last 12 from the month-long silence that follows)
+    expectWithin(kpi('hd-b3', 'energy_kwh', B3_SINCE).value, 2400, dayTolerance);
+    expectWithin(kpi('hd-b3', 'energy_kwh', B3_SINCE + DAY).value, 2400, dayTolerance);
+  });
+
+  it('`peakwatch kpi` prints the same days as the stored series', () => {
+    const run = spawnSync(
+      process.execPath,
+      [CLI, 'kpi', '--site', 'hd-b3', '--from', '2026-01-31', '--to', '2026-02-02', '--json'],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: childEnv({ INFLUX_URL: influxd.url, INFLUX_DATABASE: 'silent', SEEDS_DIR: SEEDS }),
+      },
+    );
+    expect(run.stderr).toBe('');
+    const printed = (JSON.parse(run.stdout) as KpiValue[]).filter(
+      (k) => k.kpi === 'energy_kwh' && !k.category,
+    );
+    expect(printed.map((k) => k.windowStartMs)).toEqual([B3_SINCE, B3_SINCE + DAY]);
+    for (const k of printed) expectWithin(k.value, 2400, dayTolerance);
+  });
+
+  it("files January's and February's reports with all of the office's energy between them", () => {
+    const grid = (month: string): number => {
+      const run = spawnSync(
+        process.execPath,
+        [CLI, 'report', '--org', 'hd-tech-campus', '--month', month, '--json'],
+        {
+          cwd: ROOT,
+          encoding: 'utf8',
+          env: childEnv({
+            INFLUX_URL: influxd.url,
+            INFLUX_DATABASE: 'silent',
+            SEEDS_DIR: SEEDS,
+            DATA_DIR: dataDir,
+          }),
+        },
+      );
+      expect(run.status).toBe(0);
+      const report = JSON.parse(run.stdout) as Report;
+      return report.energy.carriers.find((c) => c.carrier === 'grid_electricity')!.quantity;
+    };
+    // by hand: 100 kW over 31 January (2,400 kWh) and over all of February, heard or not (28 × 2,400 = 67,200); the
+    // data centre's meters are not grid meters of the report (its facility meter is, from 2 March on)
+    expectWithin(grid('2026-01'), 2400, dayTolerance + 0.0005);
+    expectWithin(grid('2026-02'), 28 * 2400, dayTolerance + 0.0005);
+  });
+});
