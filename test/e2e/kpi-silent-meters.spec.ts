@@ -37,7 +37,8 @@ function readingTimes(fromMs: number, toMs: number, silent: [number, number][] =
  * constant load worked by hand (docs/domain.md, "Gaps"):
  * - a data centre whose IT meter is silent for a whole day while its register keeps counting;
  * - an office at a steady 100 kW with a one-hour gap in its readings;
- * - the same meter silent from 22:00 on 31 January to 01:00 on 1 February (a month boundary), then for a month.
+ * - the same meter silent from 22:00 on 31 January to 01:00 on 1 February (a month boundary), then for a month;
+ * - the office's other five meters silent throughout (completeness expects every registered meter).
  */
 describe('KPIs when meters go silent', () => {
   let influxd: TestInfluxd;
@@ -154,6 +155,14 @@ describe('KPIs when meters go silent', () => {
     expectWithin(peak.value, 100, 4 * dayTolerance);
     expect(peak.estimated).toBe(true);
     expectWithin(kpi('hd-b3', 'energy_kwh', DC_FROM).value, 2400, dayTolerance);
+  });
+
+  it("expects every registered meter: five of the office's six meters, silent all day, count as none of theirs", () => {
+    // by hand: on 2 March b3-grid sent its readings at 00:00 ... 23:55 but for the 11 of 10:05 ... 10:55, 277 of 288;
+    // b3-lighting, -hvac, -power, -special and b3-gas sent none: 277 / (6 × 288)
+    expect(kpi('hd-b3', 'energy_kwh', DC_FROM).completeness).toBeCloseTo(277 / (6 * 288), 9);
+    // and the data centre's IT meter, silent on 3 March but for its reading at 00:00: (288 + 1) / (2 × 288)
+    expect(kpi('hd-dc1', 'pue', DC_FROM + DAY).completeness).toBeCloseTo(289 / 576, 9);
   });
 
   it('keeps the energy of a silence across a month boundary: 2,400 kWh on each side of midnight', () => {

@@ -159,7 +159,9 @@ export function siteKpis({
   const sizeMs = FIXED_PERIOD_MS[period];
   const byRole = new Map<string, DeviceEnergy[]>();
   for (const d of devices) byRole.set(d.device.role, [...(byRole.get(d.device.role) ?? []), d]);
-  const meters = devices.filter((d) => d.windows.size > 0);
+  // every registered meter is expected in every window, whether or not it sent anything (a meter silent all day is
+  // 0 of its readings, not left out); a weather station has no register to complete
+  const meters = devices.filter((d) => d.device.kind !== 'weather_station');
   const expected = meters.reduce((n, d) => n + Math.round(sizeMs / readingIntervalMs(d.device)), 0);
   const out: KpiValue[] = [];
   for (let w = fromMs; w < toMs; w += sizeMs) {
