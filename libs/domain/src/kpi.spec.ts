@@ -15,6 +15,7 @@ import {
   pueTariffCny,
   pueOfWindows,
   reduction,
+  elapsedShare,
   projectedQuotaUse,
   reductionAgainstBaseline,
   renewableShare,
@@ -218,29 +219,54 @@ describe('pueTariffCny (differential tariff over the PUE limit)', () => {
   });
 });
 
+describe('elapsedShare', () => {
+  const YEAR_START = Date.UTC(2025, 11, 31, 16); // 1 January 2026, Beijing
+  const YEAR_END = Date.UTC(2026, 11, 31, 16);
+  it('is the share of the window elapsed, 1 once it is closed', () => {
+    // 1 July 2026 00:00 Beijing: 181 of 365 days
+    const july = Date.UTC(2026, 5, 30, 16);
+    expect(elapsedShare({ windowStartMs: YEAR_START, windowEndMs: YEAR_END, asOfMs: july })).toBeCloseTo(
+      181 / 365,
+      12,
+    );
+    expect(elapsedShare({ windowStartMs: YEAR_START, windowEndMs: YEAR_END, asOfMs: YEAR_END + 5 })).toBe(1);
+    expect(elapsedShare({ windowStartMs: YEAR_START, windowEndMs: YEAR_END, asOfMs: YEAR_START - 5 })).toBe(
+      0,
+    );
+  });
+});
+
 describe('reductionAgainstBaseline', () => {
-  it('annualises the intensity so far by the completeness of its window', () => {
-    // half a year of data (completeness 0.5) at 45 kWh/m² → 90 kWh/m²·a against a baseline of 98: −8.16%
-    expect(reductionAgainstBaseline({ intensity: 45, completeness: 0.5, baseline: 98 })).toBeCloseTo(
+  it('projects the intensity so far by the time elapsed, and a closed year not at all', () => {
+    // half a year elapsed at 45 kWh/m² → 90 kWh/m²·a against a baseline of 98: 1 − 90/98 = 8.16% less
+    expect(reductionAgainstBaseline({ intensity: 45, elapsed: 0.5, baseline: 98 })).toBeCloseTo(
       1 - 90 / 98,
       12,
     );
     // a whole year above the baseline: a negative reduction
-    expect(reductionAgainstBaseline({ intensity: 105, completeness: 1, baseline: 100 })).toBeCloseTo(
-      -0.05,
-      12,
-    );
-    expect(reductionAgainstBaseline({ intensity: 5, completeness: 0.05, baseline: 98 })).toBeNull();
+    expect(reductionAgainstBaseline({ intensity: 105, elapsed: 1, baseline: 100 })).toBeCloseTo(-0.05, 12);
+    expect(reductionAgainstBaseline({ intensity: 5, elapsed: 0.05, baseline: 98 })).toBeNull();
+  });
+
+  it('gives a closed year at 8% below its baseline 8%, though 5% of its readings were lost', () => {
+    // the registers kept counting, so the year's energy is whole: 92 kWh/m² against 100. Annualised by the
+    // readings' completeness (0.95) it would have read 92 / 0.95 = 96.84, a reduction of 3.2%.
+    expect(reductionAgainstBaseline({ intensity: 92, elapsed: 1, baseline: 100 })).toBeCloseTo(0.08, 12);
   });
 });
 
 describe('projectedQuotaUse', () => {
-  it('projects the year so far to the year end against the quota', () => {
-    // a quarter of the year (completeness 0.25) used 600,000 kWh: 2,400,000 a year against a quota of 2,000,000 = 120%
-    expect(projectedQuotaUse({ energyKwh: 600_000, completeness: 0.25, quotaKwh: 2_000_000 })).toBeCloseTo(
+  it('projects the year so far to the year end against the quota, by the time elapsed', () => {
+    // a quarter of the year elapsed used 600,000 kWh: 2,400,000 a year against a quota of 2,000,000 = 120%
+    expect(projectedQuotaUse({ energyKwh: 600_000, elapsed: 0.25, quotaKwh: 2_000_000 })).toBeCloseTo(
       1.2,
       12,
     );
-    expect(projectedQuotaUse({ energyKwh: 1000, completeness: 0.05, quotaKwh: 2_000_000 })).toBeNull();
+    expect(projectedQuotaUse({ energyKwh: 1000, elapsed: 0.05, quotaKwh: 2_000_000 })).toBeNull();
+    // a closed year is its own use: 2,100,000 of 2,000,000
+    expect(projectedQuotaUse({ energyKwh: 2_100_000, elapsed: 1, quotaKwh: 2_000_000 })).toBeCloseTo(
+      1.05,
+      12,
+    );
   });
 });

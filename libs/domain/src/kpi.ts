@@ -305,37 +305,58 @@ export function pueTariffCny({
 }
 
 /**
+ * The share of a window (a year, a rolling 12 months) that has elapsed at `asOfMs`, 0..1: the basis of every
+ * projection to the window's end. A closed window has elapsed whole (1): it is never annualised. Reading completeness
+ * is no basis: readings lost without energy lost (the register keeps counting) would inflate the projection.
+ */
+export function elapsedShare({
+  windowStartMs,
+  windowEndMs,
+  asOfMs,
+}: {
+  windowStartMs: number;
+  windowEndMs: number;
+  asOfMs: number;
+}): number {
+  if (windowEndMs <= windowStartMs) return 1;
+  return Math.min(1, Math.max(0, (asOfMs - windowStartMs) / (windowEndMs - windowStartMs)));
+}
+
+/** Below this share of its window elapsed, a projection to the window's end is not made (a tenth of a year). */
+export const MIN_ELAPSED_SHARE = 0.1;
+
+/**
  * Reduction of a per-m² intensity against the site's baseline (Haidian public institutions: −8% energy and −9% carbon
- * per m² by 2025, seeds/policy), from a year's (or rolling 12 months') intensity so far: annualised by dividing by the
- * completeness of the window (the share of its expected readings received), so a year to date compares with a
- * baseline year. None below a tenth of a year of data.
+ * per m² by 2025, seeds/policy), from a year's (or rolling 12 months') intensity so far, projected linearly to the
+ * window's end by the share of it elapsed (`elapsedShare`; 1 for a closed window, which is not projected), so that a
+ * year to date compares with a baseline year. None before a tenth of the window has elapsed.
  */
 export function reductionAgainstBaseline({
   intensity,
-  completeness: share,
+  elapsed,
   baseline,
 }: {
   intensity: number;
-  completeness: number;
+  elapsed: number;
   baseline: number;
 }): number | null {
-  if (share < 0.1) return null;
-  return reduction({ current: intensity / share, baseline });
+  if (elapsed < MIN_ELAPSED_SHARE) return null;
+  return reduction({ current: intensity / elapsed, baseline });
 }
 
 /**
  * Use of a public building's annual electricity quota (用电限额) projected to the year end: the year's energy so far
- * annualised by the completeness of the year window (its share of expected readings) over the quota. Beijing: more
- * than 20% over can trigger an ordered energy audit (DOMAIN.md, seeds/policy). None below a tenth of a year of data.
+ * projected linearly by the share of the year elapsed (`elapsedShare`; 1 once the year is closed) over the quota.
+ * Beijing: more than 20% over can trigger an ordered energy audit (seeds/policy). None before a tenth of the year.
  */
 export function projectedQuotaUse({
   energyKwh,
-  completeness: share,
+  elapsed,
   quotaKwh,
 }: {
   energyKwh: number;
-  completeness: number;
+  elapsed: number;
   quotaKwh: number;
 }): number | null {
-  return share < 0.1 || quotaKwh <= 0 ? null : energyKwh / share / quotaKwh;
+  return elapsed < MIN_ELAPSED_SHARE || quotaKwh <= 0 ? null : energyKwh / elapsed / quotaKwh;
 }

@@ -95,7 +95,7 @@ export class KpiCron {
       Object.fromEntries(FIXED_PERIODS.map((p) => [p, { fromMs: nowMs - KPI_LOOKBACK_MS[p], toMs: nowMs }])),
       offset,
     );
-    await this.writeCalendar(nowMs - KPI_LOOKBACK_MS['1d'], nowMs, offset, undefined, addArea);
+    await this.writeCalendar(nowMs - KPI_LOOKBACK_MS['1d'], nowMs, nowMs, offset, undefined, addArea);
 
     const { spans, marks } = await this.late.pending(nowMs);
     const recomputations: LateRecomputation[] = [];
@@ -111,7 +111,7 @@ export class KpiCron {
       }
       const months = siteSpans.flatMap((s) => windowsOf('1mo', s.earliestMs, s.latestMs + 1, offset));
       for (const run of runsOf(months))
-        await this.writeCalendar(run.fromMs, run.toMs, offset, [siteId], addArea, windows);
+        await this.writeCalendar(run.fromMs, run.toMs, nowMs, offset, [siteId], addArea, windows);
       const recomputation: LateRecomputation = {
         siteId,
         fromMs: Math.min(...siteSpans.map((s) => s.earliestMs)),
@@ -165,10 +165,11 @@ export class KpiCron {
         });
   }
 
-  /** Months, years and rolling 12 months for the months of [fromMs, toMs). */
+  /** Months, years and rolling 12 months for the months of [fromMs, toMs), as of `nowMs` (projections). */
   private async writeCalendar(
     fromMs: number,
     toMs: number,
+    nowMs: number,
     utcOffsetMs: number,
     siteIds: string[] | undefined,
     addArea: (period: KpiPeriod, windows: KpiWindowRange[]) => void,
@@ -182,6 +183,7 @@ export class KpiCron {
         fromMs,
         toMs,
         utcOffsetMs,
+        asOfMs: nowMs,
         ...(siteIds ? { siteIds } : {}),
       });
       const windows = windowsOf(period, fromMs, toMs, utcOffsetMs);

@@ -3,6 +3,7 @@ import {
   KPI_AGGREGATION,
   KpiCombination,
   combineKpi,
+  elapsedShare,
   projectedQuotaUse,
   reductionAgainstBaseline,
   type KpiParts,
@@ -91,6 +92,7 @@ export async function writeCalendarKpis({
   utcOffsetMs,
   siteIds,
   registry,
+  asOfMs = Number.POSITIVE_INFINITY,
 }: {
   influx: InfluxClient;
   period: CalendarPeriod;
@@ -100,6 +102,8 @@ export async function writeCalendarKpis({
   siteIds?: readonly string[];
   /** For the reductions against each site's baseline (a year, a rolling 12 months). */
   registry?: Registry;
+  /** The present: a window not yet over is projected to its end by the share of it elapsed (default: all closed). */
+  asOfMs?: number;
 }): Promise<number> {
   const windows = windowsOf(period, fromMs, toMs, utcOffsetMs);
   if (windows.length === 0) return 0;
@@ -133,7 +137,15 @@ export async function writeCalendarKpis({
           { scope: 'site', entity, period },
         ),
       );
-      const reductionLine = baselineReduction(registry?.site(entity), kpi, category, period, combined);
+      const elapsed = elapsedShare({ windowStartMs: w.startMs, windowEndMs: w.endMs, asOfMs });
+      const reductionLine = baselineReduction(
+        registry?.site(entity),
+        kpi,
+        category,
+        period,
+        combined,
+        elapsed,
+      );
       if (reductionLine)
         lines.push(
           kpiLine({ ...reductionLine, windowStartMs: w.startMs }, { scope: 'site', entity, period }),
@@ -146,8 +158,9 @@ export async function writeCalendarKpis({
 
 /**
  * Site targets from the registry, for a year (and a rolling 12 months): `quota_use` (the electricity quota) and
- * `energy_reduction`, `co2_reduction` (energy and carbon per m² against the `baseline`), annualised by completeness
- * (libs/domain projectedQuotaUse, reductionAgainstBaseline).
+ * `energy_reduction`, `co2_reduction` (energy and carbon per m² against the `baseline`), projected linearly to the
+ * window's end by the share of it `elapsed` (libs/domain projectedQuotaUse, reductionAgainstBaseline). A projection
+ * (a window not yet over) is marked estimated; a closed window is not projected.
  */
 function baselineReduction(
   site: Site | undefined,
@@ -155,21 +168,18 @@ function baselineReduction(
   category: string | undefined,
   period: CalendarPeriod,
   combined: KpiParts,
+  elapsed: number,
 ): Omit<KpiValue, 'windowStartMs'> | undefined {
   if (!site || category || period === '1mo' || combined.value === null) return undefined;
   if (kpi === 'energy_kwh' && period === '1y' && site.electricityQuotaKwh) {
     // quota burn: the year's energy so far over the quota; the value is the use projected to the year end
     return {
       kpi: 'quota_use',
-      value: projectedQuotaUse({
-        energyKwh: combined.value,
-        completeness: combined.completeness,
-        quotaKwh: site.electricityQuotaKwh,
-      }),
+      value: projectedQuotaUse({ energyKwh: combined.value, elapsed, quotaKwh: site.electricityQuotaKwh }),
       numerator: combined.value,
       denominator: site.electricityQuotaKwh,
       completeness: combined.completeness,
-      estimated: combined.estimated,
+      estimated: combined.estimated || elapsed < 1,
     };
   }
   if (!site.baseline) return undefined;
@@ -184,18 +194,14 @@ function baselineReduction(
           }
         : undefined;
   if (!perM2?.baseline) return undefined;
-  const value = reductionAgainstBaseline({
-    intensity: perM2.intensity,
-    completeness: combined.completeness,
-    baseline: perM2.baseline,
-  });
+  const value = reductionAgainstBaseline({ intensity: perM2.intensity, elapsed, baseline: perM2.baseline });
   return {
     kpi: perM2.name,
     value,
     numerator: perM2.intensity,
     denominator: perM2.baseline,
     completeness: combined.completeness,
-    estimated: combined.estimated,
+    estimated: combined.estimated || elapsed < 1,
   };
 }
 
