@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MqttClient } from 'mqtt';
 import { deviceTopic } from '@peakwatch/contracts';
+import type { InfluxClient } from '@peakwatch/influx';
 import { freePort } from '@peakwatch/process';
 import { startInfluxd, type TestInfluxd } from '../support/influxd';
 import { ROOT, CLI, buildDist } from '../support/build';
@@ -58,6 +59,19 @@ async function startIngestProcess(env: NodeJS.ProcessEnv, httpPort: number): Pro
   return child;
 }
 
+/**
+ * Every reading of a stream (seq 0 .. total − 1 at start + seq) is stored once, at its own time, and nothing else is.
+ * InfluxDB keeps one point per series and time, so a reading written again (after an outage or a crash) hides as the
+ * same point, which is harmless; a reading stored under other tags or at another time would be a point more.
+ */
+async function expectEachStoredOnce(client: InfluxClient, start: number, total: number): Promise<void> {
+  const [series] = await client.query('SELECT seq FROM telemetry');
+  const rows = series!.rows.map((row) => [row['time'], row['seq']] as const);
+  expect(rows).toHaveLength(total);
+  expect(rows.filter(([time, seq]) => time !== start + (seq as number))).toEqual([]);
+  expect(new Set(rows.map(([, seq]) => seq)).size).toBe(total);
+}
+
 describe('ingest durability', () => {
   let influxd: TestInfluxd;
   beforeAll(async () => {
@@ -98,14 +112,7 @@ describe('ingest durability', () => {
       expect(
         await waitForCount(() => scalar(client, `SELECT count(seq) FROM telemetry`), total, 60_000),
       ).toBe(total);
-      // InfluxDB keeps one point per series and time, so a reading written again after the outage would hide as the
-      // same point; what must hold is that every reading sent is stored once, at its own time, and nothing else is
-      // (a reading stored under other tags or another time would be a point more)
-      const [series] = await client.query('SELECT seq FROM telemetry');
-      const rows = series!.rows.map((row) => [row['time'], row['seq']] as const);
-      expect(rows).toHaveLength(total);
-      expect(rows.filter(([time, seq]) => time !== start + (seq as number))).toEqual([]);
-      expect(new Set(rows.map(([, seq]) => seq)).size).toBe(total);
+      await expectEachStoredOnce(client, start, total);
       expect(await ingest.metric('peakwatch_ingest_spool_records')).toBe(0);
     } finally {
       await device.endAsync();
@@ -346,12 +353,7 @@ describe('ingest durability', () => {
       expect(
         await waitForCount(() => scalar(client, 'SELECT count(seq) FROM telemetry'), total, 60_000),
       ).toBeGreaterThanOrEqual(total);
-      // each reading stored once, at its own time (a reading written twice under other tags would be a point more)
-      const [series] = await client.query('SELECT seq FROM telemetry');
-      const rows = series!.rows.map((row) => [row['time'], row['seq']] as const);
-      expect(rows).toHaveLength(total);
-      expect(rows.filter(([time, seq]) => time !== start + (seq as number))).toEqual([]);
-      expect(new Set(rows.map(([, seq]) => seq)).size).toBe(total);
+      await expectEachStoredOnce(client, start, total);
       for (const r of replicas) r.child?.kill('SIGTERM');
     });
   });
