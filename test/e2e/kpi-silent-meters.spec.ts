@@ -38,7 +38,8 @@ function readingTimes(fromMs: number, toMs: number, silent: [number, number][] =
  * - a data centre whose IT meter is silent for a whole day while its register keeps counting;
  * - an office at a steady 100 kW with a one-hour gap in its readings;
  * - the same meter silent from 22:00 on 31 January to 01:00 on 1 February (a month boundary), then for a month;
- * - the office's other five meters silent throughout (completeness expects every registered meter).
+ * - the office's power meter silent for 59 days, longer than any silence that is bridged;
+ * - the office's other four meters silent throughout (completeness expects every registered meter).
  */
 describe('KPIs when meters go silent', () => {
   let influxd: TestInfluxd;
@@ -69,9 +70,9 @@ describe('KPIs when meters go silent', () => {
     buildDist();
     influxd = await startInfluxd();
     dataDir = await mkdtemp(join(tmpdir(), 'peakwatch-silent-'));
-    ingest = await startIngest(influxd, 'silent', { INGEST_HORIZON_DAYS: '60', DATA_DIR: dataDir }, clock);
+    ingest = await startIngest(influxd, 'silent', { INGEST_HORIZON_DAYS: '90', DATA_DIR: dataDir }, clock);
     influx = await influxd.client('silent');
-    const secrets = await ingest.secrets(['dc1-total', 'dc1-it', 'b3-grid']);
+    const secrets = await ingest.secrets(['dc1-total', 'dc1-it', 'b3-grid', 'b3-power']);
 
     // the data centre: facility 1,300 kWh a day, IT 1,000; the IT meter sends nothing after the first day's last
     // reading (24:00) until 00:05 on the third
@@ -104,6 +105,18 @@ describe('KPIs when meters go silent', () => {
           ...readingTimes(DC_FROM, DC_FROM + DAY, [[DC_FROM + 10 * HOUR, DC_FROM + 11 * HOUR]]), // 2 March
         ],
         register(100, B3_SINCE),
+      ),
+    );
+    // the office's power meter at 10 kW throughout, heard on 2 January until 01:00, then not until 06:00 on 2 March:
+    // a silence of 59 days, longer than any that is bridged (35)
+    const jan2 = beijingMidnight('2026-01-02');
+    await publish(
+      'hd-b3',
+      'b3-power',
+      secrets['b3-power']!,
+      energyReadings(
+        [...readingTimes(jan2, jan2 + HOUR), ...readingTimes(DC_FROM + 6 * HOUR, DC_FROM + DAY)],
+        register(10, jan2),
       ),
     );
     expect(await spoolDrained(ingest.config.http.port)).toBe(true);
@@ -157,12 +170,24 @@ describe('KPIs when meters go silent', () => {
     expectWithin(kpi('hd-b3', 'energy_kwh', DC_FROM).value, 2400, dayTolerance);
   });
 
-  it("expects every registered meter: five of the office's six meters, silent all day, count as none of theirs", () => {
+  it("expects every registered meter: four of the office's six meters, silent all day, count as none of theirs", () => {
     // by hand: on 2 March b3-grid sent its readings at 00:00 ... 23:55 but for the 11 of 10:05 ... 10:55, 277 of 288;
-    // b3-lighting, -hvac, -power, -special and b3-gas sent none: 277 / (6 × 288)
-    expect(kpi('hd-b3', 'energy_kwh', DC_FROM).completeness).toBeCloseTo(277 / (6 * 288), 9);
+    // b3-power those of 06:00 ... 23:55, 216; b3-lighting, -hvac, -special and b3-gas none: (277 + 216) / (6 × 288)
+    expect(kpi('hd-b3', 'energy_kwh', DC_FROM).completeness).toBeCloseTo((277 + 216) / (6 * 288), 9);
     // and the data centre's IT meter, silent on 3 March but for its reading at 00:00: (288 + 1) / (2 × 288)
     expect(kpi('hd-dc1', 'pue', DC_FROM + DAY).completeness).toBeCloseTo(289 / 576, 9);
+  });
+
+  it('does not bridge a silence longer than 35 days, and gives its days no value rather than zero', async () => {
+    const power = (
+      await readKpis(influx, { scope: 'site', period: '1d', fromMs: 0, toMs: clock.now() })
+    ).filter((k) => k.entity === 'hd-b3' && k.kpi === 'energy_kwh' && k.category === 'power');
+    const on = (dayMs: number) => power.find((k) => k.windowStartMs === dayMs);
+    // by hand: on 2 March what it measured from its first reading at 06:00, 10 kW × 18 h (bridged it would be 240)
+    expectWithin(on(DC_FROM)?.value, 180, dayTolerance);
+    expect(on(DC_FROM)?.estimated).toBe(false);
+    // 1 February lies inside the silence: the job computes the day (b3-grid's readings), the power meter has none
+    expect(on(B3_SINCE + DAY)?.value ?? null).toBeNull();
   });
 
   it('keeps the energy of a silence across a month boundary: 2,400 kWh on each side of midnight', () => {
@@ -211,7 +236,8 @@ describe('KPIs when meters go silent', () => {
       return report.energy.carriers.find((c) => c.carrier === 'grid_electricity')!.quantity;
     };
     // by hand: 100 kW over 31 January (2,400 kWh) and over all of February, heard or not (28 × 2,400 = 67,200); the
-    // data centre's meters are not grid meters of the report (its facility meter is, from 2 March on)
+    // data centre's meters are not grid meters of the report (its facility meter is, from 2 March on); b3-power is a
+    // sub-meter, not a carrier
     expectWithin(grid('2026-01'), 2400, dayTolerance + 0.0005);
     expectWithin(grid('2026-02'), 28 * 2400, dayTolerance + 0.0005);
   });

@@ -5,6 +5,7 @@
 export { MJ_PER_KWH, MS_PER_HOUR, averagePower, energyFromPower } from './energy';
 export {
   GAP_FACTOR,
+  MAX_BRIDGED_GAP_MS,
   RATED_POWER_TOLERANCE,
   bookIntoWindows,
   registerDeltas,

@@ -116,6 +116,18 @@ describe('bookIntoWindows', () => {
     ]);
   });
 
+  it('does not bridge a silence longer than 35 days: its delta is booked nowhere', () => {
+    // 0 at 0, silent 36 days, 864 at day 36 00:00, 865 at 00:05: only the last 5 minutes' 1 kWh is booked
+    const day = 24 * 60;
+    const deltas = registerDeltas({
+      readings: [at(0, 0), at(36 * day, 864), at(36 * day + 5, 865)],
+      meter: METER,
+    });
+    expect(bookIntoWindows({ deltas, windowMs: 15 * MIN })).toEqual([
+      { startMs: T0 + 36 * day * MIN, energy: 1, estimatedEnergy: 0, estimated: false, unknown: 0 },
+    ]);
+  });
+
   it('has no value for a window whose only delta is unknown', () => {
     const deltas = registerDeltas({ readings: [at(0, 5000), at(5, 12)], meter: METER });
     expect(bookIntoWindows({ deltas, windowMs: 15 * MIN })).toEqual([

@@ -50,6 +50,11 @@ export interface RegisterDelta {
 
 /** A gap is a step longer than this many reading intervals. */
 export const GAP_FACTOR = 1.5;
+/**
+ * The longest silence that is bridged (35 days, the default ingest horizon): the energy of a delta spanning more is
+ * attributed to no window, and the windows of the silence have no value from that meter (docs/domain.md, "Gaps").
+ */
+export const MAX_BRIDGED_GAP_MS = 35 * 86_400_000;
 /** Tolerance on the rated power before a delta counts as impossible (10%). */
 export const RATED_POWER_TOLERANCE = 1.1;
 
@@ -127,7 +132,8 @@ export interface WindowEnergy {
  * A delta across a gap (readings further apart than GAP_FACTOR intervals) was measured, but not when within its span
  * it was used: its energy is spread over the span pro rata by time (a constant load over the gap), each window
  * receiving energy × overlap ÷ span, marked estimated with that share (docs/domain.md, "Gaps"). The period's total
- * is exact; no window receives a gap's energy it could not have used, and a peak is never made of it. A delta of
+ * is exact; no window receives a gap's energy it could not have used, and a peak is never made of it. A silence
+ * longer than MAX_BRIDGED_GAP_MS is not bridged: its delta is booked nowhere. A delta of
  * unknown energy (an unexplained drop, an implausible jump) is counted as unknown in the window where it ends.
  */
 export function bookIntoWindows({
@@ -145,6 +151,7 @@ export function bookIntoWindows({
     return w;
   };
   for (const d of deltas) {
+    if (d.toMs - d.fromMs > MAX_BRIDGED_GAP_MS) continue;
     const lastStart = Math.floor((d.toMs - 1) / windowMs) * windowMs;
     if (d.energy === null) {
       windowAt(lastStart).unknown++;

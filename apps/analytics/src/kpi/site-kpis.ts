@@ -1,5 +1,6 @@
 import { METRICS, MEASUREMENTS, type MetricName } from '@peakwatch/contracts';
 import {
+  MAX_BRIDGED_GAP_MS,
   bookIntoWindows,
   completeness,
   electricityCo2LocationT,
@@ -340,11 +341,10 @@ export function siteKpis({
 /**
  * How far before a range its last earlier reading is looked for, and after it its first later one: a delta across
  * the range's start or end is spread over the gap between the two readings, so the range receives its share of it
- * however long the meter was silent (a month start after a silent night loses nothing, nor a month end before one).
- * Beyond this (the default ingest horizon, 35 days) a silence is not bridged: the energy across it is attributed to
- * no window, and the windows of the silence have no value from that meter (docs/domain.md, "Gaps").
+ * however long the meter was silent (a month start after a silent night loses nothing, nor a month end before one),
+ * up to the longest silence that is bridged (libs/domain MAX_BRIDGED_GAP_MS).
  */
-export const NEIGHBOUR_READING_MS = 35 * 86_400_000;
+const NEIGHBOUR_READING_MS = MAX_BRIDGED_GAP_MS;
 
 /** A device's register energy booked into 15-minute quarters (register rules applied) and its reading times. */
 export interface DeviceQuarters {
