@@ -6,7 +6,7 @@ export interface RegisterReading {
   value: number;
 }
 
-/** A declared lifecycle event (DESIGN.md: `meter_replaced`, `register_reset`) with the old final and new start. */
+/** A declared lifecycle event (`meter_replaced`, `register_reset`; docs/contracts.md) with the old final and new start. */
 export interface RegisterEvent {
   tsMs: number;
   type: 'meter_replaced' | 'register_reset';
@@ -28,7 +28,7 @@ export interface RegisterMeter {
 }
 
 /**
- * How a delta between two readings was read (DOMAIN.md §7):
+ * How a delta between two readings was read (docs/domain.md, "Registers"):
  * - `normal`: the register rose;
  * - `wrap`: it fell because it wrapped at its modulus: Δ = modulus − prev + next, accepted only if the implied power
  *   is possible for the meter;
