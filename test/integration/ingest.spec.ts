@@ -159,7 +159,8 @@ describe('ingest: MQTT to InfluxDB through the embedded broker', () => {
       ],
     ])('%s → %s', async (_name, bad, reason) => {
       const before = await rejectCount(reason);
-      const ts = Date.now() - 60_000 - ++caseNumber * 10_000; // a window of its own for each case
+      // a window of its own for each case, half an hour back: clear of every other test's readings, in any order
+      const ts = Date.now() - 30 * 60_000 - ++caseNumber * 10_000;
       await device.publishAsync(topic, JSON.stringify(good(ts - 1000, 1)), { qos: 1 });
       await device.publishAsync(topic, bad(ts), { qos: 1 });
       await device.publishAsync(topic, JSON.stringify(good(ts + 1000, 2)), { qos: 1 });
@@ -176,7 +177,7 @@ describe('ingest: MQTT to InfluxDB through the embedded broker', () => {
     });
 
     it('keeps the good readings of a batch and rejects the bad one by index', async () => {
-      const ts = Date.now() - 600_000; // clear of the windows of the cases above (up to 60 s + 10 s each)
+      const ts = Date.now() - 600_000; // clear of the cases' windows (half an hour back) and the other tests'
       const batch = [good(ts, 10), { ts: ts + 1, values: { power_kw: 'high' } }, good(ts + 2, 11)];
       await device.publishAsync(topic, JSON.stringify(batch), { qos: 1 });
       expect(
