@@ -1,7 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import type { AlertRule } from './rules/rules';
 
-/** The JSON body of an alert notification (DESIGN.md "Alert notifications"; documented in docs/contracts.md). */
+/** The JSON body of an alert notification (docs/contracts.md, "Alert notifications"). */
 export interface AlertNotification {
   rule: { id: string; title: string };
   severity: AlertRule['severity'];

@@ -1,5 +1,5 @@
 /**
- * Every configuration key PeakWatch reads (DESIGN.md "Configuration"), with what it expects and its default.
+ * Every configuration key PeakWatch reads (README, "Configuration"), with what it expects and its default.
  * This table is the one place keys are defined: `.env.example` and the README list exactly these (a unit spec checks).
  */
 export interface KeySpec<T> {

@@ -17,7 +17,7 @@ function problemsOf(env: NodeJS.ProcessEnv): string[] {
 }
 
 describe('loadConfig', () => {
-  it('applies the defaults of DESIGN.md and resolves paths against the working directory', () => {
+  it('applies the documented defaults (README, Configuration) and resolves paths against the working directory', () => {
     expect(loadConfig(MINIMAL, '/srv/pw')).toEqual({
       mqtt: { port: 1883, host: '0.0.0.0', maxConnections: 20_000 },
       ingest: {

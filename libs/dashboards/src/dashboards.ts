@@ -8,7 +8,7 @@ const SITE = `"site" =~ /^$site$/`;
 const DISTRICT = `"district" =~ /^$district$/`;
 const SUBMETERS = 'lighting_sockets|hvac|power|special';
 
-/** A query on the kpi series of DESIGN.md ("KPIs"); `category` and `groupBy` are InfluxQL (no category by default). */
+/** A query on the kpi series (docs/contracts.md, "KPI series"); `category` and `groupBy` are InfluxQL (no category by default). */
 function kpi(
   select: string,
   {

@@ -9,7 +9,7 @@ const SEEDS = join(__dirname, '../../../seeds');
 describe('policy data', () => {
   const policy = loadPolicyData(SEEDS);
 
-  it('loads the thresholds and factors of DOMAIN.md with their sources', () => {
+  it('loads the thresholds and factors of seeds/ with their sources', () => {
     expect(policy.threshold('beijing-renewable-share-2025')).toMatchObject({
       value: 0.144,
       clause: '§二',

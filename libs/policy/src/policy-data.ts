@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { DataFileError, displayPath, readYamlFile, type FileProblem } from '@peakwatch/registry';
 
 /**
- * Thresholds and factors are data, never literals in code (DESIGN.md): each entry names its source document, clause,
+ * Thresholds and factors are data, never literals in code (seeds/README.md): each entry names its source document, clause,
  * year, the date it takes effect, and whether the value was checked in the original (`verified`).
  */
 const common = {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ID_PATTERN } from '@peakwatch/contracts';
 
-/** Registry of DESIGN.md "Registry": sites and their devices, one site per file in seeds/sites/. */
+/** The registry (docs/contracts.md, "Registry"): sites and their devices, one site per file in seeds/sites/. */
 export const SITE_TYPES = [
   'office',
   'hotel',
@@ -36,7 +36,7 @@ export const DEVICE_ROLES = [
   'weather',
 ] as const;
 
-/** Sub-metering categories of the MOHURD 2008 guideline (DOMAIN.md §2: A lighting/sockets, B HVAC, C power, D special). */
+/** Sub-metering categories of the MOHURD 2008 guideline (A lighting/sockets, B HVAC, C power, D special). */
 export const SUBMETER_ROLES = ['lighting_sockets', 'hvac', 'power', 'special'] as const;
 
 const id = z.string().regex(ID_PATTERN, 'must match [a-z0-9][a-z0-9_-]{0,63}');

@@ -1,4 +1,4 @@
-/** Bad command-line usage: exit code 2 (DESIGN.md "Command line"). */
+/** Bad command-line usage: exit code 2 (README, "Command line"). */
 export class UsageError extends Error {
   readonly code = 'bad_usage';
   constructor(message: string) {

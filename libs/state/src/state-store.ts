@@ -33,7 +33,7 @@ export class MigrationError extends Error {
 }
 
 /**
- * The state store (DESIGN.md): credentials, API keys, alerts, outboxes, reports. SQLite in DATA_DIR by default,
+ * The state store (README, "Architecture"): credentials, API keys, alerts, outboxes, reports. SQLite in DATA_DIR by default,
  * PostgreSQL when DATABASE_URL says so; one Kysely schema and one set of migrations for both.
  */
 export class StateStore {

@@ -3,7 +3,7 @@ import { kpiLine } from './kpi-series';
 const W = Date.UTC(2026, 10, 20, 16); // 2026-11-21 00:00 in Beijing
 
 describe('kpiLine', () => {
-  it('writes the kpi series of DESIGN.md, stamped with the window start', () => {
+  it('writes the kpi series of docs/contracts.md, stamped with the window start', () => {
     const line = kpiLine(
       {
         kpi: 'pue',

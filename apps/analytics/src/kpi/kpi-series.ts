@@ -9,7 +9,7 @@ import { AreaRollup } from './rollups';
 import { periodEnergy, readQuarters, siteKpis, type KpiValue } from './site-kpis';
 
 /**
- * The `kpi` series of DESIGN.md: tags kpi, scope, entity, period (and category); fields value, numerator,
+ * The `kpi` series (docs/contracts.md, "KPI series"): tags kpi, scope, entity, period (and category); fields value, numerator,
  * denominator, completeness, estimated; stamped with the window start. A KPI without a value (no data) is written
  * without the `value` field, so that it is never read as zero. The same window written again is the same point.
  */

@@ -1,6 +1,6 @@
 import type { KpiPeriod } from '@peakwatch/contracts';
 
-/** A KPI window [startMs, endMs); a KPI point is stamped with the start (DESIGN.md "KPIs"). */
+/** A KPI window [startMs, endMs); a KPI point is stamped with the start (docs/contracts.md, "KPI series"). */
 export interface KpiWindowRange {
   startMs: number;
   endMs: number;

@@ -99,7 +99,7 @@ const NO_ENERGY = emptySum();
 /**
  * Computes a site's KPIs for windows of [fromMs, toMs) from the raw telemetry in InfluxDB, with the domain library's
  * register rules (wraps, declared replacements, gaps), so that a KPI is traceable to readings. The arithmetic is done
- * here, not in InfluxQL (DESIGN.md "InfluxDB API").
+ * here, not in InfluxQL (README, "Architecture").
  */
 export async function computeSiteKpis({
   influx,
