@@ -68,6 +68,7 @@ describe('REST API', () => {
       denominator: 1,
       completeness: 1,
       estimated: false,
+      estimatedShare: 0,
     });
     const writeApi = client.createWriteApi({ flushInterval: 0, maxRetries: 0 });
     writeApi.writeRecords([

@@ -2,15 +2,15 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KpiCron, readKpis, type KpiValue } from '@peakwatch/analytics';
+import { KpiCron, computeSiteKpis, readKpis, type KpiFactors, type KpiValue } from '@peakwatch/analytics';
 import { deviceTopic } from '@peakwatch/contracts';
 import type { InfluxClient } from '@peakwatch/influx';
 import { loadPolicyData } from '@peakwatch/policy';
-import { loadRegistry } from '@peakwatch/registry';
+import { Registry, loadRegistry } from '@peakwatch/registry';
 import type { Report } from '@peakwatch/reports';
 import { Clock } from '@peakwatch/runtime';
 import { CLI, ROOT, buildDist } from '../support/build';
-import { DAY, HOUR, beijingMidnight } from '../support/calendar';
+import { DAY, HOUR, UTC8, beijingMidnight } from '../support/calendar';
 import { startInfluxd, type TestInfluxd } from '../support/influxd';
 import { spoolDrained, startIngest, type TestIngest } from '../support/ingest';
 import { connectClient } from '../support/mqtt';
@@ -20,6 +20,11 @@ import { expectWithin, registerTolerance } from '../support/tolerance';
 const SEEDS = join(ROOT, 'seeds');
 const MINUTE = 60_000;
 const STEP = 5 * MINUTE; // the meters' reading interval (the registry's default)
+const FACTORS: KpiFactors = {
+  gridKgCo2PerKwh: 0.5703,
+  gasKgCo2PerM3: 2.162,
+  coal: { electricityKgcePerKwh: 0.1229, gasKgcePerM3: 1.33, heatKgcePerKwh: 0.12283 },
+};
 
 /** A meter running at a constant power: its register at any instant, to the payload's 0.001 kWh. */
 const register = (kw: number, sinceMs: number) => (tsMs: number) =>
@@ -133,7 +138,7 @@ describe('KPIs when meters go silent', () => {
       days.set(
         site,
         (await readKpis(influx, { scope: 'site', period: '1d', fromMs: 0, toMs: clock.now() })).filter(
-          (k) => k.entity === site && !k.category,
+          (k) => k.entity === site,
         ),
       );
   });
@@ -144,7 +149,7 @@ describe('KPIs when meters go silent', () => {
   });
 
   const kpi = (site: string, name: string, dayMs: number): KpiValue => {
-    const found = days.get(site)!.find((k) => k.kpi === name && k.windowStartMs === dayMs);
+    const found = days.get(site)!.find((k) => k.kpi === name && !k.category && k.windowStartMs === dayMs);
     if (!found) throw new Error(`no ${name} of ${site} on ${new Date(dayMs).toISOString()}`);
     return found;
   };
@@ -160,6 +165,11 @@ describe('KPIs when meters go silent', () => {
       expectWithin(pue.value, 1.3, 1e-5);
       expect(pue.estimated).toBe(d > 0);
     }
+    // by hand: the second day's IT energy is all spread (share 1); the third receives the gap's last 5 minutes,
+    // 5 / 1,440 of its 1,000 kWh
+    expect(kpi('hd-dc1', 'pue', DC_FROM).estimatedShare).toBe(0);
+    expect(kpi('hd-dc1', 'pue', DC_FROM + DAY).estimatedShare).toBeCloseTo(1, 5);
+    expect(kpi('hd-dc1', 'pue', DC_FROM + 2 * DAY).estimatedShare).toBeCloseTo(5 / 1440, 5);
   });
 
   it('gives the office its true peak demand of 100 kW across a one-hour gap, marked estimated', () => {
@@ -167,7 +177,11 @@ describe('KPIs when meters go silent', () => {
     const peak = kpi('hd-b3', 'peak_demand_kw', DC_FROM);
     expectWithin(peak.value, 100, 4 * dayTolerance);
     expect(peak.estimated).toBe(true);
-    expectWithin(kpi('hd-b3', 'energy_kwh', DC_FROM).value, 2400, dayTolerance);
+    const energy = kpi('hd-b3', 'energy_kwh', DC_FROM);
+    expectWithin(energy.value, 2400, dayTolerance);
+    // by hand: 100 of the day's 2,400 kWh were spread over the gap
+    expect(energy.estimatedShare).toBeCloseTo(100 / 2400, 5);
+    expect(peak.estimatedShare).toBeCloseTo(100 / 2400, 5);
   });
 
   it("expects every registered meter: four of the office's six meters, silent all day, count as none of theirs", () => {
@@ -176,6 +190,70 @@ describe('KPIs when meters go silent', () => {
     expect(kpi('hd-b3', 'energy_kwh', DC_FROM).completeness).toBeCloseTo((277 + 216) / (6 * 288), 9);
     // and the data centre's IT meter, silent on 3 March but for its reading at 00:00: (288 + 1) / (2 × 288)
     expect(kpi('hd-dc1', 'pue', DC_FROM + DAY).completeness).toBeCloseTo(289 / 576, 9);
+  });
+
+  it("reports each meter's completeness, so that the silent one can be found", () => {
+    const meter = (site: string, device: string, dayMs: number) =>
+      days
+        .get(site)!
+        .find((k) => k.kpi === 'meter_completeness' && k.category === device && k.windowStartMs === dayMs);
+    // by hand, as above, meter by meter
+    expect(meter('hd-b3', 'b3-grid', DC_FROM)).toMatchObject({
+      value: 277 / 288,
+      numerator: 277,
+      denominator: 288,
+    });
+    expect(meter('hd-b3', 'b3-power', DC_FROM)).toMatchObject({ value: 216 / 288, numerator: 216 });
+    for (const silent of ['b3-lighting', 'b3-hvac', 'b3-special', 'b3-gas'])
+      expect(meter('hd-b3', silent, DC_FROM)).toMatchObject({ value: 0, numerator: 0, denominator: 288 });
+    expect(meter('hd-dc1', 'dc1-it', DC_FROM + DAY)).toMatchObject({ value: 1 / 288, numerator: 1 });
+    expect(meter('hd-dc1', 'dc1-total', DC_FROM + DAY)).toMatchObject({ value: 1, numerator: 288 });
+  });
+
+  it('counts a meter removed mid-day (registry `removedAt`) until its removal, and one deleted from the registry not at all', async () => {
+    const seeds = loadRegistry(join(SEEDS, 'sites'));
+    const withPower = (power: object | undefined) =>
+      new Registry(
+        seeds.sites.map((site) =>
+          site.id !== 'hd-b3'
+            ? site
+            : {
+                ...site,
+                devices: site.devices.flatMap((d) =>
+                  d.id !== 'b3-power' ? [d] : power ? [{ ...d, ...power }] : [],
+                ),
+              },
+        ),
+      );
+    const march2 = (registry: Registry) =>
+      computeSiteKpis({
+        influx,
+        registry,
+        siteId: 'hd-b3',
+        fromMs: DC_FROM,
+        toMs: DC_FROM + DAY,
+        period: '1d',
+        utcOffsetMs: UTC8,
+        factors: FACTORS,
+      });
+    const of = (list: KpiValue[], name: string, category?: string) =>
+      list.find((k) => k.kpi === name && k.category === category);
+    // removed at noon (its final reading): by hand, 10 kW from its first reading at 06:00 to noon, 60 kWh; the 73
+    // readings of 06:00 ... 12:00 of the 145 of 00:00 ... 12:00; the site expects the other five meters' 288 each
+    const removed = await march2(withPower({ removedAt: '2026-03-02T12:00:00+08:00' }));
+    expectWithin(of(removed, 'energy_kwh', 'power')?.value, 60, dayTolerance);
+    expect(of(removed, 'meter_completeness', 'b3-power')).toMatchObject({
+      value: 73 / 145,
+      numerator: 73,
+      denominator: 145,
+    });
+    expect(of(removed, 'energy_kwh')!.completeness).toBeCloseTo((277 + 73) / (5 * 288 + 145), 9);
+    // deleted from the registry: the site's KPIs no longer read it, nor expect it (its readings stay in InfluxDB)
+    const deleted = await march2(withPower(undefined));
+    expect(of(deleted, 'energy_kwh', 'power')).toBeUndefined();
+    expect(of(deleted, 'meter_completeness', 'b3-power')).toBeUndefined();
+    expect(of(deleted, 'energy_kwh')!.completeness).toBeCloseTo(277 / (5 * 288), 9);
+    expectWithin(of(deleted, 'energy_kwh')!.value, 2400, dayTolerance);
   });
 
   it('does not bridge a silence longer than 35 days, and gives its days no value rather than zero', async () => {

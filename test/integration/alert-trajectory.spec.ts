@@ -56,6 +56,7 @@ describe('alert rule: renewable share behind its trajectory', () => {
           denominator: 1,
           completeness: 0.9,
           estimated: false,
+          estimatedShare: 0,
         },
         { scope: 'site', entity: 'hd-dc1', period: '1y' },
       );

@@ -6,12 +6,14 @@ const part = (
   denominator: number,
   completeness = 1,
   estimated = false,
+  estimatedShare = 0,
 ): KpiParts => ({
   value,
   numerator,
   denominator,
   completeness,
   estimated,
+  estimatedShare,
 });
 
 describe('combineKpi', () => {
@@ -29,7 +31,7 @@ describe('combineKpi', () => {
 
   it('adds energy, leaves parts without a value out, and counts missing parts as incomplete', () => {
     // a 3-day window: day 1 has 10 kWh (complete), day 2 no data, day 3 not computed at all
-    const energy = combineKpi([part(10, 10, 1, 1, true), part(null, 0, 1, 0)], {
+    const energy = combineKpi([part(10, 10, 1, 1, true, 0.5), part(null, 0, 1, 0)], {
       aggregation: 'sum',
       over: 'time',
       expectedParts: 3,
@@ -40,6 +42,7 @@ describe('combineKpi', () => {
       denominator: 1,
       completeness: 1 / 3,
       estimated: true,
+      estimatedShare: 0.5, // day 1's: 5 of its 10 kWh spread over a gap
     });
   });
 
@@ -75,6 +78,7 @@ describe('combineKpi', () => {
       denominator: 1,
       completeness: 0,
       estimated: false,
+      estimatedShare: 0,
     });
     expect(
       combineKpi([part(0, 0, 0)], { aggregation: 'ratio', over: 'time', expectedParts: 1 }).value,
@@ -91,6 +95,7 @@ describe('combineKpi of peaks', () => {
       denominator: 1,
       completeness: kw === null ? 0 : 1,
       estimated: false,
+      estimatedShare: 0,
     });
     expect(
       combineKpi([peak(410), peak(455.5), peak(null)], {
@@ -104,6 +109,36 @@ describe('combineKpi of peaks', () => {
       denominator: 1,
       completeness: 2 / 3,
       estimated: false,
+      estimatedShare: 0,
     });
+  });
+});
+
+describe('combineKpi of estimated shares', () => {
+  it('weighs a ratio by its denominator: three days of PUE, the IT energy of the second spread over a gap', () => {
+    // by hand: IT 1,000 kWh a day, day 2 wholly spread (share 1): (0 × 1,000 + 1 × 1,000 + 0 × 1,000) / 3,000
+    const pue = combineKpi(
+      [part(1.3, 1300, 1000), part(1.3, 1300, 1000, 1, true, 1), part(1.3, 1300, 1000)],
+      { aggregation: 'ratio', over: 'time', expectedParts: 3 },
+    );
+    expect(pue.value).toBeCloseTo(1.3, 12);
+    expect(pue.estimated).toBe(true);
+    expect(pue.estimatedShare).toBeCloseTo(1 / 3, 12);
+  });
+
+  it('weighs a sum by its energy, and keeps the largest share of a peak (it is one part)', () => {
+    // by hand: 2,400 kWh of which 100 spread (1/24), then 1,200 measured: 100 / 3,600
+    const energy = combineKpi([part(2400, 2400, 1, 1, true, 1 / 24), part(1200, 1200, 1)], {
+      aggregation: 'sum',
+      over: 'time',
+      expectedParts: 2,
+    });
+    expect(energy.estimatedShare).toBeCloseTo(100 / 3600, 12);
+    const peak = combineKpi([part(100, 100, 1, 1, true, 1 / 24), part(90, 90, 1)], {
+      aggregation: 'max',
+      over: 'time',
+      expectedParts: 2,
+    });
+    expect(peak.estimatedShare).toBeCloseTo(1 / 24, 12);
   });
 });

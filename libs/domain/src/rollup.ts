@@ -21,6 +21,8 @@ export interface KpiParts {
   /** Received over expected readings, 0..1. */
   completeness: number;
   estimated: boolean;
+  /** The share of the energy behind the value spread over a gap rather than measured, 0..1. */
+  estimatedShare: number;
 }
 
 /**
@@ -29,6 +31,8 @@ export interface KpiParts {
  * - `intensity` (energy per m²): over time the floor area stays what it is (the parts' denominator); over entities
  *   the areas add up.
  * - Completeness is the mean over `expectedParts` (a missing part counts as 0); estimated if any part is.
+ * - The estimated share is the parts' mean weighted by the energy behind each: the numerator of a sum or an
+ *   intensity, the denominator of a ratio; a peak's is the largest (it is one part's).
  */
 export function combineKpi(
   parts: readonly KpiParts[],
@@ -56,6 +60,9 @@ export class KpiCombination {
   private peak = 0;
   private completeness = 0;
   private estimated = false;
+  private estimatedWeighted = 0;
+  private weight = 0;
+  private estimatedMax = 0;
 
   constructor(
     private readonly aggregation: KpiAggregation,
@@ -72,6 +79,10 @@ export class KpiCombination {
     this.denominatorSum += p.denominator;
     this.denominatorMax = Math.max(this.denominatorMax, p.denominator);
     this.estimated ||= p.estimated;
+    const weight = Math.abs(this.aggregation === 'ratio' ? p.denominator : p.numerator);
+    this.estimatedWeighted += p.estimatedShare * weight;
+    this.weight += weight;
+    this.estimatedMax = Math.max(this.estimatedMax, p.estimatedShare);
   }
 
   /** The combination of the parts added so far, completeness over at least `expectedParts`. */
@@ -84,6 +95,7 @@ export class KpiCombination {
         denominator: 1,
         completeness,
         estimated: this.estimated,
+        estimatedShare: this.estimatedMax,
       };
     const denominator =
       this.aggregation === 'sum'
@@ -95,7 +107,14 @@ export class KpiCombination {
     if (this.known > 0)
       value =
         this.aggregation === 'sum' ? this.numerator : denominator > 0 ? this.numerator / denominator : null;
-    return { value, numerator: this.numerator, denominator, completeness, estimated: this.estimated };
+    return {
+      value,
+      numerator: this.numerator,
+      denominator,
+      completeness,
+      estimated: this.estimated,
+      estimatedShare: this.weight > 0 ? this.estimatedWeighted / this.weight : 0,
+    };
   }
 }
 
@@ -110,6 +129,8 @@ export const KPI_AGGREGATION: Readonly<Record<string, KpiAggregation>> = {
   register_anomalies: 'sum',
   pv_yield_kwh_kwp: 'intensity',
   peak_demand_kw: 'max',
+  /** Received over expected readings of one meter (its device id the category). */
+  meter_completeness: 'ratio',
   /** A target share (numerator the share, denominator 1 per day): its mean over the days, constant within a year. */
   renewable_share_target: 'ratio',
 };

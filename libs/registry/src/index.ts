@@ -7,6 +7,7 @@ export {
   SUBMETER_ROLES,
   deviceSchema,
   readingIntervalMs,
+  removedAtMs,
   siteSchema,
   type Device,
   type DeviceKind,

@@ -63,11 +63,24 @@ export const deviceSchema = z
       .positive()
       .refine((s) => 900 % s === 0, 'must divide 900 (15 minutes)')
       .optional(),
+    /**
+     * When the meter was taken out of service (RFC 3339 with its offset), the time of its final reading. It stays in
+     * the registry so that the windows before keep its energy; nothing is expected of it after, and its readings
+     * stamped later are refused (`device_removed`).
+     */
+    removedAt: z.iso
+      .datetime({ offset: true, message: 'must be an RFC 3339 time with its offset' })
+      .optional(),
   })
   .strict();
 
 /** Reading interval of a device that does not declare one (seconds). */
 export const DEFAULT_READING_INTERVAL_SECONDS = 300;
+
+/** The device's reading interval (ms). */
+export function removedAtMs(device: { removedAt?: string | undefined }): number {
+  return device.removedAt === undefined ? Number.POSITIVE_INFINITY : Date.parse(device.removedAt);
+}
 
 /** The device's reading interval (ms). */
 export function readingIntervalMs(device: { readingIntervalSeconds?: number | undefined }): number {

@@ -13,11 +13,12 @@ describe('kpiLine', () => {
         denominator: 10000,
         completeness: 0.99,
         estimated: false,
+        estimatedShare: 0,
       },
       { scope: 'site', entity: 'hd-dc1', period: '1d' },
     );
     expect(line).toBe(
-      `kpi,entity=hd-dc1,kpi=pue,period=1d,scope=site value=1.38,numerator=13800,denominator=10000,completeness=0.99,estimated=false ${W}`,
+      `kpi,entity=hd-dc1,kpi=pue,period=1d,scope=site value=1.38,numerator=13800,denominator=10000,completeness=0.99,estimated=false,estimated_share=0 ${W}`,
     );
   });
 
@@ -32,11 +33,12 @@ describe('kpiLine', () => {
         denominator: 1,
         completeness: 0,
         estimated: false,
+        estimatedShare: 0,
       },
       { scope: 'site', entity: 'hd-b1', period: '15m' },
     );
     expect(line).toBe(
-      `kpi,category=hvac,entity=hd-b1,kpi=energy_kwh,period=15m,scope=site numerator=0,denominator=1,completeness=0,estimated=false ${W}`,
+      `kpi,category=hvac,entity=hd-b1,kpi=energy_kwh,period=15m,scope=site numerator=0,denominator=1,completeness=0,estimated=false,estimated_share=0 ${W}`,
     );
   });
 });

@@ -10,7 +10,7 @@ import { periodEnergy, readQuarters, siteKpis, type KpiValue } from './site-kpis
 
 /**
  * The `kpi` series (docs/contracts.md, "KPI series"): tags kpi, scope, entity, period (and category); fields value, numerator,
- * denominator, completeness, estimated; stamped with the window start. A KPI without a value (no data) is written
+ * denominator, completeness, estimated, estimated_share (and elapsed, for a projection); stamped with the window start. A KPI without a value (no data) is written
  * without the `value` field, so that it is never read as zero. The same window written again is the same point.
  */
 export function kpiLine(
@@ -20,10 +20,11 @@ export function kpiLine(
   // tags in key order: category, entity, kpi, period, scope
   const category = k.category === undefined ? '' : `,category=${escapeTag(k.category)}`;
   const value = k.value === null ? '' : `value=${k.value},`;
+  const elapsed = k.elapsed === undefined ? '' : `,elapsed=${k.elapsed}`;
   return (
     `${MEASUREMENTS.kpi}${category},entity=${escapeTag(entity)},kpi=${escapeTag(k.kpi)},period=${period},scope=${scope} ` +
     `${value}numerator=${k.numerator},denominator=${k.denominator},completeness=${k.completeness},` +
-    `estimated=${k.estimated} ${k.windowStartMs}`
+    `estimated=${k.estimated},estimated_share=${k.estimatedShare}${elapsed} ${k.windowStartMs}`
   );
 }
 

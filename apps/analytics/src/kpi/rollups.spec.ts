@@ -28,6 +28,7 @@ const kpi = (
   denominator,
   completeness,
   estimated: false,
+  estimatedShare: 0,
   ...extra,
 });
 
@@ -53,15 +54,15 @@ describe('AreaRollup', () => {
     expect(rollup.lines().sort()).toEqual(
       [
         // haidian: 100 + 300 kWh, completeness (1 + 0.5) / 2; PUE of its one data centre
-        `kpi,entity=haidian,kpi=energy_kwh,period=1d,scope=district value=400,numerator=400,denominator=1,completeness=0.75,estimated=false ${W}`,
-        `kpi,entity=haidian,kpi=pue,period=1d,scope=district value=1.5,numerator=300,denominator=200,completeness=1,estimated=false ${W}`,
-        `kpi,entity=chaoyang,kpi=energy_kwh,period=1d,scope=district value=50,numerator=50,denominator=1,completeness=1,estimated=false ${W}`,
+        `kpi,entity=haidian,kpi=energy_kwh,period=1d,scope=district value=400,numerator=400,denominator=1,completeness=0.75,estimated=false,estimated_share=0 ${W}`,
+        `kpi,entity=haidian,kpi=pue,period=1d,scope=district value=1.5,numerator=300,denominator=200,completeness=1,estimated=false,estimated_share=0 ${W}`,
+        `kpi,entity=chaoyang,kpi=energy_kwh,period=1d,scope=district value=50,numerator=50,denominator=1,completeness=1,estimated=false,estimated_share=0 ${W}`,
         // the next day: no data anywhere in chaoyang, so no value (never 0)
-        `kpi,entity=chaoyang,kpi=energy_kwh,period=1d,scope=district numerator=0,denominator=1,completeness=0,estimated=false ${W + 86_400_000}`,
+        `kpi,entity=chaoyang,kpi=energy_kwh,period=1d,scope=district numerator=0,denominator=1,completeness=0,estimated=false,estimated_share=0 ${W + 86_400_000}`,
         // the city: 450 kWh, completeness (1 + 0.5 + 1) / 3
-        `kpi,entity=beijing,kpi=energy_kwh,period=1d,scope=city value=450,numerator=450,denominator=1,completeness=${2.5 / 3},estimated=false ${W}`,
-        `kpi,entity=beijing,kpi=pue,period=1d,scope=city value=1.5,numerator=300,denominator=200,completeness=1,estimated=false ${W}`,
-        `kpi,entity=beijing,kpi=energy_kwh,period=1d,scope=city numerator=0,denominator=1,completeness=0,estimated=false ${W + 86_400_000}`,
+        `kpi,entity=beijing,kpi=energy_kwh,period=1d,scope=city value=450,numerator=450,denominator=1,completeness=${2.5 / 3},estimated=false,estimated_share=0 ${W}`,
+        `kpi,entity=beijing,kpi=pue,period=1d,scope=city value=1.5,numerator=300,denominator=200,completeness=1,estimated=false,estimated_share=0 ${W}`,
+        `kpi,entity=beijing,kpi=energy_kwh,period=1d,scope=city numerator=0,denominator=1,completeness=0,estimated=false,estimated_share=0 ${W + 86_400_000}`,
       ].sort(),
     );
   });

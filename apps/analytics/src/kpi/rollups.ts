@@ -22,7 +22,7 @@ export const CALENDAR_PERIODS: readonly CalendarPeriod[] = ['1mo', '1y', 'rollin
  * Not rolled up over sites: per-device KPIs (`cop` has the heat pump as its category), and peaks, which need not
  * coincide.
  */
-const PER_DEVICE_KPIS = new Set(['cop', 'peak_demand_kw']);
+const PER_DEVICE_KPIS = new Set(['cop', 'peak_demand_kw', 'meter_completeness']);
 
 interface StoredKpi extends KpiValue {
   entity: string;
@@ -41,7 +41,7 @@ export async function readKpis(
 ): Promise<StoredKpi[]> {
   const only = entities ? ` AND (${entities.map((e) => `entity = ${quoteString(e)}`).join(' OR ')})` : '';
   const series = await influx.query(
-    `SELECT value, numerator, denominator, completeness, estimated FROM ${MEASUREMENTS.kpi} ` +
+    `SELECT value, numerator, denominator, completeness, estimated, estimated_share FROM ${MEASUREMENTS.kpi} ` +
       `WHERE scope = ${quoteString(scope)} AND period = ${quoteString(period)}${only} ` +
       `AND time >= ${fromMs}ms AND time < ${toMs}ms GROUP BY entity, kpi, category`,
   );
@@ -56,6 +56,7 @@ export async function readKpis(
       denominator: Number(r['denominator'] ?? 0),
       completeness: Number(r['completeness'] ?? 0),
       estimated: r['estimated'] === true,
+      estimatedShare: Number(r['estimated_share'] ?? 0),
     })),
   );
 }
@@ -77,6 +78,7 @@ const partsOf = (k: KpiParts): KpiParts => ({
   denominator: k.denominator,
   completeness: k.completeness,
   estimated: k.estimated,
+  estimatedShare: k.estimatedShare,
 });
 
 /**
@@ -178,8 +180,7 @@ function baselineReduction(
       value: projectedQuotaUse({ energyKwh: combined.value, elapsed, quotaKwh: site.electricityQuotaKwh }),
       numerator: combined.value,
       denominator: site.electricityQuotaKwh,
-      completeness: combined.completeness,
-      estimated: combined.estimated || elapsed < 1,
+      ...projection(combined, elapsed),
     };
   }
   if (!site.baseline) return undefined;
@@ -200,8 +201,20 @@ function baselineReduction(
     value,
     numerator: perM2.intensity,
     denominator: perM2.baseline,
+    ...projection(combined, elapsed),
+  };
+}
+
+/** A value projected from `combined` by the share of its window `elapsed`: estimated, and says so, unless closed. */
+function projection(
+  combined: KpiParts,
+  elapsed: number,
+): Pick<KpiValue, 'completeness' | 'estimated' | 'estimatedShare' | 'elapsed'> {
+  return {
     completeness: combined.completeness,
     estimated: combined.estimated || elapsed < 1,
+    estimatedShare: combined.estimatedShare,
+    ...(elapsed < 1 ? { elapsed } : {}),
   };
 }
 

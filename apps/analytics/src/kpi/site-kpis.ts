@@ -22,6 +22,7 @@ import { quoteString, type InfluxClient, type InfluxSeries } from '@peakwatch/in
 import {
   SUBMETER_ROLES,
   readingIntervalMs,
+  removedAtMs,
   type Device,
   type Registry,
   type Site,
@@ -50,11 +51,20 @@ export interface KpiValue {
   denominator: number;
   completeness: number;
   estimated: boolean;
+  /**
+   * The share of the energy behind the value that was spread into the window over a gap rather than measured in it,
+   * 0..1 (docs/contracts.md, "KPI series").
+   */
+  estimatedShare: number;
+  /** A projection to the window's end: the share of the window elapsed it was projected from (linearly). */
+  elapsed?: number;
 }
 
 /** A metric's energy in one window of the period: `known` counts quarters with a value (none: no data). */
 export interface WindowSum {
   energy: number;
+  /** The part of `energy` spread into the window over a gap. */
+  estimatedEnergy: number;
   estimated: boolean;
   known: number;
   /** Deltas without a value: unexplained register drops and implausible jumps (libs/domain register rules). */
@@ -84,6 +94,7 @@ const PERIOD_ORDER: Record<FixedPeriod, number> = { '15m': 0, '1h': 1, '1d': 2 }
  */
 const SHORTEST_PERIOD: Readonly<Record<string, FixedPeriod>> = {
   co2_t: '1h',
+  meter_completeness: '1d',
   renewable_share: '1h',
   peak_demand_kw: '1h',
   pv_yield_kwh_kwp: '1h',
@@ -92,8 +103,43 @@ const SHORTEST_PERIOD: Readonly<Record<string, FixedPeriod>> = {
   renewable_share_target: '1d',
 };
 
+/** Whether a KPI's window holds energy spread over a gap, and which share of its energy that is. */
+type Basis = Pick<KpiValue, 'estimated' | 'estimatedShare'>;
+const MEASURED: Basis = { estimated: false, estimatedShare: 0 };
+
+/** Share of the energy of `sums` spread over a gap (0 without energy). */
+function spreadShare(sums: readonly WindowSum[]): number {
+  const energy = sums.reduce((e, s) => e + Math.abs(s.energy), 0);
+  return energy > 0 ? Math.min(1, sums.reduce((e, s) => e + Math.abs(s.estimatedEnergy), 0) / energy) : 0;
+}
+
+/**
+ * The basis of a KPI made of `numerator` (and, for a ratio of two energies, `denominator`): estimated if any of them
+ * holds spread energy; the estimated share is that of the numerator's energy, or the larger of the two sides'.
+ */
+function basisOf(numerator: readonly WindowSum[], denominator: readonly WindowSum[] = []): Basis {
+  return {
+    estimated: [...numerator, ...denominator].some((s) => s.estimated),
+    estimatedShare: Math.max(spreadShare(numerator), spreadShare(denominator)),
+  };
+}
+
+/** A window's energy in other units (CO2, tce), for the estimated share of a KPI that mixes carriers. */
+const scaled = (s: WindowSum, factor: number): WindowSum => ({
+  ...s,
+  energy: s.energy * factor,
+  estimatedEnergy: s.estimatedEnergy * factor,
+});
+
 /** A window with nothing booked yet. */
-const emptySum = (): WindowSum => ({ energy: 0, estimated: false, known: 0, anomalies: 0, quarters: [] });
+const emptySum = (): WindowSum => ({
+  energy: 0,
+  estimatedEnergy: 0,
+  estimated: false,
+  known: 0,
+  anomalies: 0,
+  quarters: [],
+});
 const NO_ENERGY = emptySum();
 
 /**
@@ -161,11 +207,17 @@ export function siteKpis({
   const byRole = new Map<string, DeviceEnergy[]>();
   for (const d of devices) byRole.set(d.device.role, [...(byRole.get(d.device.role) ?? []), d]);
   // every registered meter is expected in every window, whether or not it sent anything (a meter silent all day is
-  // 0 of its readings, not left out); a weather station has no register to complete
+  // 0 of its readings, not left out), until its `removedAt`; a weather station has no register to complete
   const meters = devices.filter((d) => d.device.kind !== 'weather_station');
-  const expected = meters.reduce((n, d) => n + Math.round(sizeMs / readingIntervalMs(d.device)), 0);
   const out: KpiValue[] = [];
   for (let w = fromMs; w < toMs; w += sizeMs) {
+    const expectedOf = (d: DeviceEnergy): number => {
+      const interval = readingIntervalMs(d.device);
+      const removed = removedAtMs(d.device); // its last reading is at its removal at the latest
+      if (removed >= w + sizeMs) return Math.round(sizeMs / interval);
+      return removed >= w ? Math.floor((removed - w) / interval) + 1 : 0;
+    };
+    const expected = meters.reduce((n, d) => n + expectedOf(d), 0);
     /** Energy of a metric of a device, or of a role's meters, in the window. */
     const of = (d: DeviceEnergy, metric: MetricName): WindowSum => d.windows.get(metric)?.get(w) ?? NO_ENERGY;
     const sum = (role: string, metric: MetricName): WindowSum => {
@@ -173,6 +225,7 @@ export function siteKpis({
       for (const d of byRole.get(role) ?? []) {
         const x = of(d, metric);
         total.energy += x.energy;
+        total.estimatedEnergy += x.estimatedEnergy;
         total.estimated ||= x.estimated;
         total.known += x.known;
         total.anomalies += x.anomalies;
@@ -189,8 +242,9 @@ export function siteKpis({
       value: number | null,
       numerator: number,
       denominator: number,
-      estimated: boolean,
+      basis: Basis,
       category?: string,
+      completeness = quality,
     ): void => {
       if (PERIOD_ORDER[period] < PERIOD_ORDER[SHORTEST_PERIOD[kpi] ?? '15m']) return;
       const k: KpiValue = {
@@ -199,8 +253,8 @@ export function siteKpis({
         value,
         numerator,
         denominator,
-        completeness: quality,
-        estimated,
+        completeness,
+        ...basis,
       };
       if (category) k.category = category;
       out.push(k);
@@ -214,7 +268,15 @@ export function siteKpis({
         anomalies += sums.get(w)?.anomalies ?? 0;
         known += sums.get(w)?.known ?? 0;
       }
-    push('register_anomalies', known > 0 || anomalies > 0 ? anomalies : null, anomalies, 1, false);
+    push('register_anomalies', known > 0 || anomalies > 0 ? anomalies : null, anomalies, 1, MEASURED);
+    // each meter's own completeness, so that the silent one can be found
+    for (const d of meters) {
+      const received = d.readingsByWindow.get(w) ?? 0;
+      const own = expectedOf(d);
+      if (own === 0) continue; // removed before the window
+      const c = completeness({ received, expected: own });
+      push('meter_completeness', c, received, own, MEASURED, d.device.id, c);
+    }
     // Peak demand (largest 15-minute average kW) of the site's supply meter, where it has exactly one: the sum of
     // several meters' own peaks would overstate a peak they did not reach together. Of measured quarters only; the
     // value is estimated when the window has quarters spread over a gap, which it did not judge.
@@ -222,24 +284,24 @@ export function siteKpis({
     if (supply.length === 1) {
       const quarters = of(supply[0]!, 'energy_import_kwh');
       const peak = peakDemandKw(quarters.quarters);
-      push('peak_demand_kw', peak, peak ?? 0, 1, quarters.estimated);
+      push('peak_demand_kw', peak, peak ?? 0, 1, basisOf([quarters]));
     }
     if (site.type === 'data_centre') {
       const facility = sum('dc_total', 'energy_import_kwh');
       const it = sum('dc_it', 'energy_import_kwh');
-      push('energy_kwh', orNull(facility.energy, facility), facility.energy, 1, facility.estimated);
+      push('energy_kwh', orNull(facility.energy, facility), facility.energy, 1, basisOf([facility]));
       push(
         'pue',
         orNull(pue({ facilityKwh: facility.energy, itKwh: it.energy }), facility),
         facility.energy,
         it.energy,
-        facility.estimated || it.estimated,
+        basisOf([facility], [it]),
       );
       const dcCo2 = electricityCo2LocationT({
         gridKwh: facility.energy,
         factorKgPerKwh: factors.gridKgCo2PerKwh,
       });
-      push('co2_t', orNull(dcCo2, facility), dcCo2, 1, facility.estimated);
+      push('co2_t', orNull(dcCo2, facility), dcCo2, 1, basisOf([facility]));
       // Grid electricity only so far: on-site PV and green-power certificates of data centres are not metered yet.
       const dcShare = renewableShare({
         electricityKwh: facility.energy,
@@ -255,7 +317,7 @@ export function siteKpis({
         orNull(dcShare.share, facility),
         dcShare.renewableTce,
         dcShare.totalTce,
-        facility.estimated,
+        basisOf([facility]),
       );
       const trajectory = factors.dcRenewableTrajectory;
       if (trajectory && site.commissionedOn >= trajectory.appliesFrom) {
@@ -264,7 +326,7 @@ export function siteKpis({
           year: new Date(w + utcOffsetMs).getUTCFullYear(),
           stepPerYear: trajectory.stepPerYear,
         });
-        push('renewable_share_target', target, target, 1, false);
+        push('renewable_share_target', target, target, 1, MEASURED);
       }
       continue;
     }
@@ -272,8 +334,8 @@ export function siteKpis({
     const gridExport = sum('grid', 'energy_export_kwh');
     const pv = sum('pv', 'energy_export_kwh');
     const consumption = gridImport.energy - gridExport.energy + pv.energy;
-    const estimated = gridImport.estimated || gridExport.estimated || pv.estimated;
-    push('energy_kwh', orNull(consumption, gridImport, pv), consumption, 1, estimated);
+    const flows = basisOf([gridImport, gridExport, pv]);
+    push('energy_kwh', orNull(consumption, gridImport, pv), consumption, 1, flows);
     // PV final yield Y_f = E / P0 (IEC 61724-1), kWh per kWp of the site's inverters
     const kwp = (byRole.get('pv') ?? []).reduce((k, d) => k + (d.device.peakPowerKwp ?? 0), 0);
     if (kwp > 0)
@@ -282,32 +344,40 @@ export function siteKpis({
         orNull(pvSpecificYield({ energyKwh: pv.energy, peakPowerKwp: kwp }), pv),
         pv.energy,
         kwp,
-        pv.estimated,
+        basisOf([pv]),
       );
     push(
       'eui_kwh_m2',
       orNull(energyIntensity({ energyKwh: consumption, floorAreaM2: site.floorAreaM2 }), gridImport, pv),
       consumption,
       site.floorAreaM2,
-      estimated,
+      flows,
     );
     // Location-based CO2 of grid imports (PV is emission-free, exports earn no credit) and natural gas.
     const gas = sum('gas', 'gas_m3');
     const co2 =
       electricityCo2LocationT({ gridKwh: gridImport.energy, factorKgPerKwh: factors.gridKgCo2PerKwh }) +
       gasCo2T({ gasM3: gas.energy, factorKgPerM3: factors.gasKgCo2PerM3 });
-    push('co2_t', orNull(co2, gridImport), co2, 1, estimated || gas.estimated);
+    push(
+      'co2_t',
+      orNull(co2, gridImport),
+      co2,
+      1,
+      basisOf([scaled(gridImport, factors.gridKgCo2PerKwh), scaled(gas, factors.gasKgCo2PerM3)]),
+    );
     // Heat pumps: interval COP, and the renewable (ambient) heat Q × (1 − 1/SPF) counted when SPF ≥ 2.5 (EU RED).
     const heatPumps = devices
       .filter((d) => d.device.role === 'hp')
       .map((hp) => {
-        const heat = of(hp, 'heat_kwh').energy;
-        const electric = of(hp, 'energy_import_kwh').energy;
+        const heatSum = of(hp, 'heat_kwh');
+        const electricSum = of(hp, 'energy_import_kwh');
+        const [heat, electric] = [heatSum.energy, electricSum.energy];
         const cop = performanceFactor({ heatKwh: heat, electricKwh: electric });
         return {
           id: hp.device.id,
           heat,
           electric,
+          basis: basisOf([heatSum], [electricSum]),
           cop,
           renewableKwh: heatPumpRenewableKwh({ heatKwh: heat, spf: cop }),
         };
@@ -326,14 +396,19 @@ export function siteKpis({
       orNull(share.share, gridImport, pv),
       share.renewableTce,
       share.totalTce,
-      estimated,
+      basisOf([
+        scaled(gridImport, factors.coal.electricityKgcePerKwh),
+        scaled(gridExport, factors.coal.electricityKgcePerKwh),
+        scaled(pv, factors.coal.electricityKgcePerKwh),
+        scaled(gas, factors.coal.gasKgcePerM3),
+      ]),
     );
     // Sub-metering categories (MOHURD 2008) the site has meters for.
     for (const category of SUBMETER_ROLES.filter((role) => byRole.has(role))) {
       const c = sum(category, 'energy_import_kwh');
-      push('energy_kwh', orNull(c.energy, c), c.energy, 1, c.estimated, category);
+      push('energy_kwh', orNull(c.energy, c), c.energy, 1, basisOf([c]), category);
     }
-    for (const hp of heatPumps) push('cop', hp.cop, hp.heat, hp.electric, false, hp.id);
+    for (const hp of heatPumps) push('cop', hp.cop, hp.heat, hp.electric, hp.basis, hp.id);
   }
   return out;
 }
@@ -394,7 +469,13 @@ export async function readQuarters(
   const rowsOf = (series: InfluxSeries[], device: Device): Record<string, unknown>[] =>
     series.find((s) => s.tags['device'] === device.id)?.rows ?? [];
   return devices.map((device) => {
-    const rows = [...rowsOf(previous, device), ...rowsOf(telemetry, device), ...rowsOf(following, device)];
+    // a removed meter's readings end with its removal (ingest refuses later ones; any stored before are not read)
+    const removed = removedAtMs(device);
+    const rows = [
+      ...rowsOf(previous, device),
+      ...rowsOf(telemetry, device),
+      ...rowsOf(following, device),
+    ].filter((r) => (r['time'] as number) <= removed);
     const eventRows = rowsOf(meterEvents, device);
     const quarters = new Map<MetricName, WindowEnergy[]>();
     for (const metric of CUMULATIVE_METRICS) {
@@ -447,6 +528,7 @@ export function periodEnergy(
       let x = sums.get(start);
       if (!x) sums.set(start, (x = emptySum()));
       x.energy += q.energy ?? 0;
+      x.estimatedEnergy += q.estimatedEnergy;
       x.estimated ||= q.estimated;
       if (q.energy !== null) {
         x.known++;

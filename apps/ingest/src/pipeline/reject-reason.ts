@@ -9,6 +9,8 @@ export const REJECT_REASONS = [
   'unknown_device',
   /** The device is registered under another site than the topic names. */
   'site_mismatch',
+  /** A reading or event stamped after the device's `removedAt` in the registry (its final reading is at it). */
+  'device_removed',
   /** A client published under a topic that is not its own (refused by the broker's ACL). */
   'topic_not_allowed',
   'payload_too_large',

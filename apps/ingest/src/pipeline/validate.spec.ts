@@ -94,6 +94,42 @@ describe('validateMessage', () => {
     expect(validate(topic, reading).rejections.map((r) => r.reason)).toEqual(['unknown_device']);
   });
 
+  it('refuses the readings and events of a removed meter stamped after its removal, and keeps those up to it', () => {
+    const own = loadRegistry(join(__dirname, '../../../../seeds/sites'));
+    const removedAt = NOW - 3_600_000;
+    own.addDevice(
+      'hd-b1',
+      deviceSchema.parse({
+        id: 'b1-old',
+        kind: 'electricity_meter',
+        role: 'grid',
+        removedAt: new Date(removedAt).toISOString().replace('Z', '+00:00'),
+      }),
+    );
+    const send = (channel: string, body: unknown) =>
+      validateMessage(
+        {
+          topic: `energy/v1/hd-b1/b1-old/${channel}`,
+          payload: Buffer.from(JSON.stringify(body)),
+          nowMs: NOW,
+        },
+        own,
+        LIMITS,
+      );
+    const batch = send('telemetry', [
+      { ts: removedAt - 300_000, values: { energy_import_kwh: 10 } },
+      { ts: removedAt, values: { energy_import_kwh: 11 } },
+      { ts: removedAt + 300_000, values: { energy_import_kwh: 12 } },
+    ]);
+    expect(batch.accepted).toBe(2); // its final reading, at the removal, too
+    expect(batch.rejections.map((r) => [r.reason, r.detail.slice(0, 9)])).toEqual([
+      ['device_removed', 'reading 2'],
+    ]);
+    expect(
+      send('event', { ts: removedAt + 1, type: 'register_reset' }).rejections.map((r) => r.reason),
+    ).toEqual(['device_removed']);
+  });
+
   it('stores a status change and a meter replacement', () => {
     expect(validate('energy/v1/hd-b1/b1-grid/status', 'offline').lines).toEqual([
       `device_status,device=b1-grid,site=hd-b1 status="offline" ${NOW}`,

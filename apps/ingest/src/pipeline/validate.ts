@@ -1,5 +1,5 @@
 import { MEASUREMENTS, METRICS, parseDeviceTopic, type DeviceTopic } from '@peakwatch/contracts';
-import type { RegisteredDevice, Registry } from '@peakwatch/registry';
+import { removedAtMs, type RegisteredDevice, type Registry } from '@peakwatch/registry';
 import { floatField, intField, line, stringField } from '@peakwatch/influx';
 import type { RejectReason } from './reject-reason';
 
@@ -62,6 +62,8 @@ interface KnownTopic {
   tags: Tags;
   /** `telemetry,device=…,district=…,kind=…,role=…,site=…`: the tags never change. */
   telemetryPrefix: string;
+  /** The registry's `removedAt` of the device (ms; infinite while in service). */
+  removedAtMs: number;
 }
 
 /**
@@ -84,7 +86,7 @@ function knownTopic(topic: string, registry: Registry, result: ValidationResult)
   const tags = tagsOf(registered);
   // line() with no fields gives "measurement,tags  ts"; keep the measurement and tags part
   const telemetryPrefix = line(MEASUREMENTS.telemetry, tags, {}, 0).split(' ')[0]!;
-  const entry = { parsed, tags, telemetryPrefix };
+  const entry = { parsed, tags, telemetryPrefix, removedAtMs: removedAtMs(registered.device) };
   known.set(topic, entry);
   return entry;
 }
@@ -139,7 +141,7 @@ export function validateMessage(
     reject(result, 'malformed_json', (error as Error).message, parsed);
     return result;
   }
-  const context = { nowMs, limits };
+  const context = { nowMs, limits, removedAtMs: known.removedAtMs };
   if (parsed.channel === 'event') {
     const refused = validateEvent(body, tags, result, context);
     if (refused) reject(result, refused.reason, refused.detail, parsed);
@@ -168,21 +170,30 @@ function tagsOf(registered: RegisteredDevice): Tags {
   };
 }
 
+/** What a reading's time is judged against. */
+interface CheckContext {
+  nowMs: number;
+  limits: ValidationLimits;
+  removedAtMs: number;
+}
+
 interface Problem {
   reason: RejectReason;
   detail: string;
 }
 
-function checkTime(
-  ts: unknown,
-  { nowMs, limits }: { nowMs: number; limits: ValidationLimits },
-): number | Problem {
+function checkTime(ts: unknown, { nowMs, limits, removedAtMs }: CheckContext): number | Problem {
   const ms = parseTimestamp(ts);
   if (ms === undefined) return { reason: 'bad_timestamp', detail: `ts ${JSON.stringify(ts)?.slice(0, 40)}` };
   if (ms > nowMs + limits.maxFutureMs)
     return { reason: 'timestamp_in_future', detail: new Date(ms).toISOString() };
   if (ms < nowMs - limits.horizonMs)
     return { reason: 'timestamp_too_old', detail: new Date(ms).toISOString() };
+  if (ms > removedAtMs)
+    return {
+      reason: 'device_removed',
+      detail: `${new Date(ms).toISOString()} is after its removal at ${new Date(removedAtMs).toISOString()}`,
+    };
   return ms;
 }
 
@@ -191,7 +202,7 @@ function addReading(
   result: ValidationResult,
   reading: unknown,
   known: KnownTopic,
-  context: { nowMs: number; limits: ValidationLimits },
+  context: CheckContext,
   index: number,
 ): void {
   const refused = readingProblem(reading, known, context, result);
@@ -202,7 +213,7 @@ function addReading(
 function readingProblem(
   reading: unknown,
   known: KnownTopic,
-  context: { nowMs: number; limits: ValidationLimits },
+  context: CheckContext,
   result: ValidationResult,
 ): Problem | undefined {
   if (!isObject(reading)) return { reason: 'bad_envelope', detail: 'not an object' };
@@ -241,7 +252,7 @@ function validateEvent(
   body: unknown,
   tags: Tags,
   result: ValidationResult,
-  context: { nowMs: number; limits: ValidationLimits },
+  context: CheckContext,
 ): Problem | undefined {
   if (!isObject(body)) return problem('bad_event', 'not an object');
   const type = body['type'];
