@@ -274,6 +274,7 @@ describe('REST API', () => {
         denominator: 1,
         completeness: 1,
         estimated: false,
+        estimatedShare: 0,
       },
       {
         windowStart: '2026-11-01T16:00:00.000Z',
@@ -283,6 +284,7 @@ describe('REST API', () => {
         denominator: 1,
         completeness: 1,
         estimated: false,
+        estimatedShare: 0,
       },
     ]);
   });

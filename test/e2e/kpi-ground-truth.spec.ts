@@ -225,7 +225,13 @@ describe('KPIs from InfluxDB equal the simulator ground truth', () => {
       utcOffsetMs: UTC8,
       factors,
     });
-    expect(empty.map((k) => [k.kpi, k.value, k.completeness])).toEqual([
+    // every meter owes its readings: each one's completeness is 0 (a measured zero, not a missing value)
+    const meters = empty.filter((k) => k.kpi === 'meter_completeness');
+    expect(meters.map((k) => k.category)).toEqual(['dc1-total', 'dc1-it']);
+    for (const k of meters) expect([k.value, k.numerator, k.denominator]).toEqual([0, 0, 288]);
+    expect(
+      empty.filter((k) => k.kpi !== 'meter_completeness').map((k) => [k.kpi, k.value, k.completeness]),
+    ).toEqual([
       ['register_anomalies', null, 0],
       ['peak_demand_kw', null, 0],
       ['energy_kwh', null, 0],

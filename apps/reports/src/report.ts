@@ -12,7 +12,7 @@ import {
 import type { InfluxClient } from '@peakwatch/influx';
 import { z } from 'zod';
 import type { Factor, PolicyData } from '@peakwatch/policy';
-import { readingIntervalMs, type Registry, type Site } from '@peakwatch/registry';
+import { expectedReadings, type Registry, type Site } from '@peakwatch/registry';
 
 export const REPORT_SCHEMA = 'peakwatch-report/1';
 
@@ -153,7 +153,7 @@ export async function buildReport({
       const { device } = quarters;
       const energy = periodEnergy(quarters, '1d', fromMs, toMs, offset);
       const received = [...energy.readingsByWindow.values()].reduce((a, b) => a + b, 0);
-      const expected = Math.round((toMs - fromMs) / readingIntervalMs(device));
+      const expected = expectedReadings(device, fromMs, toMs);
       for (const [metric, windows] of energy.windows) {
         let quantity = 0;
         let estimated = false;
@@ -171,7 +171,7 @@ export async function buildReport({
           estimated,
           readingsReceived: received,
           readingsExpected: expected,
-          completeness: round(Math.min(1, received / expected), 4),
+          completeness: expected > 0 ? round(Math.min(1, received / expected), 4) : 1,
         });
       }
     }

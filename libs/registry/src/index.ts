@@ -8,6 +8,7 @@ export {
   deviceSchema,
   readingIntervalMs,
   removedAtMs,
+  expectedReadings,
   siteSchema,
   type Device,
   type DeviceKind,

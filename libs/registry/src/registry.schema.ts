@@ -82,6 +82,21 @@ export function removedAtMs(device: { removedAt?: string | undefined }): number 
   return device.removedAt === undefined ? Number.POSITIVE_INFINITY : Date.parse(device.removedAt);
 }
 
+/**
+ * The readings a device owes in [startMs, endMs) (startMs on its interval): one per interval, until its removal, whose
+ * time is that of its final reading.
+ */
+export function expectedReadings(
+  device: { readingIntervalSeconds?: number | undefined; removedAt?: string | undefined },
+  startMs: number,
+  endMs: number,
+): number {
+  const interval = readingIntervalMs(device);
+  const removed = removedAtMs(device);
+  if (removed >= endMs) return Math.round((endMs - startMs) / interval);
+  return removed >= startMs ? Math.floor((removed - startMs) / interval) + 1 : 0;
+}
+
 /** The device's reading interval (ms). */
 export function readingIntervalMs(device: { readingIntervalSeconds?: number | undefined }): number {
   return (device.readingIntervalSeconds ?? DEFAULT_READING_INTERVAL_SECONDS) * 1000;

@@ -41,7 +41,7 @@ export async function readKpis(
 ): Promise<StoredKpi[]> {
   const only = entities ? ` AND (${entities.map((e) => `entity = ${quoteString(e)}`).join(' OR ')})` : '';
   const series = await influx.query(
-    `SELECT value, numerator, denominator, completeness, estimated, estimated_share FROM ${MEASUREMENTS.kpi} ` +
+    `SELECT value, numerator, denominator, completeness, estimated, estimated_share, elapsed FROM ${MEASUREMENTS.kpi} ` +
       `WHERE scope = ${quoteString(scope)} AND period = ${quoteString(period)}${only} ` +
       `AND time >= ${fromMs}ms AND time < ${toMs}ms GROUP BY entity, kpi, category`,
   );
@@ -57,6 +57,7 @@ export async function readKpis(
       completeness: Number(r['completeness'] ?? 0),
       estimated: r['estimated'] === true,
       estimatedShare: Number(r['estimated_share'] ?? 0),
+      ...(typeof r['elapsed'] === 'number' ? { elapsed: r['elapsed'] } : {}),
     })),
   );
 }

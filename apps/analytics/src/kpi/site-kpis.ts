@@ -21,6 +21,7 @@ import {
 import { quoteString, type InfluxClient, type InfluxSeries } from '@peakwatch/influx';
 import {
   SUBMETER_ROLES,
+  expectedReadings,
   readingIntervalMs,
   removedAtMs,
   type Device,
@@ -211,12 +212,7 @@ export function siteKpis({
   const meters = devices.filter((d) => d.device.kind !== 'weather_station');
   const out: KpiValue[] = [];
   for (let w = fromMs; w < toMs; w += sizeMs) {
-    const expectedOf = (d: DeviceEnergy): number => {
-      const interval = readingIntervalMs(d.device);
-      const removed = removedAtMs(d.device); // its last reading is at its removal at the latest
-      if (removed >= w + sizeMs) return Math.round(sizeMs / interval);
-      return removed >= w ? Math.floor((removed - w) / interval) + 1 : 0;
-    };
+    const expectedOf = (d: DeviceEnergy): number => expectedReadings(d.device, w, w + sizeMs);
     const expected = meters.reduce((n, d) => n + expectedOf(d), 0);
     /** Energy of a metric of a device, or of a role's meters, in the window. */
     const of = (d: DeviceEnergy, metric: MetricName): WindowSum => d.windows.get(metric)?.get(w) ?? NO_ENERGY;
