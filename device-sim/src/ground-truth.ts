@@ -3,7 +3,7 @@ import type { Scenario } from './scenario';
 import { localDayStart } from './models/clock';
 
 /** Version of the ground-truth file format (documented in device-sim/README.md). */
-export const GROUND_TRUTH_FORMAT = 'peakwatch-ground-truth/1';
+export const GROUND_TRUTH_FORMAT = 'peakwatch-ground-truth/2';
 
 const QUARTER_MS = 900_000;
 
@@ -16,8 +16,14 @@ export interface FaultRecord {
 }
 
 export interface SiteWindowTruth {
-  /** Local date (YYYY-MM-DD) of a day window, or "total" for the whole run. */
+  /** The window: a local date YYYY-MM-DD, a month YYYY-MM, a year YYYY, or "total" for the whole run. */
   window: string;
+  /** Readings received over expected, over every meter of the site (not the weather station). */
+  completeness: number;
+  /** 4 × the largest 15-minute energy of the site's supply meter (grid or facility), where it has exactly one. */
+  peakDemandKw?: number | null;
+  /** PV final yield: the PV's energy over its kWp. */
+  pvYieldKwhPerKwp?: number | null;
   consumptionKwh: number;
   gridImportKwh: number;
   gridExportKwh?: number;
@@ -31,7 +37,29 @@ export interface SiteWindowTruth {
   itKwh?: number;
   pue?: number | null;
   heatPumps?: Record<string, { heatKwh: number; electricKwh: number; cop: number | null }>;
+  /** Renewable share in tce (the scenario's renewableAccounting): PV consumed on site and heat pumps' ambient heat. */
+  renewableShareTce: number | null;
+  /** Years only, as of the end of the run: the share of the year elapsed, and the projections from it. */
+  elapsed?: number;
+  energyReduction?: number | null;
+  co2Reduction?: number | null;
+  quotaUse?: number | null;
 }
+
+/**
+ * A span between two readings a device sent further apart than 1.5 intervals: its true power's range over the span
+ * (kW, per register metric) bounds what any spreading of the span's energy by time can get wrong in a window.
+ */
+export interface SilenceTruth {
+  from: string;
+  to: string;
+  fromMs: number;
+  toMs: number;
+  powerKw: Record<string, { min: number; max: number }>;
+}
+
+/** Below this share of a year elapsed, no projection to the year's end is made (the product's documented rule). */
+const MIN_ELAPSED_SHARE = 0.1;
 
 type MetricSums = Record<string, number>;
 
@@ -45,13 +73,16 @@ const r6 = (x: number): number => Math.round(x * 1e6) / 1e6;
 export class GroundTruthBuilder {
   private readonly quarters = new Map<string, Map<string, Map<number, number>>>();
   private readonly days = new Map<string, Map<number, MetricSums>>();
-  private readonly totals = new Map<string, MetricSums>();
   private readonly readings = new Map<string, [number, number][]>();
   private readonly duplicates = new Map<string, number[]>();
   private readonly expected = new Map<string, Map<number, number>>();
   private readonly sent = new Map<string, Map<number, number>>();
   private readonly malformed = new Map<string, number>();
   private readonly events = new Map<string, number>();
+  /** Per device and metric, the amount of each step of the run (by step index). */
+  private readonly steps = new Map<string, Map<string, number[]>>();
+  /** Per device, the true times of the readings it sent (not duplicates). */
+  private readonly sentTimes = new Map<string, number[]>();
   readonly faults: FaultRecord[] = [];
 
   constructor(
@@ -73,8 +104,16 @@ export class GroundTruthBuilder {
       (): MetricSums => ({}),
     );
     daySums[metric] = (daySums[metric] ?? 0) + amount;
-    const total = getOrSet(this.totals, deviceId, (): MetricSums => ({}));
-    total[metric] = (total[metric] ?? 0) + amount;
+    const steps = getOrSet(
+      getOrSet(this.steps, deviceId, () => new Map<string, number[]>()),
+      metric,
+      () => [],
+    );
+    steps[Math.round((tsMs - this.fromMs) / this.stepMs)] = amount;
+  }
+
+  private get stepMs(): number {
+    return this.scenario.intervalSeconds * 1000;
   }
 
   expectReading(deviceId: string, tsMs: number): void {
@@ -89,6 +128,7 @@ export class GroundTruthBuilder {
       return;
     }
     getOrSet(this.readings, deviceId, () => []).push([seq, publishedTs]);
+    getOrSet(this.sentTimes, deviceId, () => []).push(trueTs);
     const day = localDayStart(trueTs, this.scenario.location.utcOffsetHours);
     const perDay = getOrSet(this.sent, deviceId, () => new Map<number, number>());
     perDay.set(day, (perDay.get(day) ?? 0) + 1);
@@ -106,7 +146,7 @@ export class GroundTruthBuilder {
     this.faults.push(record);
   }
 
-  /** The ground-truth document for the run [fromMs, toMs]. */
+  /** The ground-truth document for the run [fromMs, toMs]; projections of a year not over are made as of toMs. */
   build(toMs: number): object {
     const { scenario } = this;
     const devices: Record<string, object> = {};
@@ -128,6 +168,7 @@ export class GroundTruthBuilder {
           completeness: [...expectedDays]
             .sort((a, b) => a[0] - b[0])
             .map(([day, n]) => ({ day: this.dayLabel(day), expected: n, received: sentDays.get(day) ?? 0 })),
+          silences: this.silences(device.id),
           messages: {
             readings: this.readings.get(device.id) ?? [],
             duplicates: this.duplicates.get(device.id) ?? [],
@@ -142,14 +183,21 @@ export class GroundTruthBuilder {
       const dayKeys = new Set<number>();
       for (const device of site.devices)
         for (const day of this.days.get(device.id)?.keys() ?? []) dayKeys.add(day);
+      const days = [...dayKeys].sort((a, b) => a - b);
+      /** The windows whose label (YYYY-MM-DD, YYYY-MM, YYYY) is the first `length` characters of their days'. */
+      const windows = (length: number): SiteWindowTruth[] => {
+        const groups = new Map<string, number[]>();
+        for (const day of days) getOrSet(groups, this.dayLabel(day).slice(0, length), () => []).push(day);
+        return [...groups].map(([label, inWindow]) => this.siteWindow(site, label, inWindow, toMs));
+      };
       sites[site.id] = {
         district: site.district,
         type: site.type,
         floorAreaM2: site.floorAreaM2,
-        days: [...dayKeys]
-          .sort((a, b) => a - b)
-          .map((day) => this.siteWindow(site, this.dayLabel(day), (id) => this.days.get(id)?.get(day) ?? {})),
-        total: this.siteWindow(site, 'total', (id) => this.totals.get(id) ?? {}),
+        days: windows(10),
+        months: windows(7),
+        years: windows(4),
+        total: this.siteWindow(site, 'total', days, toMs),
       };
     }
     return {
@@ -161,6 +209,7 @@ export class GroundTruthBuilder {
       intervalSeconds: scenario.intervalSeconds,
       utcOffsetHours: scenario.location.utcOffsetHours,
       emissionFactors: scenario.emissionFactors,
+      renewableAccounting: scenario.renewableAccounting,
       sites,
       devices,
       faults: this.faults,
@@ -173,21 +222,109 @@ export class GroundTruthBuilder {
       .slice(0, 10);
   }
 
-  private siteWindow(site: Site, window: string, sums: (deviceId: string) => MetricSums): SiteWindowTruth {
+  /** The spans between readings a device sent more than 1.5 intervals apart, with its true power over each. */
+  private silences(deviceId: string): SilenceTruth[] {
+    const times = [...new Set(this.sentTimes.get(deviceId) ?? [])].sort((a, b) => a - b);
+    const out: SilenceTruth[] = [];
+    for (let i = 1; i < times.length; i++) {
+      const [fromMs, toMs] = [times[i - 1]!, times[i]!];
+      if (toMs - fromMs <= 1.5 * this.stepMs) continue;
+      const powerKw: SilenceTruth['powerKw'] = {};
+      for (const [metric, steps] of this.steps.get(deviceId) ?? []) {
+        const kw = steps
+          .slice((fromMs - this.fromMs) / this.stepMs, (toMs - this.fromMs) / this.stepMs)
+          .map((amount) => (amount * 3_600_000) / this.stepMs);
+        powerKw[metric] = { min: r6(Math.min(...kw)), max: r6(Math.max(...kw)) };
+      }
+      out.push({
+        from: new Date(fromMs).toISOString(),
+        to: new Date(toMs).toISOString(),
+        fromMs,
+        toMs,
+        powerKw,
+      });
+    }
+    return out;
+  }
+
+  /** A site's true KPIs over the days `dayStarts` (a day, a month, a year or the run), labelled `window`. */
+  private siteWindow(
+    site: Site,
+    window: string,
+    dayStarts: readonly number[],
+    asOfMs: number,
+  ): SiteWindowTruth {
     const f = this.scenario.emissionFactors;
+    const coal = this.scenario.renewableAccounting;
+    const offsetMs = this.scenario.location.utcOffsetHours * 3_600_000;
+    const inWindow = new Set(dayStarts);
+    const sumsOf = new Map<string, MetricSums>();
+    const sums = (deviceId: string): MetricSums =>
+      getOrSet(sumsOf, deviceId, () => {
+        const total: MetricSums = {};
+        for (const day of dayStarts)
+          for (const [metric, amount] of Object.entries(this.days.get(deviceId)?.get(day) ?? {}))
+            total[metric] = (total[metric] ?? 0) + amount;
+        return total;
+      });
     const byRole = (role: string, metric: string): number =>
       site.devices.filter((d) => d.role === role).reduce((s, d) => s + (sums(d.id)[metric] ?? 0), 0);
+    const meters = site.devices.filter((d) => d.kind !== 'weather_station');
+    let expected = 0;
+    let received = 0;
+    for (const meter of meters)
+      for (const day of dayStarts) {
+        expected += this.expected.get(meter.id)?.get(day) ?? 0;
+        received += this.sent.get(meter.id)?.get(day) ?? 0;
+      }
+    const supply = site.devices.filter((d) => d.role === 'grid' || d.role === 'dc_total');
+    const quarters = [...(this.quarters.get(supply[0]?.id ?? '')?.get('energy_import_kwh') ?? [])]
+      .filter(([t]) => inWindow.has(localDayStart(t, this.scenario.location.utcOffsetHours)))
+      .map(([, kwh]) => kwh);
+    const common = {
+      window,
+      completeness: r6(expected > 0 ? Math.min(1, received / expected) : 0),
+      ...(supply.length === 1
+        ? { peakDemandKw: quarters.length > 0 ? r6(4 * Math.max(...quarters)) : null }
+        : {}),
+    };
+    /** A year's projections as of `asOfMs`, linear by the share of it elapsed; a closed year is not projected. */
+    const projections = (consumptionKwh: number, co2Kg: number) => {
+      if (!/^\d{4}$/.test(window)) return {};
+      const year = Number(window);
+      const [start, end] = [Date.UTC(year, 0, 1) - offsetMs, Date.UTC(year + 1, 0, 1) - offsetMs];
+      const elapsed = Math.min(1, Math.max(0, (asOfMs - start) / (end - start)));
+      const projected = (x: number): number | null => (elapsed >= MIN_ELAPSED_SHARE ? x / elapsed : null);
+      const energy = projected(consumptionKwh / site.floorAreaM2);
+      const carbon = projected(co2Kg / site.floorAreaM2);
+      const use = projected(consumptionKwh);
+      return {
+        elapsed: r6(elapsed),
+        ...(site.baseline?.energyKwhPerM2
+          ? { energyReduction: energy === null ? null : r6(1 - energy / site.baseline.energyKwhPerM2) }
+          : {}),
+        ...(site.baseline?.carbonKgPerM2
+          ? { co2Reduction: carbon === null ? null : r6(1 - carbon / site.baseline.carbonKgPerM2) }
+          : {}),
+        ...(site.electricityQuotaKwh
+          ? { quotaUse: use === null ? null : r6(use / site.electricityQuotaKwh) }
+          : {}),
+      };
+    };
     if (site.type === 'data_centre') {
       const total = byRole('dc_total', 'energy_import_kwh');
       const it = byRole('dc_it', 'energy_import_kwh');
+      const co2Kg = total * f.gridKgCo2PerKwh.value;
       return {
-        window,
+        ...common,
         consumptionKwh: r6(total),
         gridImportKwh: r6(total),
         itKwh: r6(it),
         pue: it > 0 ? r6(total / it) : null,
         euiKwhPerM2: r6(total / site.floorAreaM2),
-        co2Kg: r6(total * f.gridKgCo2PerKwh.value),
+        co2Kg: r6(co2Kg),
+        renewableShareTce: total > 0 ? 0 : null,
+        ...projections(total, co2Kg),
       };
     }
     const gridImport = byRole('grid', 'energy_import_kwh');
@@ -195,44 +332,57 @@ export class GroundTruthBuilder {
     const pv = byRole('pv', 'energy_export_kwh');
     const gas = byRole('gas', 'gas_m3');
     const consumption = gridImport - gridExport + pv;
-    const hasPv = site.devices.some((d) => d.role === 'pv');
-    const heatPumps = site.devices.filter((d) => d.role === 'hp');
+    const pvDevices = site.devices.filter((d) => d.role === 'pv');
+    const kwp = pvDevices.reduce((k, d) => k + (d.peakPowerKwp ?? 0), 0);
+    const heatPumps = site.devices
+      .filter((d) => d.role === 'hp')
+      .map((d) => {
+        const heat = sums(d.id)['heat_kwh'] ?? 0;
+        const electric = sums(d.id)['energy_import_kwh'] ?? 0;
+        const spf = electric > 0 ? heat / electric : null;
+        // ambient heat Q × (1 − 1/SPF), renewable when the SPF reaches the scenario's minimum (EU RED Annex VII)
+        const ambient = spf !== null && spf >= coal.heatPumpMinSpf ? heat * (1 - 1 / spf) : 0;
+        return { id: d.id, heat, electric, spf, ambient };
+      });
+    const ambientKgce = heatPumps.reduce((s, hp) => s + hp.ambient, 0) * coal.heatKgcePerKwh;
+    const totalKgce = consumption * coal.electricityKgcePerKwh + gas * coal.gasKgcePerM3 + ambientKgce;
+    const renewableKgce = (pv - gridExport) * coal.electricityKgcePerKwh + ambientKgce;
+    const co2Kg = gridImport * f.gridKgCo2PerKwh.value + gas * f.gasKgCo2PerM3.value;
     return {
-      window,
+      ...common,
       consumptionKwh: r6(consumption),
       gridImportKwh: r6(gridImport),
-      ...(hasPv
+      ...(pvDevices.length > 0
         ? {
             gridExportKwh: r6(gridExport),
             pvKwh: r6(pv),
             pvSelfConsumedKwh: r6(pv - gridExport),
             renewableShare: consumption > 0 ? r6((pv - gridExport) / consumption) : null,
+            pvYieldKwhPerKwp: kwp > 0 ? r6(pv / kwp) : null,
           }
         : {}),
       categoryKwh: Object.fromEntries(
         ['lighting_sockets', 'hvac', 'power', 'special'].map((c) => [c, r6(byRole(c, 'energy_import_kwh'))]),
       ),
       euiKwhPerM2: r6(consumption / site.floorAreaM2),
-      co2Kg: r6(gridImport * f.gridKgCo2PerKwh.value + gas * f.gasKgCo2PerM3.value),
+      co2Kg: r6(co2Kg),
       ...(site.devices.some((d) => d.role === 'gas') ? { gasM3: r6(gas) } : {}),
       ...(heatPumps.length > 0
         ? {
             heatPumps: Object.fromEntries(
-              heatPumps.map((d) => {
-                const heat = sums(d.id)['heat_kwh'] ?? 0;
-                const electric = sums(d.id)['energy_import_kwh'] ?? 0;
-                return [
-                  d.id,
-                  {
-                    heatKwh: r6(heat),
-                    electricKwh: r6(electric),
-                    cop: electric > 0 ? r6(heat / electric) : null,
-                  },
-                ];
-              }),
+              heatPumps.map((hp) => [
+                hp.id,
+                {
+                  heatKwh: r6(hp.heat),
+                  electricKwh: r6(hp.electric),
+                  cop: hp.spf === null ? null : r6(hp.spf),
+                },
+              ]),
             ),
           }
         : {}),
+      renewableShareTce: totalKgce > 0 ? r6(renewableKgce / totalKgce) : null,
+      ...projections(consumption, co2Kg),
     };
   }
 }

@@ -70,6 +70,8 @@ const faultSchema = z.discriminatedUnion('type', [
     })
     .strict(),
   z.object({ type: z.literal('wrong_credentials'), device: deviceRef, at: when }).strict(),
+  /** Readings lost at random with this probability (the register keeps counting): a lossy link. */
+  z.object({ type: z.literal('loss'), device: deviceRef, probability: z.number().min(0).max(1) }).strict(),
 ]);
 
 const factor = z
@@ -114,6 +116,19 @@ export const scenarioSchema = z
       .strict()
       .default({}),
     emissionFactors: z.object({ gridKgCo2PerKwh: factor, gasKgCo2PerM3: factor }).strict(),
+    /**
+     * What the ground truth states the renewable share with (in tce): coal equivalents of electricity, gas and heat,
+     * and the least seasonal performance factor at which a heat pump's ambient heat counts as renewable.
+     */
+    renewableAccounting: z
+      .object({
+        electricityKgcePerKwh: positive,
+        gasKgcePerM3: positive,
+        heatKgcePerKwh: positive,
+        heatPumpMinSpf: positive,
+        source: z.string().min(1),
+      })
+      .strict(),
     offices: z.record(z.string(), z.object({ loadScale: positive.default(1) }).strict()).default({}),
     pv: z
       .record(
@@ -187,6 +202,7 @@ export interface Scenario {
   batchSize: number;
   climate: ClimateModel;
   emissionFactors: ScenarioFile['emissionFactors'];
+  renewableAccounting: ScenarioFile['renewableAccounting'];
   sites: Site[];
   offices: Map<string, { loadScale: number }>;
   pv: Map<string, PvModel>;
@@ -291,6 +307,7 @@ export function loadScenario(file: string): Scenario {
     batchSize: s.batchSize,
     climate: { ...BEIJING_CLIMATE, ...s.climate },
     emissionFactors: s.emissionFactors,
+    renewableAccounting: s.renewableAccounting,
     sites,
     offices,
     pv,

@@ -212,3 +212,45 @@ describe('faults of the sample scenario', () => {
     for (const r of skewed) expect(r.ts % 300_000).toBe(90_000);
   });
 });
+
+describe('a lossy link and the silences the ground truth states', () => {
+  const lossy: Scenario = {
+    ...scenario(false),
+    faults: [{ type: 'loss', device: 'dc1-it', probability: 0.2 }],
+  };
+  const { items, truth } = run(lossy, 7);
+  const silences = (
+    truth.devices['dc1-it'] as unknown as {
+      silences: { fromMs: number; toMs: number; powerKw: Record<string, { min: number; max: number }> }[];
+    }
+  ).silences;
+
+  it('loses readings at random but never the last, and the register keeps counting', () => {
+    const sent = readingsOf(items, 'dc1-it');
+    expect(sent.length).toBeLessThan(577 * 0.9);
+    expect(sent.length).toBeGreaterThan(577 * 0.7);
+    expect(sent.at(-1)!.ts).toBe(FROM + TWO_DAYS);
+    // the register delta over the whole run is the true energy: nothing lost with the readings
+    const energy = truth.devices['dc1-it']!.intervals15m['energy_import_kwh']!.reduce(
+      (s, [, kwh]) => s + kwh,
+      0,
+    );
+    const first = sent[0]!.values['energy_import_kwh']!;
+    expect(Math.abs(sent.at(-1)!.values['energy_import_kwh']! - first - energy)).toBeLessThan(0.002);
+  });
+
+  it('states each span between readings sent more than 1.5 intervals apart, with the power over it', () => {
+    const times = readingsOf(items, 'dc1-it').map((r) => r.ts);
+    const expected = times.slice(1).flatMap((t, i) => (t - times[i]! > 450_000 ? [[times[i], t]] : []));
+    expect(silences.map((s) => [s.fromMs, s.toMs])).toEqual(expected);
+    // the IT load is about 400 kW (±6% over the day): its range over a silence lies within that band
+    for (const s of silences) {
+      const { min, max } = s.powerKw['energy_import_kwh']!;
+      expect(min).toBeGreaterThan(350);
+      expect(max).toBeLessThan(450);
+      expect(min).toBeLessThanOrEqual(max);
+    }
+    // the other devices sent everything
+    expect((truth.devices['dc1-total'] as unknown as { silences: unknown[] }).silences).toEqual([]);
+  });
+});

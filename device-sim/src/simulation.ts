@@ -157,7 +157,7 @@ export class Simulation {
       }
       for (const [metric, value] of Object.entries(state.instant))
         values[metric] = round3(value / (metric === 'power_kw' ? ct : 1));
-      this.emitReading(rt, t, values, out);
+      this.emitReading(rt, t, values, out, last);
       if (!last) {
         for (const [metric, rate] of Object.entries(state.rates) as [MetricName, number][]) {
           const amount = (rate * this.stepMs) / 3_600_000;
@@ -273,6 +273,15 @@ export class Simulation {
             ...faultDetail(fault),
           });
           break;
+        case 'loss':
+          rt.firedAt.add(fault);
+          this.truth.fault({
+            type: 'loss',
+            device: device.id,
+            at: iso(t),
+            detail: { probability: fault.probability },
+          });
+          break;
         case 'spike':
         case 'duplicates':
           break;
@@ -280,7 +289,13 @@ export class Simulation {
     }
   }
 
-  private emitReading(rt: DeviceRuntime, t: number, values: Record<string, number>, out: Outgoing[]): void {
+  private emitReading(
+    rt: DeviceRuntime,
+    t: number,
+    values: Record<string, number>,
+    out: Outgoing[],
+    last: boolean,
+  ): void {
     const { device, site } = rt;
     const seq = rt.seq++;
     this.truth.expectReading(device.id, t);
@@ -289,7 +304,10 @@ export class Simulation {
     const flushOutOfOrder = (): void => {
       for (const held of rt.outOfOrder.splice(0).reverse()) out.push({ ...held, publishAtMs: t });
     };
-    if (active('gap') || active('offline')) {
+    // a lossy link loses readings at random, but never the run's last (which closes every window)
+    const loss = rt.faults.find((f) => f.fault.type === 'loss');
+    const lost = loss?.fault.type === 'loss' && !last && this.rng.next() < loss.fault.probability;
+    if (active('gap') || active('offline') || lost) {
       if (rt.outOfOrder.length > 0 && !active('out_of_order')) flushOutOfOrder();
       return;
     }
