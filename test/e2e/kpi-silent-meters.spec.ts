@@ -275,6 +275,25 @@ describe('KPIs when meters go silent', () => {
     expectWithin(kpi('hd-b3', 'energy_kwh', B3_SINCE + DAY).value, 2400, dayTolerance);
   });
 
+  it('reaches readings two weeks away for a day inside a month-long silence', async () => {
+    // by hand: 15 February lies in b3-grid's silence from 12:00 on 1 February to 2 March, 100 kW × 24 h, all spread
+    const feb15 = beijingMidnight('2026-02-15');
+    const [energy] = (
+      await computeSiteKpis({
+        influx,
+        registry: loadRegistry(join(SEEDS, 'sites')),
+        siteId: 'hd-b3',
+        fromMs: feb15,
+        toMs: feb15 + DAY,
+        period: '1d',
+        utcOffsetMs: UTC8,
+        factors: FACTORS,
+      })
+    ).filter((k) => k.kpi === 'energy_kwh' && !k.category);
+    expectWithin(energy!.value, 2400, dayTolerance);
+    expect(energy!.estimatedShare).toBeCloseTo(1, 9);
+  });
+
   it('`peakwatch kpi` prints the same days as the stored series', () => {
     const run = spawnSync(
       process.execPath,
