@@ -10,6 +10,8 @@ export interface KeySpec<T> {
   /** Used when the variable is unset or empty; keys without one are optional unless `required`. */
   default?: string;
   required?: boolean;
+  /** A secret: its value is never shown, not even in a configuration error. */
+  secret?: boolean;
   /** Returns the parsed value, or undefined when the raw value is invalid. */
   parse: (raw: string) => T | undefined;
 }
@@ -136,6 +138,7 @@ export const CONFIG_KEYS = {
   MQTT_PASSWORD: {
     expected: 'a password',
     description: 'Password of the ingest client on the external broker (MQTT_URL).',
+    secret: true,
     parse: nonEmpty,
   },
   MQTTS_PORT: {
@@ -216,6 +219,7 @@ export const CONFIG_KEYS = {
     expected: 'a secret of at least 16 characters',
     description:
       'Key of the HMAC-SHA256 signature of alert and report notifications (X-PeakWatch-Signature).',
+    secret: true,
     parse: (raw) => (raw.length >= 16 ? raw : undefined),
   },
   ALERT_EMAILS: {
@@ -281,6 +285,7 @@ export const CONFIG_KEYS = {
   INFLUX_TOKEN: {
     expected: 'a token (2.x/3.x) or user:password (1.x with auth)',
     description: 'Sent as `Authorization: Token ...`; leave unset for an InfluxDB without authentication.',
+    secret: true,
     parse: nonEmpty,
   },
   DATA_DIR: {

@@ -7,6 +7,6 @@ export {
   type LogLevel,
   type ReportEndpoint,
 } from './config.keys';
-export { ConfigError, type ConfigProblem } from './config.error';
+export { ConfigError, hideCredentials, type ConfigProblem } from './config.error';
 export { SQLITE_FILE_NAME, loadConfig, type AppConfig, type StateStoreConfig } from './load-config';
 export { APP_CONFIG, ConfigModule, InjectConfig } from './config.module';

@@ -175,6 +175,37 @@ describe('loadConfig', () => {
     expect(message).toContain('TZ_REPORTING="Mars/Base": expected an IANA time zone');
     expect(message).toContain('LOG_LEVEL="loud": expected fatal, error, warn, info, debug, trace, silent');
   });
+
+  it('names a bad key without showing a secret: secret keys hidden, passwords and tokens in URLs masked', () => {
+    let thrown: unknown;
+    try {
+      loadConfig({
+        ...MINIMAL,
+        ALERT_WEBHOOK_SECRET: 'hunter2-short',
+        ALERT_SMTP_URL: 'smtp://mailer:Pa55word@mail.example.cn:99999',
+        DATABASE_URL: 'mysql://app:S3cr3t-pw@db.example.cn/peakwatch',
+        MQTT_URL: 'tcp://ingest:Br0ker-pw@broker:1883',
+        ALERT_WEBHOOKS: 'regulator=ftp://r.example/hook?token=T0ken-value&x=1',
+      });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    const message = (thrown as Error).message;
+    for (const secret of ['hunter2', 'Pa55word', 'S3cr3t-pw', 'Br0ker-pw', 'T0ken-value'])
+      expect(message).not.toContain(secret);
+    expect((thrown as ConfigError).problems.map((p) => p.key)).toEqual([
+      'MQTT_URL',
+      'ALERT_WEBHOOKS',
+      'ALERT_WEBHOOK_SECRET',
+      'ALERT_SMTP_URL',
+      'DATABASE_URL',
+    ]);
+    expect(message).toContain('ALERT_WEBHOOK_SECRET is invalid (a secret: its value is not shown)');
+    expect(message).toContain('ALERT_SMTP_URL="smtp://mailer:***@mail.example.cn:99999"');
+    expect(message).toContain('DATABASE_URL="mysql://app:***@db.example.cn/peakwatch"');
+    expect(message).toContain('token=***&x=1');
+  });
 });
 
 describe('configuration documentation', () => {

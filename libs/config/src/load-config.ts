@@ -8,7 +8,7 @@ import {
   type LogLevel,
   type ReportEndpoint,
 } from './config.keys';
-import { ConfigError, type ConfigProblem } from './config.error';
+import { ConfigError, hideCredentials, type ConfigProblem } from './config.error';
 
 export type StateStoreConfig = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
 
@@ -84,7 +84,12 @@ export function loadConfig(
       continue;
     }
     const value = spec.parse(raw);
-    if (value === undefined) problems.push({ key, value: raw, expected: spec.expected });
+    if (value === undefined)
+      problems.push(
+        spec.secret
+          ? { key, secret: true, expected: spec.expected }
+          : { key, value: hideCredentials(raw), expected: spec.expected },
+      );
     parsed[key] = value;
   }
   const tlsHalf = (env['MQTT_TLS_CERT']?.trim() ? 1 : 0) + (env['MQTT_TLS_KEY']?.trim() ? 1 : 0);

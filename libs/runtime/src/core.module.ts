@@ -17,6 +17,7 @@ import { APP_CONFIG, ConfigModule, type AppConfig } from '@peakwatch/config';
 import { InfluxClient } from '@peakwatch/influx';
 import { StateModule, StateStore } from '@peakwatch/state';
 import { Clock } from './clock';
+import { REDACTED, REDACTED_LOG_PATHS } from './redact';
 import { HealthController } from './health.controller';
 import { HealthRegistry } from './health.registry';
 import { LiveEvents } from './live-events';
@@ -24,6 +25,9 @@ import { ProvisionedDevices } from './provisioned-devices';
 import { MetricsController } from './metrics.controller';
 
 const APP_NAMES = Symbol('APP_NAMES');
+
+/** Where a process writes its structured log (anything pino can write to). */
+export type LogDestination = pino.DestinationStream;
 
 /**
  * What every PeakWatch process shares, whichever apps it runs: the validated config, the structured logger (pino,
@@ -42,7 +46,12 @@ export class CoreModule implements OnApplicationBootstrap {
     @Inject(APP_NAMES) private readonly appNames: string[],
   ) {}
 
-  static forRoot(config: AppConfig, appNames: string[], clock: Clock = Clock.system()): DynamicModule {
+  static forRoot(
+    config: AppConfig,
+    appNames: string[],
+    clock: Clock = Clock.system(),
+    log: LogDestination = pino.destination({ fd: 2, sync: true }),
+  ): DynamicModule {
     return {
       module: CoreModule,
       imports: [
@@ -52,8 +61,13 @@ export class CoreModule implements OnApplicationBootstrap {
           // hooks that would then cost every promise of the process (ingest's hot path included).
           exclude: ['health', 'health/live', 'metrics'],
           pinoHttp: [
-            { level: config.logLevel, autoLogging: false, base: { apps: appNames.join(',') } },
-            pino.destination({ fd: 2, sync: true }),
+            {
+              level: config.logLevel,
+              autoLogging: false,
+              base: { apps: appNames.join(',') },
+              redact: { paths: [...REDACTED_LOG_PATHS], censor: REDACTED },
+            },
+            log,
           ],
         }),
         StateModule,

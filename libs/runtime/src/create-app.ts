@@ -4,7 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import type { AppConfig } from '@peakwatch/config';
 import { Clock } from './clock';
-import { CoreModule } from './core.module';
+import { CoreModule, type LogDestination } from './core.module';
 
 /** One runnable app: its name (ingest, analytics, alerts, reports, api) and its feature module. */
 export interface AppDefinition {
@@ -19,7 +19,12 @@ export const MAX_REQUEST_BODY = '64kb';
 
 @Module({})
 class RootModule {
-  static compose(config: AppConfig, apps: readonly AppDefinition[], clock: Clock): DynamicModule {
+  static compose(
+    config: AppConfig,
+    apps: readonly AppDefinition[],
+    clock: Clock,
+    log: LogDestination | undefined,
+  ): DynamicModule {
     return {
       module: RootModule,
       imports: [
@@ -27,6 +32,7 @@ class RootModule {
           config,
           apps.map((a) => a.name),
           clock,
+          log,
         ),
         ...apps.map((a) => a.module),
       ],
@@ -37,14 +43,14 @@ class RootModule {
 /**
  * Builds one process from a set of apps (one app alone, or all of them for the all-in-one process) and starts
  * listening on HTTP_HOST:HTTP_PORT. The caller closes it. `clock` is the system clock except in tests that simulate
- * a period of their choosing.
+ * a period of their choosing; `log` is standard error except in tests that read what is logged.
  */
 export async function createApp(
   config: AppConfig,
   apps: readonly AppDefinition[],
-  { clock = Clock.system() }: { clock?: Clock } = {},
+  { clock = Clock.system(), log }: { clock?: Clock; log?: LogDestination } = {},
 ): Promise<INestApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(RootModule.compose(config, apps, clock), {
+  const app = await NestFactory.create<NestExpressApplication>(RootModule.compose(config, apps, clock, log), {
     bufferLogs: true,
     bodyParser: false,
   });

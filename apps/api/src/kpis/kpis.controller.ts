@@ -12,6 +12,10 @@ import { parseInput } from '../validation';
 /** At most this much history per request (ms): a year of 15-minute windows is ~35,000 values per KPI. */
 const MAX_RANGE_MS = 400 * 86_400_000;
 
+/** The years a KPI may be asked for: 1970 to 2100. */
+const EARLIEST_MS = Date.UTC(1970, 0, 1);
+const LATEST_MS = Date.UTC(2101, 0, 1);
+
 const time = z
   .string()
   .refine(
@@ -20,7 +24,9 @@ const time = z
       message: 'expected an RFC 3339 time or a date YYYY-MM-DD',
     },
   )
-  .transform((s) => Date.parse(s));
+  .transform((s) => Date.parse(s))
+  // InfluxDB stores nanoseconds since 1970 in 64 bits (to 2262); PeakWatch's data lie well within these years
+  .refine((ms) => ms >= EARLIEST_MS && ms < LATEST_MS, { message: 'expected a time from 1970 to 2100' });
 
 export const kpiQuery = z
   .object({

@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import mqtt, { type MqttClient } from 'mqtt';
-import { InjectConfig, type AppConfig } from '@peakwatch/config';
+import { InjectConfig, hideCredentials, type AppConfig } from '@peakwatch/config';
 import { HealthRegistry } from '@peakwatch/runtime';
 import { StateStore } from '@peakwatch/state';
 import { IngestPipeline } from '../pipeline/ingest.pipeline';
@@ -61,17 +61,10 @@ export class ExternalSubscriberService implements OnApplicationBootstrap, OnAppl
       this.client!.once('connect', () => resolve());
       this.client!.once('error', () => resolve());
     });
-    this.logger.log({ url: redact(url), clientId }, 'external broker mode: shared subscription');
+    this.logger.log({ url: hideCredentials(url), clientId }, 'external broker mode: shared subscription');
   }
 
   async onApplicationShutdown(): Promise<void> {
     await this.client?.endAsync();
   }
-}
-
-/** Hides the password of a broker URL in logs. */
-function redact(url: string): string {
-  const parsed = new URL(url);
-  if (parsed.password) parsed.password = '***';
-  return parsed.toString();
 }
