@@ -16,6 +16,7 @@ export {
   KPI_SCOPES,
   MEASUREMENTS,
   METRICS,
+  isMetricName,
   type KpiPeriod,
   type KpiScope,
   type MetricName,

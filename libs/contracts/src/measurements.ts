@@ -32,6 +32,11 @@ export const METRICS = {
 
 export type MetricName = keyof typeof METRICS;
 
+/** Whether a name (from a device, a file, a caller) is a metric of the contract: an own key, never `constructor`. */
+export function isMetricName(name: string): name is MetricName {
+  return Object.hasOwn(METRICS, name);
+}
+
 export const KPI_SCOPES = ['site', 'district', 'city'] as const;
 /** A reading older than this on arrival is late: the KPI windows it falls in may have been computed already. */
 export const LATE_AFTER_MS = 15 * 60_000;

@@ -42,9 +42,14 @@ export const SUBMETER_ROLES = ['lighting_sockets', 'hvac', 'power', 'special'] a
 const id = z.string().regex(ID_PATTERN, 'must match [a-z0-9][a-z0-9_-]{0,63}');
 const isoDate = z.iso.date('must be a date YYYY-MM-DD');
 
+/** Usernames PeakWatch's own MQTT clients take (e.g. peakwatch-alerts): no device may. */
+export const RESERVED_ID_PREFIX = 'peakwatch';
+
 export const deviceSchema = z
   .object({
-    id,
+    id: id.refine((value) => !value.startsWith(RESERVED_ID_PREFIX), {
+      message: `must not begin with "${RESERVED_ID_PREFIX}" (the names of PeakWatch's own MQTT clients)`,
+    }),
     kind: z.enum(DEVICE_KINDS),
     role: z.enum(DEVICE_ROLES),
     name: z.string().min(1).optional(),

@@ -11,7 +11,7 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CredentialsRepository } from '@peakwatch/ingest';
+import { CredentialRoleError, CredentialsRepository } from '@peakwatch/ingest';
 import { DeviceRefusedError, Registry, deviceSchema, type Device } from '@peakwatch/registry';
 import { ProvisionedDevices } from '@peakwatch/runtime';
 import { parseInput } from '../validation';
@@ -66,6 +66,7 @@ export class SitesController {
   ): Promise<{ device: Device; secret: string }> {
     this.visible(caller, siteId);
     const device = parseInput(deviceSchema, body, 'body');
+    await roleConflict(() => this.credentials.assertAvailable(device.id, 'device'));
     try {
       await this.provisioned.add(siteId, device);
     } catch (error) {
@@ -73,7 +74,7 @@ export class SitesController {
       if (error.reason === 'taken') throw new ConflictException(error.message);
       throw new BadRequestException({ statusCode: 400, message: error.message, field: error.field });
     }
-    return { device, secret: await this.credentials.issue(device.id, 'device', siteId) };
+    return { device, secret: await roleConflict(() => this.credentials.issue(device.id, 'device', siteId)) };
   }
 
   /**
@@ -92,7 +93,7 @@ export class SitesController {
     const site = this.visible(caller, siteId);
     if (!site.devices.some((d) => d.id === deviceId))
       throw new NotFoundException(`site ${siteId} has no device ${deviceId}`);
-    return { deviceId, secret: await this.credentials.issue(deviceId, 'device', siteId) };
+    return { deviceId, secret: await roleConflict(() => this.credentials.issue(deviceId, 'device', siteId)) };
   }
 
   private visible(caller: Principal, siteId: string) {
@@ -105,5 +106,15 @@ export class SitesController {
     const site = this.registry.site(id)!;
     const { devices, ...rest } = site;
     return { ...rest, deviceCount: devices.length };
+  }
+}
+
+/** A username that belongs to a service client is a conflict (409) for a device. */
+async function roleConflict<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof CredentialRoleError) throw new ConflictException(error.message);
+    throw error;
   }
 }

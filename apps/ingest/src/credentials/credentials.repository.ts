@@ -4,6 +4,11 @@ import { StateStore, hashSecret, newSecret, verifySecret } from '@peakwatch/stat
 
 export type MqttRole = 'device' | 'service';
 
+/** A secret was asked for a username that belongs to the other role. */
+export class CredentialRoleError extends Error {
+  readonly code = 'username_taken';
+}
+
 export interface MqttIdentity {
   username: string;
   role: MqttRole;
@@ -22,6 +27,7 @@ export class CredentialsRepository {
 
   /** Issues a new secret for a device or service client (replacing any earlier one) and returns it, once. */
   async issue(username: string, role: MqttRole, siteId: string | null): Promise<string> {
+    await this.assertAvailable(username, role);
     const secret = newSecret();
     const now = new Date().toISOString();
     const secretHash = await hashSecret(secret);
@@ -36,6 +42,20 @@ export class CredentialsRepository {
       .execute();
     this.verified.delete(username);
     return secret;
+  }
+
+  /**
+   * Throws {@link CredentialRoleError} when `username` belongs to the other role: a username keeps its role, so a
+   * device may not take over a service client's name (and with it its rights), nor a service a device's.
+   */
+  async assertAvailable(username: string, role: MqttRole): Promise<void> {
+    const existing = await this.state.db
+      .selectFrom('mqtt_credential')
+      .select('role')
+      .where('username', '=', username)
+      .executeTakeFirst();
+    if (existing && existing.role !== role)
+      throw new CredentialRoleError(`${username} is the username of a ${existing.role}, not of a ${role}`);
   }
 
   /** The identity behind a username and secret, or undefined when they do not match. */

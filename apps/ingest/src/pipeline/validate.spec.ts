@@ -60,6 +60,26 @@ describe('validateMessage', () => {
     ['batch too large', 'energy/v1/hd-b1/b1-grid/telemetry', [1, 2, 3, 4], 'batch_too_large'],
     ['bad status', 'energy/v1/hd-b1/b1-grid/status', 'sleeping', 'bad_status'],
     ['bad event', 'energy/v1/hd-b1/b1-grid/event', { ts: NOW, type: 'meter_replaced' }, 'bad_event'],
+    // names every object has through its prototype are no metrics
+    [
+      'constructor',
+      'energy/v1/hd-b1/b1-grid/telemetry',
+      { ts: NOW, values: { constructor: 1 } },
+      'unknown_metric',
+    ],
+    ['toString', 'energy/v1/hd-b1/b1-grid/telemetry', { ts: NOW, values: { toString: 1 } }, 'unknown_metric'],
+    [
+      '__proto__',
+      'energy/v1/hd-b1/b1-grid/telemetry',
+      '{"ts":1795248000000,"values":{"__proto__":1}}',
+      'unknown_metric',
+    ],
+    [
+      'a register event for constructor',
+      'energy/v1/hd-b1/b1-grid/event',
+      { ts: NOW, type: 'meter_replaced', final: { constructor: 1 }, start: { energy_import_kwh: 0 } },
+      'bad_event',
+    ],
   ])('%s → %s', (_name, topic, body, reason) => {
     const result = validate(topic, body);
     expect(result.lines).toEqual([]);

@@ -1,4 +1,10 @@
-import { MEASUREMENTS, METRICS, parseDeviceTopic, type DeviceTopic } from '@peakwatch/contracts';
+import {
+  MEASUREMENTS,
+  METRICS,
+  isMetricName,
+  parseDeviceTopic,
+  type DeviceTopic,
+} from '@peakwatch/contracts';
 import { removedAtMs, type RegisteredDevice, type Registry } from '@peakwatch/registry';
 import { floatField, intField, line, stringField } from '@peakwatch/influx';
 import type { RejectReason } from './reject-reason';
@@ -19,6 +25,8 @@ export interface Rejection {
   /** What was wrong, for the log and the record. */
   detail: string;
   topic: DeviceTopic | undefined;
+  /** The place in its batch of a refused reading (0 when sent alone). */
+  readingIndex?: number;
 }
 
 export interface ValidationResult {
@@ -206,7 +214,13 @@ function addReading(
   index: number,
 ): void {
   const refused = readingProblem(reading, known, context, result);
-  if (refused) reject(result, refused.reason, `reading ${index}: ${refused.detail}`, known.parsed);
+  if (refused)
+    result.rejections.push({
+      reason: refused.reason,
+      detail: `reading ${index}: ${refused.detail}`,
+      topic: known.parsed,
+      readingIndex: index,
+    });
 }
 
 /** Pushes the line of a good reading (and widens the span); returns why a reading is refused. */
@@ -233,7 +247,7 @@ function readingProblem(
   let fields = '';
   for (const metric in values) {
     const value = values[metric];
-    if (!(metric in METRICS)) return { reason: 'unknown_metric', detail: metric.slice(0, 64) };
+    if (!isMetricName(metric)) return { reason: 'unknown_metric', detail: metric.slice(0, 64) };
     if (typeof value !== 'number' || !Number.isFinite(value)) {
       return { reason: 'bad_value', detail: `${metric} = ${JSON.stringify(value)?.slice(0, 40)}` };
     }
@@ -266,7 +280,7 @@ function validateEvent(
     if (registers === undefined) continue;
     if (!isObject(registers)) return problem('bad_event', `${part} is not an object`);
     for (const [metric, value] of Object.entries(registers)) {
-      if (!(metric in METRICS) || !METRICS[metric as keyof typeof METRICS].cumulative)
+      if (!isMetricName(metric) || !METRICS[metric].cumulative)
         return problem('bad_event', `${part}.${metric.slice(0, 64)} is not a register`);
       if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
         return problem('bad_event', `${part}.${metric} = ${JSON.stringify(value)?.slice(0, 40)}`);
