@@ -31,6 +31,11 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
   private readonly logger = new Logger(BrokerService.name);
   private broker: EmbeddedBroker | undefined;
   private readonly identities = new WeakMap<Client, MqttIdentity>();
+  /**
+   * Which username holds each client id: while it is connected, and for as long as its session lasts (clean start
+   * off). Another identity may not take a held client id: aedes would disconnect the holder (and publish its will).
+   */
+  private readonly clientIdHolders = new Map<string, string>();
 
   constructor(
     @InjectConfig() private readonly config: AppConfig,
@@ -72,9 +77,12 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
     this.broker.aedes.on('client', () =>
       this.metrics.connectedClients.set(this.broker?.aedes.connectedClients ?? 0),
     );
-    this.broker.aedes.on('clientDisconnect', () =>
-      this.metrics.connectedClients.set(this.broker?.aedes.connectedClients ?? 0),
-    );
+    this.broker.aedes.on('clientDisconnect', (client) => {
+      this.metrics.connectedClients.set(this.broker?.aedes.connectedClients ?? 0);
+      const identity = this.identities.get(client);
+      if (client.clean && identity && this.clientIdHolders.get(client.id) === identity.username)
+        this.clientIdHolders.delete(client.id);
+    });
     this.health.register('broker', () =>
       Promise.resolve(this.broker !== undefined && !this.broker.aedes.closed),
     );
@@ -103,6 +111,16 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
       );
       return undefined;
     }
+    const holder = this.clientIdHolders.get(client.id);
+    if (holder !== undefined && holder !== identity.username) {
+      this.metrics.connectionsRefused.inc({ reason: 'client_id_taken' });
+      this.logger.warn(
+        { username, client: client.id },
+        'MQTT connection refused: the client id belongs to another identity',
+      );
+      return undefined;
+    }
+    this.clientIdHolders.set(client.id, identity.username);
     this.identities.set(client, identity);
     return identity;
   }
@@ -132,6 +150,7 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
       `client ${identity?.username ?? client.id} may not publish here`,
       packet.payload as Buffer,
       () => done(new Error('topic not allowed')),
+      identity?.username,
     );
   }
 

@@ -14,6 +14,8 @@ export class IngestMetrics {
   readonly readingsReceived: Counter;
   readonly readingsStored: Counter;
   readonly rejected: Counter<'reason'>;
+  /** Rejections counted but not recorded in `ingest_reject`: over a device's record budget. */
+  readonly rejectsUnrecorded: Counter<'reason'>;
   readonly connectionsRefused: Counter<'reason'>;
   /** What the spool gauges report, read at each scrape (set by the spool service). */
   spool: SpoolState | undefined;
@@ -46,6 +48,12 @@ export class IngestMetrics {
       registers,
     });
     for (const reason of REJECT_REASONS) this.rejected.inc({ reason }, 0);
+    this.rejectsUnrecorded = new Counter({
+      name: 'peakwatch_ingest_rejects_unrecorded_total',
+      help: 'Rejections counted but not recorded in ingest_reject: the device was over its budget of records',
+      labelNames: ['reason'],
+      registers,
+    });
     this.connectionsRefused = new Counter({
       name: 'peakwatch_mqtt_connections_refused_total',
       help: 'MQTT connections refused, by reason',
