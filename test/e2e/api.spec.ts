@@ -5,10 +5,12 @@ import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import supertest from 'supertest';
 import { kpiLine } from '@peakwatch/analytics';
-import { API_APP, ApiKeysRepository, type ApiRole } from '@peakwatch/api';
+import { API_APP, ApiKeysRepository, STREAM_KEY_CHECK_MS, type ApiRole } from '@peakwatch/api';
 import { deviceTopic } from '@peakwatch/contracts';
-import { INGEST_APP } from '@peakwatch/ingest';
-import { createApp } from '@peakwatch/runtime';
+import { CredentialsRepository, INGEST_APP } from '@peakwatch/ingest';
+import { freePort } from '@peakwatch/process';
+import { LiveEvents, createApp } from '@peakwatch/runtime';
+import { StateStore } from '@peakwatch/state';
 import { startInfluxd, type TestInfluxd } from '../support/influxd';
 import { testConfig } from '../support/ingest';
 import { connectClient } from '../support/mqtt';
@@ -294,6 +296,8 @@ describe('REST API', () => {
     ['an unparseable date', '/api/v1/kpis?entity=hd-b1&period=1d&from=yesterday&to=2026-11-03', 'from'],
     ['an inverted range', '/api/v1/kpis?entity=hd-b1&period=1d&from=2026-11-03&to=2026-11-01', 'to'],
     ['a range over 400 days', '/api/v1/kpis?entity=hd-b1&period=1d&from=2024-01-01&to=2026-11-01', 'to'],
+    ['the year 1000', '/api/v1/kpis?entity=hd-b1&period=1d&from=1000-01-01&to=1000-01-02', 'from'],
+    ['the year 2200', '/api/v1/kpis?entity=hd-b1&period=1d&from=2026-11-01&to=2200-01-01', 'to'],
     ['a missing entity', `/api/v1/kpis?period=1d&${RANGE}`, 'entity'],
     ['an unknown parameter', `/api/v1/kpis?entity=hd-b1&period=1d&${RANGE}&colour=red`, 'colour'],
     ['a bad scope', `/api/v1/kpis?scope=planet&entity=hd-b1&period=1d&${RANGE}`, 'scope'],
@@ -319,6 +323,35 @@ describe('REST API', () => {
   it('refuses a request body over 64 kB with 413', async () => {
     const body = { name: 'x'.repeat(70_000), role: 'admin', scope: [] };
     await as('admin', http.post('/api/v1/apikeys').send(body)).expect(413);
+  });
+
+  it("logs a failed request without the caller's credentials (InfluxDB unreachable: a 500)", async () => {
+    const lines: string[] = [];
+    const deadDataDir = await mkdtemp(join(tmpdir(), 'peakwatch-api-dead-'));
+    const dead = await createApp(
+      await testConfig(`http://127.0.0.1:${await freePort()}`, 'api', deadDataDir, { LOG_LEVEL: 'info' }),
+      [API_APP],
+      { log: { write: (line: string) => lines.push(line) } },
+    );
+    try {
+      const { key } = await dead.get(ApiKeysRepository).create({ name: 'logged', role: 'admin', scope: [] });
+      const cookie = 'session=Cookie-secret-value';
+      await supertest(dead.getHttpServer() as Server)
+        .get(kpis('site', 'hd-b1'))
+        .set('Authorization', `Bearer ${key}`)
+        .set('Cookie', cookie)
+        .expect(500);
+      const log = lines.join('');
+      // the failure is logged, with the request it belongs to, and its credentials redacted
+      expect(log).toContain('/api/v1/kpis');
+      expect(log).toContain('"authorization":"[redacted]"');
+      expect(log).not.toContain(key);
+      expect(log).not.toContain(key.split('.')[1]!); // nor the secret part alone
+      expect(log).not.toContain('Cookie-secret-value');
+    } finally {
+      await dead.close();
+      await rm(deadDataDir, { recursive: true, force: true });
+    }
   });
 
   it('revokes a key at once', async () => {
@@ -357,9 +390,13 @@ describe('REST API', () => {
     await opened;
     const meter = await connectClient(mqttUrl, { username: 'b1-grid', password: secret });
     const ts = Date.now() - 60_000;
+    // a batch of a good reading and a refused one: only what is stored is streamed
     await meter.publishAsync(
       deviceTopic('hd-b1', 'b1-grid', 'telemetry'),
-      JSON.stringify({ ts, seq: 7, values: { energy_import_kwh: 1234.5, power_kw: 42 } }),
+      JSON.stringify([
+        { ts, seq: 7, values: { energy_import_kwh: 1234.5, power_kw: 42 } },
+        { ts: ts + 1, seq: 8, values: { power_kw: 'forged' } },
+      ]),
       { qos: 1 },
     );
     await meter.endAsync();
@@ -423,6 +460,79 @@ describe('REST API', () => {
     await as('regulator haidian', http.post('/api/v1/sites/hd-b1/devices'))
       .send({ id: 'b1-z', kind: 'electricity_meter', role: 'special' })
       .expect(403);
+  });
+
+  it("keeps devices out of the names of PeakWatch's own MQTT clients and of other service clients", async () => {
+    // the alerts service's MQTT user: a device of that name would break alert delivery and gain its rights
+    const reserved = await as('admin', http.post('/api/v1/sites/hd-b1/devices'))
+      .send({ id: 'peakwatch-alerts', kind: 'electricity_meter', role: 'special' })
+      .expect(400);
+    expect(reserved.body).toMatchObject({ field: 'id' });
+    // a service client's username (a gateway's): a device may not take it, nor rotate its secret
+    await app.get(CredentialsRepository).issue('b1-gateway', 'service', null);
+    await as('admin', http.post('/api/v1/sites/hd-b1/devices'))
+      .send({ id: 'b1-gateway', kind: 'electricity_meter', role: 'special' })
+      .expect(409);
+    expect((await as('admin', http.get('/api/v1/sites/hd-b1/devices'))).body).not.toContainEqual(
+      expect.objectContaining({ id: 'b1-gateway' }),
+    );
+  });
+
+  it("shows a regulator's stream only its audience's alerts, and ends a stream when its key is revoked", async () => {
+    const open = (key: string) => {
+      const received: string[] = [];
+      const request = httpRequest({
+        port,
+        path: '/api/v1/sites/hd-b1/stream',
+        headers: { authorization: `Bearer ${key}` },
+      });
+      const ended = new Promise<void>((resolve) =>
+        request.on('response', (res) => {
+          res.on('data', (chunk: Buffer) => received.push(chunk.toString('utf8')));
+          res.on('end', () => resolve());
+          res.on('close', () => resolve());
+        }),
+      );
+      request.end();
+      return { received, ended, request };
+    };
+    const newKey = async () =>
+      (
+        await as(
+          'admin',
+          http.post('/api/v1/apikeys').send({ name: 'viewer', role: 'regulator', scope: ['haidian'] }),
+        )
+      ).body as { id: string; key: string };
+    const first = await newKey();
+    const viewer = open(first.key);
+    await new Promise((r) => setTimeout(r, 200));
+    // what the alerts app emits in this process: a data-quality alert (facility managers only), a policy one
+    const live = app.get(LiveEvents);
+    for (const rule of ['device-silent', 'dc-pue-rolling-existing'])
+      live.emit({ type: 'alert', siteId: 'hd-b1', data: { rule: { id: rule }, state: 'firing' } });
+    for (let i = 0; i < 100 && !viewer.received.join('').includes('dc-pue-rolling-existing'); i++)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(viewer.received.join('')).toContain('dc-pue-rolling-existing');
+    expect(viewer.received.join('')).not.toContain('device-silent');
+    // revoked through the API: the stream ends at once
+    await as('admin', http.delete(`/api/v1/apikeys/${first.id}`)).expect(204);
+    await viewer.ended;
+    // revoked by another process (the command line, another replica): the stream ends at its next check
+    const second = await newKey();
+    const other = open(second.key);
+    await new Promise((r) => setTimeout(r, 200));
+    await app
+      .get(StateStore)
+      .db.updateTable('api_key')
+      .set({ revoked_at: new Date().toISOString() })
+      .where('id', '=', second.id)
+      .execute();
+    const ended = await Promise.race([
+      other.ended.then(() => true),
+      new Promise<boolean>((r) => setTimeout(() => r(false), STREAM_KEY_CHECK_MS + 5_000)),
+    ]);
+    other.request.destroy();
+    expect(ended).toBe(true);
   });
 
   it('publishes its OpenAPI document at /docs-json and the UI at /docs', async () => {

@@ -4,7 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { deviceTopic } from '@peakwatch/contracts';
-import { Spool, SpoolService, type AppendCallback } from '@peakwatch/ingest';
+import {
+  REJECT_RECORDS_PER_MINUTE,
+  REJECT_RECORD_BURST,
+  Spool,
+  SpoolService,
+  type AppendCallback,
+} from '@peakwatch/ingest';
 import { Simulation, generate, loadScenario, runScenario, type Reading } from '@peakwatch/device-sim';
 import type { InfluxClient } from '@peakwatch/influx';
 import { freePort } from '@peakwatch/process';
@@ -109,7 +115,7 @@ describe('ingest: MQTT to InfluxDB through the embedded broker', () => {
       });
     });
     afterAll(async () => {
-      await device?.endAsync();
+      device?.end(true);
       await ingest?.close();
     });
 
@@ -227,6 +233,85 @@ describe('ingest: MQTT to InfluxDB through the embedded broker', () => {
       intruder.end(true);
       expect(await waitForCount(() => rejectCount('topic_not_allowed'), 1)).toBe(1);
       expect(await scalar(client, `SELECT count(power_kw) FROM telemetry WHERE device = 'dc1-it'`)).toBe(0);
+    });
+
+    it('records one rejection per message and reason, and holds a flooding device to its budget of records', async () => {
+      const flooder = await connectClient(ingest.mqttUrl, {
+        username: 'dc1-it',
+        password: secrets['dc1-it']!,
+      });
+      const floodTopic = deviceTopic('hd-dc1', 'dc1-it', 'telemetry');
+      const records = () =>
+        scalar(client, `SELECT count("count") FROM ingest_reject WHERE device = 'dc1-it'`);
+      const rejected = () => scalar(client, `SELECT sum("count") FROM ingest_reject WHERE device = 'dc1-it'`);
+      const unrecorded = () =>
+        ingest.metric('peakwatch_ingest_rejects_unrecorded_total', 'reason="bad_value"');
+      const ts = Date.now() - 4 * 3_600_000; // clear of every other test's readings
+      const started = Date.now();
+      // 50 bad readings in one message of about 2 kB: one record that counts 50, not 50 records
+      const batch = Array.from({ length: 50 }, (_, i) => ({ ts: ts + i, values: { power_kw: 'x' } }));
+      await flooder.publishAsync(floodTopic, JSON.stringify(batch), { qos: 1 });
+      expect(await waitForCount(records, 1)).toBe(1);
+      expect(await rejected()).toBe(50);
+      // 200 bad messages more: each acknowledged and counted, but recorded only while the device's budget lasts
+      const unrecordedBefore = await unrecorded();
+      for (let i = 0; i < 200; i++)
+        await flooder.publishAsync(
+          floodTopic,
+          JSON.stringify({ ts: ts + 100 + i, values: { power_kw: 'x' } }),
+          {
+            qos: 1,
+          },
+        );
+      await flooder.endAsync();
+      expect(await spoolDrained(ingest.config.http.port)).toBe(true);
+      const recorded = (await records()) - 1;
+      const refilled = Math.ceil(((Date.now() - started) / 60_000) * REJECT_RECORDS_PER_MINUTE);
+      expect(recorded).toBeGreaterThanOrEqual(REJECT_RECORD_BURST - 1);
+      expect(recorded).toBeLessThanOrEqual(REJECT_RECORD_BURST - 1 + refilled);
+      expect((await unrecorded()) - unrecordedBefore).toBe(200 - recorded);
+      // and the other devices are heard as before
+      const good1 = Date.now() - 4 * 3_600_000;
+      await device.publishAsync(topic, JSON.stringify(good(good1, 901)), { qos: 1 });
+      expect(
+        await waitForCount(
+          () =>
+            scalar(
+              client,
+              `SELECT count(power_kw) FROM telemetry WHERE device = 'b1-lighting' AND time = ${good1}ms`,
+            ),
+          1,
+        ),
+      ).toBe(1);
+    });
+
+    it("does not let a device take another device's client id: the holder stays connected", async () => {
+      const refusedBefore = await ingest.metric(
+        'peakwatch_mqtt_connections_refused_total',
+        'reason="client_id_taken"',
+      );
+      const offline = new Promise<boolean>((resolve) => {
+        device.once('close', () => resolve(true));
+        setTimeout(() => resolve(false), 1_000).unref();
+      });
+      // b1-power, with its own valid secret, asks for b1-lighting's client id (if let in, it is closed at once)
+      const attempt = await connectClient(ingest.mqttUrl, {
+        username: 'b1-power',
+        password: secrets['b1-power']!,
+        clientId: 'b1-lighting',
+      }).then(
+        (intruder) => (intruder.end(true), 'connected'),
+        (error: Error) => error.message,
+      );
+      expect(attempt).toMatch(/Not authorized|Bad username or password/);
+      expect(await offline).toBe(false);
+      expect(device.connected).toBe(true);
+      // and b1-lighting's next reading is acknowledged as before
+      // (three hours back: clear of every other test's readings)
+      await device.publishAsync(topic, JSON.stringify(good(Date.now() - 3 * 3_600_000, 900)), { qos: 1 });
+      expect(
+        await ingest.metric('peakwatch_mqtt_connections_refused_total', 'reason="client_id_taken"'),
+      ).toBe(refusedBefore + 1);
     });
 
     it("does not let a device subscribe to another device's topics", async () => {

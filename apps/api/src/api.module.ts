@@ -1,3 +1,4 @@
+import { AlertVisibility } from './alerts/alert-visibility';
 import { Module } from '@nestjs/common';
 import { CredentialsRepository } from '@peakwatch/ingest';
 import { ReportService } from '@peakwatch/reports';
@@ -23,6 +24,6 @@ import { StreamController } from './stream/stream.controller';
     ApiKeysController,
     StreamController,
   ],
-  providers: [ApiKeysRepository, Access, ApiKeyGuard, CredentialsRepository, ReportService],
+  providers: [ApiKeysRepository, Access, AlertVisibility, ApiKeyGuard, CredentialsRepository, ReportService],
 })
 export class ApiModule {}

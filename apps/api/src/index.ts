@@ -5,6 +5,7 @@ import { ApiModule } from './api.module';
 
 export { ApiModule } from './api.module';
 export { API_ROLES, ApiKeysRepository, type ApiRole, type Principal } from './auth/api-keys.repository';
+export { STREAM_KEY_CHECK_MS } from './stream/stream.controller';
 
 /** The OpenAPI document at /docs-json and its UI at /docs. */
 function openApi(app: INestApplication): void {

@@ -1,13 +1,11 @@
 import { Controller, Get, HttpCode, NotFoundException, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
-import { join } from 'node:path';
-import { loadAlertRules, recordAlertHistory } from '@peakwatch/alerts';
-import { InjectConfig, type AppConfig } from '@peakwatch/config';
-import { PolicyData } from '@peakwatch/policy';
+import { recordAlertHistory } from '@peakwatch/alerts';
 import { Clock } from '@peakwatch/runtime';
 import { StateStore } from '@peakwatch/state';
 import { Access } from '../auth/access';
+import { AlertVisibility } from './alert-visibility';
 import { ApiKeyGuard, Caller, Roles } from '../auth/api-key.guard';
 import type { Principal } from '../auth/api-keys.repository';
 import { parseInput } from '../validation';
@@ -31,13 +29,10 @@ const listQuery = z
 @UseGuards(ApiKeyGuard)
 @Controller('api/v1/alerts')
 export class AlertsController {
-  private regulatorRules: Set<string> | undefined;
-
   constructor(
     private readonly state: StateStore,
     private readonly access: Access,
-    private readonly policy: PolicyData,
-    @InjectConfig() private readonly config: AppConfig,
+    private readonly alerts: AlertVisibility,
     private readonly clock: Clock,
   ) {}
 
@@ -124,14 +119,7 @@ export class AlertsController {
     return { acknowledged: true };
   }
 
-  /** A regulator sees the alerts whose rule has regulators in its audience (never the data-quality ones). */
   private visible(caller: Principal, ruleId: string): boolean {
-    if (caller.role !== 'regulator') return true;
-    this.regulatorRules ??= new Set(
-      loadAlertRules(join(this.config.seedsDir, 'alert-rules'), this.policy)
-        .filter((r) => r.audience.includes('regulator'))
-        .map((r) => r.id),
-    );
-    return this.regulatorRules.has(ruleId);
+    return this.alerts.visible(caller, ruleId);
   }
 }

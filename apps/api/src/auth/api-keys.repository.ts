@@ -1,3 +1,4 @@
+import { Subject, type Observable } from 'rxjs';
 import { createHash, randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { StateStore, hashSecret, newSecret, verifySecret } from '@peakwatch/state';
@@ -32,8 +33,24 @@ const KEY = /^pwk_([0-9a-f]{16})\.([\w-]{43})$/;
 @Injectable()
 export class ApiKeysRepository {
   private readonly verified = new Map<string, string>();
+  private readonly revokedHere = new Subject<string>();
 
   constructor(private readonly state: StateStore) {}
+
+  /** Ids of the keys revoked by this process, as they are revoked (another process's revocations: `isActive`). */
+  get revocations(): Observable<string> {
+    return this.revokedHere.asObservable();
+  }
+
+  /** Whether a key exists and is not revoked (read from the store: any process may have revoked it). */
+  async isActive(id: string): Promise<boolean> {
+    const row = await this.state.db
+      .selectFrom('api_key')
+      .select('revoked_at')
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row !== undefined && row.revoked_at === null;
+  }
 
   /** Creates a key and returns it, once; only its hash is kept. */
   async create({
@@ -71,7 +88,9 @@ export class ApiKeysRepository {
       .where('revoked_at', 'is', null)
       .executeTakeFirst();
     this.verified.delete(id);
-    return Number(result.numUpdatedRows) > 0;
+    const revoked = Number(result.numUpdatedRows) > 0;
+    if (revoked) this.revokedHere.next(id);
+    return revoked;
   }
 
   async list(): Promise<ApiKeyInfo[]> {

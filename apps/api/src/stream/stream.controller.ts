@@ -1,12 +1,19 @@
 import { Controller, NotFoundException, Param, Sse, UseGuards, type MessageEvent } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Observable, map } from 'rxjs';
-import { LiveEvents } from '@peakwatch/runtime';
+import { Observable, filter, from, interval, map, merge, mergeMap, takeUntil } from 'rxjs';
+import { LiveEvents, type LiveEvent } from '@peakwatch/runtime';
+import { AlertVisibility } from '../alerts/alert-visibility';
 import { Access } from '../auth/access';
 import { ApiKeyGuard, Caller } from '../auth/api-key.guard';
-import type { Principal } from '../auth/api-keys.repository';
+import { ApiKeysRepository, type Principal } from '../auth/api-keys.repository';
 
-/** Server-sent events of one site: `reading` (as stored), `kpi` (windows recomputed), `alert`. Same scope as the site. */
+/** How often an open stream checks that its key is still valid (a revocation by another process). */
+export const STREAM_KEY_CHECK_MS = 5_000;
+
+/**
+ * Server-sent events of one site: `reading` (as stored), `kpi` (windows recomputed), `alert` (those the caller may see
+ * through the REST API). Same scope as the site; the stream ends when its key is revoked (docs/security.md).
+ */
 @ApiTags('stream')
 @ApiBearerAuth()
 @UseGuards(ApiKeyGuard)
@@ -15,12 +22,29 @@ export class StreamController {
   constructor(
     private readonly events: LiveEvents,
     private readonly access: Access,
+    private readonly alerts: AlertVisibility,
+    private readonly keys: ApiKeysRepository,
   ) {}
 
   @Sse(':siteId/stream')
   @ApiOperation({ summary: 'Live events of a site (text/event-stream): readings, KPI updates, alerts' })
   stream(@Caller() caller: Principal, @Param('siteId') siteId: string): Observable<MessageEvent> {
     if (!this.access.site(caller, siteId)) throw new NotFoundException(`no site ${siteId}`);
-    return this.events.ofSite(siteId).pipe(map((e) => ({ type: e.type, data: e.data as object })));
+    const revoked = merge(
+      this.keys.revocations.pipe(filter((id) => id === caller.keyId)),
+      interval(STREAM_KEY_CHECK_MS).pipe(
+        mergeMap(() => from(this.keys.isActive(caller.keyId))),
+        filter((active) => !active),
+      ),
+    );
+    return this.events.ofSite(siteId).pipe(
+      filter((e) => e.type !== 'alert' || this.alerts.visible(caller, alertRule(e))),
+      map((e) => ({ type: e.type, data: e.data as object })),
+      takeUntil(revoked),
+    );
   }
+}
+
+function alertRule(event: LiveEvent): string {
+  return (event.data as { rule?: { id?: string } }).rule?.id ?? '';
 }

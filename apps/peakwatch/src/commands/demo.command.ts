@@ -36,7 +36,13 @@ export async function demoCommand(env: NodeJS.ProcessEnv = process.env): Promise
         'Use `peakwatch start` to run against an existing InfluxDB.',
     );
   }
-  const config = loadConfig({ ...env, INFLUX_URL: influxUrl.origin });
+  // on loopback unless told otherwise: the demo's devices and API keys are for this machine only
+  const config = loadConfig({
+    HTTP_HOST: '127.0.0.1',
+    MQTT_HOST: '127.0.0.1',
+    ...env,
+    INFLUX_URL: influxUrl.origin,
+  });
   const scenario = loadScenario(resolve(config.seedsDir, DEMO_SCENARIO));
   const httpPort = Number(influxUrl.port || 80);
   if (await canConnect(httpPort)) {
