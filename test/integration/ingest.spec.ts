@@ -1,10 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createConnection, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { deviceTopic } from '@peakwatch/contracts';
 import {
+  CredentialsRepository,
   REJECT_RECORDS_PER_MINUTE,
   REJECT_RECORD_BURST,
   Spool,
@@ -401,6 +403,105 @@ describe('ingest: MQTT to InfluxDB through the embedded broker', () => {
           `SELECT count(seq) FROM telemetry WHERE device = 'b1-lighting' AND time = ${ts}ms`,
         ),
       ).toBe(1);
+    });
+  });
+
+  describe('the embedded broker holds every client to its limits, before CONNECT too', () => {
+    let ingest: TestIngest;
+    let secrets: Record<string, string>;
+    const refused = (reason: string) =>
+      ingest.metric('peakwatch_mqtt_connections_refused_total', `reason="${reason}"`);
+    /** A raw TCP socket to the broker, closed when the test is done; resolves once connected. */
+    const sockets: Socket[] = [];
+    const rawSocket = (): Promise<Socket> =>
+      new Promise((resolve) => {
+        const socket = createConnection({ host: '127.0.0.1', port: ingest.config.mqtt.port }, () =>
+          resolve(socket),
+        );
+        socket.on('error', () => undefined);
+        sockets.push(socket);
+      });
+    const closedBy = (socket: Socket, limitMs: number): Promise<boolean> =>
+      new Promise((resolve) => {
+        if (socket.destroyed) return resolve(true);
+        socket.once('close', () => resolve(true));
+        setTimeout(() => resolve(false), limitMs).unref();
+      });
+
+    beforeAll(async () => {
+      ingest = await startIngest(influxd, 'limits', {
+        MQTT_MAX_PAYLOAD_BYTES: '4096',
+        MQTT_MAX_CONNECTIONS: '3',
+      });
+      secrets = await ingest.secrets(['b1-hvac', 'b1-special']);
+    });
+    afterEach(async () => {
+      const open = sockets.splice(0);
+      for (const s of open) s.destroy();
+      // the broker's side closes a moment after ours: free the places before the next test
+      await Promise.all(open.map((s) => closedBy(s, 1_000)));
+      await new Promise((r) => setTimeout(r, 200));
+    });
+    afterAll(async () => {
+      await ingest?.close();
+    });
+
+    it('closes a connection whose first packet announces 100 MB, before reading it', async () => {
+      const before = await refused('packet_too_large');
+      const socket = await rawSocket();
+      // a CONNECT fixed header: type 0x10, remaining length 100,000,000 (four bytes), and nothing more
+      socket.write(Buffer.from([0x10, 0x80, 0xc2, 0xd7, 0x2f]));
+      expect(await closedBy(socket, 5_000)).toBe(true);
+      expect(await refused('packet_too_large')).toBe(before + 1);
+    });
+
+    it('counts sockets from accept: silent sockets take the places, and a device beyond them is refused', async () => {
+      const before = await refused('too_many_connections');
+      await Promise.all([rawSocket(), rawSocket(), rawSocket()]);
+      const fourth = await connectClient(ingest.mqttUrl, {
+        username: 'b1-hvac',
+        password: secrets['b1-hvac']!,
+        connectTimeout: 2_000,
+      }).then(
+        (client) => (client.end(true), 'connected'),
+        (error: Error) => error.message,
+      );
+      expect(fourth).not.toBe('connected');
+      expect(await refused('too_many_connections')).toBeGreaterThan(before);
+    });
+
+    it("keeps a device's reading unretained and passes on nothing outside the contract", async () => {
+      const device = await connectClient(ingest.mqttUrl, {
+        username: 'b1-special',
+        password: secrets['b1-special']!,
+      });
+      const telemetry = deviceTopic('hd-b1', 'b1-special', 'telemetry');
+      const good = JSON.stringify({ ts: Date.now() - 60_000, values: { power_kw: 3 } });
+      await device.publishAsync(telemetry, good, { qos: 1, retain: true });
+      // an observer that subscribes afterwards gets no retained telemetry
+      const observerSecret = await ingest.app
+        .get(CredentialsRepository)
+        .issue('limits-observer', 'service', null);
+      const observer = await connectClient(ingest.mqttUrl, {
+        username: 'limits-observer',
+        password: observerSecret,
+      });
+      const seen: string[] = [];
+      observer.on('message', (topic, payload, packet) =>
+        seen.push(`${topic} ${packet.retain ? 'retained' : 'live'} ${payload.length}`),
+      );
+      await observer.subscribeAsync('energy/v1/hd-b1/b1-special/#', { qos: 1 });
+      // then an oversized message and one on a topic outside the contract, then a good one
+      await device.publishAsync(telemetry, JSON.stringify({ ts: Date.now(), pad: 'x'.repeat(5000) }), {
+        qos: 1,
+      });
+      await device.publishAsync(`${telemetry}/extra`, good, { qos: 1 });
+      await device.publishAsync(telemetry, good, { qos: 1 });
+      for (let i = 0; i < 100 && seen.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 200));
+      expect(seen).toEqual([`${telemetry} live ${good.length}`]);
+      await device.endAsync();
+      await observer.endAsync();
     });
   });
 

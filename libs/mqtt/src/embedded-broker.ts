@@ -1,7 +1,9 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { readFileSync } from 'node:fs';
+import { Duplex } from 'node:stream';
 import { Aedes, type AedesOptions } from 'aedes';
+import { PacketSizeGuard } from './packet-size-guard';
 
 export interface EmbeddedBrokerOptions {
   /** TCP port; 0 picks a free one (read it back from `port`). */
@@ -12,6 +14,12 @@ export interface EmbeddedBrokerOptions {
   aedes?: AedesOptions;
   /** A second, TLS (mqtts) listener with a PEM certificate and key. */
   tls?: { port: number; certFile: string; keyFile: string };
+  /** Largest packet a client may send (bytes, fixed header excluded); a larger one closes its connection. */
+  maxPacketBytes?: number;
+  /** Most sockets open at once on each listener, counted from accept (before CONNECT); more are closed at once. */
+  maxConnections?: number;
+  /** Told of each connection closed by these limits. */
+  onRefused?: (reason: 'packet_too_large' | 'too_many_connections') => void;
 }
 
 /**
@@ -27,9 +35,20 @@ export class EmbeddedBroker {
 
   static async start(options: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
     const aedes = await Aedes.createBroker(options.aedes ?? {});
+    const { maxPacketBytes, onRefused } = options;
     const handle = (socket: Socket | TLSSocket): void => {
       socket.setNoDelay(true);
-      aedes.handle(socket);
+      if (maxPacketBytes === undefined) {
+        aedes.handle(socket);
+        return;
+      }
+      // aedes reads through the guard, which closes the socket at the header of a packet over the limit
+      const guard = new PacketSizeGuard(maxPacketBytes);
+      guard.on('error', () => {
+        onRefused?.('packet_too_large');
+        socket.destroy();
+      });
+      aedes.handle(Duplex.from({ readable: socket.pipe(guard), writable: socket }));
     };
     const server = createServer(handle);
     const tlsServer = options.tls
@@ -38,6 +57,11 @@ export class EmbeddedBroker {
           handle,
         )
       : undefined;
+    for (const s of [server, tlsServer]) {
+      if (!s || options.maxConnections === undefined) continue;
+      s.maxConnections = options.maxConnections;
+      s.on('drop', () => onRefused?.('too_many_connections'));
+    }
     try {
       await listen(server, options.port, options.host);
       if (tlsServer && options.tls) await listen(tlsServer, options.tls.port, options.host);

@@ -1,7 +1,7 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { AuthenticateError, Client, PublishPacket, Subscription } from 'aedes';
 import { InjectConfig, type AppConfig } from '@peakwatch/config';
-import { TOPIC_ROOT } from '@peakwatch/contracts';
+import { TOPIC_ROOT, parseDeviceTopic } from '@peakwatch/contracts';
 import { EmbeddedBroker } from '@peakwatch/mqtt';
 import { Registry } from '@peakwatch/registry';
 import { HealthRegistry } from '@peakwatch/runtime';
@@ -11,6 +11,14 @@ import { IngestPipeline } from '../pipeline/ingest.pipeline';
 
 /** Topics PeakWatch's own service clients may use: device topics (observers) and alerts/v1/ (the alerts service). */
 const SERVICE_TOPIC_ROOTS = [`${TOPIC_ROOT}/`, 'alerts/v1/'];
+
+/**
+ * What a packet may carry besides its payload (MQTT_MAX_PAYLOAD_BYTES): a topic of up to 65,535 bytes and MQTT 5
+ * properties. A larger packet closes its connection at its fixed header, before it is read (CONNECT included).
+ */
+const PACKET_OVERHEAD_BYTES = 2 * 65_536;
+/** A socket that has not sent CONNECT within this time is closed. */
+const CONNECT_TIMEOUT_MS = 10_000;
 
 /** CONNACK return codes of MQTT 3.1.1 §3.2.2.3. */
 const CONNACK = { badUsernameOrPassword: 4, notAuthorized: 5, serverUnavailable: 3 } as const;
@@ -36,6 +44,8 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
    * off). Another identity may not take a held client id: aedes would disconnect the holder (and publish its will).
    */
   private readonly clientIdHolders = new Map<string, string>();
+  /** Payloads of device messages the broker must not pass on: a topic outside the contract, or over the size limit. */
+  private readonly unforwardable = new WeakSet<Buffer>();
 
   constructor(
     @InjectConfig() private readonly config: AppConfig,
@@ -57,7 +67,12 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
       port: this.config.mqtt.port,
       host: this.config.mqtt.host,
       ...(this.config.mqtt.tls ? { tls: this.config.mqtt.tls } : {}),
+      maxPacketBytes: this.config.ingest.maxPayloadBytes + PACKET_OVERHEAD_BYTES,
+      maxConnections: this.config.mqtt.maxConnections,
+      onRefused: (reason) => this.metrics.connectionsRefused.inc({ reason }),
       aedes: {
+        // a connection that has not sent CONNECT within this time is closed (it holds one of maxConnections)
+        connectTimeout: CONNECT_TIMEOUT_MS,
         preConnect: (_client, _packet, done) => {
           const full = (this.broker?.aedes.connectedClients ?? 0) >= this.config.mqtt.maxConnections;
           if (full) this.metrics.connectionsRefused.inc({ reason: 'too_many_connections' });
@@ -70,6 +85,9 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
           );
         },
         authorizePublish: (client, packet, done) => this.authorizePublish(client, packet, done),
+        // a device message outside the contract (topic, size) is not passed on to subscribers
+        authorizeForward: (_client, packet) =>
+          this.unforwardable.has(packet.payload as Buffer) ? null : packet,
         authorizeSubscribe: (client, subscription, done) =>
           done(null, this.allowedSubscription(client, subscription)),
       },
@@ -133,6 +151,13 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
   ): void {
     if (!client) return done(null);
     const identity = this.identities.get(client);
+    if (identity?.role === 'device') {
+      // a device's message is retained only on its status topic, and passed on only when it is within the contract
+      if (packet.retain && !packet.topic.endsWith('/status')) packet.retain = false;
+      const payload = packet.payload as Buffer;
+      if (!parseDeviceTopic(packet.topic) || payload.length > this.config.ingest.maxPayloadBytes)
+        this.unforwardable.add(payload);
+    }
     if (identity && this.mayPublish(identity, packet.topic)) {
       // Spooled before the callback, and so before the PUBACK (see the class comment).
       this.pipeline.handle(packet.topic, packet.payload as Buffer, (error) => {
