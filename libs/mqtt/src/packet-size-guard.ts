@@ -1,38 +1,27 @@
-import { Transform, type TransformCallback } from 'node:stream';
-
-/** A packet's fixed header announced more than the limit. */
-export class PacketTooLargeError extends Error {
-  readonly code = 'packet_too_large';
-  constructor(readonly bytes: number) {
-    super(`MQTT packet of ${bytes} bytes announced, over the limit`);
-  }
-}
-
 /**
- * Passes an MQTT byte stream through unchanged, reading only each packet's fixed header (MQTT 3.1.1 §2.2, 5.0 §2.1.1:
- * a type byte and a variable-length remaining length), and fails the stream as soon as a header announces more than
- * `maxPacketBytes`: before the packet is read or buffered, CONNECT included.
+ * Follows an MQTT byte stream chunk by chunk, reading only each packet's fixed header (MQTT 3.1.1 §2.2, 5.0 §2.1.1: a
+ * type byte and a variable-length remaining length), so that a packet announcing more than `maxPacketBytes` is
+ * refused at its header: before it is read or buffered, CONNECT included. Plain state, no stream of its own: the
+ * broker's hot path pays a few comparisons per packet.
  */
-export class PacketSizeGuard extends Transform {
-  private inHeader = true;
+export class PacketSizeGuard {
   private typeRead = false;
   private length = 0;
   private multiplier = 1;
   private lengthBytes = 0;
+  /** Bytes of the current packet's body still to come (0: a fixed header is next). */
   private remaining = 0;
 
-  constructor(private readonly maxPacketBytes: number) {
-    super();
-  }
+  constructor(private readonly maxPacketBytes: number) {}
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+  /** Takes the next chunk; returns the size announced over the limit (Infinity: a malformed length), or undefined. */
+  check(chunk: Buffer): number | undefined {
     let i = 0;
     while (i < chunk.length) {
-      if (!this.inHeader) {
+      if (this.remaining > 0) {
         const take = Math.min(this.remaining, chunk.length - i);
         i += take;
         this.remaining -= take;
-        if (this.remaining === 0) this.inHeader = true;
         continue;
       }
       if (!this.typeRead) {
@@ -46,14 +35,13 @@ export class PacketSizeGuard extends Transform {
       this.multiplier *= 128;
       this.lengthBytes++;
       if (byte & 0x80) {
-        if (this.lengthBytes === 4) return done(new PacketTooLargeError(Number.POSITIVE_INFINITY));
+        if (this.lengthBytes === 4) return Number.POSITIVE_INFINITY;
         continue;
       }
-      if (this.length > this.maxPacketBytes) return done(new PacketTooLargeError(this.length));
+      if (this.length > this.maxPacketBytes) return this.length;
       this.typeRead = false;
       this.remaining = this.length;
-      this.inHeader = this.remaining === 0;
     }
-    done(null, chunk);
+    return undefined;
   }
 }
