@@ -21,9 +21,23 @@ const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8')) as
 };
 const { influxdb, peakwatch, grafana, mosquitto } = compose.services;
 
-/** A compose value with `${VAR:-default}` replaced by its default, as `docker compose up` without a .env gives. */
-const withDefaults = (value: string | number): string =>
-  String(value).replace(/\$\{\w+:-([^}]*)\}/g, (_m, fallback: string) => fallback);
+/** The secrets the README has the operator write to `.env` beside the compose file. */
+const DOT_ENV: Record<string, string> = {
+  INFLUX_ADMIN_PASSWORD: 'a-random-password',
+  INFLUX_TOKEN: 'a-random-token',
+  GRAFANA_ADMIN_PASSWORD: 'another-random-password',
+};
+
+/**
+ * A compose value interpolated as `docker compose up` does with `env` (its `.env`): `${VAR:-default}` falls back to
+ * the default, `${VAR:?message}` fails without VAR.
+ */
+const withDefaults = (value: string | number, env: Record<string, string> = DOT_ENV): string =>
+  String(value).replace(/\$\{(\w+)(?::([-?])([^}]*))?\}/g, (_m, name: string, op?: string, arg = '') => {
+    if (env[name]) return env[name];
+    if (op === '?') throw new Error(`${name}: ${arg}`);
+    return op === '-' ? arg : '';
+  });
 
 /** No Docker engine runs here: the compose file is checked as data, against what PeakWatch and Grafana read. */
 describe('docker-compose.yml', () => {
@@ -93,6 +107,18 @@ describe('docker-compose.yml', () => {
     const conf = readFileSync(join(ROOT, 'deploy/mosquitto/mosquitto.conf'), 'utf8');
     expect(conf).toMatch(/^listener 1883$/m);
     expect(conf).toMatch(/^allow_anonymous false$/m);
+  });
+
+  it('has no default secret: without its .env it refuses to start, naming what is missing', () => {
+    const secrets = [
+      influxdb!.environment!['DOCKER_INFLUXDB_INIT_PASSWORD']!,
+      influxdb!.environment!['DOCKER_INFLUXDB_INIT_ADMIN_TOKEN']!,
+      peakwatch!.environment!['INFLUX_TOKEN']!,
+      grafana!.environment!['GF_SECURITY_ADMIN_PASSWORD']!,
+      grafana!.environment!['INFLUX_TOKEN']!,
+    ];
+    for (const value of secrets) expect(() => withDefaults(value, {})).toThrow(/set \w+ in \.env/);
+    for (const value of secrets) expect(Object.values(DOT_ENV)).toContain(withDefaults(value));
   });
 
   it('declares every named volume it uses', () => {
