@@ -1,10 +1,15 @@
-import { createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
-import { AlertEvaluator, OutboxDispatcher, type AlertNotification } from '@peakwatch/alerts';
+import {
+  AlertEvaluator,
+  OutboxDispatcher,
+  receiverKey,
+  verifyWebhook,
+  type AlertNotification,
+} from '@peakwatch/alerts';
 import { ALERTS_APP } from '@peakwatch/alerts';
 import { API_APP, ApiKeysRepository } from '@peakwatch/api';
 import supertest from 'supertest';
@@ -50,6 +55,7 @@ async function startReceiver(): Promise<{
   close(): Promise<void>;
 }> {
   const state = { got: [] as Received[], down: false };
+  let base = '';
   const server: Server = createServer((req, res) => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString('utf8')));
@@ -58,11 +64,11 @@ async function startReceiver(): Promise<{
         res.writeHead(503).end();
         return;
       }
-      const expected = `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`;
       state.got.push({
         path: req.url!,
         delivery: String(req.headers['x-peakwatch-delivery']),
-        signatureOk: req.headers['x-peakwatch-signature'] === expected,
+        // as a receiver checks it: its own key (for its URL), the timestamp fresh
+        signatureOk: verifyWebhook(req.headers, body, receiverKey(SECRET, `${base}${req.url}`), Date.now()),
         body: JSON.parse(body) as AlertNotification,
       });
       res.writeHead(204).end();
@@ -70,8 +76,9 @@ async function startReceiver(): Promise<{
   });
   const port = await freePort();
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${port}`;
   return Object.assign(state, {
-    url: `http://127.0.0.1:${port}`,
+    url: base,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   });
 }
@@ -284,6 +291,55 @@ describe('alerts: rules over the simulator, notifications to real receivers', ()
       episodes.set(key, [...(episodes.get(key) ?? []), r.body.state]);
     }
     for (const states of episodes.values()) expect(['firing', 'firing,resolved']).toContain(states.join(','));
+  });
+
+  it('does not follow a receiver that redirects its webhook to an internal address', async () => {
+    // the "internal" service the redirect points at, and a receiver that answers every POST with a 307 to it
+    let internalHits = 0;
+    const internal = createServer((_req, res) => {
+      internalHits++;
+      res.writeHead(200).end('{"secret":"internal"}');
+    });
+    const redirector = createServer((_req, res) => {
+      res.writeHead(307, { location: `http://127.0.0.1:${internalPort}/admin` }).end();
+    });
+    const [internalPort, redirectorPort] = [await freePort(), await freePort()];
+    await new Promise<void>((r) => internal.listen(internalPort, '127.0.0.1', r));
+    await new Promise<void>((r) => redirector.listen(redirectorPort, '127.0.0.1', r));
+    try {
+      const store = app.get(StateStore);
+      const now = new Date(clock.now()).toISOString();
+      const id = '00000000-0000-5000-8000-0000000000aa';
+      await store.db
+        .insertInto('alert_outbox')
+        .values({
+          delivery_id: id,
+          channel: 'webhook',
+          target: `http://127.0.0.1:${redirectorPort}/hook`,
+          payload: '{"probe":true}',
+          created_at: now,
+          attempts: 0,
+          next_attempt_at: now,
+          delivered_at: null,
+          last_error: null,
+          receipt: null,
+        })
+        .execute();
+      await app.get(OutboxDispatcher).deliverDue(clock.now());
+      const row = await store.db
+        .selectFrom('alert_outbox')
+        .selectAll()
+        .where('delivery_id', '=', id)
+        .executeTakeFirstOrThrow();
+      expect(internalHits).toBe(0);
+      expect(row.delivered_at).toBeNull();
+      expect(row.receipt).toBeNull();
+      expect(row.last_error).toMatch(/307: redirects are not followed/);
+      await store.db.deleteFrom('alert_outbox').where('delivery_id', '=', id).execute();
+    } finally {
+      await new Promise<void>((r) => internal.close(() => r()));
+      await new Promise<void>((r) => redirector.close(() => r()));
+    }
   });
 
   it('tells the facility manager when the drifting data centre breaches 1.35 on a day, with the policy source', () => {

@@ -1,12 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { createHmac } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import supertest from 'supertest';
-import { ALERTS_APP, OutboxDispatcher } from '@peakwatch/alerts';
+import { ALERTS_APP, OutboxDispatcher, receiverKey, verifyWebhook } from '@peakwatch/alerts';
 import { API_APP, ApiKeysRepository } from '@peakwatch/api';
 import type { AppConfig } from '@peakwatch/config';
 import { loadScenario } from '@peakwatch/device-sim';
@@ -73,15 +72,14 @@ describe('emitter reports', () => {
 
   beforeAll(async () => {
     const port = await freePort();
+    const receiverUrl = `http://127.0.0.1:${port}/reports`;
     server = createServer((req, res) => {
       let body = '';
       req.on('data', (c: Buffer) => (body += c.toString('utf8')));
       req.on('end', () => {
         if (down) return void res.writeHead(503).end();
         got.push({
-          signatureOk:
-            req.headers['x-peakwatch-signature'] ===
-            `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`,
+          signatureOk: verifyWebhook(req.headers, body, receiverKey(SECRET, receiverUrl), Date.now()),
           delivery: String(req.headers['x-peakwatch-delivery']),
           body: JSON.parse(body) as (typeof got)[number]['body'],
         });
@@ -95,7 +93,7 @@ describe('emitter reports', () => {
     influx = await influxd.client('reports');
     config = await testConfig(influxd.url, 'reports', dataDir, {
       SEEDS_DIR: SEEDS,
-      REPORT_ENDPOINTS: `org:${ORG}=http://127.0.0.1:${port}/reports`,
+      REPORT_ENDPOINTS: `org:${ORG}=${receiverUrl}`,
       ALERT_WEBHOOK_SECRET: SECRET,
     });
     app = await createApp(config, [INGEST_APP, ALERTS_APP, REPORTS_APP, API_APP], { clock });

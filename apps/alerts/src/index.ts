@@ -5,7 +5,14 @@ export { AlertsModule } from './alerts.module';
 export const ALERTS_APP: AppDefinition = { name: 'alerts', module: AlertsModule };
 export { AlertEvaluator } from './alert-evaluator';
 export { ALERTS_MQTT_USER, OutboxDispatcher } from './outbox-dispatcher';
-export { deliveryId, signature, type AlertNotification } from './notification';
+export {
+  WEBHOOK_TOLERANCE_MS,
+  deliveryId,
+  receiverKey,
+  signature,
+  verifyWebhook,
+  type AlertNotification,
+} from './notification';
 export { WATCHABLE_KPIS, loadAlertRules, type AlertRule } from './rules/rules';
 export { INACTIVE, step, type AlertInstance, type AlertState, type Observation } from './state-machine';
 export { recordAlertHistory } from './alert-history';

@@ -1,4 +1,4 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { AlertRule } from './rules/rules';
 
 /** The JSON body of an alert notification (docs/contracts.md, "Alert notifications"). */
@@ -22,9 +22,47 @@ export interface AlertNotification {
   audience: AlertRule['audience'][number];
 }
 
-/** `X-PeakWatch-Signature: sha256=<hex HMAC-SHA256 of the body>`. */
-export function signature(body: string, secret: string): string {
-  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+/**
+ * The key a receiver verifies its webhooks with: its own, derived from ALERT_WEBHOOK_SECRET and its URL
+ * (`peakwatch webhook key <url>` prints it), so that no receiver can sign for another (a facility manager's receiver
+ * cannot forge a regulator's alerts). HMAC-SHA256(secret, "peakwatch-webhook:" + url), hex.
+ */
+export function receiverKey(secret: string, url: string): string {
+  return createHmac('sha256', secret).update(`peakwatch-webhook:${url}`).digest('hex');
+}
+
+/** `X-PeakWatch-Signature: sha256=<hex HMAC-SHA256, with the receiver's key, of "<timestamp>.<delivery>.<body>">`. */
+export function signature(
+  { timestamp, delivery, body }: { timestamp: number; delivery: string; body: string },
+  key: string,
+): string {
+  return `sha256=${createHmac('sha256', key).update(`${timestamp}.${delivery}.${body}`).digest('hex')}`;
+}
+
+/** How old a webhook's timestamp may be when its receiver checks it (docs/contracts.md, "Alert notifications"). */
+export const WEBHOOK_TOLERANCE_MS = 5 * 60_000;
+
+/**
+ * What a receiver does with a webhook (the reference for receivers, and the tests' receiver): the signature matches
+ * its key over the timestamp, the delivery id and the body, and the timestamp is at most WEBHOOK_TOLERANCE_MS old (a
+ * replayed request is refused).
+ */
+export function verifyWebhook(
+  headers: Record<string, string | string[] | undefined>,
+  body: string,
+  key: string,
+  nowMs: number,
+): boolean {
+  const timestamp = Number(headers['x-peakwatch-timestamp']);
+  const delivery = String(headers['x-peakwatch-delivery'] ?? '');
+  const given = Buffer.from(String(headers['x-peakwatch-signature'] ?? ''));
+  const expected = Buffer.from(signature({ timestamp, delivery, body }, key));
+  return (
+    Number.isSafeInteger(timestamp) &&
+    Math.abs(nowMs - timestamp * 1000) <= WEBHOOK_TOLERANCE_MS &&
+    given.length === expected.length &&
+    timingSafeEqual(given, expected)
+  );
 }
 
 /**

@@ -4,7 +4,7 @@ import nodemailer, { type Transporter } from 'nodemailer';
 import { InjectConfig, type AppConfig } from '@peakwatch/config';
 import { Clock } from '@peakwatch/runtime';
 import { StateStore, hashSecret, newSecret } from '@peakwatch/state';
-import { signature, type AlertNotification } from './notification';
+import { receiverKey, signature, type AlertNotification } from './notification';
 
 /** Backoff after a failed delivery: exponential from 1 s to 5 min. */
 const RETRY_MIN_MS = 1_000;
@@ -150,17 +150,25 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
   private async post(url: string, body: string, delivery: string): Promise<string> {
     const secret = this.config.alerts.webhookSecret;
     if (!secret) throw new Error('ALERT_WEBHOOK_SECRET is not set');
+    // the wall clock, not the product's Clock: the receiver compares it with its own
+    const timestamp = Math.floor(Date.now() / 1000);
     const response = await fetch(url, {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
-        'x-peakwatch-signature': signature(body, secret),
+        'x-peakwatch-timestamp': String(timestamp),
         'x-peakwatch-delivery': delivery,
+        'x-peakwatch-signature': signature({ timestamp, delivery, body }, receiverKey(secret, url)),
       },
       body,
+      // a redirect is not followed: a receiver could point it at an internal address and have its answer kept as
+      // a receipt
+      redirect: 'manual',
       signal: AbortSignal.timeout(10_000),
     });
     const answer = await response.text().catch(() => '');
+    if (response.status >= 300 && response.status < 400)
+      throw new Error(`${url} answered ${response.status}: redirects are not followed`);
     if (!response.ok) throw new Error(`${url} answered ${response.status}`);
     return answer.slice(0, 4096);
   }

@@ -10,7 +10,12 @@ import { reportCommand } from './commands/report.command';
 import { MissingFontError, UnknownOrganisationError } from '@peakwatch/reports';
 import { startCommand } from './commands/start.command';
 import { UnknownSiteError, kpiCommand } from './commands/kpi.command';
-import { UnknownDeviceError, deviceSecretCommand, serviceSecretCommand } from './commands/secret.command';
+import {
+  UnknownDeviceError,
+  deviceSecretCommand,
+  serviceSecretCommand,
+  webhookKeyCommand,
+} from './commands/secret.command';
 import { EXIT, PEAKWATCH_VERSION, UsageError } from '@peakwatch/runtime';
 
 /** The `peakwatch` command line (DESIGN.md): subcommands, --help on each, exit 0 / 1 failure / 2 bad usage. */
@@ -62,6 +67,16 @@ export function buildCli(): Command {
     .description('issue or rotate the MQTT secret of a service client (role service); prints it once')
     .argument('<name>')
     .action((name: string) => serviceSecretCommand(name));
+
+  program
+    .command('webhook')
+    .description('webhook receivers')
+    .command('key')
+    .description(
+      'print the key a receiver verifies its webhooks with (derived from ALERT_WEBHOOK_SECRET and its URL)',
+    )
+    .argument('<url>', 'the URL exactly as in ALERT_WEBHOOKS or REPORT_ENDPOINTS')
+    .action((url: string) => webhookKeyCommand(url));
 
   program
     .command('report')

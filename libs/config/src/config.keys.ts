@@ -218,7 +218,7 @@ export const CONFIG_KEYS = {
   ALERT_WEBHOOK_SECRET: {
     expected: 'a secret of at least 16 characters',
     description:
-      'Key of the HMAC-SHA256 signature of alert and report notifications (X-PeakWatch-Signature).',
+      "Master key of the webhook signatures: each receiver's key is derived from it and its URL (`peakwatch webhook key <url>`).",
     secret: true,
     parse: (raw) => (raw.length >= 16 ? raw : undefined),
   },

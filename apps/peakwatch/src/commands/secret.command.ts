@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { loadConfig } from '@peakwatch/config';
 import { isValidId } from '@peakwatch/contracts';
+import { receiverKey } from '@peakwatch/alerts';
 import { CredentialsRepository } from '@peakwatch/ingest';
 import { loadRegistry } from '@peakwatch/registry';
 import { UsageError } from '@peakwatch/runtime';
@@ -47,4 +48,17 @@ export async function serviceSecretCommand(name: string): Promise<void> {
     throw new UsageError(`name ${JSON.stringify(name)}: expected [a-z0-9][a-z0-9_-]{0,63}`);
   const secret = await withCredentials((c) => c.issue(name, 'service', null));
   process.stdout.write(`MQTT secret of service client ${name}; shown once:\n${secret}\n`);
+}
+
+/**
+ * `peakwatch webhook key <url>`: the key the receiver at `url` verifies its webhooks with (docs/contracts.md, "Alert
+ * notifications"), derived from ALERT_WEBHOOK_SECRET: each receiver gets its own, and none can sign for another.
+ */
+export function webhookKeyCommand(url: string): Promise<void> {
+  const config = loadConfig(process.env, process.cwd(), { influx: false });
+  const secret = config.alerts.webhookSecret;
+  if (!secret)
+    throw new UsageError('ALERT_WEBHOOK_SECRET is not set: there is nothing to derive the key from');
+  process.stdout.write(`${receiverKey(secret, url)}\n`);
+  return Promise.resolve();
 }
