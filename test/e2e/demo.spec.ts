@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { canConnect, freePort } from '@peakwatch/process';
@@ -122,6 +122,17 @@ describe('peakwatch demo', () => {
     // the simulator's ground truth is written when it stops
     expect(existsSync(join(dataDir, 'sim', 'ground-truth.json'))).toBe(true);
     for (const port of Object.values(ports)) expect(await canConnect(port)).toBe(false);
+    // what it wrote is its user's only: no file or directory under DATA_DIR open to the group or others
+    const open: string[] = [];
+    const walk = (dir: string): void => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        if ((statSync(path).mode & 0o077) !== 0) open.push(path);
+        if (entry.isDirectory()) walk(path);
+      }
+    };
+    walk(dataDir);
+    expect(open).toEqual([]);
   });
 
   it('takes its influxd with it when killed with SIGKILL', async () => {
