@@ -354,6 +354,31 @@ describe('REST API', () => {
     }
   });
 
+  it('throttles wrong secrets per key and address (429, without scrypt), and keeps serving the keys it knows', async () => {
+    const floodDataDir = await mkdtemp(join(tmpdir(), 'peakwatch-api-flood-'));
+    const flooded = await createApp(await testConfig(influxd.url, 'api', floodDataDir), [API_APP]);
+    try {
+      const repository = flooded.get(ApiKeysRepository);
+      const target = await repository.create({ name: 'target', role: 'admin', scope: [] });
+      const known = await repository.create({ name: 'known', role: 'admin', scope: [] });
+      const server = supertest(flooded.getHttpServer() as Server);
+      const get = (key: string) => server.get('/api/v1/sites').set('Authorization', `Bearer ${key}`);
+      await get(known.key).expect(200);
+      // the target key's id with guessed secrets: 10 wrong answers (scrypt each), then 429 at once
+      const guess = (i: number) => `${target.key.slice(0, 21)}${String(i).padStart(43, 'x')}`;
+      const statuses: number[] = [];
+      for (let i = 0; i < 15; i++) statuses.push((await get(guess(i))).status);
+      expect(statuses).toEqual([...Array<number>(10).fill(401), ...Array<number>(5).fill(429)]);
+      const throttled = await get(guess(99)).expect(429);
+      expect(Number(throttled.headers['retry-after'])).toBeGreaterThan(0);
+      // a key it knows is served as before
+      await get(known.key).expect(200);
+    } finally {
+      await flooded.close();
+      await rm(floodDataDir, { recursive: true, force: true });
+    }
+  });
+
   it('revokes a key at once', async () => {
     const created = await as(
       'admin',

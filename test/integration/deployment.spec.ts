@@ -33,11 +33,14 @@ const DOT_ENV: Record<string, string> = {
  * the default, `${VAR:?message}` fails without VAR.
  */
 const withDefaults = (value: string | number, env: Record<string, string> = DOT_ENV): string =>
-  String(value).replace(/\$\{(\w+)(?::([-?])([^}]*))?\}/g, (_m, name: string, op?: string, arg = '') => {
-    if (env[name]) return env[name];
-    if (op === '?') throw new Error(`${name}: ${arg}`);
-    return op === '-' ? arg : '';
-  });
+  String(value).replace(
+    /\$\{(\w+)(?::([-?])([^}]*))?\}/g,
+    (_m, name: string, op?: string, arg: string = '') => {
+      if (env[name]) return env[name];
+      if (op === '?') throw new Error(`${name}: ${arg}`);
+      return op === '-' ? arg : '';
+    },
+  );
 
 /** No Docker engine runs here: the compose file is checked as data, against what PeakWatch and Grafana read. */
 describe('docker-compose.yml', () => {

@@ -406,6 +406,42 @@ describe('ingest: MQTT to InfluxDB through the embedded broker', () => {
     });
   });
 
+  it('throttles a flood of wrong secrets without running scrypt for them, and keeps serving the devices it knows', async () => {
+    const ingest = await startIngest(influxd, 'auth_flood');
+    try {
+      const secrets = await ingest.secrets(['b1-grid', 'b1-hvac']);
+      const refused = (reason: string) =>
+        ingest.metric('peakwatch_mqtt_connections_refused_total', `reason="${reason}"`);
+      // a device that has connected before
+      (await connectClient(ingest.mqttUrl, { username: 'b1-grid', password: secrets['b1-grid']! })).end(true);
+      // 30 wrong secrets for b1-hvac: scrypt for the first 10 (its budget), refused at once after
+      for (let i = 0; i < 30; i++)
+        await connectClient(ingest.mqttUrl, { username: 'b1-hvac', password: `guess-${i}` }).then(
+          (client) => client.end(true),
+          () => undefined,
+        );
+      expect(await refused('bad_credentials')).toBe(10);
+      expect(await refused('auth_throttled')).toBe(20);
+      // b1-hvac's own secret is refused too until its budget refills (a device that had connected would not be)
+      await expect(
+        connectClient(ingest.mqttUrl, { username: 'b1-hvac', password: secrets['b1-hvac']! }),
+      ).rejects.toThrow(/Not authorized|Bad username or password/);
+      // the known device connects and is acknowledged as before
+      const known = await connectClient(ingest.mqttUrl, {
+        username: 'b1-grid',
+        password: secrets['b1-grid']!,
+      });
+      await known.publishAsync(
+        deviceTopic('hd-b1', 'b1-grid', 'telemetry'),
+        JSON.stringify({ ts: Date.now() - 60_000, values: { power_kw: 5 } }),
+        { qos: 1 },
+      );
+      await known.endAsync();
+    } finally {
+      await ingest.close();
+    }
+  });
+
   describe('the embedded broker holds every client to its limits, before CONNECT too', () => {
     let ingest: TestIngest;
     let secrets: Record<string, string>;

@@ -3,3 +3,9 @@ export { StateModule } from './state.module';
 export type { StateSchema } from './state.schema';
 export { MIGRATIONS } from './migrations';
 export { SECRET_BYTES, hashSecret, newSecret, verifySecret } from './secret-hash';
+export {
+  AuthThrottledError,
+  DEFAULT_VERIFIER_LIMITS,
+  SecretVerifier,
+  type VerifierLimits,
+} from './secret-verifier';

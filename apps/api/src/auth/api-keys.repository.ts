@@ -1,7 +1,7 @@
 import { Subject, type Observable } from 'rxjs';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { StateStore, hashSecret, newSecret, verifySecret } from '@peakwatch/state';
+import { SecretVerifier, StateStore, hashSecret, newSecret } from '@peakwatch/state';
 
 export const API_ROLES = ['admin', 'facility_manager', 'emitter', 'regulator'] as const;
 export type ApiRole = (typeof API_ROLES)[number];
@@ -27,12 +27,12 @@ const KEY = /^pwk_([0-9a-f]{16})\.([\w-]{43})$/;
 
 /**
  * API keys in the state store: `pwk_<id>.<secret>`, the secret hashed with scrypt. Every request reads the key's row
- * (so a revocation takes effect at once, in every process sharing the store); a verified secret is remembered as a
- * digest of the row's hash, so scrypt is paid once per key and process.
+ * (so a revocation takes effect at once, in every process sharing the store); secrets are checked by a SecretVerifier
+ * (scrypt once per key and process, failures throttled per address and per key).
  */
 @Injectable()
 export class ApiKeysRepository {
-  private readonly verified = new Map<string, string>();
+  private readonly verifier = new SecretVerifier();
   private readonly revokedHere = new Subject<string>();
 
   constructor(private readonly state: StateStore) {}
@@ -87,7 +87,7 @@ export class ApiKeysRepository {
       .where('id', '=', id)
       .where('revoked_at', 'is', null)
       .executeTakeFirst();
-    this.verified.delete(id);
+    this.verifier.forget(id);
     const revoked = Number(result.numUpdatedRows) > 0;
     if (revoked) this.revokedHere.next(id);
     return revoked;
@@ -105,8 +105,11 @@ export class ApiKeysRepository {
     }));
   }
 
-  /** The principal of a key, or undefined when it is malformed, unknown, wrong or revoked. */
-  async verify(key: string): Promise<Principal | undefined> {
+  /**
+   * The principal of a key presented from `address`, or undefined when it is malformed, unknown, wrong or revoked;
+   * throws AuthThrottledError after too many failures from the address or for the key (SecretVerifier).
+   */
+  async verify(key: string, address = ''): Promise<Principal | undefined> {
     const match = KEY.exec(key);
     if (!match) return undefined;
     const [, id, secret] = match as unknown as [string, string, string];
@@ -116,11 +119,8 @@ export class ApiKeysRepository {
       .where('id', '=', id)
       .executeTakeFirst();
     if (!row || row.revoked_at !== null) return undefined;
-    const digest = createHash('sha256').update(row.secret_hash).update('\0').update(secret).digest('hex');
-    if (this.verified.get(id) !== digest) {
-      if (!(await verifySecret(secret, row.secret_hash))) return undefined;
-      this.verified.set(id, digest);
-    }
+    if (!(await this.verifier.check({ identity: id, secret, hash: row.secret_hash, address })))
+      return undefined;
     return { keyId: id, role: row.role as ApiRole, scope: row.scope ? row.scope.split(',') : [] };
   }
 }

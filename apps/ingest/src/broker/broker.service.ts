@@ -5,6 +5,7 @@ import { TOPIC_ROOT, parseDeviceTopic } from '@peakwatch/contracts';
 import { EmbeddedBroker } from '@peakwatch/mqtt';
 import { Registry } from '@peakwatch/registry';
 import { HealthRegistry } from '@peakwatch/runtime';
+import { AuthThrottledError } from '@peakwatch/state';
 import { CredentialsRepository, type MqttIdentity } from '../credentials/credentials.repository';
 import { IngestMetrics } from '../metrics/ingest.metrics';
 import { IngestPipeline } from '../pipeline/ingest.pipeline';
@@ -119,8 +120,21 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
     username: string | undefined,
     password: Buffer | undefined,
   ): Promise<MqttIdentity | undefined> {
-    const identity =
-      username && password ? await this.credentials.verify(username, password.toString('utf8')) : undefined;
+    let identity: MqttIdentity | undefined;
+    try {
+      identity =
+        username && password
+          ? await this.credentials.verify(username, password.toString('utf8'), remoteAddress(client))
+          : undefined;
+    } catch (error) {
+      if (!(error instanceof AuthThrottledError)) throw error;
+      this.metrics.connectionsRefused.inc({ reason: 'auth_throttled' });
+      this.logger.warn(
+        { username, client: client.id },
+        'MQTT connection refused: too many failed authentications',
+      );
+      return undefined;
+    }
     if (!identity || (identity.role === 'device' && !this.registry.device(identity.username))) {
       this.metrics.connectionsRefused.inc({ reason: 'bad_credentials' });
       this.logger.warn(
@@ -202,4 +216,9 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
       ? subscription
       : null;
   }
+}
+
+/** The peer address of an aedes client's connection ('' when it has none, e.g. a test stream). */
+function remoteAddress(client: Client): string {
+  return (client.conn as { remoteAddress?: string } | undefined)?.remoteAddress ?? '';
 }

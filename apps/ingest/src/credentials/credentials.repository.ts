@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { StateStore, hashSecret, newSecret, verifySecret } from '@peakwatch/state';
+import { SecretVerifier, StateStore, hashSecret, newSecret } from '@peakwatch/state';
 
 export type MqttRole = 'device' | 'service';
 
@@ -16,12 +15,12 @@ export interface MqttIdentity {
 }
 
 /**
- * MQTT credentials in the state store, hashed with scrypt. A verified secret is remembered as a SHA-256 digest in
- * memory, so a device that reconnects (or 1,000 that connect at once) does not pay scrypt again; rotating clears it.
+ * MQTT credentials in the state store, hashed with scrypt, verified by a SecretVerifier: a secret verified once is not
+ * paid for again (rotating clears it), and failures are throttled per address and per username.
  */
 @Injectable()
 export class CredentialsRepository {
-  private readonly verified = new Map<string, string>();
+  private readonly verifier = new SecretVerifier();
 
   constructor(private readonly state: StateStore) {}
 
@@ -40,7 +39,7 @@ export class CredentialsRepository {
           .doUpdateSet({ role, site_id: siteId, secret_hash: secretHash, rotated_at: now }),
       )
       .execute();
-    this.verified.delete(username);
+    this.verifier.forget(username);
     return secret;
   }
 
@@ -58,19 +57,19 @@ export class CredentialsRepository {
       throw new CredentialRoleError(`${username} is the username of a ${existing.role}, not of a ${role}`);
   }
 
-  /** The identity behind a username and secret, or undefined when they do not match. */
-  async verify(username: string, secret: string): Promise<MqttIdentity | undefined> {
+  /**
+   * The identity behind a username and secret, asked from `address`, or undefined when they do not match; throws
+   * AuthThrottledError after too many failures from the address or for the username (SecretVerifier).
+   */
+  async verify(username: string, secret: string, address = ''): Promise<MqttIdentity | undefined> {
     const row = await this.state.db
       .selectFrom('mqtt_credential')
       .select(['username', 'role', 'site_id', 'secret_hash'])
       .where('username', '=', username)
       .executeTakeFirst();
     if (!row) return undefined;
-    const digest = createHash('sha256').update(row.secret_hash).update('\0').update(secret).digest('hex');
-    if (this.verified.get(username) !== digest) {
-      if (!(await verifySecret(secret, row.secret_hash))) return undefined;
-      this.verified.set(username, digest);
-    }
+    if (!(await this.verifier.check({ identity: username, secret, hash: row.secret_hash, address })))
+      return undefined;
     return { username: row.username, role: row.role as MqttRole, siteId: row.site_id };
   }
 }
