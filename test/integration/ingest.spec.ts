@@ -287,6 +287,26 @@ describe('ingest: MQTT to InfluxDB through the embedded broker', () => {
       ).toBe(1);
     });
 
+    it('keeps a client id with its identity when that identity reconnects with it', async () => {
+      const connect = (username: string) =>
+        connectClient(ingest.mqttUrl, {
+          username,
+          password: secrets[username]!,
+          clientId: 'b1-power-gateway',
+        }).then(
+          (client) => client,
+          (error: Error) => error.message,
+        );
+      const first = await connect('b1-power');
+      const second = await connect('b1-power'); // replaces the first connection, as MQTT says
+      expect(typeof second).not.toBe('string');
+      await new Promise((r) => setTimeout(r, 200)); // the first connection's close is handled
+      const intruder = await connect('dc1-it');
+      if (typeof intruder !== 'string') intruder.end(true);
+      expect(intruder).toMatch(/Not authorized|Bad username or password/);
+      for (const c of [first, second]) if (typeof c !== 'string') c.end(true);
+    });
+
     it("does not let a device take another device's client id: the holder stays connected", async () => {
       const refusedBefore = await ingest.metric(
         'peakwatch_mqtt_connections_refused_total',

@@ -44,7 +44,7 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
    * Which username holds each client id: while it is connected, and for as long as its session lasts (clean start
    * off). Another identity may not take a held client id: aedes would disconnect the holder (and publish its will).
    */
-  private readonly clientIdHolders = new Map<string, string>();
+  private readonly clientIdHolders = new Map<string, { username: string; client: Client }>();
   /** Payloads of device messages the broker must not pass on: a topic outside the contract, or over the size limit. */
   private readonly unforwardable = new WeakSet<Buffer>();
 
@@ -98,8 +98,8 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
     );
     this.broker.aedes.on('clientDisconnect', (client) => {
       this.metrics.connectedClients.set(this.broker?.aedes.connectedClients ?? 0);
-      const identity = this.identities.get(client);
-      if (client.clean && identity && this.clientIdHolders.get(client.id) === identity.username)
+      // the connection that holds the id (not an older one of the same identity it replaced) gives it up
+      if (client.clean && this.clientIdHolders.get(client.id)?.client === client)
         this.clientIdHolders.delete(client.id);
     });
     this.health.register('broker', () =>
@@ -143,7 +143,7 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
       );
       return undefined;
     }
-    const holder = this.clientIdHolders.get(client.id);
+    const holder = this.clientIdHolders.get(client.id)?.username;
     if (holder !== undefined && holder !== identity.username) {
       this.metrics.connectionsRefused.inc({ reason: 'client_id_taken' });
       this.logger.warn(
@@ -152,7 +152,7 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
       );
       return undefined;
     }
-    this.clientIdHolders.set(client.id, identity.username);
+    this.clientIdHolders.set(client.id, { username: identity.username, client });
     this.identities.set(client, identity);
     return identity;
   }
