@@ -140,6 +140,11 @@ describe('REST API', () => {
       { path: '/api/v1/sites/hd-b1/devices/b1-pv/secret', expected: [201, 201, 404, 403, 403, 403, 403] },
       { path: '/api/v1/sites/hd-b1/devices/b9-none/secret', expected: [404, 404, 404, 403, 403, 403, 403] },
     ],
+    'DELETE /api/v1/sites/{siteId}/devices/{deviceId}/secret': [
+      // a device with no such secret (the real deletion is its own test, so that no order of tests matters)
+      { path: '/api/v1/sites/hd-b1/devices/b9-none/secret', expected: [404, 404, 404, 403, 403, 403, 403] },
+    ],
+    'GET /api/v1/audit': [{ path: '/api/v1/audit', expected: [200, 403, 403, 403, 403, 403, 403] }],
     'GET /api/v1/sites/{siteId}/stream': [
       { path: '/api/v1/sites/hd-b1/stream', expected: [200, 200, 404, 200, 404, 200, 404] },
     ],
@@ -377,6 +382,32 @@ describe('REST API', () => {
       await flooded.close();
       await rm(floodDataDir, { recursive: true, force: true });
     }
+  });
+
+  it("deletes a device's MQTT secret, and the audit log tells who issued and deleted it", async () => {
+    const { secret } = (
+      await as('fm hd-b1', http.post('/api/v1/sites/hd-b1/devices/b1-hvac/secret')).expect(201)
+    ).body as { secret: string };
+    (await connectClient(mqttUrl, { username: 'b1-hvac', password: secret })).end(true);
+    await as('fm hd-b1', http.delete('/api/v1/sites/hd-b1/devices/b1-hvac/secret')).expect(204);
+    await expect(connectClient(mqttUrl, { username: 'b1-hvac', password: secret })).rejects.toThrow(
+      /Not authorized|Bad username or password/,
+    );
+    // deleted once: a second deletion finds nothing
+    await as('fm hd-b1', http.delete('/api/v1/sites/hd-b1/devices/b1-hvac/secret')).expect(404);
+    const fmKeyId = keys.get('fm hd-b1')!.slice(4, 20);
+    const audit = (await as('admin', http.get('/api/v1/audit')).expect(200)).body as {
+      actor: string;
+      role: string;
+      action: string;
+      target: string;
+    }[];
+    const mine = audit.filter((e) => e.target === 'hd-b1/b1-hvac');
+    expect(mine.map((e) => [e.action, e.actor, e.role])).toEqual([
+      ['device.secret.delete', fmKeyId, 'facility_manager'],
+      ['device.secret.issue', fmKeyId, 'facility_manager'],
+    ]);
+    expect(JSON.stringify(audit)).not.toContain(secret);
   });
 
   it('revokes a key at once', async () => {

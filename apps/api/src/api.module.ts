@@ -1,3 +1,4 @@
+import { AuditController } from './audit/audit.controller';
 import { AlertVisibility } from './alerts/alert-visibility';
 import { Module } from '@nestjs/common';
 import { CredentialsRepository } from '@peakwatch/ingest';
@@ -23,6 +24,7 @@ import { StreamController } from './stream/stream.controller';
     ReportsController,
     ApiKeysController,
     StreamController,
+    AuditController,
   ],
   providers: [ApiKeysRepository, Access, AlertVisibility, ApiKeyGuard, CredentialsRepository, ReportService],
 })

@@ -1,3 +1,4 @@
+export { AuditLog, type AuditEntry, type AuditRecord } from './audit-log';
 export { MigrationError, StateStore } from './state-store';
 export { StateModule } from './state.module';
 export type { StateSchema } from './state.schema';

@@ -94,4 +94,14 @@ export interface StateSchema {
     inputs: string;
     updated_at: string;
   };
+  audit_log: {
+    id: string;
+    at: string;
+    actor: string;
+    role: string;
+    action: string;
+    target: string;
+    /** JSON, never a secret. */
+    detail: string;
+  };
 }

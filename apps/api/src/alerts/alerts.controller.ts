@@ -3,12 +3,13 @@ import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { recordAlertHistory } from '@peakwatch/alerts';
 import { Clock } from '@peakwatch/runtime';
-import { StateStore } from '@peakwatch/state';
+import { AuditLog, StateStore } from '@peakwatch/state';
 import { Access } from '../auth/access';
 import { AlertVisibility } from './alert-visibility';
 import { ApiKeyGuard, Caller, Roles } from '../auth/api-key.guard';
 import type { Principal } from '../auth/api-keys.repository';
 import { parseInput } from '../validation';
+import { by } from '../auth/audit';
 
 const listQuery = z
   .object({
@@ -34,6 +35,7 @@ export class AlertsController {
     private readonly access: Access,
     private readonly alerts: AlertVisibility,
     private readonly clock: Clock,
+    private readonly audit: AuditLog,
   ) {}
 
   @Get()
@@ -116,6 +118,7 @@ export class AlertsController {
         detail: { by: caller.keyId, role: caller.role },
       });
     });
+    await this.audit.record({ ...by(caller), action: 'alert.ack', target: `${ruleId}/${entity}` }, at);
     return { acknowledged: true };
   }
 

@@ -11,8 +11,10 @@ import {
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
-import { API_ROLES, ApiKeysRepository, type ApiKeyInfo } from '../auth/api-keys.repository';
-import { ApiKeyGuard, Roles } from '../auth/api-key.guard';
+import { AuditLog } from '@peakwatch/state';
+import { API_ROLES, ApiKeysRepository, type ApiKeyInfo, type Principal } from '../auth/api-keys.repository';
+import { ApiKeyGuard, Caller, Roles } from '../auth/api-key.guard';
+import { by } from '../auth/audit';
 import { parseInput } from '../validation';
 
 const id = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'expected an id');
@@ -41,13 +43,24 @@ export const createKeyBody = z
 @Roles('admin')
 @Controller('api/v1/apikeys')
 export class ApiKeysController {
-  constructor(private readonly keys: ApiKeysRepository) {}
+  constructor(
+    private readonly keys: ApiKeysRepository,
+    private readonly audit: AuditLog,
+  ) {}
 
   @Post()
   @HttpCode(201)
   @ApiOperation({ summary: 'Create an API key (returned once)' })
-  create(@Body() body: unknown): Promise<{ id: string; key: string }> {
-    return this.keys.create(parseInput(createKeyBody, body, 'body'));
+  async create(@Caller() caller: Principal, @Body() body: unknown): Promise<{ id: string; key: string }> {
+    const input = parseInput(createKeyBody, body, 'body');
+    const created = await this.keys.create(input);
+    await this.audit.record({
+      ...by(caller),
+      action: 'apikey.create',
+      target: created.id,
+      detail: { name: input.name, role: input.role, scope: input.scope },
+    });
+    return created;
   }
 
   @Get()
@@ -59,7 +72,8 @@ export class ApiKeysController {
   @Delete(':keyId')
   @HttpCode(204)
   @ApiOperation({ summary: 'Revoke an API key, at once' })
-  async revoke(@Param('keyId') keyId: string): Promise<void> {
+  async revoke(@Caller() caller: Principal, @Param('keyId') keyId: string): Promise<void> {
     if (!(await this.keys.revoke(keyId))) throw new NotFoundException(`no active API key ${keyId}`);
+    await this.audit.record({ ...by(caller), action: 'apikey.revoke', target: keyId });
   }
 }

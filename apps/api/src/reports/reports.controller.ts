@@ -24,7 +24,9 @@ import {
 } from '@peakwatch/reports';
 import { ApiKeyGuard, Caller, Roles } from '../auth/api-key.guard';
 import type { Principal } from '../auth/api-keys.repository';
+import { AuditLog } from '@peakwatch/state';
 import { parseInput } from '../validation';
+import { by } from '../auth/audit';
 
 const id = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'expected an id');
 const params = z
@@ -55,6 +57,7 @@ export class ReportsController {
   constructor(
     private readonly reports: ReportService,
     private readonly registry: Registry,
+    private readonly audit: AuditLog,
   ) {}
 
   @Get(':org')
@@ -96,6 +99,12 @@ export class ReportsController {
     this.check(caller, p.org);
     const inputs = parseInput(reportInputsSchema, body, 'body');
     await this.reports.setInputs(p.org, p.period, inputs);
+    await this.audit.record({
+      ...by(caller),
+      action: 'report.inputs',
+      target: `${p.org}/${p.period}`,
+      detail: { ...inputs },
+    });
     return inputs;
   }
 

@@ -3,6 +3,7 @@ import {
   Body,
   ConflictException,
   Controller,
+  Delete,
   Get,
   HttpCode,
   NotFoundException,
@@ -14,6 +15,8 @@ import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CredentialRoleError, CredentialsRepository } from '@peakwatch/ingest';
 import { DeviceRefusedError, Registry, deviceSchema, type Device } from '@peakwatch/registry';
 import { ProvisionedDevices } from '@peakwatch/runtime';
+import { AuditLog } from '@peakwatch/state';
+import { by } from '../auth/audit';
 import { parseInput } from '../validation';
 import { Access } from '../auth/access';
 import { ApiKeyGuard, Caller, Roles } from '../auth/api-key.guard';
@@ -30,6 +33,7 @@ export class SitesController {
     private readonly access: Access,
     private readonly credentials: CredentialsRepository,
     private readonly provisioned: ProvisionedDevices,
+    private readonly audit: AuditLog,
   ) {}
 
   @Get()
@@ -74,7 +78,14 @@ export class SitesController {
       if (error.reason === 'taken') throw new ConflictException(error.message);
       throw new BadRequestException({ statusCode: 400, message: error.message, field: error.field });
     }
-    return { device, secret: await roleConflict(() => this.credentials.issue(device.id, 'device', siteId)) };
+    const secret = await roleConflict(() => this.credentials.issue(device.id, 'device', siteId));
+    await this.audit.record({
+      ...by(caller),
+      action: 'device.create',
+      target: `${siteId}/${device.id}`,
+      detail: { kind: device.kind, role: device.role },
+    });
+    return { device, secret };
   }
 
   /**
@@ -90,10 +101,41 @@ export class SitesController {
     @Param('siteId') siteId: string,
     @Param('deviceId') deviceId: string,
   ): Promise<{ deviceId: string; secret: string }> {
+    this.device(caller, siteId, deviceId);
+    const secret = await roleConflict(() => this.credentials.issue(deviceId, 'device', siteId));
+    await this.audit.record({
+      ...by(caller),
+      action: 'device.secret.issue',
+      target: `${siteId}/${deviceId}`,
+    });
+    return { deviceId, secret };
+  }
+
+  /** Deletes a device's MQTT secret: it can no longer connect (until a new one is issued). */
+  @Delete(':siteId/devices/:deviceId/secret')
+  @HttpCode(204)
+  @Roles('admin', 'facility_manager')
+  @ApiOperation({ summary: "Delete a device's MQTT secret: it can no longer connect" })
+  async deleteSecret(
+    @Caller() caller: Principal,
+    @Param('siteId') siteId: string,
+    @Param('deviceId') deviceId: string,
+  ): Promise<void> {
+    this.device(caller, siteId, deviceId);
+    if (!(await this.credentials.delete(deviceId, 'device')))
+      throw new NotFoundException(`device ${deviceId} has no MQTT secret`);
+    await this.audit.record({
+      ...by(caller),
+      action: 'device.secret.delete',
+      target: `${siteId}/${deviceId}`,
+    });
+  }
+
+  /** A device of a site the caller may see (404 otherwise). */
+  private device(caller: Principal, siteId: string, deviceId: string): void {
     const site = this.visible(caller, siteId);
     if (!site.devices.some((d) => d.id === deviceId))
       throw new NotFoundException(`site ${siteId} has no device ${deviceId}`);
-    return { deviceId, secret: await roleConflict(() => this.credentials.issue(deviceId, 'device', siteId)) };
   }
 
   private visible(caller: Principal, siteId: string) {

@@ -43,6 +43,17 @@ export class CredentialsRepository {
     return secret;
   }
 
+  /** Deletes the credential of `username` in `role`; false when it has none. Its secret stops working at once. */
+  async delete(username: string, role: MqttRole): Promise<boolean> {
+    const result = await this.state.db
+      .deleteFrom('mqtt_credential')
+      .where('username', '=', username)
+      .where('role', '=', role)
+      .executeTakeFirst();
+    this.verifier.forget(username);
+    return Number(result.numDeletedRows) > 0;
+  }
+
   /**
    * Throws {@link CredentialRoleError} when `username` belongs to the other role: a username keeps its role, so a
    * device may not take over a service client's name (and with it its rights), nor a service a device's.

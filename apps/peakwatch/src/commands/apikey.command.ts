@@ -1,10 +1,19 @@
 import { API_ROLES, ApiKeysRepository, type ApiRole } from '@peakwatch/api';
 import { isValidId } from '@peakwatch/contracts';
 import { UsageError } from '@peakwatch/runtime';
-import { withStateStore } from './with-state';
+import { auditFromCli, withStateStore } from './with-state';
 
-function withKeys<T>(work: (keys: ApiKeysRepository) => Promise<T>): Promise<T> {
-  return withStateStore((store) => work(new ApiKeysRepository(store)));
+/** Runs `work` on the API keys, and records what it did in the audit log. */
+function withKeys<T>(
+  work: (keys: ApiKeysRepository) => Promise<T>,
+  audit: (result: T) => { action: string; target: string; detail?: Record<string, unknown> } | undefined,
+): Promise<T> {
+  return withStateStore(async (store) => {
+    const result = await work(new ApiKeysRepository(store));
+    const entry = audit(result);
+    if (entry) await auditFromCli(store, entry);
+    return result;
+  });
 }
 
 /**
@@ -28,8 +37,10 @@ export async function apikeyCreateCommand(flags: {
     throw new UsageError(role === 'admin' ? 'an admin key has no --scope' : `a ${role} key needs --scope`);
   if (role !== 'facility_manager' && scope.length > 1)
     throw new UsageError(`a ${role} key has one --scope (an organisation or a district)`);
-  const { id, key } = await withKeys((keys) =>
-    keys.create({ name: flags.name ?? `${role} ${scope.join(',')}`.trim(), role, scope }),
+  const name = flags.name ?? `${role} ${scope.join(',')}`.trim();
+  const { id, key } = await withKeys(
+    (keys) => keys.create({ name, role, scope }),
+    (created) => ({ action: 'apikey.create', target: created.id, detail: { name, role, scope } }),
   );
   process.stdout.write(
     `API key ${id} (${role}${scope.length ? ` of ${scope.join(', ')}` : ''}); shown once:\n${key}\n`,
@@ -38,6 +49,10 @@ export async function apikeyCreateCommand(flags: {
 
 /** `peakwatch apikey revoke <id>`: revokes a key at once. */
 export async function apikeyRevokeCommand(id: string): Promise<void> {
-  if (!(await withKeys((keys) => keys.revoke(id)))) throw new Error(`no active API key ${id}`);
+  const revoked = await withKeys(
+    (keys) => keys.revoke(id),
+    (done) => (done ? { action: 'apikey.revoke', target: id } : undefined),
+  );
+  if (!revoked) throw new Error(`no active API key ${id}`);
   process.stdout.write(`API key ${id} revoked\n`);
 }

@@ -5,15 +5,24 @@ import { receiverKey } from '@peakwatch/alerts';
 import { CredentialsRepository } from '@peakwatch/ingest';
 import { loadRegistry } from '@peakwatch/registry';
 import { UsageError } from '@peakwatch/runtime';
-import { withStateStore } from './with-state';
+import { auditFromCli, withStateStore } from './with-state';
 
 /** A device is unknown to the registry: a failure (exit 1), not bad usage. */
 export class UnknownDeviceError extends Error {
   readonly code = 'unknown_device';
 }
 
-function withCredentials<T>(work: (credentials: CredentialsRepository) => Promise<T>): Promise<T> {
-  return withStateStore((store) => work(new CredentialsRepository(store)));
+/** Runs `work` on the MQTT credentials, and records `action` on `target` in the audit log. */
+function withCredentials<T>(
+  work: (credentials: CredentialsRepository) => Promise<T>,
+  action: string,
+  target: string,
+): Promise<T> {
+  return withStateStore(async (store) => {
+    const result = await work(new CredentialsRepository(store));
+    await auditFromCli(store, { action, target });
+    return result;
+  });
 }
 
 /**
@@ -36,7 +45,11 @@ export async function deviceSecretCommand(siteId: string, deviceId: string): Pro
       `no device ${deviceId} at site ${siteId} in ${join(config.seedsDir, 'sites')}`,
     );
   }
-  const secret = await withCredentials((c) => c.issue(deviceId, 'device', siteId));
+  const secret = await withCredentials(
+    (c) => c.issue(deviceId, 'device', siteId),
+    'device.secret.issue',
+    `${siteId}/${deviceId}`,
+  );
   process.stdout.write(
     `MQTT secret of ${siteId}/${deviceId} (username ${deviceId}); shown once, the old one no longer works:\n${secret}\n`,
   );
@@ -46,7 +59,7 @@ export async function deviceSecretCommand(siteId: string, deviceId: string): Pro
 export async function serviceSecretCommand(name: string): Promise<void> {
   if (!isValidId(name))
     throw new UsageError(`name ${JSON.stringify(name)}: expected [a-z0-9][a-z0-9_-]{0,63}`);
-  const secret = await withCredentials((c) => c.issue(name, 'service', null));
+  const secret = await withCredentials((c) => c.issue(name, 'service', null), 'service.secret.issue', name);
   process.stdout.write(`MQTT secret of service client ${name}; shown once:\n${secret}\n`);
 }
 

@@ -1,5 +1,5 @@
 import { loadConfig } from '@peakwatch/config';
-import { StateStore } from '@peakwatch/state';
+import { AuditLog, StateStore, type AuditEntry } from '@peakwatch/state';
 
 /**
  * Runs a command's work with the state store of the configuration (DATABASE_URL, or SQLite in DATA_DIR), closing it
@@ -13,4 +13,9 @@ export async function withStateStore<T>(work: (store: StateStore) => Promise<T>)
   } finally {
     await store.close();
   }
+}
+
+/** Records a change made from the command line in the audit log (the actor is `cli`: whoever runs it on the host). */
+export function auditFromCli(store: StateStore, entry: Omit<AuditEntry, 'actor' | 'role'>): Promise<void> {
+  return new AuditLog(store).record({ actor: 'cli', role: 'operator', ...entry });
 }
