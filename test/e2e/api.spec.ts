@@ -410,6 +410,29 @@ describe('REST API', () => {
     expect(JSON.stringify(audit)).not.toContain(secret);
   });
 
+  it('serves /metrics only on its own listener when METRICS_PORT is set, not on the public address', async () => {
+    const metricsDataDir = await mkdtemp(join(tmpdir(), 'peakwatch-api-metrics-'));
+    const metricsPort = await freePort();
+    const separate = await createApp(
+      await testConfig(influxd.url, 'api', metricsDataDir, { METRICS_PORT: String(metricsPort) }),
+      [INGEST_APP, API_APP],
+    );
+    try {
+      await supertest(separate.getHttpServer() as Server)
+        .get('/metrics')
+        .expect(404);
+      const scraped = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+      expect(scraped.status).toBe(200);
+      expect(await scraped.text()).toMatch(/^peakwatch_ingest_rejected_total\{reason="bad_topic"\} 0$/m);
+      expect((await fetch(`http://127.0.0.1:${metricsPort}/api/v1/sites`)).status).toBe(404);
+    } finally {
+      await separate.close();
+      await rm(metricsDataDir, { recursive: true, force: true });
+    }
+    // and the listener is gone with the app
+    await expect(fetch(`http://127.0.0.1:${metricsPort}/metrics`)).rejects.toThrow();
+  });
+
   it('revokes a key at once', async () => {
     const created = await as(
       'admin',

@@ -208,6 +208,18 @@ export const CONFIG_KEYS = {
     default: '0.0.0.0',
     parse: nonEmpty,
   },
+  METRICS_PORT: {
+    expected: 'unset, or a TCP port 1..65535',
+    description:
+      'When set, /metrics is served only on this port (at METRICS_HOST), not on HTTP_PORT: keep it off the public address.',
+    parse: PORT,
+  },
+  METRICS_HOST: {
+    expected: 'an interface address such as 127.0.0.1',
+    description: 'Address the separate /metrics listener (METRICS_PORT) binds.',
+    default: '127.0.0.1',
+    parse: nonEmpty,
+  },
   ALERT_WEBHOOKS: {
     expected:
       'comma-separated audience[@district]=url, e.g. regulator@haidian=https://r.example/hook,facility_manager=https://f.example/hook',

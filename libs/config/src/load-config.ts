@@ -34,6 +34,8 @@ export interface AppConfig {
     spoolMaxBytes: number;
   };
   http: { port: number; host: string };
+  /** A separate listener of /metrics (then not served on `http`), when METRICS_PORT is set. */
+  metrics?: { port: number; host: string };
   api: { rateLimitPerMinute: number };
   alerts: {
     webhooks: AlertWebhook[];
@@ -139,6 +141,7 @@ export function loadConfig(
       spoolMaxBytes: p.SPOOL_MAX_BYTES!,
     },
     http: { port: p.HTTP_PORT!, host: p.HTTP_HOST! },
+    ...(p.METRICS_PORT ? { metrics: { port: p.METRICS_PORT, host: p.METRICS_HOST! } } : {}),
     api: { rateLimitPerMinute: p.API_RATE_LIMIT_PER_MINUTE! },
     alerts: {
       webhooks: p.ALERT_WEBHOOKS ?? [],

@@ -23,6 +23,7 @@ import { HealthRegistry } from './health.registry';
 import { LiveEvents } from './live-events';
 import { ProvisionedDevices } from './provisioned-devices';
 import { MetricsController } from './metrics.controller';
+import { MetricsListener } from './metrics-listener';
 
 const APP_NAMES = Symbol('APP_NAMES');
 
@@ -74,6 +75,7 @@ export class CoreModule implements OnApplicationBootstrap {
         ScheduleModule.forRoot(),
       ],
       providers: [
+        MetricsListener,
         { provide: APP_NAMES, useValue: appNames },
         { provide: Clock, useValue: clock },
         {
@@ -107,7 +109,8 @@ export class CoreModule implements OnApplicationBootstrap {
           inject: [APP_CONFIG],
         },
       ],
-      controllers: [HealthController, MetricsController],
+      // /metrics on the HTTP server, unless METRICS_PORT gives it a listener of its own
+      controllers: [HealthController, ...(config.metrics ? [] : [MetricsController])],
       exports: [
         Clock,
         InfluxClient,
