@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,12 +8,11 @@ import { loadPolicyData } from '@peakwatch/policy';
 import { loadRegistry } from '@peakwatch/registry';
 import type { Report } from '@peakwatch/reports';
 import { Clock } from '@peakwatch/runtime';
-import { CLI, ROOT, buildDist } from '../support/build';
+import { ROOT, buildDist, runCliJson } from '../support/build';
 import { DAY, HOUR, beijingMidnight } from '../support/calendar';
 import { startInfluxd, type TestInfluxd } from '../support/influxd';
 import { spoolDrained, startIngest, type TestIngest } from '../support/ingest';
 import { connectClient } from '../support/mqtt';
-import { childEnv } from '../support/processes';
 import { expectWithin, registerTolerance } from '../support/tolerance';
 
 const SEEDS = join(ROOT, 'seeds');
@@ -140,22 +138,14 @@ describe('a year with lost readings but no energy lost', () => {
   });
 
   it("files the annual report with the year's whole grid electricity", () => {
-    const run = spawnSync(
-      process.execPath,
-      [CLI, 'report', '--org', 'hd-tech-campus', '--year', '2025', '--json'],
-      {
-        cwd: ROOT,
-        encoding: 'utf8',
-        env: childEnv({
-          INFLUX_URL: influxd.url,
-          INFLUX_DATABASE: 'annual',
-          SEEDS_DIR: SEEDS,
-          DATA_DIR: dataDir,
-        }),
-      },
-    );
+    const run = runCliJson<Report>(['report', '--org', 'hd-tech-campus', '--year', '2025', '--json'], {
+      INFLUX_URL: influxd.url,
+      INFLUX_DATABASE: 'annual',
+      SEEDS_DIR: SEEDS,
+      DATA_DIR: dataDir,
+    });
     expect(run.status).toBe(0);
-    const report = JSON.parse(run.stdout) as Report;
+    const report = run.json;
     expectWithin(
       report.energy.carriers.find((c) => c.carrier === 'grid_electricity')!.quantity,
       2_163_840,

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,12 +8,11 @@ import { loadPolicyData } from '@peakwatch/policy';
 import { Registry, loadRegistry } from '@peakwatch/registry';
 import type { Report } from '@peakwatch/reports';
 import { Clock } from '@peakwatch/runtime';
-import { CLI, ROOT, buildDist } from '../support/build';
+import { ROOT, buildDist, runCliJson } from '../support/build';
 import { DAY, HOUR, UTC8, beijingMidnight } from '../support/calendar';
 import { startInfluxd, type TestInfluxd } from '../support/influxd';
 import { spoolDrained, startIngest, type TestIngest } from '../support/ingest';
 import { connectClient } from '../support/mqtt';
-import { childEnv } from '../support/processes';
 import { expectWithin, registerTolerance } from '../support/tolerance';
 
 const SEEDS = join(ROOT, 'seeds');
@@ -295,41 +293,26 @@ describe('KPIs when meters go silent', () => {
   });
 
   it('`peakwatch kpi` prints the same days as the stored series', () => {
-    const run = spawnSync(
-      process.execPath,
-      [CLI, 'kpi', '--site', 'hd-b3', '--from', '2026-01-31', '--to', '2026-02-02', '--json'],
-      {
-        cwd: ROOT,
-        encoding: 'utf8',
-        env: childEnv({ INFLUX_URL: influxd.url, INFLUX_DATABASE: 'silent', SEEDS_DIR: SEEDS }),
-      },
+    const run = runCliJson<KpiValue[]>(
+      ['kpi', '--site', 'hd-b3', '--from', '2026-01-31', '--to', '2026-02-02', '--json'],
+      { INFLUX_URL: influxd.url, INFLUX_DATABASE: 'silent', SEEDS_DIR: SEEDS },
     );
     expect(run.stderr).toBe('');
-    const printed = (JSON.parse(run.stdout) as KpiValue[]).filter(
-      (k) => k.kpi === 'energy_kwh' && !k.category,
-    );
+    const printed = run.json.filter((k) => k.kpi === 'energy_kwh' && !k.category);
     expect(printed.map((k) => k.windowStartMs)).toEqual([B3_SINCE, B3_SINCE + DAY]);
     for (const k of printed) expectWithin(k.value, 2400, dayTolerance);
   });
 
   it("files January's and February's reports with all of the office's energy between them", () => {
     const grid = (month: string): number => {
-      const run = spawnSync(
-        process.execPath,
-        [CLI, 'report', '--org', 'hd-tech-campus', '--month', month, '--json'],
-        {
-          cwd: ROOT,
-          encoding: 'utf8',
-          env: childEnv({
-            INFLUX_URL: influxd.url,
-            INFLUX_DATABASE: 'silent',
-            SEEDS_DIR: SEEDS,
-            DATA_DIR: dataDir,
-          }),
-        },
-      );
+      const run = runCliJson<Report>(['report', '--org', 'hd-tech-campus', '--month', month, '--json'], {
+        INFLUX_URL: influxd.url,
+        INFLUX_DATABASE: 'silent',
+        SEEDS_DIR: SEEDS,
+        DATA_DIR: dataDir,
+      });
       expect(run.status).toBe(0);
-      const report = JSON.parse(run.stdout) as Report;
+      const report = run.json;
       return report.energy.carriers.find((c) => c.carrier === 'grid_electricity')!.quantity;
     };
     // by hand: 100 kW over 31 January (2,400 kWh) and over all of February, heard or not (28 × 2,400 = 67,200); the

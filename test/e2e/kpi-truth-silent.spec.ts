@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,11 +8,10 @@ import { loadPolicyData } from '@peakwatch/policy';
 import { loadRegistry } from '@peakwatch/registry';
 import type { Report } from '@peakwatch/reports';
 import { Clock } from '@peakwatch/runtime';
-import { CLI, ROOT, buildDist } from '../support/build';
+import { ROOT, buildDist, runCliJson } from '../support/build';
 import { DAY, HOUR, beijingMidnight } from '../support/calendar';
 import { startInfluxd, type TestInfluxd } from '../support/influxd';
 import { backfill, startIngest, type TestIngest } from '../support/ingest';
-import { childEnv } from '../support/processes';
 import { TRUTH_ROUNDING, expectWithin, ratioTolerance, registerTolerance } from '../support/tolerance';
 
 const SEEDS = join(ROOT, 'seeds');
@@ -432,19 +430,12 @@ describe('every KPI of 35 days equals the ground truth when meters go silent', (
   });
 
   it('`peakwatch kpi` prints the days across the new year as the job stored them', () => {
-    const run = spawnSync(
-      process.execPath,
-      [CLI, 'kpi', '--site', 'hd-b3', '--from', '2025-12-31', '--to', '2026-01-02', '--json'],
-      {
-        cwd: ROOT,
-        encoding: 'utf8',
-        env: childEnv({ INFLUX_URL: influxd.url, INFLUX_DATABASE: 'silent_truth', SEEDS_DIR: SEEDS }),
-      },
+    const run = runCliJson<KpiValue[]>(
+      ['kpi', '--site', 'hd-b3', '--from', '2025-12-31', '--to', '2026-01-02', '--json'],
+      { INFLUX_URL: influxd.url, INFLUX_DATABASE: 'silent_truth', SEEDS_DIR: SEEDS },
     );
     expect(run.stderr).toBe('');
-    const printed = (JSON.parse(run.stdout) as KpiValue[]).filter(
-      (k) => k.kpi === 'energy_kwh' && !k.category,
-    );
+    const printed = run.json.filter((k) => k.kpi === 'energy_kwh' && !k.category);
     expect(printed.map((k) => k.windowStartMs)).toEqual([
       windowStart('2025-12-31'),
       windowStart('2026-01-01'),
@@ -461,22 +452,14 @@ describe('every KPI of 35 days equals the ground truth when meters go silent', (
 
   it("files December's and January's reports with the campus's grid electricity of each month", () => {
     for (const month of ['2025-12', '2026-01']) {
-      const run = spawnSync(
-        process.execPath,
-        [CLI, 'report', '--org', 'hd-tech-campus', '--month', month, '--json'],
-        {
-          cwd: ROOT,
-          encoding: 'utf8',
-          env: childEnv({
-            INFLUX_URL: influxd.url,
-            INFLUX_DATABASE: 'silent_truth',
-            SEEDS_DIR: SEEDS,
-            DATA_DIR: dataDir,
-          }),
-        },
-      );
+      const run = runCliJson<Report>(['report', '--org', 'hd-tech-campus', '--month', month, '--json'], {
+        INFLUX_URL: influxd.url,
+        INFLUX_DATABASE: 'silent_truth',
+        SEEDS_DIR: SEEDS,
+        DATA_DIR: dataDir,
+      });
       expect(run.status).toBe(0);
-      const report = JSON.parse(run.stdout) as Report;
+      const report = run.json;
       const [from, to] = [windowStart(month), windowEnd(month)];
       // by hand from the truth: the offices' grid imports and the data centre's facility meter
       const gridKwh = SITES.reduce(
