@@ -7,6 +7,7 @@ export {
   GROUND_TRUTH_FORMAT,
   GroundTruthBuilder,
   type FaultRecord,
+  type SilenceTruth,
   type SiteWindowTruth,
 } from './ground-truth';
 export { LOAD_SITE, loadDeviceId, runLoad, type LoadSummary } from './load';

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KpiCron, readKpis, type KpiValue } from '@peakwatch/analytics';
-import { loadScenario } from '@peakwatch/device-sim';
+import { loadScenario, type SilenceTruth, type SiteWindowTruth, type Scenario } from '@peakwatch/device-sim';
 import type { InfluxClient } from '@peakwatch/influx';
 import { loadPolicyData } from '@peakwatch/policy';
 import { loadRegistry } from '@peakwatch/registry';
@@ -21,11 +21,7 @@ const DAYS = 35;
 const TO = FROM + DAYS * DAY;
 const QUARTER = 15 * 60_000;
 
-interface Silence {
-  fromMs: number;
-  toMs: number;
-  powerKw: Record<string, { min: number; max: number }>;
-}
+type Silence = SilenceTruth;
 interface DeviceTruth {
   site: string;
   role: string;
@@ -33,32 +29,10 @@ interface DeviceTruth {
   completeness: { day: string; expected: number; received: number }[];
   silences: Silence[];
 }
-interface WindowTruth {
-  window: string;
-  completeness: number;
-  peakDemandKw?: number | null;
-  pvYieldKwhPerKwp?: number | null;
-  consumptionKwh: number;
-  gridImportKwh: number;
-  categoryKwh?: Record<string, number>;
-  euiKwhPerM2: number;
-  co2Kg: number;
-  pue?: number | null;
-  heatPumps?: Record<string, { heatKwh: number; electricKwh: number; cop: number | null }>;
-  renewableShareTce: number | null;
-  elapsed?: number;
-  energyReduction?: number | null;
-  co2Reduction?: number | null;
-  quotaUse?: number | null;
-}
+type WindowTruth = SiteWindowTruth;
 interface Truth {
   emissionFactors: { gridKgCo2PerKwh: { value: number }; gasKgCo2PerM3: { value: number } };
-  renewableAccounting: {
-    electricityKgcePerKwh: number;
-    gasKgcePerM3: number;
-    heatKgcePerKwh: number;
-    heatPumpMinSpf: number;
-  };
+  renewableAccounting: Scenario['renewableAccounting'];
   sites: Record<
     string,
     { floorAreaM2: number; days: WindowTruth[]; months: WindowTruth[]; years: WindowTruth[] }
