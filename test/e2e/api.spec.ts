@@ -541,6 +541,14 @@ describe('REST API', () => {
       .expect(403);
   });
 
+  it('has no EMQX hook unless BROKER_HOOK_TOKEN is set: not even an admin key reaches it', async () => {
+    for (const path of ['authenticate', 'authorize'])
+      await as('admin', http.post(`/api/v1/broker/emqx/${path}`))
+        .set('X-PeakWatch-Hook-Token', '')
+        .send({ username: 'b1-power', password: 'x', topic: '#', action: 'subscribe' })
+        .expect(404);
+  });
+
   it("keeps devices out of the names of PeakWatch's own MQTT clients and of other service clients", async () => {
     // the alerts service's MQTT user: a device of that name would break alert delivery and gain its rights
     const reserved = await as('admin', http.post('/api/v1/sites/hd-b1/devices'))

@@ -1,11 +1,12 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MqttClient } from 'mqtt';
 import { deviceTopic } from '@peakwatch/contracts';
 import type { InfluxClient } from '@peakwatch/influx';
+import { MosquittoDynsec, dynsecInitialConfig } from '@peakwatch/mqtt';
 import { freePort } from '@peakwatch/process';
 import { startInfluxd, type TestInfluxd } from '../support/influxd';
 import { ROOT, CLI, buildDist } from '../support/build';
@@ -238,23 +239,24 @@ describe('ingest durability', () => {
       expect([...ackedBeforeKill].every((seq) => stored.has(seq))).toBe(true);
     });
   });
-  describe('external broker: mosquitto with per-device credentials and the shipped ACL, a replica killed', () => {
-    const INGEST_USER = 'peakwatch-ingest';
-    const INGEST_PASSWORD = 'ingest-password-0123456789';
+  describe('external broker: mosquitto with dynamic security provisioned by PeakWatch, a replica killed', () => {
+    const INGEST = { username: 'peakwatch-ingest', password: 'ingest-password-0123456789' };
+    const ADMIN = { username: 'peakwatch-admin', password: 'admin-password-0123456789' };
     const DEVICE_PASSWORD = 'b1-lighting-password-0123456789';
     let mosquitto: TestMosquitto;
+    let brokerDir: string;
     const replicas: { dir: string; http: number; child?: ChildProcess }[] = [];
 
     beforeAll(async () => {
       buildDist();
-      mosquitto = await startMosquitto({
-        users: {
-          [INGEST_USER]: INGEST_PASSWORD,
-          'b1-lighting': DEVICE_PASSWORD,
-          'b1-power': 'b1-power-pw-0123',
-        },
-        aclFile: join(ROOT, 'deploy/mosquitto/acl'),
-      });
+      brokerDir = await mkdtemp(join(tmpdir(), 'peakwatch-dynsec-'));
+      const dynsecFile = join(brokerDir, 'dynamic-security.json');
+      await writeFile(dynsecFile, JSON.stringify(dynsecInitialConfig(ADMIN, INGEST)));
+      mosquitto = await startMosquitto({ dynsecFile });
+      const accounts = new MosquittoDynsec(mosquitto.url, ADMIN);
+      await accounts.put({ username: 'b1-lighting', siteId: 'hd-b1' }, DEVICE_PASSWORD);
+      await accounts.put({ username: 'b1-power', siteId: 'hd-b1' }, 'b1-power-pw-0123');
+      await accounts.close();
       for (let i = 0; i < 2; i++)
         replicas.push({
           dir: await mkdtemp(join(tmpdir(), `peakwatch-replica-${i}-`)),
@@ -267,6 +269,7 @@ describe('ingest durability', () => {
         await rm(r.dir, { recursive: true, force: true });
       }
       await mosquitto?.stop();
+      await rm(brokerDir, { recursive: true, force: true });
     });
 
     /** Replica i, each with its own DATA_DIR (its spool, and its persistent session's client id). */
@@ -279,8 +282,8 @@ describe('ingest durability', () => {
           DATA_DIR: r.dir,
           SEEDS_DIR: join(ROOT, 'seeds'),
           MQTT_URL: mosquitto.url,
-          MQTT_USERNAME: INGEST_USER,
-          MQTT_PASSWORD: INGEST_PASSWORD,
+          MQTT_USERNAME: INGEST.username,
+          MQTT_PASSWORD: INGEST.password,
           HTTP_PORT: String(r.http),
           HTTP_HOST: '127.0.0.1',
           LOG_LEVEL: 'warn',

@@ -9,6 +9,7 @@ const ROOT = join(__dirname, '../..');
 interface Service {
   image?: string;
   build?: string;
+  command?: string[];
   profiles?: string[];
   environment?: Record<string, string | number>;
   volumes?: string[];
@@ -20,6 +21,7 @@ const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8')) as
   volumes: Record<string, unknown>;
 };
 const { influxdb, peakwatch, grafana, mosquitto } = compose.services;
+const mosquittoInit = compose.services['mosquitto-init'];
 
 /** The secrets the README has the operator write to `.env` beside the compose file. */
 const DOT_ENV: Record<string, string> = {
@@ -104,12 +106,41 @@ describe('docker-compose.yml', () => {
     );
   });
 
-  it('offers an external Mosquitto as an optional profile, with its configuration in the repository', () => {
+  it('offers an external Mosquitto as an optional profile, its clients provisioned by PeakWatch', () => {
     expect(mosquitto!.profiles).toEqual(['external-broker']);
     expect(peakwatch!.depends_on!['mosquitto']).toEqual({ condition: 'service_healthy', required: false });
     const conf = readFileSync(join(ROOT, 'deploy/mosquitto/mosquitto.conf'), 'utf8');
     expect(conf).toMatch(/^listener 1883$/m);
     expect(conf).toMatch(/^allow_anonymous false$/m);
+    // dynamic security, and nothing that would let a client in beside it
+    expect(conf).toMatch(/^plugin \/usr\/lib\/mosquitto_dynamic_security\.so$/m);
+    expect(conf).not.toMatch(/^(password_file|acl_file) /m);
+    const file = /^plugin_opt_config_file (\S+)$/m.exec(conf)![1]!;
+    // written by PeakWatch's dynsec-init on the volume mosquitto reads it from, before mosquitto starts
+    expect(mosquittoInit!.profiles).toEqual(['external-broker']);
+    expect(mosquittoInit!.command).toEqual(expect.arrayContaining(['broker', 'dynsec-init', file]));
+    expect(mosquitto!.depends_on).toEqual({
+      'mosquitto-init': { condition: 'service_completed_successfully' },
+    });
+    const dataVolume = (service: typeof mosquitto) =>
+      service!.volumes!.find((v) => file.startsWith(`${v.split(':')[1]}/`));
+    expect(dataVolume(mosquittoInit)).toBe(dataVolume(mosquitto));
+    // PeakWatch provisions with the same admin login the init file was written with
+    for (const key of ['MQTT_USERNAME', 'MQTT_PASSWORD', 'MQTT_DYNSEC_USERNAME', 'MQTT_DYNSEC_PASSWORD'])
+      expect(mosquittoInit!.environment![key]).toBe(peakwatch!.environment![key]);
+  });
+
+  it('ships an EMQX configuration that asks PeakWatch, and nothing else, who may do what', () => {
+    const hocon = readFileSync(join(ROOT, 'deploy/emqx/peakwatch.hocon'), 'utf8');
+    // the two endpoints of test/e2e/broker-emqx-hook.spec.ts, with the token header and the fields they read
+    for (const path of ['authenticate', 'authorize']) expect(hocon).toContain(`/api/v1/broker/emqx/${path}"`);
+    expect(hocon.match(/"X-PeakWatch-Hook-Token" = /g)).toHaveLength(2);
+    for (const field of ['username', 'password', 'peerhost', 'topic', 'action'])
+      expect(hocon).toMatch(new RegExp(`^ +${field} = "\\$\\{${field}\\}"$`, 'm'));
+    // EMQX's default file source ends in "allow all": it must be replaced, and no answer must mean no
+    expect(hocon).toMatch(/^ +no_match = deny$/m);
+    expect(hocon).toMatch(/^ +sources = \[$/m);
+    expect(hocon).not.toMatch(/type = file/);
   });
 
   it('has no default secret: without its .env it refuses to start, naming what is missing', () => {

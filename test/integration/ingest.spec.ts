@@ -348,23 +348,28 @@ describe('ingest: MQTT to InfluxDB through the embedded broker', () => {
       expect(granted.map((g) => g.qos)).toEqual([1]);
     });
 
-    it('rejects readings for a site the device does not belong to, and unknown devices (service client)', async () => {
+    it("refuses a service client writing a device's readings: services publish alerts only", async () => {
       const { CredentialsRepository } = await import('@peakwatch/ingest');
+      const before = await rejectCount('topic_not_allowed');
       const secret = await ingest.app.get(CredentialsRepository).issue('gateway', 'service', null);
       const gateway = await connectClient(ingest.mqttUrl, { username: 'gateway', password: secret });
-      await gateway.publishAsync(
-        'energy/v1/hd-b2/b1-lighting/telemetry',
-        JSON.stringify(good(Date.now() - 5000, 1)),
-        { qos: 1 },
+      const closed = new Promise<void>((resolve) => gateway.once('close', () => resolve()));
+      gateway.publish(
+        'energy/v1/hd-b1/b1-lighting/telemetry',
+        JSON.stringify(good(Date.now() - 7000, 4321)),
+        {
+          qos: 1,
+        },
       );
-      await gateway.publishAsync(
-        'energy/v1/hd-b1/b9-ghost/telemetry',
-        JSON.stringify(good(Date.now() - 5000, 1)),
-        { qos: 1 },
-      );
-      await gateway.endAsync();
-      expect(await waitForCount(() => rejectCount('site_mismatch'), 1)).toBe(1);
-      expect(await waitForCount(() => rejectCount('unknown_device'), 1)).toBe(1);
+      await closed;
+      gateway.end(true);
+      expect(await waitForCount(() => rejectCount('topic_not_allowed'), before + 1)).toBe(before + 1);
+      expect(
+        await scalar(
+          client,
+          `SELECT count(power_kw) FROM telemetry WHERE device = 'b1-lighting' AND power_kw = 4321`,
+        ),
+      ).toBe(0);
     });
 
     it('stores lifecycle events and validates them', async () => {
@@ -394,13 +399,10 @@ describe('ingest: MQTT to InfluxDB through the embedded broker', () => {
       const statusBefore = await rejectCount('bad_status');
       const topicBefore = await rejectCount('bad_topic');
       await device.publishAsync(deviceTopic('hd-b1', 'b1-lighting', 'status'), 'sleeping', { qos: 1 });
-      const { CredentialsRepository } = await import('@peakwatch/ingest');
-      const secret = await ingest.app.get(CredentialsRepository).issue('gateway-2', 'service', null);
-      const gateway = await connectClient(ingest.mqttUrl, { username: 'gateway-2', password: secret });
-      await gateway.publishAsync('energy/v1/hd-b1/b1-lighting/debug', JSON.stringify(good(Date.now(), 1)), {
+      // under its own prefix, so the broker lets it through, but not one of the contract's channels
+      await device.publishAsync('energy/v1/hd-b1/b1-lighting/debug', JSON.stringify(good(Date.now(), 1)), {
         qos: 1,
       });
-      await gateway.endAsync();
       expect(await waitForCount(() => rejectCount('bad_status'), statusBefore + 1)).toBe(statusBefore + 1);
       expect(await waitForCount(() => rejectCount('bad_topic'), topicBefore + 1)).toBe(topicBefore + 1);
     });

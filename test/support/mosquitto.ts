@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -12,42 +12,46 @@ export interface TestMosquitto {
   stop(): Promise<void>;
 }
 
+/** Where Debian's `mosquitto` package puts the dynamic security plugin (its path depends on the architecture). */
+const DYNSEC_PLUGIN_PATHS = [
+  '/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so',
+  '/usr/lib/aarch64-linux-gnu/mosquitto_dynamic_security.so',
+  '/usr/lib/mosquitto_dynamic_security.so',
+];
+
 /**
  * A private mosquitto 2.x (Debian `mosquitto`) on a free loopback port, with persistence in a temporary directory,
- * running as the current user: anonymous, or with `users` (name → password, hashed with mosquitto_passwd) and an
- * `aclFile` (such as the shipped deploy/mosquitto/acl). Queue limits are lifted on purpose: with its default of 1000 queued messages mosquitto drops QoS 1
- * messages to a slow subscriber (FIELD-NOTES.md), and a test that must lose nothing cannot allow that.
+ * running as the current user: anonymous, or with the dynamic security plugin as deploy/mosquitto configures it,
+ * reading `dynsecFile` (written by `peakwatch broker dynsec-init`). Queue limits are lifted on purpose: with its
+ * default of 1000 queued messages mosquitto drops QoS 1 messages to a slow subscriber, and a test
+ * that must lose nothing cannot allow that.
  */
-export async function startMosquitto({
-  users,
-  aclFile,
-}: { users?: Record<string, string>; aclFile?: string } = {}): Promise<TestMosquitto> {
+export async function startMosquitto({ dynsecFile }: { dynsecFile?: string } = {}): Promise<TestMosquitto> {
   watchForOrphaning();
   const binary = requireBinary('mosquitto');
   const dir = await mkdtemp(join(tmpdir(), 'peakwatch-mosquitto-'));
   const port = await freePort();
   const configFile = join(dir, 'mosquitto.conf');
-  const passwordFile = join(dir, 'passwd');
-  if (users) {
-    await writeFile(
-      passwordFile,
-      Object.entries(users).map(([name, password]) => `${name}:${password}\n`),
+  const plugin = DYNSEC_PLUGIN_PATHS.find((path) => existsSync(path));
+  if (dynsecFile && !plugin)
+    throw new Error(
+      `mosquitto_dynamic_security.so not found in ${DYNSEC_PLUGIN_PATHS.join(', ')}: apt-get install mosquitto`,
     );
-    const hashed = spawnSync(requireBinary('mosquitto_passwd'), ['-U', passwordFile], { encoding: 'utf8' });
-    if (hashed.status !== 0) throw new Error(`mosquitto_passwd failed: ${hashed.stderr}`);
-  }
   await writeFile(
     configFile,
     [
       `listener ${port} 127.0.0.1`,
-      ...(users ? ['allow_anonymous false', `password_file ${passwordFile}`] : ['allow_anonymous true']),
-      ...(aclFile ? [`acl_file ${aclFile}`] : []),
+      ...(dynsecFile
+        ? ['allow_anonymous false', `plugin ${plugin}`, `plugin_opt_config_file ${dynsecFile}`]
+        : ['allow_anonymous true']),
       // Started as root, mosquitto would switch to user `mosquitto`, and a change of user clears the kernel's
       // parent-death signal that ties it to this test process. Staying the current user keeps it.
       `user ${userInfo().username}`,
       'persistence true',
       `persistence_location ${dir}/`,
-      'max_queued_messages 0',
+      // bounded far above any test's volume rather than 0 (unlimited): with 0, mosquitto 2.0.11 closes the connection
+      // of a client right after refusing one of its QoS 1 publishes ("Bad socket read/write")
+      'max_queued_messages 10000000',
       'max_inflight_messages 0',
       'log_dest stderr',
       'log_type error',

@@ -1,7 +1,8 @@
 import { AuditController } from './audit/audit.controller';
+import { EmqxHookController } from './broker/emqx-hook.controller';
 import { AlertVisibility } from './alerts/alert-visibility';
 import { Module } from '@nestjs/common';
-import { CredentialsRepository } from '@peakwatch/ingest';
+import { CREDENTIALS_PROVIDER } from '@peakwatch/ingest';
 import { ReportService } from '@peakwatch/reports';
 import { AlertsController } from './alerts/alerts.controller';
 import { ReportsController } from './reports/reports.controller';
@@ -25,7 +26,8 @@ import { StreamController } from './stream/stream.controller';
     ApiKeysController,
     StreamController,
     AuditController,
+    EmqxHookController,
   ],
-  providers: [ApiKeysRepository, Access, AlertVisibility, ApiKeyGuard, CredentialsRepository, ReportService],
+  providers: [ApiKeysRepository, Access, AlertVisibility, ApiKeyGuard, CREDENTIALS_PROVIDER, ReportService],
 })
 export class ApiModule {}

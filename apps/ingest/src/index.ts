@@ -5,8 +5,11 @@ export { IngestModule } from './ingest.module';
 export { BrokerService } from './broker/broker.service';
 export { INGEST_SUBSCRIPTIONS, SHARE_GROUP } from './broker/external-subscriber.service';
 export {
+  CREDENTIALS_PROVIDER,
   CredentialRoleError,
   CredentialsRepository,
+  brokerAccountsFor,
+  grantOf,
   type MqttIdentity,
   type MqttRole,
 } from './credentials/credentials.repository';

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { BrokerService } from './broker/broker.service';
 import { ExternalSubscriberService } from './broker/external-subscriber.service';
-import { CredentialsRepository } from './credentials/credentials.repository';
+import { CREDENTIALS_PROVIDER, CredentialsRepository } from './credentials/credentials.repository';
 import { IngestMetrics } from './metrics/ingest.metrics';
 import { IngestPipeline } from './pipeline/ingest.pipeline';
 import { SpoolService } from './spool/spool.service';
@@ -12,7 +12,7 @@ import { SpoolService } from './spool/spool.service';
     IngestMetrics,
     SpoolService,
     IngestPipeline,
-    CredentialsRepository,
+    CREDENTIALS_PROVIDER,
     BrokerService,
     ExternalSubscriberService,
   ],

@@ -4,6 +4,7 @@ import { ConfigError } from '@peakwatch/config';
 import { addSimCommand } from '@peakwatch/device-sim';
 import { DataFileError } from '@peakwatch/registry';
 import { MissingBinaryError } from '@peakwatch/process';
+import { BrokerProvisioningError } from '@peakwatch/mqtt';
 import { apikeyCreateCommand, apikeyRevokeCommand } from './commands/apikey.command';
 import { demoCommand } from './commands/demo.command';
 import { reportCommand } from './commands/report.command';
@@ -13,6 +14,7 @@ import { UnknownSiteError, kpiCommand } from './commands/kpi.command';
 import {
   UnknownDeviceError,
   deviceSecretCommand,
+  dynsecInitCommand,
   serviceSecretCommand,
   webhookKeyCommand,
 } from './commands/secret.command';
@@ -67,6 +69,16 @@ export function buildCli(): Command {
     .description('issue or rotate the MQTT secret of a service client (role service); prints it once')
     .argument('<name>')
     .action((name: string) => serviceSecretCommand(name));
+
+  program
+    .command('broker')
+    .description('the external MQTT broker')
+    .command('dynsec-init')
+    .description(
+      "write the initial file of Mosquitto's dynamic security (MQTT_DYNSEC_USERNAME/PASSWORD, MQTT_USERNAME/PASSWORD)",
+    )
+    .argument('<file>', 'the plugin_opt_config_file of mosquitto.conf; an existing file is left as it is')
+    .action((file: string) => dynsecInitCommand(file));
 
   program
     .command('webhook')
@@ -156,6 +168,7 @@ function exitCodeFor(error: unknown): number {
     error instanceof MissingBinaryError ||
     error instanceof DataFileError ||
     error instanceof UnknownDeviceError ||
+    error instanceof BrokerProvisioningError ||
     error instanceof UnknownSiteError ||
     error instanceof UnknownOrganisationError ||
     error instanceof MissingFontError

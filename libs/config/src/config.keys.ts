@@ -132,12 +132,24 @@ export const CONFIG_KEYS = {
   },
   MQTT_USERNAME: {
     expected: 'a user name',
-    description: 'User name of the ingest client on the external broker (MQTT_URL).',
+    description: "User name of PeakWatch's own client (ingest, alerts) on the external broker (MQTT_URL).",
     parse: nonEmpty,
   },
   MQTT_PASSWORD: {
     expected: 'a password',
-    description: 'Password of the ingest client on the external broker (MQTT_URL).',
+    description: "Password of PeakWatch's own client on the external broker (MQTT_URL).",
+    secret: true,
+    parse: nonEmpty,
+  },
+  MQTT_DYNSEC_USERNAME: {
+    expected: 'a user name',
+    description:
+      "Admin client of Mosquitto's dynamic security on the external broker: when set, PeakWatch creates, rotates and deletes each device's broker client and its topics there (docs/deployment.md).",
+    parse: nonEmpty,
+  },
+  MQTT_DYNSEC_PASSWORD: {
+    expected: 'a password',
+    description: 'Password of the dynamic security admin client (MQTT_DYNSEC_USERNAME).',
     secret: true,
     parse: nonEmpty,
   },
@@ -280,6 +292,13 @@ export const CONFIG_KEYS = {
     description: 'Requests one API key may make per minute; beyond it the API answers 429 with Retry-After.',
     default: '600',
     parse: positiveInt,
+  },
+  BROKER_HOOK_TOKEN: {
+    expected: 'a secret of at least 32 characters',
+    description:
+      'Token an external EMQX sends (header X-PeakWatch-Hook-Token) when it asks PeakWatch to authenticate and authorize MQTT clients; unset, those endpoints answer 404.',
+    secret: true,
+    parse: (raw) => (raw.length >= 32 ? raw : undefined),
   },
   INFLUX_URL: {
     expected: 'an http:// or https:// URL, e.g. http://127.0.0.1:8086',

@@ -160,6 +160,23 @@ describe('loadConfig', () => {
     expect(problemsOf({ ...MINIMAL, MQTT_TLS_CERT: 'cert.pem' })).toEqual(['MQTT_TLS_KEY']);
   });
 
+  it('needs both halves of the dynamic security login, and the external broker it provisions', () => {
+    const broker = { MQTT_URL: 'mqtt://broker:1883' };
+    expect(problemsOf({ ...MINIMAL, ...broker, MQTT_DYNSEC_USERNAME: 'admin' })).toEqual([
+      'MQTT_DYNSEC_PASSWORD',
+    ]);
+    expect(problemsOf({ ...MINIMAL, ...broker, MQTT_DYNSEC_PASSWORD: 'pw-0123' })).toEqual([
+      'MQTT_DYNSEC_USERNAME',
+    ]);
+    expect(
+      problemsOf({ ...MINIMAL, MQTT_DYNSEC_USERNAME: 'admin', MQTT_DYNSEC_PASSWORD: 'pw-0123' }),
+    ).toEqual(['MQTT_URL']);
+    expect(
+      loadConfig({ ...MINIMAL, ...broker, MQTT_DYNSEC_USERNAME: 'admin', MQTT_DYNSEC_PASSWORD: 'pw-0123' })
+        .mqtt.dynsec,
+    ).toEqual({ username: 'admin', password: 'pw-0123' });
+  });
+
   it('lists every bad or missing key in one error, with what each expects', () => {
     let thrown: unknown;
     try {

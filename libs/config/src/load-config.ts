@@ -22,6 +22,8 @@ export interface AppConfig {
     url?: string;
     username?: string;
     password?: string;
+    /** Mosquitto dynamic security's admin login on the external broker: PeakWatch provisions its clients there. */
+    dynsec?: { username: string; password: string };
     /** TLS listener of the embedded broker, when a certificate and key are configured. */
     tls?: { port: number; certFile: string; keyFile: string };
     maxConnections: number;
@@ -36,7 +38,8 @@ export interface AppConfig {
   http: { port: number; host: string };
   /** A separate listener of /metrics (then not served on `http`), when METRICS_PORT is set. */
   metrics?: { port: number; host: string };
-  api: { rateLimitPerMinute: number };
+  /** `brokerHookToken`: what EMQX's HTTP authentication and authorization requests carry (none: no hook). */
+  api: { rateLimitPerMinute: number; brokerHookToken?: string };
   alerts: {
     webhooks: AlertWebhook[];
     webhookSecret?: string;
@@ -99,6 +102,20 @@ export function loadConfig(
     const missing = env['MQTT_TLS_CERT']?.trim() ? 'MQTT_TLS_KEY' : 'MQTT_TLS_CERT';
     problems.push({ key: missing, expected: 'set together with the other of MQTT_TLS_CERT / MQTT_TLS_KEY' });
   }
+  const dynsecHalf =
+    (env['MQTT_DYNSEC_USERNAME']?.trim() ? 1 : 0) + (env['MQTT_DYNSEC_PASSWORD']?.trim() ? 1 : 0);
+  if (dynsecHalf === 1) {
+    const missing = env['MQTT_DYNSEC_USERNAME']?.trim() ? 'MQTT_DYNSEC_PASSWORD' : 'MQTT_DYNSEC_USERNAME';
+    problems.push({
+      key: missing,
+      expected: 'set together with the other of MQTT_DYNSEC_USERNAME / MQTT_DYNSEC_PASSWORD',
+    });
+  }
+  if (dynsecHalf > 0 && !env['MQTT_URL']?.trim())
+    problems.push({
+      key: 'MQTT_URL',
+      expected: 'set when MQTT_DYNSEC_USERNAME is (the broker to provision)',
+    });
   if (env['ALERT_WEBHOOKS']?.trim() && !env['ALERT_WEBHOOK_SECRET']?.trim())
     problems.push({
       key: 'ALERT_WEBHOOK_SECRET',
@@ -122,6 +139,9 @@ export function loadConfig(
       ...(p.MQTT_URL ? { url: p.MQTT_URL } : {}),
       ...(p.MQTT_USERNAME ? { username: p.MQTT_USERNAME } : {}),
       ...(p.MQTT_PASSWORD ? { password: p.MQTT_PASSWORD } : {}),
+      ...(p.MQTT_DYNSEC_USERNAME && p.MQTT_DYNSEC_PASSWORD
+        ? { dynsec: { username: p.MQTT_DYNSEC_USERNAME, password: p.MQTT_DYNSEC_PASSWORD } }
+        : {}),
       ...(p.MQTT_TLS_CERT && p.MQTT_TLS_KEY
         ? {
             tls: {
@@ -142,7 +162,10 @@ export function loadConfig(
     },
     http: { port: p.HTTP_PORT!, host: p.HTTP_HOST! },
     ...(p.METRICS_PORT ? { metrics: { port: p.METRICS_PORT, host: p.METRICS_HOST! } } : {}),
-    api: { rateLimitPerMinute: p.API_RATE_LIMIT_PER_MINUTE! },
+    api: {
+      rateLimitPerMinute: p.API_RATE_LIMIT_PER_MINUTE!,
+      ...(p.BROKER_HOOK_TOKEN ? { brokerHookToken: p.BROKER_HOOK_TOKEN } : {}),
+    },
     alerts: {
       webhooks: p.ALERT_WEBHOOKS ?? [],
       ...(p.ALERT_WEBHOOK_SECRET ? { webhookSecret: p.ALERT_WEBHOOK_SECRET } : {}),

@@ -1,13 +1,19 @@
 export {
+  ALERT_TOPIC_ROOT,
   DEVICE_CHANNELS,
   DEVICE_STATUS,
   ID_PATTERN,
+  SERVICE_GRANT,
   TOPIC_ROOT,
+  deviceGrant,
   deviceTopic,
+  grantCovers,
   isValidId,
   parseDeviceTopic,
+  unshared,
   type DeviceChannel,
   type DeviceTopic,
+  type TopicGrant,
 } from './topics';
 export {
   CITY_ENTITY,

@@ -36,3 +36,42 @@ export function parseDeviceTopic(topic: string): DeviceTopic | undefined {
   if (!(DEVICE_CHANNELS as readonly string[]).includes(channel)) return undefined;
   return { siteId, deviceId, channel: channel as DeviceChannel };
 }
+
+/** Where PeakWatch's alerts are published for MQTT receivers: `alerts/v1/{district}/{siteId}`. */
+export const ALERT_TOPIC_ROOT = 'alerts/v1';
+
+/**
+ * What an MQTT identity may do, as topic prefixes (each ends with `/`): a topic is allowed when it starts with one of
+ * them, a subscription filter when its literal start is one of them (`energy/v1/+/…` does not start with a device's
+ * prefix). The embedded broker enforces these, and the same grants are provisioned on an external broker
+ * (docs/security.md, "Identities").
+ */
+export interface TopicGrant {
+  publish: readonly string[];
+  subscribe: readonly string[];
+}
+
+/** A device: its own topics, and nothing else. */
+export function deviceGrant(siteId: string, deviceId: string): TopicGrant {
+  const own = `${TOPIC_ROOT}/${siteId}/${deviceId}/`;
+  return { publish: [own], subscribe: [own] };
+}
+
+/**
+ * PeakWatch's own clients (ingest, the alerts service, observers): they read every device topic and alerts, and
+ * publish alerts only; no service can write a device's readings.
+ */
+export const SERVICE_GRANT: TopicGrant = {
+  publish: [`${ALERT_TOPIC_ROOT}/`],
+  subscribe: [`${TOPIC_ROOT}/`, `${ALERT_TOPIC_ROOT}/`],
+};
+
+/** Whether a topic, or a subscription filter, lies under one of `prefixes`. */
+export function grantCovers(prefixes: readonly string[], topicOrFilter: string): boolean {
+  return prefixes.some((prefix) => topicOrFilter.startsWith(prefix));
+}
+
+/** The filter of a shared subscription (`$share/{group}/{filter}`), or the filter itself. */
+export function unshared(filter: string): string {
+  return filter.replace(/^\$share\/[^/]+\//, '');
+}

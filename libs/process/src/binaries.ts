@@ -20,7 +20,6 @@ export class MissingBinaryError extends Error {
 export const SERVER_BINARIES = {
   influxd: 'influxdb',
   mosquitto: 'mosquitto',
-  mosquitto_passwd: 'mosquitto',
   postgres: 'postgresql',
   initdb: 'postgresql',
 } as const;

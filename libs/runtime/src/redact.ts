@@ -9,6 +9,7 @@ export const REDACTED_LOG_PATHS: readonly string[] = [
   'req.headers["proxy-authorization"]',
   'req.headers.cookie',
   'req.headers["x-api-key"]',
+  'req.headers["x-peakwatch-hook-token"]',
   'res.headers["set-cookie"]',
   ...['password', 'secret', 'token', 'apiKey', 'authorization'].flatMap((name) => [name, `*.${name}`]),
 ];

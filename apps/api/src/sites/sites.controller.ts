@@ -9,10 +9,12 @@ import {
   NotFoundException,
   Param,
   Post,
+  ServiceUnavailableException,
   UseGuards,
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CredentialRoleError, CredentialsRepository } from '@peakwatch/ingest';
+import { BrokerProvisioningError } from '@peakwatch/mqtt';
 import { DeviceRefusedError, Registry, deviceSchema, type Device } from '@peakwatch/registry';
 import { ProvisionedDevices } from '@peakwatch/runtime';
 import { AuditLog } from '@peakwatch/state';
@@ -70,7 +72,7 @@ export class SitesController {
   ): Promise<{ device: Device; secret: string }> {
     this.visible(caller, siteId);
     const device = parseInput(deviceSchema, body, 'body');
-    await roleConflict(() => this.credentials.assertAvailable(device.id, 'device'));
+    await credentialErrors(() => this.credentials.assertAvailable(device.id, 'device'));
     try {
       await this.provisioned.add(siteId, device);
     } catch (error) {
@@ -78,7 +80,7 @@ export class SitesController {
       if (error.reason === 'taken') throw new ConflictException(error.message);
       throw new BadRequestException({ statusCode: 400, message: error.message, field: error.field });
     }
-    const secret = await roleConflict(() => this.credentials.issue(device.id, 'device', siteId));
+    const secret = await credentialErrors(() => this.credentials.issue(device.id, 'device', siteId));
     await this.audit.record({
       ...by(caller),
       action: 'device.create',
@@ -102,7 +104,7 @@ export class SitesController {
     @Param('deviceId') deviceId: string,
   ): Promise<{ deviceId: string; secret: string }> {
     this.device(caller, siteId, deviceId);
-    const secret = await roleConflict(() => this.credentials.issue(deviceId, 'device', siteId));
+    const secret = await credentialErrors(() => this.credentials.issue(deviceId, 'device', siteId));
     await this.audit.record({
       ...by(caller),
       action: 'device.secret.issue',
@@ -122,7 +124,7 @@ export class SitesController {
     @Param('deviceId') deviceId: string,
   ): Promise<void> {
     this.device(caller, siteId, deviceId);
-    if (!(await this.credentials.delete(deviceId, 'device')))
+    if (!(await credentialErrors(() => this.credentials.delete(deviceId, 'device'))))
       throw new NotFoundException(`device ${deviceId} has no MQTT secret`);
     await this.audit.record({
       ...by(caller),
@@ -151,12 +153,16 @@ export class SitesController {
   }
 }
 
-/** A username that belongs to a service client is a conflict (409) for a device. */
-async function roleConflict<T>(work: () => Promise<T>): Promise<T> {
+/**
+ * A username that belongs to a service client is a conflict (409) for a device; an external broker that could not be
+ * updated is a 503 (nothing was issued or deleted there: try again).
+ */
+async function credentialErrors<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
     if (error instanceof CredentialRoleError) throw new ConflictException(error.message);
+    if (error instanceof BrokerProvisioningError) throw new ServiceUnavailableException(error.message);
     throw error;
   }
 }

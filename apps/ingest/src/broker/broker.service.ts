@@ -1,17 +1,14 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { AuthenticateError, Client, PublishPacket, Subscription } from 'aedes';
 import { InjectConfig, type AppConfig } from '@peakwatch/config';
-import { TOPIC_ROOT, parseDeviceTopic } from '@peakwatch/contracts';
+import { grantCovers, parseDeviceTopic, unshared } from '@peakwatch/contracts';
 import { EmbeddedBroker } from '@peakwatch/mqtt';
 import { Registry } from '@peakwatch/registry';
 import { HealthRegistry } from '@peakwatch/runtime';
 import { AuthThrottledError } from '@peakwatch/state';
-import { CredentialsRepository, type MqttIdentity } from '../credentials/credentials.repository';
+import { CredentialsRepository, grantOf, type MqttIdentity } from '../credentials/credentials.repository';
 import { IngestMetrics } from '../metrics/ingest.metrics';
 import { IngestPipeline } from '../pipeline/ingest.pipeline';
-
-/** Topics PeakWatch's own service clients may use: device topics (observers) and alerts/v1/ (the alerts service). */
-const SERVICE_TOPIC_ROOTS = [`${TOPIC_ROOT}/`, 'alerts/v1/'];
 
 /**
  * What a packet may carry besides its payload (MQTT_MAX_PAYLOAD_BYTES): a topic of up to 65,535 bytes and MQTT 5
@@ -157,7 +154,7 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
     return identity;
   }
 
-  /** A device publishes only under energy/v1/{its site}/{its id}/; service clients under their roots. */
+  /** A device publishes only under energy/v1/{its site}/{its id}/, a service client only alerts (TopicGrant). */
   private authorizePublish(
     client: Client | null,
     packet: PublishPacket,
@@ -194,27 +191,15 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   private mayPublish(identity: MqttIdentity, topic: string): boolean {
-    if (identity.role === 'service') return SERVICE_TOPIC_ROOTS.some((root) => topic.startsWith(root));
-    const registered = this.registry.device(identity.username);
-    return (
-      registered !== undefined &&
-      topic.startsWith(`${TOPIC_ROOT}/${registered.site.id}/${registered.device.id}/`)
-    );
+    const grant = grantOf(identity, this.registry);
+    return grant !== undefined && grantCovers(grant.publish, topic);
   }
 
-  /** A device may subscribe under its own topics only (no wildcard reaching others); services under their roots. */
+  /** A device may subscribe under its own topics only (no wildcard reaching others); services as their grant says. */
   private allowedSubscription(client: Client, subscription: Subscription): Subscription | null {
     const identity = this.identities.get(client);
-    if (!identity) return null;
-    if (identity.role === 'service') {
-      const topic = subscription.topic.replace(/^\$share\/[^/]+\//, '');
-      return SERVICE_TOPIC_ROOTS.some((root) => topic.startsWith(root)) ? subscription : null;
-    }
-    const registered = this.registry.device(identity.username);
-    const own = registered ? `${TOPIC_ROOT}/${registered.site.id}/${registered.device.id}/` : undefined;
-    return own && subscription.topic.startsWith(own) && !subscription.topic.slice(0, own.length).includes('+')
-      ? subscription
-      : null;
+    const grant = identity && grantOf(identity, this.registry);
+    return grant && grantCovers(grant.subscribe, unshared(subscription.topic)) ? subscription : null;
   }
 }
 

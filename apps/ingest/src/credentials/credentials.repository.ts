@@ -1,4 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import type { OnApplicationShutdown, Provider } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '@peakwatch/config';
+import { SERVICE_GRANT, deviceGrant, type TopicGrant } from '@peakwatch/contracts';
+import { MosquittoDynsec, type BrokerAccounts } from '@peakwatch/mqtt';
+import type { Registry } from '@peakwatch/registry';
 import { SecretVerifier, StateStore, hashSecret, newSecret } from '@peakwatch/state';
 
 export type MqttRole = 'device' | 'service';
@@ -15,19 +19,47 @@ export interface MqttIdentity {
 }
 
 /**
- * MQTT credentials in the state store, hashed with scrypt, verified by a SecretVerifier: a secret verified once is not
- * paid for again (rotating clears it), and failures are throttled per address and per username.
+ * The topics `identity` may use (docs/security.md, "Identities"): a device's follow its registry entry, and it has
+ * none once it has left the registry.
  */
-@Injectable()
-export class CredentialsRepository {
+export function grantOf(identity: MqttIdentity, registry: Registry): TopicGrant | undefined {
+  if (identity.role === 'service') return SERVICE_GRANT;
+  const registered = registry.device(identity.username);
+  return registered && deviceGrant(registered.site.id, registered.device.id);
+}
+
+/** The external broker's accounts PeakWatch provisions (Mosquitto dynamic security), when configured. */
+export function brokerAccountsFor(config: AppConfig): BrokerAccounts | undefined {
+  const { url, dynsec } = config.mqtt;
+  return url && dynsec ? new MosquittoDynsec(url, dynsec) : undefined;
+}
+
+/**
+ * MQTT credentials in the state store, hashed with scrypt, verified by a SecretVerifier: a secret verified once is not
+ * paid for again (rotating clears it), and failures are throttled per address and per username. With `accounts`
+ * (an external broker), every secret issued or deleted is issued or deleted there too, before it is shown.
+ */
+export class CredentialsRepository implements OnApplicationShutdown {
   private readonly verifier = new SecretVerifier();
 
-  constructor(private readonly state: StateStore) {}
+  constructor(
+    private readonly state: StateStore,
+    private readonly accounts?: BrokerAccounts,
+  ) {}
 
-  /** Issues a new secret for a device or service client (replacing any earlier one) and returns it, once. */
+  async onApplicationShutdown(): Promise<void> {
+    await this.accounts?.close();
+  }
+
+  /**
+   * Issues a new secret for a device or service client (replacing any earlier one) and returns it, once. On an
+   * external broker it is set there first: a secret that could not be set there is not issued
+   * (BrokerProvisioningError), and the old one keeps working.
+   */
   async issue(username: string, role: MqttRole, siteId: string | null): Promise<string> {
     await this.assertAvailable(username, role);
     const secret = newSecret();
+    await this.accounts?.put({ username, siteId: role === 'device' ? siteId : null }, secret);
     const now = new Date().toISOString();
     const secretHash = await hashSecret(secret);
     await this.state.db
@@ -45,6 +77,9 @@ export class CredentialsRepository {
 
   /** Deletes the credential of `username` in `role`; false when it has none. Its secret stops working at once. */
   async delete(username: string, role: MqttRole): Promise<boolean> {
+    const existing = await this.roleOf(username);
+    if (existing !== undefined && existing !== role) return false;
+    await this.accounts?.remove(username); // first: a failure there leaves the credential, so that it can be retried
     const result = await this.state.db
       .deleteFrom('mqtt_credential')
       .where('username', '=', username)
@@ -59,13 +94,28 @@ export class CredentialsRepository {
    * device may not take over a service client's name (and with it its rights), nor a service a device's.
    */
   async assertAvailable(username: string, role: MqttRole): Promise<void> {
-    const existing = await this.state.db
+    const existing = await this.roleOf(username);
+    if (existing !== undefined && existing !== role)
+      throw new CredentialRoleError(`${username} is the username of a ${existing}, not of a ${role}`);
+  }
+
+  private async roleOf(username: string): Promise<MqttRole | undefined> {
+    const row = await this.state.db
       .selectFrom('mqtt_credential')
       .select('role')
       .where('username', '=', username)
       .executeTakeFirst();
-    if (existing && existing.role !== role)
-      throw new CredentialRoleError(`${username} is the username of a ${existing.role}, not of a ${role}`);
+    return row?.role as MqttRole | undefined;
+  }
+
+  /** The identity holding `username`, without its secret (an external broker asking what a client may do). */
+  async identity(username: string): Promise<MqttIdentity | undefined> {
+    const row = await this.state.db
+      .selectFrom('mqtt_credential')
+      .select(['username', 'role', 'site_id'])
+      .where('username', '=', username)
+      .executeTakeFirst();
+    return row && { username: row.username, role: row.role as MqttRole, siteId: row.site_id };
   }
 
   /**
@@ -84,3 +134,11 @@ export class CredentialsRepository {
     return { username: row.username, role: row.role as MqttRole, siteId: row.site_id };
   }
 }
+
+/** CredentialsRepository for Nest modules, with the external broker's accounts when the configuration has them. */
+export const CREDENTIALS_PROVIDER: Provider = {
+  provide: CredentialsRepository,
+  useFactory: (state: StateStore, config: AppConfig) =>
+    new CredentialsRepository(state, brokerAccountsFor(config)),
+  inject: [StateStore, APP_CONFIG],
+};

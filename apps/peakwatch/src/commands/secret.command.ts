@@ -1,8 +1,10 @@
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '@peakwatch/config';
 import { isValidId } from '@peakwatch/contracts';
 import { receiverKey } from '@peakwatch/alerts';
-import { CredentialsRepository } from '@peakwatch/ingest';
+import { CredentialsRepository, brokerAccountsFor } from '@peakwatch/ingest';
+import { dynsecInitialConfig } from '@peakwatch/mqtt';
 import { loadRegistry } from '@peakwatch/registry';
 import { UsageError } from '@peakwatch/runtime';
 import { auditFromCli, withStateStore } from './with-state';
@@ -12,17 +14,25 @@ export class UnknownDeviceError extends Error {
   readonly code = 'unknown_device';
 }
 
-/** Runs `work` on the MQTT credentials, and records `action` on `target` in the audit log. */
-function withCredentials<T>(
+/**
+ * Runs `work` on the MQTT credentials (and the external broker's accounts, when PeakWatch provisions them), and
+ * records `action` on `target` in the audit log.
+ */
+async function withCredentials<T>(
   work: (credentials: CredentialsRepository) => Promise<T>,
   action: string,
   target: string,
 ): Promise<T> {
-  return withStateStore(async (store) => {
-    const result = await work(new CredentialsRepository(store));
-    await auditFromCli(store, { action, target });
-    return result;
-  });
+  const accounts = brokerAccountsFor(loadConfig(process.env, process.cwd(), { influx: false }));
+  try {
+    return await withStateStore(async (store) => {
+      const result = await work(new CredentialsRepository(store, accounts));
+      await auditFromCli(store, { action, target });
+      return result;
+    });
+  } finally {
+    await accounts?.close();
+  }
 }
 
 /**
@@ -73,5 +83,28 @@ export function webhookKeyCommand(url: string): Promise<void> {
   if (!secret)
     throw new UsageError('ALERT_WEBHOOK_SECRET is not set: there is nothing to derive the key from');
   process.stdout.write(`${receiverKey(secret, url)}\n`);
+  return Promise.resolve();
+}
+
+/**
+ * `peakwatch broker dynsec-init <file>`: writes the initial configuration of Mosquitto's dynamic security plugin, with
+ * the admin client PeakWatch provisions devices through (MQTT_DYNSEC_USERNAME / MQTT_DYNSEC_PASSWORD) and PeakWatch's
+ * own client (MQTT_USERNAME / MQTT_PASSWORD), passwords hashed. An existing file is left as it is: mosquitto keeps its
+ * clients there.
+ */
+export function dynsecInitCommand(file: string): Promise<void> {
+  const { mqtt } = loadConfig(process.env, process.cwd(), { influx: false });
+  const missing = ['MQTT_DYNSEC_USERNAME', 'MQTT_DYNSEC_PASSWORD', 'MQTT_USERNAME', 'MQTT_PASSWORD'].filter(
+    (key) => !process.env[key]?.trim(),
+  );
+  if (missing.length > 0 || !mqtt.dynsec || !mqtt.username || !mqtt.password)
+    throw new UsageError(`set ${missing.join(', ')}: the broker's admin and PeakWatch's own client`);
+  if (existsSync(file)) {
+    process.stdout.write(`${file} exists; left as it is\n`);
+    return Promise.resolve();
+  }
+  const config = dynsecInitialConfig(mqtt.dynsec, { username: mqtt.username, password: mqtt.password });
+  writeFileSync(file, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+  process.stdout.write(`wrote ${file}\n`);
   return Promise.resolve();
 }

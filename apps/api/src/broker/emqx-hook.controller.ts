@@ -1,0 +1,109 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import {
+  Body,
+  Controller,
+  Headers,
+  HttpCode,
+  Logger,
+  NotFoundException,
+  Post,
+  UnauthorizedException,
+} from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import { z } from 'zod';
+import { InjectConfig, type AppConfig } from '@peakwatch/config';
+import { grantCovers, unshared } from '@peakwatch/contracts';
+import { CredentialsRepository, grantOf } from '@peakwatch/ingest';
+import { Registry } from '@peakwatch/registry';
+import { AuthThrottledError } from '@peakwatch/state';
+import { parseInput } from '../validation';
+
+/** EMQX 5's answer format: HTTP 200 with `result` (allow, deny or ignore); PeakWatch never makes a superuser. */
+type HookAnswer = { result: 'allow' | 'deny'; is_superuser?: false };
+const ALLOW: HookAnswer = { result: 'allow', is_superuser: false };
+const DENY: HookAnswer = { result: 'deny' };
+
+const text = z.string().max(65_535);
+/** The bodies docs/contracts.md tells EMQX to send (its `${…}` placeholders); other fields EMQX may add are ignored. */
+const authenticateSchema = z.object({ username: text, password: text, peerhost: text.optional() });
+const authorizeSchema = z.object({
+  username: text,
+  topic: text,
+  action: z.enum(['publish', 'subscribe', 'all']),
+});
+
+/**
+ * EMQX's HTTP authentication and HTTP authorization, answered from PeakWatch's own credentials and topic grants, so
+ * that an EMQX cluster holds each device to its own topics as the embedded broker does (docs/contracts.md, "External
+ * brokers"). EMQX calls these for every connection and every publish or subscription it has not cached; they are
+ * not part of the API callers use (no API key; EMQX sends the shared BROKER_HOOK_TOKEN instead).
+ */
+@ApiExcludeController()
+@Controller('api/v1/broker/emqx')
+export class EmqxHookController {
+  private readonly logger = new Logger(EmqxHookController.name);
+  private readonly tokenDigest?: Buffer;
+
+  constructor(
+    @InjectConfig() config: AppConfig,
+    private readonly credentials: CredentialsRepository,
+    private readonly registry: Registry,
+  ) {
+    const token = config.api.brokerHookToken;
+    if (token) this.tokenDigest = digest(token);
+  }
+
+  /** Connect: the username's secret checked (and throttled) as on the embedded broker; a removed device is denied. */
+  @Post('authenticate')
+  @HttpCode(200)
+  async authenticate(
+    @Headers('x-peakwatch-hook-token') token: unknown,
+    @Body() body: unknown,
+  ): Promise<HookAnswer> {
+    this.checkToken(token);
+    const { username, password, peerhost } = parseInput(authenticateSchema, body, 'body');
+    let identity;
+    try {
+      identity = await this.credentials.verify(username, password, peerhost ?? '');
+    } catch (error) {
+      if (!(error instanceof AuthThrottledError)) throw error;
+      this.logger.warn({ username, peerhost }, 'EMQX connection denied: too many failed authentications');
+      return DENY;
+    }
+    if (identity && grantOf(identity, this.registry)) return ALLOW;
+    this.logger.warn({ username, peerhost }, 'EMQX connection denied: unknown user or wrong secret');
+    return DENY;
+  }
+
+  /** Publish or subscribe: allowed only within the identity's grant. */
+  @Post('authorize')
+  @HttpCode(200)
+  async authorize(
+    @Headers('x-peakwatch-hook-token') token: unknown,
+    @Body() body: unknown,
+  ): Promise<HookAnswer> {
+    this.checkToken(token);
+    const { username, topic, action } = parseInput(authorizeSchema, body, 'body');
+    const identity = await this.credentials.identity(username);
+    const grant = identity && grantOf(identity, this.registry);
+    if (!grant) return DENY;
+    const publish = grantCovers(grant.publish, topic);
+    const subscribe = grantCovers(grant.subscribe, unshared(topic));
+    const allowed =
+      action === 'publish' ? publish : action === 'subscribe' ? subscribe : publish && subscribe;
+    return allowed ? ALLOW : DENY;
+  }
+
+  /** 404 when no token is configured (there is no hook), 401 for a wrong or missing one. */
+  private checkToken(token: unknown): void {
+    if (!this.tokenDigest) throw new NotFoundException();
+    if (typeof token !== 'string' || !timingSafeEqual(digest(token), this.tokenDigest)) {
+      this.logger.warn('EMQX hook called without the right X-PeakWatch-Hook-Token');
+      throw new UnauthorizedException('X-PeakWatch-Hook-Token is missing or wrong');
+    }
+  }
+}
+
+function digest(token: string): Buffer {
+  return createHash('sha256').update(token).digest();
+}

@@ -1,0 +1,222 @@
+import { pbkdf2Sync, randomBytes, randomUUID } from 'node:crypto';
+import mqtt, { type MqttClient } from 'mqtt';
+import { SERVICE_GRANT, deviceGrant, type TopicGrant } from '@peakwatch/contracts';
+
+/**
+ * Mosquitto 2's dynamic security plugin (mosquitto_dynamic_security.so), provisioned by PeakWatch: every device and
+ * service client PeakWatch issues a secret to becomes a client of the broker, held to the same topics as on the
+ * embedded broker (TopicGrant). docs/deployment.md, "External broker", says how it is set up.
+ *
+ * The plugin is driven by JSON commands published to `$CONTROL/dynamic-security/v1` by a client holding its admin
+ * role; it answers on `…/response` with one entry per command, `error` set when it failed (mosquitto's
+ * plugins/dynamic-security/README.md).
+ */
+const CONTROL_TOPIC = '$CONTROL/dynamic-security/v1';
+const RESPONSE_TOPIC = `${CONTROL_TOPIC}/response`;
+
+/** The roles PeakWatch creates. A device's role is named after its site and id (neither can hold ':' or '/'). */
+export const DYNSEC_ROLES = {
+  admin: 'peakwatch-admin',
+  service: 'peakwatch-service',
+  device: (siteId: string, deviceId: string) => `peakwatch-device:${siteId}/${deviceId}`,
+} as const;
+
+/**
+ * The plugin's own password hashing for its configuration file: PBKDF2-HMAC-SHA512, a 12-byte salt, a 64-byte hash
+ * (plugins/dynamic-security/auth.c). Clients created through commands get the plugin's default of 101 iterations; the
+ * two clients of the initial file, whose passwords an operator chooses, get many more.
+ */
+const INIT_ITERATIONS = 100_000;
+
+interface DynsecAcl {
+  acltype: 'publishClientSend' | 'publishClientReceive' | 'subscribePattern' | 'unsubscribePattern';
+  topic: string;
+  allow: boolean;
+}
+
+/** A grant as the plugin's ACLs: each prefix with `#`; a service's subscriptions shared ones too. */
+function aclsOf(grant: TopicGrant, shared: boolean): DynsecAcl[] {
+  const subscribe = grant.subscribe.flatMap((p) => (shared ? [`${p}#`, `$share/+/${p}#`] : [`${p}#`]));
+  return [
+    ...grant.publish.map((p) => ({ acltype: 'publishClientSend' as const, topic: `${p}#`, allow: true })),
+    ...subscribe.map((topic) => ({ acltype: 'subscribePattern' as const, topic, allow: true })),
+    ...grant.subscribe.map((p) => ({
+      acltype: 'publishClientReceive' as const,
+      topic: `${p}#`,
+      allow: true,
+    })),
+  ];
+}
+
+const ADMIN_ACLS: DynsecAcl[] = (
+  ['publishClientSend', 'publishClientReceive', 'subscribePattern'] as const
+).map((acltype) => ({ acltype, topic: `${CONTROL_TOPIC}/#`, allow: true }));
+
+export interface DynsecLogin {
+  username: string;
+  password: string;
+}
+
+/**
+ * The plugin's initial configuration file (`plugin_opt_config_file`): PeakWatch's admin client (which provisions
+ * the others), PeakWatch's own service client (ingest and alerts, MQTT_USERNAME), and nothing allowed by default.
+ */
+export function dynsecInitialConfig(admin: DynsecLogin, service: DynsecLogin): object {
+  const client = ({ username, password }: DynsecLogin, rolename: string): object => {
+    const salt = randomBytes(12);
+    return {
+      username,
+      textname: 'PeakWatch',
+      password: pbkdf2Sync(password, salt, INIT_ITERATIONS, 64, 'sha512').toString('base64'),
+      salt: salt.toString('base64'),
+      iterations: INIT_ITERATIONS,
+      roles: [{ rolename }],
+    };
+  };
+  return {
+    defaultACLAccess: {
+      publishClientSend: false,
+      publishClientReceive: false,
+      subscribe: false,
+      unsubscribe: true,
+    },
+    clients: [client(admin, DYNSEC_ROLES.admin), client(service, DYNSEC_ROLES.service)],
+    groups: [],
+    roles: [
+      { rolename: DYNSEC_ROLES.admin, acls: ADMIN_ACLS },
+      { rolename: DYNSEC_ROLES.service, acls: aclsOf(SERVICE_GRANT, true) },
+    ],
+  };
+}
+
+/** The broker refused or did not answer a command; the message names the command, never a password. */
+export class BrokerProvisioningError extends Error {
+  readonly code = 'broker_provisioning_failed';
+}
+
+/** Where PeakWatch's MQTT identities are kept on an external broker. */
+export interface BrokerAccounts {
+  /** Creates the client, or sets its password and role: its old password stops working and its connections close. */
+  put(identity: { username: string; siteId: string | null }, password: string): Promise<void>;
+  /** Deletes the client (closing its connections); nothing when there is none. */
+  remove(username: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+interface Command {
+  command: string;
+  [field: string]: unknown;
+}
+
+/** Mosquitto's dynamic security, reached at `url` as its admin client. Connects on first use. */
+export class MosquittoDynsec implements BrokerAccounts {
+  private client?: Promise<MqttClient>;
+  private readonly waiting = new Map<string, (response: { error?: string }) => void>();
+
+  constructor(
+    private readonly url: string,
+    private readonly admin: DynsecLogin,
+    private readonly timeoutMs = 10_000,
+  ) {}
+
+  async put(identity: { username: string; siteId: string | null }, password: string): Promise<void> {
+    const { username, siteId } = identity;
+    let rolename: string = DYNSEC_ROLES.service;
+    if (siteId !== null) {
+      rolename = DYNSEC_ROLES.device(siteId, username);
+      await this.run(
+        { command: 'createRole', rolename, acls: aclsOf(deviceGrant(siteId, username), false) },
+        ['Role already exists'],
+      );
+    }
+    const roles = [{ rolename }];
+    const created = await this.run(
+      { command: 'createClient', username, password, textname: 'PeakWatch', roles },
+      ['Client already exists'],
+    );
+    if (!created) await this.run({ command: 'modifyClient', username, password, roles });
+  }
+
+  async remove(username: string): Promise<void> {
+    await this.run({ command: 'deleteClient', username }, ['Client not found']);
+  }
+
+  async close(): Promise<void> {
+    const client = await this.client?.catch(() => undefined);
+    this.client = undefined;
+    await client?.endAsync(true);
+  }
+
+  /** Runs one command: true when done, false when it failed with one of `tolerated`; throws otherwise. */
+  private async run(command: Command, tolerated: string[] = []): Promise<boolean> {
+    const client = await this.connect();
+    const correlationData = randomUUID();
+    const answered = new Promise<{ error?: string }>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(correlationData);
+        reject(
+          new BrokerProvisioningError(
+            `the broker did not answer ${command.command} within ${this.timeoutMs} ms`,
+          ),
+        );
+      }, this.timeoutMs);
+      this.waiting.set(correlationData, (response) => {
+        clearTimeout(timer);
+        resolve(response);
+      });
+    });
+    await client.publishAsync(
+      CONTROL_TOPIC,
+      JSON.stringify({ commands: [{ ...command, correlationData }] }),
+      {
+        qos: 1,
+      },
+    );
+    const { error } = await answered;
+    if (error === undefined) return true;
+    if (tolerated.includes(error)) return false;
+    throw new BrokerProvisioningError(`the broker refused ${command.command}: ${error}`);
+  }
+
+  private connect(): Promise<MqttClient> {
+    this.client ??= (async () => {
+      const client = await mqtt.connectAsync(this.url, {
+        ...this.admin,
+        clientId: `${this.admin.username}-${randomUUID()}`,
+        reconnectPeriod: 1_000,
+        connectTimeout: this.timeoutMs,
+      });
+      client.on('message', (topic, payload) => {
+        if (topic !== RESPONSE_TOPIC) return;
+        for (const response of parseResponses(payload)) {
+          const resolve = this.waiting.get(response.correlationData);
+          this.waiting.delete(response.correlationData);
+          resolve?.(response);
+        }
+      });
+      await client.subscribeAsync(RESPONSE_TOPIC, { qos: 1 });
+      return client;
+    })().catch((error: Error) => {
+      this.client = undefined;
+      throw new BrokerProvisioningError(
+        `cannot reach the broker's dynamic security as its admin: ${error.message}`,
+      );
+    });
+    return this.client;
+  }
+}
+
+/** The answers in a response message that carry a correlation id (others, and malformed messages, are ignored). */
+function parseResponses(payload: Buffer): { correlationData: string; error?: string }[] {
+  try {
+    const parsed = JSON.parse(payload.toString('utf8')) as { responses?: unknown };
+    if (!Array.isArray(parsed.responses)) return [];
+    return parsed.responses.flatMap((r: unknown) => {
+      const { correlationData, error } = (r ?? {}) as { correlationData?: unknown; error?: unknown };
+      if (typeof correlationData !== 'string') return [];
+      return [{ correlationData, ...(typeof error === 'string' ? { error } : {}) }];
+    });
+  } catch {
+    return [];
+  }
+}
