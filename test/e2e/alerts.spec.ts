@@ -148,7 +148,7 @@ describe('alerts: rules over the simulator, notifications to real receivers', ()
   beforeAll(async () => {
     expect([beijingWeekday(fromMs), beijingWeekday(fromMs + DAY)]).toEqual([2, 3]); // Tuesday, Wednesday
     const scenarioFile = join(seeds, 'scenarios', 'haidian-campus.yaml');
-    // a policy rule for regulators on the daily PUE, past the data-quality gate on complete days
+    // a policy rule for the site and the regulator on the daily PUE, past the data-quality gate on complete days
     writeFileSync(
       join(seeds, 'alert-rules', 'regulator-test.yaml'),
       [
@@ -156,7 +156,7 @@ describe('alerts: rules over the simulator, notifications to real receivers', ()
         '  - { id: dc-pue-daily-regulator, title: Daily PUE above the limit, signal: { kpi: pue, period: 1d },',
         "      sites: { type: data_centre, commissionedBefore: '2021-01-01' }, comparison: above,",
         '      threshold: { policy: beijing-existing-dc-pue-2026 }, clearMargin: 0.02, for: 0m, severity: critical,',
-        '      audience: [regulator], minCompleteness: 0.9 }',
+        '      audience: [facility_manager, regulator], minCompleteness: 0.9 }',
         '',
       ].join('\n'),
     );
@@ -392,6 +392,8 @@ describe('alerts: rules over the simulator, notifications to real receivers', ()
     ]);
     expect(regulator[0]!.body.completeness).toBeGreaterThanOrEqual(0.9);
     expect(got('/chaoyang')).toEqual([]);
+    // the site heard of it when it fired; the escalation is the regulator's alone
+    expect(got('/fm', 'dc-pue-daily-regulator', 'hd-dc1').map((r) => r.body.state)).toEqual(['firing']);
   });
 
   it('holds back the rolling 12-month breach from the regulator (data-quality gate), and tells the site why', () => {
@@ -470,6 +472,8 @@ describe('alerts: rules over the simulator, notifications to real receivers', ()
     expect(lighting.map((r) => r.body.state)).toEqual(['firing', 'escalated', 'resolved']);
     expect(Date.parse(lighting[1]!.body.at) - Date.parse(lighting[0]!.body.at)).toBe(3 * HOUR);
     expect(got('/fm', 'device-silent', 'b2-hp1').map((r) => r.body.state)).not.toContain('escalated');
+    // a data-quality alert is a reminder to the site, never escalated to a regulator
+    expect(got('/haidian', 'device-silent')).toEqual([]);
   });
 
   it('reports the day whose completeness fell below 90%', () => {

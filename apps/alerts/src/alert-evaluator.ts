@@ -298,8 +298,9 @@ export class AlertEvaluator implements OnModuleInit {
     episode: number,
     at: string,
     firedAt: string | undefined,
+    audiences: AlertRule['audience'] = rule.audience,
   ): AlertNotification[] {
-    return rule.audience.map((audience) => ({
+    return audiences.map((audience) => ({
       rule: { id: rule.id, title: rule.title },
       severity: rule.severity,
       state,
@@ -405,7 +406,12 @@ export class AlertEvaluator implements OnModuleInit {
       );
   }
 
-  /** A firing alert unacknowledged for ALERT_ESCALATE_AFTER_MINUTES is escalated once, to its audience again. */
+  /**
+   * A firing alert unacknowledged for ALERT_ESCALATE_AFTER_MINUTES is escalated once (docs/contracts.md, "Alert
+   * notifications"): to the district's regulator when the rule is one of the regulator's (a confirmed policy breach
+   * the site has not answered), and otherwise back to the facility manager as a reminder: an early warning, a
+   * forecast or a data-quality alert never reaches a regulator by escalation.
+   */
   private async escalate(rule: AlertRule, nowMs: number): Promise<AlertNotification[]> {
     const due = new Date(nowMs - this.config.alerts.escalateAfterMs).toISOString();
     const rows = await this.state.db
@@ -444,10 +450,23 @@ export class AlertEvaluator implements OnModuleInit {
           event: 'escalated',
           episode: row.episode,
         });
-        for (const n of this.notifications(rule, reading, 'escalated', row.episode, at, row.since))
+        for (const n of this.notifications(
+          rule,
+          reading,
+          'escalated',
+          row.episode,
+          at,
+          row.since,
+          escalationAudience(rule),
+        ))
           queued.push(await this.enqueue(tx, n));
       });
     }
     return queued;
   }
+}
+
+/** Who hears of a firing alert left unacknowledged: the regulator for the regulator's rules, else the rule's audience. */
+export function escalationAudience(rule: Pick<AlertRule, 'audience'>): AlertRule['audience'] {
+  return rule.audience.includes('regulator') ? ['regulator'] : rule.audience;
 }

@@ -265,7 +265,7 @@ export const CONFIG_KEYS = {
   ALERT_ESCALATE_AFTER_MINUTES: {
     expected: 'a positive integer (minutes)',
     description:
-      'A firing alert not acknowledged within this time is escalated to the regulator of its district.',
+      "A firing alert not acknowledged within this time is escalated once: to its district's regulator for the regulator's rules, as a reminder to the facility manager for the others.",
     default: '60',
     parse: positiveInt,
   },
