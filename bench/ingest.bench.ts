@@ -6,12 +6,17 @@
  *               batches posted directly, one stream)
  *   connections 1,000 device connections offering 10,000 readings/s
  *   latency     publish-to-queryable p50/p99 at 5,000 readings/s
+ *   authflood   acknowledgements of 10 good devices at 2,000 readings/s while 32, then 100, connections at a time
+ *               try wrong secrets for 500 known devices, each from a new loopback address (so that only the
+ *               per-identity throttle and the verifier's caps hold them), against the same load with no flood
+ *               (reference)
  *   rssMbPeak   peak RSS of the ingest process (VmHWM)
  * Ingest runs as its own process (the built `apps/ingest`), configured by the environment as deployed. Seconds per
  * phase: BENCH_SECONDS (default 10). BENCH_PHASES runs only the named phases (comma-separated, e.g. `single`).
  * BENCH_PROFILE_DIR writes a V8 CPU profile of each ingest process there.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createConnection } from 'node:net';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +25,7 @@ import { LOAD_SITE, loadDeviceId } from '@peakwatch/device-sim';
 import { InfluxClient, ManagedInfluxd } from '@peakwatch/influx';
 import { freePort } from '@peakwatch/process';
 import { StateStore, hashSecret, newSecret } from '@peakwatch/state';
+import { MqttClient } from 'mqtt';
 import { connectDevices, publishLoad, type LoadResult } from './load';
 import { cpuSecondsOf, peakRssMbOf } from './proc';
 
@@ -37,6 +43,9 @@ const log = (message: string): boolean => process.stderr.write(`[bench:ingest] $
 interface IngestProcess {
   child: ChildProcess;
   mqttUrl: string;
+  mqttPort: number;
+  /** A counter of ingest's /metrics (summed over its label sets when `labels` is not given). */
+  metric(name: string, labels?: string): Promise<number>;
   cpuSeconds(): number;
   rssPeakMb(): number;
   stop(): Promise<void>;
@@ -62,7 +71,7 @@ async function startIngest(env: NodeJS.ProcessEnv): Promise<IngestProcess> {
         MQTT_HOST: '127.0.0.1',
         HTTP_PORT: String(httpPort),
         HTTP_HOST: '127.0.0.1',
-        LOG_LEVEL: 'warn',
+        LOG_LEVEL: process.env['BENCH_LOG_LEVEL'] ?? 'warn',
       },
       stdio: ['ignore', 'ignore', 'inherit'],
     },
@@ -79,6 +88,15 @@ async function startIngest(env: NodeJS.ProcessEnv): Promise<IngestProcess> {
   return {
     child,
     mqttUrl: `mqtt://127.0.0.1:${mqttPort}`,
+    mqttPort,
+    metric: async (name, labels) => {
+      const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+      const pattern = new RegExp(`^${name}(?:\\{([^}]*)\\})? (\\S+)$`, 'gm');
+      let total = 0;
+      for (const [, set, value] of text.matchAll(pattern))
+        if (labels === undefined || (set ?? '').includes(labels)) total += Number(value);
+      return total;
+    },
     cpuSeconds: () => cpuSecondsOf(pid),
     rssPeakMb: () => peakRssMbOf(pid),
     stop: async () => {
@@ -164,6 +182,63 @@ async function influxCeiling(url: string, database: string, seconds: number): Pr
     points += 10_000;
   }
   return Math.round(points / ((Date.now() - start) / 1000));
+}
+
+/**
+ * Connection attempts with a wrong secret for the load devices `from`..`to`, `concurrency` at a time, each from its
+ * own loopback address (127.1.x.y), until `stop()`; resolves with the number of attempts answered.
+ */
+function authFlood(port: number, from: number, to: number, concurrency: number): { stop(): Promise<number> } {
+  let running = true;
+  let attempts = 0;
+  let n = 0;
+  const attempt = (): Promise<void> =>
+    new Promise((resolve) => {
+      const i = n++;
+      const localAddress = `127.1.${(i >> 8) & 255}.${i & 255 || 1}`;
+      const client = new MqttClient(() => createConnection({ port, host: '127.0.0.1', localAddress }), {
+        username: loadDeviceId(from + (i % (to - from))),
+        password: `wrong-secret-${i}`,
+        clientId: `flood-${i}`,
+        reconnectPeriod: 0,
+        connectTimeout: 30_000,
+      });
+      let answered = false;
+      const done = (): void => {
+        if (answered) return;
+        answered = true;
+        client.end(true);
+        attempts++;
+        resolve();
+      };
+      client.once('error', done);
+      client.once('connect', done); // never: a wrong secret
+      client.once('close', done);
+    });
+  const loops = Array.from({ length: concurrency }, async () => {
+    while (running) await attempt();
+  });
+  return {
+    async stop() {
+      running = false;
+      await Promise.all(loops);
+      return attempts;
+    },
+  };
+}
+
+/**
+ * Attempts in flight at once: 32, within what the verifier lets wait (64), so that every attempt runs scrypt (the
+ * verifier saturated); 100, beyond it, so that most are refused without scrypt (the broker's connection handling).
+ */
+const FLOOD_CONCURRENCY = [32, 100];
+
+/** p50 and p99 of acknowledgement times (ms). */
+function ackPercentiles(ackMs: number[]): { p50Ms: number; p99Ms: number; samples: number } {
+  const sorted = [...ackMs].sort((a, b) => a - b);
+  const pct = (p: number): number =>
+    sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+  return { p50Ms: pct(50), p99Ms: pct(99), samples: sorted.length };
 }
 
 async function main(): Promise<void> {
@@ -349,6 +424,45 @@ async function main(): Promise<void> {
           samples: latencies.length,
         };
         await Promise.all(clients.map((c) => c.endAsync()));
+      });
+    }
+    if (phase('authflood')) {
+      log('authflood: good devices alone, then during floods of wrong secrets');
+      await run('authflood', async (ingest) => {
+        const good = await connectDevices(ingest.mqttUrl, 10, secret);
+        const measure = async (): Promise<Record<string, number>> => {
+          const cpu0 = ingest.cpuSeconds();
+          const load = await publishLoad(good, { seconds: SECONDS, rate: 2_000 });
+          return {
+            ackedPerSec: Math.round(load.acked / load.seconds),
+            ...ackPercentiles(load.ackMs),
+            ingestCpuCores: round((ingest.cpuSeconds() - cpu0) / load.seconds),
+          };
+        };
+        const refused = (reason: string): Promise<number> =>
+          ingest.metric('peakwatch_mqtt_connections_refused_total', `reason="${reason}"`);
+        const reference = await measure();
+        const floods: Record<string, unknown> = {};
+        for (const concurrency of FLOOD_CONCURRENCY) {
+          const before = {
+            wrong: await refused('bad_credentials'),
+            throttled: await refused('auth_throttled'),
+          };
+          const flood = authFlood(ingest.mqttPort, 500, 1000, concurrency);
+          const during = await measure();
+          const attempts = await flood.stop();
+          floods[`concurrent${concurrency}`] = {
+            ...during,
+            attemptsPerSec: Math.round(attempts / SECONDS),
+            // verified with scrypt and found wrong; refused by the verifier's caps without scrypt
+            wrongSecretsVerified: (await refused('bad_credentials')) - before.wrong,
+            throttled: (await refused('auth_throttled')) - before.throttled,
+            ackedRatio: round(during['ackedPerSec']! / reference['ackedPerSec']!),
+            p99Ratio: round(during['p99Ms']! / reference['p99Ms']!),
+          };
+        }
+        results['authflood'] = { reference, ...floods };
+        await Promise.all(good.map((c) => c.endAsync()));
       });
     }
   } finally {

@@ -35,6 +35,8 @@ export interface LoadResult {
   seconds: number;
   /** Send time (ms) of each seq of device 0, for latency. */
   sentAt: Map<number, number>;
+  /** Publish-to-acknowledgement times (ms) of device 0's messages (single readings only). */
+  ackMs: number[];
 }
 
 /**
@@ -51,7 +53,7 @@ export async function publishLoad(
     tsBase = Date.now(),
   }: { seconds: number; rate?: number; batch?: number; window?: number; tsBase?: number },
 ): Promise<LoadResult> {
-  const result: LoadResult = { sent: 0, acked: 0, seconds: 0, sentAt: new Map() };
+  const result: LoadResult = { sent: 0, acked: 0, seconds: 0, sentAt: new Map(), ackMs: [] };
   const seqs = new Array<number>(clients.length).fill(0);
   const inFlight = new Array<number>(clients.length).fill(0);
   const start = Date.now();
@@ -66,6 +68,7 @@ export async function publishLoad(
   const sendOne = (i: number): void => {
     const client = clients[i]!;
     const readings = [];
+    const sentAtMs = Date.now();
     for (let b = 0; b < batch; b++) {
       const seq = seqs[i]!++;
       if (i === 0 && batch === 1) result.sentAt.set(seq, Date.now());
@@ -84,6 +87,7 @@ export async function publishLoad(
       (error) => {
         inFlight[i]!--;
         if (!error) result.acked += batch;
+        if (!error && i === 0 && batch === 1) result.ackMs.push(Date.now() - sentAtMs);
         // As fast as acknowledgements allow: the acknowledgements of one turn of the event loop refill the windows
         // together, in the next (sends stay batched, and nothing polls while waiting).
         if (!rate && !refilling) {
