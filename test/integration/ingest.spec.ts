@@ -336,6 +336,28 @@ describe('ingest: MQTT to InfluxDB through the embedded broker', () => {
       ).toBe(refusedBefore + 1);
     });
 
+    it('closes a connection within seconds once its secret is rotated or deleted, wherever that was done', async () => {
+      const { CredentialsRepository } = await import('@peakwatch/ingest');
+      const { StateStore } = await import('@peakwatch/state');
+      // another instance on the same state store, as the API or the command line would be: nothing in memory shared
+      const elsewhere = new CredentialsRepository(ingest.app.get(StateStore));
+      const first = await elsewhere.issue('b2-power', 'device', 'hd-b2');
+      const connection = async (secret: string) => {
+        const client = await connectClient(ingest.mqttUrl, { username: 'b2-power', password: secret });
+        return { client, closed: new Promise<void>((resolve) => client.once('close', () => resolve())) };
+      };
+      const before = await connection(first);
+      const second = await elsewhere.issue('b2-power', 'device', 'hd-b2');
+      await before.closed; // within MQTT_CREDENTIAL_CHECK_MS (5 s) of the rotation; the test's timeout bounds it
+      before.client.end(true);
+      await expect(connection(first)).rejects.toThrow(/Not authorized|Bad username or password/);
+      const after = await connection(second);
+      expect(await elsewhere.delete('b2-power', 'device')).toBe(true);
+      await after.closed;
+      after.client.end(true);
+      await expect(connection(second)).rejects.toThrow(/Not authorized|Bad username or password/);
+    });
+
     it("does not let a device subscribe to another device's topics", async () => {
       // SUBACK 0x80 (failure) for the others; mqtt.js turns it into a rejected promise
       await expect(device.subscribeAsync('energy/v1/hd-dc1/dc1-it/telemetry', { qos: 1 })).rejects.toThrow(

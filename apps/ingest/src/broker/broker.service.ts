@@ -17,6 +17,8 @@ import { IngestPipeline } from '../pipeline/ingest.pipeline';
 const PACKET_OVERHEAD_BYTES = 2 * 65_536;
 /** A socket that has not sent CONNECT within this time is closed. */
 const CONNECT_TIMEOUT_MS = 10_000;
+/** How often open connections are checked against the state store: a rotated or deleted secret ends them. */
+export const MQTT_CREDENTIAL_CHECK_MS = 5_000;
 
 /** CONNACK return codes of MQTT 3.1.1 §3.2.2.3. */
 const CONNACK = { badUsernameOrPassword: 4, notAuthorized: 5, serverUnavailable: 3 } as const;
@@ -44,6 +46,9 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
   private readonly clientIdHolders = new Map<string, { username: string; client: Client }>();
   /** Payloads of device messages the broker must not pass on: a topic outside the contract, or over the size limit. */
   private readonly unforwardable = new WeakSet<Buffer>();
+  private credentialCheck: NodeJS.Timeout | undefined;
+  /** The clients connected now (aedes keeps its own map, untyped). */
+  private readonly connected = new Set<Client>();
 
   constructor(
     @InjectConfig() private readonly config: AppConfig,
@@ -90,15 +95,25 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
           done(null, this.allowedSubscription(client, subscription)),
       },
     });
-    this.broker.aedes.on('client', () =>
-      this.metrics.connectedClients.set(this.broker?.aedes.connectedClients ?? 0),
-    );
+    this.broker.aedes.on('client', (client) => {
+      this.connected.add(client);
+      this.metrics.connectedClients.set(this.broker?.aedes.connectedClients ?? 0);
+    });
     this.broker.aedes.on('clientDisconnect', (client) => {
+      this.connected.delete(client);
       this.metrics.connectedClients.set(this.broker?.aedes.connectedClients ?? 0);
       // the connection that holds the id (not an older one of the same identity it replaced) gives it up
       if (client.clean && this.clientIdHolders.get(client.id)?.client === client)
         this.clientIdHolders.delete(client.id);
     });
+    this.credentialCheck = setInterval(() => {
+      this.closeRevoked().catch((error: unknown) =>
+        this.logger.warn(
+          { err: String(error) },
+          'could not check open MQTT connections against their secrets',
+        ),
+      );
+    }, MQTT_CREDENTIAL_CHECK_MS).unref();
     this.health.register('broker', () =>
       Promise.resolve(this.broker !== undefined && !this.broker.aedes.closed),
     );
@@ -108,8 +123,31 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.credentialCheck);
     await this.broker?.close();
     this.broker = undefined;
+  }
+
+  /**
+   * Closes the connections whose secret was rotated or deleted since they authenticated, in this process or any other
+   * sharing the state store (the API, the command line): within MQTT_CREDENTIAL_CHECK_MS.
+   */
+  private async closeRevoked(): Promise<void> {
+    const open: [Client, MqttIdentity][] = [];
+    for (const client of this.connected) {
+      const identity = this.identities.get(client);
+      if (identity) open.push([client, identity]);
+    }
+    if (open.length === 0) return;
+    const issued = await this.credentials.secretsIssuedAt([...new Set(open.map(([, i]) => i.username))]);
+    for (const [client, identity] of open) {
+      if (issued.get(identity.username) === identity.secretIssuedAt) continue;
+      this.logger.warn(
+        { username: identity.username, client: client.id },
+        'MQTT connection closed: its secret was rotated or deleted',
+      );
+      client.close();
+    }
   }
 
   private async authenticate(

@@ -16,6 +16,8 @@ export interface MqttIdentity {
   username: string;
   role: MqttRole;
   siteId: string | null;
+  /** When the secret it was verified with was issued: a connection outlives neither its rotation nor its deletion. */
+  secretIssuedAt?: string;
 }
 
 /**
@@ -125,13 +127,32 @@ export class CredentialsRepository implements OnApplicationShutdown {
   async verify(username: string, secret: string, address = ''): Promise<MqttIdentity | undefined> {
     const row = await this.state.db
       .selectFrom('mqtt_credential')
-      .select(['username', 'role', 'site_id', 'secret_hash'])
+      .select(['username', 'role', 'site_id', 'secret_hash', 'rotated_at'])
       .where('username', '=', username)
       .executeTakeFirst();
     if (!row) return undefined;
     if (!(await this.verifier.check({ identity: username, secret, hash: row.secret_hash, address })))
       return undefined;
-    return { username: row.username, role: row.role as MqttRole, siteId: row.site_id };
+    return {
+      username: row.username,
+      role: row.role as MqttRole,
+      siteId: row.site_id,
+      secretIssuedAt: row.rotated_at,
+    };
+  }
+
+  /** When the current secret of each of `usernames` was issued (absent: it has none). */
+  async secretsIssuedAt(usernames: string[]): Promise<Map<string, string>> {
+    const issued = new Map<string, string>();
+    for (let i = 0; i < usernames.length; i += 500) {
+      const rows = await this.state.db
+        .selectFrom('mqtt_credential')
+        .select(['username', 'rotated_at'])
+        .where('username', 'in', usernames.slice(i, i + 500))
+        .execute();
+      for (const row of rows) issued.set(row.username, row.rotated_at);
+    }
+    return issued;
   }
 }
 
