@@ -15,7 +15,7 @@ import { childEnv } from '../support/processes';
 // The external broker of docs/deployment.md: a real mosquitto with its dynamic security plugin, set up by
 // `peakwatch broker dynsec-init` and provisioned by `peakwatch device secret`. Each refusal below is an attack that
 // the static ACL file shipped before let through or that a device on an unprovisioned broker could make.
-const ADMIN = { username: 'peakwatch-admin', password: 'admin-pw-4c1f9e2a7b' };
+const ADMIN = { username: 'peakwatch-admin', password: 'admin-pw-4c1f9e2a7b-5d3e8f1029' };
 const SERVICE = { username: 'peakwatch-ingest', password: 'ingest-pw-93d0b6e1f5' };
 const OWN = 'energy/v1/hd-b1/b1-lighting/telemetry';
 const reading = JSON.stringify({ ts: 1_780_000_000_000, values: { power_kw: 1 } });
@@ -62,8 +62,9 @@ describe('external broker: Mosquitto dynamic security provisioned by PeakWatch',
     const written = readFileSync(file, 'utf8');
     for (const secret of [ADMIN.password, SERVICE.password]) expect(written).not.toContain(secret);
     mosquitto = await startMosquitto({ dynsecFile: file });
-    secrets['b1-lighting'] = issue('b1-lighting');
-    secrets['b1-power'] = issue('b1-power');
+    // a device of its own for each test that changes or relies on one, so that no order of the tests matters
+    for (const device of ['b1-lighting', 'b1-power', 'b1-special', 'b1-hvac', 'b1-grid'])
+      secrets[device] = issue(device);
   });
   afterAll(async () => {
     for (const client of open) client.end(true);
@@ -86,21 +87,30 @@ describe('external broker: Mosquitto dynamic security provisioned by PeakWatch',
   });
 
   it("holds a device to its own topics: another device's, alerts and `#` are refused", async () => {
-    const device = await login('b1-power', secrets['b1-power']!);
+    const device = await login('b1-special', secrets['b1-special']!);
     // its own telemetry: acknowledged (reason code 0)
     await expect(
-      device.publishAsync('energy/v1/hd-b1/b1-power/telemetry', reading, { qos: 1 }),
+      device.publishAsync('energy/v1/hd-b1/b1-special/telemetry', reading, { qos: 1 }),
     ).resolves.toBeDefined();
     // MQTT 5: a publish the broker refuses is answered with reason code 0x87, not authorised
     for (const topic of [
       OWN, // b1-lighting's readings, which would feed its reports
-      'energy/v1/hd-dc1/b1-power/telemetry', // its own id under another site
+      'energy/v1/hd-dc1/b1-special/telemetry', // its own id under another site
       'alerts/v1/haidian/hd-b1', // a forged alert
+      '$CONTROL/dynamic-security/v1', // the broker's own administration
     ])
       await expect(device.publishAsync(topic, reading, { qos: 1 })).rejects.toThrow(/Not authorized/);
-    for (const filter of ['#', 'energy/v1/+/+/telemetry', 'energy/v1/hd-b1/b1-lighting/#', 'alerts/v1/#'])
+    for (const filter of [
+      '#',
+      'energy/v1/+/+/telemetry',
+      'energy/v1/hd-b1/b1-lighting/#',
+      'alerts/v1/#',
+      '$SYS/#',
+      '$share/g/energy/v1/#',
+      '$CONTROL/dynamic-security/#',
+    ])
       await expect(device.subscribeAsync(filter, { qos: 1 })).rejects.toThrow(/Not authorized/);
-    const granted = await device.subscribeAsync('energy/v1/hd-b1/b1-power/status', { qos: 1 });
+    const granted = await device.subscribeAsync('energy/v1/hd-b1/b1-special/status', { qos: 1 });
     expect(granted.map((g) => g.qos)).toEqual([1]);
   });
 
@@ -117,22 +127,32 @@ describe('external broker: Mosquitto dynamic security provisioned by PeakWatch',
   });
 
   it('closes a connection when its secret is rotated, and takes only the new secret afterwards', async () => {
-    const before = secrets['b1-lighting']!;
-    const device = await login('b1-lighting', before, { clientId: 'b1-lighting-rotated' });
+    const before = secrets['b1-hvac']!;
+    const device = await login('b1-hvac', before, { clientId: 'b1-hvac-rotated' });
     const ended = closed(device);
-    secrets['b1-lighting'] = issue('b1-lighting');
+    secrets['b1-hvac'] = issue('b1-hvac');
     await ended;
-    await expect(login('b1-lighting', before)).rejects.toThrow(/Bad User Name or Password|Not authorized/);
-    await login('b1-lighting', secrets['b1-lighting']);
+    await expect(login('b1-hvac', before)).rejects.toThrow(/Bad User Name or Password|Not authorized/);
+    await login('b1-hvac', secrets['b1-hvac']);
   });
 
   it('issues nothing when the broker cannot be reached: the old secret keeps working, no secret is printed', async () => {
-    const run = cli(['device', 'secret', 'hd-b1', 'b1-power'], 'mqtt://127.0.0.1:1');
+    const run = cli(['device', 'secret', 'hd-b1', 'b1-grid'], 'mqtt://127.0.0.1:1');
     expect(run.status).toBe(1);
     expect(run.stderr).toMatch(/cannot reach the broker/);
     expect(run.stdout).toBe('');
     for (const secret of [ADMIN.password, SERVICE.password]) expect(run.stderr).not.toContain(secret);
-    await login('b1-power', secrets['b1-power']!, { clientId: 'b1-power-after-failed-rotation' });
+    await login('b1-grid', secrets['b1-grid']!, { clientId: 'b1-grid-after-failed-rotation' });
+  });
+
+  it("refuses to issue a secret over the broker's admin client: PeakWatch keeps its hold on the broker", async () => {
+    const run = cli(['service', 'secret', ADMIN.username]);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/the broker's admin client/);
+    expect(run.stdout).toBe('');
+    // the admin still provisions
+    secrets['b1-lighting'] = issue('b1-lighting');
+    await login('b1-lighting', secrets['b1-lighting'], { clientId: 'b1-lighting-after-admin-attempt' });
   });
 
   it('closes a connection when its secret is deleted, and lets it in no more', async () => {

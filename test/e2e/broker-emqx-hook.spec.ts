@@ -96,11 +96,47 @@ describe('EMQX HTTP authentication and authorization answered by PeakWatch', () 
     expect(await may('publish', 'energy/v1/hd-b1/b1-lighting/telemetry', 'b1-lighting')).toBe('deny'); // no secret
   });
 
+  it('ends what a session may do once its secret is rotated or deleted, and keeps devices off PeakWatch client ids', async () => {
+    const credentials = app.get(CredentialsRepository);
+    const old = await credentials.issue('b1-grid', 'device', 'hd-b1');
+    const login = (password: string, clientid = 'b1-grid-7') =>
+      verdict('authenticate', { username: 'b1-grid', password, clientid, peerhost: '10.0.0.8' });
+    const publish = () =>
+      verdict('authorize', {
+        username: 'b1-grid',
+        clientid: 'b1-grid-7',
+        topic: 'energy/v1/hd-b1/b1-grid/telemetry',
+        action: 'publish',
+      });
+    expect(await login(old)).toBe('allow');
+    expect(await publish()).toBe('allow');
+    const rotated = await credentials.issue('b1-grid', 'device', 'hd-b1');
+    expect(await publish()).toBe('deny'); // EMQX then disconnects it (deny_action = disconnect)
+    expect(await login(old)).toBe('deny');
+    expect(await login(rotated)).toBe('allow');
+    expect(await publish()).toBe('allow');
+    expect(await credentials.delete('b1-grid', 'device')).toBe(true);
+    expect(await publish()).toBe('deny');
+    // the alerts service's client id: taking it would knock PeakWatch's own client offline
+    const again = await credentials.issue('b1-grid', 'device', 'hd-b1');
+    expect(await login(again, 'peakwatch-alerts-1')).toBe('deny');
+  });
+
   it('answers only EMQX: a wrong or missing token is 401, a malformed request 400 naming the field', async () => {
-    const body = { username: 'b1-power', password: secrets['b1-power'] };
+    const body = {
+      username: 'b1-power',
+      password: secrets['b1-power'],
+      clientid: 'b1-power-1',
+      peerhost: '10.0.0.7',
+    };
     expect((await ask('authenticate', body, 'hook-token-wrong-0000000000000000000')).status).toBe(401);
     expect((await ask('authenticate', body, null)).status).toBe(401);
-    const bad = await ask('authorize', { username: 'b1-power', topic: 'energy/v1/x', action: 'delete' });
+    const bad = await ask('authorize', {
+      username: 'b1-power',
+      clientid: 'b1-power-1',
+      topic: 'energy/v1/x',
+      action: 'delete',
+    });
     expect(bad.status).toBe(400);
     expect(bad.body).toMatchObject({ field: 'action' });
     // and nothing the hook answers carries the secret it was sent
@@ -109,9 +145,8 @@ describe('EMQX HTTP authentication and authorization answered by PeakWatch', () 
 
   it('logs the connections it denied without the token or the password they carried', async () => {
     const password = 'wrong-password-5e1c7a9b3d';
-    expect(await verdict('authenticate', { username: 'b1-power', password, peerhost: '10.0.0.9' })).toBe(
-      'deny',
-    );
+    const denied = { username: 'b1-power', password, clientid: 'b1-power-9', peerhost: '10.0.0.9' };
+    expect(await verdict('authenticate', denied)).toBe('deny');
     const log = logs.join('');
     expect(log).toContain('EMQX connection denied');
     expect(log).toContain(`${HOOK}/authenticate`);

@@ -135,10 +135,11 @@ describe('docker-compose.yml', () => {
     // the two endpoints of test/e2e/broker-emqx-hook.spec.ts, with the token header and the fields they read
     for (const path of ['authenticate', 'authorize']) expect(hocon).toContain(`/api/v1/broker/emqx/${path}"`);
     expect(hocon.match(/"X-PeakWatch-Hook-Token" = /g)).toHaveLength(2);
-    for (const field of ['username', 'password', 'peerhost', 'topic', 'action'])
+    for (const field of ['username', 'password', 'clientid', 'peerhost', 'topic', 'action'])
       expect(hocon).toMatch(new RegExp(`^ +${field} = "\\$\\{${field}\\}"$`, 'm'));
     // EMQX's default file source ends in "allow all": it must be replaced, and no answer must mean no
     expect(hocon).toMatch(/^ +no_match = deny$/m);
+    expect(hocon).toMatch(/^ +deny_action = disconnect$/m);
     expect(hocon).toMatch(/^ +sources = \[$/m);
     expect(hocon).not.toMatch(/type = file/);
   });

@@ -122,6 +122,9 @@ describe('ingest: MQTT to InfluxDB through the embedded broker', () => {
     });
 
     let caseNumber = 0;
+    // the cases' windows hang off one instant, not each case's own "now": tests shuffled in between them cannot make
+    // two cases' windows meet
+    const casesBase = Date.now() - 30 * 60_000;
     const rejectCount = (reason: string): Promise<number> =>
       scalar(client, `SELECT sum("count") FROM ingest_reject WHERE reason = '${reason}'`);
 
@@ -168,7 +171,7 @@ describe('ingest: MQTT to InfluxDB through the embedded broker', () => {
     ])('%s → %s', async (_name, bad, reason) => {
       const before = await rejectCount(reason);
       // a window of its own for each case, half an hour back: clear of every other test's readings, in any order
-      const ts = Date.now() - 30 * 60_000 - ++caseNumber * 10_000;
+      const ts = casesBase - ++caseNumber * 10_000;
       await device.publishAsync(topic, JSON.stringify(good(ts - 1000, 1)), { qos: 1 });
       await device.publishAsync(topic, bad(ts), { qos: 1 });
       await device.publishAsync(topic, JSON.stringify(good(ts + 1000, 2)), { qos: 1 });

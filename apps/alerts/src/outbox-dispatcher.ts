@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import mqtt, { type MqttClient } from 'mqtt';
 import nodemailer, { type Transporter } from 'nodemailer';
@@ -235,7 +236,8 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
     }
     this.client = await mqtt.connectAsync(url ?? `mqtt://127.0.0.1:${port}`, {
       ...credentials,
-      clientId: `${ALERTS_MQTT_USER}-${process.pid}`,
+      // random: a client id others cannot guess and take over
+      clientId: `${ALERTS_MQTT_USER}-${randomUUID()}`,
       reconnectPeriod: 0,
       connectTimeout: 5_000,
     });

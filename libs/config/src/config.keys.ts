@@ -142,16 +142,16 @@ export const CONFIG_KEYS = {
     parse: nonEmpty,
   },
   MQTT_DYNSEC_USERNAME: {
-    expected: 'a user name',
+    expected: 'a user name starting with peakwatch (no device may take it)',
     description:
       "Admin client of Mosquitto's dynamic security on the external broker: when set, PeakWatch creates, rotates and deletes each device's broker client and its topics there (docs/deployment.md).",
-    parse: nonEmpty,
+    parse: (raw) => (raw.startsWith('peakwatch') ? raw : undefined),
   },
   MQTT_DYNSEC_PASSWORD: {
-    expected: 'a password',
+    expected: 'a password of at least 24 characters',
     description: 'Password of the dynamic security admin client (MQTT_DYNSEC_USERNAME).',
     secret: true,
-    parse: nonEmpty,
+    parse: (raw) => (raw.length >= 24 ? raw : undefined),
   },
   MQTTS_PORT: {
     expected: 'a TCP port 1..65535',

@@ -162,19 +162,41 @@ describe('loadConfig', () => {
 
   it('needs both halves of the dynamic security login, and the external broker it provisions', () => {
     const broker = { MQTT_URL: 'mqtt://broker:1883' };
-    expect(problemsOf({ ...MINIMAL, ...broker, MQTT_DYNSEC_USERNAME: 'admin' })).toEqual([
+    const admin = {
+      MQTT_DYNSEC_USERNAME: 'peakwatch-admin',
+      MQTT_DYNSEC_PASSWORD: 'admin-password-0123456789',
+    };
+    expect(problemsOf({ ...MINIMAL, ...broker, MQTT_DYNSEC_USERNAME: 'peakwatch-admin' })).toEqual([
       'MQTT_DYNSEC_PASSWORD',
     ]);
-    expect(problemsOf({ ...MINIMAL, ...broker, MQTT_DYNSEC_PASSWORD: 'pw-0123' })).toEqual([
+    expect(problemsOf({ ...MINIMAL, ...broker, MQTT_DYNSEC_PASSWORD: admin.MQTT_DYNSEC_PASSWORD })).toEqual([
       'MQTT_DYNSEC_USERNAME',
     ]);
+    expect(problemsOf({ ...MINIMAL, ...admin })).toEqual(['MQTT_URL']);
+    expect(loadConfig({ ...MINIMAL, ...broker, ...admin }).mqtt.dynsec).toEqual({
+      username: 'peakwatch-admin',
+      password: 'admin-password-0123456789',
+    });
+  });
+
+  it("keeps PeakWatch's broker clients out of the names a device can take, and the admin's password long", () => {
+    // a device named `admin` would otherwise be provisioned over the broker's admin client
+    const broker = {
+      ...MINIMAL,
+      MQTT_URL: 'mqtt://broker:1883',
+      MQTT_DYNSEC_PASSWORD: 'admin-password-0123456789',
+    };
+    expect(problemsOf({ ...broker, MQTT_DYNSEC_USERNAME: 'admin' })).toEqual(['MQTT_DYNSEC_USERNAME']);
     expect(
-      problemsOf({ ...MINIMAL, MQTT_DYNSEC_USERNAME: 'admin', MQTT_DYNSEC_PASSWORD: 'pw-0123' }),
-    ).toEqual(['MQTT_URL']);
+      problemsOf({ ...broker, MQTT_DYNSEC_USERNAME: 'peakwatch-admin', MQTT_USERNAME: 'ingest' }),
+    ).toEqual(['MQTT_USERNAME']);
     expect(
-      loadConfig({ ...MINIMAL, ...broker, MQTT_DYNSEC_USERNAME: 'admin', MQTT_DYNSEC_PASSWORD: 'pw-0123' })
-        .mqtt.dynsec,
-    ).toEqual({ username: 'admin', password: 'pw-0123' });
+      problemsOf({
+        ...broker,
+        MQTT_DYNSEC_USERNAME: 'peakwatch-admin',
+        MQTT_DYNSEC_PASSWORD: 'short-password',
+      }),
+    ).toEqual(['MQTT_DYNSEC_PASSWORD']);
   });
 
   it('lists every bad or missing key in one error, with what each expects', () => {

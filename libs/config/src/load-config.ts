@@ -116,6 +116,14 @@ export function loadConfig(
       key: 'MQTT_URL',
       expected: 'set when MQTT_DYNSEC_USERNAME is (the broker to provision)',
     });
+  // PeakWatch's own client on a provisioned broker: a name no device can be given (device ids may not start so)
+  const ownClient = env['MQTT_USERNAME']?.trim();
+  if (dynsecHalf > 0 && ownClient && !ownClient.startsWith('peakwatch'))
+    problems.push({
+      key: 'MQTT_USERNAME',
+      value: ownClient,
+      expected: 'a name starting with peakwatch when MQTT_DYNSEC_USERNAME is set',
+    });
   if (env['ALERT_WEBHOOKS']?.trim() && !env['ALERT_WEBHOOK_SECRET']?.trim())
     problems.push({
       key: 'ALERT_WEBHOOK_SECRET',

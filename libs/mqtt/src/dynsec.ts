@@ -121,6 +121,7 @@ export class MosquittoDynsec implements BrokerAccounts {
 
   async put(identity: { username: string; siteId: string | null }, password: string): Promise<void> {
     const { username, siteId } = identity;
+    this.refuseAdmin(username);
     let rolename: string = DYNSEC_ROLES.service;
     if (siteId !== null) {
       rolename = DYNSEC_ROLES.device(siteId, username);
@@ -138,6 +139,7 @@ export class MosquittoDynsec implements BrokerAccounts {
   }
 
   async remove(username: string): Promise<void> {
+    this.refuseAdmin(username);
     await this.run({ command: 'deleteClient', username }, ['Client not found']);
   }
 
@@ -147,35 +149,49 @@ export class MosquittoDynsec implements BrokerAccounts {
     await client?.endAsync(true);
   }
 
-  /** Runs one command: true when done, false when it failed with one of `tolerated`; throws otherwise. */
+  /** The admin client PeakWatch provisions through is never changed by it (it would lock PeakWatch out). */
+  private refuseAdmin(username: string): void {
+    if (username === this.admin.username)
+      throw new BrokerProvisioningError(
+        `${username} is the broker's admin client: PeakWatch does not change it`,
+      );
+  }
+
+  /**
+   * Runs one command: true when done, false when it failed with one of `tolerated`; throws otherwise. A command is
+   * sent only over a live connection, never queued for a later one: a password the caller was told had not been set
+   * must not be set afterwards.
+   */
   private async run(command: Command, tolerated: string[] = []): Promise<boolean> {
     const client = await this.connect();
+    if (!client.connected)
+      throw new BrokerProvisioningError(`not connected to the broker for ${command.command}`);
     const correlationData = randomUUID();
+    let timer: NodeJS.Timeout | undefined;
     const answered = new Promise<{ error?: string }>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiting.delete(correlationData);
+      this.waiting.set(correlationData, resolve);
+      timer = setTimeout(() => {
         reject(
           new BrokerProvisioningError(
             `the broker did not answer ${command.command} within ${this.timeoutMs} ms`,
           ),
         );
+        // a connection that lost an answer is not trusted with the next command
+        void this.close();
       }, this.timeoutMs);
-      this.waiting.set(correlationData, (response) => {
-        clearTimeout(timer);
-        resolve(response);
-      });
     });
-    await client.publishAsync(
-      CONTROL_TOPIC,
-      JSON.stringify({ commands: [{ ...command, correlationData }] }),
-      {
+    try {
+      client.publish(CONTROL_TOPIC, JSON.stringify({ commands: [{ ...command, correlationData }] }), {
         qos: 1,
-      },
-    );
-    const { error } = await answered;
-    if (error === undefined) return true;
-    if (tolerated.includes(error)) return false;
-    throw new BrokerProvisioningError(`the broker refused ${command.command}: ${error}`);
+      });
+      const { error } = await answered;
+      if (error === undefined) return true;
+      if (tolerated.includes(error)) return false;
+      throw new BrokerProvisioningError(`the broker refused ${command.command}: ${error}`);
+    } finally {
+      clearTimeout(timer);
+      this.waiting.delete(correlationData);
+    }
   }
 
   private connect(): Promise<MqttClient> {
@@ -183,16 +199,18 @@ export class MosquittoDynsec implements BrokerAccounts {
       const client = await mqtt.connectAsync(this.url, {
         ...this.admin,
         clientId: `${this.admin.username}-${randomUUID()}`,
-        reconnectPeriod: 1_000,
+        // no reconnection: a command is never held back to be sent on a later connection (run); the next command
+        // connects again
+        reconnectPeriod: 0,
         connectTimeout: this.timeoutMs,
+      });
+      client.on('close', () => {
+        if (this.client === connecting) this.client = undefined;
       });
       client.on('message', (topic, payload) => {
         if (topic !== RESPONSE_TOPIC) return;
-        for (const response of parseResponses(payload)) {
-          const resolve = this.waiting.get(response.correlationData);
-          this.waiting.delete(response.correlationData);
-          resolve?.(response);
-        }
+        for (const { correlationData, ...response } of parseResponses(payload))
+          this.waiting.get(correlationData)?.(response);
       });
       await client.subscribeAsync(RESPONSE_TOPIC, { qos: 1 });
       return client;
@@ -202,6 +220,7 @@ export class MosquittoDynsec implements BrokerAccounts {
         `cannot reach the broker's dynamic security as its admin: ${error.message}`,
       );
     });
+    const connecting = this.client;
     return this.client;
   }
 }

@@ -25,12 +25,16 @@ const DENY: HookAnswer = { result: 'deny' };
 
 const text = z.string().max(65_535);
 /** The bodies docs/contracts.md tells EMQX to send (its `${…}` placeholders); other fields EMQX may add are ignored. */
-const authenticateSchema = z.object({ username: text, password: text, peerhost: text.optional() });
+const authenticateSchema = z.object({ username: text, password: text, clientid: text, peerhost: text });
 const authorizeSchema = z.object({
   username: text,
+  clientid: text,
   topic: text,
-  action: z.enum(['publish', 'subscribe', 'all']),
+  action: z.enum(['publish', 'subscribe']),
 });
+
+/** Sessions remembered (client id → the secret version it logged in with); the oldest are forgotten beyond this. */
+const MAX_SESSIONS = 100_000;
 
 /**
  * EMQX's HTTP authentication and HTTP authorization, answered from PeakWatch's own credentials and topic grants, so
@@ -43,6 +47,8 @@ const authorizeSchema = z.object({
 export class EmqxHookController {
   private readonly logger = new Logger(EmqxHookController.name);
   private readonly tokenDigest?: Buffer;
+  /** The secret each client id logged in with here, so that a rotation or deletion ends what it may do. */
+  private readonly sessions = new Map<string, { username: string; secretVersion: string }>();
 
   constructor(
     @InjectConfig() config: AppConfig,
@@ -61,21 +67,31 @@ export class EmqxHookController {
     @Body() body: unknown,
   ): Promise<HookAnswer> {
     this.checkToken(token);
-    const { username, password, peerhost } = parseInput(authenticateSchema, body, 'body');
+    const { username, password, clientid, peerhost } = parseInput(authenticateSchema, body, 'body');
     let identity;
     try {
-      identity = await this.credentials.verify(username, password, peerhost ?? '');
+      identity = await this.credentials.verify(username, password, peerhost);
     } catch (error) {
       if (!(error instanceof AuthThrottledError)) throw error;
       this.logger.warn({ username, peerhost }, 'EMQX connection denied: too many failed authentications');
       return DENY;
     }
-    if (identity && grantOf(identity, this.registry)) return ALLOW;
+    if (identity?.role === 'device' && clientid.startsWith('peakwatch')) {
+      // the client ids of PeakWatch's own clients: a device taking one would knock that client offline
+      this.logger.warn({ username, clientid, peerhost }, "EMQX connection denied: a PeakWatch client's id");
+      return DENY;
+    }
+    if (identity && grantOf(identity, this.registry)) {
+      this.sessions.delete(clientid);
+      this.sessions.set(clientid, { username, secretVersion: identity.secretVersion });
+      if (this.sessions.size > MAX_SESSIONS) this.sessions.delete(this.sessions.keys().next().value!);
+      return ALLOW;
+    }
     this.logger.warn({ username, peerhost }, 'EMQX connection denied: unknown user or wrong secret');
     return DENY;
   }
 
-  /** Publish or subscribe: allowed only within the identity's grant. */
+  /** Publish or subscribe: allowed only within the identity's grant, and only while its secret stands. */
   @Post('authorize')
   @HttpCode(200)
   async authorize(
@@ -83,14 +99,18 @@ export class EmqxHookController {
     @Body() body: unknown,
   ): Promise<HookAnswer> {
     this.checkToken(token);
-    const { username, topic, action } = parseInput(authorizeSchema, body, 'body');
+    const { username, clientid, topic, action } = parseInput(authorizeSchema, body, 'body');
     const identity = await this.credentials.identity(username);
     const grant = identity && grantOf(identity, this.registry);
     if (!grant) return DENY;
-    const publish = grantCovers(grant.publish, topic);
-    const subscribe = grantCovers(grant.subscribe, unshared(topic));
+    // a session that logged in here with a secret since rotated or deleted may do nothing more (deny_action =
+    // disconnect then ends it); one that logged in elsewhere (another replica, before a restart) is judged by its grant
+    const session = this.sessions.get(clientid);
+    if (session?.username === username && session.secretVersion !== identity.secretVersion) return DENY;
     const allowed =
-      action === 'publish' ? publish : action === 'subscribe' ? subscribe : publish && subscribe;
+      action === 'publish'
+        ? grantCovers(grant.publish, topic)
+        : grantCovers(grant.subscribe, unshared(topic));
     return allowed ? ALLOW : DENY;
   }
 

@@ -139,9 +139,9 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
       if (identity) open.push([client, identity]);
     }
     if (open.length === 0) return;
-    const issued = await this.credentials.secretsIssuedAt([...new Set(open.map(([, i]) => i.username))]);
+    const current = await this.credentials.secretVersions([...new Set(open.map(([, i]) => i.username))]);
     for (const [client, identity] of open) {
-      if (issued.get(identity.username) === identity.secretIssuedAt) continue;
+      if (current.get(identity.username) === identity.secretVersion) continue;
       this.logger.warn(
         { username: identity.username, client: client.id },
         'MQTT connection closed: its secret was rotated or deleted',

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { OnApplicationShutdown, Provider } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@peakwatch/config';
 import { SERVICE_GRANT, deviceGrant, type TopicGrant } from '@peakwatch/contracts';
@@ -16,8 +17,8 @@ export interface MqttIdentity {
   username: string;
   role: MqttRole;
   siteId: string | null;
-  /** When the secret it was verified with was issued: a connection outlives neither its rotation nor its deletion. */
-  secretIssuedAt?: string;
+  /** Which issued secret it holds (a digest of its hash): a connection outlives neither its rotation nor its deletion. */
+  secretVersion: string;
 }
 
 /**
@@ -102,22 +103,13 @@ export class CredentialsRepository implements OnApplicationShutdown {
   }
 
   private async roleOf(username: string): Promise<MqttRole | undefined> {
-    const row = await this.state.db
-      .selectFrom('mqtt_credential')
-      .select('role')
-      .where('username', '=', username)
-      .executeTakeFirst();
-    return row?.role as MqttRole | undefined;
+    return (await this.row(username))?.role as MqttRole | undefined;
   }
 
-  /** The identity holding `username`, without its secret (an external broker asking what a client may do). */
+  /** The identity holding `username`, without checking a secret (an external broker asking what a client may do). */
   async identity(username: string): Promise<MqttIdentity | undefined> {
-    const row = await this.state.db
-      .selectFrom('mqtt_credential')
-      .select(['username', 'role', 'site_id'])
-      .where('username', '=', username)
-      .executeTakeFirst();
-    return row && { username: row.username, role: row.role as MqttRole, siteId: row.site_id };
+    const row = await this.row(username);
+    return row && identityOf(row);
   }
 
   /**
@@ -125,35 +117,53 @@ export class CredentialsRepository implements OnApplicationShutdown {
    * AuthThrottledError after too many failures from the address or for the username (SecretVerifier).
    */
   async verify(username: string, secret: string, address = ''): Promise<MqttIdentity | undefined> {
-    const row = await this.state.db
-      .selectFrom('mqtt_credential')
-      .select(['username', 'role', 'site_id', 'secret_hash', 'rotated_at'])
-      .where('username', '=', username)
-      .executeTakeFirst();
+    const row = await this.row(username);
     if (!row) return undefined;
     if (!(await this.verifier.check({ identity: username, secret, hash: row.secret_hash, address })))
       return undefined;
-    return {
-      username: row.username,
-      role: row.role as MqttRole,
-      siteId: row.site_id,
-      secretIssuedAt: row.rotated_at,
-    };
+    return identityOf(row);
   }
 
-  /** When the current secret of each of `usernames` was issued (absent: it has none). */
-  async secretsIssuedAt(usernames: string[]): Promise<Map<string, string>> {
-    const issued = new Map<string, string>();
+  /** The secret version (MqttIdentity) of each of `usernames` that has a secret. */
+  async secretVersions(usernames: string[]): Promise<Map<string, string>> {
+    const versions = new Map<string, string>();
     for (let i = 0; i < usernames.length; i += 500) {
       const rows = await this.state.db
         .selectFrom('mqtt_credential')
-        .select(['username', 'rotated_at'])
+        .select(['username', 'secret_hash'])
         .where('username', 'in', usernames.slice(i, i + 500))
         .execute();
-      for (const row of rows) issued.set(row.username, row.rotated_at);
+      for (const row of rows) versions.set(row.username, secretVersion(row.secret_hash));
     }
-    return issued;
+    return versions;
   }
+
+  private row(username: string) {
+    return this.state.db
+      .selectFrom('mqtt_credential')
+      .select(['username', 'role', 'site_id', 'secret_hash'])
+      .where('username', '=', username)
+      .executeTakeFirst();
+  }
+}
+
+function identityOf(row: {
+  username: string;
+  role: string;
+  site_id: string | null;
+  secret_hash: string;
+}): MqttIdentity {
+  return {
+    username: row.username,
+    role: row.role as MqttRole,
+    siteId: row.site_id,
+    secretVersion: secretVersion(row.secret_hash),
+  };
+}
+
+/** A short digest of a secret's hash: tells one issued secret from the next without keeping the hash around. */
+function secretVersion(secretHash: string): string {
+  return createHash('sha256').update(secretHash).digest('base64url').slice(0, 16);
 }
 
 /** CredentialsRepository for Nest modules, with the external broker's accounts when the configuration has them. */

@@ -94,16 +94,16 @@ export function webhookKeyCommand(url: string): Promise<void> {
  */
 export function dynsecInitCommand(file: string): Promise<void> {
   const { mqtt } = loadConfig(process.env, process.cwd(), { influx: false });
-  const missing = ['MQTT_DYNSEC_USERNAME', 'MQTT_DYNSEC_PASSWORD', 'MQTT_USERNAME', 'MQTT_PASSWORD'].filter(
-    (key) => !process.env[key]?.trim(),
-  );
-  if (missing.length > 0 || !mqtt.dynsec || !mqtt.username || !mqtt.password)
-    throw new UsageError(`set ${missing.join(', ')}: the broker's admin and PeakWatch's own client`);
+  const { dynsec, username, password } = mqtt;
+  if (!dynsec || !username || !password)
+    throw new UsageError(
+      "set MQTT_DYNSEC_USERNAME, MQTT_DYNSEC_PASSWORD (the broker's admin), MQTT_USERNAME and MQTT_PASSWORD (PeakWatch's own client)",
+    );
   if (existsSync(file)) {
     process.stdout.write(`${file} exists; left as it is\n`);
     return Promise.resolve();
   }
-  const config = dynsecInitialConfig(mqtt.dynsec, { username: mqtt.username, password: mqtt.password });
+  const config = dynsecInitialConfig(dynsec, { username, password });
   writeFileSync(file, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
   process.stdout.write(`wrote ${file}\n`);
   return Promise.resolve();
