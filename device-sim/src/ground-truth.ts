@@ -36,7 +36,11 @@ export interface SiteWindowTruth {
   gasM3?: number;
   itKwh?: number;
   pue?: number | null;
-  heatPumps?: Record<string, { heatKwh: number; electricKwh: number; cop: number | null }>;
+  /** Per heat pump: heat, electricity, their ratio, and the ambient heat credited as renewable. */
+  heatPumps?: Record<
+    string,
+    { heatKwh: number; electricKwh: number; cop: number | null; renewableKwh: number }
+  >;
   /** Renewable share in tce (the scenario's renewableAccounting): PV consumed on site and heat pumps' ambient heat. */
   renewableShareTce: number | null;
   /** Years only, as of the end of the run: the share of the year elapsed, and the projections from it. */
@@ -334,14 +338,23 @@ export class GroundTruthBuilder {
     const consumption = gridImport - gridExport + pv;
     const pvDevices = site.devices.filter((d) => d.role === 'pv');
     const kwp = pvDevices.reduce((k, d) => k + (d.peakPowerKwp ?? 0), 0);
+    // Ambient heat Q × (1 − 1/SPF), renewable when the SPF exceeds the scenario's minimum (EU RED Annex VII). A year
+    // is a heat pump's season, judged by its own SPF; a shorter window adds up its days, each judged by its own.
+    const ambientOf = (heat: number, electric: number): number =>
+      electric > 0 && heat / electric > coal.heatPumpMinSpf ? heat - electric : 0;
+    const season = /^\d{4}$/.test(window);
     const heatPumps = site.devices
       .filter((d) => d.role === 'hp')
       .map((d) => {
         const heat = sums(d.id)['heat_kwh'] ?? 0;
         const electric = sums(d.id)['energy_import_kwh'] ?? 0;
         const spf = electric > 0 ? heat / electric : null;
-        // ambient heat Q × (1 − 1/SPF), renewable when the SPF reaches the scenario's minimum (EU RED Annex VII)
-        const ambient = spf !== null && spf >= coal.heatPumpMinSpf ? heat * (1 - 1 / spf) : 0;
+        const ambient = season
+          ? ambientOf(heat, electric)
+          : dayStarts.reduce((total, day) => {
+              const daySums = this.days.get(d.id)?.get(day) ?? {};
+              return total + ambientOf(daySums['heat_kwh'] ?? 0, daySums['energy_import_kwh'] ?? 0);
+            }, 0);
         return { id: d.id, heat, electric, spf, ambient };
       });
     const ambientKgce = heatPumps.reduce((s, hp) => s + hp.ambient, 0) * coal.heatKgcePerKwh;
@@ -376,6 +389,7 @@ export class GroundTruthBuilder {
                   heatKwh: r6(hp.heat),
                   electricKwh: r6(hp.electric),
                   cop: hp.spf === null ? null : r6(hp.spf),
+                  renewableKwh: r6(hp.ambient),
                 },
               ]),
             ),

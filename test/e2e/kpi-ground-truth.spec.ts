@@ -70,6 +70,7 @@ describe('KPIs from InfluxDB equal the simulator ground truth', () => {
     gridKgCo2PerKwh: 0.5703,
     gasKgCo2PerM3: 2.162,
     coal: { electricityKgcePerKwh: 0.1229, gasKgcePerM3: 1.33, heatKgcePerKwh: 0.12283 },
+    heatPumpMinSpf: 2.5, // the scenario's renewableAccounting.heatPumpMinSpf
   };
 
   beforeAll(async () => {

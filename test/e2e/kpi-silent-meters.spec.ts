@@ -22,6 +22,7 @@ const FACTORS: KpiFactors = {
   gridKgCo2PerKwh: 0.5703,
   gasKgCo2PerM3: 2.162,
   coal: { electricityKgcePerKwh: 0.1229, gasKgcePerM3: 1.33, heatKgcePerKwh: 0.12283 },
+  heatPumpMinSpf: 2.5,
 };
 
 /** A meter running at a constant power: its register at any instant, to the payload's 0.001 kWh. */

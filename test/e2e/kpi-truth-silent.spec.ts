@@ -310,6 +310,49 @@ describe('every KPI of 35 days equals the ground truth when meters go silent', (
     },
   );
 
+  it("hd-b2: each year's heat pumps are credited by the year's SPF, the season, and the renewable share with them", () => {
+    const r = truth.renewableAccounting;
+    let differs = 0;
+    for (const year of truth.sites['hd-b2']!.years) {
+      const [from, to] = [Math.max(FROM, windowStart(year.window)), Math.min(TO, windowEnd(year.window))];
+      const days = truth.sites['hd-b2']!.days.filter((d) => d.window.startsWith(year.window));
+      let heatTolerance = 0;
+      for (const [id, hp] of Object.entries(year.heatPumps!)) {
+        // Q and W of the year, each to its registers' resolution: so is Q − W, the credit
+        const tolerance = 2 * registerTolerance();
+        heatTolerance += tolerance * r.heatKgcePerKwh;
+        expect(Math.abs(hp.cop! - r.heatPumpMinSpf)).toBeGreaterThan(
+          ratioTolerance(hp.heatKwh, registerTolerance(), hp.electricKwh, registerTolerance()),
+        );
+        expectWithin(
+          stat('1y', 'hd-b2', 'heat_pump_renewable_kwh', year.window, id).value,
+          hp.renewableKwh,
+          tolerance,
+        );
+        // judged day by day, the same heat would have been credited differently: the season is what decides
+        const dayByDay = days.reduce((sum, d) => sum + d.heatPumps![id]!.renewableKwh, 0);
+        if (Math.abs(dayByDay - hp.renewableKwh) > days.length * tolerance) differs++;
+      }
+      const renewableTolerance =
+        (rolesTolerance('hd-b2', ['pv'], 'energy_export_kwh', from, to) +
+          rolesTolerance('hd-b2', ['grid'], 'energy_export_kwh', from, to)) *
+          r.electricityKgcePerKwh +
+        heatTolerance;
+      const totalTolerance =
+        consumptionTolerance('hd-b2', from, to) * r.electricityKgcePerKwh +
+        rolesTolerance('hd-b2', ['gas'], 'gas_m3', from, to) * r.gasKgcePerM3 +
+        heatTolerance;
+      const k = stat('1y', 'hd-b2', 'renewable_share', year.window);
+      const totalKgce = k.denominator * 1000;
+      expectWithin(
+        k.value,
+        year.renewableShareTce!,
+        ratioTolerance(year.renewableShareTce! * totalKgce, renewableTolerance, totalKgce, totalTolerance),
+      );
+    }
+    expect(differs).toBeGreaterThan(0);
+  });
+
   it('hd-b2: daily COP of each heat pump', () => {
     eachDay('hd-b2', (day) => {
       for (const [id, hp] of Object.entries(day.heatPumps!)) {

@@ -132,6 +132,20 @@ function dataCentre(policy: PolicyData): dashboard.DashboardBuilder {
       ),
     )
     .withPanel(
+      statValue(
+        "District PUE, rolling 12 months: its data centres' energy over their IT energy",
+        kpi('last("value") AS "pue_12mo"', { name: 'pue', period: 'rolling_12mo', scope: 'district' }),
+        {
+          unit: 'none',
+          width: 8,
+          limits: [limit(policy, 'national-dc-pue-average-2025', 'orange')],
+          timeFrom: '1y',
+          description:
+            "The national data-centre action plan's average PUE below 1.5 by the end of 2025 (seeds/policy), for the district's data centres together.",
+        },
+      ),
+    )
+    .withPanel(
       timeSeries(
         'IT and facility load',
         `SELECT mean("power_kw") AS "power_kw" FROM "telemetry" WHERE ${SITE} AND "role" =~ /^(dc_total|dc_it)$/ AND $timeFilter GROUP BY time($__interval), "role" fill(null)`,
@@ -245,6 +259,25 @@ function buildings(policy: PolicyData): dashboard.DashboardBuilder {
           width: 24,
           description:
             'Public institutions: −8% energy and −9% carbon per m² against the baseline year by 2025 (海淀区碳达峰实施方案 §七(一)); the reductions themselves are the KPIs energy_reduction and co2_reduction.',
+        },
+      ),
+    )
+    .withPanel(
+      timeSeries(
+        'Reduction per m² this year against the baseline, and the 2025 targets',
+        [
+          kpi('"value" AS "energy_reduction"', { name: 'energy_reduction', period: '1y' }),
+          kpi('"value" AS "co2_reduction"', { name: 'co2_reduction', period: '1y' }),
+        ],
+        {
+          unit: 'percentunit',
+          width: 24,
+          limits: [
+            limit(policy, 'haidian-public-institution-energy-2025', 'orange'),
+            limit(policy, 'haidian-public-institution-carbon-2025', 'red'),
+          ],
+          description:
+            'Public institutions: at least 8% less energy and 9% less carbon per m² than the baseline year by 2025 (海淀区碳达峰实施方案 §七(一), seeds/policy); 1 − this year so far, projected to its end, over the baseline.',
         },
       ),
     )

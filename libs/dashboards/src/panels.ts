@@ -63,7 +63,8 @@ export function statValue(
     limits = [],
     width = 6,
     timeFrom,
-  }: { unit: string; limits?: readonly Limit[]; width?: number; timeFrom?: string },
+    description,
+  }: { unit: string; limits?: readonly Limit[]; width?: number; timeFrom?: string; description?: string },
 ): stat.PanelBuilder {
   const panel = new stat.PanelBuilder()
     .title(title)
@@ -75,6 +76,7 @@ export function statValue(
     .targets(targets(queries));
   if (limits.length > 0) panel.thresholds(thresholds(limits)).colorMode(common.BigValueColorMode.Value);
   if (timeFrom) panel.timeFrom(timeFrom);
+  if (description) panel.description(description);
   return panel;
 }
 

@@ -52,13 +52,42 @@ describe('heat pumps', () => {
   it.each([
     // SPF 3: 9,000 × (1 − 1/3) = 6,000 kWh renewable
     [9000, 3, 6000],
-    // SPF 2.5 exactly: 1,000 × (1 − 0.4) = 600
-    [1000, 2.5, 600],
+    // SPF 2.5 exactly does not exceed the minimum 2.5 (Annex VII: SPF > 1.15/η): no credit
+    [1000, 2.5, 0],
+    // SPF 2.6: 1,000 × (1 − 1/2.6) = 615.38...
+    [1000, 2.6, 1000 * (1 - 1 / 2.6)],
     // SPF 2.4 < 2.5: no credit
     [1000, 2.4, 0],
     [1000, null, 0],
   ])('renewable heat of %s kWh at SPF %s is %s kWh (EU RED Annex VII)', (heatKwh, spf, expected) => {
-    expect(heatPumpRenewableKwh({ heatKwh, spf })).toBeCloseTo(expected, 9);
+    expect(heatPumpRenewableKwh({ heatKwh, spf, minSpf: 2.5 })).toBeCloseTo(expected, 9);
+  });
+
+  // The season decides, not each day: with W = 1,000 kWh of electricity a day,
+  //   10 days at SPF 2.0 (Q = 2,000/day) and 10 at SPF 3.5 (Q = 3,500/day): Q = 55,000, W = 20,000, SPF 2.75 > 2.5,
+  //   E_RES = 55,000 × (1 − 1/2.75) = 55,000 − 20,000 = 35,000 kWh (day by day: only the 10 good days,
+  //   10 × 3,500 × (1 − 1/3.5) = 25,000);
+  //   20 days at SPF 2.0 and 5 at 3.0: Q = 40,000 + 15,000 = 55,000, W = 25,000, SPF 2.2 ≤ 2.5: 0 kWh (day by day:
+  //   5 × 3,000 × (1 − 1/3) = 10,000).
+  it.each([
+    ['10 days at SPF 2.0, 10 at 3.5', [...Array(10).fill(2.0), ...Array(10).fill(3.5)], 35_000, 25_000],
+    ['20 days at SPF 2.0, 5 at 3.0', [...Array(20).fill(2.0), ...Array(5).fill(3.0)], 0, 10_000],
+  ])('credits a season by its SPF: %s', (_name, spfs: number[], seasonal, dayByDay) => {
+    const days = spfs.map((spf) => ({ heatKwh: 1000 * spf, electricKwh: 1000 }));
+    const q = days.reduce((s, d) => s + d.heatKwh, 0);
+    const w = days.reduce((s, d) => s + d.electricKwh, 0);
+    expect(
+      heatPumpRenewableKwh({
+        heatKwh: q,
+        spf: performanceFactor({ heatKwh: q, electricKwh: w }),
+        minSpf: 2.5,
+      }),
+    ).toBeCloseTo(seasonal, 6);
+    const perDay = days.reduce(
+      (s, d) => s + heatPumpRenewableKwh({ heatKwh: d.heatKwh, spf: d.heatKwh / d.electricKwh, minSpf: 2.5 }),
+      0,
+    );
+    expect(perDay).toBeCloseTo(dayByDay, 6);
   });
 });
 

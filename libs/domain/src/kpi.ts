@@ -34,20 +34,23 @@ export function performanceFactor({
   return ratio(heatKwh, electricKwh);
 }
 
-/** SPF below which a heat pump earns no renewable credit: 1.15 / η with η = 45.5% (Decision 2013/114/EU) ≈ 2.5. */
-export const MIN_SPF_FOR_RENEWABLE_CREDIT = 2.5;
-
-/** Renewable heat of a heat pump, EU RED Annex VII: E_RES = Q_usable × (1 − 1/SPF), only when SPF ≥ the minimum. */
+/**
+ * Renewable (ambient) heat of a heat pump, EU RED 2009/28/EC Annex VII: E_RES = Q_usable × (1 − 1/SPF), counted only
+ * for a heat pump whose seasonal performance factor exceeds 1.15/η; with η = 45.5 % (Decision 2013/114/EU) that
+ * minimum is 2.5 for electrically driven heat pumps (seeds/policy `eu-red-heat-pump-min-spf`). `spf` is the season's
+ * (docs/domain.md, "Heat pumps": the season is the calendar year) and `heatKwh` the heat of the period credited,
+ * the season itself or a part of it.
+ */
 export function heatPumpRenewableKwh({
   heatKwh,
   spf,
-  minSpf = MIN_SPF_FOR_RENEWABLE_CREDIT,
+  minSpf,
 }: {
   heatKwh: number;
   spf: number | null;
-  minSpf?: number;
+  minSpf: number;
 }): number {
-  return spf !== null && spf >= minSpf ? heatKwh * (1 - 1 / spf) : 0;
+  return spf !== null && spf > minSpf ? heatKwh * (1 - 1 / spf) : 0;
 }
 
 /** Energy use intensity (kWh/m²) over the window the energy covers (GB/T 51161-2016 uses a calendar year). */

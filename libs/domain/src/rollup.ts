@@ -125,6 +125,11 @@ export const KPI_AGGREGATION: Readonly<Record<string, KpiAggregation>> = {
   pue: 'ratio',
   renewable_share: 'ratio',
   cop: 'ratio',
+  /**
+   * A heat pump's renewable (ambient) heat, kWh (its device id the category): summed within a season; a season (a year,
+   * a rolling 12 months) is credited by its own SPF instead (docs/domain.md, "Heat pumps").
+   */
+  heat_pump_renewable_kwh: 'sum',
   eui_kwh_m2: 'intensity',
   register_anomalies: 'sum',
   pv_yield_kwh_kwp: 'intensity',

@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataFileError } from '@peakwatch/registry';
@@ -55,4 +55,21 @@ describe('policy data', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+});
+
+describe('seeds/policy', () => {
+  const ROOT = join(SEEDS, '..');
+  /** The files that may read a threshold by its id: the apps' and libraries' code (not specs), and the alert rules. */
+  const readers = (dir: string): string[] =>
+    readdirSync(join(ROOT, dir), { recursive: true, encoding: 'utf8' })
+      .filter((f) => (f.endsWith('.ts') && !f.endsWith('.spec.ts')) || f.endsWith('.yaml'))
+      .map((f) => readFileSync(join(ROOT, dir, f), 'utf8'));
+  const code = [...readers('apps'), ...readers('libs'), ...readers('seeds/alert-rules')].join('\n');
+
+  it.each(loadPolicyData(SEEDS).thresholds.map((t) => t.id))(
+    '%s is read by the KPI, rule or dashboard it exists for',
+    (id) => {
+      expect(code).toContain(id);
+    },
+  );
 });

@@ -9,7 +9,8 @@ import { Clock, LiveEvents, SingleRun } from '@peakwatch/runtime';
 import { writeKpiSeries, type FixedRanges } from '../kpi/kpi-series';
 import { LateDataMarks, type LateSpan } from '../kpi/late-data';
 import { windowsOf, type FixedPeriod, type KpiWindowRange } from '../kpi/periods';
-import { CALENDAR_PERIODS, writeAreaKpis, writeCalendarKpis } from '../kpi/rollups';
+import { kpiFactorsFor } from '../kpi/factors';
+import { CALENDAR_PERIODS, writeAreaKpis, writeCalendarKpis, type HeatPumpSeason } from '../kpi/rollups';
 import { utcOffsetMs } from '../kpi/time-zone';
 
 /** Every 15 minutes, 2 minutes past the quarter so that the quarter's last readings have arrived. */
@@ -75,6 +76,12 @@ export class KpiCron {
     private readonly clock: Clock = Clock.system(),
   ) {
     this.late = new LateDataMarks(influx, config.ingest.horizonMs);
+  }
+
+  /** The minimum SPF and the coal equivalent of heat a season's heat pumps are credited with (seeds). */
+  private heatPumpSeason(nowMs: number): HeatPumpSeason {
+    const factors = kpiFactorsFor(this.policy, new Date(nowMs).getUTCFullYear());
+    return { minSpf: factors.heatPumpMinSpf, heatKgcePerKwh: factors.coal.heatKgcePerKwh };
   }
 
   @Cron(KPI_CRON)
@@ -185,6 +192,7 @@ export class KpiCron {
         utcOffsetMs,
         asOfMs: nowMs,
         ...(siteIds ? { siteIds } : {}),
+        heatPumpSeason: this.heatPumpSeason(nowMs),
       });
       const windows = windowsOf(period, fromMs, toMs, utcOffsetMs);
       addArea(period, windows);

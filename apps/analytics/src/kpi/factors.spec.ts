@@ -25,9 +25,13 @@ describe('kpiFactorsFor', () => {
     });
   });
 
+  it("reads the heat pumps' minimum seasonal performance factor from seeds/policy (EU RED: 2.5 at η = 45.5 %)", () => {
+    expect(kpiFactorsFor(policy, 2026).heatPumpMinSpf).toBe(2.5);
+  });
+
   it('names what is missing', () => {
     expect(() => kpiFactorsFor(policy, 2015)).toThrow(
-      'seeds/emission-factors has no electricity_grid factor for region cn valid for 2015',
+      'seeds has no electricity_grid factor for region cn valid for 2015',
     );
   });
 });

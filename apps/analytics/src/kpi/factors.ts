@@ -13,7 +13,7 @@ export function kpiFactorsFor(
   method: 'calorific' | 'generation' = 'calorific',
 ): KpiFactors {
   const need = (what: string, value: number | undefined): number => {
-    if (value === undefined) throw new Error(`seeds/emission-factors has no ${what} valid for ${year}`);
+    if (value === undefined) throw new Error(`seeds has no ${what} valid for ${year}`);
     return value;
   };
   return {
@@ -37,9 +37,16 @@ export function kpiFactorsFor(
           policy.factor({ kind: 'coal_equivalent_heat', region: 'cn' })?.value,
         ) * MJ_PER_KWH, // kgce per MJ → per kWh
     },
+    heatPumpMinSpf: need(
+      `threshold ${HEAT_PUMP_MIN_SPF} (seeds/policy)`,
+      policy.threshold(HEAT_PUMP_MIN_SPF)?.value,
+    ),
     ...dcTrajectory(policy),
   };
 }
+
+/** The SPF a heat pump's season must exceed for its ambient heat to count (EU RED Annex VII). */
+export const HEAT_PUMP_MIN_SPF = 'eu-red-heat-pump-min-spf';
 
 /** Haidian's renewable step for new data centres (seeds/policy `haidian-new-dc-renewable-step`), when present. */
 function dcTrajectory(policy: PolicyData): Pick<KpiFactors, 'dcRenewableTrajectory'> {

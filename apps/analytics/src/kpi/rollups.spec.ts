@@ -1,5 +1,5 @@
 import { Registry, siteSchema } from '@peakwatch/registry';
-import { AreaRollup } from './rollups';
+import { AreaRollup, creditSeasonalHeatPumps, type CombinedKpi } from './rollups';
 import type { KpiValue } from './site-kpis';
 
 const W = Date.UTC(2026, 10, 20, 16); // 2026-11-21 00:00 in Beijing
@@ -65,5 +65,52 @@ describe('AreaRollup', () => {
         `kpi,entity=beijing,kpi=energy_kwh,period=1d,scope=city numerator=0,denominator=1,completeness=0,estimated=false,estimated_share=0 ${W + 86_400_000}`,
       ].sort(),
     );
+  });
+});
+
+describe('creditSeasonalHeatPumps', () => {
+  const Y = Date.UTC(2025, 11, 31, 16); // 2026-01-01 00:00 in Beijing
+  const combined = (entity: string, kpi: string, numerator: number, denominator: number, category?: string) =>
+    ({
+      entity,
+      kpi,
+      ...(category ? { category } : {}),
+      windowStartMs: Y,
+      value:
+        denominator === 0 ? null : kpi === 'heat_pump_renewable_kwh' ? numerator : numerator / denominator,
+      numerator,
+      denominator,
+      completeness: 1,
+      estimated: false,
+      estimatedShare: 0,
+    }) satisfies CombinedKpi;
+
+  it("credits each heat pump of a year by the year's SPF, and moves the site's renewable share by the difference", () => {
+    // by hand (EU RED Annex VII, minimum SPF 2.5, heat at 0.122832 kgce/kWh):
+    // s1-hp: Q 55,000 and W 20,000 kWh over the year, SPF 2.75 > 2.5: 55,000 × (1 − 1/2.75) = 35,000 kWh, where its
+    //   months' own credits added up to 25,000; the site gains 10,000 kWh × 0.122832 = 1.22832 tce in both its
+    //   renewable and total energy: (5 + 1.22832) / (50 + 1.22832)
+    // s2-hp: Q 55,000 and W 25,000 kWh, SPF 2.2 ≤ 2.5: nothing, where its months added up to 10,000 kWh; the site
+    //   loses 1.22832 tce from both: (4 − 1.22832) / (40 − 1.22832)
+    const kpis = [
+      combined('s1', 'cop', 55_000, 20_000, 's1-hp'),
+      combined('s1', 'heat_pump_renewable_kwh', 25_000, 1, 's1-hp'),
+      combined('s1', 'renewable_share', 5, 50),
+      combined('s1', 'energy_kwh', 100_000, 1),
+      combined('s2', 'cop', 55_000, 25_000, 's2-hp'),
+      combined('s2', 'heat_pump_renewable_kwh', 10_000, 1, 's2-hp'),
+      combined('s2', 'renewable_share', 4, 40),
+    ];
+    creditSeasonalHeatPumps(kpis, { minSpf: 2.5, heatKgcePerKwh: 0.122832 });
+    const get = (entity: string, kpi: string) => kpis.find((k) => k.entity === entity && k.kpi === kpi)!;
+    expect(get('s1', 'heat_pump_renewable_kwh')).toMatchObject({ value: 35_000, numerator: 35_000 });
+    expect(get('s2', 'heat_pump_renewable_kwh')).toMatchObject({ value: 0, numerator: 0 });
+    expect(get('s1', 'renewable_share').numerator).toBeCloseTo(6.22832, 9);
+    expect(get('s1', 'renewable_share').denominator).toBeCloseTo(51.22832, 9);
+    expect(get('s1', 'renewable_share').value).toBeCloseTo(6.22832 / 51.22832, 12);
+    expect(get('s2', 'renewable_share').value).toBeCloseTo((4 - 1.22832) / (40 - 1.22832), 12);
+    // nothing else moves
+    expect(get('s1', 'energy_kwh')).toMatchObject({ value: 100_000, numerator: 100_000 });
+    expect(get('s1', 'cop')).toMatchObject({ value: 2.75, numerator: 55_000, denominator: 20_000 });
   });
 });

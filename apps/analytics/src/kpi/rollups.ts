@@ -4,6 +4,7 @@ import {
   KpiCombination,
   combineKpi,
   elapsedShare,
+  heatPumpRenewableKwh,
   projectedQuotaUse,
   reductionAgainstBaseline,
   type KpiParts,
@@ -22,7 +23,53 @@ export const CALENDAR_PERIODS: readonly CalendarPeriod[] = ['1mo', '1y', 'rollin
  * Not rolled up over sites: per-device KPIs (`cop` has the heat pump as its category), and peaks, which need not
  * coincide.
  */
-const PER_DEVICE_KPIS = new Set(['cop', 'peak_demand_kw', 'meter_completeness']);
+const PER_DEVICE_KPIS = new Set(['cop', 'heat_pump_renewable_kwh', 'peak_demand_kw', 'meter_completeness']);
+/** The periods that are a heat pump's season (docs/domain.md, "Heat pumps"). */
+const SEASONS: ReadonlySet<CalendarPeriod> = new Set(['1y', 'rolling_12mo']);
+
+/** What a season's heat pump credit needs: the minimum SPF (seeds/policy) and the coal equivalent of heat. */
+export interface HeatPumpSeason {
+  minSpf: number;
+  heatKgcePerKwh: number;
+}
+
+/** A combined KPI of one entity and window, before it is written. */
+export interface CombinedKpi extends KpiParts {
+  entity: string;
+  kpi: string;
+  category?: string;
+  windowStartMs: number;
+}
+
+/**
+ * Credits each heat pump of a season (a year, a rolling 12 months) by the season's SPF, EU RED Annex VII: its
+ * `heat_pump_renewable_kwh` becomes Q × (1 − 1/SPF) of the season's heat Q and SPF = Q / W (its `cop` combined over
+ * the season), or 0 when that SPF does not exceed the minimum, instead of the sum of its shorter windows' credits; the
+ * site's `renewable_share` takes the difference in both its renewable and its total energy (tce), as ambient heat is
+ * part of both. Changes `combined` in place.
+ */
+export function creditSeasonalHeatPumps(combined: CombinedKpi[], season: HeatPumpSeason): void {
+  const key = (k: { entity: string; windowStartMs: number }): string => `${k.entity}\u0000${k.windowStartMs}`;
+  const cops = new Map(
+    combined.filter((k) => k.kpi === 'cop').map((k) => [`${key(k)}\u0000${k.category ?? ''}`, k] as const),
+  );
+  const deltaKwh = new Map<string, number>();
+  for (const credit of combined.filter((k) => k.kpi === 'heat_pump_renewable_kwh')) {
+    const cop = cops.get(`${key(credit)}\u0000${credit.category ?? ''}`);
+    if (!cop || cop.value === null) continue;
+    const seasonal = heatPumpRenewableKwh({ heatKwh: cop.numerator, spf: cop.value, minSpf: season.minSpf });
+    deltaKwh.set(key(credit), (deltaKwh.get(key(credit)) ?? 0) + seasonal - credit.numerator);
+    credit.value = seasonal;
+    credit.numerator = seasonal;
+  }
+  for (const share of combined.filter((k) => k.kpi === 'renewable_share')) {
+    const delta = ((deltaKwh.get(key(share)) ?? 0) * season.heatKgcePerKwh) / 1000;
+    if (delta === 0 || share.value === null) continue;
+    share.numerator += delta;
+    share.denominator += delta;
+    share.value = share.denominator > 0 ? share.numerator / share.denominator : null;
+  }
+}
 
 interface StoredKpi extends KpiValue {
   entity: string;
@@ -96,6 +143,7 @@ export async function writeCalendarKpis({
   siteIds,
   registry,
   asOfMs = Number.POSITIVE_INFINITY,
+  heatPumpSeason,
 }: {
   influx: InfluxClient;
   period: CalendarPeriod;
@@ -107,6 +155,8 @@ export async function writeCalendarKpis({
   registry?: Registry;
   /** The present: a window not yet over is projected to its end by the share of it elapsed (default: all closed). */
   asOfMs?: number;
+  /** For a season (a year, a rolling 12 months): heat pumps credited by the season's SPF (creditSeasonalHeatPumps). */
+  heatPumpSeason?: HeatPumpSeason;
 }): Promise<number> {
   const windows = windowsOf(period, fromMs, toMs, utcOffsetMs);
   if (windows.length === 0) return 0;
@@ -118,7 +168,7 @@ export async function writeCalendarKpis({
     toMs: windows.at(-1)!.endMs,
     ...(siteIds ? { entities: siteIds } : {}),
   });
-  const lines: string[] = [];
+  const combined: CombinedKpi[] = [];
   for (const series of groupBy(
     stored,
     (k) => `${k.entity}\u0000${k.kpi}\u0000${k.category ?? ''}`,
@@ -129,31 +179,28 @@ export async function writeCalendarKpis({
     for (const w of windows) {
       const parts = series.filter((k) => k.windowStartMs >= w.startMs && k.windowStartMs < w.endMs);
       if (parts.length === 0) continue;
-      const combined = combineKpi(parts.map(partsOf), {
+      const result = combineKpi(parts.map(partsOf), {
         aggregation,
         over: 'time',
         expectedParts: windowsOf(source, w.startMs, w.endMs, utcOffsetMs).length,
       });
-      lines.push(
-        kpiLine(
-          { kpi, ...(category ? { category } : {}), windowStartMs: w.startMs, ...combined },
-          { scope: 'site', entity, period },
-        ),
-      );
-      const elapsed = elapsedShare({ windowStartMs: w.startMs, windowEndMs: w.endMs, asOfMs });
-      const reductionLine = baselineReduction(
-        registry?.site(entity),
-        kpi,
-        category,
-        period,
-        combined,
-        elapsed,
-      );
-      if (reductionLine)
-        lines.push(
-          kpiLine({ ...reductionLine, windowStartMs: w.startMs }, { scope: 'site', entity, period }),
-        );
+      combined.push({ entity, kpi, ...(category ? { category } : {}), windowStartMs: w.startMs, ...result });
     }
+  }
+  if (heatPumpSeason && SEASONS.has(period)) creditSeasonalHeatPumps(combined, heatPumpSeason);
+  const endOf = new Map(windows.map((w) => [w.startMs, w.endMs]));
+  const lines: string[] = [];
+  for (const { entity, kpi, category, windowStartMs, ...parts } of combined) {
+    lines.push(
+      kpiLine(
+        { kpi, ...(category ? { category } : {}), windowStartMs, ...parts },
+        { scope: 'site', entity, period },
+      ),
+    );
+    const elapsed = elapsedShare({ windowStartMs, windowEndMs: endOf.get(windowStartMs)!, asOfMs });
+    const reductionLine = baselineReduction(registry?.site(entity), kpi, category, period, parts, elapsed);
+    if (reductionLine)
+      lines.push(kpiLine({ ...reductionLine, windowStartMs }, { scope: 'site', entity, period }));
   }
   await writeKpiLines(influx, lines);
   return lines.length;

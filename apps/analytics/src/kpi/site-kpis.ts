@@ -38,6 +38,8 @@ export interface KpiFactors {
   gasKgCo2PerM3: number;
   /** Coal equivalents for the renewable share (the method is the electricity coefficient's). */
   coal: CoalEquivalents;
+  /** The SPF a heat pump's season must exceed for its ambient heat to count as renewable (EU RED Annex VII). */
+  heatPumpMinSpf: number;
   /** Renewable-share trajectory of data centres commissioned on or after `appliesFrom` (YYYY-MM-DD). */
   dcRenewableTrajectory?: { stepPerYear: number; appliesFrom: string };
 }
@@ -97,6 +99,7 @@ const SHORTEST_PERIOD: Readonly<Record<string, FixedPeriod>> = {
   co2_t: '1h',
   meter_completeness: '1d',
   renewable_share: '1h',
+  heat_pump_renewable_kwh: '1h',
   peak_demand_kw: '1h',
   pv_yield_kwh_kwp: '1h',
   eui_kwh_m2: '1d',
@@ -361,7 +364,9 @@ export function siteKpis({
       1,
       basisOf([scaled(gridImport, factors.gridKgCo2PerKwh), scaled(gas, factors.gasKgCo2PerM3)]),
     );
-    // Heat pumps: interval COP, and the renewable (ambient) heat Q × (1 − 1/SPF) counted when SPF ≥ 2.5 (EU RED).
+    // Heat pumps: interval COP, and the renewable (ambient) heat Q × (1 − 1/SPF) when the SPF exceeds the minimum
+    // (EU RED Annex VII). Within a season the window's own SPF stands in for the season's; the year and the rolling
+    // 12 months, the seasons, are credited by their own SPF when they are combined (rollups.ts seasonalHeatPumps).
     const heatPumps = devices
       .filter((d) => d.device.role === 'hp')
       .map((hp) => {
@@ -373,9 +378,11 @@ export function siteKpis({
           id: hp.device.id,
           heat,
           electric,
+          heatSum,
+          electricSum,
           basis: basisOf([heatSum], [electricSum]),
           cop,
-          renewableKwh: heatPumpRenewableKwh({ heatKwh: heat, spf: cop }),
+          renewableKwh: heatPumpRenewableKwh({ heatKwh: heat, spf: cop, minSpf: factors.heatPumpMinSpf }),
         };
       });
     const share = renewableShare({
@@ -404,7 +411,11 @@ export function siteKpis({
       const c = sum(category, 'energy_import_kwh');
       push('energy_kwh', orNull(c.energy, c), c.energy, 1, basisOf([c]), category);
     }
-    for (const hp of heatPumps) push('cop', hp.cop, hp.heat, hp.electric, hp.basis, hp.id);
+    for (const hp of heatPumps) {
+      push('cop', hp.cop, hp.heat, hp.electric, hp.basis, hp.id);
+      const renewable = orNull(hp.renewableKwh, hp.heatSum, hp.electricSum);
+      push('heat_pump_renewable_kwh', renewable, hp.renewableKwh, 1, hp.basis, hp.id);
+    }
   }
   return out;
 }
