@@ -70,8 +70,18 @@ describe('heat pumps', () => {
   //   20 days at SPF 2.0 and 5 at 3.0: Q = 40,000 + 15,000 = 55,000, W = 25,000, SPF 2.2 ≤ 2.5: 0 kWh (day by day:
   //   5 × 3,000 × (1 − 1/3) = 10,000).
   it.each([
-    ['10 days at SPF 2.0, 10 at 3.5', [...Array(10).fill(2.0), ...Array(10).fill(3.5)], 35_000, 25_000],
-    ['20 days at SPF 2.0, 5 at 3.0', [...Array(20).fill(2.0), ...Array(5).fill(3.0)], 0, 10_000],
+    [
+      '10 days at SPF 2.0, 10 at 3.5',
+      [...Array<number>(10).fill(2.0), ...Array<number>(10).fill(3.5)],
+      35_000,
+      25_000,
+    ],
+    [
+      '20 days at SPF 2.0, 5 at 3.0',
+      [...Array<number>(20).fill(2.0), ...Array<number>(5).fill(3.0)],
+      0,
+      10_000,
+    ],
   ])('credits a season by its SPF: %s', (_name, spfs: number[], seasonal, dayByDay) => {
     const days = spfs.map((spf) => ({ heatKwh: 1000 * spf, electricKwh: 1000 }));
     const q = days.reduce((s, d) => s + d.heatKwh, 0);
