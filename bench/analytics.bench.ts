@@ -17,6 +17,7 @@ import {
   utcOffsetMs,
   windowsOf,
   writeAreaKpis,
+  kpiFactorsFor,
   writeCalendarKpis,
   writeKpiSeries,
 } from '@peakwatch/analytics';
@@ -192,8 +193,12 @@ async function main(): Promise<void> {
         utcOffsetMs: offset,
       }),
     );
+    const { heatPumpMinSpf, coal } = kpiFactorsFor(policy, new Date(fromMs + offset).getUTCFullYear());
+    const heatPumpSeason = { minSpf: heatPumpMinSpf, heatKgcePerKwh: coal.heatKgcePerKwh };
     for (const period of CALENDAR_PERIODS)
-      await phase(period, () => writeCalendarKpis({ influx, period, fromMs, toMs, utcOffsetMs: offset }));
+      await phase(period, () =>
+        writeCalendarKpis({ influx, period, fromMs, toMs, utcOffsetMs: offset, heatPumpSeason }),
+      );
     await phase('calendar districts and city', async () => {
       let n = 0;
       for (const period of CALENDAR_PERIODS)

@@ -80,7 +80,7 @@ describe('every KPI of 35 days equals the ground truth when meters go silent', (
     // the KPI job as scheduled, as of the end of the run: every window the (late) readings fall in
     const job = new KpiCron(ingest.config, influx, registry, loadPolicyData(SEEDS));
     await job.runOnce(TO);
-    for (const period of ['1d', '1mo', '1y'])
+    for (const period of ['1d', '1mo', '1y', 'rolling_12mo'])
       stored.set(
         period,
         await readKpis(influx, { scope: 'site', period: period as '1d', fromMs: 0, toMs: TO }),
@@ -310,9 +310,10 @@ describe('every KPI of 35 days equals the ground truth when meters go silent', (
     },
   );
 
-  it("hd-b2: each year's heat pumps are credited by the year's SPF, the season, and the renewable share with them", () => {
+  it("hd-b2: each season's heat pumps (a year, a rolling 12 months) are credited by its SPF, and the share with them", () => {
     const r = truth.renewableAccounting;
     let differs = 0;
+    let sharesDiffer = 0;
     for (const year of truth.sites['hd-b2']!.years) {
       const [from, to] = [Math.max(FROM, windowStart(year.window)), Math.min(TO, windowEnd(year.window))];
       const days = truth.sites['hd-b2']!.days.filter((d) => d.window.startsWith(year.window));
@@ -344,13 +345,40 @@ describe('every KPI of 35 days equals the ground truth when meters go silent', (
         heatTolerance;
       const k = stat('1y', 'hd-b2', 'renewable_share', year.window);
       const totalKgce = k.denominator * 1000;
-      expectWithin(
-        k.value,
-        year.renewableShareTce!,
-        ratioTolerance(year.renewableShareTce! * totalKgce, renewableTolerance, totalKgce, totalTolerance),
+      const tolerance = ratioTolerance(
+        year.renewableShareTce! * totalKgce,
+        renewableTolerance,
+        totalKgce,
+        totalTolerance,
       );
+      expectWithin(k.value, year.renewableShareTce!, tolerance);
+      // the share the days' credits would have given, in both its renewable and its total energy: out of tolerance
+      const dayByDayKgce = Object.keys(year.heatPumps!).reduce(
+        (sum, id) =>
+          sum +
+          (days.reduce((s, d) => s + d.heatPumps![id]!.renewableKwh, 0) - year.heatPumps![id]!.renewableKwh) *
+            r.heatKgcePerKwh,
+        0,
+      );
+      const dayByDayShare = (year.renewableShareTce! * totalKgce + dayByDayKgce) / (totalKgce + dayByDayKgce);
+      if (Math.abs(dayByDayShare - year.renewableShareTce!) > tolerance) sharesDiffer++;
     }
     expect(differs).toBeGreaterThan(0);
+    expect(sharesDiffer).toBeGreaterThan(0);
+    // the rolling 12 months from February 2025 hold the whole run: a season too, credited by its own SPF
+    const days = truth.sites['hd-b2']!.days;
+    for (const id of Object.keys(days[0]!.heatPumps!)) {
+      const q = days.reduce((sum, d) => sum + d.heatPumps![id]!.heatKwh, 0);
+      const w = days.reduce((sum, d) => sum + d.heatPumps![id]!.electricKwh, 0);
+      expect(Math.abs(q / w - r.heatPumpMinSpf)).toBeGreaterThan(
+        ratioTolerance(q, registerTolerance(), w, registerTolerance()),
+      );
+      expectWithin(
+        stat('rolling_12mo', 'hd-b2', 'heat_pump_renewable_kwh', '2025-02', id).value,
+        q / w > r.heatPumpMinSpf ? q - w : 0,
+        2 * registerTolerance(),
+      );
+    }
   });
 
   it('hd-b2: daily COP of each heat pump', () => {

@@ -37,9 +37,9 @@ export function performanceFactor({
 /**
  * Renewable (ambient) heat of a heat pump, EU RED 2009/28/EC Annex VII: E_RES = Q_usable × (1 − 1/SPF), counted only
  * for a heat pump whose seasonal performance factor exceeds 1.15/η; with η = 45.5 % (Decision 2013/114/EU) that
- * minimum is 2.5 for electrically driven heat pumps (seeds/policy `eu-red-heat-pump-min-spf`). `spf` is the season's
- * (docs/domain.md, "Heat pumps": the season is the calendar year) and `heatKwh` the heat of the period credited,
- * the season itself or a part of it.
+ * minimum is 2.5 for electrically driven heat pumps (seeds/policy). A season (the calendar year) is credited with its
+ * own heat and SPF; a shorter window, whose season is not over, with its own as an indicative figure (docs/domain.md,
+ * "Heat pumps").
  */
 export function heatPumpRenewableKwh({
   heatKwh,

@@ -59,17 +59,20 @@ describe('policy data', () => {
 
 describe('seeds/policy', () => {
   const ROOT = join(SEEDS, '..');
-  /** The files that may read a threshold by its id: the apps' and libraries' code (not specs), and the alert rules. */
-  const readers = (dir: string): string[] =>
+  /** The code (not specs) that reads a threshold by its id, as a quoted string, and the alert rules' fields. */
+  const files = (dir: string, ext: string): string[] =>
     readdirSync(join(ROOT, dir), { recursive: true, encoding: 'utf8' })
-      .filter((f) => (f.endsWith('.ts') && !f.endsWith('.spec.ts')) || f.endsWith('.yaml'))
+      .filter((f) => f.endsWith(ext) && !f.endsWith('.spec.ts'))
       .map((f) => readFileSync(join(ROOT, dir, f), 'utf8'));
-  const code = [...readers('apps'), ...readers('libs'), ...readers('seeds/alert-rules')].join('\n');
+  const code = [...files('apps', '.ts'), ...files('libs', '.ts')].join('\n');
+  const rules = files('seeds/alert-rules', '.yaml').join('\n');
 
   it.each(loadPolicyData(SEEDS).thresholds.map((t) => t.id))(
     '%s is read by the KPI, rule or dashboard it exists for',
     (id) => {
-      expect(code).toContain(id);
+      const quoted = new RegExp(`['"]${id}['"]`);
+      const inRule = new RegExp(`(policy: ${id}\\b|tariffs: \\[[^\\]]*\\b${id}\\b)`);
+      expect(quoted.test(code) || inRule.test(rules)).toBe(true);
     },
   );
 });

@@ -78,9 +78,12 @@ export class KpiCron {
     this.late = new LateDataMarks(influx, config.ingest.horizonMs);
   }
 
-  /** The minimum SPF and the coal equivalent of heat a season's heat pumps are credited with (seeds). */
+  /** The minimum SPF and the coal equivalent of heat a season's heat pumps are credited with (seeds, in force now). */
   private heatPumpSeason(nowMs: number): HeatPumpSeason {
-    const factors = kpiFactorsFor(this.policy, new Date(nowMs).getUTCFullYear());
+    const factors = kpiFactorsFor(
+      this.policy,
+      new Date(nowMs + utcOffsetMs(this.config.tzReporting, nowMs)).getUTCFullYear(),
+    );
     return { minSpf: factors.heatPumpMinSpf, heatKgcePerKwh: factors.coal.heatKgcePerKwh };
   }
 

@@ -70,7 +70,14 @@ describe('AreaRollup', () => {
 
 describe('creditSeasonalHeatPumps', () => {
   const Y = Date.UTC(2025, 11, 31, 16); // 2026-01-01 00:00 in Beijing
-  const combined = (entity: string, kpi: string, numerator: number, denominator: number, category?: string) =>
+  const combined = (
+    entity: string,
+    kpi: string,
+    numerator: number,
+    denominator: number,
+    category?: string,
+    partCount = 12,
+  ) =>
     ({
       entity,
       kpi,
@@ -83,6 +90,7 @@ describe('creditSeasonalHeatPumps', () => {
       completeness: 1,
       estimated: false,
       estimatedShare: 0,
+      partCount,
     }) satisfies CombinedKpi;
 
   it("credits each heat pump of a year by the year's SPF, and moves the site's renewable share by the difference", () => {
@@ -112,5 +120,23 @@ describe('creditSeasonalHeatPumps', () => {
     // nothing else moves
     expect(get('s1', 'energy_kwh')).toMatchObject({ value: 100_000, numerator: 100_000 });
     expect(get('s1', 'cop')).toMatchObject({ value: 2.75, numerator: 55_000, denominator: 20_000 });
+  });
+
+  it('leaves a heat pump alone when its credit does not cover the months of its heat, or the share lacks one', () => {
+    // months stored before the credit series existed: 12 months of heat, credits of 3; a share of 11 months
+    const kpis = [
+      combined('s1', 'cop', 55_000, 20_000, 's1-hp'),
+      combined('s1', 'heat_pump_renewable_kwh', 6_000, 1, 's1-hp', 3),
+      combined('s1', 'renewable_share', 5, 50),
+      combined('s2', 'cop', 55_000, 20_000, 's2-hp'),
+      combined('s2', 'heat_pump_renewable_kwh', 25_000, 1, 's2-hp'),
+      combined('s2', 'renewable_share', 4, 40, undefined, 11),
+    ];
+    creditSeasonalHeatPumps(kpis, { minSpf: 2.5, heatKgcePerKwh: 0.122832 });
+    const get = (entity: string, kpi: string) => kpis.find((k) => k.entity === entity && k.kpi === kpi)!;
+    expect(get('s1', 'heat_pump_renewable_kwh').numerator).toBe(6_000);
+    expect(get('s2', 'heat_pump_renewable_kwh').numerator).toBe(25_000);
+    expect(get('s1', 'renewable_share')).toMatchObject({ value: 5 / 50, numerator: 5, denominator: 50 });
+    expect(get('s2', 'renewable_share')).toMatchObject({ value: 4 / 40, numerator: 4, denominator: 40 });
   });
 });

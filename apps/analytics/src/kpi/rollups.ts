@@ -39,6 +39,8 @@ export interface CombinedKpi extends KpiParts {
   kpi: string;
   category?: string;
   windowStartMs: number;
+  /** How many stored parts (months) it was combined from. */
+  partCount: number;
 }
 
 /**
@@ -53,16 +55,23 @@ export function creditSeasonalHeatPumps(combined: CombinedKpi[], season: HeatPum
   const cops = new Map(
     combined.filter((k) => k.kpi === 'cop').map((k) => [`${key(k)}\u0000${k.category ?? ''}`, k] as const),
   );
+  const shares = new Map(
+    combined.filter((k) => k.kpi === 'renewable_share').map((k) => [key(k), k] as const),
+  );
   const deltaKwh = new Map<string, number>();
   for (const credit of combined.filter((k) => k.kpi === 'heat_pump_renewable_kwh')) {
     const cop = cops.get(`${key(credit)}\u0000${credit.category ?? ''}`);
-    if (!cop || cop.value === null) continue;
+    const share = shares.get(key(credit));
+    if (!cop || cop.value === null || !share || share.value === null) continue;
+    // only where every part that holds the heat pump's heat also holds its credit and the site's share: months stored
+    // before the credit series existed (or without a share) would otherwise be credited twice, or never subtracted
+    if (cop.partCount !== credit.partCount || share.partCount !== credit.partCount) continue;
     const seasonal = heatPumpRenewableKwh({ heatKwh: cop.numerator, spf: cop.value, minSpf: season.minSpf });
     deltaKwh.set(key(credit), (deltaKwh.get(key(credit)) ?? 0) + seasonal - credit.numerator);
     credit.value = seasonal;
     credit.numerator = seasonal;
   }
-  for (const share of combined.filter((k) => k.kpi === 'renewable_share')) {
+  for (const share of shares.values()) {
     const delta = ((deltaKwh.get(key(share)) ?? 0) * season.heatKgcePerKwh) / 1000;
     if (delta === 0 || share.value === null) continue;
     share.numerator += delta;
@@ -156,7 +165,7 @@ export async function writeCalendarKpis({
   /** The present: a window not yet over is projected to its end by the share of it elapsed (default: all closed). */
   asOfMs?: number;
   /** For a season (a year, a rolling 12 months): heat pumps credited by the season's SPF (creditSeasonalHeatPumps). */
-  heatPumpSeason?: HeatPumpSeason;
+  heatPumpSeason: HeatPumpSeason;
 }): Promise<number> {
   const windows = windowsOf(period, fromMs, toMs, utcOffsetMs);
   if (windows.length === 0) return 0;
@@ -184,13 +193,20 @@ export async function writeCalendarKpis({
         over: 'time',
         expectedParts: windowsOf(source, w.startMs, w.endMs, utcOffsetMs).length,
       });
-      combined.push({ entity, kpi, ...(category ? { category } : {}), windowStartMs: w.startMs, ...result });
+      combined.push({
+        entity,
+        kpi,
+        ...(category ? { category } : {}),
+        windowStartMs: w.startMs,
+        ...result,
+        partCount: parts.length,
+      });
     }
   }
-  if (heatPumpSeason && SEASONS.has(period)) creditSeasonalHeatPumps(combined, heatPumpSeason);
+  if (SEASONS.has(period)) creditSeasonalHeatPumps(combined, heatPumpSeason);
   const endOf = new Map(windows.map((w) => [w.startMs, w.endMs]));
   const lines: string[] = [];
-  for (const { entity, kpi, category, windowStartMs, ...parts } of combined) {
+  for (const { entity, kpi, category, windowStartMs, partCount: _, ...parts } of combined) {
     lines.push(
       kpiLine(
         { kpi, ...(category ? { category } : {}), windowStartMs, ...parts },

@@ -366,7 +366,7 @@ export function siteKpis({
     );
     // Heat pumps: interval COP, and the renewable (ambient) heat Q × (1 − 1/SPF) when the SPF exceeds the minimum
     // (EU RED Annex VII). Within a season the window's own SPF stands in for the season's; the year and the rolling
-    // 12 months, the seasons, are credited by their own SPF when they are combined (rollups.ts seasonalHeatPumps).
+    // 12 months, the seasons, are credited by their own SPF when they are combined (rollups.ts creditSeasonalHeatPumps).
     const heatPumps = devices
       .filter((d) => d.device.role === 'hp')
       .map((hp) => {
