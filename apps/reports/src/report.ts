@@ -184,15 +184,19 @@ export async function buildReport({
   const gasM3 = sum(['gas'], 'gas_m3');
   const certificates = inputs.greenCertificates ?? 0;
   const heatKwh = inputs.purchasedHeatKwh ?? 0;
-  const heatFactor = policy.factor({ kind: 'purchased_heat', region: 'cn' });
-  const factors = kpiFactorsFor(policy, year);
-  const residual = policy.factor({ kind: 'electricity_residual', region: 'cn', year });
+  // the factors published by the period's last day: a factor published later never restates this period
+  const asOf = new Date(toMs - 1 + offset).toISOString().slice(0, 10);
+  const factor = (query: { kind: string; year?: number; method?: string }) =>
+    policy.factor({ region: 'cn', asOf, ...query });
+  const heatFactor = factor({ kind: 'purchased_heat' });
+  const factors = kpiFactorsFor(policy, year, 'calorific', asOf);
+  const residual = factor({ kind: 'electricity_residual', year });
   const used = [
-    policy.factor({ kind: 'electricity_grid', region: 'cn', year }),
+    factor({ kind: 'electricity_grid', year }),
     residual,
-    policy.factor({ kind: 'natural_gas', region: 'cn' }),
-    policy.factor({ kind: 'coal_equivalent_electricity', region: 'cn', method: 'calorific' }),
-    policy.factor({ kind: 'coal_equivalent_gas', region: 'cn' }),
+    factor({ kind: 'natural_gas' }),
+    factor({ kind: 'coal_equivalent_electricity', method: 'calorific' }),
+    factor({ kind: 'coal_equivalent_gas' }),
     ...(heatKwh > 0 ? [heatFactor] : []),
   ].filter((f): f is Factor => f !== undefined);
   const tce = (kwhOrM3: number, kgcePer: number): number => round((kwhOrM3 * kgcePer) / 1000, 4);

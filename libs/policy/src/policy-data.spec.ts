@@ -33,6 +33,19 @@ describe('policy data', () => {
     expect(policy.factor({ kind: 'electricity_grid', region: 'cn', year: 2019 })).toBeUndefined();
   });
 
+  it('takes only the factors published by the end of the period, so that a later publication changes no past one', () => {
+    // seeds: the 2021 grid factor 0.5568 published 2024-01-01, 2022's 0.5366 on 2024-12-01, 2023's 0.5306 on 2025-01-01
+    const grid = (year: number, asOf: string) =>
+      policy.factor({ kind: 'electricity_grid', region: 'cn', year, asOf })?.value;
+    expect(grid(2024, '2024-11-30')).toBe(0.5568); // November 2024: only 2021's was out
+    expect(grid(2024, '2024-12-31')).toBe(0.5366); // December 2024: 2022's
+    expect(grid(2025, '2025-01-31')).toBe(0.5306); // January 2025: 2023's
+    // before any was published, the first one published (not one published later still)
+    expect(grid(2023, '2023-06-30')).toBe(0.5568);
+    // without a date, the latest for the year, as before
+    expect(policy.factor({ kind: 'electricity_grid', region: 'cn', year: 2024 })?.value).toBe(0.5306);
+  });
+
   it('refuses a threshold without a source, naming the file and the path', () => {
     const dir = mkdtempSync(join(tmpdir(), 'policy-'));
     try {

@@ -56,22 +56,31 @@ export class PolicyData {
 
   /**
    * The factor of a kind and region for a year: the one of that year if published, else the latest earlier one
-   * (factors are republished every year, usually late).
+   * (factors are republished every year, usually late). With `asOf` (YYYY-MM-DD, the end of the period it is for),
+   * only the factors published by then (`validFrom`) are candidates, so that a factor published later never changes
+   * a past period: a period before the first publication of a kind takes its first one (if not for a later year).
    */
   factor({
     kind,
     region,
     year,
     method,
+    asOf,
   }: {
     kind: string;
     region: string;
     year?: number;
     method?: string;
+    asOf?: string;
   }): Factor | undefined {
-    const candidates = this.factors
-      .filter((f) => f.kind === kind && f.region === region && (method === undefined || f.method === method))
-      .sort((a, b) => (a.year ?? 0) - (b.year ?? 0));
+    const all = this.factors.filter(
+      (f) => f.kind === kind && f.region === region && (method === undefined || f.method === method),
+    );
+    const published = asOf === undefined ? all : all.filter((f) => f.validFrom <= asOf);
+    const firstPublished = [...all].sort((a, b) => a.validFrom.localeCompare(b.validFrom)).slice(0, 1);
+    const candidates = (published.length > 0 ? published : firstPublished).sort(
+      (a, b) => (a.year ?? 0) - (b.year ?? 0),
+    );
     if (year === undefined) return candidates.at(-1);
     return candidates.filter((f) => f.year === undefined || f.year <= year).at(-1);
   }

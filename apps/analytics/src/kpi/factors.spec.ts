@@ -29,6 +29,12 @@ describe('kpiFactorsFor', () => {
     expect(kpiFactorsFor(policy, 2026).heatPumpMinSpf).toBe(2.5);
   });
 
+  it('uses the factors published by the last day of the period: November 2024 keeps its factor after later ones', () => {
+    expect(kpiFactorsFor(policy, 2024, 'calorific', '2024-11-30').gridKgCo2PerKwh).toBe(0.5568);
+    expect(kpiFactorsFor(policy, 2024, 'calorific', '2024-12-31').gridKgCo2PerKwh).toBe(0.5366);
+    expect(kpiFactorsFor(policy, 2026, 'calorific', '2026-11-30').gridKgCo2PerKwh).toBe(0.5306);
+  });
+
   it('names what is missing', () => {
     expect(() => kpiFactorsFor(policy, 2015)).toThrow(
       'seeds has no electricity_grid factor for region cn valid for 2015',

@@ -123,7 +123,8 @@ export async function writeKpiSeries({
   const fromMs = Math.min(...periods.map((p) => p.fromMs));
   const toMs = Math.max(...periods.map((p) => p.toMs));
   for (const month of windowsOf('1mo', fromMs, toMs, utcOffsetMs)) {
-    const factors = kpiFactorsFor(policy, new Date(month.startMs + utcOffsetMs).getUTCFullYear());
+    const lastDay = new Date(month.endMs - 1 + utcOffsetMs).toISOString().slice(0, 10);
+    const factors = kpiFactorsFor(policy, Number(lastDay.slice(0, 4)), 'calorific', lastDay);
     const inMonth = periods
       .map((p) => ({ ...p, fromMs: Math.max(p.fromMs, month.startMs), toMs: Math.min(p.toMs, month.endMs) }))
       .filter((p) => p.fromMs < p.toMs);

@@ -54,7 +54,14 @@ export async function kpiCommand(flags: {
     );
   }
   const offset = utcOffsetMs(config.tzReporting, fromMs);
-  const factors = kpiFactorsFor(loadPolicyData(config.seedsDir), new Date(fromMs + offset).getUTCFullYear());
+  // the factors published by the range's last day (a later publication does not change a past period)
+  const lastDay = new Date(toMs - 1 + offset).toISOString().slice(0, 10);
+  const factors = kpiFactorsFor(
+    loadPolicyData(config.seedsDir),
+    new Date(fromMs + offset).getUTCFullYear(),
+    'calorific',
+    lastDay,
+  );
   const kpis = await computeSiteKpis({
     influx: new InfluxClient(config.influx),
     registry,
