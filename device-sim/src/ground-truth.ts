@@ -43,6 +43,8 @@ export interface SiteWindowTruth {
   >;
   /** Renewable share in tce (the scenario's renewableAccounting): PV consumed on site and heat pumps' ambient heat. */
   renewableShareTce: number | null;
+  /** The same with electricity at the generation method's coal equivalent. */
+  renewableShareGenerationTce: number | null;
   /** Years only, as of the end of the run: the share of the year elapsed, and the projections from it. */
   elapsed?: number;
   energyReduction?: number | null;
@@ -328,6 +330,7 @@ export class GroundTruthBuilder {
         euiKwhPerM2: r6(total / site.floorAreaM2),
         co2Kg: r6(co2Kg),
         renewableShareTce: total > 0 ? 0 : null,
+        renewableShareGenerationTce: total > 0 ? 0 : null,
         ...projections(total, co2Kg),
       };
     }
@@ -358,8 +361,11 @@ export class GroundTruthBuilder {
         return { id: d.id, heat, electric, spf, ambient };
       });
     const ambientKgce = heatPumps.reduce((s, hp) => s + hp.ambient, 0) * coal.heatKgcePerKwh;
-    const totalKgce = consumption * coal.electricityKgcePerKwh + gas * coal.gasKgcePerM3 + ambientKgce;
-    const renewableKgce = (pv - gridExport) * coal.electricityKgcePerKwh + ambientKgce;
+    /** Renewable over all energy consumed, in kgce, with electricity at `kgcePerKwh`. */
+    const shareAt = (kgcePerKwh: number): number | null => {
+      const totalKgce = consumption * kgcePerKwh + gas * coal.gasKgcePerM3 + ambientKgce;
+      return totalKgce > 0 ? r6(((pv - gridExport) * kgcePerKwh + ambientKgce) / totalKgce) : null;
+    };
     const co2Kg = gridImport * f.gridKgCo2PerKwh.value + gas * f.gasKgCo2PerM3.value;
     return {
       ...common,
@@ -395,7 +401,8 @@ export class GroundTruthBuilder {
             ),
           }
         : {}),
-      renewableShareTce: totalKgce > 0 ? r6(renewableKgce / totalKgce) : null,
+      renewableShareTce: shareAt(coal.electricityKgcePerKwh),
+      renewableShareGenerationTce: shareAt(coal.electricityKgcePerKwhGeneration),
       ...projections(consumption, co2Kg),
     };
   }

@@ -123,6 +123,8 @@ export const scenarioSchema = z
     renewableAccounting: z
       .object({
         electricityKgcePerKwh: positive,
+        /** Electricity by the generation method (发电煤耗法), for the share the plans' targets count. */
+        electricityKgcePerKwhGeneration: positive,
         gasKgcePerM3: positive,
         heatKgcePerKwh: positive,
         heatPumpMinSpf: positive,

@@ -71,6 +71,7 @@ describe('KPIs from InfluxDB equal the simulator ground truth', () => {
     gasKgCo2PerM3: 2.162,
     coal: { electricityKgcePerKwh: 0.1229, gasKgcePerM3: 1.33, heatKgcePerKwh: 0.12283 },
     heatPumpMinSpf: 2.5, // the scenario's renewableAccounting.heatPumpMinSpf
+    generationKgcePerKwh: 0.3, // the scenario's renewableAccounting.electricityKgcePerKwhGeneration
   };
 
   beforeAll(async () => {
@@ -239,6 +240,7 @@ describe('KPIs from InfluxDB equal the simulator ground truth', () => {
       ['pue', null, 0],
       ['co2_t', null, 0],
       ['renewable_share', null, 0],
+      ['renewable_share_generation', null, 0],
     ]);
   });
 

@@ -23,6 +23,7 @@ const FACTORS: KpiFactors = {
   gasKgCo2PerM3: 2.162,
   coal: { electricityKgcePerKwh: 0.1229, gasKgcePerM3: 1.33, heatKgcePerKwh: 0.12283 },
   heatPumpMinSpf: 2.5,
+  generationKgcePerKwh: 0.3,
 };
 
 /** A meter running at a constant power: its register at any instant, to the payload's 0.001 kWh. */

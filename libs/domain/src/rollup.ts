@@ -124,6 +124,8 @@ export const KPI_AGGREGATION: Readonly<Record<string, KpiAggregation>> = {
   co2_t: 'sum',
   pue: 'ratio',
   renewable_share: 'ratio',
+  /** The same by the generation method's coal equivalent of electricity (docs/domain.md, "Renewable share"). */
+  renewable_share_generation: 'ratio',
   cop: 'ratio',
   /**
    * A heat pump's renewable (ambient) heat, kWh (its device id the category): summed within a season; a season (a year,

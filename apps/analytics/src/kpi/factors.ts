@@ -36,6 +36,10 @@ export function kpiFactorsFor(
       heatKgcePerKwh:
         need('coal equivalent of heat', factor({ kind: 'coal_equivalent_heat' })?.value) * MJ_PER_KWH, // kgce per MJ → per kWh
     },
+    generationKgcePerKwh: need(
+      'generation coal equivalent of electricity',
+      factor({ kind: 'coal_equivalent_electricity', method: 'generation' })?.value,
+    ),
     heatPumpMinSpf: need(
       `threshold ${HEAT_PUMP_MIN_SPF} (seeds/policy)`,
       policy.threshold(HEAT_PUMP_MIN_SPF)?.value,

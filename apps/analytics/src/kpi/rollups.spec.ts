@@ -104,6 +104,7 @@ describe('creditSeasonalHeatPumps', () => {
       combined('s1', 'cop', 55_000, 20_000, 's1-hp'),
       combined('s1', 'heat_pump_renewable_kwh', 25_000, 1, 's1-hp'),
       combined('s1', 'renewable_share', 5, 50),
+      combined('s1', 'renewable_share_generation', 8, 60),
       combined('s1', 'energy_kwh', 100_000, 1),
       combined('s2', 'cop', 55_000, 25_000, 's2-hp'),
       combined('s2', 'heat_pump_renewable_kwh', 10_000, 1, 's2-hp'),
@@ -117,6 +118,8 @@ describe('creditSeasonalHeatPumps', () => {
     expect(get('s1', 'renewable_share').denominator).toBeCloseTo(51.22832, 9);
     expect(get('s1', 'renewable_share').value).toBeCloseTo(6.22832 / 51.22832, 12);
     expect(get('s2', 'renewable_share').value).toBeCloseTo((4 - 1.22832) / (40 - 1.22832), 12);
+    // the generation method's share takes the same heat at the same coal equivalent of heat
+    expect(get('s1', 'renewable_share_generation').value).toBeCloseTo(9.22832 / 61.22832, 12);
     // nothing else moves
     expect(get('s1', 'energy_kwh')).toMatchObject({ value: 100_000, numerator: 100_000 });
     expect(get('s1', 'cop')).toMatchObject({ value: 2.75, numerator: 55_000, denominator: 20_000 });

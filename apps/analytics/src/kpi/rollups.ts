@@ -58,6 +58,7 @@ export function creditSeasonalHeatPumps(combined: CombinedKpi[], season: HeatPum
   const shares = new Map(
     combined.filter((k) => k.kpi === 'renewable_share').map((k) => [key(k), k] as const),
   );
+  const generationShares = combined.filter((k) => k.kpi === 'renewable_share_generation');
   const deltaKwh = new Map<string, number>();
   for (const credit of combined.filter((k) => k.kpi === 'heat_pump_renewable_kwh')) {
     const cop = cops.get(`${key(credit)}\u0000${credit.category ?? ''}`);
@@ -71,7 +72,8 @@ export function creditSeasonalHeatPumps(combined: CombinedKpi[], season: HeatPum
     credit.value = seasonal;
     credit.numerator = seasonal;
   }
-  for (const share of shares.values()) {
+  // both methods count ambient heat at the coal equivalent of heat
+  for (const share of [...shares.values(), ...generationShares]) {
     const delta = ((deltaKwh.get(key(share)) ?? 0) * season.heatKgcePerKwh) / 1000;
     if (delta === 0 || share.value === null) continue;
     share.numerator += delta;

@@ -38,6 +38,12 @@ export interface KpiFactors {
   gasKgCo2PerM3: number;
   /** Coal equivalents for the renewable share (the method is the electricity coefficient's). */
   coal: CoalEquivalents;
+  /**
+   * Electricity's coal equivalent by the generation method (发电煤耗法, kgce/kWh), for `renewable_share_generation`:
+   * the method of China's energy statistics and of the plans' renewable-share targets (docs/domain.md, "Renewable
+   * share").
+   */
+  generationKgcePerKwh: number;
   /** The SPF a heat pump's season must exceed for its ambient heat to count as renewable (EU RED Annex VII). */
   heatPumpMinSpf: number;
   /** Renewable-share trajectory of data centres commissioned on or after `appliesFrom` (YYYY-MM-DD). */
@@ -99,6 +105,7 @@ const SHORTEST_PERIOD: Readonly<Record<string, FixedPeriod>> = {
   co2_t: '1h',
   meter_completeness: '1d',
   renewable_share: '1h',
+  renewable_share_generation: '1h',
   heat_pump_renewable_kwh: '1h',
   peak_demand_kw: '1h',
   pv_yield_kwh_kwp: '1h',
@@ -302,22 +309,27 @@ export function siteKpis({
       });
       push('co2_t', orNull(dcCo2, facility), dcCo2, 1, basisOf([facility]));
       // Grid electricity only so far: on-site PV and green-power certificates of data centres are not metered yet.
-      const dcShare = renewableShare({
-        electricityKwh: facility.energy,
-        pvConsumedKwh: 0,
-        certificates: 0,
-        renewableHeatKwh: 0,
-        gasM3: 0,
-        purchasedHeatKwh: 0,
-        coefficients: factors.coal,
-      });
-      push(
-        'renewable_share',
-        orNull(dcShare.share, facility),
-        dcShare.renewableTce,
-        dcShare.totalTce,
-        basisOf([facility]),
-      );
+      for (const [kpi, electricityKgcePerKwh] of [
+        ['renewable_share', factors.coal.electricityKgcePerKwh],
+        ['renewable_share_generation', factors.generationKgcePerKwh],
+      ] as const) {
+        const dcShare = renewableShare({
+          electricityKwh: facility.energy,
+          pvConsumedKwh: 0,
+          certificates: 0,
+          renewableHeatKwh: 0,
+          gasM3: 0,
+          purchasedHeatKwh: 0,
+          coefficients: { ...factors.coal, electricityKgcePerKwh },
+        });
+        push(
+          kpi,
+          orNull(dcShare.share, facility),
+          dcShare.renewableTce,
+          dcShare.totalTce,
+          basisOf([facility]),
+        );
+      }
       const trajectory = factors.dcRenewableTrajectory;
       if (trajectory && site.commissionedOn >= trajectory.appliesFrom) {
         const target = renewableTrajectoryTarget({
@@ -385,27 +397,34 @@ export function siteKpis({
           renewableKwh: heatPumpRenewableKwh({ heatKwh: heat, spf: cop, minSpf: factors.heatPumpMinSpf }),
         };
       });
-    const share = renewableShare({
-      electricityKwh: consumption,
-      pvConsumedKwh: pv.energy - gridExport.energy,
-      certificates: 0,
-      renewableHeatKwh: heatPumps.reduce((s, hp) => s + hp.renewableKwh, 0),
-      gasM3: gas.energy,
-      purchasedHeatKwh: 0,
-      coefficients: factors.coal,
-    });
-    push(
-      'renewable_share',
-      orNull(share.share, gridImport, pv),
-      share.renewableTce,
-      share.totalTce,
-      basisOf([
-        scaled(gridImport, factors.coal.electricityKgcePerKwh),
-        scaled(gridExport, factors.coal.electricityKgcePerKwh),
-        scaled(pv, factors.coal.electricityKgcePerKwh),
-        scaled(gas, factors.coal.gasKgcePerM3),
-      ]),
-    );
+    // The renewable share in tce by both coal equivalents of electricity: the calorific one (当量值, 0.1229
+    // kgce/kWh) and the generation one (发电煤耗法), by which the plans' targets are counted.
+    for (const [kpi, electricityKgcePerKwh] of [
+      ['renewable_share', factors.coal.electricityKgcePerKwh],
+      ['renewable_share_generation', factors.generationKgcePerKwh],
+    ] as const) {
+      const share = renewableShare({
+        electricityKwh: consumption,
+        pvConsumedKwh: pv.energy - gridExport.energy,
+        certificates: 0,
+        renewableHeatKwh: heatPumps.reduce((s, hp) => s + hp.renewableKwh, 0),
+        gasM3: gas.energy,
+        purchasedHeatKwh: 0,
+        coefficients: { ...factors.coal, electricityKgcePerKwh },
+      });
+      push(
+        kpi,
+        orNull(share.share, gridImport, pv),
+        share.renewableTce,
+        share.totalTce,
+        basisOf([
+          scaled(gridImport, electricityKgcePerKwh),
+          scaled(gridExport, electricityKgcePerKwh),
+          scaled(pv, electricityKgcePerKwh),
+          scaled(gas, factors.coal.gasKgcePerM3),
+        ]),
+      );
+    }
     // Sub-metering categories (MOHURD 2008) the site has meters for.
     for (const category of SUBMETER_ROLES.filter((role) => byRole.has(role))) {
       const c = sum(category, 'energy_import_kwh');
