@@ -25,8 +25,11 @@ export interface TestInfluxd {
 export async function startInfluxd(): Promise<TestInfluxd> {
   watchForOrphaning();
   const dataDir = await mkdtemp(join(tmpdir(), 'peakwatch-influxd-'));
-  const options = { dataDir, httpPort: await freePort(), rpcPort: await freePort() };
-  let influxd = await ManagedInfluxd.start(options);
+  const { influxd: first, options } = await onFreePorts(async () => {
+    const options = { dataDir, httpPort: await freePort(), rpcPort: await freePort() };
+    return { influxd: await ManagedInfluxd.start(options), options };
+  });
+  let influxd = first;
   let databases = 0;
   return {
     url: influxd.url,
@@ -50,4 +53,19 @@ export async function startInfluxd(): Promise<TestInfluxd> {
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Runs `start` on ports freePort found free, again on new ones when one was taken in between (freePort's port is
+ * free when it answers; another process, or an outgoing connection's ephemeral port, may take it before the server
+ * binds): at most three times.
+ */
+export async function onFreePorts<T>(start: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (error) {
+      if (attempt >= 3 || !/address already in use/i.test(String(error))) throw error;
+    }
+  }
 }

@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { ManagedProcess, canConnect, freePort, requireBinary } from '@peakwatch/process';
+import { onFreePorts } from './influxd';
 import { watchForOrphaning } from './orphan-watchdog';
 
 export interface TestMosquitto {
@@ -30,40 +31,43 @@ export async function startMosquitto({ dynsecFile }: { dynsecFile?: string } = {
   watchForOrphaning();
   const binary = requireBinary('mosquitto');
   const dir = await mkdtemp(join(tmpdir(), 'peakwatch-mosquitto-'));
-  const port = await freePort();
   const configFile = join(dir, 'mosquitto.conf');
   const plugin = DYNSEC_PLUGIN_PATHS.find((path) => existsSync(path));
   if (dynsecFile && !plugin)
     throw new Error(
       `mosquitto_dynamic_security.so not found in ${DYNSEC_PLUGIN_PATHS.join(', ')}: apt-get install mosquitto`,
     );
-  await writeFile(
-    configFile,
-    [
-      `listener ${port} 127.0.0.1`,
-      ...(dynsecFile
-        ? ['allow_anonymous false', `plugin ${plugin}`, `plugin_opt_config_file ${dynsecFile}`]
-        : ['allow_anonymous true']),
-      // Started as root, mosquitto would switch to user `mosquitto`, and a change of user clears the kernel's
-      // parent-death signal that ties it to this test process. Staying the current user keeps it.
-      `user ${userInfo().username}`,
-      'persistence true',
-      `persistence_location ${dir}/`,
-      // bounded far above any test's volume rather than 0 (unlimited): with 0, mosquitto 2.0.11 closes the connection
-      // of a client right after refusing one of its QoS 1 publishes ("Bad socket read/write")
-      'max_queued_messages 10000000',
-      'max_inflight_messages 0',
-      'log_dest stderr',
-      'log_type error',
-      'log_type warning',
-      '',
-    ].join('\n'),
-  );
-  const mosquitto = await ManagedProcess.start({
-    name: 'mosquitto',
-    command: binary,
-    args: ['-c', configFile],
-    ready: () => canConnect(port),
+  const { port, mosquitto } = await onFreePorts(async () => {
+    const port = await freePort();
+    await writeFile(
+      configFile,
+      [
+        `listener ${port} 127.0.0.1`,
+        ...(dynsecFile
+          ? ['allow_anonymous false', `plugin ${plugin}`, `plugin_opt_config_file ${dynsecFile}`]
+          : ['allow_anonymous true']),
+        // Started as root, mosquitto would switch to user `mosquitto`, and a change of user clears the kernel's
+        // parent-death signal that ties it to this test process. Staying the current user keeps it.
+        `user ${userInfo().username}`,
+        'persistence true',
+        `persistence_location ${dir}/`,
+        // bounded far above any test's volume rather than 0 (unlimited): with 0, mosquitto 2.0.11 closes the connection
+        // of a client right after refusing one of its QoS 1 publishes ("Bad socket read/write")
+        'max_queued_messages 10000000',
+        'max_inflight_messages 0',
+        'log_dest stderr',
+        'log_type error',
+        'log_type warning',
+        '',
+      ].join('\n'),
+    );
+    const mosquitto = await ManagedProcess.start({
+      name: 'mosquitto',
+      command: binary,
+      args: ['-c', configFile],
+      ready: () => canConnect(port),
+    });
+    return { port, mosquitto };
   });
   return {
     url: `mqtt://127.0.0.1:${port}`,
