@@ -1,4 +1,4 @@
-// Type-checked ESLint at zero warnings (STYLE.md). The domain library stays framework-free: it may not import NestJS,
+// Type-checked ESLint at zero warnings. The domain library stays framework-free: it may not import NestJS,
 // an MQTT client or a database client.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
@@ -30,7 +30,7 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['@nestjs/*'], message: 'libs/domain is framework-free (STYLE.md).' },
+            { group: ['@nestjs/*'], message: 'libs/domain is framework-free (README, "Architecture").' },
             { group: ['mqtt', 'aedes', 'aedes-*'], message: 'libs/domain never talks MQTT.' },
             {
               group: ['@influxdata/*', 'kysely', 'better-sqlite3', 'pg'],

@@ -1,6 +1,6 @@
 /**
  * The reference of `bench:ingest`: the same embedded aedes broker with a do-nothing in-process subscriber (the
- * callback deferred with process.nextTick, as FIELD-NOTES advises). Prints its port on standard output.
+ * callback deferred with process.nextTick, as docs/measurements.md explains). Prints its port on standard output.
  *
  * With a file argument it is the durable floor instead: the subscriber's callback (and so the PUBACK) waits until the
  * raw payload is on disk, the messages of one turn of the event loop written together with one writev and one

@@ -1,6 +1,6 @@
 // Jest settings shared by the project's jest.config.js and by the fixture runs that specs start themselves.
-// aedes 1.x is an ES module; swc turns it into CommonJS so that jest's module registry can load it (STYLE.md: "make
-// jest load it ... rather than falling back to the old 0.x line").
+// aedes 1.x is an ES module; swc turns it into CommonJS so that jest's module registry can load it, rather than the
+// tests falling back to the old aedes 0.x line.
 const { join } = require('node:path');
 
 const rootDir = join(__dirname, '../..');

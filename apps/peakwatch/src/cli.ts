@@ -20,7 +20,7 @@ import {
 } from './commands/secret.command';
 import { EXIT, PEAKWATCH_VERSION, UsageError } from '@peakwatch/runtime';
 
-/** The `peakwatch` command line (DESIGN.md): subcommands, --help on each, exit 0 / 1 failure / 2 bad usage. */
+/** The `peakwatch` command line (README, "Command line"): subcommands, --help on each, exit 0 / 1 failure / 2 bad usage. */
 export function buildCli(): Command {
   const program = new Command('peakwatch')
     .description('IoT energy monitoring for Beijing carbon-peak metrics')

@@ -1,4 +1,4 @@
-/** InfluxDB measurement names (lowercase snake_case, DESIGN.md). */
+/** InfluxDB measurement names (lowercase snake_case, docs/contracts.md). */
 export const MEASUREMENTS = {
   /** Raw readings: tags site, device, kind, role, district; one field per metric. */
   telemetry: 'telemetry',
@@ -16,7 +16,7 @@ export const MEASUREMENTS = {
   alertEvent: 'alert_event',
 } as const;
 
-/** Metric names a device may send, each carrying its unit (DESIGN.md "MQTT"). */
+/** Metric names a device may send, each carrying its unit (docs/contracts.md, "MQTT"). */
 export const METRICS = {
   energy_import_kwh: { unit: 'kWh', cumulative: true },
   energy_export_kwh: { unit: 'kWh', cumulative: true },

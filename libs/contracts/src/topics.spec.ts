@@ -1,7 +1,7 @@
 import { deviceTopic, isValidId, parseDeviceTopic } from './topics';
 
 describe('device topics', () => {
-  it('builds the topic of DESIGN.md', () => {
+  it('builds the topic of the MQTT contract', () => {
     expect(deviceTopic('hd-campus', 'b1_grid', 'telemetry')).toBe('energy/v1/hd-campus/b1_grid/telemetry');
   });
 

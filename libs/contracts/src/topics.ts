@@ -1,5 +1,5 @@
 /**
- * MQTT topics of DESIGN.md "Public contracts": `energy/v1/{siteId}/{deviceId}/{telemetry|status|event}`.
+ * MQTT topics of the public contract (docs/contracts.md, "MQTT"): `energy/v1/{siteId}/{deviceId}/{telemetry|status|event}`.
  * Changing them needs a changelog note and a migration path.
  */
 export const TOPIC_ROOT = 'energy/v1';

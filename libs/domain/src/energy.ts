@@ -14,7 +14,7 @@ export function energyFromPower({ powerKw, intervalMs }: { powerKw: number; inte
 
 /**
  * Average power over an interval from the energy it carried: P̄ [kW] = E [kWh] / Δt [h].
- * Used to check that a register delta is physically possible for a device's rated power (DOMAIN.md §7).
+ * Used to check that a register delta is physically possible for a device's rated power (docs/domain.md, "Registers": implausible).
  * @returns kW, or null for an empty interval
  */
 export function averagePower({

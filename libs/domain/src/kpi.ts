@@ -1,5 +1,5 @@
 /**
- * KPI formulas of DOMAIN.md. Each takes plain quantities with units in their names and returns the value, or null
+ * KPI formulas (docs/domain.md, with the standard or clause of each in its comment). Each takes plain quantities with units in their names and returns the value, or null
  * where the standard leaves it undefined (a zero denominator): a window without data has no KPI, never a zero one.
  * Coefficients and factors are parameters: their values are data in seeds/, with source and validity.
  */

@@ -118,7 +118,7 @@ export class KpiCombination {
   }
 }
 
-/** The aggregation of each KPI the analytics service writes (DESIGN.md "KPIs"). */
+/** The aggregation of each KPI the analytics service writes (docs/contracts.md, "KPI series"). */
 export const KPI_AGGREGATION: Readonly<Record<string, KpiAggregation>> = {
   energy_kwh: 'sum',
   co2_t: 'sum',

@@ -40,7 +40,7 @@ const REQUEST_TIMEOUT_MS = 30_000;
 
 /**
  * The one class that talks to InfluxDB, through the v1-compatible HTTP API that 1.x, 2.x (DBRP) and 3.x all serve
- * (DESIGN.md "InfluxDB API"): line protocol to /write through the official client's WriteApi, InfluxQL to /query.
+ * (README, "Architecture"): line protocol to /write through the official client's WriteApi, InfluxQL to /query.
  */
 export class InfluxClient {
   private readonly influx: InfluxDB;
@@ -88,7 +88,7 @@ export class InfluxClient {
 
   /**
    * A WriteApi whose path is the v1 `/write` endpoint at millisecond precision, without gzip (it costs about 20% of
-   * the throughput on loopback and a local network, FIELD-NOTES.md). Callers set their own batching options: the
+   * the throughput on loopback and a local network, docs/measurements.md). Callers set their own batching options: the
    * client's defaults (60 s flush) do not fit ingest.
    */
   createWriteApi(writeOptions: Partial<WriteOptions> = {}): WriteApi {

@@ -16,7 +16,7 @@ export interface ManagedInfluxdOptions {
 /**
  * A private influxd 1.x (Debian package `influxdb`) on loopback, with its data in `dataDir`: the demo's time-series
  * store and the test harness's. Every listener is bound to 127.0.0.1, usage reporting is off, and nothing but the
- * HTTP API is enabled (FIELD-NOTES.md: it starts in about a second).
+ * HTTP API is enabled (docs/measurements.md: it starts in about a second).
  */
 export class ManagedInfluxd {
   private constructor(

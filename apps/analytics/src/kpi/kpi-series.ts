@@ -28,7 +28,7 @@ export function kpiLine(
   );
 }
 
-/** Lines per write (FIELD-NOTES: influxd takes 10,000-line batches best; its body limit is 25 MB). */
+/** Lines per write (docs/measurements.md: influxd takes 10,000-line batches best; its body limit is 25 MB). */
 const WRITE_BATCH_LINES = 10_000;
 
 /** Writes lines of the `kpi` series through the WriteApi, in batches of WRITE_BATCH_LINES. */
@@ -38,7 +38,7 @@ export async function writeKpiLines(influx: InfluxClient, lines: readonly string
   await writer.close();
 }
 
-/** Batches posted at once (FIELD-NOTES: two in flight raise throughput about 1.5 times). */
+/** Batches posted at once (docs/measurements.md: two in flight raise throughput about 1.5 times). */
 const WRITES_IN_FLIGHT = 2;
 
 /** Lines of the `kpi` series written as they come, WRITE_BATCH_LINES at a time, WRITES_IN_FLIGHT at once. */

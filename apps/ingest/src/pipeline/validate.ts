@@ -110,7 +110,7 @@ function reject(
 }
 
 /**
- * Validates one MQTT message against the contract of DESIGN.md and turns what is good into line protocol.
+ * Validates one MQTT message against the MQTT contract (docs/contracts.md) and turns what is good into line protocol.
  * Never throws: every problem becomes a {@link Rejection}, and the good readings of a batch are kept.
  */
 export function validateMessage(

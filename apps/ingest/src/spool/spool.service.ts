@@ -9,7 +9,7 @@ import { HealthRegistry } from '@peakwatch/runtime';
 import { IngestMetrics } from '../metrics/ingest.metrics';
 import { Spool, type AppendCallback } from './spool';
 
-/** Lines sent to InfluxDB in one write (FIELD-NOTES: influxd takes ≈190k points/s in 10,000-line batches). */
+/** Lines sent to InfluxDB in one write (docs/measurements.md: influxd takes ≈190k points/s in 10,000-line batches). */
 const WRITE_BATCH_LINES = 10_000;
 const WRITE_BATCH_BYTES = 4 * 1024 * 1024;
 /** Backoff after a failed write: jittered exponential from 100 ms to 10 s, or InfluxDB's Retry-After. */

@@ -18,7 +18,7 @@ function withKeys<T>(
 
 /**
  * `peakwatch apikey create --role <role> [--scope <id>[,<id>...]] [--name <name>]`: creates an API key and prints it
- * once, alone on the last line of standard output (DESIGN.md). The scope is the sites of a facility manager, the
+ * once, alone on the last line of standard output (README, "Command line"). The scope is the sites of a facility manager, the
  * organisation of an emitter, the district of a regulator; an admin has none.
  */
 export async function apikeyCreateCommand(flags: {
