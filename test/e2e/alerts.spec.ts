@@ -39,6 +39,8 @@ const FROM = beijingMidnight('2026-01-13');
 const CLOCK_AT = FROM + 3 * DAY + 10 * HOUR;
 const QUARTER = 15 * 60_000;
 const SECRET = 'test-webhook-secret-0123456789';
+/** A test rule every office breaches every day, held by the data-quality gate on an incomplete day. */
+const GATED = 'office-energy-gated';
 
 interface Received {
   path: string;
@@ -157,6 +159,10 @@ describe('alerts: rules over the simulator, notifications to real receivers', ()
         "      sites: { type: data_centre, commissionedBefore: '2021-01-01' }, comparison: above,",
         '      threshold: { policy: beijing-existing-dc-pue-2026 }, clearMargin: 0.02, for: 0m, severity: critical,',
         '      audience: [facility_manager, regulator], minCompleteness: 0.9 }',
+        // one any office breaches every day, to see the data-quality gate hold a day with too few readings
+        `  - { id: ${GATED}, title: Daily energy of an office, signal: { kpi: energy_kwh, period: 1d },`,
+        '      sites: { type: office }, comparison: above, threshold: { value: 0 }, clearMargin: 0, for: 0m,',
+        "      severity: info, audience: [facility_manager, regulator], minCompleteness: 0.9, source: { document: 'test' } }",
         '',
       ].join('\n'),
     );
@@ -370,11 +376,13 @@ describe('alerts: rules over the simulator, notifications to real receivers', ()
     // by hand: the year-to-date energies (the days of the backfill since 1 January 2026) annualised over the time
     // elapsed since 1 January, over-limit electricity F − 1.35 × I at 0.2 CNY/kWh (less than 1× over)
     expect(forecast!.body.window!.start).toBe('2025-12-31T16:00:00.000Z'); // 1 January 2026, Beijing
+    // monitoring began with the backfill's first reading, on 13 January: the year to date is judged from there
+    expect(forecast!.body.judgedFrom).toBe(new Date(fromMs).toISOString());
     const days = truth.sites['hd-dc1']!.days.filter(
       (_, i) => fromMs + i * DAY >= Date.parse(forecast!.body.window!.start),
     );
     expect(days).toHaveLength(2);
-    const scale = (365 * DAY) / (Date.parse(forecast!.body.at) - Date.parse(forecast!.body.window!.start));
+    const scale = (365 * DAY) / (Date.parse(forecast!.body.at) - fromMs);
     const facility = days.reduce((sum, d) => sum + d.consumptionKwh, 0) * scale;
     const it = days.reduce((sum, d) => sum + d.itKwh!, 0) * scale;
     expect(forecast!.body.value).toBeCloseTo(facility / it, 2);
@@ -384,7 +392,7 @@ describe('alerts: rules over the simulator, notifications to real receivers', ()
   });
 
   it("tells the regulator of the site's district a complete day's breach, once, and no one else's regulator", () => {
-    const regulator = got('/haidian');
+    const regulator = got('/haidian').filter((r) => r.body.rule.id !== GATED);
     // fired once; escalated once, unacknowledged for 3 hours (ALERT_ESCALATE_AFTER_MINUTES)
     expect(regulator.map((r) => [r.body.rule.id, r.body.entity.id, r.body.state])).toEqual([
       ['dc-pue-daily-regulator', 'hd-dc1', 'firing'],
@@ -396,12 +404,36 @@ describe('alerts: rules over the simulator, notifications to real receivers', ()
     expect(got('/fm', 'dc-pue-daily-regulator', 'hd-dc1').map((r) => r.body.state)).toEqual(['firing']);
   });
 
-  it('holds back the rolling 12-month breach from the regulator (data-quality gate), and tells the site why', () => {
-    // the rolling 12-month PUE of two days breaches 1.35, but completeness is ~2/365: not a regulator's matter
-    expect(got('/haidian', 'dc-pue-rolling-existing')).toEqual([]);
-    const gate = got('/fm', 'dc-pue-rolling-existing.data-quality', 'hd-dc1');
-    expect(gate.map((r) => r.body.state)).toEqual(['firing']);
-    expect(gate[0]!.body.audience).toBe('facility_manager');
+  it('holds back a breach on a day with too few readings from the regulator (data-quality gate), and tells the site why', () => {
+    // hd-b3's lighting meter is silent for 20 of day 0's hours (completeness below 0.9): day 0 is not judged, and
+    // its facility manager hears why; day 1 is complete, and judged
+    const [day0, day1] = [fromMs, fromMs + DAY].map((ms) => new Date(ms).toISOString());
+    const gate = got('/fm', `${GATED}.data-quality`, 'hd-b3');
+    expect(gate.map((r) => r.body.state)).toEqual(['firing', 'resolved']);
+    expect(gate[0]!.body.window).toEqual({ period: '1d', start: day0 });
+    expect(gate[0]!.body.value).toBeLessThan(0.9);
+    expect(got('/haidian', `${GATED}.data-quality`)).toEqual([]);
+    const judged = (path: string, site: string): (string | undefined)[] =>
+      got(path, GATED, site)
+        .filter((r) => r.body.state === 'firing')
+        .map((r) => r.body.window?.start);
+    expect(judged('/haidian', 'hd-b3')).toEqual([day1]);
+    expect(judged('/fm', 'hd-b3')).toEqual([day1]);
+    // hd-b1's day 0 was complete: judged on day 0
+    expect(judged('/haidian', 'hd-b1')).toEqual([day0]);
+  });
+
+  it('judges no year or 12 months on two days of monitoring: no breach for the regulator, no data-quality alert', () => {
+    // the data centre's rolling 12-month PUE of the two days breaches 1.35 (day 0 alone is at least 1.40), and the
+    // 12 months lack 363 days of readings they could never have had: two days are not a tenth of 12 months
+    const rolling = receiver.got.filter((r) => r.body.rule.id.startsWith('dc-pue-rolling-existing'));
+    expect(rolling).toEqual([]);
+    // nor any rule gated on the completeness of a year (the quota audit) or a rolling 12 months
+    const long = receiver.got.filter(
+      (r) =>
+        r.body.rule.id.endsWith('.data-quality') && ['1y', 'rolling_12mo'].includes(r.body.window!.period),
+    );
+    expect(long).toEqual([]);
   });
 
   it('reports the heat pump silent for 45 minutes, once, and its return', () => {
@@ -493,10 +525,7 @@ describe('alerts: rules over the simulator, notifications to real receivers', ()
         .where('state', '=', 'firing')
         .execute();
       expect(firing.map((r) => `${r.rule_id} ${r.entity}`)).toEqual(
-        expect.arrayContaining([
-          'dc-pue-daily-existing hd-dc1',
-          'dc-pue-rolling-existing.data-quality hd-dc1',
-        ]),
+        expect.arrayContaining(['dc-pue-daily-existing hd-dc1', `${GATED} hd-b3`]),
       );
       const undelivered = await store.db
         .selectFrom('alert_outbox')
@@ -507,10 +536,10 @@ describe('alerts: rules over the simulator, notifications to real receivers', ()
     } finally {
       await store.close();
     }
-    // the observer was connected to the first process's broker: day 0's alerts (the data centre, b3's silent meter)
-    expect(alertsOnMqtt).toEqual(
-      expect.arrayContaining(['alerts/v1/haidian/hd-dc1', 'alerts/v1/haidian/hd-b3']),
-    );
+    // the observer was connected to the first process's broker: day 0's alerts (b3's silent meter; the data centre's
+    // day 0 is judged once it is over, by the second process)
+    expect(alertsOnMqtt).toContain('alerts/v1/haidian/hd-b3');
+    expect(alertsOnMqtt).not.toContain('alerts/v1/haidian/hd-dc1');
   });
 
   it('lists, acknowledges and audits alerts through the API, showing a regulator only what is meant for it', async () => {
@@ -526,14 +555,12 @@ describe('alerts: rules over the simulator, notifications to real receivers', ()
       entity: string;
       acknowledged: unknown;
     }[];
-    expect(firing.map((a) => a.rule)).toEqual(
-      expect.arrayContaining(['dc-pue-daily-existing', 'dc-pue-rolling-existing.data-quality']),
-    );
+    expect(firing.map((a) => a.rule)).toEqual(expect.arrayContaining(['dc-pue-daily-existing']));
     // the regulator sees its policy alerts, never the facility manager's data-quality ones
     const seen = (await http.get('/api/v1/alerts').set('Authorization', regulator).expect(200)).body as {
       rule: string;
     }[];
-    expect(seen.map((a) => a.rule)).toEqual(['dc-pue-daily-regulator']);
+    expect(new Set(seen.map((a) => a.rule))).toEqual(new Set(['dc-pue-daily-regulator', GATED]));
     await http.post('/api/v1/alerts/dc-pue-daily-existing/hd-dc1/ack').set('Authorization', fm).expect(200);
     await http.post('/api/v1/alerts/dc-pue-daily-existing/hd-b1/ack').set('Authorization', fm).expect(404);
     await http.get('/api/v1/alerts?state=sleeping').set('Authorization', fm).expect(400);

@@ -2,12 +2,12 @@ import { join } from 'node:path';
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { Interval } from '@nestjs/schedule';
 import { InjectConfig, type AppConfig } from '@peakwatch/config';
-import { KPI_AGGREGATION, pueTariffCny } from '@peakwatch/domain';
+import { KPI_AGGREGATION, MIN_ELAPSED_SHARE, judgedSpan, pueTariffCny } from '@peakwatch/domain';
 import { InfluxClient, floatField, line, quoteString, stringField } from '@peakwatch/influx';
 import { PolicyData } from '@peakwatch/policy';
 import { Registry, type Site } from '@peakwatch/registry';
 import { Clock, LiveEvents, SingleRun } from '@peakwatch/runtime';
-import { FIXED_PERIOD_MS, type FixedPeriod } from '@peakwatch/analytics';
+import { FIXED_PERIOD_MS, periodWindow, utcOffsetMs, type FixedPeriod } from '@peakwatch/analytics';
 import { StateStore, type StateSchema } from '@peakwatch/state';
 import type { Transaction } from 'kysely';
 import { MEASUREMENTS } from '@peakwatch/contracts';
@@ -25,6 +25,8 @@ interface Reading {
   value: number | null;
   completeness?: number;
   window?: { period: string; startMs: number };
+  /** Where the judged part of a window that began before monitoring of the site began starts (its first reading). */
+  judgedFromMs?: number;
   expectedCostCny?: number;
 }
 
@@ -33,13 +35,19 @@ type Tx = Transaction<StateSchema>;
 /** How far back a silent device is looked for (ms): beyond it, silence counts from here. */
 const SILENCE_LOOKBACK_MS = 2 * 86_400_000;
 const YEAR_MS = 365 * 86_400_000;
+/** How long a site's first reading (the start of its monitoring) is remembered before it is read again (ms). */
+const MONITORED_FROM_TTL_MS = 3_600_000;
 
 /**
  * Evaluates the alert rules of seeds/alert-rules every minute against the kpi series and the telemetry, runs each
  * rule's state machine per entity, and on `firing` and `resolved` queues one notification per receiver in the
  * persistent outbox, in the same transaction as the state change (so a restart neither loses nor repeats one).
  * The data-quality gate: below a rule's minimum completeness its policy alert is held (state kept) and the site's
- * facility manager gets a data-quality alert `<rule>.data-quality` instead.
+ * facility manager gets a data-quality alert `<rule>.data-quality` instead. Completeness is that of the part of the
+ * window judged: what has elapsed of it since monitoring of the site began (its first reading; libs/domain
+ * judgedSpan), so neither a new deployment nor a year under way lacks readings it could never have had. A gated rule
+ * does not judge a window begun before monitoring until a tenth of it has been monitored (docs/domain.md,
+ * "Completeness").
  */
 @Injectable()
 export class AlertEvaluator implements OnModuleInit {
@@ -48,6 +56,8 @@ export class AlertEvaluator implements OnModuleInit {
   private readonly single = new SingleRun((error) =>
     this.logger.warn({ err: String(error) }, 'alert evaluation failed; retried next minute'),
   );
+  /** Each site's first reading, and when it was read. */
+  private readonly monitoredFrom = new Map<string, { ms: number; readAtMs: number }>();
 
   constructor(
     @InjectConfig() private readonly config: AppConfig,
@@ -157,6 +167,10 @@ export class AlertEvaluator implements OnModuleInit {
       `SELECT value, numerator, denominator, completeness FROM ${MEASUREMENTS.kpi} WHERE scope = 'site' AND kpi = ${quoteString(watched.kpi)} AND period = ${quoteString(watched.period)} AND category = '' AND time <= ${before}ms AND time > ${before - 2 * YEAR_MS}ms GROUP BY entity ORDER BY time DESC LIMIT 1`,
     );
     const byEntity = new Map(series.map((s) => [s.tags['entity']!, s.rows[0]]));
+    const monitoredFrom = await this.monitoringStarts(
+      sites.filter((site) => byEntity.has(site.id)),
+      nowMs,
+    );
     // the other KPI of the same window, for a difference (a share behind its target): one query per window start
     // among the entities' latest (usually one), not one per entity
     const minus = 'kpi' in signal ? signal.minus : undefined;
@@ -174,9 +188,22 @@ export class AlertEvaluator implements OnModuleInit {
       const reading: Reading = { entity: site.id, type: 'site', name: site.name, site, value: null };
       if (!row) return reading;
       const startMs = row['time'] as number;
-      const completeness = Number(row['completeness'] ?? 0);
       reading.window = { period: watched.period, startMs };
+      const span = judgedSpan({
+        windowStartMs: startMs,
+        windowEndMs: periodWindow(watched.period, startMs, utcOffsetMs(this.config.tzReporting, startMs))
+          .endMs,
+        nowMs,
+        monitoredFromMs: monitoredFrom.get(site.id) ?? startMs,
+        completeness: Number(row['completeness'] ?? 0),
+      });
+      // not judged: nothing of the window monitored yet, or too little of a window begun before monitoring for a
+      // rule that needs its readings (neither the rule nor its data-quality alert can say anything true)
+      if (!span || (span.fromMs > startMs && rule.minCompleteness > 0 && span.share < MIN_ELAPSED_SHARE))
+        return reading;
+      const completeness = span.completeness;
       reading.completeness = completeness;
+      if (span.fromMs > startMs) reading.judgedFromMs = span.fromMs;
       if ('completeness' in signal) return { ...reading, value: completeness };
       let value = typeof row['value'] === 'number' ? row['value'] : null;
       if (minus) {
@@ -184,8 +211,9 @@ export class AlertEvaluator implements OnModuleInit {
         value = value !== null && typeof other === 'number' ? value - other : null;
       }
       if ('kpi' in signal && signal.forecast && value !== null) {
-        // year to date, projected: sums annualised, ratios (PUE, shares) as they stand
-        const elapsed = Math.max(86_400_000, nowMs - startMs);
+        // year to date (since monitoring began, when later), projected: sums annualised, ratios (PUE, shares) as
+        // they stand
+        const elapsed = Math.max(86_400_000, nowMs - span.fromMs);
         const scale = YEAR_MS / elapsed;
         if (KPI_AGGREGATION[signal.kpi] === 'sum') value *= scale;
         if (rule.tariffRates && signal.kpi === 'pue')
@@ -199,6 +227,27 @@ export class AlertEvaluator implements OnModuleInit {
       }
       return { ...reading, value };
     });
+  }
+
+  /**
+   * When monitoring of each site began: its first stored reading (remembered for MONITORED_FROM_TTL_MS, as an import
+   * of history may move it earlier). Sites without a reading are left out.
+   */
+  private async monitoringStarts(sites: readonly Site[], nowMs: number): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    for (const site of sites) {
+      let known = this.monitoredFrom.get(site.id);
+      if (!known || nowMs - known.readAtMs > MONITORED_FROM_TTL_MS) {
+        const [first] = await this.influx.query(
+          `SELECT * FROM ${MEASUREMENTS.telemetry} WHERE site = ${quoteString(site.id)} LIMIT 1`,
+        );
+        const ms = first?.rows[0]?.['time'];
+        if (typeof ms !== 'number') continue;
+        this.monitoredFrom.set(site.id, (known = { ms, readAtMs: nowMs }));
+      }
+      out.set(site.id, known.ms);
+    }
+    return out;
   }
 
   /** Runs the state machine of one rule for one entity; persists it, its history and its notifications together. */
@@ -319,6 +368,9 @@ export class AlertEvaluator implements OnModuleInit {
         ? { window: { period: reading.window.period, start: new Date(reading.window.startMs).toISOString() } }
         : {}),
       ...(reading.completeness !== undefined ? { completeness: reading.completeness } : {}),
+      ...(reading.judgedFromMs !== undefined
+        ? { judgedFrom: new Date(reading.judgedFromMs).toISOString() }
+        : {}),
       at,
       ...(firedAt ? { firedAt } : {}),
       policySource: rule.policySource,

@@ -13,6 +13,8 @@ export interface AlertNotification {
   comparison: AlertRule['comparison'];
   window?: { period: string; start: string };
   completeness?: number;
+  /** For a window that began before monitoring of the site began: where the part judged begins (its first reading). */
+  judgedFrom?: string;
   /** When the state was entered. */
   at: string;
   firedAt?: string;

@@ -189,6 +189,7 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
         `State: ${n.state} (episode ${n.episode}), severity ${n.severity}, at ${n.at}`,
         `Entity: ${n.entity.type} ${n.entity.id} (${n.entity.name}), site ${n.entity.siteId}, district ${n.entity.district}`,
         `Value: ${n.value ?? 'none'} ${n.comparison} threshold ${n.threshold}${n.window ? `, window ${n.window.period} from ${n.window.start}` : ''}`,
+        ...(n.judgedFrom ? [`Judged on the readings since monitoring began, ${n.judgedFrom}`] : []),
         `Source: ${n.policySource.document}${n.policySource.clause ? `, ${n.policySource.clause}` : ''}`,
         ...(n.expectedCostCny !== undefined
           ? [`Expected differential tariff this year: ${n.expectedCostCny} CNY`]

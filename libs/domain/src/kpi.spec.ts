@@ -16,6 +16,7 @@ import {
   pueOfWindows,
   reduction,
   elapsedShare,
+  judgedSpan,
   projectedQuotaUse,
   reductionAgainstBaseline,
   renewableShare,
@@ -307,5 +308,79 @@ describe('projectedQuotaUse', () => {
       1.05,
       12,
     );
+  });
+});
+
+describe('judgedSpan: the part of a window an alert judges', () => {
+  const HOUR = 3_600_000;
+  const DAY = 24 * HOUR;
+  const YEAR_START = Date.UTC(2025, 11, 31, 16); // 1 January 2026, Beijing
+  const YEAR_END = YEAR_START + 365 * DAY;
+
+  it('judges a day on which monitoring began at 10:00 on its 14 hours', () => {
+    // 14 of 24 hours monitored, every reading of them received: stored completeness 14/24 = 0.5833
+    const span = judgedSpan({
+      windowStartMs: YEAR_START,
+      windowEndMs: YEAR_START + DAY,
+      nowMs: YEAR_START + 3 * DAY,
+      monitoredFromMs: YEAR_START + 10 * HOUR,
+      completeness: 14 / 24,
+    })!;
+    expect(span.fromMs).toBe(YEAR_START + 10 * HOUR);
+    expect(span.share).toBeCloseTo(14 / 24, 12);
+    expect(span.completeness).toBeCloseTo(1, 12);
+  });
+
+  it('judges a rolling 12 months begun before monitoring on the two days since, and their gaps still count', () => {
+    // monitored since 00:00 on 29 November 2026, now 00:00 on 1 December: 2 of 365 days; the stored completeness of
+    // the 12 months counts those 2 days of 365, and half of one day's readings missing leaves 1.5 of them
+    const windowStartMs = YEAR_START - 30 * DAY; // any 365-day window holding the two days
+    const windowEndMs = windowStartMs + 365 * DAY;
+    const monitoredFromMs = windowEndMs - 2 * DAY;
+    const span = judgedSpan({
+      windowStartMs,
+      windowEndMs,
+      nowMs: windowEndMs,
+      monitoredFromMs,
+      completeness: 1.5 / 365,
+    })!;
+    expect(span.fromMs).toBe(monitoredFromMs);
+    expect(span.share).toBeCloseTo(2 / 365, 12);
+    expect(span.completeness).toBeCloseTo(0.75, 12);
+  });
+
+  it('judges a year to date on the days elapsed, not the whole year', () => {
+    // 1 July 00:00: 181 days elapsed of a site monitored for years, all readings received: 181/365 stored
+    const span = judgedSpan({
+      windowStartMs: YEAR_START,
+      windowEndMs: YEAR_END,
+      nowMs: YEAR_START + 181 * DAY,
+      monitoredFromMs: YEAR_START - 400 * DAY,
+      completeness: 181 / 365,
+    })!;
+    expect(span.fromMs).toBe(YEAR_START);
+    expect(span.share).toBeCloseTo(181 / 365, 12);
+    expect(span.completeness).toBeCloseTo(1, 12);
+  });
+
+  it('judges a closed window whole, and nothing of a window not yet monitored', () => {
+    expect(
+      judgedSpan({
+        windowStartMs: YEAR_START,
+        windowEndMs: YEAR_END,
+        nowMs: YEAR_END + DAY,
+        monitoredFromMs: YEAR_START - DAY,
+        completeness: 0.8,
+      }),
+    ).toEqual({ fromMs: YEAR_START, share: 1, completeness: 0.8 });
+    expect(
+      judgedSpan({
+        windowStartMs: YEAR_START,
+        windowEndMs: YEAR_END,
+        nowMs: YEAR_START + DAY,
+        monitoredFromMs: YEAR_START + 2 * DAY,
+        completeness: 0,
+      }),
+    ).toBeNull();
   });
 });

@@ -328,6 +328,44 @@ export function elapsedShare({
 /** Below this share of its window elapsed, a projection to the window's end is not made (a tenth of a year). */
 export const MIN_ELAPSED_SHARE = 0.1;
 
+/** The part of a KPI window an alert judges: what has elapsed of it since monitoring of the site began. */
+export interface JudgedSpan {
+  /** Where the judged part begins: the window's start, or the site's first reading when that is later. */
+  fromMs: number;
+  /** The judged part's share of the window, 0..1. */
+  share: number;
+  /**
+   * The window's completeness over the judged part alone, 0..1: a window's stored completeness counts every reading
+   * the whole window owes (those before monitoring began and those still to come as missing), so it is divided by the
+   * judged share. Missing readings within the judged part still lower it.
+   */
+  completeness: number;
+}
+
+/**
+ * The judged part of the window [windowStartMs, windowEndMs) at `nowMs` for a site monitored since
+ * `monitoredFromMs` (its first reading), and the window's `completeness` over that part (docs/domain.md,
+ * "Completeness"). None when nothing of the window has been monitored yet.
+ */
+export function judgedSpan({
+  windowStartMs,
+  windowEndMs,
+  nowMs,
+  monitoredFromMs,
+  completeness,
+}: {
+  windowStartMs: number;
+  windowEndMs: number;
+  nowMs: number;
+  monitoredFromMs: number;
+  completeness: number;
+}): JudgedSpan | null {
+  const fromMs = Math.max(windowStartMs, monitoredFromMs);
+  const share = (Math.min(windowEndMs, nowMs) - fromMs) / (windowEndMs - windowStartMs);
+  if (!(share > 0)) return null;
+  return { fromMs, share: Math.min(1, share), completeness: Math.min(1, completeness / Math.min(1, share)) };
+}
+
 /**
  * Reduction of a per-m² intensity against the site's baseline (Haidian public institutions: −8% energy and −9% carbon
  * per m² by 2025, seeds/policy), from a year's (or rolling 12 months') intensity so far, projected linearly to the
