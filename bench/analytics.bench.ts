@@ -193,11 +193,19 @@ async function main(): Promise<void> {
         utcOffsetMs: offset,
       }),
     );
-    const { heatPumpMinSpf, coal } = kpiFactorsFor(policy, new Date(fromMs + offset).getUTCFullYear());
-    const heatPumpSeason = { minSpf: heatPumpMinSpf, heatKgcePerKwh: coal.heatKgcePerKwh };
+    const { heatPumpMinSpf, coal, generationKgcePerKwh } = kpiFactorsFor(
+      policy,
+      new Date(fromMs + offset).getUTCFullYear(),
+    );
+    const factors = {
+      minSpf: heatPumpMinSpf,
+      heatKgcePerKwh: coal.heatKgcePerKwh,
+      electricityKgcePerKwh: coal.electricityKgcePerKwh,
+      generationKgcePerKwh,
+    };
     for (const period of CALENDAR_PERIODS)
       await phase(period, () =>
-        writeCalendarKpis({ influx, period, fromMs, toMs, utcOffsetMs: offset, heatPumpSeason }),
+        writeCalendarKpis({ influx, period, fromMs, toMs, utcOffsetMs: offset, factors }),
       );
     await phase('calendar districts and city', async () => {
       let n = 0;

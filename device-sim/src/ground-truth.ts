@@ -34,6 +34,11 @@ export interface SiteWindowTruth {
   euiKwhPerM2: number;
   co2Kg: number;
   gasM3?: number;
+  /** Heat bought from a district network (its heat meters), kWh. */
+  purchasedHeatKwh?: number;
+  /** Comprehensive energy: electricity consumed, gas and purchased heat at the calorific coal equivalents, kgce. */
+  energyKgce: number;
+  energyKgcePerM2: number;
   itKwh?: number;
   pue?: number | null;
   /** Per heat pump: heat, electricity, their ratio, and the ambient heat credited as renewable. */
@@ -48,6 +53,7 @@ export interface SiteWindowTruth {
   /** Years only, as of the end of the run: the share of the year elapsed, and the projections from it. */
   elapsed?: number;
   energyReduction?: number | null;
+  energyKgceReduction?: number | null;
   co2Reduction?: number | null;
   quotaUse?: number | null;
 }
@@ -295,19 +301,31 @@ export class GroundTruthBuilder {
         : {}),
     };
     /** A year's projections as of `asOfMs`, linear by the share of it elapsed; a closed year is not projected. */
-    const projections = (consumptionKwh: number, co2Kg: number) => {
+    /** CO2 (kg) with the grid's net purchase at the grid factor of the site's baseline year, where it has one. */
+    const atBaselineFactor = (co2Kg: number, gridNetKwh: number): number => {
+      const baseline = site.baseline && f.baselineGridKgCo2PerKwh?.[String(site.baseline.year)];
+      return baseline ? co2Kg + gridNetKwh * (baseline.value - f.gridKgCo2PerKwh.value) : co2Kg;
+    };
+    const projections = (consumptionKwh: number, co2AtBaselineKg: number, kgce: number) => {
       if (!/^\d{4}$/.test(window)) return {};
       const year = Number(window);
       const [start, end] = [Date.UTC(year, 0, 1) - offsetMs, Date.UTC(year + 1, 0, 1) - offsetMs];
       const elapsed = Math.min(1, Math.max(0, (asOfMs - start) / (end - start)));
       const projected = (x: number): number | null => (elapsed >= MIN_ELAPSED_SHARE ? x / elapsed : null);
       const energy = projected(consumptionKwh / site.floorAreaM2);
-      const carbon = projected(co2Kg / site.floorAreaM2);
+      const comprehensive = projected(kgce / site.floorAreaM2);
+      const carbon = projected(co2AtBaselineKg / site.floorAreaM2);
       const use = projected(consumptionKwh);
       return {
         elapsed: r6(elapsed),
         ...(site.baseline?.energyKwhPerM2
           ? { energyReduction: energy === null ? null : r6(1 - energy / site.baseline.energyKwhPerM2) }
+          : {}),
+        ...(site.baseline?.energyKgcePerM2
+          ? {
+              energyKgceReduction:
+                comprehensive === null ? null : r6(1 - comprehensive / site.baseline.energyKgcePerM2),
+            }
           : {}),
         ...(site.baseline?.carbonKgPerM2
           ? { co2Reduction: carbon === null ? null : r6(1 - carbon / site.baseline.carbonKgPerM2) }
@@ -317,10 +335,19 @@ export class GroundTruthBuilder {
           : {}),
       };
     };
+    /** A month, a year or the run, rather than a day: its renewable share is "not declared" without renewables. */
+    const calendar = !/^\d{4}-\d{2}-\d{2}$/.test(window);
+    // district heat: its CO2 at the factor per GJ (3.6 MJ a kWh), its coal equivalent per kWh
+    const heat = byRole('heat_purchased', 'heat_kwh');
+    const heatCo2Kg = heat * 0.0036 * f.heatTCo2PerGj.value * 1000;
+    const heatFields = site.devices.some((d) => d.role === 'heat_purchased')
+      ? { purchasedHeatKwh: r6(heat) }
+      : {};
     if (site.type === 'data_centre') {
       const total = byRole('dc_total', 'energy_import_kwh');
       const it = byRole('dc_it', 'energy_import_kwh');
-      const co2Kg = total * f.gridKgCo2PerKwh.value;
+      const co2Kg = total * f.gridKgCo2PerKwh.value + heatCo2Kg;
+      const kgce = total * coal.electricityKgcePerKwh + heat * coal.heatKgcePerKwh;
       return {
         ...common,
         consumptionKwh: r6(total),
@@ -329,9 +356,14 @@ export class GroundTruthBuilder {
         pue: it > 0 ? r6(total / it) : null,
         euiKwhPerM2: r6(total / site.floorAreaM2),
         co2Kg: r6(co2Kg),
-        renewableShareTce: total > 0 ? 0 : null,
-        renewableShareGenerationTce: total > 0 ? 0 : null,
-        ...projections(total, co2Kg),
+        ...heatFields,
+        energyKgce: r6(kgce),
+        energyKgcePerM2: r6(kgce / site.floorAreaM2),
+        // nothing renewable: a day's share is 0, a month's or a year's not declared (the simulator declares no green
+        // power bought): none
+        renewableShareTce: total > 0 && !calendar ? 0 : null,
+        renewableShareGenerationTce: total > 0 && !calendar ? 0 : null,
+        ...projections(total, atBaselineFactor(co2Kg, total), kgce),
       };
     }
     const gridImport = byRole('grid', 'energy_import_kwh');
@@ -363,10 +395,18 @@ export class GroundTruthBuilder {
     const ambientKgce = heatPumps.reduce((s, hp) => s + hp.ambient, 0) * coal.heatKgcePerKwh;
     /** Renewable over all energy consumed, in kgce, with electricity at `kgcePerKwh`. */
     const shareAt = (kgcePerKwh: number): number | null => {
-      const totalKgce = consumption * kgcePerKwh + gas * coal.gasKgcePerM3 + ambientKgce;
-      return totalKgce > 0 ? r6(((pv - gridExport) * kgcePerKwh + ambientKgce) / totalKgce) : null;
+      const totalKgce =
+        consumption * kgcePerKwh + gas * coal.gasKgcePerM3 + heat * coal.heatKgcePerKwh + ambientKgce;
+      const renewableKgce = (pv - gridExport) * kgcePerKwh + ambientKgce;
+      // a month or year with nothing renewable has no share: no green power is declared to the simulator
+      if (calendar && renewableKgce <= 0) return null;
+      return totalKgce > 0 ? r6(renewableKgce / totalKgce) : null;
     };
-    const co2Kg = gridImport * f.gridKgCo2PerKwh.value + gas * f.gasKgCo2PerM3.value;
+    // net purchased electricity: exports deducted at the grid factor (GB/T 32150's 输出的电力)
+    const co2Kg =
+      (gridImport - gridExport) * f.gridKgCo2PerKwh.value + gas * f.gasKgCo2PerM3.value + heatCo2Kg;
+    const kgce =
+      consumption * coal.electricityKgcePerKwh + gas * coal.gasKgcePerM3 + heat * coal.heatKgcePerKwh;
     return {
       ...common,
       consumptionKwh: r6(consumption),
@@ -386,6 +426,9 @@ export class GroundTruthBuilder {
       euiKwhPerM2: r6(consumption / site.floorAreaM2),
       co2Kg: r6(co2Kg),
       ...(site.devices.some((d) => d.role === 'gas') ? { gasM3: r6(gas) } : {}),
+      ...heatFields,
+      energyKgce: r6(kgce),
+      energyKgcePerM2: r6(kgce / site.floorAreaM2),
       ...(heatPumps.length > 0
         ? {
             heatPumps: Object.fromEntries(
@@ -403,7 +446,7 @@ export class GroundTruthBuilder {
         : {}),
       renewableShareTce: shareAt(coal.electricityKgcePerKwh),
       renewableShareGenerationTce: shareAt(coal.electricityKgcePerKwhGeneration),
-      ...projections(consumption, co2Kg),
+      ...projections(consumption, atBaselineFactor(co2Kg, gridImport - gridExport), kgce),
     };
   }
 }

@@ -9,6 +9,7 @@ import { officeLoadKw, type SubmeterCategory } from './models/office';
 import { dataCentrePowerKw } from './models/data-centre';
 import { heatPumpState } from './models/heat-pump';
 import { gasFlowM3PerHour } from './models/gas';
+import { districtHeatKw } from './models/district-heat';
 import { faultTime, type Scenario } from './scenario';
 
 /**
@@ -113,6 +114,15 @@ export function siteStates({
       case 'gas': {
         const flow = gasFlowM3PerHour({ local }, scenario.gas.get(device.id)!) * noise(device);
         states.set(device.id, { rates: { gas_m3: flow }, instant: {} });
+        break;
+      }
+      case 'heat_purchased': {
+        const kw =
+          districtHeatKw(
+            { local, outdoorTempC: weather.outdoorTempC },
+            scenario.districtHeat.get(device.id)!,
+          ) * noise(device);
+        states.set(device.id, { rates: { heat_kwh: kw }, instant: {} });
         break;
       }
       case 'weather':

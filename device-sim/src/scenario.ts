@@ -14,6 +14,7 @@ import { DEFAULT_PV, type PvModel } from './models/pv';
 import { DEFAULT_DATA_CENTRE, type DataCentreModel } from './models/data-centre';
 import { DEFAULT_HEAT_PUMP, type HeatPumpModel } from './models/heat-pump';
 import type { GasModel } from './models/gas';
+import { DEFAULT_DISTRICT_HEAT, type DistrictHeatModel } from './models/district-heat';
 import type { Location } from './models/solar';
 
 /** `+2d10h30m` (an offset from the run's start) or an RFC 3339 timestamp. */
@@ -115,7 +116,18 @@ export const scenarioSchema = z
       .partial()
       .strict()
       .default({}),
-    emissionFactors: z.object({ gridKgCo2PerKwh: factor, gasKgCo2PerM3: factor }).strict(),
+    emissionFactors: z
+      .object({
+        gridKgCo2PerKwh: factor,
+        gasKgCo2PerM3: factor,
+        heatTCo2PerGj: factor,
+        /**
+         * The grid factor of a baseline year (key: the year), where it differs: CO2 compared with a site's carbon
+         * baseline is stated at its baseline year's factors (one factor for both years).
+         */
+        baselineGridKgCo2PerKwh: z.record(z.string().regex(/^\d{4}$/), factor).optional(),
+      })
+      .strict(),
     /**
      * What the ground truth states the renewable share with (in tce): coal equivalents of electricity, gas and heat,
      * and the least seasonal performance factor at which a heat pump's ambient heat counts as renewable.
@@ -185,6 +197,13 @@ export const scenarioSchema = z
         z.object({ baseM3PerHour: z.number().min(0), mealM3PerHour: z.number().min(0) }).strict(),
       )
       .default({}),
+    /** Heat meters of buildings on a district network (role heat_purchased). */
+    districtHeat: z
+      .record(
+        z.string(),
+        z.object({ heatLossKwPerK: positive, balanceTempC: z.number().optional() }).strict(),
+      )
+      .default({}),
     /** Register values at the start of the run, per device and metric (e.g. near the modulus to show a wrap). */
     initialRegisters: z.record(z.string(), z.record(z.string(), z.number().min(0))).default({}),
     faults: z.array(faultSchema).default([]),
@@ -211,6 +230,7 @@ export interface Scenario {
   dataCentres: Map<string, DataCentreModel>;
   heatPumps: Map<string, HeatPumpModel>;
   gas: Map<string, GasModel>;
+  districtHeat: Map<string, DistrictHeatModel>;
   initialRegisters: Record<string, Record<string, number>>;
   faults: Fault[];
 }
@@ -260,7 +280,13 @@ export function loadScenario(file: string): Scenario {
   const dataCentres = new Map<string, DataCentreModel>();
   const heatPumps = new Map<string, HeatPumpModel>();
   const gas = new Map<string, GasModel>();
+  const districtHeat = new Map<string, DistrictHeatModel>();
   for (const { site, device } of devices.values()) {
+    if (device.role === 'heat_purchased') {
+      const h = s.districtHeat[device.id];
+      if (h) districtHeat.set(device.id, { ...DEFAULT_DISTRICT_HEAT, ...h });
+      else problem('districtHeat', `needs an entry for heat meter ${device.id}`);
+    }
     if (device.role === 'pv')
       pv.set(device.id, { ...DEFAULT_PV, ...s.pv[device.id], peakPowerKwp: device.peakPowerKwp ?? 0 });
     if (device.role === 'hp') {
@@ -287,6 +313,7 @@ export function loadScenario(file: string): Scenario {
     ['pv', s.pv],
     ['heatPumps', s.heatPumps],
     ['gas', s.gas],
+    ['districtHeat', s.districtHeat],
     ['initialRegisters', s.initialRegisters],
   ] as const) {
     for (const key of Object.keys(entries))
@@ -316,6 +343,7 @@ export function loadScenario(file: string): Scenario {
     dataCentres,
     heatPumps,
     gas,
+    districtHeat,
     initialRegisters: s.initialRegisters,
     faults: s.faults,
   };

@@ -14,7 +14,7 @@ import { ALERTS_APP } from '@peakwatch/alerts';
 import { API_APP, ApiKeysRepository } from '@peakwatch/api';
 import supertest from 'supertest';
 import { SMTPServer } from 'smtp-server';
-import { ANALYTICS_APP, KpiCron } from '@peakwatch/analytics';
+import { ANALYTICS_APP, KpiCron, readKpis } from '@peakwatch/analytics';
 import type { AppConfig } from '@peakwatch/config';
 import { Simulation, generate, loadScenario } from '@peakwatch/device-sim';
 import { INGEST_APP } from '@peakwatch/ingest';
@@ -423,11 +423,20 @@ describe('alerts: rules over the simulator, notifications to real receivers', ()
     expect(judged('/haidian', 'hd-b1')).toEqual([day0]);
   });
 
-  it('judges no year or 12 months on two days of monitoring: no breach for the regulator, no data-quality alert', () => {
+  it('judges no year or 12 months on two days of monitoring: no breach for the regulator, no data-quality alert', async () => {
     // the data centre's rolling 12-month PUE of the two days breaches 1.35 (day 0 alone is at least 1.40), and the
     // 12 months lack 363 days of readings they could never have had: two days are not a tenth of 12 months
     const rolling = receiver.got.filter((r) => r.body.rule.id.startsWith('dc-pue-rolling-existing'));
     expect(rolling).toEqual([]);
+    // there was something to judge: the stored rolling 12-month PUE of the two days is above 1.35
+    const stored = await readKpis(await influxd.client('alerts'), {
+      scope: 'site',
+      period: 'rolling_12mo',
+      fromMs: 0,
+      toMs: CLOCK_AT,
+      entities: ['hd-dc1'],
+    });
+    expect(stored.filter((k) => k.kpi === 'pue').some((k) => (k.value ?? 0) > 1.35)).toBe(true);
     // nor any rule gated on the completeness of a year (the quota audit) or a rolling 12 months
     const long = receiver.got.filter(
       (r) =>

@@ -66,6 +66,7 @@ describe('Grafana dashboards: every query against the real influxd', () => {
     const year2025 = beijingMidnight('2025-01-01');
     for (const [name, value] of [
       ['energy_reduction', 0.061],
+      ['energy_kgce_reduction', 0.052],
       ['co2_reduction', 0.074],
     ] as const)
       writeApi.writeRecord(

@@ -24,6 +24,13 @@ const BASELINE_KG_M2 = 56;
 const QUOTA_KWH = 2_000_000;
 /** The grid factor seeds/emission-factors gives 2025 and 2026 (cn-grid-2023, kgCO2/kWh). */
 const GRID_FACTOR = 0.5306;
+/**
+ * The grid factor of hd-b1's baseline year, 2020, as seeded: the first one (cn-grid-2021), as 2020 has none. CO2
+ * compared with the baseline is at that factor in both years.
+ */
+const BASELINE_GRID_FACTOR = 0.5568;
+/** hd-b1's baseline comprehensive energy, kgce/m² (the Haidian target's basis). */
+const BASELINE_KGCE_M2 = 12.5;
 const YEAR_2025 = beijingMidnight('2025-01-01');
 const YEAR_2026 = beijingMidnight('2026-01-01');
 const UNTIL = beijingMidnight('2026-03-06');
@@ -112,11 +119,24 @@ describe('a year with lost readings but no energy lost', () => {
     const reduction = year('energy_reduction', YEAR_2025);
     expectWithin(reduction.value, 0.08, tolerance / AREA / BASELINE_KWH_M2);
     expect(reduction.elapsed).toBeUndefined();
-    // by hand: 0.92 × 98 kWh/m² × 0.5306 kg/kWh = 47.839 kgCO2/m² against 56
+    // the year's CO2 at its own factor: 0.92 × 98 kWh/m² × 24,000 m² × 0.5306 kg/kWh
+    expectWithin(
+      year('co2_t', YEAR_2025).value,
+      (0.92 * BASELINE_KWH_M2 * AREA * GRID_FACTOR) / 1000,
+      (tolerance * GRID_FACTOR) / 1000,
+    );
+    // against the baseline, at the baseline year's factor (a factor revision is no reduction): 0.92 × 98 kWh/m² ×
+    // 0.5568 kg/kWh = 50.201 kgCO2/m² against 56, a reduction of 10.36 % (at 2025's 0.5306 it would read 14.57 %)
     expectWithin(
       year('co2_reduction', YEAR_2025).value,
-      1 - (0.92 * BASELINE_KWH_M2 * GRID_FACTOR) / BASELINE_KG_M2,
-      (tolerance * GRID_FACTOR) / AREA / BASELINE_KG_M2,
+      1 - (0.92 * BASELINE_KWH_M2 * BASELINE_GRID_FACTOR) / BASELINE_KG_M2,
+      (tolerance * BASELINE_GRID_FACTOR) / AREA / BASELINE_KG_M2,
+    );
+    // comprehensive energy per m²: 0.92 × 98 kWh/m² × 0.1229 kgce/kWh = 11.081 kgce/m² against 12.5
+    expectWithin(
+      year('energy_kgce_reduction', YEAR_2025).value,
+      1 - (0.92 * BASELINE_KWH_M2 * 0.1229) / BASELINE_KGCE_M2,
+      (tolerance * 0.1229) / AREA / BASELINE_KGCE_M2,
     );
     // by hand: 2,163,840 / 2,000,000
     expectWithin(year('quota_use', YEAR_2025).value, 1.08192, tolerance / QUOTA_KWH);

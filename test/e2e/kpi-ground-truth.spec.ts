@@ -38,6 +38,9 @@ interface DayTruth {
   pue?: number;
   heatPumps?: Record<string, { heatKwh: number; electricKwh: number; cop: number | null }>;
   gasM3?: number;
+  purchasedHeatKwh?: number;
+  energyKgce: number;
+  energyKgcePerM2: number;
 }
 interface Truth {
   emissionFactors: Record<string, { value: number }>;
@@ -69,7 +72,9 @@ describe('KPIs from InfluxDB equal the simulator ground truth', () => {
   const factors: KpiFactors = {
     gridKgCo2PerKwh: 0.5703,
     gasKgCo2PerM3: 2.162,
-    coal: { electricityKgcePerKwh: 0.1229, gasKgcePerM3: 1.33, heatKgcePerKwh: 0.12283 },
+    heatTCo2PerGj: 0.11,
+    gasNcvKjPerM3: 38931,
+    coal: { electricityKgcePerKwh: 0.1229, gasKgcePerM3: 1.2143, heatKgcePerKwh: 0.122832 },
     heatPumpMinSpf: 2.5, // the scenario's renewableAccounting.heatPumpMinSpf
     generationKgcePerKwh: 0.3, // the scenario's renewableAccounting.electricityKgcePerKwhGeneration
   };
@@ -136,9 +141,12 @@ describe('KPIs from InfluxDB equal the simulator ground truth', () => {
   };
   const within = expectWithin;
   const CONSUMPTION = CAMPUS_CONSUMPTION;
-  /** The grid imports alone, and gas (m3), as each day's CO2 reads them. */
-  const GRID_IMPORT: Record<string, number> = { ...CONSUMPTION, 'hd-b1': registerTolerance() };
+  /** The grid's net purchase (b1: import and export registers), gas (m3) and heat, as each day's CO2 reads them. */
+  const GRID_NET: Record<string, number> = { ...CONSUMPTION, 'hd-b1': 2 * registerTolerance() };
   const GAS: Record<string, number> = { 'hd-b3': registerTolerance() };
+  const HEAT: Record<string, number> = { 'hd-b3': registerTolerance() };
+  /** A kWh of heat in tonnes of CO2 at 0.11 tCO2/GJ (3.6 MJ a kWh). */
+  const HEAT_T_PER_KWH = 0.0036 * 0.11;
   /** A day's PUE: dc1-total over dc1-it, each to one register's resolution. */
   const dayPue = (day: DayTruth): number => pueTolerance(day.consumptionKwh, day.pue!);
 
@@ -239,6 +247,8 @@ describe('KPIs from InfluxDB equal the simulator ground truth', () => {
       ['energy_kwh', null, 0],
       ['pue', null, 0],
       ['co2_t', null, 0],
+      ['energy_kgce', null, 0],
+      ['grid_import_kwh', null, 0],
       ['renewable_share', null, 0],
       ['renewable_share_generation', null, 0],
     ]);
@@ -271,19 +281,49 @@ describe('KPIs from InfluxDB equal the simulator ground truth', () => {
     });
   });
 
-  it('daily CO2 (grid imports × grid factor + gas × gas factor) for every site', () => {
+  it('daily CO2 ((imports − exports) × grid factor + gas × gas factor + heat × heat factor) for every site', () => {
     expect(truth.emissionFactors).toMatchObject({
       gridKgCo2PerKwh: { value: factors.gridKgCo2PerKwh },
       gasKgCo2PerM3: { value: factors.gasKgCo2PerM3 },
+      heatTCo2PerGj: { value: factors.heatTCo2PerGj },
     });
     for (const site of ['hd-b1', 'hd-b2', 'hd-b3', 'hd-dc1']) {
       truth.sites[site]!.days.forEach((day, i) =>
         within(
           value(site, i, 'co2_t').value,
           day.co2Kg / 1000,
-          (GRID_IMPORT[site]! * factors.gridKgCo2PerKwh + (GAS[site] ?? 0) * factors.gasKgCo2PerM3) / 1000,
+          (GRID_NET[site]! * factors.gridKgCo2PerKwh + (GAS[site] ?? 0) * factors.gasKgCo2PerM3) / 1000 +
+            (HEAT[site] ?? 0) * HEAT_T_PER_KWH,
         ),
       );
+    }
+    // by hand for hd-b3 (no PV): grid import, gas and district heat of the truth at the factors, on a heating day
+    const day = truth.sites['hd-b3']!.days[0]!;
+    expect(day.purchasedHeatKwh).toBeGreaterThan(1000);
+    within(
+      value('hd-b3', 0, 'co2_t').value,
+      (day.consumptionKwh * 0.5703 + day.gasM3! * 2.162) / 1000 + day.purchasedHeatKwh! * HEAT_T_PER_KWH,
+      (GRID_NET['hd-b3']! * 0.5703 + GAS['hd-b3']! * 2.162) / 1000 + HEAT['hd-b3']! * HEAT_T_PER_KWH,
+    );
+  });
+
+  it('hd-b3: district heat is metered from the heating season, and every site has its comprehensive energy per m²', () => {
+    const b3 = truth.sites['hd-b3']!.days;
+    // heat on the days of the heating season (to 15 March), none after
+    expect(b3.slice(0, 24).every((day) => day.purchasedHeatKwh! > 0)).toBe(true);
+    expect(b3.slice(24).every((day) => day.purchasedHeatKwh === 0)).toBe(true);
+    for (const site of ['hd-b1', 'hd-b2', 'hd-b3', 'hd-dc1']) {
+      const area = { 'hd-b1': 24000, 'hd-b2': 18000, 'hd-b3': 15000, 'hd-dc1': 3000 }[site]!;
+      truth.sites[site]!.days.forEach((day, i) => {
+        // by hand: electricity consumed at 0.1229, gas at 1.2143 (gas-field gas), heat at 0.122832 kgce/kWh
+        const kgce =
+          day.consumptionKwh * 0.1229 + (day.gasM3 ?? 0) * 1.2143 + (day.purchasedHeatKwh ?? 0) * 0.122832;
+        const tolerance =
+          CONSUMPTION[site]! * 0.1229 + (GAS[site] ?? 0) * 1.2143 + (HEAT[site] ?? 0) * 0.122832;
+        within(value(site, i, 'energy_kgce').value, kgce, tolerance);
+        within(day.energyKgce, kgce, 1e-3);
+        if (site !== 'hd-dc1') within(value(site, i, 'energy_kgce_m2').value, kgce / area, tolerance / area);
+      });
     }
   });
 
@@ -304,10 +344,10 @@ describe('KPIs from InfluxDB equal the simulator ground truth', () => {
         const spf = hp.heatKwh / hp.electricKwh;
         return sum + (spf > factors.heatPumpMinSpf ? hp.heatKwh * (1 - 1 / spf) : 0);
       }, 0);
-      const renewableKgce = ambientKwh * 0.12283;
-      const totalKgce = day.consumptionKwh * 0.1229 + (day.gasM3 ?? 0) * 1.33 + renewableKgce;
+      const renewableKgce = ambientKwh * 0.122832;
+      const totalKgce = day.consumptionKwh * 0.1229 + (day.gasM3 ?? 0) * 1.2143 + renewableKgce;
       // ambient heat Q − E per heat pump from two registers; the site's electricity and gas
-      const renewableTolerance = 2 * registerTolerance() * Object.keys(day.heatPumps!).length * 0.12283;
+      const renewableTolerance = 2 * registerTolerance() * Object.keys(day.heatPumps!).length * 0.122832;
       const totalTolerance = CONSUMPTION['hd-b2']! * 0.1229 + renewableTolerance;
       if (ambientKwh > 0)
         within(

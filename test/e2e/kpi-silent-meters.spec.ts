@@ -21,7 +21,9 @@ const STEP = 5 * MINUTE; // the meters' reading interval (the registry's default
 const FACTORS: KpiFactors = {
   gridKgCo2PerKwh: 0.5703,
   gasKgCo2PerM3: 2.162,
-  coal: { electricityKgcePerKwh: 0.1229, gasKgcePerM3: 1.33, heatKgcePerKwh: 0.12283 },
+  heatTCo2PerGj: 0.11,
+  gasNcvKjPerM3: 38931,
+  coal: { electricityKgcePerKwh: 0.1229, gasKgcePerM3: 1.2143, heatKgcePerKwh: 0.122832 },
   heatPumpMinSpf: 2.5,
   generationKgcePerKwh: 0.3,
 };
@@ -184,10 +186,11 @@ describe('KPIs when meters go silent', () => {
     expect(peak.estimatedShare).toBeCloseTo(100 / 2400, 5);
   });
 
-  it("expects every registered meter: four of the office's six meters, silent all day, count as none of theirs", () => {
+  it("expects every registered meter: five of the office's seven meters, silent all day, count as none of theirs", () => {
     // by hand: on 2 March b3-grid sent its readings at 00:00 ... 23:55 but for the 11 of 10:05 ... 10:55, 277 of 288;
-    // b3-power those of 06:00 ... 23:55, 216; b3-lighting, -hvac, -special and b3-gas none: (277 + 216) / (6 × 288)
-    expect(kpi('hd-b3', 'energy_kwh', DC_FROM).completeness).toBeCloseTo((277 + 216) / (6 * 288), 9);
+    // b3-power those of 06:00 ... 23:55, 216; b3-lighting, -hvac, -special, b3-gas and b3-heat none:
+    // (277 + 216) / (7 × 288)
+    expect(kpi('hd-b3', 'energy_kwh', DC_FROM).completeness).toBeCloseTo((277 + 216) / (7 * 288), 9);
     // and the data centre's IT meter, silent on 3 March but for its reading at 00:00: (288 + 1) / (2 × 288)
     expect(kpi('hd-dc1', 'pue', DC_FROM + DAY).completeness).toBeCloseTo(289 / 576, 9);
   });
@@ -204,7 +207,7 @@ describe('KPIs when meters go silent', () => {
       denominator: 288,
     });
     expect(meter('hd-b3', 'b3-power', DC_FROM)).toMatchObject({ value: 216 / 288, numerator: 216 });
-    for (const silent of ['b3-lighting', 'b3-hvac', 'b3-special', 'b3-gas'])
+    for (const silent of ['b3-lighting', 'b3-hvac', 'b3-special', 'b3-gas', 'b3-heat'])
       expect(meter('hd-b3', silent, DC_FROM)).toMatchObject({ value: 0, numerator: 0, denominator: 288 });
     expect(meter('hd-dc1', 'dc1-it', DC_FROM + DAY)).toMatchObject({ value: 1 / 288, numerator: 1 });
     expect(meter('hd-dc1', 'dc1-total', DC_FROM + DAY)).toMatchObject({ value: 1, numerator: 288 });
@@ -239,7 +242,7 @@ describe('KPIs when meters go silent', () => {
     const of = (list: KpiValue[], name: string, category?: string) =>
       list.find((k) => k.kpi === name && k.category === category);
     // removed at noon (its final reading): by hand, 10 kW from its first reading at 06:00 to noon, 60 kWh; the 73
-    // readings of 06:00 ... 12:00 of the 145 of 00:00 ... 12:00; the site expects the other five meters' 288 each
+    // readings of 06:00 ... 12:00 of the 145 of 00:00 ... 12:00; the site expects the other six meters' 288 each
     const removed = await march2(withPower({ removedAt: '2026-03-02T12:00:00+08:00' }));
     expectWithin(of(removed, 'energy_kwh', 'power')?.value, 60, dayTolerance);
     expect(of(removed, 'meter_completeness', 'b3-power')).toMatchObject({
@@ -247,12 +250,12 @@ describe('KPIs when meters go silent', () => {
       numerator: 73,
       denominator: 145,
     });
-    expect(of(removed, 'energy_kwh')!.completeness).toBeCloseTo((277 + 73) / (5 * 288 + 145), 9);
+    expect(of(removed, 'energy_kwh')!.completeness).toBeCloseTo((277 + 73) / (6 * 288 + 145), 9);
     // deleted from the registry: the site's KPIs no longer read it, nor expect it (its readings stay in InfluxDB)
     const deleted = await march2(withPower(undefined));
     expect(of(deleted, 'energy_kwh', 'power')).toBeUndefined();
     expect(of(deleted, 'meter_completeness', 'b3-power')).toBeUndefined();
-    expect(of(deleted, 'energy_kwh')!.completeness).toBeCloseTo(277 / (5 * 288), 9);
+    expect(of(deleted, 'energy_kwh')!.completeness).toBeCloseTo(277 / (6 * 288), 9);
     expectWithin(of(deleted, 'energy_kwh')!.value, 2400, dayTolerance);
   });
 

@@ -31,7 +31,11 @@ interface DeviceTruth {
 }
 type WindowTruth = SiteWindowTruth;
 interface Truth {
-  emissionFactors: { gridKgCo2PerKwh: { value: number }; gasKgCo2PerM3: { value: number } };
+  emissionFactors: {
+    gridKgCo2PerKwh: { value: number };
+    gasKgCo2PerM3: { value: number };
+    heatTCo2PerGj: { value: number };
+  };
   renewableAccounting: Scenario['renewableAccounting'];
   sites: Record<
     string,
@@ -149,13 +153,18 @@ describe('every KPI of 35 days equals the ground truth when meters go silent', (
       : rolesTolerance(site, ['grid'], 'energy_import_kwh', fromMs, toMs) +
         rolesTolerance(site, ['grid'], 'energy_export_kwh', fromMs, toMs) +
         rolesTolerance(site, ['pv'], 'energy_export_kwh', fromMs, toMs);
+  /** CO2 (t) to the registers' resolution: the grid's net purchase, gas, district heat (kWh × 3.6 MJ × tCO2/GJ). */
   const co2Tolerance = (site: string, fromMs: number, toMs: number): number =>
     ((site === 'hd-dc1'
       ? consumptionTolerance(site, fromMs, toMs)
-      : rolesTolerance(site, ['grid'], 'energy_import_kwh', fromMs, toMs)) *
+      : rolesTolerance(site, ['grid'], 'energy_import_kwh', fromMs, toMs) +
+        rolesTolerance(site, ['grid'], 'energy_export_kwh', fromMs, toMs)) *
       truth.emissionFactors.gridKgCo2PerKwh.value +
       rolesTolerance(site, ['gas'], 'gas_m3', fromMs, toMs) * truth.emissionFactors.gasKgCo2PerM3.value) /
-    1000;
+      1000 +
+    rolesTolerance(site, ['heat_purchased'], 'heat_kwh', fromMs, toMs) *
+      0.0036 *
+      truth.emissionFactors.heatTCo2PerGj.value;
   const eachDay = (site: string, check: (day: WindowTruth, fromMs: number, toMs: number) => void) => {
     const days = truth.sites[site]!.days;
     expect(days).toHaveLength(DAYS);
@@ -304,6 +313,7 @@ describe('every KPI of 35 days equals the ground truth when meters go silent', (
         const totalTolerance =
           consumptionTolerance(site, from, to) * kgcePerKwh +
           rolesTolerance(site, ['gas'], 'gas_m3', from, to) * r.gasKgcePerM3 +
+          rolesTolerance(site, ['heat_purchased'], 'heat_kwh', from, to) * r.heatKgcePerKwh +
           heatTolerance;
         const totalKgce = k.denominator * 1000;
         const expected = day[field]!;
@@ -450,6 +460,20 @@ describe('every KPI of 35 days equals the ground truth when meters go silent', (
     expect(truth.sites[site]!.months.map((m) => m.window)).toEqual(['2025-12', '2026-01']);
   });
 
+  it('gives the months and years of the data centre, with nothing renewable metered or declared, no renewable share', () => {
+    const windows = [...truth.sites['hd-dc1']!.months, ...truth.sites['hd-dc1']!.years];
+    expect(windows.map((w) => w.window)).toEqual(['2025-12', '2026-01', '2025', '2026']);
+    for (const w of windows) {
+      expect(w.renewableShareTce).toBeNull();
+      for (const kpi of ['renewable_share', 'renewable_share_generation'])
+        expect(stat(w.window.length === 4 ? '1y' : '1mo', 'hd-dc1', kpi, w.window)).toMatchObject({
+          undeclared: true,
+        });
+    }
+    // its days have a share, of 0
+    expect(truth.sites['hd-dc1']!.days.every((d) => d.renewableShareTce === 0)).toBe(true);
+  });
+
   it('reductions and quota use: 2025 closed, not projected; 2026 too young to project (a tenth of it not elapsed)', () => {
     for (const site of ['hd-b1', 'hd-b2']) {
       const [closed, current] = truth.sites[site]!.years as [WindowTruth, WindowTruth];
@@ -459,11 +483,21 @@ describe('every KPI of 35 days equals the ground truth when meters go silent', (
       const energy = stat('1y', site, 'energy_reduction', '2025');
       expectWithin(energy.value, closed.energyReduction!, energyTolerance / site_.baseline!.energyKwhPerM2!);
       expect(energy.elapsed).toBeUndefined(); // not a projection
+      // at the baseline year's grid factor (2020: the first seeded, 2021's 0.5568), not 2025's 0.5306
+      expect(truth.emissionFactors.gridKgCo2PerKwh.value).toBe(0.5306);
       const carbon = stat('1y', site, 'co2_reduction', '2025');
       expectWithin(
         carbon.value,
         closed.co2Reduction!,
-        (co2Tolerance(site, from, to) * 1000) / site_.floorAreaM2 / site_.baseline!.carbonKgPerM2!,
+        (((co2Tolerance(site, from, to) * 1000) / site_.floorAreaM2) * (0.5568 / 0.5306)) /
+          site_.baseline!.carbonKgPerM2!,
+      );
+      // comprehensive energy per m² (kgce) against its baseline: the Haidian target's basis
+      const kgce = stat('1y', site, 'energy_kgce_reduction', '2025');
+      expectWithin(
+        kgce.value,
+        closed.energyKgceReduction!,
+        (energyTolerance * 0.1229) / site_.baseline!.energyKgcePerM2!,
       );
       // 2026: 13 days of 365 elapsed at the end of the run, no projection yet, and saying how far the year is
       expect(current.energyReduction).toBeNull();
@@ -472,6 +506,22 @@ describe('every KPI of 35 days equals the ground truth when meters go silent', (
       expect(young.estimated).toBe(true);
       expect(young.elapsed).toBeCloseTo(current.elapsed!, 6);
     }
+    // hd-b3: comprehensive energy over electricity, the canteen's gas and district heat, each at its coal equivalent
+    const [b3] = truth.sites['hd-b3']!.years as [WindowTruth];
+    expect(b3.purchasedHeatKwh).toBeGreaterThan(0);
+    expect(b3.gasM3).toBeGreaterThan(0);
+    const [from, to] = [windowStart('2025'), windowEnd('2025')];
+    const r = truth.renewableAccounting;
+    const b3Tolerance =
+      consumptionTolerance('hd-b3', from, to) * r.electricityKgcePerKwh +
+      rolesTolerance('hd-b3', ['gas'], 'gas_m3', from, to) * r.gasKgcePerM3 +
+      rolesTolerance('hd-b3', ['heat_purchased'], 'heat_kwh', from, to) * r.heatKgcePerKwh;
+    const b3Site = registry.site('hd-b3')!;
+    expectWithin(
+      stat('1y', 'hd-b3', 'energy_kgce_reduction', '2025').value,
+      b3.energyKgceReduction!,
+      b3Tolerance / b3Site.floorAreaM2 / b3Site.baseline!.energyKgcePerM2!,
+    );
     const quota = stat('1y', 'hd-b1', 'quota_use', '2025');
     const [closed] = truth.sites['hd-b1']!.years as [WindowTruth];
     expectWithin(

@@ -31,6 +31,7 @@ interface DayTruth {
   gridExportKwh?: number;
   pvKwh?: number;
   gasM3?: number;
+  purchasedHeatKwh?: number;
 }
 
 /**
@@ -188,14 +189,18 @@ describe('emitter reports', () => {
     within(carrier('natural_gas'), total('gasM3'), resolution(1) + PRINTED_QUANTITY);
     within(report.energy.exportedKwh, total('gridExportKwh'), resolution(1) + PRINTED_QUANTITY);
     within(report.energy.consumedElectricityKwh, total('consumptionKwh'), CONSUMPTION + PRINTED_QUANTITY);
+    // hd-b3's district heat, metered (February is in the heating season)
+    expect(total('purchasedHeatKwh')).toBeGreaterThan(10_000);
+    within(carrier('purchased_heat'), total('purchasedHeatKwh'), resolution(1) + PRINTED_QUANTITY);
     // by hand from seeds/emission-factors/electricity-and-fuels.yaml: in February 2026 the newest national grid
-    // factor published is cn-grid-2023 (0.5306 kgCO2/kWh, in force from 2025-01-01); natural gas 2.162 kgCO2/m3
+    // factor published is cn-grid-2023 (0.5306 kgCO2/kWh, in force from 2025-01-01); natural gas 2.162 kgCO2/m3;
+    // heat 0.11 tCO2/GJ. Electricity is the net purchase: exports deducted (GB/T 32150)
     const grid = 0.5306;
     const gas = 2.162;
     within(
       report.emissions.indirectElectricityLocationT,
-      (total('gridImportKwh') * grid) / 1000,
-      (GRID_IMPORT * grid) / 1000 + PRINTED_TONNES,
+      ((total('gridImportKwh') - total('gridExportKwh')) * grid) / 1000,
+      ((GRID_IMPORT + resolution(1)) * grid) / 1000 + PRINTED_TONNES,
     );
     within(
       report.emissions.directT,
@@ -203,13 +208,25 @@ describe('emitter reports', () => {
       (resolution(1) * gas) / 1000 + PRINTED_TONNES,
     );
     within(
+      report.emissions.heatT,
+      total('purchasedHeatKwh') * 0.0036 * 0.11,
+      resolution(1) * 0.0036 * 0.11 + PRINTED_TONNES,
+    );
+    // coal equivalents: electricity 0.1229 kgce/kWh, Beijing's gas-field gas 1.2143 kgce/m³, heat 0.03412 kgce/MJ
+    within(
       report.energy.totalTce,
-      (total('consumptionKwh') * 0.1229 + total('gasM3') * 1.33) / 1000,
-      // the total is rounded once more from three rounded terms (electricity, gas, heat)
-      (CONSUMPTION * 0.1229 + resolution(1) * 1.33) / 1000 + 4 * PRINTED_TONNES,
+      (total('consumptionKwh') * 0.1229 + total('gasM3') * 1.2143 + total('purchasedHeatKwh') * 0.122832) /
+        1000,
+      // the meters' resolution, and the total rounded once more (the quantities it is made of are rounded too)
+      (CONSUMPTION * 0.1229 + resolution(1) * 1.2143 + resolution(1) * 0.122832) / 1000 + 4 * PRINTED_TONNES,
     );
     expect(report.factors.map((f) => f.id)).toEqual(
-      expect.arrayContaining(['cn-grid-2023', 'natural-gas-default']),
+      expect.arrayContaining([
+        'cn-grid-2023',
+        'natural-gas-default',
+        'natural-gas-kgce',
+        'purchased-heat-default',
+      ]),
     );
     expect(report.boundary.map((b) => b.siteId).sort()).toEqual(['hd-b1', 'hd-b2', 'hd-b3', 'hd-dc1']);
     expect(report.contentHash).toMatch(/^[0-9a-f]{64}$/);
@@ -333,13 +350,17 @@ describe('emitter reports', () => {
     const v3 = JSON.parse(readFileSync(join(dataDir, 'reports', ORG, period, 'v3.json'), 'utf8')) as Report;
     const carrier = (r: Report, name: string) => r.energy.carriers.find((c) => c.carrier === name)!;
     expect(carrier(v3, 'green_certificates').quantity).toBe(10_000);
-    expect(carrier(v3, 'purchased_heat').quantity).toBe(5000);
-    // by hand: 10 certificates take 10,000 kWh off the market-based electricity at the residual factor;
-    // 5,000 kWh of heat = 18 GJ × 0.11 t/GJ = 1.98 t
+    // declared heat adds to the metered heat
+    expect(carrier(v3, 'purchased_heat').quantity).toBeCloseTo(
+      carrier(v2.report, 'purchased_heat').quantity + 5000,
+      3,
+    );
+    // by hand: 10 certificates take 10,000 kWh off the net purchase at the residual factor;
+    // 5,000 kWh of heat more = 18 GJ × 0.11 t/GJ = 1.98 t
     const residual = v3.factors.find((f) => f.id.startsWith('cn-grid-residual'))?.value ?? 0;
-    const gridKwh = carrier(v3, 'grid_electricity').quantity;
-    expect(v3.emissions.indirectElectricityMarketT).toBeCloseTo(((gridKwh - 10_000) * residual) / 1000, 3);
-    expect(v3.emissions.heatT).toBeCloseTo(1.98, 4);
+    const netKwh = carrier(v3, 'grid_electricity').quantity - v3.energy.exportedKwh;
+    expect(v3.emissions.indirectElectricityMarketT).toBeCloseTo(((netKwh - 10_000) * residual) / 1000, 3);
+    expect(v3.emissions.heatT - v2.report.emissions.heatT).toBeCloseTo(1.98, 3);
     expect(v3.intensities.perOutput).toMatchObject({ unit: 'lab m²', quantity: 1200 });
     expect(v3.intensities.perOutput!.tcePerUnit).toBeCloseTo(v3.energy.totalTce / 1200, 5);
     expect(v3.energy.totalTce - v2.report.energy.totalTce).toBeCloseTo((5000 * 0.1228) / 1000, 3);

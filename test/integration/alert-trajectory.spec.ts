@@ -10,6 +10,7 @@ import { startInfluxd, type TestInfluxd } from '../support/influxd';
 import { stopSchedules, testConfig } from '../support/ingest';
 
 const DAY = 86_400_000;
+const HOUR = 3_600_000;
 
 /**
  * The renewable-trajectory rule against the kpi series of the real influxd: a new data centre's renewable share for
@@ -44,24 +45,29 @@ describe('alert rule: renewable share behind its trajectory', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  const write = async (share: number, target: number): Promise<void> => {
+  /** The year's share and target as the KPI job writes them; `null`: nothing renewable metered or declared. */
+  const write = async (share: number | null, target: number): Promise<void> => {
     const client = await influxd.client('trajectory');
-    const point = (kpi: string, value: number) =>
+    const point = (kpi: string, value: number | null, undeclared?: boolean) =>
       kpiLine(
         {
           kpi,
           windowStartMs: yearStart,
           value,
-          numerator: value,
+          numerator: value ?? 0,
           denominator: 1,
           completeness: 0.9,
           estimated: false,
           estimatedShare: 0,
+          ...(undeclared === undefined ? {} : { undeclared }),
         },
         { scope: 'site', entity: 'hd-dc1', period: '1y' },
       );
     const writeApi = client.createWriteApi({ flushInterval: 0, maxRetries: 0 });
-    writeApi.writeRecords([point('renewable_share', share), point('renewable_share_target', target)]);
+    writeApi.writeRecords([
+      point('renewable_share', share, share === null),
+      point('renewable_share_target', target),
+    ]);
     await writeApi.close();
   };
   const trajectory = (queued: AlertNotification[]) =>
@@ -88,6 +94,22 @@ describe('alert rule: renewable share behind its trajectory', () => {
     expect(trajectory(await evaluator.runOnce(now + 3 * DAY)).map(([state]) => state)).toEqual([
       'resolved',
       'resolved',
+    ]);
+    // then a share of 0 (pending), and the window written again with nothing renewable metered or declared: its
+    // stored 0 stays in the point (InfluxDB merges fields), yet it is no share, and no alert comes of it for days
+    await write(0, 0.1);
+    expect(trajectory(await evaluator.runOnce(now + 3 * DAY + HOUR))).toEqual([]);
+    await write(null, 0.1);
+    for (let day = 4; day < 8; day++)
+      expect(trajectory(await evaluator.runOnce(now + day * DAY))).toEqual([]);
+    // declared again, at 0: judged again, and fired, its `for` long over since it went pending (state is kept while
+    // there is nothing to judge)
+    await write(0, 0.1);
+    expect(
+      trajectory(await evaluator.runOnce(now + 8 * DAY)).map(([state, audience]) => [state, audience]),
+    ).toEqual([
+      ['firing', 'facility_manager'],
+      ['firing', 'regulator'],
     ]);
   });
 });

@@ -78,8 +78,8 @@ describe('device simulator against the real embedded broker', () => {
       (n, d) => n + d.messages.readings.length + d.messages.duplicates.length,
       0,
     );
-    // 22 devices × 577 readings, less the gap (24) and the offline window (9), plus the duplicates
-    expect(expectedReadings).toBeGreaterThan(22 * 577 - 24 - 9);
+    // 23 devices × 577 readings, less the gap (24) and the offline window (9), plus the duplicates
+    expect(expectedReadings).toBeGreaterThan(23 * 577 - 24 - 9);
     const receivedCount = (): number => [...received.values()].reduce((n, d) => n + d.readings.length, 0);
     expect(await eventually(() => receivedCount() === expectedReadings, 30_000)).toBe(true);
 

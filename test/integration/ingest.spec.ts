@@ -33,13 +33,13 @@ describe('ingest: MQTT to InfluxDB through the embedded broker', () => {
   });
   afterAll(() => influxd?.stop());
 
-  it('stores exactly the 10,010 readings the simulator published, with their tags, values and timestamps', async () => {
+  it('stores exactly the 10,465 readings the simulator published, with their tags, values and timestamps', async () => {
     const ingest = await startIngest(influxd, 'sim_10k');
     try {
       const scenario = { ...loadScenario(join(SEEDS, 'scenarios/haidian-campus.yaml')), faults: [] };
       const stepMs = scenario.intervalSeconds * 1000;
       const fromMs = Math.floor((Date.now() - 3 * 86_400_000) / stepMs) * stepMs;
-      const toMs = fromMs + 454 * stepMs; // 455 readings × 22 devices = 10,010
+      const toMs = fromMs + 454 * stepMs; // 455 readings × 23 devices = 10,465
       await runScenario({
         scenario,
         seed: 5,
@@ -52,8 +52,8 @@ describe('ingest: MQTT to InfluxDB through the embedded broker', () => {
         log: () => undefined,
       });
       const client = await influxd.client('sim_10k');
-      expect(await waitForCount(() => scalar(client, 'SELECT count(seq) FROM telemetry'), 10_010)).toBe(
-        10_010,
+      expect(await waitForCount(() => scalar(client, 'SELECT count(seq) FROM telemetry'), 10_465)).toBe(
+        10_465,
       );
 
       // What was published, regenerated from the same seed and window (the simulator is deterministic).
@@ -65,7 +65,7 @@ describe('ingest: MQTT to InfluxDB through the embedded broker', () => {
       const series = await client.query(
         'SELECT * FROM telemetry GROUP BY device, site, kind, role, district',
       );
-      expect(series).toHaveLength(22);
+      expect(series).toHaveLength(23);
       for (const s of series) {
         const { site, device } = registry.device(s.tags['device']!)!;
         expect(s.tags).toEqual({
@@ -84,7 +84,7 @@ describe('ingest: MQTT to InfluxDB through the embedded broker', () => {
           for (const [metric, value] of Object.entries(reading.values)) expect(row[metric]).toBe(value);
         });
       }
-      expect(await ingest.metric('peakwatch_ingest_readings_received_total')).toBe(10_010);
+      expect(await ingest.metric('peakwatch_ingest_readings_received_total')).toBe(10_465);
       expect(await ingest.metric('peakwatch_ingest_spool_records')).toBe(0);
     } finally {
       await ingest.close();

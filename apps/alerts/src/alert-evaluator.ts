@@ -164,7 +164,7 @@ export class AlertEvaluator implements OnModuleInit {
     // years and rolling 12 months: the latest that has started (the current one, to date)
     const before = nowMs - (FIXED_PERIOD_MS[watched.period as FixedPeriod] ?? 0);
     const series = await this.influx.query(
-      `SELECT value, numerator, denominator, completeness FROM ${MEASUREMENTS.kpi} WHERE scope = 'site' AND kpi = ${quoteString(watched.kpi)} AND period = ${quoteString(watched.period)} AND category = '' AND time <= ${before}ms AND time > ${before - 2 * YEAR_MS}ms GROUP BY entity ORDER BY time DESC LIMIT 1`,
+      `SELECT value, numerator, denominator, completeness, undeclared FROM ${MEASUREMENTS.kpi} WHERE scope = 'site' AND kpi = ${quoteString(watched.kpi)} AND period = ${quoteString(watched.period)} AND category = '' AND time <= ${before}ms AND time > ${before - 2 * YEAR_MS}ms GROUP BY entity ORDER BY time DESC LIMIT 1`,
     );
     const byEntity = new Map(series.map((s) => [s.tags['entity']!, s.rows[0]]));
     const monitoredFrom = await this.monitoringStarts(
@@ -205,7 +205,8 @@ export class AlertEvaluator implements OnModuleInit {
       reading.completeness = completeness;
       if (span.fromMs > startMs) reading.judgedFromMs = span.fromMs;
       if ('completeness' in signal) return { ...reading, value: completeness };
-      let value = typeof row['value'] === 'number' ? row['value'] : null;
+      // a renewable share with nothing renewable metered or declared is no share of 0 (docs/domain.md, "Green power")
+      let value = typeof row['value'] === 'number' && row['undeclared'] !== true ? row['value'] : null;
       if (minus) {
         const other = others.get(site.id)?.['value'];
         value = value !== null && typeof other === 'number' ? value - other : null;

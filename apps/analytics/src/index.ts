@@ -9,10 +9,11 @@ export {
   readQuarters,
   type DeviceEnergy,
   type WindowSum,
+  type Co2Factors,
   type KpiFactors,
   type KpiValue,
 } from './kpi/site-kpis';
-export { kpiFactorsFor } from './kpi/factors';
+export { forSite, kpiFactorsFor } from './kpi/factors';
 export { KPI_CRON, KPI_LOOKBACK_MS, KpiCron, type LateRecomputation } from './jobs/kpi.cron';
 export { kpiLine, writeKpiLines, writeKpiSeries } from './kpi/kpi-series';
 export { CALENDAR_PERIODS, readKpis, writeAreaKpis, writeCalendarKpis } from './kpi/rollups';

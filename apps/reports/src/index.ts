@@ -12,11 +12,10 @@ export {
   reportCsv,
   reportPeriod,
   type Report,
-  reportInputsSchema,
-  type ReportInputs,
 } from './report';
 export { MissingFontError, reportPdf } from './report-pdf';
 export {
+  DeclarationError,
   REPORT_FORMATS,
   ReportService,
   reportChanges,

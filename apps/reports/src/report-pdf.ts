@@ -21,10 +21,11 @@ export class MissingFontError extends Error {
 const number = (x: number, digits = 1): string =>
   x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
-const CARRIER_LABELS: Record<string, string> = {
+const CARRIER_LABELS: Record<Report['energy']['carriers'][number]['carrier'], string> = {
   grid_electricity: '电网电力 Grid electricity',
   onsite_pv: '自发光伏 On-site PV',
   green_certificates: '绿证电力 Certificate-backed green power',
+  green_power_contracts: '绿电交易 Green-power contracts',
   natural_gas: '天然气 Natural gas',
   purchased_heat: '外购热力 Purchased heat',
 };
@@ -69,6 +70,10 @@ export function reportPdf(
   doc.fontSize(10);
   for (const c of report.energy.carriers)
     doc.text(`  ${CARRIER_LABELS[c.carrier]}: ${number(c.quantity)} ${c.unit}  =  ${number(c.tce, 3)} tce`);
+  for (const g of report.energy.greenPower)
+    doc.text(
+      `    ${g.kind === 'contract' ? '绿电交易 contract' : '绿证 certificates'} ${g.evidenceId}: ${number(g.mwh, 3)} MWh${g.siteId ? ` (${g.siteId})` : ''}`,
+    );
   doc.text(`  上网电量 Exported: ${number(report.energy.exportedKwh)} kWh`);
   doc.text(`  综合能耗 Total energy: ${number(report.energy.totalTce, 3)} tce`);
   doc.moveDown().fontSize(12).text('二氧化碳排放 CO2 emissions (t)');

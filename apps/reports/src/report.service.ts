@@ -7,8 +7,8 @@ import { Clock } from '@peakwatch/runtime';
 import { InfluxClient } from '@peakwatch/influx';
 import { PolicyData } from '@peakwatch/policy';
 import { Registry } from '@peakwatch/registry';
-import { StateStore } from '@peakwatch/state';
-import { boundaryOf, buildReport, reportCsv, type Report, type ReportInputs } from './report';
+import { DeclaredInputsRepository, StateStore, yearInputs, type DeclaredInputs } from '@peakwatch/state';
+import { boundaryOf, buildReport, reportCsv, type Report } from './report';
 import { reportPdf } from './report-pdf';
 
 export const REPORT_FORMATS = ['json', 'csv', 'pdf'] as const;
@@ -29,6 +29,20 @@ export interface ReportVersion {
     receipt: string | null;
     attempts: number;
   } | null;
+}
+
+/**
+ * A declaration refused: green power for a site outside the organisation (400), or a purchase another declaration
+ * already holds (409); `field` names the entry at fault.
+ */
+export class DeclarationError extends Error {
+  constructor(
+    readonly status: 400 | 409,
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /** What changed between two versions of a report: its totals, as "field: before → after". */
@@ -55,6 +69,9 @@ export function reportChanges(before: Report, after: Report): string[] {
 export class ReportService {
   private readonly logger = new Logger('ReportService');
 
+  /** What organisations declare beside their meters (green power, heat, output). */
+  private readonly declared: DeclaredInputsRepository;
+
   constructor(
     @InjectConfig() private readonly config: AppConfig,
     private readonly influx: InfluxClient,
@@ -62,7 +79,9 @@ export class ReportService {
     private readonly policy: PolicyData,
     private readonly state: StateStore,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.declared = new DeclaredInputsRepository(state);
+  }
 
   async generate(
     orgId: string,
@@ -75,7 +94,7 @@ export class ReportService {
       orgId,
       period,
       timeZone: this.config.tzReporting,
-      inputs: await this.inputs(orgId, period),
+      inputs: await this.reportInputs(orgId, period),
     });
     const latest = await this.state.db
       .selectFrom('report')
@@ -141,26 +160,39 @@ export class ReportService {
     return { version: (await this.version(orgId, period, version))!, created: true, report };
   }
 
-  /** What the organisation declared for the period (certificates, purchased heat, output); {} when nothing. */
-  async inputs(orgId: string, period: string): Promise<ReportInputs> {
-    const row = await this.state.db
-      .selectFrom('report_input')
-      .select('inputs')
-      .where('org_id', '=', orgId)
-      .where('period', '=', period)
-      .executeTakeFirst();
-    return row ? (JSON.parse(row.inputs) as ReportInputs) : {};
+  /** What a report of the period counts: the period's declaration, and for a year its months' as well. */
+  private async reportInputs(orgId: string, period: string): Promise<DeclaredInputs> {
+    if (period.length !== 4) return this.inputs(orgId, period);
+    const months = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => this.inputs(orgId, `${period}-${String(i + 1).padStart(2, '0')}`)),
+    );
+    return yearInputs(await this.inputs(orgId, period), months);
   }
 
-  /** Records what the organisation declares for a period; the next generation uses it (a new version if it changes). */
-  async setInputs(orgId: string, period: string, inputs: ReportInputs): Promise<void> {
-    boundaryOf(this.registry, orgId);
-    const values = { inputs: JSON.stringify(inputs), updated_at: this.clock.iso() };
-    await this.state.db
-      .insertInto('report_input')
-      .values({ org_id: orgId, period, ...values })
-      .onConflict((oc) => oc.columns(['org_id', 'period']).doUpdateSet(values))
-      .execute();
+  /** What the organisation declared for the period (green power, purchased heat, output); {} when nothing. */
+  async inputs(orgId: string, period: string): Promise<DeclaredInputs> {
+    return this.declared.get(orgId, period);
+  }
+
+  /**
+   * Records what the organisation declares for a period; the next generation uses it (a new version if it changes).
+   * Green power declared for a site must be for one of the organisation's sites.
+   */
+  async setInputs(orgId: string, period: string, inputs: DeclaredInputs): Promise<void> {
+    const sites = new Set(boundaryOf(this.registry, orgId).map((s) => s.id));
+    for (const [i, g] of (inputs.greenPower ?? []).entries()) {
+      if (g.siteId !== undefined && !sites.has(g.siteId))
+        throw new DeclarationError(400, `greenPower.${i}.siteId`, `${g.siteId} is not a site of ${orgId}`);
+      const elsewhere = await this.declared.claimedElsewhere(orgId, period, g);
+      if (elsewhere)
+        throw new DeclarationError(
+          409,
+          `greenPower.${i}.evidenceId`,
+          // another organisation's declarations are not the caller's to see: only that one exists
+          `${g.kind} ${g.evidenceId} is already declared ${elsewhere.orgId === orgId ? `for ${elsewhere.period}` : 'by another organisation'}`,
+        );
+    }
+    await this.declared.set(orgId, period, inputs, this.clock.iso());
   }
 
   async versions(orgId: string): Promise<ReportVersion[]> {

@@ -1,36 +1,23 @@
 import { createHash } from 'node:crypto';
-import { kpiFactorsFor, periodEnergy, readQuarters, utcOffsetMs } from '@peakwatch/analytics';
+import { forSite, kpiFactorsFor, periodEnergy, readQuarters, utcOffsetMs } from '@peakwatch/analytics';
 import { METRICS, type MetricName } from '@peakwatch/contracts';
 import {
+  comprehensiveEnergyKgce,
   electricityCo2LocationT,
   electricityCo2MarketT,
   gasCo2T,
+  GJ_PER_MJ,
   heatCo2T,
   KWH_PER_CERTIFICATE,
   MJ_PER_KWH,
 } from '@peakwatch/domain';
 import type { InfluxClient } from '@peakwatch/influx';
-import { z } from 'zod';
 import type { Factor, PolicyData } from '@peakwatch/policy';
+import type { DeclaredInputs, GreenPower } from '@peakwatch/state';
 import { expectedReadings, type Registry, type Site } from '@peakwatch/registry';
 
 export const REPORT_SCHEMA = 'peakwatch-report/1';
 
-/** What an organisation declares for a period beside its meters (API: PUT /api/v1/reports/{org}/{period}/inputs). */
-export const reportInputsSchema = z
-  .object({
-    /** Green electricity certificates (绿证) surrendered for the period; 1 certificate = 1,000 kWh. */
-    greenCertificates: z.number().int().nonnegative().optional(),
-    /** Heat bought from a district network (kWh). */
-    purchasedHeatKwh: z.number().nonnegative().optional(),
-    /** The organisation's output, for the intensity per unit of output. */
-    output: z
-      .object({ quantity: z.number().positive(), unit: z.string().min(1).max(64) })
-      .strict()
-      .optional(),
-  })
-  .strict();
-export type ReportInputs = z.infer<typeof reportInputsSchema>;
 export type ReportKind = 'monthly' | 'annual';
 
 /** One meter's register energy over the period, with how complete its readings were. */
@@ -48,7 +35,13 @@ export interface MeterLine {
 }
 
 export interface CarrierLine {
-  carrier: 'grid_electricity' | 'onsite_pv' | 'green_certificates' | 'natural_gas' | 'purchased_heat';
+  carrier:
+    | 'grid_electricity'
+    | 'onsite_pv'
+    | 'green_certificates'
+    | 'green_power_contracts'
+    | 'natural_gas'
+    | 'purchased_heat';
   unit: 'kWh' | 'm3';
   quantity: number;
   tce: number;
@@ -61,7 +54,14 @@ export interface Report {
   organisation: { id: string; name: string; keyEmitter: boolean };
   period: { label: string; from: string; to: string; timeZone: string };
   boundary: { siteId: string; name: string; district: string; type: string; floorAreaM2: number }[];
-  energy: { carriers: CarrierLine[]; exportedKwh: number; consumedElectricityKwh: number; totalTce: number };
+  energy: {
+    carriers: CarrierLine[];
+    exportedKwh: number;
+    consumedElectricityKwh: number;
+    totalTce: number;
+    /** The green power declared, each purchase with its evidence (certificates without evidence: `greenCertificates`). */
+    greenPower: GreenPower[];
+  };
   emissions: {
     directT: number;
     indirectElectricityLocationT: number;
@@ -141,7 +141,7 @@ export async function buildReport({
   orgId: string;
   period: string;
   timeZone: string;
-  inputs?: ReportInputs;
+  inputs?: DeclaredInputs;
 }): Promise<Report> {
   const { kind, fromMs, toMs, year } = reportPeriod(period, timeZone);
   const sites = boundaryOf(registry, orgId);
@@ -181,15 +181,35 @@ export async function buildReport({
   const gridKwh = sum(['grid', 'dc_total'], 'energy_import_kwh');
   const exportedKwh = sum(['grid'], 'energy_export_kwh');
   const pvKwh = sum(['pv'], 'energy_export_kwh');
-  const gasM3 = sum(['gas'], 'gas_m3');
-  const certificates = inputs.greenCertificates ?? 0;
-  const heatKwh = inputs.purchasedHeatKwh ?? 0;
+  // green power declared (every purchase was checked to be the organisation's or one of its sites'), by kind
+  const greenPower = inputs.greenPower ?? [];
+  const kwhOf = (kind: GreenPower['kind']): number =>
+    greenPower.filter((g) => g.kind === kind).reduce((kwh, g) => kwh + g.mwh * 1000, 0);
+  const certificateKwh = (inputs.greenCertificates ?? 0) * KWH_PER_CERTIFICATE + kwhOf('certificate');
+  const contractKwh = kwhOf('contract');
+  const greenKwh = certificateKwh + contractKwh;
+  // metered district heat, and what the organisation declares for sites without a heat meter
+  const heatKwh = sum(['heat_purchased'], 'heat_kwh') + (inputs.purchasedHeatKwh ?? 0);
   // the factors published by the period's last day: a factor published later never restates this period
   const asOf = new Date(toMs - 1 + offset).toISOString().slice(0, 10);
   const factor = (query: { kind: string; year?: number; method?: string }) =>
     policy.factor({ region: 'cn', asOf, ...query });
   const heatFactor = factor({ kind: 'purchased_heat' });
-  const factors = kpiFactorsFor(policy, year, 'calorific', asOf);
+  const factors = kpiFactorsFor(policy, year, asOf);
+  // gas by site: a site may declare its supplier's heating value (its own coal equivalent and CO2 factor)
+  const gasBySite = sites.map((site) => {
+    const m3 = meters
+      .filter((m) => m.siteId === site.id && m.role === 'gas' && m.metric === 'gas_m3')
+      .reduce((s, m) => s + m.quantity, 0);
+    const own = forSite(site, factors);
+    return {
+      m3,
+      kgce: m3 * own.coal.gasKgcePerM3,
+      co2T: gasCo2T({ gasM3: m3, factorKgPerM3: own.gasKgCo2PerM3 }),
+    };
+  });
+  const gasM3 = gasBySite.reduce((s, g) => s + g.m3, 0);
+  const gasKgce = gasBySite.reduce((s, g) => s + g.kgce, 0);
   const residual = factor({ kind: 'electricity_residual', year });
   const used = [
     factor({ kind: 'electricity_grid', year }),
@@ -197,6 +217,9 @@ export async function buildReport({
     factor({ kind: 'natural_gas' }),
     factor({ kind: 'coal_equivalent_electricity', method: 'calorific' }),
     factor({ kind: 'coal_equivalent_gas' }),
+    ...(sites.some((site) => site.gasHeatingValueKjPerM3 !== undefined)
+      ? [factor({ kind: 'natural_gas_ncv' })]
+      : []),
     ...(heatKwh > 0 ? [heatFactor] : []),
   ].filter((f): f is Factor => f !== undefined);
   const tce = (kwhOrM3: number, kgcePer: number): number => round((kwhOrM3 * kgcePer) / 1000, 4);
@@ -216,14 +239,20 @@ export async function buildReport({
     {
       carrier: 'green_certificates',
       unit: 'kWh',
-      quantity: certificates * KWH_PER_CERTIFICATE,
-      tce: tce(certificates * KWH_PER_CERTIFICATE, factors.coal.electricityKgcePerKwh),
+      quantity: round(certificateKwh),
+      tce: tce(certificateKwh, factors.coal.electricityKgcePerKwh),
+    },
+    {
+      carrier: 'green_power_contracts',
+      unit: 'kWh',
+      quantity: round(contractKwh),
+      tce: tce(contractKwh, factors.coal.electricityKgcePerKwh),
     },
     {
       carrier: 'natural_gas',
       unit: 'm3',
       quantity: round(gasM3),
-      tce: tce(gasM3, factors.coal.gasKgcePerM3),
+      tce: round(gasKgce / 1000, 4),
     },
     {
       carrier: 'purchased_heat',
@@ -233,25 +262,33 @@ export async function buildReport({
     },
   ];
   const consumedElectricityKwh = gridKwh - exportedKwh + pvKwh;
+  // comprehensive energy: electricity and heat at the coal equivalents, gas at each site's (gasKgce)
   const totalTce = round(
-    tce(consumedElectricityKwh, factors.coal.electricityKgcePerKwh) +
-      tce(gasM3, factors.coal.gasKgcePerM3) +
-      tce(heatKwh, factors.coal.heatKgcePerKwh),
+    (comprehensiveEnergyKgce({
+      electricityKwh: consumedElectricityKwh,
+      gasM3: 0,
+      heatKwh,
+      coefficients: factors.coal,
+    }) +
+      gasKgce) /
+      1000,
     4,
   );
-  const location = electricityCo2LocationT({ gridKwh, factorKgPerKwh: factors.gridKgCo2PerKwh });
-  // market-based: certificate-backed power at zero, the rest at the residual factor (the grid's where none is published)
+  // net purchased electricity: exports deducted at the grid factor (GB/T 32150; docs/domain.md, "CO2")
+  const location = electricityCo2LocationT({
+    importKwh: gridKwh,
+    exportKwh: exportedKwh,
+    factorKgPerKwh: factors.gridKgCo2PerKwh,
+  });
+  // market-based: green power bought at zero, the rest at the residual factor (the grid's where none is published)
   const market = electricityCo2MarketT({
-    gridKwh,
-    certificates,
+    gridKwh: gridKwh - exportedKwh,
+    greenPowerKwh: greenKwh,
     residualFactorKgPerKwh: residual?.value ?? factors.gridKgCo2PerKwh,
   });
-  const direct = gasCo2T({ gasM3, factorKgPerM3: factors.gasKgCo2PerM3 });
+  const direct = gasBySite.reduce((s, g) => s + g.co2T, 0);
   // purchased heat: kWh → GJ at the purchased-heat default
-  const heat =
-    heatKwh > 0 && heatFactor
-      ? heatCo2T({ heatGj: (heatKwh * MJ_PER_KWH) / 1000, factorTPerGj: heatFactor.value })
-      : 0;
+  const heat = heatCo2T({ heatGj: heatKwh * MJ_PER_KWH * GJ_PER_MJ, factorTPerGj: factors.heatTCo2PerGj });
   const totalLocation = direct + location + heat;
   const area = sites.reduce((s, site) => s + site.floorAreaM2, 0);
   const received = meters.reduce((s, m) => s + m.readingsReceived, 0);
@@ -279,6 +316,7 @@ export async function buildReport({
       exportedKwh: round(exportedKwh),
       consumedElectricityKwh: round(consumedElectricityKwh),
       totalTce,
+      greenPower,
     },
     emissions: {
       directT: round(direct, 4),

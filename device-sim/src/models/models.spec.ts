@@ -3,6 +3,7 @@ import { clearSkyIrradiance, cloudyIrradiance, cosZenith, type Location } from '
 import { pvPowerKw, DEFAULT_PV } from './pv';
 import { dataCentrePowerKw, interimPue, DEFAULT_DATA_CENTRE } from './data-centre';
 import { copAt, flowTemperatureC, heatPumpState, inHeatingSeason, DEFAULT_HEAT_PUMP } from './heat-pump';
+import { districtHeatKw } from './district-heat';
 import { officeLoadKw } from './office';
 import { BEIJING_CLIMATE, outdoorTemperatureC } from './weather';
 
@@ -142,6 +143,18 @@ describe('heat pump', () => {
       hp,
     );
     expect(summer).toMatchObject({ heatKw: 0, electricKw: 0, cop: null });
+  });
+});
+
+describe('district heat', () => {
+  const building = { heatLossKwPerK: 28, balanceTempC: 16 };
+  it('delivers UA × (16 °C − outdoor) in the heating season, 70 % of it at night, nothing outside it', () => {
+    const at = (iso: string, outdoorTempC: number): number =>
+      districtHeatKw({ local: localTime(beijing(iso), 8), outdoorTempC }, building);
+    expect(at('2026-01-20T10:00:00', -4)).toBeCloseTo(28 * 20, 9); // 560 kW
+    expect(at('2026-01-20T23:00:00', -4)).toBeCloseTo(28 * 20 * 0.7, 9); // 392 kW
+    expect(at('2026-01-20T10:00:00', 18)).toBe(0); // above the balance point
+    expect(at('2026-03-16T10:00:00', 2)).toBe(0); // the season ended on 15 March
   });
 });
 

@@ -17,12 +17,22 @@ function kpi(
     scope = 'site',
     category = `"category" = ''`,
     groupBy = '"entity"',
-  }: { name: string; period: string; scope?: 'site' | 'district'; category?: string; groupBy?: string },
+    declaredOnly = false,
+  }: {
+    name: string;
+    period: string;
+    scope?: 'site' | 'district';
+    category?: string;
+    groupBy?: string;
+    /** A site's renewable share of a month or longer: only where it is a share (docs/domain.md, "Green power"). */
+    declaredOnly?: boolean;
+  },
 ): string {
   const entity = scope === 'site' ? `"entity" =~ /^$site$/` : `"entity" =~ /^$district$/`;
+  const declared = declaredOnly ? ` AND "undeclared" = false` : '';
   return (
     `SELECT ${select} FROM "kpi" WHERE "scope" = '${scope}' AND ${entity} AND "kpi" = '${name}' ` +
-    `AND "period" = '${period}' AND ${category} AND $timeFilter GROUP BY ${groupBy}`
+    `AND "period" = '${period}' AND ${category}${declared} AND $timeFilter GROUP BY ${groupBy}`
   );
 }
 
@@ -186,10 +196,22 @@ function renewables(policy: PolicyData): dashboard.DashboardBuilder {
       timeSeries(
         'Renewable share by site, monthly',
         [
-          kpi('"value" AS "generation_method"', { name: 'renewable_share_generation', period: '1mo' }),
-          kpi('"value" AS "calorific_method"', { name: 'renewable_share', period: '1mo' }),
+          kpi('"value" AS "generation_method"', {
+            name: 'renewable_share_generation',
+            period: '1mo',
+            declaredOnly: true,
+          }),
+          kpi('"value" AS "calorific_method"', {
+            name: 'renewable_share',
+            period: '1mo',
+            declaredOnly: true,
+          }),
         ],
-        { unit: 'percentunit', limits: targets, description: method },
+        {
+          unit: 'percentunit',
+          limits: targets,
+          description: `${method} A month with nothing renewable metered and no green power declared is not drawn: it has no share, not one of 0.`,
+        },
       ),
     )
     .withPanel(
@@ -227,7 +249,7 @@ function buildings(policy: PolicyData): dashboard.DashboardBuilder {
   return base(
     'peakwatch-buildings',
     'Buildings',
-    'Energy use intensity (kWh/m²) against the GB/T 51161-2016 guide and constraint values (cold zone, office A; unverified for Beijing), by sub-metering category, and CO2.',
+    "Electricity use intensity (kWh/m², the basis of GB/T 51161-2016) against the guide and constraint values seeded for a cold-zone class A office (a Shaanxi case study's figures, not the standard's Beijing table: unverified), by sub-metering category; comprehensive energy and CO2 per m² against the baseline.",
   )
     .withPanel(
       statValue(
@@ -259,12 +281,16 @@ function buildings(policy: PolicyData): dashboard.DashboardBuilder {
       timeSeries(
         'Per m² this year (annualised) against the baseline',
         [
-          kpi('"numerator" AS "kwh_per_m2", "denominator" AS "baseline_kwh_per_m2"', {
-            name: 'energy_reduction',
+          kpi('"numerator" AS "kgce_per_m2", "denominator" AS "baseline_kgce_per_m2"', {
+            name: 'energy_kgce_reduction',
             period: '1y',
           }),
           kpi('"numerator" AS "co2_kg_per_m2", "denominator" AS "baseline_co2_kg_per_m2"', {
             name: 'co2_reduction',
+            period: '1y',
+          }),
+          kpi('"numerator" AS "kwh_per_m2", "denominator" AS "baseline_kwh_per_m2"', {
+            name: 'energy_reduction',
             period: '1y',
           }),
         ],
@@ -272,7 +298,7 @@ function buildings(policy: PolicyData): dashboard.DashboardBuilder {
           unit: 'none',
           width: 24,
           description:
-            "Energy and carbon per m² this year (annualised) and the baseline year's; the reductions and their 2025 targets are the next panel.",
+            "Comprehensive energy (kgce/m², GB/T 2589: electricity, gas and district heat), carbon (kg/m², at the baseline year's factors) and electricity (kWh/m²) per m² this year (annualised), and the baseline year's; the reductions and their 2025 targets are the next panel.",
         },
       ),
     )
@@ -280,7 +306,7 @@ function buildings(policy: PolicyData): dashboard.DashboardBuilder {
       timeSeries(
         'Reduction per m² this year against the baseline, and the 2025 targets',
         [
-          kpi('"value" AS "energy_reduction"', { name: 'energy_reduction', period: '1y' }),
+          kpi('"value" AS "energy_kgce_reduction"', { name: 'energy_kgce_reduction', period: '1y' }),
           kpi('"value" AS "co2_reduction"', { name: 'co2_reduction', period: '1y' }),
         ],
         {
@@ -291,7 +317,7 @@ function buildings(policy: PolicyData): dashboard.DashboardBuilder {
             limit(policy, 'haidian-public-institution-carbon-2025', 'green'),
           ],
           description:
-            'Public institutions: at least 8% less energy and 9% less carbon per m² than the baseline year by 2025 (海淀区碳达峰实施方案 §七(一), seeds/policy); 1 − this year so far, projected to its end, over the baseline.',
+            "Public institutions: at least 8% less comprehensive energy (单位建筑面积综合能耗, kgce/m²) and 9% less carbon per m² than the baseline year by 2025 (海淀区碳达峰实施方案 §七(一), seeds/policy); 1 − this year so far, projected to its end, over the baseline. Carbon is at the baseline year's factors in both years, so a revised grid factor is not a reduction.",
         },
       ),
     )

@@ -6,6 +6,8 @@ import {
   energyIntensity,
   gasCo2T,
   heatCo2T,
+  comprehensiveEnergyKgce,
+  gasKgcePerM3,
   heatPumpRenewableKwh,
   intensityAgainstStandard,
   peakDemandKw,
@@ -135,14 +137,25 @@ describe('PV (IEC 61724-1)', () => {
 
 describe('carbon', () => {
   it('location-based electricity: 100,000 kWh × 0.5703 kg/kWh = 57.03 t', () => {
-    expect(electricityCo2LocationT({ gridKwh: 100_000, factorKgPerKwh: 0.5703 })).toBeCloseTo(57.03, 9);
+    expect(electricityCo2LocationT({ importKwh: 100_000, factorKgPerKwh: 0.5703 })).toBeCloseTo(57.03, 9);
+    // exports deducted at the same factor (GB/T 32150): (100,000 − 30,000) × 0.5703 kg = 39.921 t; more exported
+    // than bought is negative
+    expect(
+      electricityCo2LocationT({ importKwh: 100_000, exportKwh: 30_000, factorKgPerKwh: 0.5703 }),
+    ).toBeCloseTo(39.921, 9);
+    expect(electricityCo2LocationT({ importKwh: 1_000, exportKwh: 3_000, factorKgPerKwh: 0.5 })).toBeCloseTo(
+      -1,
+      12,
+    );
   });
 
   it('market-based: 30 certificates cover 30,000 of 100,000 kWh; 70,000 × 0.6096 = 42.672 t', () => {
     expect(
-      electricityCo2MarketT({ gridKwh: 100_000, certificates: 30, residualFactorKgPerKwh: 0.6096 }),
+      electricityCo2MarketT({ gridKwh: 100_000, greenPowerKwh: 30_000, residualFactorKgPerKwh: 0.6096 }),
     ).toBeCloseTo(42.672, 9);
-    expect(electricityCo2MarketT({ gridKwh: 10_000, certificates: 30, residualFactorKgPerKwh: 0.6 })).toBe(0);
+    expect(
+      electricityCo2MarketT({ gridKwh: 10_000, greenPowerKwh: 30_000, residualFactorKgPerKwh: 0.6 }),
+    ).toBe(0);
   });
 
   it('gas and heat: 1,000 m³ × 2.162 = 2.162 t; 100 GJ × 0.11 = 11 t', () => {
@@ -151,11 +164,31 @@ describe('carbon', () => {
   });
 });
 
+describe('comprehensive energy (GB/T 2589)', () => {
+  it('adds every carrier at its coal equivalent: 100,000 kWh, 10,000 m³ of gas, 50,000 kWh of heat', () => {
+    // 100,000 × 0.1229 + 10,000 × 1.2143 + 50,000 × 3.6 MJ × 0.03412 kgce/MJ = 12,290 + 12,143 + 6,141.6 kgce
+    expect(
+      comprehensiveEnergyKgce({
+        electricityKwh: 100_000,
+        gasM3: 10_000,
+        heatKwh: 50_000,
+        coefficients: { electricityKgcePerKwh: 0.1229, gasKgcePerM3: 1.2143, heatKgcePerKwh: 3.6 * 0.03412 },
+      }),
+    ).toBeCloseTo(30_574.6, 6);
+  });
+
+  it("converts a supplier's gas heating value: 35,544 kJ/m³ ÷ 29,307 kJ/kgce", () => {
+    // the table's 1.2143 is 8,500 kcal ÷ 7,000 kcal; 35,544 kJ is 8,489.5 kcal, so 1.21282
+    expect(gasKgcePerM3({ heatingValueKjPerM3: 35_544 })).toBeCloseTo(1.21282, 5);
+    expect(gasKgcePerM3({ heatingValueKjPerM3: 7000 * 4.1868 })).toBeCloseTo(1, 4);
+  });
+});
+
 describe('renewable share in tce', () => {
   const base = {
     electricityKwh: 100_000,
     pvConsumedKwh: 10_000,
-    certificates: 5,
+    greenPowerKwh: 5000,
     renewableHeatKwh: 0,
     gasM3: 0,
     purchasedHeatKwh: 0,
@@ -190,7 +223,7 @@ describe('renewable share in tce', () => {
         ...base,
         electricityKwh: 0,
         pvConsumedKwh: 0,
-        certificates: 0,
+        greenPowerKwh: 0,
         coefficients: { electricityKgcePerKwh: 0.1229, gasKgcePerM3: 1.33, heatKgcePerKwh: 0.1229 },
       }).share,
     ).toBeNull();

@@ -148,31 +148,40 @@ export function reduction({ current, baseline }: { current: number; baseline: nu
 /** kg → t. */
 const tonnes = (kg: number): number => kg / 1000;
 
-/** Location-based CO2 of grid electricity (t): kWh × the grid factor (kgCO2/kWh) of the year and region. */
+/**
+ * Location-based CO2 of grid electricity (t): the net purchase (imported − exported kWh) × the grid factor
+ * (kgCO2/kWh) of the year and region. GB/T 32150-2015 counts the emissions of electricity a unit exports (输出的电力产生的
+ * 排放) and deducts them from its total at the grid factor (E = … + E_购入电 − E_输出电; the deduction read from
+ * secondary sources, docs/domain.md "CO2"), so a window in which a site exported more than it bought is negative.
+ */
 export function electricityCo2LocationT({
-  gridKwh,
+  importKwh,
+  exportKwh = 0,
   factorKgPerKwh,
 }: {
-  gridKwh: number;
+  importKwh: number;
+  exportKwh?: number;
   factorKgPerKwh: number;
 }): number {
-  return tonnes(gridKwh * factorKgPerKwh);
+  return tonnes((importKwh - exportKwh) * factorKgPerKwh);
 }
 
 /**
- * Market-based CO2 of grid electricity (t): certificate-backed kWh (绿证, 1 certificate = 1,000 kWh) count at zero,
- * the rest at the residual factor (e.g. "excluding market non-fossil").
+ * Market-based CO2 of grid electricity (t): of the net purchase `gridKwh` (imports − exports), green power bought
+ * (certificates, 绿证, 1 certificate = 1,000 kWh; green-power contracts, 绿电交易) counts at zero, the rest at the
+ * residual factor (e.g. "excluding market non-fossil"); never below zero.
  */
 export function electricityCo2MarketT({
   gridKwh,
-  certificates,
+  greenPowerKwh,
   residualFactorKgPerKwh,
 }: {
   gridKwh: number;
-  certificates: number;
+  /** Certificate- or contract-backed green power (kWh). */
+  greenPowerKwh: number;
   residualFactorKgPerKwh: number;
 }): number {
-  return tonnes(Math.max(0, gridKwh - certificates * KWH_PER_CERTIFICATE) * residualFactorKgPerKwh);
+  return tonnes(Math.max(0, gridKwh - greenPowerKwh) * residualFactorKgPerKwh);
 }
 
 /** One green electricity certificate (绿证) stands for 1,000 kWh (发改能源〔2023〕1044号). */
@@ -188,6 +197,39 @@ export function heatCo2T({ heatGj, factorTPerGj }: { heatGj: number; factorTPerG
   return heatGj * factorTPerGj;
 }
 
+/** GJ in a MJ. */
+export const GJ_PER_MJ = 0.001;
+
+/** The heating value of one kilogram of standard coal equivalent: 29,307 kJ (7,000 kcal; GB/T 2589-2020 §3.5). */
+export const KJ_PER_KGCE = 29_307;
+
+/**
+ * Coal equivalent of a gas by its lower heating value (kJ/m³ → kgce/m³, GB/T 2589: heating value ÷ 29,307 kJ/kgce),
+ * for a site whose supplier states the heating value of the gas delivered.
+ */
+export function gasKgcePerM3({ heatingValueKjPerM3 }: { heatingValueKjPerM3: number }): number {
+  return heatingValueKjPerM3 / KJ_PER_KGCE;
+}
+
+/**
+ * Comprehensive energy consumption (综合能耗, GB/T 2589-2020), kgce: every carrier used, converted by its coal
+ * equivalent (electricity at the calorific 0.1229 kgce/kWh for the comprehensive figure; docs/domain.md,
+ * "Comprehensive energy").
+ */
+export function comprehensiveEnergyKgce({
+  electricityKwh,
+  gasM3,
+  heatKwh,
+  coefficients: c,
+}: {
+  electricityKwh: number;
+  gasM3: number;
+  heatKwh: number;
+  coefficients: CoalEquivalents;
+}): number {
+  return electricityKwh * c.electricityKgcePerKwh + gasM3 * c.gasKgcePerM3 + heatKwh * c.heatKgcePerKwh;
+}
+
 /** Coefficients to tonnes of coal equivalent (kgce per unit), data from seeds/ (GB/T 2589-2020 and NBS method). */
 export interface CoalEquivalents {
   electricityKgcePerKwh: number;
@@ -196,7 +238,8 @@ export interface CoalEquivalents {
 }
 
 /**
- * Renewable share of energy consumption in tce. Renewable: PV consumed on site, certificate-backed electricity and
+ * Renewable share of energy consumption in tce. Renewable: PV consumed on site, green power bought (certificates,
+ * contracts; at most the electricity used) and
  * heat-pump renewable heat; total: all electricity, gas and purchased heat consumed plus that renewable heat.
  * The electricity coefficient decides the method: 0.1229 kgce/kWh (calorific) or the year's coal rate of thermal
  * generation (发电煤耗法, what the 14.4% / 25% targets use); compute both by calling twice.
@@ -204,7 +247,7 @@ export interface CoalEquivalents {
 export function renewableShare({
   electricityKwh,
   pvConsumedKwh,
-  certificates,
+  greenPowerKwh,
   renewableHeatKwh,
   gasM3,
   purchasedHeatKwh,
@@ -212,24 +255,24 @@ export function renewableShare({
 }: {
   electricityKwh: number;
   pvConsumedKwh: number;
-  certificates: number;
+  /** Green power bought: certificates (1,000 kWh each) and green-power contracts. */
+  greenPowerKwh: number;
   renewableHeatKwh: number;
   gasM3: number;
   purchasedHeatKwh: number;
   coefficients: CoalEquivalents;
 }): { renewableTce: number; totalTce: number; share: number | null } {
   const c = coefficients;
-  const renewableElectricityKwh = Math.min(
-    electricityKwh,
-    pvConsumedKwh + certificates * KWH_PER_CERTIFICATE,
-  );
+  const renewableElectricityKwh = Math.min(electricityKwh, pvConsumedKwh + greenPowerKwh);
   const renewableTce =
     (renewableElectricityKwh * c.electricityKgcePerKwh + renewableHeatKwh * c.heatKgcePerKwh) / 1000;
   const totalTce =
-    (electricityKwh * c.electricityKgcePerKwh +
-      gasM3 * c.gasKgcePerM3 +
-      (purchasedHeatKwh + renewableHeatKwh) * c.heatKgcePerKwh) /
-    1000;
+    comprehensiveEnergyKgce({
+      electricityKwh,
+      gasM3,
+      heatKwh: purchasedHeatKwh + renewableHeatKwh,
+      coefficients: c,
+    }) / 1000;
   return { renewableTce, totalTce, share: ratio(renewableTce, totalTce) };
 }
 

@@ -133,6 +133,15 @@ export const KPI_AGGREGATION: Readonly<Record<string, KpiAggregation>> = {
    */
   heat_pump_renewable_kwh: 'sum',
   eui_kwh_m2: 'intensity',
+  /** Comprehensive energy (GB/T 2589), kgce, and per m² of floor area (docs/domain.md, "Comprehensive energy"). */
+  energy_kgce: 'sum',
+  energy_kgce_m2: 'intensity',
+  /** Grid imports (kWh): what green power bought can cover (docs/domain.md, "Green power"). */
+  grid_import_kwh: 'sum',
+  /** Green power credited to a site's months (kWh), summed over a year or 12 months (docs/domain.md, "Green power"). */
+  green_power_kwh: 'sum',
+  /** CO2 at the factors of the site's baseline year, what `co2_reduction` compares (docs/domain.md, "CO2"). */
+  co2_baseline_factors_t: 'sum',
   register_anomalies: 'sum',
   pv_yield_kwh_kwp: 'intensity',
   peak_demand_kw: 'max',

@@ -125,12 +125,21 @@ export const siteSchema = z
       })
       .strict()
       .optional(),
+    /**
+     * Lower heating value of the natural gas the site's supplier delivers (kJ/m³), where it states one: its coal
+     * equivalent and CO2 follow it instead of the defaults (docs/domain.md, "Comprehensive energy").
+     */
+    gasHeatingValueKjPerM3: z.number().min(20_000).max(60_000).optional(),
     /** Annual electricity quota (用电限额) of a Beijing public building ≥ 3,000 m² (kWh a year). */
     electricityQuotaKwh: z.number().positive().optional(),
     baseline: z
       .object({
         year: z.number().int().min(2000).max(2100),
+        /** Electricity per m² (kWh/m²) of the baseline year. */
         energyKwhPerM2: z.number().positive().optional(),
+        /** Comprehensive energy per m² (kgce/m², GB/T 2589) of the baseline year: the Haidian energy target's basis. */
+        energyKgcePerM2: z.number().positive().optional(),
+        /** CO2 per m² (kg/m²) of the baseline year, at the factors seeded for that year (docs/domain.md, "CO2"). */
         carbonKgPerM2: z.number().positive().optional(),
       })
       .strict()

@@ -40,7 +40,7 @@ describe('loadRegistry', () => {
       site: { id: 'hd-b2' },
       device: { kind: 'heat_pump', role: 'hp' },
     });
-    expect(registry.devices()).toHaveLength(22);
+    expect(registry.devices()).toHaveLength(23);
   });
 
   it('names the file, the path in it and the problem, for every problem', () => {

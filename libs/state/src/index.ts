@@ -1,4 +1,14 @@
 export { AuditLog, type AuditEntry, type AuditRecord } from './audit-log';
+export {
+  DeclaredInputsRepository,
+  declaredInputsSchema,
+  declaresGreenPower,
+  greenPowerKwh,
+  greenPowerSchema,
+  type DeclaredInputs,
+  yearInputs,
+  type GreenPower,
+} from './declared-inputs';
 export { MigrationError, StateStore } from './state-store';
 export { StateModule } from './state.module';
 export type { StateSchema } from './state.schema';

@@ -90,7 +90,7 @@ export interface StateSchema {
   report_input: {
     org_id: string;
     period: string;
-    /** JSON: greenCertificates, purchasedHeatKwh, output { quantity, unit }. */
+    /** JSON (libs/state declared-inputs.ts): greenCertificates, greenPower, purchasedHeatKwh, output. */
     inputs: string;
     updated_at: string;
   };

@@ -6,11 +6,12 @@ import { InfluxClient } from '@peakwatch/influx';
 import { PolicyData } from '@peakwatch/policy';
 import { Registry } from '@peakwatch/registry';
 import { Clock, LiveEvents, SingleRun } from '@peakwatch/runtime';
+import { DeclaredInputsRepository, StateStore } from '@peakwatch/state';
 import { writeKpiSeries, type FixedRanges } from '../kpi/kpi-series';
 import { LateDataMarks, type LateSpan } from '../kpi/late-data';
 import { windowsOf, type FixedPeriod, type KpiWindowRange } from '../kpi/periods';
 import { kpiFactorsFor } from '../kpi/factors';
-import { CALENDAR_PERIODS, writeAreaKpis, writeCalendarKpis, type HeatPumpSeason } from '../kpi/rollups';
+import { CALENDAR_PERIODS, writeAreaKpis, writeCalendarKpis, type CalendarFactors } from '../kpi/rollups';
 import { utcOffsetMs } from '../kpi/time-zone';
 
 /** Every 15 minutes, 2 minutes past the quarter so that the quarter's last readings have arrived. */
@@ -74,17 +75,32 @@ export class KpiCron {
     private readonly policy: PolicyData,
     private readonly live: LiveEvents = new LiveEvents(),
     private readonly clock: Clock = Clock.system(),
+    /** The state store, for the green power organisations declare (none: nothing declared). */
+    state?: StateStore,
   ) {
     this.late = new LateDataMarks(influx, config.ingest.horizonMs);
+    this.declared = state ? new DeclaredInputsRepository(state) : undefined;
   }
 
-  /** The minimum SPF and the coal equivalent of heat a season's heat pumps are credited with (seeds, in force now). */
-  private heatPumpSeason(nowMs: number): HeatPumpSeason {
+  private readonly declared: DeclaredInputsRepository | undefined;
+  /** The newest declaration change already written into the KPIs (none at a process's first run). */
+  private declarationsSeen: string | undefined;
+
+  /**
+   * What the calendar periods' renewable shares are credited with (seeds, in force now): a season's heat pumps' minimum
+   * SPF and the coal equivalent of heat, and the coal equivalents of electricity for green power bought.
+   */
+  private calendarFactors(nowMs: number): CalendarFactors {
     const factors = kpiFactorsFor(
       this.policy,
       new Date(nowMs + utcOffsetMs(this.config.tzReporting, nowMs)).getUTCFullYear(),
     );
-    return { minSpf: factors.heatPumpMinSpf, heatKgcePerKwh: factors.coal.heatKgcePerKwh };
+    return {
+      minSpf: factors.heatPumpMinSpf,
+      heatKgcePerKwh: factors.coal.heatKgcePerKwh,
+      electricityKgcePerKwh: factors.coal.electricityKgcePerKwh,
+      generationKgcePerKwh: factors.generationKgcePerKwh,
+    };
   }
 
   @Cron(KPI_CRON)
@@ -106,6 +122,12 @@ export class KpiCron {
       offset,
     );
     await this.writeCalendar(nowMs - KPI_LOOKBACK_MS['1d'], nowMs, nowMs, offset, undefined, addArea);
+
+    // the months and years of green power declared since the last run (their sites' calendar windows, written again)
+    const declarations = await this.declarationChanges(offset);
+    for (const { siteIds, fromMs, toMs } of declarations.periods)
+      await this.writeCalendar(fromMs, toMs, nowMs, offset, siteIds, addArea);
+    this.declarationsSeen = declarations.seen; // only once written: a failed run takes them up again
 
     const { spans, marks } = await this.late.pending(nowMs);
     const recomputations: LateRecomputation[] = [];
@@ -152,6 +174,30 @@ export class KpiCron {
     return recomputations;
   }
 
+  /**
+   * The periods whose declarations changed since the last run (every declared period at the first run of a process):
+   * a declaration reaches the months and years it is for, however long ago they were (docs/domain.md, "Green power").
+   */
+  private async declarationChanges(
+    utcOffsetMs: number,
+  ): Promise<{ periods: { siteIds: string[]; fromMs: number; toMs: number }[]; seen: string | undefined }> {
+    if (!this.declared) return { periods: [], seen: undefined };
+    const changed = await this.declared.changedSince(this.declarationsSeen);
+    const out: { siteIds: string[]; fromMs: number; toMs: number }[] = [];
+    for (const { orgId, period } of changed) {
+      const siteIds = this.registry.sites.filter((s) => s.emitter?.id === orgId).map((s) => s.id);
+      const [year, month] = period.split('-').map(Number) as [number, number | undefined];
+      const at = (y: number, m: number): number => Date.UTC(y, m, 1) - utcOffsetMs;
+      if (siteIds.length > 0)
+        out.push(
+          month === undefined
+            ? { siteIds, fromMs: at(year, 0), toMs: at(year + 1, 0) }
+            : { siteIds, fromMs: at(year, month - 1), toMs: at(year, month) },
+        );
+    }
+    return { periods: out, seen: changed.at(-1)?.updatedAt ?? this.declarationsSeen };
+  }
+
   /** Site KPIs from the readings (and, for every site, the district and city roll-ups of those windows). */
   private async writeSites(ranges: FixedRanges, utcOffsetMs: number, siteIds?: string[]): Promise<void> {
     await writeKpiSeries({
@@ -195,7 +241,8 @@ export class KpiCron {
         utcOffsetMs,
         asOfMs: nowMs,
         ...(siteIds ? { siteIds } : {}),
-        heatPumpSeason: this.heatPumpSeason(nowMs),
+        factors: this.calendarFactors(nowMs),
+        ...(this.declared ? { declarations: (periods) => this.declared!.forPeriods(periods) } : {}),
       });
       const windows = windowsOf(period, fromMs, toMs, utcOffsetMs);
       addArea(period, windows);

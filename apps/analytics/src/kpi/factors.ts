@@ -1,50 +1,96 @@
-import { MJ_PER_KWH } from '@peakwatch/domain';
+import { MJ_PER_KWH, gasKgcePerM3 } from '@peakwatch/domain';
 import type { PolicyData } from '@peakwatch/policy';
-import type { KpiFactors } from './site-kpis';
+import type { Site } from '@peakwatch/registry';
+import type { Co2Factors, KpiFactors } from './site-kpis';
 
 /**
  * The factors of the site KPIs for a year, from the policy data: the national average grid factor of that year (or
  * the latest before it; of those published by `asOf`, so that a later publication never changes a past period) for
- * location-based CO2, the natural-gas default, and the calorific coal equivalents
- * (0.1229 kgce/kWh; the generation method is a second call with `method: 'generation'`). Throws naming what is missing.
+ * location-based CO2, the natural-gas and purchased-heat defaults, the calorific coal equivalents (0.1229 kgce/kWh)
+ * and the generation method's coefficient of electricity, and, for the reductions against a baseline, the CO2
+ * factors of any baseline year (docs/domain.md, "CO2"). Throws naming what is missing.
  */
 export function kpiFactorsFor(
   policy: PolicyData,
   year: number,
-  method: 'calorific' | 'generation' = 'calorific',
   /** The last day of the period the factors are for (YYYY-MM-DD): only factors published by then count. */
   asOf?: string,
 ): KpiFactors {
-  const factor = (query: { kind: string; year?: number; method?: string }) =>
-    policy.factor({ region: 'cn', ...query, ...(asOf ? { asOf } : {}) });
-  const need = (what: string, value: number | undefined): number => {
-    if (value === undefined) throw new Error(`seeds has no ${what} valid for ${year}`);
-    return value;
-  };
+  const { factor, need } = lookup(policy, year, asOf);
   return {
-    gridKgCo2PerKwh: need(
-      'electricity_grid factor for region cn',
-      factor({ kind: 'electricity_grid', year })?.value,
-    ),
-    gasKgCo2PerM3: need('natural_gas factor', factor({ kind: 'natural_gas' })?.value),
+    ...co2FactorsOf(policy, year, asOf),
+    gasNcvKjPerM3: need('natural_gas_ncv factor', factor({ kind: 'natural_gas_ncv' })),
     coal: {
       electricityKgcePerKwh: need(
-        `${method} coal equivalent of electricity`,
-        factor({ kind: 'coal_equivalent_electricity', method })?.value,
+        'calorific coal equivalent of electricity',
+        factor({ kind: 'coal_equivalent_electricity', method: 'calorific' }),
       ),
-      gasKgcePerM3: need('coal equivalent of gas', factor({ kind: 'coal_equivalent_gas' })?.value),
-      heatKgcePerKwh:
-        need('coal equivalent of heat', factor({ kind: 'coal_equivalent_heat' })?.value) * MJ_PER_KWH, // kgce per MJ → per kWh
+      gasKgcePerM3: need('coal equivalent of gas', factor({ kind: 'coal_equivalent_gas' })),
+      heatKgcePerKwh: need('coal equivalent of heat', factor({ kind: 'coal_equivalent_heat' })) * MJ_PER_KWH, // kgce per MJ → per kWh
     },
     generationKgcePerKwh: need(
       'generation coal equivalent of electricity',
-      factor({ kind: 'coal_equivalent_electricity', method: 'generation' })?.value,
+      factor({ kind: 'coal_equivalent_electricity', method: 'generation' }),
     ),
     heatPumpMinSpf: need(
       `threshold ${HEAT_PUMP_MIN_SPF} (seeds/policy)`,
-      policy.threshold(HEAT_PUMP_MIN_SPF)?.value,
+      policy.threshold(HEAT_PUMP_MIN_SPF),
     ),
+    // a baseline year's factors as published by the period's end too: a later publication restates no past period
+    baselineCo2: (baselineYear) => co2FactorsOf(policy, baselineYear, asOf, true),
     ...dcTrajectory(policy),
+  };
+}
+
+/**
+ * Factor look-ups for a year (of those published by `asOf`), and `need`, which names what is missing. With
+ * `earliestBefore`, a year before the first factor of a kind takes that first one (a baseline year older than the
+ * seeds).
+ */
+function lookup(policy: PolicyData, year: number, asOf: string | undefined, earliestBefore = false) {
+  const factor = (query: { kind: string; year?: number; method?: string }): { value: number } | undefined => {
+    const found = policy.factor({ region: 'cn', ...query, ...(asOf ? { asOf } : {}) });
+    if (found || !earliestBefore) return found;
+    return policy.factors
+      .filter((f) => f.kind === query.kind && f.region === 'cn' && (!asOf || f.validFrom <= asOf))
+      .sort((a, b) => (a.year ?? 0) - (b.year ?? 0))[0];
+  };
+  const need = (what: string, found: { value: number } | undefined): number => {
+    if (found === undefined) throw new Error(`seeds has no ${what} valid for ${year}`);
+    return found.value;
+  };
+  return { factor, need };
+}
+
+/** The CO2 factors of a year: its grid factor (or the latest earlier one), natural gas and purchased heat. */
+function co2FactorsOf(policy: PolicyData, year: number, asOf?: string, baseline = false): Co2Factors {
+  const { factor, need } = lookup(policy, year, asOf, baseline);
+  return {
+    gridKgCo2PerKwh: need(
+      'electricity_grid factor for region cn',
+      factor({ kind: 'electricity_grid', year }),
+    ),
+    gasKgCo2PerM3: need('natural_gas factor', factor({ kind: 'natural_gas' })),
+    heatTCo2PerGj: need('purchased_heat factor', factor({ kind: 'purchased_heat' })),
+  };
+}
+
+/**
+ * The factors of one site: where its supplier states the heating value of its gas (registry
+ * `gasHeatingValueKjPerM3`), its coal equivalent is that value ÷ 29,307 kJ/kgce and its CO2 factors (the period's and
+ * a baseline year's) scale by it over the default's heating value, carbon per unit of energy unchanged
+ * (docs/domain.md, "Comprehensive energy").
+ */
+export function forSite(site: Pick<Site, 'gasHeatingValueKjPerM3'>, factors: KpiFactors): KpiFactors {
+  const declared = site.gasHeatingValueKjPerM3;
+  if (declared === undefined) return factors;
+  const scale = declared / factors.gasNcvKjPerM3;
+  const scaleGas = <F extends Co2Factors>(f: F): F => ({ ...f, gasKgCo2PerM3: f.gasKgCo2PerM3 * scale });
+  const baselineCo2 = factors.baselineCo2;
+  return {
+    ...scaleGas(factors),
+    coal: { ...factors.coal, gasKgcePerM3: gasKgcePerM3({ heatingValueKjPerM3: declared }) },
+    ...(baselineCo2 ? { baselineCo2: (year: number) => scaleGas(baselineCo2(year)) } : {}),
   };
 }
 

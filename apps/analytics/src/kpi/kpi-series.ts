@@ -10,7 +10,8 @@ import { periodEnergy, readQuarters, siteKpis, type KpiValue } from './site-kpis
 
 /**
  * The `kpi` series (docs/contracts.md, "KPI series"): tags kpi, scope, entity, period (and category); fields value, numerator,
- * denominator, completeness, estimated, estimated_share (and elapsed, for a projection); stamped with the window start. A KPI without a value (no data) is written
+ * denominator, completeness, estimated, estimated_share (and elapsed, for a projection; undeclared, for a renewable
+ * share with nothing renewable metered or declared); stamped with the window start. A KPI without a value (no data) is written
  * without the `value` field, so that it is never read as zero. The same window written again is the same point.
  */
 export function kpiLine(
@@ -20,11 +21,13 @@ export function kpiLine(
   // tags in key order: category, entity, kpi, period, scope
   const category = k.category === undefined ? '' : `,category=${escapeTag(k.category)}`;
   const value = k.value === null ? '' : `value=${k.value},`;
-  const elapsed = k.elapsed === undefined ? '' : `,elapsed=${k.elapsed}`;
+  const optional =
+    (k.elapsed === undefined ? '' : `,elapsed=${k.elapsed}`) +
+    (k.undeclared === undefined ? '' : `,undeclared=${k.undeclared}`);
   return (
     `${MEASUREMENTS.kpi}${category},entity=${escapeTag(entity)},kpi=${escapeTag(k.kpi)},period=${period},scope=${scope} ` +
     `${value}numerator=${k.numerator},denominator=${k.denominator},completeness=${k.completeness},` +
-    `estimated=${k.estimated},estimated_share=${k.estimatedShare}${elapsed} ${k.windowStartMs}`
+    `estimated=${k.estimated},estimated_share=${k.estimatedShare}${optional} ${k.windowStartMs}`
   );
 }
 
@@ -124,7 +127,7 @@ export async function writeKpiSeries({
   const toMs = Math.max(...periods.map((p) => p.toMs));
   for (const month of windowsOf('1mo', fromMs, toMs, utcOffsetMs)) {
     const lastDay = new Date(month.endMs - 1 + utcOffsetMs).toISOString().slice(0, 10);
-    const factors = kpiFactorsFor(policy, Number(lastDay.slice(0, 4)), 'calorific', lastDay);
+    const factors = kpiFactorsFor(policy, Number(lastDay.slice(0, 4)), lastDay);
     const inMonth = periods
       .map((p) => ({ ...p, fromMs: Math.max(p.fromMs, month.startMs), toMs: Math.min(p.toMs, month.endMs) }))
       .filter((p) => p.fromMs < p.toMs);

@@ -1,5 +1,12 @@
 import { Registry, siteSchema } from '@peakwatch/registry';
-import { AreaRollup, creditSeasonalHeatPumps, type CombinedKpi } from './rollups';
+import {
+  AreaRollup,
+  creditGreenPower,
+  creditSeasonalHeatPumps,
+  declarationPeriods,
+  siteGreenPower,
+  type CombinedKpi,
+} from './rollups';
 import type { KpiValue } from './site-kpis';
 
 const W = Date.UTC(2026, 10, 20, 16); // 2026-11-21 00:00 in Beijing
@@ -141,5 +148,155 @@ describe('creditSeasonalHeatPumps', () => {
     expect(get('s2', 'heat_pump_renewable_kwh').numerator).toBe(25_000);
     expect(get('s1', 'renewable_share')).toMatchObject({ value: 5 / 50, numerator: 5, denominator: 50 });
     expect(get('s2', 'renewable_share')).toMatchObject({ value: 4 / 40, numerator: 4, denominator: 40 });
+  });
+});
+
+describe('green power declared (certificates, green-power contracts)', () => {
+  const Y = Date.UTC(2025, 11, 31, 16); // 2026-01-01 00:00 in Beijing
+  const UTC8 = 8 * 3_600_000;
+  const DAY = 86_400_000;
+  const part = (entity: string, kpi: string, value: number | null, numerator: number, denominator: number) =>
+    ({
+      entity,
+      kpi,
+      windowStartMs: Y,
+      value,
+      numerator,
+      denominator,
+      completeness: 1,
+      estimated: false,
+      estimatedShare: 0,
+      partCount: 12,
+    }) as CombinedKpi;
+  const factors = { electricityKgcePerKwh: 0.1229, generationKgcePerKwh: 0.3 };
+  const of = (list: CombinedKpi[], entity: string, kpi: string) =>
+    list.find((k) => k.entity === entity && k.kpi === kpi);
+
+  it("credits a month with what was bought for it, up to its grid imports, in both shares' renewable energy", () => {
+    // by hand: a data centre drew 300,000 kWh in the month, all of its 36.87 tce (calorific) or 90 tce (generation);
+    // 200,000 kWh bought: 24.58 tce of 36.87, two thirds; 60 of 90, the same share (electricity only)
+    const month = [
+      part('dc', 'grid_import_kwh', 300_000, 300_000, 1),
+      part('dc', 'renewable_share', 0, 0, 36.87),
+      part('dc', 'renewable_share_generation', 0, 0, 90),
+      // an office with PV, nothing declared: its metered share stays, and says so; its credit is 0
+      part('pv', 'grid_import_kwh', 1000, 1000, 1),
+      part('pv', 'renewable_share', 0.2, 10, 50),
+    ];
+    const green = (entity: string) => ({ declared: entity === 'dc', kwh: entity === 'dc' ? 200_000 : 0 });
+    creditGreenPower(month, green, factors, true);
+    expect(of(month, 'dc', 'renewable_share')!.numerator).toBeCloseTo(24.58, 9);
+    expect(of(month, 'dc', 'renewable_share')).toMatchObject({ undeclared: false });
+    expect(of(month, 'dc', 'renewable_share')!.value).toBeCloseTo(2 / 3, 12);
+    expect(of(month, 'dc', 'renewable_share_generation')!.value).toBeCloseTo(60 / 90, 12);
+    expect(of(month, 'dc', 'green_power_kwh')).toMatchObject({ value: 200_000, numerator: 200_000 });
+    expect(of(month, 'pv', 'renewable_share')).toMatchObject({
+      value: 0.2,
+      numerator: 10,
+      undeclared: false,
+    });
+    expect(of(month, 'pv', 'green_power_kwh')).toMatchObject({ value: 0 });
+    // more bought than drawn: the month's imports, all of them, and no more
+    const over = [
+      part('dc', 'grid_import_kwh', 300_000, 300_000, 1),
+      part('dc', 'renewable_share', 0, 0, 36.87),
+    ];
+    creditGreenPower(over, () => ({ declared: true, kwh: 500_000 }), factors, true);
+    expect(over[1]!.value).toBeCloseTo(1, 12);
+    expect(of(over, 'dc', 'green_power_kwh')!.value).toBe(300_000);
+  });
+
+  it('credits nothing more in a year (its months hold their credits), and says "not declared" instead of a 0', () => {
+    const year = [
+      part('dc', 'grid_import_kwh', 3_500_000, 3_500_000, 1),
+      part('dc', 'renewable_share', 0, 0, 430.15),
+      part('empty', 'renewable_share', null, 0, 0),
+    ];
+    creditGreenPower(year, () => ({ declared: false, kwh: 0 }), factors, false);
+    expect(of(year, 'dc', 'renewable_share')).toMatchObject({
+      value: 0,
+      undeclared: true,
+      denominator: 430.15,
+    });
+    expect(of(year, 'dc', 'green_power_kwh')).toBeUndefined();
+    expect(of(year, 'empty', 'renewable_share')!.undeclared).toBeUndefined(); // no data: no value, for that reason
+    // declared (none bought): a share of 0
+    const none = [
+      part('dc', 'grid_import_kwh', 3_500_000, 3_500_000, 1),
+      part('dc', 'renewable_share', 0, 0, 430.15),
+    ];
+    creditGreenPower(none, () => ({ declared: true, kwh: 0 }), factors, false);
+    expect(none[1]).toMatchObject({ value: 0, undeclared: false });
+  });
+
+  it("gives a month its own declarations and a twelfth of its year's; a year or 12 months are declared by either", () => {
+    const months = ['01', '02', '03', '04', '05', '06', '07', '08', '09', '10', '11', '12'].map(
+      (m) => `2026-${m}`,
+    );
+    expect(declarationPeriods('1mo', Date.UTC(2026, 1, 28, 16), UTC8)).toEqual({
+      covering: ['2026-03', '2026'],
+      counted: [
+        { period: '2026-03', share: 1 },
+        { period: '2026', share: 1 / 12 },
+      ],
+    });
+    expect(declarationPeriods('1y', Y, UTC8)).toEqual({ covering: ['2026', ...months], counted: [] });
+    // a rolling 12 months from July 2025: its months and both years
+    expect(declarationPeriods('rolling_12mo', Date.UTC(2025, 5, 30, 16), UTC8)).toEqual({
+      covering: [
+        '2025',
+        '2026',
+        ...['07', '08', '09', '10', '11', '12'].map((m) => `2025-${m}`),
+        ...['01', '02', '03', '04', '05', '06'].map((m) => `2026-${m}`),
+      ],
+      counted: [],
+    });
+  });
+
+  it("gives a site its own purchases, and its organisation's only when it is the organisation's one site", () => {
+    const withOrg = (id: string, org: string) =>
+      siteSchema.parse({
+        id,
+        name: id,
+        district: 'haidian',
+        type: 'data_centre',
+        floorAreaM2: 1000,
+        commissionedOn: '2025-01-01',
+        emitter: { id: org, name: org, keyEmitter: true },
+        devices: [{ id: `${id}-total`, kind: 'electricity_meter', role: 'dc_total' }],
+      });
+    const registry = new Registry([withOrg('solo', 'one'), withOrg('m1', 'many'), withOrg('m2', 'many')]);
+    const declarations = [
+      { orgId: 'one', period: '2026', inputs: { greenCertificates: 600 } },
+      {
+        orgId: 'one',
+        period: '2026-03',
+        inputs: { greenPower: [{ kind: 'contract' as const, mwh: 250, evidenceId: 'BJ-PX-2026-0042' }] },
+      },
+      {
+        orgId: 'many',
+        period: '2026',
+        inputs: {
+          greenCertificates: 100, // without a site: counts in the report, not in a site's KPI
+          greenPower: [{ kind: 'certificate' as const, mwh: 48, evidenceId: 'GEC 1234567', siteId: 'm2' }],
+        },
+      },
+      { orgId: 'many', period: '2026-02', inputs: { greenPower: [] } }, // none bought, for every site
+      { orgId: 'one', period: '2025', inputs: { greenCertificates: 999 } }, // another year
+    ];
+    const at = (site: string, period: '1mo' | '1y', startMs: number) =>
+      siteGreenPower(registry.site(site), registry, declarationPeriods(period, startMs, UTC8), declarations);
+    const [jan, feb, mar] = [Y, Y + 31 * DAY, Y + 59 * DAY];
+    // by hand: March's 250 MWh and a twelfth of the year's 600 certificates: 250,000 + 50,000 kWh
+    expect(at('solo', '1mo', mar)).toEqual({ declared: true, kwh: 300_000 });
+    expect(at('solo', '1mo', jan)).toEqual({ declared: true, kwh: 50_000 });
+    expect(at('solo', '1y', Y)).toEqual({ declared: true, kwh: 0 }); // through its months
+    // a twelfth of the 48 MWh named for m2; m1 named by no purchase, and the organisation has several sites
+    expect(at('m2', '1mo', jan).kwh).toBeCloseTo(4000, 9);
+    expect(at('m1', '1mo', jan)).toEqual({ declared: false, kwh: 0 });
+    // February's declaration of none speaks for every site: m1's February is declared, a share of 0
+    expect(at('m1', '1mo', feb)).toEqual({ declared: true, kwh: 0 });
+    // nothing declared for 2027
+    expect(at('solo', '1y', Y + 365 * DAY)).toEqual({ declared: false, kwh: 0 });
   });
 });

@@ -10,7 +10,8 @@ import {
   type KpiParts,
 } from '@peakwatch/domain';
 import { quoteString, type InfluxClient } from '@peakwatch/influx';
-import type { Registry, Site } from '@peakwatch/registry';
+import { Registry, type Site } from '@peakwatch/registry';
+import { declaresGreenPower, greenPowerKwh, type DeclaredInputs } from '@peakwatch/state';
 import { kpiLine, writeKpiLines } from './kpi-series';
 import { windowsOf, type CalendarPeriod, type KpiWindowRange } from './periods';
 import type { KpiValue } from './site-kpis';
@@ -20,18 +21,41 @@ const SOURCE_PERIOD: Record<CalendarPeriod, KpiPeriod> = { '1mo': '1d', '1y': '1
 /** Order in which calendar periods are written (a year and a rolling 12 months need the months first). */
 export const CALENDAR_PERIODS: readonly CalendarPeriod[] = ['1mo', '1y', 'rolling_12mo'];
 /**
- * Not rolled up over sites: per-device KPIs (`cop` has the heat pump as its category), and peaks, which need not
- * coincide.
+ * Not rolled up over sites: per-device KPIs (`cop` has the heat pump as its category), peaks, which need not
+ * coincide, and CO2 at each site's own baseline year's factors.
  */
-const PER_DEVICE_KPIS = new Set(['cop', 'heat_pump_renewable_kwh', 'peak_demand_kw', 'meter_completeness']);
+const PER_DEVICE_KPIS = new Set([
+  'cop',
+  'heat_pump_renewable_kwh',
+  'peak_demand_kw',
+  'meter_completeness',
+  'co2_baseline_factors_t',
+]);
 /** The periods that are a heat pump's season (docs/domain.md, "Heat pumps"). */
 const SEASONS: ReadonlySet<CalendarPeriod> = new Set(['1y', 'rolling_12mo']);
 
-/** What a season's heat pump credit needs: the minimum SPF (seeds/policy) and the coal equivalent of heat. */
-export interface HeatPumpSeason {
+/**
+ * What a calendar period's renewable shares need beside their stored parts: for a season's heat pumps, the minimum
+ * SPF (seeds/policy) and the coal equivalent of heat; for green power bought, the coal equivalents of electricity of
+ * both methods.
+ */
+export interface CalendarFactors {
   minSpf: number;
   heatKgcePerKwh: number;
+  electricityKgcePerKwh: number;
+  generationKgcePerKwh: number;
 }
+
+/** Green power declared for one site and window: whether any declaration covers it, and its kWh. */
+export interface SiteGreenPower {
+  declared: boolean;
+  kwh: number;
+}
+
+/** Reads the declarations of periods (YYYY and YYYY-MM labels): libs/state DeclaredInputsRepository.forPeriods. */
+export type DeclarationsReader = (
+  periods: readonly string[],
+) => Promise<{ orgId: string; period: string; inputs: DeclaredInputs }[]>;
 
 /** A combined KPI of one entity and window, before it is written. */
 export interface CombinedKpi extends KpiParts {
@@ -41,6 +65,8 @@ export interface CombinedKpi extends KpiParts {
   windowStartMs: number;
   /** How many stored parts (months) it was combined from. */
   partCount: number;
+  /** A renewable share with nothing renewable metered or declared (creditGreenPower). */
+  undeclared?: boolean;
 }
 
 /**
@@ -50,7 +76,10 @@ export interface CombinedKpi extends KpiParts {
  * site's `renewable_share` takes the difference in both its renewable and its total energy (tce), as ambient heat is
  * part of both. Changes `combined` in place.
  */
-export function creditSeasonalHeatPumps(combined: CombinedKpi[], season: HeatPumpSeason): void {
+export function creditSeasonalHeatPumps(
+  combined: CombinedKpi[],
+  season: Pick<CalendarFactors, 'minSpf' | 'heatKgcePerKwh'>,
+): void {
   const key = (k: { entity: string; windowStartMs: number }): string => `${k.entity}\u0000${k.windowStartMs}`;
   const cops = new Map(
     combined.filter((k) => k.kpi === 'cop').map((k) => [`${key(k)}\u0000${k.category ?? ''}`, k] as const),
@@ -82,6 +111,117 @@ export function creditSeasonalHeatPumps(combined: CombinedKpi[], season: HeatPum
   }
 }
 
+/**
+ * Credits each site's renewable shares of a calendar window with the green power declared for it (certificates,
+ * green-power contracts; docs/domain.md, "Green power"). Green power is credited month by month: a month takes its own
+ * declarations and a twelfth of its year's, up to its grid imports (`grid_import_kwh`: bought green power covers
+ * electricity bought, never the site's own PV), written as `green_power_kwh`; a year and a rolling 12 months hold
+ * their months' credits through their parts. The credit enters the renewable energy (tce, at each share's coal
+ * equivalent of electricity), not the total, which holds that electricity already. A share with nothing renewable
+ * metered or credited and no declaration is `undeclared` (its value, 0, is not a share: a reader shows none). Changes
+ * `combined` in place.
+ */
+export function creditGreenPower(
+  combined: CombinedKpi[],
+  greenPower: (entity: string, windowStartMs: number) => SiteGreenPower,
+  factors: Pick<CalendarFactors, 'electricityKgcePerKwh' | 'generationKgcePerKwh'>,
+  /** Months are credited (and write their credit, 0 too, so a withdrawn declaration leaves none behind). */
+  monthly: boolean,
+): void {
+  const key = (k: { entity: string; windowStartMs: number }): string => `${k.entity}\u0000${k.windowStartMs}`;
+  const imports = new Map(
+    combined
+      .filter((k) => monthly && k.kpi === 'grid_import_kwh' && !k.category)
+      .map((k) => [key(k), k] as const),
+  );
+  const credited = new Map<string, number>();
+  for (const [k, grid] of imports) {
+    const green = greenPower(grid.entity, grid.windowStartMs);
+    const creditKwh = Math.min(green.kwh, Math.max(0, grid.value ?? 0));
+    credited.set(k, creditKwh);
+    combined.push({
+      ...grid,
+      kpi: 'green_power_kwh',
+      value: creditKwh,
+      numerator: creditKwh,
+      denominator: 1,
+    });
+  }
+  const coefficient: Record<string, number> = {
+    renewable_share: factors.electricityKgcePerKwh,
+    renewable_share_generation: factors.generationKgcePerKwh,
+  };
+  for (const share of combined) {
+    const kgcePerKwh = coefficient[share.kpi];
+    if (kgcePerKwh === undefined || share.category || share.value === null) continue;
+    share.numerator += ((credited.get(key(share)) ?? 0) * kgcePerKwh) / 1000;
+    share.value = share.denominator > 0 ? share.numerator / share.denominator : null;
+    // said either way: a window written again keeps the fields it is not written with (InfluxDB merges a point)
+    share.undeclared = share.numerator <= 0 && !greenPower(share.entity, share.windowStartMs).declared;
+  }
+}
+
+/**
+ * The declaration periods (YYYY-MM, YYYY) of a window: `covering`, those whose declaration makes the window declared
+ * (its months' and its years'); `counted`, those whose green power the window is credited with, and in what share: a
+ * month its own and a twelfth of its year's; a year and a rolling 12 months none of their own (their months' credits
+ * are in their parts).
+ */
+export function declarationPeriods(
+  period: CalendarPeriod,
+  windowStartMs: number,
+  utcOffsetMs: number,
+): { covering: string[]; counted: { period: string; share: number }[] } {
+  const start = new Date(windowStartMs + utcOffsetMs);
+  const month = (i: number): string =>
+    new Date(Date.UTC(start.getUTCFullYear(), start.getUTCMonth() + i, 1)).toISOString().slice(0, 7);
+  if (period === '1mo')
+    return {
+      covering: [month(0), month(0).slice(0, 4)],
+      counted: [
+        { period: month(0), share: 1 },
+        { period: month(0).slice(0, 4), share: 1 / 12 },
+      ],
+    };
+  const months = Array.from({ length: 12 }, (_, i) => month(i));
+  return { covering: [...new Set(months.map((m) => m.slice(0, 4))), ...months], counted: [] };
+}
+
+/**
+ * Whether an organisation's declaration speaks for one of its sites: it names the site; or the organisation has that
+ * one site alone; or it declares none bought (no purchase, no certificates), for every site.
+ */
+export function declaresFor(inputs: DeclaredInputs, siteId: string, alone: boolean): boolean {
+  if (!declaresGreenPower(inputs)) return false;
+  const none = (inputs.greenPower ?? []).length === 0 && !inputs.greenCertificates;
+  return none || alone || (inputs.greenPower ?? []).some((g) => g.siteId === siteId);
+}
+
+/**
+ * The green power declared for a site in a window, from the declarations of its organisation: purchases naming the
+ * site, and those of the organisation without a site when it has that one site alone (an organisation of several sites
+ * names the site of each purchase for its sites' KPIs; its report counts them all).
+ */
+export function siteGreenPower(
+  site: Site | undefined,
+  registry: Registry,
+  periods: ReturnType<typeof declarationPeriods>,
+  declarations: readonly { orgId: string; period: string; inputs: DeclaredInputs }[],
+): SiteGreenPower {
+  const org = site?.emitter?.id;
+  if (!site || !org) return { declared: false, kwh: 0 };
+  const alone = registry.sites.filter((s) => s.emitter?.id === org).length === 1;
+  const ours = declarations.filter((d) => d.orgId === org);
+  let kwh = 0;
+  for (const { period, share } of periods.counted)
+    for (const d of ours.filter((x) => x.period === period))
+      kwh += share * (greenPowerKwh(d.inputs, site.id) + (alone ? greenPowerKwh(d.inputs) : 0));
+  return {
+    declared: ours.some((d) => periods.covering.includes(d.period) && declaresFor(d.inputs, site.id, alone)),
+    kwh,
+  };
+}
+
 interface StoredKpi extends KpiValue {
   entity: string;
 }
@@ -99,7 +239,7 @@ export async function readKpis(
 ): Promise<StoredKpi[]> {
   const only = entities ? ` AND (${entities.map((e) => `entity = ${quoteString(e)}`).join(' OR ')})` : '';
   const series = await influx.query(
-    `SELECT value, numerator, denominator, completeness, estimated, estimated_share, elapsed FROM ${MEASUREMENTS.kpi} ` +
+    `SELECT value, numerator, denominator, completeness, estimated, estimated_share, elapsed, undeclared FROM ${MEASUREMENTS.kpi} ` +
       `WHERE scope = ${quoteString(scope)} AND period = ${quoteString(period)}${only} ` +
       `AND time >= ${fromMs}ms AND time < ${toMs}ms GROUP BY entity, kpi, category`,
   );
@@ -116,6 +256,7 @@ export async function readKpis(
       estimated: r['estimated'] === true,
       estimatedShare: Number(r['estimated_share'] ?? 0),
       ...(typeof r['elapsed'] === 'number' ? { elapsed: r['elapsed'] } : {}),
+      ...(typeof r['undeclared'] === 'boolean' ? { undeclared: r['undeclared'] } : {}),
     })),
   );
 }
@@ -154,7 +295,8 @@ export async function writeCalendarKpis({
   siteIds,
   registry,
   asOfMs = Number.POSITIVE_INFINITY,
-  heatPumpSeason,
+  factors,
+  declarations,
 }: {
   influx: InfluxClient;
   period: CalendarPeriod;
@@ -166,8 +308,13 @@ export async function writeCalendarKpis({
   registry?: Registry;
   /** The present: a window not yet over is projected to its end by the share of it elapsed (default: all closed). */
   asOfMs?: number;
-  /** For a season (a year, a rolling 12 months): heat pumps credited by the season's SPF (creditSeasonalHeatPumps). */
-  heatPumpSeason: HeatPumpSeason;
+  /**
+   * Heat pumps of a season (a year, a rolling 12 months) credited by the season's SPF (creditSeasonalHeatPumps), and
+   * green power declared (creditGreenPower).
+   */
+  factors: CalendarFactors;
+  /** The declared green power (none: every share with nothing renewable metered is undeclared). */
+  declarations?: DeclarationsReader;
 }): Promise<number> {
   const windows = windowsOf(period, fromMs, toMs, utcOffsetMs);
   if (windows.length === 0) return 0;
@@ -205,7 +352,25 @@ export async function writeCalendarKpis({
       });
     }
   }
-  if (SEASONS.has(period)) creditSeasonalHeatPumps(combined, heatPumpSeason);
+  if (SEASONS.has(period)) creditSeasonalHeatPumps(combined, factors);
+  const periodsOf = new Map(
+    windows.map((w) => [w.startMs, declarationPeriods(period, w.startMs, utcOffsetMs)]),
+  );
+  const declared = declarations
+    ? await declarations([...new Set([...periodsOf.values()].flatMap((p) => p.covering))])
+    : [];
+  creditGreenPower(
+    combined,
+    (entity, windowStartMs) =>
+      siteGreenPower(
+        registry?.site(entity),
+        registry ?? new Registry([]),
+        periodsOf.get(windowStartMs)!,
+        declared,
+      ),
+    factors,
+    period === '1mo',
+  );
   const endOf = new Map(windows.map((w) => [w.startMs, w.endMs]));
   const lines: string[] = [];
   for (const { entity, kpi, category, windowStartMs, partCount: _, ...parts } of combined) {
@@ -226,7 +391,8 @@ export async function writeCalendarKpis({
 
 /**
  * Site targets from the registry, for a year (and a rolling 12 months): `quota_use` (the electricity quota) and
- * `energy_reduction`, `co2_reduction` (energy and carbon per m² against the `baseline`), projected linearly to the
+ * `energy_reduction`, `energy_kgce_reduction`, `co2_reduction` (electricity, comprehensive energy and carbon per m²
+ * against the `baseline`), projected linearly to the
  * window's end by the share of it `elapsed` (libs/domain projectedQuotaUse, reductionAgainstBaseline). A projection
  * (a window not yet over) is marked estimated; a closed window is not projected.
  */
@@ -250,16 +416,24 @@ function baselineReduction(
     };
   }
   if (!site.baseline) return undefined;
+  // electricity per m², comprehensive energy per m² (the Haidian energy target's basis), and CO2 per m² at the
+  // baseline year's factors, so that a revised factor is not reported as a reduction (docs/domain.md, "CO2")
   const perM2 =
     kpi === 'eui_kwh_m2'
       ? { name: 'energy_reduction', intensity: combined.value, baseline: site.baseline.energyKwhPerM2 }
-      : kpi === 'co2_t'
+      : kpi === 'energy_kgce_m2'
         ? {
-            name: 'co2_reduction',
-            intensity: (combined.value * 1000) / site.floorAreaM2,
-            baseline: site.baseline.carbonKgPerM2,
+            name: 'energy_kgce_reduction',
+            intensity: combined.value,
+            baseline: site.baseline.energyKgcePerM2,
           }
-        : undefined;
+        : kpi === 'co2_baseline_factors_t'
+          ? {
+              name: 'co2_reduction',
+              intensity: (combined.value * 1000) / site.floorAreaM2,
+              baseline: site.baseline.carbonKgPerM2,
+            }
+          : undefined;
   if (!perM2?.baseline) return undefined;
   const value = reductionAgainstBaseline({ intensity: perM2.intensity, elapsed, baseline: perM2.baseline });
   return {

@@ -3,8 +3,12 @@ import {
   MAX_BRIDGED_GAP_MS,
   bookIntoWindows,
   completeness,
+  comprehensiveEnergyKgce,
   electricityCo2LocationT,
   gasCo2T,
+  heatCo2T,
+  GJ_PER_MJ,
+  MJ_PER_KWH,
   heatPumpRenewableKwh,
   peakDemandKw,
   pvSpecificYield,
@@ -29,14 +33,23 @@ import {
   type Site,
 } from '@peakwatch/registry';
 import { FIXED_PERIOD_MS, periodWindow, type FixedPeriod } from './periods';
+import { forSite } from './factors';
 
 const QUARTER_MS = 900_000;
 
-/** Factors the KPIs need, chosen by the caller from the policy data (seeds/emission-factors) for the period. */
-export interface KpiFactors {
+/** The CO2 factors of a year (seeds/emission-factors). */
+export interface Co2Factors {
   gridKgCo2PerKwh: number;
   gasKgCo2PerM3: number;
-  /** Coal equivalents for the renewable share (the method is the electricity coefficient's). */
+  /** Purchased heat (tCO2/GJ). */
+  heatTCo2PerGj: number;
+}
+
+/** Factors the KPIs need, chosen by the caller from the policy data (seeds/emission-factors) for the period. */
+export interface KpiFactors extends Co2Factors {
+  /** The heating value (kJ/m³) the gas CO2 factor is computed at, for a site declaring its supplier's own. */
+  gasNcvKjPerM3: number;
+  /** Calorific coal equivalents (当量值): comprehensive energy, and the calorific renewable share. */
   coal: CoalEquivalents;
   /**
    * Electricity's coal equivalent by the generation method (发电煤耗法, kgce/kWh), for `renewable_share_generation`:
@@ -46,6 +59,11 @@ export interface KpiFactors {
   generationKgcePerKwh: number;
   /** The SPF a heat pump's season must exceed for its ambient heat to count as renewable (EU RED Annex VII). */
   heatPumpMinSpf: number;
+  /**
+   * The CO2 factors of a site's baseline year, so that the CO2 compared with the baseline uses one factor for both
+   * years (docs/domain.md, "CO2"); without it, the period's own.
+   */
+  baselineCo2?: (year: number) => Co2Factors;
   /** Renewable-share trajectory of data centres commissioned on or after `appliesFrom` (YYYY-MM-DD). */
   dcRenewableTrajectory?: { stepPerYear: number; appliesFrom: string };
 }
@@ -67,6 +85,11 @@ export interface KpiValue {
   estimatedShare: number;
   /** A projection to the window's end: the share of the window elapsed it was projected from (linearly). */
   elapsed?: number;
+  /**
+   * Of a site's renewable share of a month or longer: nothing renewable was metered and no green power declared. The
+   * value holds the metered 0 for roll-ups; a reader shows no share (docs/domain.md, "Green power").
+   */
+  undeclared?: boolean;
 }
 
 /** A metric's energy in one window of the period: `known` counts quarters with a value (none: no data). */
@@ -112,6 +135,10 @@ const SHORTEST_PERIOD: Readonly<Record<string, FixedPeriod>> = {
   eui_kwh_m2: '1d',
   register_anomalies: '1d',
   renewable_share_target: '1d',
+  energy_kgce: '1h',
+  grid_import_kwh: '1h',
+  energy_kgce_m2: '1d',
+  co2_baseline_factors_t: '1d',
 };
 
 /** Whether a KPI's window holds energy spread over a gap, and which share of its energy that is. */
@@ -214,6 +241,9 @@ export function siteKpis({
   utcOffsetMs: number;
   factors: KpiFactors;
 }): KpiValue[] {
+  factors = forSite(site, factors);
+  /** Purchased heat's CO2 per kWh (kg): 3.6 MJ at the factor per GJ. */
+  const heatKgCo2PerKwh = MJ_PER_KWH * GJ_PER_MJ * factors.heatTCo2PerGj * 1000;
   const sizeMs = FIXED_PERIOD_MS[period];
   const byRole = new Map<string, DeviceEnergy[]>();
   for (const d of devices) byRole.set(d.device.role, [...(byRole.get(d.device.role) ?? []), d]);
@@ -265,6 +295,32 @@ export function siteKpis({
       if (category) k.category = category;
       out.push(k);
     };
+    /**
+     * The window's CO2 (t) at the period's factors, and for a site with a carbon baseline at its baseline year's
+     * (`co2_baseline_factors_t`, what `co2_reduction` compares: docs/domain.md, "CO2"). `parts` decide whether the
+     * window has data (the grid's: gas or heat alone are not the site's CO2); `weighted` are the carriers in kg CO2,
+     * for the estimated share.
+     */
+    const carbon = (
+      flows: { importKwh: number; exportKwh: number; gasM3: number; heatKwh: number },
+      parts: WindowSum[],
+      weighted: WindowSum[],
+    ): void => {
+      const at = (f: Co2Factors): number =>
+        electricityCo2LocationT({
+          importKwh: flows.importKwh,
+          exportKwh: flows.exportKwh,
+          factorKgPerKwh: f.gridKgCo2PerKwh,
+        }) +
+        gasCo2T({ gasM3: flows.gasM3, factorKgPerM3: f.gasKgCo2PerM3 }) +
+        heatCo2T({ heatGj: flows.heatKwh * MJ_PER_KWH * GJ_PER_MJ, factorTPerGj: f.heatTCo2PerGj });
+      const co2 = at(factors);
+      push('co2_t', orNull(co2, ...parts), co2, 1, basisOf(weighted));
+      if (site.baseline?.carbonKgPerM2) {
+        const atBaseline = at(factors.baselineCo2?.(site.baseline.year) ?? factors);
+        push('co2_baseline_factors_t', orNull(atBaseline, ...parts), atBaseline, 1, basisOf(weighted));
+      }
+    };
     // register readings the rules could not explain (a drop that is neither a wrap nor a declared replacement, or an
     // impossible jump): a data-quality signal for the facility manager
     let anomalies = 0;
@@ -303,11 +359,20 @@ export function siteKpis({
         it.energy,
         basisOf([facility], [it]),
       );
-      const dcCo2 = electricityCo2LocationT({
-        gridKwh: facility.energy,
-        factorKgPerKwh: factors.gridKgCo2PerKwh,
+      const heat = sum('heat_purchased', 'heat_kwh');
+      carbon(
+        { importKwh: facility.energy, exportKwh: 0, gasM3: 0, heatKwh: heat.energy },
+        [facility],
+        [scaled(facility, factors.gridKgCo2PerKwh), scaled(heat, heatKgCo2PerKwh)],
+      );
+      const dcKgce = comprehensiveEnergyKgce({
+        electricityKwh: facility.energy,
+        gasM3: 0,
+        heatKwh: heat.energy,
+        coefficients: factors.coal,
       });
-      push('co2_t', orNull(dcCo2, facility), dcCo2, 1, basisOf([facility]));
+      push('energy_kgce', orNull(dcKgce, facility), dcKgce, 1, basisOf([facility, heat]));
+      push('grid_import_kwh', orNull(facility.energy, facility), facility.energy, 1, basisOf([facility]));
       // Grid electricity only so far: on-site PV and green-power certificates of data centres are not metered yet.
       for (const [kpi, electricityKgcePerKwh] of [
         ['renewable_share', factors.coal.electricityKgcePerKwh],
@@ -316,10 +381,10 @@ export function siteKpis({
         const dcShare = renewableShare({
           electricityKwh: facility.energy,
           pvConsumedKwh: 0,
-          certificates: 0,
+          greenPowerKwh: 0,
           renewableHeatKwh: 0,
           gasM3: 0,
-          purchasedHeatKwh: 0,
+          purchasedHeatKwh: heat.energy,
           coefficients: { ...factors.coal, electricityKgcePerKwh },
         });
         push(
@@ -364,17 +429,50 @@ export function siteKpis({
       site.floorAreaM2,
       flows,
     );
-    // Location-based CO2 of grid imports (PV is emission-free, exports earn no credit) and natural gas.
+    // CO2 (GB/T 32150): net purchased electricity (imports − exports; PV is emission-free), natural gas and
+    // purchased heat; comprehensive energy (GB/T 2589) of every carrier used, per m² for the Haidian targets
     const gas = sum('gas', 'gas_m3');
-    const co2 =
-      electricityCo2LocationT({ gridKwh: gridImport.energy, factorKgPerKwh: factors.gridKgCo2PerKwh }) +
-      gasCo2T({ gasM3: gas.energy, factorKgPerM3: factors.gasKgCo2PerM3 });
+    const heat = sum('heat_purchased', 'heat_kwh');
+    carbon(
+      { importKwh: gridImport.energy, exportKwh: gridExport.energy, gasM3: gas.energy, heatKwh: heat.energy },
+      [gridImport],
+      [
+        scaled(gridImport, factors.gridKgCo2PerKwh),
+        scaled(gridExport, factors.gridKgCo2PerKwh),
+        scaled(gas, factors.gasKgCo2PerM3),
+        scaled(heat, heatKgCo2PerKwh),
+      ],
+    );
+    const kgce = comprehensiveEnergyKgce({
+      electricityKwh: consumption,
+      gasM3: gas.energy,
+      heatKwh: heat.energy,
+      coefficients: factors.coal,
+    });
+    const carriers = basisOf([
+      scaled(gridImport, factors.coal.electricityKgcePerKwh),
+      scaled(gridExport, factors.coal.electricityKgcePerKwh),
+      scaled(pv, factors.coal.electricityKgcePerKwh),
+      scaled(gas, factors.coal.gasKgcePerM3),
+      scaled(heat, factors.coal.heatKgcePerKwh),
+    ]);
+    // as energy_kwh: a window without the site's electricity has none (a heat meter alone is not its energy)
+    const used = [gridImport, pv];
+    // what green power bought can cover (docs/domain.md, "Green power")
     push(
-      'co2_t',
-      orNull(co2, gridImport),
-      co2,
+      'grid_import_kwh',
+      orNull(gridImport.energy, gridImport),
+      gridImport.energy,
       1,
-      basisOf([scaled(gridImport, factors.gridKgCo2PerKwh), scaled(gas, factors.gasKgCo2PerM3)]),
+      basisOf([gridImport]),
+    );
+    push('energy_kgce', orNull(kgce, ...used), kgce, 1, carriers);
+    push(
+      'energy_kgce_m2',
+      orNull(energyIntensity({ energyKwh: kgce, floorAreaM2: site.floorAreaM2 }), ...used),
+      kgce,
+      site.floorAreaM2,
+      carriers,
     );
     // Heat pumps: interval COP, and the renewable (ambient) heat Q × (1 − 1/SPF) when the SPF exceeds the minimum
     // (EU RED Annex VII). Within a season the window's own SPF stands in for the season's; the year and the rolling
@@ -406,10 +504,10 @@ export function siteKpis({
       const share = renewableShare({
         electricityKwh: consumption,
         pvConsumedKwh: pv.energy - gridExport.energy,
-        certificates: 0,
+        greenPowerKwh: 0,
         renewableHeatKwh: heatPumps.reduce((s, hp) => s + hp.renewableKwh, 0),
         gasM3: gas.energy,
-        purchasedHeatKwh: 0,
+        purchasedHeatKwh: heat.energy,
         coefficients: { ...factors.coal, electricityKgcePerKwh },
       });
       push(
@@ -422,6 +520,7 @@ export function siteKpis({
           scaled(gridExport, electricityKgcePerKwh),
           scaled(pv, electricityKgcePerKwh),
           scaled(gas, factors.coal.gasKgcePerM3),
+          scaled(heat, factors.coal.heatKgcePerKwh),
         ]),
       );
     }

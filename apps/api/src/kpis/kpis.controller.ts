@@ -84,6 +84,8 @@ export class KpisController {
       .map(({ entity: _entity, windowStartMs, ...k }) => ({
         windowStart: new Date(windowStartMs).toISOString(),
         ...k,
+        // a renewable share with nothing renewable metered or declared is none, not 0 (docs/domain.md, "Green power")
+        ...(k.undeclared ? { value: null } : {}),
       }));
   }
 }

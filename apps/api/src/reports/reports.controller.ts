@@ -1,4 +1,6 @@
 import {
+  BadRequestException,
+  ConflictException,
   Controller,
   ForbiddenException,
   Get,
@@ -15,16 +17,10 @@ import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { z } from 'zod';
 import { Registry } from '@peakwatch/registry';
-import {
-  REPORT_FORMATS,
-  ReportService,
-  reportInputsSchema,
-  type ReportInputs,
-  type ReportVersion,
-} from '@peakwatch/reports';
+import { DeclarationError, REPORT_FORMATS, ReportService, type ReportVersion } from '@peakwatch/reports';
 import { ApiKeyGuard, Caller, Roles } from '../auth/api-key.guard';
 import type { Principal } from '../auth/api-keys.repository';
-import { AuditLog } from '@peakwatch/state';
+import { AuditLog, declaredInputsSchema, type DeclaredInputs } from '@peakwatch/state';
 import { parseInput } from '../validation';
 import { by } from '../auth/audit';
 
@@ -88,17 +84,30 @@ export class ReportsController {
   @HttpCode(200)
   @Roles('admin', 'emitter')
   @ApiOperation({
-    summary: 'Declare what the meters do not show for a period: green certificates, purchased heat, output',
+    summary:
+      'Declare what the meters do not show for a period: green power bought (certificates, contracts, with evidence), purchased heat, output',
   })
   async putInputs(
     @Caller() caller: Principal,
     @Param() raw: Record<string, string>,
     @Body() body: unknown,
-  ): Promise<ReportInputs> {
+  ): Promise<DeclaredInputs> {
     const p = parseInput(params.pick({ org: true, period: true }), raw);
     this.check(caller, p.org);
-    const inputs = parseInput(reportInputsSchema, body, 'body');
-    await this.reports.setInputs(p.org, p.period, inputs);
+    const inputs = parseInput(declaredInputsSchema, body, 'body');
+    try {
+      await this.reports.setInputs(p.org, p.period, inputs);
+    } catch (error) {
+      if (!(error instanceof DeclarationError)) throw error;
+      const body = {
+        statusCode: error.status,
+        message: `${error.field}: ${error.message}`,
+        field: error.field,
+      };
+      throw error.status === 409
+        ? new ConflictException({ ...body, error: 'Conflict' })
+        : new BadRequestException({ ...body, error: 'Bad Request' });
+    }
     await this.audit.record({
       ...by(caller),
       action: 'report.inputs',

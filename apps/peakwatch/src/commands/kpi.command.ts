@@ -59,7 +59,6 @@ export async function kpiCommand(flags: {
   const factors = kpiFactorsFor(
     loadPolicyData(config.seedsDir),
     new Date(fromMs + offset).getUTCFullYear(),
-    'calorific',
     lastDay,
   );
   const kpis = await computeSiteKpis({
