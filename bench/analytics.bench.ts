@@ -10,17 +10,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { WriteApi } from '@influxdata/influxdb-client';
+import { CALENDAR_PERIODS, writeAreaKpis, writeCalendarKpis, writeKpiSeries } from '@peakwatch/analytics';
 import {
-  CALENDAR_PERIODS,
   FIXED_PERIOD_MS,
   type FixedPeriod,
   utcOffsetMs,
   windowsOf,
-  writeAreaKpis,
   kpiFactorsFor,
-  writeCalendarKpis,
-  writeKpiSeries,
-} from '@peakwatch/analytics';
+} from '@peakwatch/metering';
 import { InfluxClient, ManagedInfluxd, type InfluxSeries } from '@peakwatch/influx';
 import { loadPolicyData } from '@peakwatch/policy';
 import { freePort } from '@peakwatch/process';

@@ -14,7 +14,8 @@ import { ALERTS_APP } from '@peakwatch/alerts';
 import { API_APP, ApiKeysRepository } from '@peakwatch/api';
 import supertest from 'supertest';
 import { SMTPServer } from 'smtp-server';
-import { ANALYTICS_APP, KpiCron, readKpis } from '@peakwatch/analytics';
+import { ANALYTICS_APP, KpiCron } from '@peakwatch/analytics';
+import { readKpis } from '@peakwatch/metering';
 import type { AppConfig } from '@peakwatch/config';
 import { Simulation, generate, loadScenario } from '@peakwatch/device-sim';
 import { INGEST_APP } from '@peakwatch/ingest';
@@ -221,7 +222,7 @@ describe('alerts: rules over the simulator, notifications to real receivers', ()
     });
     await start();
     const secrets: Record<string, string> = {};
-    const { CredentialsRepository } = await import('@peakwatch/ingest');
+    const { CredentialsRepository } = await import('@peakwatch/state');
     const credentials = app.get(CredentialsRepository);
     for (const site of loadScenario(scenarioFile).sites)
       for (const device of site.devices)

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { IClientOptions, MqttClient } from 'mqtt';
-import { CredentialsRepository } from '@peakwatch/ingest';
+import { CredentialsRepository } from '@peakwatch/state';
 import { MosquittoDynsec } from '@peakwatch/mqtt';
 import { StateStore } from '@peakwatch/state';
 import { CLI, ROOT, buildDist } from '../support/build';

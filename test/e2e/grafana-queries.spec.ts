@@ -1,6 +1,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { KpiCron, kpiLine } from '@peakwatch/analytics';
+import { KpiCron } from '@peakwatch/analytics';
+import { kpiLine } from '@peakwatch/metering';
 import { dashboardQueries, dashboards } from '@peakwatch/dashboards';
 import { loadScenario } from '@peakwatch/device-sim';
 import type { InfluxClient } from '@peakwatch/influx';

@@ -94,7 +94,7 @@ describe('green power declared: certificates and contracts in the renewable shar
     const config = await testConfig(influxd.url, 'green', dataDir, { SEEDS_DIR: seeds });
     app = await createApp(config, [INGEST_APP, ANALYTICS_APP, API_APP], { clock });
     stopSchedules(app);
-    const { CredentialsRepository } = await import('@peakwatch/ingest');
+    const { CredentialsRepository } = await import('@peakwatch/state');
     const credentials = app.get(CredentialsRepository);
     const scenario = loadScenario(join(seeds, 'scenarios', 'haidian-campus.yaml'));
     const secrets: Record<string, string> = {};

@@ -1,7 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KpiCron, readKpis, type KpiValue } from '@peakwatch/analytics';
+import { KpiCron } from '@peakwatch/analytics';
+import { readKpis, type KpiValue } from '@peakwatch/metering';
 import { deviceTopic } from '@peakwatch/contracts';
 import type { InfluxClient } from '@peakwatch/influx';
 import { loadPolicyData } from '@peakwatch/policy';

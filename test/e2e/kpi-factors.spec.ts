@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deviceTopic } from '@peakwatch/contracts';
-import type { KpiValue } from '@peakwatch/analytics';
+import type { KpiValue } from '@peakwatch/metering';
 import type { Report } from '@peakwatch/reports';
 import { Clock } from '@peakwatch/runtime';
 import { ROOT, buildDist, runCliJson } from '../support/build';

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { computeSiteKpis, writeKpiSeries, type KpiFactors, type KpiValue } from '@peakwatch/analytics';
+import { computeSiteKpis, writeKpiSeries } from '@peakwatch/analytics';
+import { type KpiFactors, type KpiValue } from '@peakwatch/metering';
 import { loadPolicyData } from '@peakwatch/policy';
 import { Clock } from '@peakwatch/runtime';
 import { DAY, HOUR, UTC8, beijingMidnight } from '../support/calendar';

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { KpiCron, readKpis, type LateRecomputation } from '@peakwatch/analytics';
+import { KpiCron, type LateRecomputation } from '@peakwatch/analytics';
+import { readKpis } from '@peakwatch/metering';
 import { loadScenario } from '@peakwatch/device-sim';
 import type { InfluxClient } from '@peakwatch/influx';
 import { loadPolicyData } from '@peakwatch/policy';

@@ -9,7 +9,8 @@ import { ALERTS_APP, OutboxDispatcher, receiverKey, verifyWebhook } from '@peakw
 import { API_APP, ApiKeysRepository } from '@peakwatch/api';
 import type { AppConfig } from '@peakwatch/config';
 import { loadScenario } from '@peakwatch/device-sim';
-import { CredentialsRepository, INGEST_APP } from '@peakwatch/ingest';
+import { INGEST_APP } from '@peakwatch/ingest';
+import { CredentialsRepository } from '@peakwatch/state';
 import type { InfluxClient } from '@peakwatch/influx';
 import { freePort } from '@peakwatch/process';
 import { REPORTS_APP, ReportService, type Report } from '@peakwatch/reports';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { ALERTS_APP, AlertEvaluator, type AlertNotification } from '@peakwatch/alerts';
-import { kpiLine } from '@peakwatch/analytics';
+import { kpiLine } from '@peakwatch/metering';
 import { createApp } from '@peakwatch/runtime';
 import { copySeeds } from '../support/seeds';
 import { startInfluxd, type TestInfluxd } from '../support/influxd';

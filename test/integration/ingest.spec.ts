@@ -5,8 +5,8 @@ import { createConnection, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { deviceTopic } from '@peakwatch/contracts';
+import { CredentialsRepository } from '@peakwatch/state';
 import {
-  CredentialsRepository,
   REJECT_RECORDS_PER_MINUTE,
   REJECT_RECORD_BURST,
   Spool,
@@ -341,7 +341,7 @@ describe('ingest: MQTT to InfluxDB through the embedded broker', () => {
     });
 
     it('closes a connection within seconds once its secret is rotated or deleted, wherever that was done', async () => {
-      const { CredentialsRepository } = await import('@peakwatch/ingest');
+      const { CredentialsRepository } = await import('@peakwatch/state');
       const { StateStore } = await import('@peakwatch/state');
       // another instance on the same state store, as the API or the command line would be: nothing in memory shared
       const elsewhere = new CredentialsRepository(ingest.app.get(StateStore));
@@ -375,7 +375,7 @@ describe('ingest: MQTT to InfluxDB through the embedded broker', () => {
     });
 
     it("refuses a service client writing a device's readings: services publish alerts only", async () => {
-      const { CredentialsRepository } = await import('@peakwatch/ingest');
+      const { CredentialsRepository } = await import('@peakwatch/state');
       const before = await rejectCount('topic_not_allowed');
       const secret = await ingest.app.get(CredentialsRepository).issue('gateway', 'service', null);
       const gateway = await connectClient(ingest.mqttUrl, { username: 'gateway', password: secret });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import { ApiKeysRepository } from '@peakwatch/api';
 import type { StateStoreConfig } from '@peakwatch/config';
-import { CredentialsRepository } from '@peakwatch/ingest';
+import { CredentialsRepository } from '@peakwatch/state';
 import { MIGRATIONS, StateStore } from '@peakwatch/state';
 import { startPostgres, type TestPostgres } from '../support/postgres';
 

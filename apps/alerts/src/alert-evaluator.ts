@@ -7,12 +7,12 @@ import { InfluxClient, floatField, line, quoteString, stringField } from '@peakw
 import { PolicyData } from '@peakwatch/policy';
 import { Registry, type Site } from '@peakwatch/registry';
 import { Clock, LiveEvents, SingleRun } from '@peakwatch/runtime';
-import { FIXED_PERIOD_MS, periodWindow, utcOffsetMs, type FixedPeriod } from '@peakwatch/analytics';
-import { StateStore, type StateSchema } from '@peakwatch/state';
+import { FIXED_PERIOD_MS, periodWindow, utcOffsetMs, type FixedPeriod } from '@peakwatch/metering';
+import { StateStore, deliveryId, enqueue, type OutboxChannel, type StateSchema } from '@peakwatch/state';
 import type { Transaction } from 'kysely';
-import { MEASUREMENTS } from '@peakwatch/contracts';
+import { MEASUREMENTS, alertTopic } from '@peakwatch/contracts';
 import { recordAlertHistory } from './alert-history';
-import { deliveryId, type AlertNotification } from './notification';
+import type { AlertNotification } from './notification';
 import { loadAlertRules, type AlertRule } from './rules/rules';
 import { INACTIVE, step, type AlertInstance, type AlertState, type Observation } from './state-machine';
 
@@ -35,6 +35,8 @@ type Tx = Transaction<StateSchema>;
 /** How far back a silent device is looked for (ms): beyond it, silence counts from here. */
 const SILENCE_LOOKBACK_MS = 2 * 86_400_000;
 const YEAR_MS = 365 * 86_400_000;
+/** How often every rule is evaluated (ms). */
+export const EVALUATION_INTERVAL_MS = 60_000;
 /** How long a site's first reading (the start of its monitoring) is remembered before it is read again (ms). */
 const MONITORED_FROM_TTL_MS = 3_600_000;
 
@@ -74,7 +76,7 @@ export class AlertEvaluator implements OnModuleInit {
     this.rules = loadAlertRules(join(this.config.seedsDir, 'alert-rules'), this.policy);
   }
 
-  @Interval(60_000)
+  @Interval(EVALUATION_INTERVAL_MS)
   async tick(): Promise<void> {
     await this.single.run(() => this.runOnce(this.clock.now()));
   }
@@ -393,37 +395,28 @@ export class AlertEvaluator implements OnModuleInit {
       notification.state,
       notification.audience,
     ];
-    const targets: [string, string][] = this.config.alerts.webhooks
+    const targets: [OutboxChannel, string][] = this.config.alerts.webhooks
       .filter(
         (w) =>
           w.audience === notification.audience &&
           (!w.district || w.district === notification.entity.district),
       )
-      .map((w) => ['webhook', w.url]);
+      .map((w): [OutboxChannel, string] => ['webhook', w.url]);
     for (const e of this.config.alerts.emails)
       if (
         e.audience === notification.audience &&
         (!e.district || e.district === notification.entity.district)
       )
         targets.push(['email', e.address]);
-    targets.push(['mqtt', `alerts/v1/${notification.entity.district}/${notification.entity.siteId}`]);
-    for (const [channel, target] of targets) {
-      await tx
-        .insertInto('alert_outbox')
-        .values({
-          delivery_id: deliveryId(...key, channel, target),
-          channel,
-          target,
-          payload: body,
-          created_at: now,
-          attempts: 0,
-          next_attempt_at: now,
-          delivered_at: null,
-          last_error: null,
-        })
-        .onConflict((oc) => oc.column('delivery_id').doNothing())
-        .execute();
-    }
+    targets.push(['mqtt', alertTopic(notification.entity.district, notification.entity.siteId)]);
+    for (const [channel, target] of targets)
+      await enqueue(tx, {
+        deliveryId: deliveryId(...key, channel, target),
+        channel,
+        target,
+        payload: body,
+        at: now,
+      });
     return notification;
   }
 

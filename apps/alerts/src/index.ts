@@ -7,7 +7,6 @@ export { AlertEvaluator } from './alert-evaluator';
 export { ALERTS_MQTT_USER, OutboxDispatcher } from './outbox-dispatcher';
 export {
   WEBHOOK_TOLERANCE_MS,
-  deliveryId,
   receiverKey,
   signature,
   verifyWebhook,

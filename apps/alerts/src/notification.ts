@@ -1,4 +1,4 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { AlertRule } from './rules/rules';
 
 /** The JSON body of an alert notification (docs/contracts.md, "Alert notifications"). */
@@ -65,13 +65,4 @@ export function verifyWebhook(
     given.length === expected.length &&
     timingSafeEqual(given, expected)
   );
-}
-
-/**
- * The idempotency key of one notification to one target: the same rule, entity, episode, state and target always give
- * the same key, so a notification queued twice (a crash between two steps) is one delivery.
- */
-export function deliveryId(...parts: (string | number)[]): string {
-  const h = createHash('sha256').update(parts.join('\u0000')).digest('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }

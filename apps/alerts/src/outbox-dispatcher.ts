@@ -4,7 +4,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import nodemailer, { type Transporter } from 'nodemailer';
 import { InjectConfig, type AppConfig } from '@peakwatch/config';
 import { Clock } from '@peakwatch/runtime';
-import { StateStore, hashSecret, newSecret } from '@peakwatch/state';
+import { CredentialsRepository, StateStore } from '@peakwatch/state';
 import { receiverKey, signature, type AlertNotification } from './notification';
 
 /** Backoff after a failed delivery: exponential from 1 s to 5 min. */
@@ -36,6 +36,7 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
     @InjectConfig() private readonly config: AppConfig,
     private readonly state: StateStore,
     private readonly clock: Clock,
+    private readonly credentials: CredentialsRepository,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -217,24 +218,11 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
     this.client?.end(true);
     const { url, username, password, port } = this.config.mqtt;
     let credentials = { username: username ?? ALERTS_MQTT_USER, password: password ?? '' };
-    if (!url) {
-      const secret = newSecret();
-      const now = new Date().toISOString();
-      const secretHash = await hashSecret(secret);
-      await this.state.db
-        .insertInto('mqtt_credential')
-        .values({
-          username: ALERTS_MQTT_USER,
-          role: 'service',
-          site_id: null,
-          secret_hash: secretHash,
-          created_at: now,
-          rotated_at: now,
-        })
-        .onConflict((oc) => oc.column('username').doUpdateSet({ secret_hash: secretHash, rotated_at: now }))
-        .execute();
-      credentials = { username: ALERTS_MQTT_USER, password: secret };
-    }
+    if (!url)
+      credentials = {
+        username: ALERTS_MQTT_USER,
+        password: await this.credentials.issue(ALERTS_MQTT_USER, 'service', null),
+      };
     this.client = await mqtt.connectAsync(url ?? `mqtt://127.0.0.1:${port}`, {
       ...credentials,
       // random: a client id others cannot guess and take over

@@ -2,7 +2,6 @@ import { AuditController } from './audit/audit.controller';
 import { EmqxHookController } from './broker/emqx-hook.controller';
 import { AlertVisibility } from './alerts/alert-visibility';
 import { Module } from '@nestjs/common';
-import { CREDENTIALS_PROVIDER } from '@peakwatch/ingest';
 import { ReportService } from '@peakwatch/reports';
 import { AlertsController } from './alerts/alerts.controller';
 import { ReportsController } from './reports/reports.controller';
@@ -28,6 +27,6 @@ import { StreamController } from './stream/stream.controller';
     AuditController,
     EmqxHookController,
   ],
-  providers: [ApiKeysRepository, Access, AlertVisibility, ApiKeyGuard, CREDENTIALS_PROVIDER, ReportService],
+  providers: [ApiKeysRepository, Access, AlertVisibility, ApiKeyGuard, ReportService],
 })
 export class ApiModule {}

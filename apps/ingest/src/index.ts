@@ -4,15 +4,6 @@ import { IngestModule } from './ingest.module';
 export { IngestModule } from './ingest.module';
 export { BrokerService } from './broker/broker.service';
 export { INGEST_SUBSCRIPTIONS, SHARE_GROUP } from './broker/external-subscriber.service';
-export {
-  CREDENTIALS_PROVIDER,
-  CredentialRoleError,
-  CredentialsRepository,
-  brokerAccountsFor,
-  grantOf,
-  type MqttIdentity,
-  type MqttRole,
-} from './credentials/credentials.repository';
 export { REJECT_REASONS, type RejectReason } from './pipeline/reject-reason';
 export { REJECT_RECORD_BURST, REJECT_RECORDS_PER_MINUTE } from './pipeline/ingest.pipeline';
 export { SpoolService } from './spool/spool.service';

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Cron } from '@nestjs/schedule';
-import { utcOffsetMs } from '@peakwatch/analytics';
+import { utcOffsetMs } from '@peakwatch/metering';
 import { Clock, SingleRun } from '@peakwatch/runtime';
 import { InjectConfig, type AppConfig } from '@peakwatch/config';
 import { Registry } from '@peakwatch/registry';
@@ -8,6 +8,9 @@ import { reportPeriod } from './report';
 import { ReportService } from './report.service';
 
 /** The reports' schedule (one per process that runs the reports app). */
+/** Every hour, 20 minutes past (after the KPI job's quarter-hour runs; seconds first, as @nestjs/schedule reads it). */
+export const REPORT_CRON = '0 20 * * * *';
+
 @Injectable()
 export class ReportScheduler {
   private readonly logger = new Logger('ReportScheduler');
@@ -27,7 +30,7 @@ export class ReportScheduler {
    * annual report of the year before from REPORT_ANNUAL_BY on. Unchanged reports are not new versions, so the job
    * also restates a month when late data changed it.
    */
-  @Cron('0 20 * * * *')
+  @Cron(REPORT_CRON)
   async tick(nowMs = this.clock.now()): Promise<void> {
     await this.single.run(() => this.scheduled(nowMs));
   }

@@ -1,13 +1,19 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Injectable, Logger } from '@nestjs/common';
-import { deliveryId } from '@peakwatch/alerts';
 import { InjectConfig, type AppConfig } from '@peakwatch/config';
 import { Clock } from '@peakwatch/runtime';
 import { InfluxClient } from '@peakwatch/influx';
 import { PolicyData } from '@peakwatch/policy';
 import { Registry } from '@peakwatch/registry';
-import { DeclaredInputsRepository, StateStore, yearInputs, type DeclaredInputs } from '@peakwatch/state';
+import {
+  DeclaredInputsRepository,
+  StateStore,
+  deliveryId,
+  enqueue,
+  yearInputs,
+  type DeclaredInputs,
+} from '@peakwatch/state';
 import { boundaryOf, buildReport, reportCsv, type Report } from './report';
 import { reportPdf } from './report-pdf';
 
@@ -136,22 +142,13 @@ export class ReportService {
         })
         .execute();
       if (endpoint && delivery)
-        await tx
-          .insertInto('alert_outbox')
-          .values({
-            delivery_id: delivery,
-            channel: 'webhook',
-            target: endpoint,
-            payload: JSON.stringify({ type: 'report', version, corrects, changes, report }),
-            created_at: now,
-            attempts: 0,
-            next_attempt_at: now,
-            delivered_at: null,
-            last_error: null,
-            receipt: null,
-          })
-          .onConflict((oc) => oc.column('delivery_id').doNothing())
-          .execute();
+        await enqueue(tx, {
+          deliveryId: delivery,
+          channel: 'webhook',
+          target: endpoint,
+          payload: JSON.stringify({ type: 'report', version, corrects, changes, report }),
+          at: now,
+        });
     });
     this.logger.log(
       { org: orgId, period, version, corrects, changes: changes.length, submitted: endpoint !== undefined },

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { forSite, kpiFactorsFor, periodEnergy, readQuarters, utcOffsetMs } from '@peakwatch/analytics';
+import { forSite, kpiFactorsFor, periodEnergy, readQuarters, utcOffsetMs } from '@peakwatch/metering';
 import { METRICS, type MetricName } from '@peakwatch/contracts';
 import {
   comprehensiveEnergyKgce,

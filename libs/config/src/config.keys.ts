@@ -2,6 +2,15 @@
  * Every configuration key PeakWatch reads (README, "Configuration"), with what it expects and its default.
  * This table is the one place keys are defined: `.env.example` and the README list exactly these (a unit spec checks).
  */
+import { ID_CHARS } from '@peakwatch/contracts';
+
+/** Entries of the receiver lists: `audience[@district]=url`, `org|district:id=url`, `audience[@district]=address`. */
+const WEBHOOK_ENTRY = new RegExp(`^(facility_manager|regulator)(?:@(${ID_CHARS}))?=(https?://\\S+)$`);
+const SUBMISSION_ENTRY = new RegExp(`^(org|district):(${ID_CHARS})=(https?://\\S+)$`);
+const EMAIL_ENTRY = new RegExp(
+  `^(facility_manager|regulator)(?:@(${ID_CHARS}))?=([^\\s@,]+@[^\\s@,]+\\.[^\\s@,]+)$`,
+);
+
 export interface KeySpec<T> {
   /** What a valid value looks like, for error messages and docs. */
   expected: string;
@@ -46,7 +55,7 @@ const webhooks = (raw: string): AlertWebhook[] | undefined => {
     .split(',')
     .map((e) => e.trim())
     .filter(Boolean)) {
-    const m = /^(facility_manager|regulator)(?:@([a-z0-9][a-z0-9_-]{0,63}))?=(https?:\/\/\S+)$/.exec(entry);
+    const m = WEBHOOK_ENTRY.exec(entry);
     if (!m || !url('http:', 'https:')(m[3]!)) return undefined;
     out.push({ audience: m[1] as AlertWebhook['audience'], ...(m[2] ? { district: m[2] } : {}), url: m[3]! });
   }
@@ -64,7 +73,7 @@ const reportEndpoints = (raw: string): ReportEndpoint[] | undefined => {
     .split(',')
     .map((e) => e.trim())
     .filter(Boolean)) {
-    const m = /^(org|district):([a-z0-9][a-z0-9_-]{0,63})=(https?:\/\/\S+)$/.exec(entry);
+    const m = SUBMISSION_ENTRY.exec(entry);
     if (!m || !url('http:', 'https:')(m[3]!)) return undefined;
     out.push({ scope: m[1] as ReportEndpoint['scope'], id: m[2]!, url: m[3]! });
   }
@@ -82,10 +91,7 @@ const emails = (raw: string): AlertEmail[] | undefined => {
     .split(',')
     .map((e) => e.trim())
     .filter(Boolean)) {
-    const m =
-      /^(facility_manager|regulator)(?:@([a-z0-9][a-z0-9_-]{0,63}))?=([^\s@,]+@[^\s@,]+\.[^\s@,]+)$/.exec(
-        entry,
-      );
+    const m = EMAIL_ENTRY.exec(entry);
     if (!m) return undefined;
     out.push({
       audience: m[1] as AlertEmail['audience'],

@@ -2,6 +2,10 @@
 export const MEASUREMENTS = {
   /** Raw readings: tags site, device, kind, role, district; one field per metric. */
   telemetry: 'telemetry',
+  /** Register events of meters (replacements, resets): tags as telemetry and `type`; fields final_*, start_*. */
+  meterEvent: 'meter_event',
+  /** Devices' retained status (`online`, `offline`): tags site, device; field status. */
+  deviceStatus: 'device_status',
   /** Rejected messages: reason, topic, device, bounded excerpt. */
   ingestReject: 'ingest_reject',
   /**

@@ -4,8 +4,12 @@
  */
 export const TOPIC_ROOT = 'energy/v1';
 
-/** Site and device ids: lowercase, digits, `_` and `-`, 1 to 64 characters, starting with a letter or digit. */
-export const ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+/**
+ * Site, device, district, organisation and key-scope ids: lowercase, digits, `_` and `-`, 1 to 64 characters,
+ * starting with a letter or digit. `ID_CHARS` is the pattern's body, for messages and larger patterns.
+ */
+export const ID_CHARS = '[a-z0-9][a-z0-9_-]{0,63}';
+export const ID_PATTERN = new RegExp(`^${ID_CHARS}$`);
 
 export const DEVICE_CHANNELS = ['telemetry', 'status', 'event'] as const;
 export type DeviceChannel = (typeof DEVICE_CHANNELS)[number];
@@ -39,6 +43,11 @@ export function parseDeviceTopic(topic: string): DeviceTopic | undefined {
 
 /** Where PeakWatch's alerts are published for MQTT receivers: `alerts/v1/{district}/{siteId}`. */
 export const ALERT_TOPIC_ROOT = 'alerts/v1';
+
+/** The topic of a site's alerts. */
+export function alertTopic(district: string, siteId: string): string {
+  return `${ALERT_TOPIC_ROOT}/${district}/${siteId}`;
+}
 
 /**
  * What an MQTT identity may do, as topic prefixes (each ends with `/`): a topic is allowed when it starts with one of

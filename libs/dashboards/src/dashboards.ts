@@ -1,12 +1,14 @@
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import type { PolicyData } from '@peakwatch/policy';
+import { SUBMETER_ROLES } from '@peakwatch/registry';
 import { DATASOURCE, influxql, type InfluxQLQuery } from './influxql';
 import { areaVariables, statValue, tableOf, timeSeries, type Limit } from './panels';
 
 /** Filters on the dashboards' variables (multi-value: Grafana substitutes `(a|b)` inside the regex). */
 const SITE = `"site" =~ /^$site$/`;
 const DISTRICT = `"district" =~ /^$district$/`;
-const SUBMETERS = 'lighting_sockets|hvac|power|special';
+/** The sub-metering categories (MOHURD 2008), as a regex alternation. */
+const SUBMETERS = SUBMETER_ROLES.join('|');
 
 /** A query on the kpi series (docs/contracts.md, "KPI series"); `category` and `groupBy` are InfluxQL (no category by default). */
 function kpi(

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ID_PATTERN } from '@peakwatch/contracts';
+import { ID_CHARS, ID_PATTERN } from '@peakwatch/contracts';
 
 /** The registry (docs/contracts.md, "Registry"): sites and their devices, one site per file in seeds/sites/. */
 export const SITE_TYPES = [
@@ -39,7 +39,7 @@ export const DEVICE_ROLES = [
 /** Sub-metering categories of the MOHURD 2008 guideline (A lighting/sockets, B HVAC, C power, D special). */
 export const SUBMETER_ROLES = ['lighting_sockets', 'hvac', 'power', 'special'] as const;
 
-const id = z.string().regex(ID_PATTERN, 'must match [a-z0-9][a-z0-9_-]{0,63}');
+const id = z.string().regex(ID_PATTERN, `must match ${ID_CHARS}`);
 const isoDate = z.iso.date('must be a date YYYY-MM-DD');
 
 /** Usernames PeakWatch's own MQTT clients take (e.g. peakwatch-alerts): no device may. */

@@ -22,6 +22,8 @@ import { HealthController } from './health.controller';
 import { HealthRegistry } from './health.registry';
 import { LiveEvents } from './live-events';
 import { ProvisionedDevices } from './provisioned-devices';
+import { CREDENTIALS_PROVIDER } from './credentials.provider';
+import { CredentialsRepository } from '@peakwatch/state';
 import { MetricsController } from './metrics.controller';
 import { MetricsListener } from './metrics-listener';
 
@@ -86,6 +88,7 @@ export class CoreModule implements OnApplicationBootstrap {
         HealthRegistry,
         LiveEvents,
         ProvisionedDevices,
+        CREDENTIALS_PROVIDER,
         {
           // One Prometheus registry per process (not prom-client's global one, so that tests can build many apps).
           provide: MetricsRegistry,
@@ -120,6 +123,7 @@ export class CoreModule implements OnApplicationBootstrap {
         ProvisionedDevices,
         Registry,
         PolicyData,
+        CredentialsRepository,
       ],
     };
   }

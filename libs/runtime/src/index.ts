@@ -3,6 +3,7 @@ export { CoreModule } from './core.module';
 export { MAX_REQUEST_BODY, createApp, type AppDefinition } from './create-app';
 export { LiveEvents, type LiveEvent } from './live-events';
 export { ProvisionedDevices } from './provisioned-devices';
+export { brokerAccountsFor } from './credentials.provider';
 export { HealthRegistry, type HealthCheck, type HealthReport } from './health.registry';
 export { main, runApps } from './run-app';
 export { onShutdownSignal } from './shutdown';

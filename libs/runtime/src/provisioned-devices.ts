@@ -7,6 +7,9 @@ import { StateStore } from '@peakwatch/state';
  * Devices provisioned through the API: kept in the state store and added to this process's registry at start and
  * every 30 seconds, so that every process sharing the store (ingest replicas included) comes to know them.
  */
+/** How often devices created through the API by another process are read again (ms). */
+export const PROVISIONED_REFRESH_MS = 30_000;
+
 @Injectable()
 export class ProvisionedDevices implements OnModuleInit {
   private readonly logger = new Logger('ProvisionedDevices');
@@ -38,7 +41,7 @@ export class ProvisionedDevices implements OnModuleInit {
     this.registry.addDevice(siteId, device);
   }
 
-  @Interval(30_000)
+  @Interval(PROVISIONED_REFRESH_MS)
   async refresh(): Promise<void> {
     const rows = await this.state.db.selectFrom('provisioned_device').selectAll().execute();
     for (const row of rows) {

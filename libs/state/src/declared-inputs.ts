@@ -1,4 +1,4 @@
-import { ID_PATTERN } from '@peakwatch/contracts';
+import { ID_CHARS, ID_PATTERN } from '@peakwatch/contracts';
 import { KWH_PER_CERTIFICATE } from '@peakwatch/domain';
 import { z } from 'zod';
 import type { StateStore } from './state-store';
@@ -15,7 +15,7 @@ export const greenPowerSchema = z
     mwh: z.number().positive().max(10_000_000),
     evidenceId: z.string().regex(EVIDENCE_ID, 'must be 1-128 letters, digits, spaces or . _ : / # ( ) -'),
     /** The site it is for; none: the organisation's, shared among its sites by their net grid purchase. */
-    siteId: z.string().regex(ID_PATTERN, 'must match [a-z0-9][a-z0-9_-]{0,63}').optional(),
+    siteId: z.string().regex(ID_PATTERN, `must match ${ID_CHARS}`).optional(),
   })
   .strict()
   .refine((g) => g.kind !== 'certificate' || Number.isInteger(g.mwh), {

@@ -13,6 +13,14 @@ export { MigrationError, StateStore } from './state-store';
 export { StateModule } from './state.module';
 export type { StateSchema } from './state.schema';
 export { MIGRATIONS } from './migrations';
+export {
+  CredentialRoleError,
+  CredentialsRepository,
+  grantOf,
+  type MqttIdentity,
+  type MqttRole,
+} from './credentials';
+export { deliveryId, enqueue, type OutboxChannel } from './outbox';
 export { SECRET_BYTES, hashSecret, newSecret, verifySecret } from './secret-hash';
 export {
   AuthThrottledError,

@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { KPI_PERIODS, isValidId } from '@peakwatch/contracts';
+import { ID_CHARS, KPI_PERIODS, isValidId } from '@peakwatch/contracts';
 import { KPI_AGGREGATION } from '@peakwatch/domain';
 import type { PolicyData } from '@peakwatch/policy';
 import { DataFileError, SITE_TYPES, formatPath, readYamlFile, type FileProblem } from '@peakwatch/registry';
@@ -39,7 +39,7 @@ const signal = z.union([
 
 export const ruleSchema = z
   .object({
-    id: z.string().refine(isValidId, 'expected [a-z0-9][a-z0-9_-]{0,63}'),
+    id: z.string().refine(isValidId, `expected ${ID_CHARS}`),
     title: z.string().min(1),
     signal,
     sites: z

@@ -9,10 +9,14 @@ import { Clock, LiveEvents, SingleRun } from '@peakwatch/runtime';
 import { DeclaredInputsRepository, StateStore } from '@peakwatch/state';
 import { writeKpiSeries, type FixedRanges } from '../kpi/kpi-series';
 import { LateDataMarks, type LateSpan } from '../kpi/late-data';
-import { windowsOf, type FixedPeriod, type KpiWindowRange } from '../kpi/periods';
-import { kpiFactorsFor } from '../kpi/factors';
+import {
+  kpiFactorsFor,
+  utcOffsetMs,
+  windowsOf,
+  type FixedPeriod,
+  type KpiWindowRange,
+} from '@peakwatch/metering';
 import { CALENDAR_PERIODS, writeAreaKpis, writeCalendarKpis, type CalendarFactors } from '../kpi/rollups';
-import { utcOffsetMs } from '../kpi/time-zone';
 
 /** Every 15 minutes, 2 minutes past the quarter so that the quarter's last readings have arrived. */
 export const KPI_CRON = '2,17,32,47 * * * *';

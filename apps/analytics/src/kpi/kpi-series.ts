@@ -1,93 +1,18 @@
-import { MEASUREMENTS, type KpiPeriod, type KpiScope } from '@peakwatch/contracts';
-import { escapeTag, type InfluxClient } from '@peakwatch/influx';
+import type { InfluxClient } from '@peakwatch/influx';
+import {
+  KpiWriter,
+  kpiFactorsFor,
+  kpiLine,
+  periodEnergy,
+  periodWindow,
+  readQuarters,
+  windowsOf,
+  type FixedPeriod,
+} from '@peakwatch/metering';
 import type { PolicyData } from '@peakwatch/policy';
 import type { Registry } from '@peakwatch/registry';
-import { kpiFactorsFor } from './factors';
-import type { WriteApi } from '@influxdata/influxdb-client';
-import { periodWindow, windowsOf, type FixedPeriod } from './periods';
 import { AreaRollup } from './rollups';
-import { periodEnergy, readQuarters, siteKpis, type KpiValue } from './site-kpis';
-
-/**
- * The `kpi` series (docs/contracts.md, "KPI series"): tags kpi, scope, entity, period (and category); fields value, numerator,
- * denominator, completeness, estimated, estimated_share (and elapsed, for a projection; undeclared, for a renewable
- * share with nothing renewable metered or declared); stamped with the window start. A KPI without a value (no data) is written
- * without the `value` field, so that it is never read as zero. The same window written again is the same point.
- */
-export function kpiLine(
-  k: KpiValue,
-  { scope, entity, period }: { scope: KpiScope; entity: string; period: KpiPeriod },
-): string {
-  // tags in key order: category, entity, kpi, period, scope
-  const category = k.category === undefined ? '' : `,category=${escapeTag(k.category)}`;
-  const value = k.value === null ? '' : `value=${k.value},`;
-  const optional =
-    (k.elapsed === undefined ? '' : `,elapsed=${k.elapsed}`) +
-    (k.undeclared === undefined ? '' : `,undeclared=${k.undeclared}`);
-  return (
-    `${MEASUREMENTS.kpi}${category},entity=${escapeTag(entity)},kpi=${escapeTag(k.kpi)},period=${period},scope=${scope} ` +
-    `${value}numerator=${k.numerator},denominator=${k.denominator},completeness=${k.completeness},` +
-    `estimated=${k.estimated},estimated_share=${k.estimatedShare}${optional} ${k.windowStartMs}`
-  );
-}
-
-/** Lines per write (docs/measurements.md: influxd takes 10,000-line batches best; its body limit is 25 MB). */
-const WRITE_BATCH_LINES = 10_000;
-
-/** Writes lines of the `kpi` series through the WriteApi, in batches of WRITE_BATCH_LINES. */
-export async function writeKpiLines(influx: InfluxClient, lines: readonly string[]): Promise<void> {
-  const writer = new KpiWriter(influx);
-  await writer.add(lines);
-  await writer.close();
-}
-
-/** Batches posted at once (docs/measurements.md: two in flight raise throughput about 1.5 times). */
-const WRITES_IN_FLIGHT = 2;
-
-/** Lines of the `kpi` series written as they come, WRITE_BATCH_LINES at a time, WRITES_IN_FLIGHT at once. */
-class KpiWriter {
-  written = 0;
-  private batch: string[] = [];
-  private readonly inFlight: Promise<void>[] = [];
-  private failure: Error | undefined;
-  private readonly writeApi: WriteApi;
-
-  constructor(influx: InfluxClient) {
-    this.writeApi = influx.createWriteApi({
-      flushInterval: 0,
-      maxRetries: 0,
-      batchSize: WRITE_BATCH_LINES + 1,
-    });
-  }
-
-  async add(lines: readonly string[]): Promise<void> {
-    for (const l of lines) {
-      this.batch.push(l);
-      if (this.batch.length >= WRITE_BATCH_LINES) await this.flush();
-    }
-  }
-
-  async close(): Promise<void> {
-    await this.flush();
-    await Promise.all(this.inFlight);
-    await this.writeApi.close();
-    if (this.failure !== undefined) throw this.failure;
-  }
-
-  private async flush(): Promise<void> {
-    if (this.failure !== undefined) throw this.failure;
-    if (this.batch.length === 0) return;
-    this.writeApi.writeRecords(this.batch);
-    this.written += this.batch.length;
-    this.batch = [];
-    this.inFlight.push(
-      this.writeApi.flush().catch((error: unknown) => {
-        this.failure ??= error instanceof Error ? error : new Error(String(error));
-      }),
-    );
-    if (this.inFlight.length >= WRITES_IN_FLIGHT) await this.inFlight.shift();
-  }
-}
+import { siteKpis } from './site-kpis';
 
 /** The range of windows to compute, per fixed period. */
 export type FixedRanges = Partial<Record<FixedPeriod, { fromMs: number; toMs: number }>>;

@@ -7,7 +7,7 @@ import {
   siteGreenPower,
   type CombinedKpi,
 } from './rollups';
-import type { KpiValue } from './site-kpis';
+import type { KpiValue } from '@peakwatch/metering';
 
 const W = Date.UTC(2026, 10, 20, 16); // 2026-11-21 00:00 in Beijing
 const site = (id: string, district: string, type: string) =>

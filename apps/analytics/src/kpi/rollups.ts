@@ -1,4 +1,4 @@
-import { CITY_ENTITY, MEASUREMENTS, type KpiPeriod, type KpiScope } from '@peakwatch/contracts';
+import { CITY_ENTITY, type KpiPeriod, type KpiScope } from '@peakwatch/contracts';
 import {
   KPI_AGGREGATION,
   KpiCombination,
@@ -9,12 +9,18 @@ import {
   reductionAgainstBaseline,
   type KpiParts,
 } from '@peakwatch/domain';
-import { quoteString, type InfluxClient } from '@peakwatch/influx';
+import type { InfluxClient } from '@peakwatch/influx';
+import {
+  kpiLine,
+  readKpis,
+  windowsOf,
+  writeKpiLines,
+  type CalendarPeriod,
+  type KpiValue,
+  type KpiWindowRange,
+} from '@peakwatch/metering';
 import { Registry, type Site } from '@peakwatch/registry';
 import { declaresGreenPower, greenPowerKwh, type DeclaredInputs } from '@peakwatch/state';
-import { kpiLine, writeKpiLines } from './kpi-series';
-import { windowsOf, type CalendarPeriod, type KpiWindowRange } from './periods';
-import type { KpiValue } from './site-kpis';
 
 /** What each calendar period is combined from. */
 const SOURCE_PERIOD: Record<CalendarPeriod, KpiPeriod> = { '1mo': '1d', '1y': '1mo', rolling_12mo: '1mo' };
@@ -220,45 +226,6 @@ export function siteGreenPower(
     declared: ours.some((d) => periods.covering.includes(d.period) && declaresFor(d.inputs, site.id, alone)),
     kwh,
   };
-}
-
-interface StoredKpi extends KpiValue {
-  entity: string;
-}
-
-/** Reads the `kpi` points of one scope and period stamped in [fromMs, toMs), for some entities or all. */
-export async function readKpis(
-  influx: InfluxClient,
-  {
-    scope,
-    period,
-    fromMs,
-    toMs,
-    entities,
-  }: { scope: KpiScope; period: KpiPeriod; fromMs: number; toMs: number; entities?: readonly string[] },
-): Promise<StoredKpi[]> {
-  const only = entities ? ` AND (${entities.map((e) => `entity = ${quoteString(e)}`).join(' OR ')})` : '';
-  const series = await influx.query(
-    `SELECT value, numerator, denominator, completeness, estimated, estimated_share, elapsed, undeclared FROM ${MEASUREMENTS.kpi} ` +
-      `WHERE scope = ${quoteString(scope)} AND period = ${quoteString(period)}${only} ` +
-      `AND time >= ${fromMs}ms AND time < ${toMs}ms GROUP BY entity, kpi, category`,
-  );
-  return series.flatMap((s) =>
-    s.rows.map((r) => ({
-      entity: s.tags['entity']!,
-      kpi: s.tags['kpi']!,
-      ...(s.tags['category'] ? { category: s.tags['category'] } : {}),
-      windowStartMs: r['time'] as number,
-      value: typeof r['value'] === 'number' ? r['value'] : null,
-      numerator: Number(r['numerator'] ?? 0),
-      denominator: Number(r['denominator'] ?? 0),
-      completeness: Number(r['completeness'] ?? 0),
-      estimated: r['estimated'] === true,
-      estimatedShare: Number(r['estimated_share'] ?? 0),
-      ...(typeof r['elapsed'] === 'number' ? { elapsed: r['elapsed'] } : {}),
-      ...(typeof r['undeclared'] === 'boolean' ? { undeclared: r['undeclared'] } : {}),
-    })),
-  );
 }
 
 function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {

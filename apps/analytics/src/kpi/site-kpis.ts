@@ -1,120 +1,37 @@
-import { METRICS, MEASUREMENTS, type MetricName } from '@peakwatch/contracts';
 import {
-  MAX_BRIDGED_GAP_MS,
-  bookIntoWindows,
   completeness,
   comprehensiveEnergyKgce,
   electricityCo2LocationT,
+  energyIntensity,
   gasCo2T,
   heatCo2T,
   GJ_PER_MJ,
   MJ_PER_KWH,
   heatPumpRenewableKwh,
   peakDemandKw,
+  performanceFactor,
+  pue,
   pvSpecificYield,
   renewableShare,
   renewableTrajectoryTarget,
-  type CoalEquivalents,
-  energyIntensity,
-  performanceFactor,
-  pue,
-  registerDeltas,
-  type RegisterEvent,
-  type WindowEnergy,
 } from '@peakwatch/domain';
-import { quoteString, type InfluxClient, type InfluxSeries } from '@peakwatch/influx';
+import type { InfluxClient } from '@peakwatch/influx';
 import {
-  SUBMETER_ROLES,
-  expectedReadings,
-  readingIntervalMs,
-  removedAtMs,
-  type Device,
-  type Registry,
-  type Site,
-} from '@peakwatch/registry';
-import { FIXED_PERIOD_MS, periodWindow, type FixedPeriod } from './periods';
-import { forSite } from './factors';
-
-const QUARTER_MS = 900_000;
-
-/** The CO2 factors of a year (seeds/emission-factors). */
-export interface Co2Factors {
-  gridKgCo2PerKwh: number;
-  gasKgCo2PerM3: number;
-  /** Purchased heat (tCO2/GJ). */
-  heatTCo2PerGj: number;
-}
-
-/** Factors the KPIs need, chosen by the caller from the policy data (seeds/emission-factors) for the period. */
-export interface KpiFactors extends Co2Factors {
-  /** The heating value (kJ/m³) the gas CO2 factor is computed at, for a site declaring its supplier's own. */
-  gasNcvKjPerM3: number;
-  /** Calorific coal equivalents (当量值): comprehensive energy, and the calorific renewable share. */
-  coal: CoalEquivalents;
-  /**
-   * Electricity's coal equivalent by the generation method (发电煤耗法, kgce/kWh), for `renewable_share_generation`:
-   * the method of China's energy statistics and of the plans' renewable-share targets (docs/domain.md, "Renewable
-   * share").
-   */
-  generationKgcePerKwh: number;
-  /** The SPF a heat pump's season must exceed for its ambient heat to count as renewable (EU RED Annex VII). */
-  heatPumpMinSpf: number;
-  /**
-   * The CO2 factors of a site's baseline year, so that the CO2 compared with the baseline uses one factor for both
-   * years (docs/domain.md, "CO2"); without it, the period's own.
-   */
-  baselineCo2?: (year: number) => Co2Factors;
-  /** Renewable-share trajectory of data centres commissioned on or after `appliesFrom` (YYYY-MM-DD). */
-  dcRenewableTrajectory?: { stepPerYear: number; appliesFrom: string };
-}
-
-export interface KpiValue {
-  kpi: string;
-  /** Sub-metering category or device, for `energy_kwh` and `cop`. */
-  category?: string;
-  windowStartMs: number;
-  value: number | null;
-  numerator: number;
-  denominator: number;
-  completeness: number;
-  estimated: boolean;
-  /**
-   * The share of the energy behind the value that was spread into the window over a gap rather than measured in it,
-   * 0..1 (docs/contracts.md, "KPI series").
-   */
-  estimatedShare: number;
-  /** A projection to the window's end: the share of the window elapsed it was projected from (linearly). */
-  elapsed?: number;
-  /**
-   * Of a site's renewable share of a month or longer: nothing renewable was metered and no green power declared. The
-   * value holds the metered 0 for roll-ups; a reader shows no share (docs/domain.md, "Green power").
-   */
-  undeclared?: boolean;
-}
-
-/** A metric's energy in one window of the period: `known` counts quarters with a value (none: no data). */
-export interface WindowSum {
-  energy: number;
-  /** The part of `energy` spread into the window over a gap. */
-  estimatedEnergy: number;
-  estimated: boolean;
-  known: number;
-  /** Deltas without a value: unexplained register drops and implausible jumps (libs/domain register rules). */
-  anomalies: number;
-  /** The measured 15-minute energies of the window, none spread over a gap (for the peak demand). */
-  quarters: number[];
-}
-
-export interface DeviceEnergy {
-  device: Device;
-  /** Energy per cumulative metric, per window of the period (by window start). */
-  windows: Map<MetricName, Map<number, WindowSum>>;
-  /** Readings received per window of the period. */
-  readingsByWindow: Map<number, number>;
-}
-
-/** Register metrics of electricity, which a device's rated power bounds. */
-const ELECTRIC_METRICS = new Set<MetricName>(['energy_import_kwh', 'energy_export_kwh']);
+  FIXED_PERIOD_MS,
+  emptySum,
+  forSite,
+  periodEnergy,
+  periodWindow,
+  readQuarters,
+  type Co2Factors,
+  type DeviceEnergy,
+  type FixedPeriod,
+  type KpiFactors,
+  type KpiValue,
+  type WindowSum,
+} from '@peakwatch/metering';
+import type { MetricName } from '@peakwatch/contracts';
+import { SUBMETER_ROLES, expectedReadings, type Registry, type Site } from '@peakwatch/registry';
 
 const PERIOD_ORDER: Record<FixedPeriod, number> = { '15m': 0, '1h': 1, '1d': 2 };
 
@@ -169,15 +86,6 @@ const scaled = (s: WindowSum, factor: number): WindowSum => ({
   estimatedEnergy: s.estimatedEnergy * factor,
 });
 
-/** A window with nothing booked yet. */
-const emptySum = (): WindowSum => ({
-  energy: 0,
-  estimatedEnergy: 0,
-  estimated: false,
-  known: 0,
-  anomalies: 0,
-  quarters: [],
-});
 const NO_ENERGY = emptySum();
 
 /**
@@ -536,139 +444,4 @@ export function siteKpis({
     }
   }
   return out;
-}
-
-/**
- * How far before a range its last earlier reading is looked for, and after it its first later one: a delta across
- * the range's start or end is spread over the gap between the two readings, so the range receives its share of it
- * however long the meter was silent (a month start after a silent night loses nothing, nor a month end before one),
- * up to the longest silence that is bridged (libs/domain MAX_BRIDGED_GAP_MS).
- */
-const NEIGHBOUR_READING_MS = MAX_BRIDGED_GAP_MS;
-
-/** A device's register energy booked into 15-minute quarters (register rules applied) and its reading times. */
-export interface DeviceQuarters {
-  device: Device;
-  quarters: Map<MetricName, WindowEnergy[]>;
-  /** Times of its readings in the range read (ms, ascending). */
-  readingTimes: number[];
-}
-
-const CUMULATIVE_METRICS = (Object.keys(METRICS) as MetricName[]).filter((m) => METRICS[m].cumulative);
-
-/**
- * Reads the cumulative registers and meter events of `devices` for [fromMs, toMs], with each device's last reading
- * before the range and first after it (NEIGHBOUR_READING_MS), and books their energy into quarters. Readings up to
- * `toMs` inclusive: the reading on the boundary closes the last window.
- */
-export async function readQuarters(
-  influx: InfluxClient,
-  devices: readonly Device[],
-  fromMs: number,
-  toMs: number,
-): Promise<DeviceQuarters[]> {
-  const only = devices.map((d) => `device = ${quoteString(d.id)}`).join(' OR ');
-  const fields = CUMULATIVE_METRICS.map((m) => `"${m}"`).join(', ');
-  const lookback = `time >= ${fromMs - NEIGHBOUR_READING_MS}ms`;
-  const lookahead = `time <= ${toMs + NEIGHBOUR_READING_MS}ms`;
-  // separate requests, not one of several statements: not every InfluxDB's v1 /query takes several
-  const [telemetry, previous, following, meterEvents] = await Promise.all([
-    influx.query(
-      `SELECT ${fields} FROM ${MEASUREMENTS.telemetry} WHERE (${only}) AND time >= ${fromMs}ms AND time <= ${toMs}ms ` +
-        'GROUP BY device',
-    ),
-    // each device's last reading before the range
-    influx.query(
-      `SELECT ${fields} FROM ${MEASUREMENTS.telemetry} WHERE (${only}) AND ${lookback} AND time < ${fromMs}ms ` +
-        'GROUP BY device ORDER BY time DESC LIMIT 1',
-    ),
-    // and its first reading after it
-    influx.query(
-      `SELECT ${fields} FROM ${MEASUREMENTS.telemetry} WHERE (${only}) AND time > ${toMs}ms AND ${lookahead} ` +
-        'GROUP BY device LIMIT 1',
-    ),
-    influx.query(
-      `SELECT * FROM meter_event WHERE (${only}) AND ${lookback} AND ${lookahead} GROUP BY device`,
-    ),
-  ]);
-  const rowsOf = (series: InfluxSeries[], device: Device): Record<string, unknown>[] =>
-    series.find((s) => s.tags['device'] === device.id)?.rows ?? [];
-  return devices.map((device) => {
-    // a removed meter's readings end with its removal (ingest refuses later ones; any stored before are not read)
-    const removed = removedAtMs(device);
-    const rows = [
-      ...rowsOf(previous, device),
-      ...rowsOf(telemetry, device),
-      ...rowsOf(following, device),
-    ].filter((r) => (r['time'] as number) <= removed);
-    const eventRows = rowsOf(meterEvents, device);
-    const quarters = new Map<MetricName, WindowEnergy[]>();
-    for (const metric of CUMULATIVE_METRICS) {
-      const readings = rows
-        .filter((r) => typeof r[metric] === 'number')
-        .map((r) => ({ tsMs: r['time'] as number, value: r[metric] as number }));
-      if (readings.length === 0) continue;
-      const events: RegisterEvent[] = eventRows.map((r) => ({
-        tsMs: r['time'] as number,
-        type: r['type'] as RegisterEvent['type'],
-        ...(typeof r[`final_${metric}`] === 'number' ? { final: r[`final_${metric}`] as number } : {}),
-        ...(typeof r[`start_${metric}`] === 'number' ? { start: r[`start_${metric}`] as number } : {}),
-      }));
-      const deltas = registerDeltas({
-        readings,
-        events,
-        meter: {
-          intervalMs: readingIntervalMs(device),
-          ...(device.registerModulusKwh !== undefined ? { modulus: device.registerModulusKwh } : {}),
-          // the nameplate bounds the electricity a meter can pass, not a heat pump's heat (COP × electricity)
-          ...(device.ratedPowerKw !== undefined && ELECTRIC_METRICS.has(metric)
-            ? { ratedPowerKw: device.ratedPowerKw }
-            : {}),
-          ...(device.ctRatio !== undefined && METRICS[metric].unit === 'kWh'
-            ? { ctRatio: device.ctRatio }
-            : {}),
-        },
-      });
-      quarters.set(metric, bookIntoWindows({ deltas, windowMs: QUARTER_MS }));
-    }
-    const readingTimes = rows.map((r) => r['time'] as number).filter((ts) => ts >= fromMs && ts <= toMs);
-    return { device, quarters, readingTimes };
-  });
-}
-
-/** A device's energies and readings per window of `period` in [fromMs, toMs) (fromMs a window start). */
-export function periodEnergy(
-  { device, quarters, readingTimes }: DeviceQuarters,
-  period: FixedPeriod,
-  fromMs: number,
-  toMs: number,
-  utcOffsetMs: number,
-): DeviceEnergy {
-  const windows = new Map<MetricName, Map<number, WindowSum>>();
-  for (const [metric, booked] of quarters) {
-    const sums = new Map<number, WindowSum>();
-    for (const q of booked) {
-      if (q.startMs < fromMs || q.startMs >= toMs) continue;
-      const start = periodWindow(period, q.startMs, utcOffsetMs).startMs;
-      let x = sums.get(start);
-      if (!x) sums.set(start, (x = emptySum()));
-      x.energy += q.energy ?? 0;
-      x.estimatedEnergy += q.estimatedEnergy;
-      x.estimated ||= q.estimated;
-      if (q.energy !== null) {
-        x.known++;
-        // a peak is made of measured quarters only, never of energy spread over a gap
-        if (!q.estimated) x.quarters.push(q.energy);
-      }
-      x.anomalies += q.unknown;
-    }
-    windows.set(metric, sums);
-  }
-  const readingsByWindow = new Map<number, number>();
-  for (const ts of readingTimes) {
-    if (ts < fromMs || ts >= toMs) continue;
-    const w = periodWindow(period, ts, utcOffsetMs).startMs;
-    readingsByWindow.set(w, (readingsByWindow.get(w) ?? 0) + 1);
-  }
-  return { device, windows, readingsByWindow };
 }

@@ -1,3 +1,4 @@
+import { ID_PATTERN } from '@peakwatch/contracts';
 import { Controller, Get, HttpCode, NotFoundException, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
@@ -14,10 +15,7 @@ import { by } from '../auth/audit';
 const listQuery = z
   .object({
     state: z.enum(['pending', 'firing', 'resolved', 'inactive']).optional(),
-    site: z
-      .string()
-      .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'expected a site id')
-      .optional(),
+    site: z.string().regex(ID_PATTERN, 'expected a site id').optional(),
   })
   .strict();
 

@@ -13,7 +13,7 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import { z } from 'zod';
 import { InjectConfig, type AppConfig } from '@peakwatch/config';
 import { grantCovers, unshared } from '@peakwatch/contracts';
-import { CredentialsRepository, grantOf } from '@peakwatch/ingest';
+import { CredentialsRepository, grantOf } from '@peakwatch/state';
 import { Registry } from '@peakwatch/registry';
 import { AuthThrottledError } from '@peakwatch/state';
 import { parseInput } from '../validation';

@@ -1,3 +1,4 @@
+import { ID_PATTERN } from '@peakwatch/contracts';
 import {
   Body,
   Controller,
@@ -17,7 +18,7 @@ import { ApiKeyGuard, Caller, Roles } from '../auth/api-key.guard';
 import { by } from '../auth/audit';
 import { parseInput } from '../validation';
 
-const id = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'expected an id');
+const id = z.string().regex(ID_PATTERN, 'expected an id');
 
 export const createKeyBody = z
   .object({

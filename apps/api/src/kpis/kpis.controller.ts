@@ -1,8 +1,8 @@
 import { Controller, ForbiddenException, Get, NotFoundException, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
-import { readKpis } from '@peakwatch/analytics';
-import { KPI_PERIODS, KPI_SCOPES } from '@peakwatch/contracts';
+import { readKpis } from '@peakwatch/metering';
+import { ID_PATTERN, KPI_PERIODS, KPI_SCOPES } from '@peakwatch/contracts';
 import { InfluxClient } from '@peakwatch/influx';
 import { Access } from '../auth/access';
 import { ApiKeyGuard, Caller } from '../auth/api-key.guard';
@@ -31,7 +31,7 @@ const time = z
 export const kpiQuery = z
   .object({
     scope: z.enum(KPI_SCOPES).default('site'),
-    entity: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'expected a site, district or city id'),
+    entity: z.string().regex(ID_PATTERN, 'expected a site, district or city id'),
     kpi: z
       .string()
       .regex(/^[a-z0-9_]{1,64}$/, 'expected a KPI name such as pue')

@@ -1,3 +1,4 @@
+import { ID_PATTERN } from '@peakwatch/contracts';
 import {
   BadRequestException,
   ConflictException,
@@ -24,7 +25,7 @@ import { AuditLog, declaredInputsSchema, type DeclaredInputs } from '@peakwatch/
 import { parseInput } from '../validation';
 import { by } from '../auth/audit';
 
-const id = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'expected an id');
+const id = z.string().regex(ID_PATTERN, 'expected an id');
 const params = z
   .object({
     org: id,

@@ -13,7 +13,7 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CredentialRoleError, CredentialsRepository } from '@peakwatch/ingest';
+import { CredentialRoleError, CredentialsRepository } from '@peakwatch/state';
 import { BrokerProvisioningError } from '@peakwatch/mqtt';
 import { DeviceRefusedError, Registry, deviceSchema, type Device } from '@peakwatch/registry';
 import { ProvisionedDevices } from '@peakwatch/runtime';

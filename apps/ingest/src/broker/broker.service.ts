@@ -6,7 +6,7 @@ import { EmbeddedBroker } from '@peakwatch/mqtt';
 import { Registry } from '@peakwatch/registry';
 import { HealthRegistry } from '@peakwatch/runtime';
 import { AuthThrottledError } from '@peakwatch/state';
-import { CredentialsRepository, grantOf, type MqttIdentity } from '../credentials/credentials.repository';
+import { CredentialsRepository, grantOf, type MqttIdentity } from '@peakwatch/state';
 import { IngestMetrics } from '../metrics/ingest.metrics';
 import { IngestPipeline } from '../pipeline/ingest.pipeline';
 

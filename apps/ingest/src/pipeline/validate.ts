@@ -9,10 +9,6 @@ import { removedAtMs, type RegisteredDevice, type Registry } from '@peakwatch/re
 import { floatField, intField, line, stringField } from '@peakwatch/influx';
 import type { RejectReason } from './reject-reason';
 
-/** Measurements ingest writes besides telemetry. */
-export const METER_EVENT_MEASUREMENT = 'meter_event';
-export const DEVICE_STATUS_MEASUREMENT = 'device_status';
-
 export interface ValidationLimits {
   maxPayloadBytes: number;
   maxBatch: number;
@@ -134,7 +130,7 @@ export function validateMessage(
     }
     result.lines.push(
       line(
-        DEVICE_STATUS_MEASUREMENT,
+        MEASUREMENTS.deviceStatus,
         { site: tags.site, device: tags.device },
         { status: stringField(status) },
         nowMs,
@@ -291,7 +287,7 @@ function validateEvent(
     return problem('bad_event', 'meter_replaced needs the final registers');
   }
   fields['count'] = intField(1);
-  result.lines.push(line(METER_EVENT_MEASUREMENT, { ...tags, type: type as string }, fields, ms));
+  result.lines.push(line(MEASUREMENTS.meterEvent, { ...tags, type: type as string }, fields, ms));
   result.accepted++;
   extendSpan(result, tags, ms);
   return undefined;

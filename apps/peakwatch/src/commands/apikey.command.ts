@@ -1,5 +1,5 @@
 import { API_ROLES, ApiKeysRepository, type ApiRole } from '@peakwatch/api';
-import { isValidId } from '@peakwatch/contracts';
+import { ID_CHARS, isValidId } from '@peakwatch/contracts';
 import { UsageError } from '@peakwatch/runtime';
 import { auditFromCli, withStateStore } from './with-state';
 
@@ -31,8 +31,7 @@ export async function apikeyCreateCommand(flags: {
   const role = flags.role as ApiRole;
   const scope = flags.scope ? flags.scope.split(',') : [];
   const bad = scope.find((id) => !isValidId(id));
-  if (bad !== undefined)
-    throw new UsageError(`--scope ${JSON.stringify(bad)}: expected [a-z0-9][a-z0-9_-]{0,63}`);
+  if (bad !== undefined) throw new UsageError(`--scope ${JSON.stringify(bad)}: expected ${ID_CHARS}`);
   if (role === 'admin' ? scope.length > 0 : scope.length === 0)
     throw new UsageError(role === 'admin' ? 'an admin key has no --scope' : `a ${role} key needs --scope`);
   if (role !== 'facility_manager' && scope.length > 1)

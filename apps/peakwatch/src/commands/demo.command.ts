@@ -2,8 +2,10 @@ import { join, resolve } from 'node:path';
 import pino from 'pino';
 import { loadConfig, type AppConfig } from '@peakwatch/config';
 import { loadScenario, runScenario } from '@peakwatch/device-sim';
-import { KpiCron, readKpis, utcOffsetMs } from '@peakwatch/analytics';
-import { CredentialsRepository, SpoolService } from '@peakwatch/ingest';
+import { KpiCron } from '@peakwatch/analytics';
+import { readKpis, utcOffsetMs } from '@peakwatch/metering';
+import { SpoolService } from '@peakwatch/ingest';
+import { CredentialsRepository } from '@peakwatch/state';
 import { InfluxClient, ManagedInfluxd } from '@peakwatch/influx';
 import { ReportService } from '@peakwatch/reports';
 import { AlertEvaluator, type AlertNotification } from '@peakwatch/alerts';
@@ -12,6 +14,9 @@ import { LiveEvents, UsageError, createApp, onShutdownSignal } from '@peakwatch/
 import { ALL_APPS } from '../all-apps';
 
 /** Port of the demo's own influxd when INFLUX_URL is unset. */
+/** How often the demo looks whether ingest's spool has drained (ms). */
+const SPOOL_POLL_MS = 200;
+
 export const DEMO_INFLUX_PORT = 8086;
 /** The scenario the demo simulates, under SEEDS_DIR. */
 export const DEMO_SCENARIO = 'scenarios/haidian-campus.yaml';
@@ -102,7 +107,7 @@ export async function demoCommand(env: NodeJS.ProcessEnv = process.env): Promise
       // The history is in: compute the KPIs now rather than at the next quarter, and show yesterday's.
       void (async () => {
         const spool = app.get(SpoolService);
-        while (spool.depth > 0) await new Promise((resolve) => setTimeout(resolve, 200));
+        while (spool.depth > 0) await new Promise((resolve) => setTimeout(resolve, SPOOL_POLL_MS));
         await app.get(KpiCron).runOnce(Date.now());
         process.stdout.write(await kpiSummary(app.get(InfluxClient), config));
         await app.get(AlertEvaluator).runOnce(Date.now()); // and every minute from now on

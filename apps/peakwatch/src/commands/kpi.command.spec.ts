@@ -1,4 +1,4 @@
-import { utcOffsetMs } from '@peakwatch/analytics';
+import { utcOffsetMs } from '@peakwatch/metering';
 import { parseDate } from './kpi.command';
 
 describe('reporting dates', () => {

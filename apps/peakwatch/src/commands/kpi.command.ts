@@ -1,11 +1,6 @@
 import { join } from 'node:path';
-import {
-  computeSiteKpis,
-  kpiFactorsFor,
-  utcOffsetMs,
-  type KpiValue,
-  type FixedPeriod,
-} from '@peakwatch/analytics';
+import { computeSiteKpis } from '@peakwatch/analytics';
+import { kpiFactorsFor, utcOffsetMs, type KpiValue, type FixedPeriod } from '@peakwatch/metering';
 import { loadPolicyData } from '@peakwatch/policy';
 import { loadConfig } from '@peakwatch/config';
 import { InfluxClient } from '@peakwatch/influx';

@@ -1,9 +1,10 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '@peakwatch/config';
-import { isValidId } from '@peakwatch/contracts';
+import { ID_CHARS, isValidId } from '@peakwatch/contracts';
 import { receiverKey } from '@peakwatch/alerts';
-import { CredentialsRepository, brokerAccountsFor } from '@peakwatch/ingest';
+import { brokerAccountsFor } from '@peakwatch/runtime';
+import { CredentialsRepository } from '@peakwatch/state';
 import { dynsecInitialConfig } from '@peakwatch/mqtt';
 import { loadRegistry } from '@peakwatch/registry';
 import { UsageError } from '@peakwatch/runtime';
@@ -44,8 +45,7 @@ export async function deviceSecretCommand(siteId: string, deviceId: string): Pro
     ['siteId', siteId],
     ['deviceId', deviceId],
   ] as const) {
-    if (!isValidId(id))
-      throw new UsageError(`${name} ${JSON.stringify(id)}: expected [a-z0-9][a-z0-9_-]{0,63}`);
+    if (!isValidId(id)) throw new UsageError(`${name} ${JSON.stringify(id)}: expected ${ID_CHARS}`);
   }
   const config = loadConfig(process.env, process.cwd(), { influx: false });
   const registry = loadRegistry(join(config.seedsDir, 'sites'));
@@ -67,8 +67,7 @@ export async function deviceSecretCommand(siteId: string, deviceId: string): Pro
 
 /** `peakwatch service secret <name>`: a secret for one of PeakWatch's own MQTT clients (role `service`). */
 export async function serviceSecretCommand(name: string): Promise<void> {
-  if (!isValidId(name))
-    throw new UsageError(`name ${JSON.stringify(name)}: expected [a-z0-9][a-z0-9_-]{0,63}`);
+  if (!isValidId(name)) throw new UsageError(`name ${JSON.stringify(name)}: expected ${ID_CHARS}`);
   const secret = await withCredentials((c) => c.issue(name, 'service', null), 'service.secret.issue', name);
   process.stdout.write(`MQTT secret of service client ${name}; shown once:\n${secret}\n`);
 }

@@ -1,7 +1,37 @@
-import { MJ_PER_KWH, gasKgcePerM3 } from '@peakwatch/domain';
+import { MJ_PER_KWH, gasKgcePerM3, type CoalEquivalents } from '@peakwatch/domain';
 import type { PolicyData } from '@peakwatch/policy';
 import type { Site } from '@peakwatch/registry';
-import type { Co2Factors, KpiFactors } from './site-kpis';
+
+/** The CO2 factors of a year (seeds/emission-factors). */
+export interface Co2Factors {
+  gridKgCo2PerKwh: number;
+  gasKgCo2PerM3: number;
+  /** Purchased heat (tCO2/GJ). */
+  heatTCo2PerGj: number;
+}
+
+/** Factors the KPIs need, chosen by the caller from the policy data (seeds/emission-factors) for the period. */
+export interface KpiFactors extends Co2Factors {
+  /** The heating value (kJ/m³) the gas CO2 factor is computed at, for a site declaring its supplier's own. */
+  gasNcvKjPerM3: number;
+  /** Calorific coal equivalents (当量值): comprehensive energy, and the calorific renewable share. */
+  coal: CoalEquivalents;
+  /**
+   * Electricity's coal equivalent by the generation method (发电煤耗法, kgce/kWh), for `renewable_share_generation`:
+   * the method of China's energy statistics and of the plans' renewable-share targets (docs/domain.md, "Renewable
+   * share").
+   */
+  generationKgcePerKwh: number;
+  /** The SPF a heat pump's season must exceed for its ambient heat to count as renewable (EU RED Annex VII). */
+  heatPumpMinSpf: number;
+  /**
+   * The CO2 factors of a site's baseline year, so that the CO2 compared with the baseline uses one factor for both
+   * years (docs/domain.md, "CO2"); without it, the period's own.
+   */
+  baselineCo2?: (year: number) => Co2Factors;
+  /** Renewable-share trajectory of data centres commissioned on or after `appliesFrom` (YYYY-MM-DD). */
+  dcRenewableTrajectory?: { stepPerYear: number; appliesFrom: string };
+}
 
 /**
  * The factors of the site KPIs for a year, from the policy data: the national average grid factor of that year (or

@@ -1,4 +1,4 @@
-import { kpiLine } from './kpi-series';
+import { kpiLine } from './kpi-store';
 
 const W = Date.UTC(2026, 10, 20, 16); // 2026-11-21 00:00 in Beijing
 

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { loadPolicyData } from '@peakwatch/policy';
 import { forSite, kpiFactorsFor } from './factors';
 
-const policy = loadPolicyData(join(__dirname, '../../../../seeds'));
+const policy = loadPolicyData(join(__dirname, '../../../seeds'));
 
 describe('kpiFactorsFor', () => {
   it('takes the grid factor of the year, or the latest published before it', () => {

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import type { OnApplicationShutdown, Provider } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '@peakwatch/config';
 import { SERVICE_GRANT, deviceGrant, type TopicGrant } from '@peakwatch/contracts';
-import { MosquittoDynsec, type BrokerAccounts } from '@peakwatch/mqtt';
+import type { BrokerAccounts } from '@peakwatch/mqtt';
 import type { Registry } from '@peakwatch/registry';
-import { SecretVerifier, StateStore, hashSecret, newSecret } from '@peakwatch/state';
+import { hashSecret, newSecret } from './secret-hash';
+import { SecretVerifier } from './secret-verifier';
+import type { StateStore } from './state-store';
 
 export type MqttRole = 'device' | 'service';
 
@@ -31,18 +31,12 @@ export function grantOf(identity: MqttIdentity, registry: Registry): TopicGrant 
   return registered && deviceGrant(registered.site.id, registered.device.id);
 }
 
-/** The external broker's accounts PeakWatch provisions (Mosquitto dynamic security), when configured. */
-export function brokerAccountsFor(config: AppConfig): BrokerAccounts | undefined {
-  const { url, dynsec } = config.mqtt;
-  return url && dynsec ? new MosquittoDynsec(url, dynsec) : undefined;
-}
-
 /**
  * MQTT credentials in the state store, hashed with scrypt, verified by a SecretVerifier: a secret verified once is not
  * paid for again (rotating clears it), and failures are throttled per address and per username. With `accounts`
  * (an external broker), every secret issued or deleted is issued or deleted there too, before it is shown.
  */
-export class CredentialsRepository implements OnApplicationShutdown {
+export class CredentialsRepository {
   private readonly verifier = new SecretVerifier();
 
   constructor(
@@ -50,6 +44,7 @@ export class CredentialsRepository implements OnApplicationShutdown {
     private readonly accounts?: BrokerAccounts,
   ) {}
 
+  /** Closes the external broker's accounts, if any (Nest calls it at shutdown). */
   async onApplicationShutdown(): Promise<void> {
     await this.accounts?.close();
   }
@@ -165,11 +160,3 @@ function identityOf(row: {
 function secretVersion(secretHash: string): string {
   return createHash('sha256').update(secretHash).digest('base64url').slice(0, 16);
 }
-
-/** CredentialsRepository for Nest modules, with the external broker's accounts when the configuration has them. */
-export const CREDENTIALS_PROVIDER: Provider = {
-  provide: CredentialsRepository,
-  useFactory: (state: StateStore, config: AppConfig) =>
-    new CredentialsRepository(state, brokerAccountsFor(config)),
-  inject: [StateStore, APP_CONFIG],
-};

@@ -1,0 +1,31 @@
+/**
+ * What the apps share about metered energy (docs/architecture.md): reporting periods and the time zone, the meter
+ * read and window booking of registers (register rules of libs/domain applied), the factors of a period, and the one
+ * store of the `kpi` series (its line format, writer and reader).
+ */
+export {
+  FIXED_PERIOD_MS,
+  periodWindow,
+  windowsOf,
+  type CalendarPeriod,
+  type FixedPeriod,
+  type KpiWindowRange,
+} from './periods';
+export { utcOffsetMs } from './time-zone';
+export {
+  emptySum,
+  periodEnergy,
+  readQuarters,
+  type DeviceEnergy,
+  type DeviceQuarters,
+  type WindowSum,
+} from './meter-read';
+export {
+  DC_RENEWABLE_STEP,
+  HEAT_PUMP_MIN_SPF,
+  forSite,
+  kpiFactorsFor,
+  type Co2Factors,
+  type KpiFactors,
+} from './factors';
+export { KpiWriter, kpiLine, readKpis, writeKpiLines, type KpiValue, type StoredKpi } from './kpi-store';
