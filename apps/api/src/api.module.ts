@@ -2,6 +2,8 @@ import { AuditController } from './audit/audit.controller';
 import { EmqxHookController } from './broker/emqx-hook.controller';
 import { AlertVisibility } from './alerts/alert-visibility';
 import { Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { PeakWatchErrorFilter } from './errors.filter';
 import { ReportService } from '@peakwatch/reports';
 import { AlertsController } from './alerts/alerts.controller';
 import { ReportsController } from './reports/reports.controller';
@@ -27,6 +29,14 @@ import { StreamController } from './stream/stream.controller';
     AuditController,
     EmqxHookController,
   ],
-  providers: [ApiKeysRepository, Access, AlertVisibility, ApiKeyGuard, ReportService],
+  providers: [
+    ApiKeysRepository,
+    Access,
+    AlertVisibility,
+    ApiKeyGuard,
+    ReportService,
+    // every PeakWatchError to its HTTP status, in one place
+    { provide: APP_FILTER, useClass: PeakWatchErrorFilter },
+  ],
 })
 export class ApiModule {}

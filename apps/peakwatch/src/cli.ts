@@ -1,18 +1,13 @@
 import { ConsoleLogger, Logger, type LogLevel } from '@nestjs/common';
 import { Command, CommanderError } from 'commander';
-import { ConfigError } from '@peakwatch/config';
+import { PeakWatchError } from '@peakwatch/contracts';
 import { addSimCommand } from '@peakwatch/device-sim';
-import { DataFileError } from '@peakwatch/registry';
-import { MissingBinaryError } from '@peakwatch/process';
-import { BrokerProvisioningError } from '@peakwatch/mqtt';
 import { apikeyCreateCommand, apikeyRevokeCommand } from './commands/apikey.command';
 import { demoCommand } from './commands/demo.command';
 import { reportCommand } from './commands/report.command';
-import { MissingFontError, UnknownOrganisationError } from '@peakwatch/reports';
 import { startCommand } from './commands/start.command';
-import { UnknownSiteError, kpiCommand } from './commands/kpi.command';
+import { kpiCommand } from './commands/kpi.command';
 import {
-  UnknownDeviceError,
   deviceSecretCommand,
   dynsecInitCommand,
   serviceSecretCommand,
@@ -163,16 +158,8 @@ function exitCodeFor(error: unknown): number {
     process.stderr.write(`peakwatch: ${error.message}\n`);
     return EXIT.usage;
   }
-  if (
-    error instanceof ConfigError ||
-    error instanceof MissingBinaryError ||
-    error instanceof DataFileError ||
-    error instanceof UnknownDeviceError ||
-    error instanceof BrokerProvisioningError ||
-    error instanceof UnknownSiteError ||
-    error instanceof UnknownOrganisationError ||
-    error instanceof MissingFontError
-  ) {
+  // an error PeakWatch names (a bad configuration, a missing binary, an unknown site ...): its message, no stack
+  if (error instanceof PeakWatchError) {
     process.stderr.write(`peakwatch: ${error.message}\n`);
     return EXIT.failure;
   }

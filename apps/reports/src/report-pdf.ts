@@ -1,3 +1,4 @@
+import { PeakWatchError } from '@peakwatch/contracts';
 import { existsSync } from 'node:fs';
 import PDFDocument from 'pdfkit';
 import type { Report } from './report';
@@ -8,7 +9,7 @@ const CJK_FONTS: [file: string, family: string][] = [
   ['/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc', 'NotoSansCJKsc-Regular'],
 ];
 
-export class MissingFontError extends Error {
+export class MissingFontError extends PeakWatchError {
   readonly code = 'missing_font';
   constructor() {
     super(

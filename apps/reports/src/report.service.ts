@@ -1,3 +1,4 @@
+import { PeakWatchError } from '@peakwatch/contracts';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Injectable, Logger } from '@nestjs/common';
@@ -38,16 +39,16 @@ export interface ReportVersion {
 }
 
 /**
- * A declaration refused: green power for a site outside the organisation (400), or a purchase another declaration
- * already holds (409); `field` names the entry at fault.
+ * A declaration refused: green power for a site outside the organisation (`foreign_site`), or a purchase another
+ * declaration already holds (`purchase_already_declared`); `field` names the entry at fault.
  */
-export class DeclarationError extends Error {
+export class DeclarationError extends PeakWatchError {
   constructor(
-    readonly status: 400 | 409,
-    readonly field: string,
+    readonly code: 'foreign_site' | 'purchase_already_declared',
+    field: string,
     message: string,
   ) {
-    super(message);
+    super(message, { field });
   }
 }
 
@@ -179,11 +180,15 @@ export class ReportService {
     const sites = new Set(boundaryOf(this.registry, orgId).map((s) => s.id));
     for (const [i, g] of (inputs.greenPower ?? []).entries()) {
       if (g.siteId !== undefined && !sites.has(g.siteId))
-        throw new DeclarationError(400, `greenPower.${i}.siteId`, `${g.siteId} is not a site of ${orgId}`);
+        throw new DeclarationError(
+          'foreign_site',
+          `greenPower.${i}.siteId`,
+          `${g.siteId} is not a site of ${orgId}`,
+        );
       const elsewhere = await this.declared.claimedElsewhere(orgId, period, g);
       if (elsewhere)
         throw new DeclarationError(
-          409,
+          'purchase_already_declared',
           `greenPower.${i}.evidenceId`,
           // another organisation's declarations are not the caller's to see: only that one exists
           `${g.kind} ${g.evidenceId} is already declared ${elsewhere.orgId === orgId ? `for ${elsewhere.period}` : 'by another organisation'}`,

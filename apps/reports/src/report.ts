@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { forSite, kpiFactorsFor, periodEnergy, readQuarters, utcOffsetMs } from '@peakwatch/metering';
-import { METRICS, type MetricName } from '@peakwatch/contracts';
+import { METRICS, type MetricName, PeakWatchError } from '@peakwatch/contracts';
 import {
   comprehensiveEnergyKgce,
   electricityCo2LocationT,
@@ -117,7 +117,7 @@ export function boundaryOf(registry: Registry, orgId: string): Site[] {
   return sites;
 }
 
-export class UnknownOrganisationError extends Error {
+export class UnknownOrganisationError extends PeakWatchError {
   readonly code = 'unknown_organisation';
 }
 

@@ -1,3 +1,5 @@
+import { PeakWatchError } from '@peakwatch/contracts';
+
 export interface ConfigProblem {
   key: string;
   /** The raw value with any credentials in it hidden; absent when the key was missing or is a secret. */
@@ -18,7 +20,7 @@ export function hideCredentials(value: string): string {
 }
 
 /** Start-up stops with this error; its message lists every bad key at once, with what was expected. */
-export class ConfigError extends Error {
+export class ConfigError extends PeakWatchError {
   readonly code = 'invalid_config';
   constructor(readonly problems: readonly ConfigProblem[]) {
     super(
@@ -31,6 +33,5 @@ export class ConfigError extends Error {
           )
           .join('\n'),
     );
-    this.name = 'ConfigError';
   }
 }

@@ -17,6 +17,7 @@ export {
   type DeviceTopic,
   type TopicGrant,
 } from './topics';
+export { PeakWatchError } from './errors';
 export {
   CITY_ENTITY,
   KPI_PERIODS,

@@ -1,3 +1,4 @@
+import { PeakWatchError } from '@peakwatch/contracts';
 import { InfluxDB, type WriteApi, type WriteOptions } from '@influxdata/influxdb-client';
 
 export interface InfluxConnection {
@@ -14,7 +15,7 @@ export interface InfluxSeries {
   rows: Record<string, unknown>[];
 }
 
-export class InfluxQueryError extends Error {
+export class InfluxQueryError extends PeakWatchError {
   readonly code = 'influx_query_failed';
   constructor(
     readonly query: string,

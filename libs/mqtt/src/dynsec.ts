@@ -1,6 +1,6 @@
 import { pbkdf2Sync, randomBytes, randomUUID } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
-import { SERVICE_GRANT, deviceGrant, type TopicGrant } from '@peakwatch/contracts';
+import { PeakWatchError, SERVICE_GRANT, deviceGrant, type TopicGrant } from '@peakwatch/contracts';
 
 /**
  * Mosquitto 2's dynamic security plugin (mosquitto_dynamic_security.so), provisioned by PeakWatch: every device and
@@ -90,7 +90,7 @@ export function dynsecInitialConfig(admin: DynsecLogin, service: DynsecLogin): o
 }
 
 /** The broker refused or did not answer a command; the message names the command, never a password. */
-export class BrokerProvisioningError extends Error {
+export class BrokerProvisioningError extends PeakWatchError {
   readonly code = 'broker_provisioning_failed';
 }
 

@@ -1,8 +1,9 @@
+import { PeakWatchError } from '@peakwatch/contracts';
 import { accessSync, constants, readdirSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
 /** A program PeakWatch runs (influxd, mosquitto) is not installed; the message says how to install it. */
-export class MissingBinaryError extends Error {
+export class MissingBinaryError extends PeakWatchError {
   readonly code = 'missing_binary';
   constructor(
     readonly binary: string,

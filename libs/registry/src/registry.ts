@@ -1,3 +1,4 @@
+import { PeakWatchError } from '@peakwatch/contracts';
 import { readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { DataFileError, displayPath, readYamlFile, type FileProblem } from './yaml-file';
@@ -10,13 +11,16 @@ export interface RegisteredDevice {
 }
 
 /** A device the registry cannot take: an unknown site, a taken id, a missing field; `field` names the one at fault. */
-export class DeviceRefusedError extends Error {
+export class DeviceRefusedError extends PeakWatchError {
+  readonly code: 'unknown_site' | 'device_id_taken' | 'invalid_device';
   constructor(
     readonly reason: 'unknown' | 'taken' | 'invalid',
-    readonly field: string,
+    field: string,
     message: string,
   ) {
-    super(message);
+    super(message, { field });
+    this.code =
+      reason === 'unknown' ? 'unknown_site' : reason === 'taken' ? 'device_id_taken' : 'invalid_device';
   }
 }
 

@@ -1,3 +1,4 @@
+import { PeakWatchError } from '@peakwatch/contracts';
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { parseDocument } from 'yaml';
@@ -12,11 +13,10 @@ export interface FileProblem {
 }
 
 /** A seeds file (registry, scenario, policy) is invalid; the message names every file, path and problem. */
-export class DataFileError extends Error {
+export class DataFileError extends PeakWatchError {
   readonly code = 'invalid_data_file';
   constructor(readonly problems: readonly FileProblem[]) {
     super(problems.map((p) => `${p.file}${p.path ? `: ${p.path}` : ''}: ${p.problem}`).join('\n'));
-    this.name = 'DataFileError';
   }
 }
 

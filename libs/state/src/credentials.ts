@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { SERVICE_GRANT, deviceGrant, type TopicGrant } from '@peakwatch/contracts';
+import { PeakWatchError, SERVICE_GRANT, deviceGrant, type TopicGrant } from '@peakwatch/contracts';
 import type { BrokerAccounts } from '@peakwatch/mqtt';
 import type { Registry } from '@peakwatch/registry';
 import { hashSecret, newSecret } from './secret-hash';
@@ -9,7 +9,7 @@ import type { StateStore } from './state-store';
 export type MqttRole = 'device' | 'service';
 
 /** A secret was asked for a username that belongs to the other role. */
-export class CredentialRoleError extends Error {
+export class CredentialRoleError extends PeakWatchError {
   readonly code = 'username_taken';
 }
 

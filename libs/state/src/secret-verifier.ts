@@ -1,8 +1,9 @@
+import { PeakWatchError } from '@peakwatch/contracts';
 import { createHash } from 'node:crypto';
 import { verifySecret } from './secret-hash';
 
 /** A verification refused without running scrypt: too many failures from the address or for the identity. */
-export class AuthThrottledError extends Error {
+export class AuthThrottledError extends PeakWatchError {
   readonly code = 'auth_throttled';
   constructor(readonly retryAfterSeconds: number) {
     super(`too many failed authentications: try again in ${retryAfterSeconds} s`);

@@ -1,3 +1,4 @@
+import { PeakWatchError } from '@peakwatch/contracts';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -21,7 +22,7 @@ const SQLITE_BUSY_TIMEOUT_MS = 5_000;
 const MIGRATION_TABLE = 'state_migration';
 const MIGRATION_LOCK_TABLE = 'state_migration_lock';
 
-export class MigrationError extends Error {
+export class MigrationError extends PeakWatchError {
   readonly code = 'migration_failed';
   constructor(
     readonly migration: string | undefined,

@@ -12,7 +12,6 @@ import {
 import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import { InjectConfig, type AppConfig } from '@peakwatch/config';
-import { AuthThrottledError } from '@peakwatch/state';
 import { ApiKeysRepository, type ApiRole, type Principal } from './api-keys.repository';
 
 const ROLES = 'peakwatch:roles';
@@ -47,17 +46,8 @@ export class ApiKeyGuard implements CanActivate {
     const header = request.headers.authorization ?? '';
     const key = /^Bearer (\S+)$/.exec(header)?.[1];
     if (!key) throw new UnauthorizedException('an API key is required: Authorization: Bearer <key>');
-    let principal: Principal | undefined;
-    try {
-      principal = await this.keys.verify(key, request.socket.remoteAddress ?? '');
-    } catch (error) {
-      if (!(error instanceof AuthThrottledError)) throw error;
-      context
-        .switchToHttp()
-        .getResponse<Response>()
-        .setHeader('Retry-After', String(error.retryAfterSeconds));
-      throw new HttpException('too many failed authentications', HttpStatus.TOO_MANY_REQUESTS);
-    }
+    // too many failures: 429 with Retry-After (PeakWatchErrorFilter)
+    const principal = await this.keys.verify(key, request.socket.remoteAddress ?? '');
     if (!principal) throw new UnauthorizedException('unknown or revoked API key');
     this.limit(principal.keyId, context.switchToHttp().getResponse<Response>());
     const roles = this.reflector.getAllAndOverride<ApiRole[] | undefined>(ROLES, [

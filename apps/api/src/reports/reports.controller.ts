@@ -1,7 +1,5 @@
 import { ID_PATTERN } from '@peakwatch/contracts';
 import {
-  BadRequestException,
-  ConflictException,
   Controller,
   ForbiddenException,
   Get,
@@ -18,7 +16,7 @@ import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { z } from 'zod';
 import { Registry } from '@peakwatch/registry';
-import { DeclarationError, REPORT_FORMATS, ReportService, type ReportVersion } from '@peakwatch/reports';
+import { REPORT_FORMATS, ReportService, type ReportVersion } from '@peakwatch/reports';
 import { ApiKeyGuard, Caller, Roles } from '../auth/api-key.guard';
 import type { Principal } from '../auth/api-keys.repository';
 import { AuditLog, declaredInputsSchema, type DeclaredInputs } from '@peakwatch/state';
@@ -96,19 +94,8 @@ export class ReportsController {
     const p = parseInput(params.pick({ org: true, period: true }), raw);
     this.check(caller, p.org);
     const inputs = parseInput(declaredInputsSchema, body, 'body');
-    try {
-      await this.reports.setInputs(p.org, p.period, inputs);
-    } catch (error) {
-      if (!(error instanceof DeclarationError)) throw error;
-      const body = {
-        statusCode: error.status,
-        message: `${error.field}: ${error.message}`,
-        field: error.field,
-      };
-      throw error.status === 409
-        ? new ConflictException({ ...body, error: 'Conflict' })
-        : new BadRequestException({ ...body, error: 'Bad Request' });
-    }
+    // a refused declaration: 400 or 409 naming the entry (PeakWatchErrorFilter)
+    await this.reports.setInputs(p.org, p.period, inputs);
     await this.audit.record({
       ...by(caller),
       action: 'report.inputs',

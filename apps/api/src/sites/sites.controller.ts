@@ -1,7 +1,5 @@
 import {
-  BadRequestException,
   Body,
-  ConflictException,
   Controller,
   Delete,
   Get,
@@ -9,13 +7,11 @@ import {
   NotFoundException,
   Param,
   Post,
-  ServiceUnavailableException,
   UseGuards,
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CredentialRoleError, CredentialsRepository } from '@peakwatch/state';
-import { BrokerProvisioningError } from '@peakwatch/mqtt';
-import { DeviceRefusedError, Registry, deviceSchema, type Device } from '@peakwatch/registry';
+import { CredentialsRepository } from '@peakwatch/state';
+import { Registry, deviceSchema, type Device } from '@peakwatch/registry';
 import { ProvisionedDevices } from '@peakwatch/runtime';
 import { AuditLog } from '@peakwatch/state';
 import { by } from '../auth/audit';
@@ -72,15 +68,11 @@ export class SitesController {
   ): Promise<{ device: Device; secret: string }> {
     this.visible(caller, siteId);
     const device = parseInput(deviceSchema, body, 'body');
-    await credentialErrors(() => this.credentials.assertAvailable(device.id, 'device'));
-    try {
-      await this.provisioned.add(siteId, device);
-    } catch (error) {
-      if (!(error instanceof DeviceRefusedError)) throw error;
-      if (error.reason === 'taken') throw new ConflictException(error.message);
-      throw new BadRequestException({ statusCode: 400, message: error.message, field: error.field });
-    }
-    const secret = await credentialErrors(() => this.credentials.issue(device.id, 'device', siteId));
+    // refused: a service client's username or a taken id 409, an invalid device 400, an external broker that could
+    // not be updated 503 (PeakWatchErrorFilter)
+    await this.credentials.assertAvailable(device.id, 'device');
+    await this.provisioned.add(siteId, device);
+    const secret = await this.credentials.issue(device.id, 'device', siteId);
     await this.audit.record({
       ...by(caller),
       action: 'device.create',
@@ -104,7 +96,7 @@ export class SitesController {
     @Param('deviceId') deviceId: string,
   ): Promise<{ deviceId: string; secret: string }> {
     this.device(caller, siteId, deviceId);
-    const secret = await credentialErrors(() => this.credentials.issue(deviceId, 'device', siteId));
+    const secret = await this.credentials.issue(deviceId, 'device', siteId);
     await this.audit.record({
       ...by(caller),
       action: 'device.secret.issue',
@@ -124,7 +116,7 @@ export class SitesController {
     @Param('deviceId') deviceId: string,
   ): Promise<void> {
     this.device(caller, siteId, deviceId);
-    if (!(await credentialErrors(() => this.credentials.delete(deviceId, 'device'))))
+    if (!(await this.credentials.delete(deviceId, 'device')))
       throw new NotFoundException(`device ${deviceId} has no MQTT secret`);
     await this.audit.record({
       ...by(caller),
@@ -150,19 +142,5 @@ export class SitesController {
     const site = this.registry.site(id)!;
     const { devices, ...rest } = site;
     return { ...rest, deviceCount: devices.length };
-  }
-}
-
-/**
- * A username that belongs to a service client is a conflict (409) for a device; an external broker that could not be
- * updated is a 503 (nothing was issued or deleted there: try again).
- */
-async function credentialErrors<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (error instanceof CredentialRoleError) throw new ConflictException(error.message);
-    if (error instanceof BrokerProvisioningError) throw new ServiceUnavailableException(error.message);
-    throw error;
   }
 }

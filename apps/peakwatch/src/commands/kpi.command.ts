@@ -1,3 +1,4 @@
+import { PeakWatchError } from '@peakwatch/contracts';
 import { join } from 'node:path';
 import { computeSiteKpis } from '@peakwatch/analytics';
 import { kpiFactorsFor, utcOffsetMs, type KpiValue, type FixedPeriod } from '@peakwatch/metering';
@@ -9,7 +10,7 @@ import { UsageError } from '@peakwatch/runtime';
 
 const PERIODS: readonly FixedPeriod[] = ['15m', '1h', '1d'];
 
-export class UnknownSiteError extends Error {
+export class UnknownSiteError extends PeakWatchError {
   readonly code = 'unknown_site';
 }
 

@@ -1,7 +1,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '@peakwatch/config';
-import { ID_CHARS, isValidId } from '@peakwatch/contracts';
+import { ID_CHARS, isValidId, PeakWatchError } from '@peakwatch/contracts';
 import { receiverKey } from '@peakwatch/alerts';
 import { brokerAccountsFor } from '@peakwatch/runtime';
 import { CredentialsRepository } from '@peakwatch/state';
@@ -11,7 +11,7 @@ import { UsageError } from '@peakwatch/runtime';
 import { auditFromCli, withStateStore } from './with-state';
 
 /** A device is unknown to the registry: a failure (exit 1), not bad usage. */
-export class UnknownDeviceError extends Error {
+export class UnknownDeviceError extends PeakWatchError {
   readonly code = 'unknown_device';
 }
 
