@@ -13,6 +13,7 @@ import type { Transaction } from 'kysely';
 import { MEASUREMENTS, alertTopic } from '@peakwatch/contracts';
 import { recordAlertHistory } from './alert-history';
 import type { AlertNotification } from './notification';
+import { evaluate, ruleApplies } from './evaluation';
 import { loadAlertRules, type AlertRule } from './rules/rules';
 import { INACTIVE, step, type AlertInstance, type AlertState, type Observation } from './state-machine';
 
@@ -86,56 +87,24 @@ export class AlertEvaluator implements OnModuleInit {
     const queued: AlertNotification[] = [];
     const today = new Date(nowMs).toISOString().slice(0, 10);
     for (const rule of this.rules.filter((r) => !r.validFrom || r.validFrom <= today)) {
-      const sites = this.registry.sites.filter((site) => this.applies(rule, site));
+      const sites = this.registry.sites.filter((site) => ruleApplies(rule, site));
       if (sites.length === 0) continue;
       for (const reading of await this.read(rule, sites, nowMs)) {
-        const gateOk = rule.minCompleteness <= (reading.completeness ?? 1);
-        const observation = gateOk
-          ? this.compare(rule, reading.value)
-          : { value: null, breached: false, cleared: false };
+        const { observation, dataQuality } = evaluate(rule, reading);
         queued.push(...(await this.apply(rule, reading, observation, nowMs)));
-        if (rule.minCompleteness > 0 && reading.completeness !== undefined) {
-          const dataQuality: AlertRule = {
-            ...rule,
-            id: `${rule.id}.data-quality`,
-            title: `Too few readings to judge: ${rule.title}`,
-            comparison: 'below',
-            thresholdValue: rule.minCompleteness,
-            clearMargin: 0,
-            for: 0,
-            severity: 'warning',
-            audience: ['facility_manager'],
-          };
+        if (dataQuality)
           queued.push(
             ...(await this.apply(
-              dataQuality,
-              { ...reading, value: reading.completeness },
-              { value: reading.completeness, breached: !gateOk, cleared: gateOk },
+              dataQuality.rule,
+              { ...reading, value: reading.completeness ?? null },
+              dataQuality.observation,
               nowMs,
             )),
           );
-        }
       }
       queued.push(...(await this.escalate(rule, nowMs)));
     }
     return queued;
-  }
-
-  private applies(rule: AlertRule, site: Site): boolean {
-    const { type, commissionedFrom, commissionedBefore } = rule.sites;
-    return (
-      (!type || site.type === type) &&
-      (!commissionedFrom || site.commissionedOn >= commissionedFrom) &&
-      (!commissionedBefore || site.commissionedOn < commissionedBefore)
-    );
-  }
-
-  private compare(rule: AlertRule, value: number | null): Observation {
-    if (value === null) return { value, breached: false, cleared: false };
-    const t = rule.thresholdValue;
-    return rule.comparison === 'above'
-      ? { value, breached: value > t, cleared: value <= t - rule.clearMargin }
-      : { value, breached: value < t, cleared: value >= t + rule.clearMargin };
   }
 
   /** The value each entity shows the rule at `nowMs`. */

@@ -21,7 +21,10 @@ export interface KpiParts {
   /** Received over expected readings, 0..1. */
   completeness: number;
   estimated: boolean;
-  /** The share of the energy behind the value spread over a gap rather than measured, 0..1. */
+  /**
+   * The share of the energy behind the value spread into the window over a gap rather than measured in it, 0..1
+   * (docs/contracts.md, "KPI series").
+   */
   estimatedShare: number;
 }
 

@@ -1,23 +1,14 @@
 import { MEASUREMENTS, type KpiPeriod, type KpiScope } from '@peakwatch/contracts';
+import type { KpiParts } from '@peakwatch/domain';
 import { escapeTag, quoteString, type InfluxClient } from '@peakwatch/influx';
 import type { WriteApi } from '@influxdata/influxdb-client';
 
 /** One KPI value of one window, as the `kpi` series holds it (docs/contracts.md, "KPI series"). */
-export interface KpiValue {
+export interface KpiValue extends KpiParts {
   kpi: string;
   /** Sub-metering category or device, for `energy_kwh` and `cop`. */
   category?: string;
   windowStartMs: number;
-  value: number | null;
-  numerator: number;
-  denominator: number;
-  completeness: number;
-  estimated: boolean;
-  /**
-   * The share of the energy behind the value that was spread into the window over a gap rather than measured in it,
-   * 0..1 (docs/contracts.md, "KPI series").
-   */
-  estimatedShare: number;
   /** A projection to the window's end: the share of the window elapsed it was projected from (linearly). */
   elapsed?: number;
   /**

@@ -1,0 +1,81 @@
+import type { Site } from '@peakwatch/registry';
+import type { AlertRule } from './rules/rules';
+import type { Observation } from './state-machine';
+
+/**
+ * The pure evaluation step of the alert rules (docs/architecture.md): which sites a rule applies to, what a value
+ * means against its threshold, and the data-quality gate. No I/O: the evaluator reads the values and persists and
+ * notifies what this decides.
+ */
+
+/** Whether a rule applies to a site: its type and commissioning date within the rule's `sites`. */
+export function ruleApplies(
+  rule: Pick<AlertRule, 'sites'>,
+  site: Pick<Site, 'type' | 'commissionedOn'>,
+): boolean {
+  const { type, commissionedFrom, commissionedBefore } = rule.sites;
+  return (
+    (!type || site.type === type) &&
+    (!commissionedFrom || site.commissionedOn >= commissionedFrom) &&
+    (!commissionedBefore || site.commissionedOn < commissionedBefore)
+  );
+}
+
+/**
+ * A value against the rule's threshold: breached beyond it; cleared only back past the clear margin (hysteresis);
+ * neither in between, nor without a value.
+ */
+export function compare(
+  rule: Pick<AlertRule, 'comparison' | 'thresholdValue' | 'clearMargin'>,
+  value: number | null,
+): Observation {
+  if (value === null) return { value, breached: false, cleared: false };
+  const t = rule.thresholdValue;
+  return rule.comparison === 'above'
+    ? { value, breached: value > t, cleared: value <= t - rule.clearMargin }
+    : { value, breached: value < t, cleared: value >= t + rule.clearMargin };
+}
+
+/** What one evaluation of a rule decides for one entity. */
+export interface Evaluation {
+  /** The rule's own observation: none (neither breached nor cleared) while the data-quality gate holds it. */
+  observation: Observation;
+  /**
+   * For a rule with a minimum completeness, over a window with a completeness: its data-quality alert
+   * (`<rule>.data-quality`, the facility manager's) and what it observes, the completeness.
+   */
+  dataQuality?: { rule: AlertRule; observation: Observation };
+}
+
+/**
+ * Evaluates a rule on an entity's value and the completeness of its window (docs/domain.md, "Completeness"): below
+ * the rule's minimum completeness its own alert is held (its state kept) and the data-quality alert fires instead;
+ * at or above it the value is judged and the data-quality alert clears.
+ */
+export function evaluate(
+  rule: AlertRule,
+  reading: { value: number | null; completeness?: number },
+): Evaluation {
+  const gateOk = rule.minCompleteness <= (reading.completeness ?? 1);
+  const observation = gateOk
+    ? compare(rule, reading.value)
+    : { value: null, breached: false, cleared: false };
+  if (rule.minCompleteness <= 0 || reading.completeness === undefined) return { observation };
+  return {
+    observation,
+    dataQuality: {
+      rule: {
+        ...rule,
+        id: `${rule.id}.data-quality`,
+        title: `Too few readings to judge: ${rule.title}`,
+        comparison: 'below',
+        thresholdValue: rule.minCompleteness,
+        clearMargin: 0,
+        for: 0,
+        severity: 'warning',
+        audience: ['facility_manager'],
+      },
+      observation: { value: reading.completeness, breached: !gateOk, cleared: gateOk },
+    },
+  };
+}
