@@ -13,8 +13,6 @@ const COMPOSITION_ROOT = 'apps/peakwatch/';
 const KNOWN = new Set([
   'apps/api/src/api.module.ts -> reports',
   'apps/api/src/reports/reports.controller.ts -> reports',
-  'apps/api/src/alerts/alerts.controller.ts -> alerts',
-  'apps/api/src/alerts/alert-visibility.ts -> alerts',
 ]);
 
 const packageDir = (name) => {

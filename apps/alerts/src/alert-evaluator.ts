@@ -11,10 +11,10 @@ import { FIXED_PERIOD_MS, periodWindow, utcOffsetMs, type FixedPeriod } from '@p
 import { StateStore, deliveryId, enqueue, type OutboxChannel, type StateSchema } from '@peakwatch/state';
 import type { Transaction } from 'kysely';
 import { MEASUREMENTS, alertTopic } from '@peakwatch/contracts';
-import { recordAlertHistory } from './alert-history';
+import { recordAlertHistory } from '@peakwatch/state';
 import type { AlertNotification } from './notification';
 import { evaluate, ruleApplies } from './evaluation';
-import { loadAlertRules, type AlertRule } from './rules/rules';
+import { loadAlertRules, type AlertRule } from '@peakwatch/policy';
 import { INACTIVE, step, type AlertInstance, type AlertState, type Observation } from './state-machine';
 
 /** What a rule sees of one entity at one evaluation. */

@@ -1,5 +1,5 @@
 import { compare, evaluate, ruleApplies } from './evaluation';
-import type { AlertRule } from './rules/rules';
+import type { AlertRule } from '@peakwatch/policy';
 
 /** A rolling-PUE rule as seeds/alert-rules has it: above 1.35, cleared at or below 1.33, 90 % of readings. */
 const PUE: AlertRule = {

@@ -1,5 +1,5 @@
 import type { Site } from '@peakwatch/registry';
-import type { AlertRule } from './rules/rules';
+import type { AlertRule } from '@peakwatch/policy';
 import type { Observation } from './state-machine';
 
 /**

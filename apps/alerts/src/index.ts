@@ -12,6 +12,4 @@ export {
   verifyWebhook,
   type AlertNotification,
 } from './notification';
-export { WATCHABLE_KPIS, loadAlertRules, type AlertRule } from './rules/rules';
 export { INACTIVE, step, type AlertInstance, type AlertState, type Observation } from './state-machine';
-export { recordAlertHistory } from './alert-history';

@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { AlertRule } from './rules/rules';
+import type { AlertRule } from '@peakwatch/policy';
 
 /** The JSON body of an alert notification (docs/contracts.md, "Alert notifications"). */
 export interface AlertNotification {

@@ -6,3 +6,10 @@ export {
   type Factor,
   type Threshold,
 } from './policy-data';
+export {
+  WATCHABLE_KPIS,
+  loadAlertRules,
+  ruleSchema,
+  type AlertRule,
+  type AlertRuleSpec,
+} from './alert-rules';

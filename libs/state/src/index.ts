@@ -1,3 +1,4 @@
+export { recordAlertHistory } from './alert-history';
 export { AuditLog, type AuditEntry, type AuditRecord } from './audit-log';
 export {
   DeclaredInputsRepository,

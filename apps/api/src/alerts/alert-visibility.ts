@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { join } from 'node:path';
-import { loadAlertRules } from '@peakwatch/alerts';
+import { loadAlertRules } from '@peakwatch/policy';
 import { InjectConfig, type AppConfig } from '@peakwatch/config';
 import { PolicyData } from '@peakwatch/policy';
 import type { Principal } from '../auth/api-keys.repository';

@@ -2,7 +2,7 @@ import { ID_PATTERN } from '@peakwatch/contracts';
 import { Controller, Get, HttpCode, NotFoundException, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
-import { recordAlertHistory } from '@peakwatch/alerts';
+import { recordAlertHistory } from '@peakwatch/state';
 import { Clock } from '@peakwatch/runtime';
 import { AuditLog, StateStore } from '@peakwatch/state';
 import { Access } from '../auth/access';

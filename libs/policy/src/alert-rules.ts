@@ -3,13 +3,14 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { ID_CHARS, KPI_PERIODS, isValidId } from '@peakwatch/contracts';
 import { KPI_AGGREGATION } from '@peakwatch/domain';
-import type { PolicyData } from '@peakwatch/policy';
+import type { PolicyData } from './policy-data';
 import { DataFileError, SITE_TYPES, formatPath, readYamlFile, type FileProblem } from '@peakwatch/registry';
 
 /** KPIs a rule may watch: those the analytics service writes. */
 export const WATCHABLE_KPIS = [
   ...Object.keys(KPI_AGGREGATION),
   'energy_reduction',
+  'energy_kgce_reduction',
   'co2_reduction',
   'quota_use',
 ];

@@ -1,11 +1,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadPolicyData } from '@peakwatch/policy';
+import { loadPolicyData } from './policy-data';
 import { DataFileError } from '@peakwatch/registry';
-import { loadAlertRules } from './rules';
+import { loadAlertRules } from './alert-rules';
 
-const SEEDS = join(__dirname, '../../../../seeds');
+const SEEDS = join(__dirname, '../../../seeds');
 const policy = loadPolicyData(SEEDS);
 
 describe('alert rules (seeds/alert-rules)', () => {

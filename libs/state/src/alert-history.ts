@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { StateSchema } from '@peakwatch/state';
+import type { StateSchema } from './state.schema';
 
 /** One line of an alert's append-only history (audit trail): a state entered, an acknowledgement, an escalation. */
 export async function recordAlertHistory(
