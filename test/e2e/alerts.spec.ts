@@ -26,7 +26,7 @@ import { testStateStoreKind } from '../support/postgres';
 import { copySeeds } from '../support/seeds';
 import { startInfluxd, type TestInfluxd } from '../support/influxd';
 import { DAY, HOUR, beijingMidnight, beijingWeekday } from '../support/calendar';
-import { backfill, spoolDrained, stopSchedules, testConfig } from '../support/ingest';
+import { backfill, issueDeviceSecrets, spoolDrained, stopSchedules, testConfig } from '../support/ingest';
 import { connectClient } from '../support/mqtt';
 import { expectWithin, pueTolerance } from '../support/tolerance';
 
@@ -221,12 +221,9 @@ describe('alerts: rules over the simulator, notifications to real receivers', ()
       ALERT_ESCALATE_AFTER_MINUTES: '180',
     });
     await start();
-    const secrets: Record<string, string> = {};
+    const secrets = await issueDeviceSecrets(app);
     const { CredentialsRepository } = await import('@peakwatch/state');
     const credentials = app.get(CredentialsRepository);
-    for (const site of loadScenario(scenarioFile).sites)
-      for (const device of site.devices)
-        secrets[device.id] = await credentials.issue(device.id, 'device', site.id);
     truth = (await backfill({
       scenario: loadScenario(scenarioFile),
       seed: 3,

@@ -12,7 +12,7 @@ import { Clock, createApp } from '@peakwatch/runtime';
 import supertest from 'supertest';
 import { DAY, HOUR, beijingMidnight } from '../support/calendar';
 import { startInfluxd, type TestInfluxd } from '../support/influxd';
-import { backfill, stopSchedules, testConfig } from '../support/ingest';
+import { backfill, issueDeviceSecrets, stopSchedules, testConfig } from '../support/ingest';
 import { copySeeds } from '../support/seeds';
 import { expectWithin, ratioTolerance, registerTolerance } from '../support/tolerance';
 
@@ -94,13 +94,8 @@ describe('green power declared: certificates and contracts in the renewable shar
     const config = await testConfig(influxd.url, 'green', dataDir, { SEEDS_DIR: seeds });
     app = await createApp(config, [INGEST_APP, ANALYTICS_APP, API_APP], { clock });
     stopSchedules(app);
-    const { CredentialsRepository } = await import('@peakwatch/state');
-    const credentials = app.get(CredentialsRepository);
     const scenario = loadScenario(join(seeds, 'scenarios', 'haidian-campus.yaml'));
-    const secrets: Record<string, string> = {};
-    for (const site of scenario.sites)
-      for (const device of site.devices)
-        secrets[device.id] = await credentials.issue(device.id, 'device', site.id);
+    const secrets = await issueDeviceSecrets(app);
     truth = (await backfill({
       scenario,
       seed: 7,

@@ -10,14 +10,21 @@ import { API_APP, ApiKeysRepository } from '@peakwatch/api';
 import type { AppConfig } from '@peakwatch/config';
 import { loadScenario } from '@peakwatch/device-sim';
 import { INGEST_APP } from '@peakwatch/ingest';
-import { CredentialsRepository } from '@peakwatch/state';
 import type { InfluxClient } from '@peakwatch/influx';
 import { freePort } from '@peakwatch/process';
 import { REPORTS_APP, ReportService, type Report } from '@peakwatch/reports';
 import { Clock, createApp } from '@peakwatch/runtime';
 import { DAY, HOUR, beijingMidnight } from '../support/calendar';
 import { startInfluxd, type TestInfluxd } from '../support/influxd';
-import { backfill, publishLate, scalar, spoolDrained, stopSchedules, testConfig } from '../support/ingest';
+import {
+  backfill,
+  issueDeviceSecrets,
+  publishLate,
+  scalar,
+  spoolDrained,
+  stopSchedules,
+  testConfig,
+} from '../support/ingest';
 
 const SEEDS = join(__dirname, '../../seeds');
 /** The reported month: February 2026 (28 days, the emission factors of 2026). */
@@ -102,11 +109,7 @@ describe('emitter reports', () => {
     stopSchedules(app); // the test generates and delivers itself
 
     const scenario = loadScenario(join(SEEDS, 'scenarios/haidian-campus.yaml'));
-    const credentials = app.get(CredentialsRepository);
-    const secrets: Record<string, string> = {};
-    for (const site of scenario.sites)
-      for (const device of site.devices)
-        secrets[device.id] = await credentials.issue(device.id, 'device', site.id);
+    const secrets = await issueDeviceSecrets(app);
     const truth = (await backfill({
       scenario,
       seed: 11,

@@ -42,6 +42,19 @@ export async function testConfig(
   });
 }
 
+/** Issues a secret for every registered device of the app's registry (or the given ones), by device id. */
+export async function issueDeviceSecrets(
+  app: INestApplication,
+  deviceIds?: readonly string[],
+): Promise<Record<string, string>> {
+  const registry = app.get(Registry);
+  const credentials = app.get(CredentialsRepository);
+  const out: Record<string, string> = {};
+  for (const id of deviceIds ?? registry.devices().map((d) => d.device.id))
+    out[id] = await credentials.issue(id, 'device', registry.device(id)!.site.id);
+  return out;
+}
+
 export interface TestIngest {
   app: INestApplication;
   config: AppConfig;
@@ -69,14 +82,7 @@ export async function startIngest(
     app,
     config,
     mqttUrl: `mqtt://127.0.0.1:${config.mqtt.port}`,
-    async secrets(deviceIds) {
-      const registry = app.get(Registry);
-      const credentials = app.get(CredentialsRepository);
-      const ids = deviceIds ?? registry.devices().map((d) => d.device.id);
-      const out: Record<string, string> = {};
-      for (const id of ids) out[id] = await credentials.issue(id, 'device', registry.device(id)!.site.id);
-      return out;
-    },
+    secrets: (deviceIds) => issueDeviceSecrets(app, deviceIds),
     metric: (name, labels) => metricOf(config.http.port, name, labels),
     async close() {
       await app.close();

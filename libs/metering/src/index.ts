@@ -20,12 +20,5 @@ export {
   type DeviceQuarters,
   type WindowSum,
 } from './meter-read';
-export {
-  DC_RENEWABLE_STEP,
-  HEAT_PUMP_MIN_SPF,
-  forSite,
-  kpiFactorsFor,
-  type Co2Factors,
-  type KpiFactors,
-} from './factors';
+export { forSite, kpiFactorsFor, type Co2Factors, type KpiFactors } from './factors';
 export { KpiWriter, kpiLine, readKpis, writeKpiLines, type KpiValue, type StoredKpi } from './kpi-store';
