@@ -7,7 +7,7 @@ import { ANALYTICS_APP, KpiCron } from '@peakwatch/analytics';
 import { API_APP, ApiKeysRepository } from '@peakwatch/api';
 import { loadScenario } from '@peakwatch/device-sim';
 import { INGEST_APP } from '@peakwatch/ingest';
-import { ReportService, type Report } from '@peakwatch/reports';
+import { ReportService, type Report } from '@peakwatch/reporting';
 import { Clock, createApp } from '@peakwatch/runtime';
 import supertest from 'supertest';
 import { DAY, HOUR, beijingMidnight } from '../support/calendar';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deviceTopic } from '@peakwatch/contracts';
 import type { KpiValue } from '@peakwatch/metering';
-import type { Report } from '@peakwatch/reports';
+import type { Report } from '@peakwatch/reporting';
 import { Clock } from '@peakwatch/runtime';
 import { ROOT, buildDist, runCliJson } from '../support/build';
 import { DAY, HOUR, beijingMidnight } from '../support/calendar';

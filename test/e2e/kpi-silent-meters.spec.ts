@@ -7,7 +7,7 @@ import { deviceTopic } from '@peakwatch/contracts';
 import type { InfluxClient } from '@peakwatch/influx';
 import { loadPolicyData } from '@peakwatch/policy';
 import { Registry, loadRegistry } from '@peakwatch/registry';
-import type { Report } from '@peakwatch/reports';
+import type { Report } from '@peakwatch/reporting';
 import { Clock } from '@peakwatch/runtime';
 import { ROOT, buildDist, runCliJson } from '../support/build';
 import { DAY, HOUR, UTC8, beijingMidnight } from '../support/calendar';

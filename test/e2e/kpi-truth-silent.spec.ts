@@ -7,7 +7,7 @@ import { loadScenario, type SilenceTruth, type SiteWindowTruth, type Scenario } 
 import type { InfluxClient } from '@peakwatch/influx';
 import { loadPolicyData } from '@peakwatch/policy';
 import { loadRegistry } from '@peakwatch/registry';
-import type { Report } from '@peakwatch/reports';
+import type { Report } from '@peakwatch/reporting';
 import { Clock } from '@peakwatch/runtime';
 import { ROOT, buildDist, runCliJson } from '../support/build';
 import { DAY, HOUR, beijingMidnight } from '../support/calendar';

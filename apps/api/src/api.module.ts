@@ -4,7 +4,7 @@ import { AlertVisibility } from './alerts/alert-visibility';
 import { Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { PeakWatchErrorFilter } from './errors.filter';
-import { ReportService } from '@peakwatch/reports';
+import { ReportService } from '@peakwatch/reporting';
 import { AlertsController } from './alerts/alerts.controller';
 import { ReportsController } from './reports/reports.controller';
 import { Access } from './auth/access';

@@ -4,8 +4,7 @@ import { utcOffsetMs } from '@peakwatch/metering';
 import { Clock, SingleRun } from '@peakwatch/runtime';
 import { InjectConfig, type AppConfig } from '@peakwatch/config';
 import { Registry } from '@peakwatch/registry';
-import { reportPeriod } from './report';
-import { ReportService } from './report.service';
+import { ReportService, reportPeriod } from '@peakwatch/reporting';
 
 /** The reports' schedule (one per process that runs the reports app). */
 /** Every hour, 20 minutes past (after the KPI job's quarter-hour runs; seconds first, as @nestjs/schedule reads it). */

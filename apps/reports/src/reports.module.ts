@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ReportScheduler } from './report.scheduler';
-import { ReportService } from './report.service';
+import { ReportService } from '@peakwatch/reporting';
 
 /** Emitters' monthly and annual reports, versioned and submitted through the notification outbox (issue 9). */
 @Module({

@@ -16,7 +16,7 @@ import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { z } from 'zod';
 import { Registry } from '@peakwatch/registry';
-import { REPORT_FORMATS, ReportService, type ReportVersion } from '@peakwatch/reports';
+import { REPORT_FORMATS, ReportService, type ReportVersion } from '@peakwatch/reporting';
 import { ApiKeyGuard, Caller, Roles } from '../auth/api-key.guard';
 import type { Principal } from '../auth/api-keys.repository';
 import { AuditLog, declaredInputsSchema, type DeclaredInputs } from '@peakwatch/state';

@@ -7,7 +7,7 @@ import { readKpis, utcOffsetMs } from '@peakwatch/metering';
 import { SpoolService } from '@peakwatch/ingest';
 import { CredentialsRepository } from '@peakwatch/state';
 import { InfluxClient, ManagedInfluxd } from '@peakwatch/influx';
-import { ReportService } from '@peakwatch/reports';
+import { ReportService } from '@peakwatch/reporting';
 import { AlertEvaluator, type AlertNotification } from '@peakwatch/alerts';
 import { canConnect, freePort } from '@peakwatch/process';
 import { LiveEvents, UsageError, createApp, onShutdownSignal } from '@peakwatch/runtime';

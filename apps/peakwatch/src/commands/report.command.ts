@@ -3,7 +3,7 @@ import { loadConfig } from '@peakwatch/config';
 import { InfluxClient } from '@peakwatch/influx';
 import { loadPolicyData } from '@peakwatch/policy';
 import { loadRegistry } from '@peakwatch/registry';
-import { REPORT_FORMATS, ReportService, reportPeriod } from '@peakwatch/reports';
+import { REPORT_FORMATS, ReportService, reportPeriod } from '@peakwatch/reporting';
 import { Clock, UsageError } from '@peakwatch/runtime';
 import { StateStore } from '@peakwatch/state';
 

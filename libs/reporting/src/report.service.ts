@@ -1,6 +1,4 @@
 import { PeakWatchError } from '@peakwatch/contracts';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectConfig, type AppConfig } from '@peakwatch/config';
 import { Clock } from '@peakwatch/runtime';
@@ -15,11 +13,9 @@ import {
   yearInputs,
   type DeclaredInputs,
 } from '@peakwatch/state';
-import { boundaryOf, buildReport, reportCsv, type Report } from './report';
-import { reportPdf } from './report-pdf';
-
-export const REPORT_FORMATS = ['json', 'csv', 'pdf'] as const;
-export type ReportFormat = (typeof REPORT_FORMATS)[number];
+import { boundaryOf, buildReport } from './report';
+import { ReportFiles, type ReportFormat } from './report-files';
+import type { Report } from './report-schema';
 
 export interface ReportVersion {
   orgId: string;
@@ -78,6 +74,8 @@ export class ReportService {
 
   /** What organisations declare beside their meters (green power, heat, output). */
   private readonly declared: DeclaredInputsRepository;
+  /** Each version's files. */
+  private readonly files: ReportFiles;
 
   constructor(
     @InjectConfig() private readonly config: AppConfig,
@@ -88,6 +86,7 @@ export class ReportService {
     private readonly clock: Clock,
   ) {
     this.declared = new DeclaredInputsRepository(state);
+    this.files = new ReportFiles(config.dataDir);
   }
 
   async generate(
@@ -115,14 +114,7 @@ export class ReportService {
     const version = (latest?.version ?? 0) + 1;
     const changes = latest ? reportChanges(JSON.parse(latest.json) as Report, report) : [];
     const corrects = latest?.version ?? null;
-    mkdirSync(this.dir(orgId, period), { recursive: true });
-    const file = (format: ReportFormat): string => this.path(orgId, period, version, format);
-    writeFileSync(file('json'), `${JSON.stringify(report, null, 2)}\n`);
-    writeFileSync(file('csv'), reportCsv(report));
-    writeFileSync(
-      file('pdf'),
-      await reportPdf(report, { version, ...(corrects ? { corrects } : {}), changes }),
-    );
+    await this.files.write(report, version, { ...(corrects ? { corrects } : {}), changes });
     const endpoint = this.endpoint(orgId);
     const delivery = endpoint ? deliveryId('report', orgId, period, version, endpoint) : null;
     const now = this.clock.iso();
@@ -252,20 +244,12 @@ export class ReportService {
 
   /** Where a version's file in a format is kept (DATA_DIR/reports/<org>/<period>/v<n>.<format>). */
   path(orgId: string, period: string, version: number, format: ReportFormat): string {
-    return join(this.dir(orgId, period), `v${version}.${format}`);
+    return this.files.path(orgId, period, version, format);
   }
 
   /** A version's file in a format, or undefined. */
   file(orgId: string, period: string, version: number, format: ReportFormat): Buffer | undefined {
-    try {
-      return readFileSync(this.path(orgId, period, version, format));
-    } catch {
-      return undefined;
-    }
-  }
-
-  private dir(orgId: string, period: string): string {
-    return join(this.config.dataDir, 'reports', orgId, period);
+    return this.files.read(orgId, period, version, format);
   }
 
   /** The organisation's own endpoint, else its district's. */

@@ -1,7 +1,7 @@
 import { PeakWatchError } from '@peakwatch/contracts';
 import { existsSync } from 'node:fs';
 import PDFDocument from 'pdfkit';
-import type { Report } from './report';
+import type { Report } from './report-schema';
 
 /** CJK fonts from Debian's packages, embedded (subset) in the PDF so that it reads the same everywhere. */
 const CJK_FONTS: [file: string, family: string][] = [

@@ -1,0 +1,71 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { reportPdf } from './report-pdf';
+import type { Report } from './report-schema';
+
+/** The formats each version of a report is kept in. */
+export const REPORT_FORMATS = ['json', 'csv', 'pdf'] as const;
+export type ReportFormat = (typeof REPORT_FORMATS)[number];
+
+/**
+ * A report's files (docs/reports.md, "How a report is built"): DATA_DIR/reports/<org>/<period>/v<n>.<format>, one per format, written
+ * once per version and never changed after.
+ */
+export class ReportFiles {
+  constructor(private readonly dataDir: string) {}
+
+  /** Where a version's file in a format is kept. */
+  path(orgId: string, period: string, version: number, format: ReportFormat): string {
+    return join(this.dir(orgId, period), `v${version}.${format}`);
+  }
+
+  /** A version's file in a format, or undefined. */
+  read(orgId: string, period: string, version: number, format: ReportFormat): Buffer | undefined {
+    try {
+      return readFileSync(this.path(orgId, period, version, format));
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Writes a new version's files: the JSON, the CSV of its meter lines and the PDF (with what it corrects). */
+  async write(
+    report: Report,
+    version: number,
+    restatement: { corrects?: number; changes: string[] },
+  ): Promise<void> {
+    const { id } = report.organisation;
+    const period = report.period.label;
+    mkdirSync(this.dir(id, period), { recursive: true });
+    const file = (format: ReportFormat): string => this.path(id, period, version, format);
+    writeFileSync(file('json'), `${JSON.stringify(report, null, 2)}\n`);
+    writeFileSync(file('csv'), reportCsv(report));
+    writeFileSync(file('pdf'), await reportPdf(report, { version, ...restatement }));
+  }
+
+  private dir(orgId: string, period: string): string {
+    return join(this.dataDir, 'reports', orgId, period);
+  }
+}
+
+/** The CSV: one line per meter and metric of the period. */
+export function reportCsv(report: Report): string {
+  const header =
+    'period,site,device,role,metric,unit,quantity,estimated,readings_received,readings_expected,completeness';
+  const lines = report.meters.map((m) =>
+    [
+      report.period.label,
+      m.siteId,
+      m.deviceId,
+      m.role,
+      m.metric,
+      m.unit,
+      m.quantity,
+      m.estimated,
+      m.readingsReceived,
+      m.readingsExpected,
+      m.completeness,
+    ].join(','),
+  );
+  return `${[header, ...lines].join('\n')}\n`;
+}

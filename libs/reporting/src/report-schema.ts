@@ -1,0 +1,75 @@
+import type { MetricName } from '@peakwatch/contracts';
+import type { GreenPower } from '@peakwatch/state';
+
+/** What a report holds (docs/reports.md): the types the meter read, the figures and the files share. */
+
+export const REPORT_SCHEMA = 'peakwatch-report/1';
+
+export type ReportKind = 'monthly' | 'annual';
+
+/** One meter's register energy over the period, with how complete its readings were. */
+export interface MeterLine {
+  siteId: string;
+  deviceId: string;
+  role: string;
+  metric: MetricName;
+  unit: string;
+  quantity: number;
+  estimated: boolean;
+  readingsReceived: number;
+  readingsExpected: number;
+  completeness: number;
+}
+
+export interface CarrierLine {
+  carrier:
+    | 'grid_electricity'
+    | 'onsite_pv'
+    | 'green_certificates'
+    | 'green_power_contracts'
+    | 'natural_gas'
+    | 'purchased_heat';
+  unit: 'kWh' | 'm3';
+  quantity: number;
+  tce: number;
+}
+
+/** The report (JSON schema `peakwatch-report/1`, documented in docs/reports.md). */
+export interface Report {
+  schema: typeof REPORT_SCHEMA;
+  kind: ReportKind;
+  organisation: { id: string; name: string; keyEmitter: boolean };
+  period: { label: string; from: string; to: string; timeZone: string };
+  boundary: { siteId: string; name: string; district: string; type: string; floorAreaM2: number }[];
+  energy: {
+    carriers: CarrierLine[];
+    exportedKwh: number;
+    consumedElectricityKwh: number;
+    totalTce: number;
+    /** The green power declared, each purchase with its evidence (certificates without evidence: `greenCertificates`). */
+    greenPower: GreenPower[];
+  };
+  emissions: {
+    directT: number;
+    indirectElectricityLocationT: number;
+    indirectElectricityMarketT: number;
+    heatT: number;
+    totalLocationT: number;
+    totalMarketT: number;
+  };
+  intensities: {
+    energyKwhPerM2: number | null;
+    co2KgPerM2: number | null;
+    floorAreaM2: number;
+    /** Per unit of the declared output: tce and tonnes CO2 (location-based). */
+    perOutput?: { unit: string; quantity: number; tcePerUnit: number; co2TPerUnit: number };
+  };
+  factors: { id: string; kind: string; year?: number; value: number; unit: string; source: string }[];
+  meters: MeterLine[];
+  completeness: number;
+  gapTreatment: string;
+  contentHash: string;
+}
+
+/** Rounded to `digits` decimals: quantities are stated to 3 (kWh, m³), tonnes and shares to 4. */
+export const round = (x: number, digits = 3): number => Math.round(x * 10 ** digits) / 10 ** digits;

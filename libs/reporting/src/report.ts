@@ -1,0 +1,130 @@
+import { createHash } from 'node:crypto';
+import { PeakWatchError } from '@peakwatch/contracts';
+import type { InfluxClient } from '@peakwatch/influx';
+import { utcOffsetMs } from '@peakwatch/metering';
+import type { PolicyData } from '@peakwatch/policy';
+import type { Registry, Site } from '@peakwatch/registry';
+import type { DeclaredInputs } from '@peakwatch/state';
+import { reportFigures } from './report-figures';
+import { readMeterLines } from './report-meters';
+import { REPORT_SCHEMA, type Report, type ReportKind } from './report-schema';
+
+/** The period of `2026-10` (monthly) or `2026` (annual) in the reporting zone; throws naming a malformed period. */
+export function reportPeriod(
+  label: string,
+  timeZone: string,
+): { kind: ReportKind; fromMs: number; toMs: number; year: number } {
+  const monthly = /^(\d{4})-(0[1-9]|1[0-2])$/.exec(label);
+  const annual = /^(\d{4})$/.exec(label);
+  if (!monthly && !annual) throw new RangeError(`period ${JSON.stringify(label)}: expected YYYY-MM or YYYY`);
+  const year = Number((monthly ?? annual)![1]);
+  const month = monthly ? Number(monthly[2]) - 1 : 0;
+  const local = (y: number, m: number): number => {
+    const utc = Date.UTC(y, m, 1);
+    return utc - utcOffsetMs(timeZone, utc);
+  };
+  return monthly
+    ? { kind: 'monthly', fromMs: local(year, month), toMs: local(year, month + 1), year }
+    : { kind: 'annual', fromMs: local(year, 0), toMs: local(year + 1, 0), year };
+}
+
+/** Sites of an organisation (its reporting boundary); throws naming an unknown organisation. */
+export function boundaryOf(registry: Registry, orgId: string): Site[] {
+  const sites = registry.sites.filter((s) => s.emitter?.id === orgId);
+  if (sites.length === 0) {
+    const known = [...new Set(registry.sites.flatMap((s) => (s.emitter ? [s.emitter.id] : [])))];
+    throw new UnknownOrganisationError(
+      `unknown organisation ${JSON.stringify(orgId)}; the registry has ${known.join(', ') || 'none'}`,
+    );
+  }
+  return sites;
+}
+
+export class UnknownOrganisationError extends PeakWatchError {
+  readonly code = 'unknown_organisation';
+}
+
+/**
+ * Builds an emitter's energy and emissions report for a month or a year in three steps: the meter read (each meter's
+ * register energy, readMeterLines), the figures (carriers, emissions, intensities, factors: reportFigures, pure), and
+ * the hash of the whole. Every figure is traceable to the meter lines.
+ */
+export async function buildReport({
+  influx,
+  registry,
+  policy,
+  orgId,
+  period,
+  timeZone,
+  inputs = {},
+}: {
+  influx: InfluxClient;
+  registry: Registry;
+  policy: PolicyData;
+  orgId: string;
+  period: string;
+  timeZone: string;
+  inputs?: DeclaredInputs;
+}): Promise<Report> {
+  const { kind, fromMs, toMs, year } = reportPeriod(period, timeZone);
+  const sites = boundaryOf(registry, orgId);
+  const offset = utcOffsetMs(timeZone, fromMs);
+  const meters = await readMeterLines(influx, sites, fromMs, toMs, offset);
+  // the factors published by the period's last day: a factor published later never restates this period
+  const asOf = new Date(toMs - 1 + offset).toISOString().slice(0, 10);
+  const { energy, emissions, intensities, factors, completeness } = reportFigures({
+    meters,
+    sites,
+    inputs,
+    policy,
+    year,
+    asOf,
+  });
+  const emitter = sites[0]!.emitter!;
+  const body: Omit<Report, 'contentHash'> = {
+    schema: REPORT_SCHEMA,
+    kind,
+    organisation: { id: emitter.id, name: emitter.name, keyEmitter: emitter.keyEmitter },
+    period: {
+      label: period,
+      from: new Date(fromMs).toISOString(),
+      to: new Date(toMs).toISOString(),
+      timeZone,
+    },
+    boundary: sites.map((s) => ({
+      siteId: s.id,
+      name: s.name,
+      district: s.district,
+      type: s.type,
+      floorAreaM2: s.floorAreaM2,
+    })),
+    energy,
+    emissions,
+    intensities,
+    factors,
+    meters,
+    completeness,
+    gapTreatment:
+      'Energy is the difference of register readings; a gap is never interpolated: the energy across it is booked ' +
+      'whole at the reading that ends it and marked estimated. Meters with estimated energy are flagged per line.',
+  };
+  return { ...body, contentHash: contentHash(body) };
+}
+
+/** SHA-256 of the report's canonical JSON (keys sorted), without the hash itself. */
+export function contentHash(body: object): string {
+  const canonical = (value: unknown): unknown =>
+    Array.isArray(value)
+      ? value.map(canonical)
+      : value && typeof value === 'object'
+        ? Object.fromEntries(
+            Object.entries(value)
+              .filter(([k]) => k !== 'contentHash')
+              .sort(([a], [b]) => a.localeCompare(b))
+              .map(([k, v]) => [k, canonical(v)]),
+          )
+        : value;
+  return createHash('sha256')
+    .update(JSON.stringify(canonical(body)))
+    .digest('hex');
+}
