@@ -21,4 +21,12 @@ export {
   type WindowSum,
 } from './meter-read';
 export { forSite, kpiFactorsFor, type Co2Factors, type KpiFactors } from './factors';
-export { KpiWriter, kpiLine, readKpis, writeKpiLines, type KpiValue, type StoredKpi } from './kpi-store';
+export {
+  KpiWriter,
+  kpiLine,
+  readKpis,
+  readLatestKpis,
+  writeKpiLines,
+  type KpiValue,
+  type StoredKpi,
+} from './kpi-store';

@@ -1,6 +1,6 @@
 import { MEASUREMENTS, type KpiPeriod, type KpiScope } from '@peakwatch/contracts';
 import type { KpiParts } from '@peakwatch/domain';
-import { escapeTag, quoteString, type InfluxClient } from '@peakwatch/influx';
+import { escapeTag, quoteString, type InfluxClient, type InfluxSeries } from '@peakwatch/influx';
 import type { WriteApi } from '@influxdata/influxdb-client';
 
 /** One KPI value of one window, as the `kpi` series holds it (docs/contracts.md, "KPI series"). */
@@ -103,7 +103,14 @@ export interface StoredKpi extends KpiValue {
   entity: string;
 }
 
-/** Reads the `kpi` points of one scope and period stamped in [fromMs, toMs), for some entities or all. */
+/** The fields of a `kpi` point, as every reader selects them. */
+const KPI_FIELDS =
+  'value, numerator, denominator, completeness, estimated, estimated_share, elapsed, undeclared';
+
+/**
+ * Reads the `kpi` points of one scope and period stamped in [fromMs, toMs), for some entities or all, of one KPI or
+ * all.
+ */
 export async function readKpis(
   influx: InfluxClient,
   {
@@ -112,14 +119,53 @@ export async function readKpis(
     fromMs,
     toMs,
     entities,
-  }: { scope: KpiScope; period: KpiPeriod; fromMs: number; toMs: number; entities?: readonly string[] },
+    kpi,
+  }: {
+    scope: KpiScope;
+    period: KpiPeriod;
+    fromMs: number;
+    toMs: number;
+    entities?: readonly string[];
+    kpi?: string;
+  },
 ): Promise<StoredKpi[]> {
-  const only = entities ? ` AND (${entities.map((e) => `entity = ${quoteString(e)}`).join(' OR ')})` : '';
-  const series = await influx.query(
-    `SELECT value, numerator, denominator, completeness, estimated, estimated_share, elapsed, undeclared FROM ${MEASUREMENTS.kpi} ` +
-      `WHERE scope = ${quoteString(scope)} AND period = ${quoteString(period)}${only} ` +
-      `AND time >= ${fromMs}ms AND time < ${toMs}ms GROUP BY entity, kpi, category`,
+  const only =
+    (entities ? ` AND (${entities.map((e) => `entity = ${quoteString(e)}`).join(' OR ')})` : '') +
+    (kpi === undefined ? '' : ` AND kpi = ${quoteString(kpi)}`);
+  return storedKpis(
+    await influx.query(
+      `SELECT ${KPI_FIELDS} FROM ${MEASUREMENTS.kpi} ` +
+        `WHERE scope = ${quoteString(scope)} AND period = ${quoteString(period)}${only} ` +
+        `AND time >= ${fromMs}ms AND time < ${toMs}ms GROUP BY entity, kpi, category`,
+    ),
   );
+}
+
+/**
+ * Each entity's latest point of one KPI (without a category) of a scope and period stamped in [fromMs, toMs): what an
+ * alert rule judges.
+ */
+export async function readLatestKpis(
+  influx: InfluxClient,
+  {
+    scope,
+    kpi,
+    period,
+    fromMs,
+    toMs,
+  }: { scope: KpiScope; kpi: string; period: KpiPeriod; fromMs: number; toMs: number },
+): Promise<Map<string, StoredKpi>> {
+  const latest = storedKpis(
+    await influx.query(
+      `SELECT ${KPI_FIELDS} FROM ${MEASUREMENTS.kpi} WHERE scope = ${quoteString(scope)} AND kpi = ${quoteString(kpi)} ` +
+        `AND period = ${quoteString(period)} AND category = '' AND time >= ${fromMs}ms AND time < ${toMs}ms ` +
+        `GROUP BY entity, kpi ORDER BY time DESC LIMIT 1`,
+    ),
+  );
+  return new Map(latest.map((k) => [k.entity, k]));
+}
+
+function storedKpis(series: readonly InfluxSeries[]): StoredKpi[] {
   return series.flatMap((s) =>
     s.rows.map((r) => ({
       entity: s.tags['entity']!,

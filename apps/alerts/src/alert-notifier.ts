@@ -1,0 +1,151 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectConfig, type AppConfig } from '@peakwatch/config';
+import { MEASUREMENTS, alertTopic } from '@peakwatch/contracts';
+import { InfluxClient, floatField, line, stringField } from '@peakwatch/influx';
+import type { AlertRule } from '@peakwatch/policy';
+import { Clock, LiveEvents } from '@peakwatch/runtime';
+import { deliveryId, enqueue, type OutboxChannel, type StateSchema } from '@peakwatch/state';
+import type { Transaction } from 'kysely';
+import type { Reading } from './alert-reader';
+import type { AlertNotification } from './notification';
+
+type Tx = Transaction<StateSchema>;
+
+/**
+ * The notifications of one state change, one per audience (docs/contracts.md, "Alert notifications"): the rule's
+ * audiences, or those an escalation reaches.
+ */
+export function alertNotifications(
+  rule: AlertRule,
+  reading: Reading,
+  state: AlertNotification['state'],
+  episode: number,
+  at: string,
+  firedAt: string | undefined,
+  audiences: AlertRule['audience'] = rule.audience,
+): AlertNotification[] {
+  return audiences.map((audience) => ({
+    rule: { id: rule.id, title: rule.title },
+    severity: rule.severity,
+    state,
+    episode,
+    entity: {
+      type: reading.type,
+      id: reading.entity,
+      name: reading.name,
+      siteId: reading.site.id,
+      district: reading.site.district,
+    },
+    value: reading.value,
+    threshold: rule.thresholdValue,
+    comparison: rule.comparison,
+    ...(reading.window
+      ? { window: { period: reading.window.period, start: new Date(reading.window.startMs).toISOString() } }
+      : {}),
+    ...(reading.completeness !== undefined ? { completeness: reading.completeness } : {}),
+    ...(reading.judgedFromMs !== undefined
+      ? { judgedFrom: new Date(reading.judgedFromMs).toISOString() }
+      : {}),
+    at,
+    ...(firedAt ? { firedAt } : {}),
+    policySource: rule.policySource,
+    ...(reading.expectedCostCny !== undefined
+      ? { expectedCostCny: Math.round(reading.expectedCostCny) }
+      : {}),
+    audience,
+  }));
+}
+
+/** Who hears of a firing alert left unacknowledged: the regulator for the regulator's rules, else the rule's audience. */
+export function escalationAudience(rule: Pick<AlertRule, 'audience'>): AlertRule['audience'] {
+  return rule.audience.includes('regulator') ? ['regulator'] : rule.audience;
+}
+
+/**
+ * Where a notification goes (docs/contracts.md, "Alert notifications"): each webhook and e-mail address of its audience
+ * (and of its district, for a receiver bound to one), and the MQTT topic of its site.
+ */
+export function alertTargets(
+  receivers: Pick<AppConfig['alerts'], 'webhooks' | 'emails'>,
+  notification: Pick<AlertNotification, 'audience' | 'entity'>,
+): [OutboxChannel, string][] {
+  const { audience, entity } = notification;
+  const reaches = (r: { audience: string; district?: string }): boolean =>
+    r.audience === audience && (!r.district || r.district === entity.district);
+  return [
+    ...receivers.webhooks.filter(reaches).map((w): [OutboxChannel, string] => ['webhook', w.url]),
+    ...receivers.emails.filter(reaches).map((e): [OutboxChannel, string] => ['email', e.address]),
+    ['mqtt', alertTopic(entity.district, entity.siteId)],
+  ];
+}
+
+/**
+ * The alerts' notifier (docs/architecture.md): queues a notification for each of its receivers in the outbox, in the
+ * caller's transaction (the one that changes the alert's state), and announces it once committed: to InfluxDB for
+ * Grafana, and to the site's live stream.
+ */
+@Injectable()
+export class AlertNotifier {
+  private readonly logger = new Logger('AlertNotifier');
+
+  constructor(
+    @InjectConfig() private readonly config: AppConfig,
+    private readonly influx: InfluxClient,
+    private readonly live: LiveEvents,
+    private readonly clock: Clock,
+  ) {}
+
+  /** One outbox row per webhook of the audience (and district), and one MQTT message per notification. */
+  async enqueue(tx: Tx, notification: AlertNotification): Promise<AlertNotification> {
+    const now = this.clock.iso();
+    const body = JSON.stringify(notification);
+    const key = [
+      notification.rule.id,
+      notification.entity.id,
+      notification.episode,
+      notification.state,
+      notification.audience,
+    ];
+    for (const [channel, target] of alertTargets(this.config.alerts, notification))
+      await enqueue(tx, {
+        deliveryId: deliveryId(...key, channel, target),
+        channel,
+        target,
+        payload: body,
+        at: now,
+      });
+    return notification;
+  }
+
+  /** Alert events go to InfluxDB (Grafana's annotations and table) and to the site's live stream. */
+  async announce(notification: AlertNotification, rule: AlertRule): Promise<void> {
+    this.live.emit({ type: 'alert', siteId: notification.entity.siteId, data: notification });
+    const writeApi = this.influx.createWriteApi({ flushInterval: 0, maxRetries: 0 });
+    writeApi.writeRecord(
+      line(
+        MEASUREMENTS.alertEvent,
+        {
+          rule: rule.id,
+          severity: rule.severity,
+          state: notification.state,
+          district: notification.entity.district,
+          site: notification.entity.siteId,
+        },
+        {
+          title: stringField(rule.title),
+          ...(notification.value !== null ? { value: floatField(notification.value) } : {}),
+          threshold: floatField(rule.thresholdValue),
+        },
+        Date.parse(notification.at),
+      ),
+    );
+    await writeApi
+      .close()
+      .catch((error: unknown) =>
+        this.logger.warn(
+          { err: String(error) },
+          'alert event not written to InfluxDB (the notification is queued)',
+        ),
+      );
+  }
+}
