@@ -315,7 +315,7 @@ describe('alerts: rules over the simulator, notifications to real receivers', ()
       const now = new Date(clock.now()).toISOString();
       const id = '00000000-0000-5000-8000-0000000000aa';
       await store.db
-        .insertInto('alert_outbox')
+        .insertInto('outbox')
         .values({
           delivery_id: id,
           channel: 'webhook',
@@ -331,7 +331,7 @@ describe('alerts: rules over the simulator, notifications to real receivers', ()
         .execute();
       await app.get(OutboxDispatcher).deliverDue(clock.now());
       const row = await store.db
-        .selectFrom('alert_outbox')
+        .selectFrom('outbox')
         .selectAll()
         .where('delivery_id', '=', id)
         .executeTakeFirstOrThrow();
@@ -339,7 +339,7 @@ describe('alerts: rules over the simulator, notifications to real receivers', ()
       expect(row.delivered_at).toBeNull();
       expect(row.receipt).toBeNull();
       expect(row.last_error).toMatch(/307: redirects are not followed/);
-      await store.db.deleteFrom('alert_outbox').where('delivery_id', '=', id).execute();
+      await store.db.deleteFrom('outbox').where('delivery_id', '=', id).execute();
     } finally {
       await new Promise<void>((r) => internal.close(() => r()));
       await new Promise<void>((r) => redirector.close(() => r()));
@@ -535,7 +535,7 @@ describe('alerts: rules over the simulator, notifications to real receivers', ()
         expect.arrayContaining(['dc-pue-daily-existing hd-dc1', `${GATED} hd-b3`]),
       );
       const undelivered = await store.db
-        .selectFrom('alert_outbox')
+        .selectFrom('outbox')
         .selectAll()
         .where('delivered_at', 'is', null)
         .execute();

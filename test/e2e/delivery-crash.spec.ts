@@ -106,7 +106,7 @@ describe('outbox delivery across a crash of the process', () => {
     const pending = async (): Promise<{ delivery_id: string; delivered_at: string | null }[]> => {
       const store = await StateStore.open(config.stateStore);
       try {
-        return await store.db.selectFrom('alert_outbox').select(['delivery_id', 'delivered_at']).execute();
+        return await store.db.selectFrom('outbox').select(['delivery_id', 'delivered_at']).execute();
       } finally {
         await store.close();
       }

@@ -1,7 +1,9 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sql } from 'kysely';
+import Database from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Pool } from 'pg';
 import { ApiKeysRepository } from '@peakwatch/api';
 import type { StateStoreConfig } from '@peakwatch/config';
 import { CredentialsRepository } from '@peakwatch/state';
@@ -95,6 +97,59 @@ describe.each(['sqlite', 'postgres'] as const)('state store on %s', (kind) => {
       expect(again.applied).toEqual([]);
     } finally {
       await again.close();
+    }
+  });
+
+  it('moves the pending and delivered rows of alert_outbox into the outbox (migration 0009)', async () => {
+    const where = await config();
+    // a store as the release before left it: migrated up to 0008, with one delivery pending and one delivered
+    const before = new Kysely<Record<string, Record<string, unknown>>>({
+      dialect:
+        where.kind === 'sqlite'
+          ? new SqliteDialect({ database: new Database(where.file) })
+          : new PostgresDialect({ pool: new Pool({ connectionString: where.url }) }),
+    });
+    try {
+      const migrator = new Migrator({
+        db: before,
+        provider: { getMigrations: () => Promise.resolve(MIGRATIONS) },
+        migrationTableName: 'state_migration',
+        migrationLockTableName: 'state_migration_lock',
+      });
+      expect((await migrator.migrateTo('0008-audit-log')).error).toBeUndefined();
+      const row = (id: string, deliveredAt: string | null) => ({
+        delivery_id: id,
+        channel: 'webhook',
+        target: 'https://receiver.example/hook',
+        payload: '{}',
+        created_at: '2026-03-01T00:00:00.000Z',
+        attempts: deliveredAt ? 1 : 3,
+        next_attempt_at: '2026-03-01T00:05:00.000Z',
+        delivered_at: deliveredAt,
+        last_error: null,
+        receipt: deliveredAt ? 'R-1' : null,
+      });
+      await before
+        .insertInto('alert_outbox')
+        .values([row('pending-1', null), row('delivered-1', '2026-03-01T00:00:01.000Z')])
+        .execute();
+    } finally {
+      await before.destroy();
+    }
+    const store = await StateStore.open(where);
+    try {
+      expect(store.applied).toEqual(['0009-outbox']);
+      const rows = await store.db
+        .selectFrom('outbox')
+        .select(['delivery_id', 'attempts', 'delivered_at', 'receipt'])
+        .orderBy('delivery_id')
+        .execute();
+      expect(rows).toEqual([
+        { delivery_id: 'delivered-1', attempts: 1, delivered_at: '2026-03-01T00:00:01.000Z', receipt: 'R-1' },
+        { delivery_id: 'pending-1', attempts: 3, delivered_at: null, receipt: null },
+      ]);
+    } finally {
+      await store.close();
     }
   });
 

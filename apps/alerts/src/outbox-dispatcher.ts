@@ -67,7 +67,7 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
 
   private async deliverPass(nowMs: number): Promise<number> {
     const due = await this.state.db
-      .selectFrom('alert_outbox')
+      .selectFrom('outbox')
       .selectAll()
       .where('delivered_at', 'is', null)
       .orderBy('created_at')
@@ -84,7 +84,7 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
         continue;
       }
       const claimed = await this.state.db
-        .updateTable('alert_outbox')
+        .updateTable('outbox')
         .set({ next_attempt_at: new Date(nowMs + CLAIM_MS).toISOString() })
         .where('delivery_id', '=', row.delivery_id)
         .where('next_attempt_at', '=', row.next_attempt_at)
@@ -102,7 +102,7 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
               ? await this.mail(row.target, row.payload, row.delivery_id)
               : await this.publish(row.target, row.payload);
         await this.state.db
-          .updateTable('alert_outbox')
+          .updateTable('outbox')
           .set({
             delivered_at: this.clock.iso(),
             attempts: row.attempts + 1,
@@ -117,7 +117,7 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
         const attempts = row.attempts + 1;
         const backoff = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** (attempts - 1));
         await this.state.db
-          .updateTable('alert_outbox')
+          .updateTable('outbox')
           .set({
             attempts,
             next_attempt_at: new Date(nowMs + backoff).toISOString(),

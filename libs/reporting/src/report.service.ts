@@ -203,7 +203,7 @@ export class ReportService {
   async version(orgId: string, period: string, version: number): Promise<ReportVersion | undefined> {
     const row = await this.state.db
       .selectFrom('report')
-      .leftJoin('alert_outbox', 'alert_outbox.delivery_id', 'report.delivery_id')
+      .leftJoin('outbox', 'outbox.delivery_id', 'report.delivery_id')
       .select([
         'report.period',
         'report.version',
@@ -213,9 +213,9 @@ export class ReportService {
         'report.changes',
         'report.created_at',
         'report.delivery_id',
-        'alert_outbox.delivered_at',
-        'alert_outbox.receipt',
-        'alert_outbox.attempts',
+        'outbox.delivered_at',
+        'outbox.receipt',
+        'outbox.attempts',
       ])
       .where('report.org_id', '=', orgId)
       .where('report.period', '=', period)

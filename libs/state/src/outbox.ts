@@ -15,7 +15,7 @@ export function deliveryId(...parts: (string | number)[]): string {
 export type OutboxChannel = 'webhook' | 'email' | 'mqtt';
 
 /**
- * Queues one message in the persistent outbox (table `alert_outbox`: alert notifications and report submissions,
+ * Queues one message in the persistent outbox (table `outbox`: alert notifications and report submissions,
  * docs/contracts.md, "Delivery"), in the caller's transaction, so that it is queued exactly when the change it
  * announces is stored. A message already queued under its delivery id is left as it is.
  */
@@ -24,7 +24,7 @@ export async function enqueue(
   message: { deliveryId: string; channel: OutboxChannel; target: string; payload: string; at: string },
 ): Promise<void> {
   await tx
-    .insertInto('alert_outbox')
+    .insertInto('outbox')
     .values({
       delivery_id: message.deliveryId,
       channel: message.channel,

@@ -48,7 +48,7 @@ export interface StateSchema {
     /** JSON: value, threshold, completeness, who acknowledged. */
     detail: string;
   };
-  alert_outbox: {
+  outbox: {
     /** The receiver's idempotency key (X-PeakWatch-Delivery). */
     delivery_id: string;
     /** webhook or mqtt */
