@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Regenerates .env.example and the configuration table of README.md from libs/config/src/config.keys.ts, the one
 // place configuration keys are defined (a unit spec fails when the docs drift). Run: node scripts/config-docs.mjs
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,14 +9,29 @@ import { fileURLToPath } from 'node:url';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 const { transformSync } = require('@swc/core');
-const source = readFileSync(join(ROOT, 'libs/config/src/config.keys.ts'), 'utf8');
-const { code } = transformSync(source, {
-  jsc: { parser: { syntax: 'typescript' } },
-  module: { type: 'commonjs' },
-});
-const module = { exports: {} };
-new Function('module', 'exports', 'require', code)(module, module.exports, require);
-const keys = module.exports.CONFIG_KEYS;
+/** Loads a TypeScript file of the tree (and what it imports of the tree: relative files, @peakwatch libraries). */
+const loaded = new Map();
+function load(file) {
+  if (loaded.has(file)) return loaded.get(file).exports;
+  const { code } = transformSync(readFileSync(file, 'utf8'), {
+    jsc: { parser: { syntax: 'typescript' } },
+    module: { type: 'commonjs' },
+  });
+  const module = { exports: {} };
+  loaded.set(file, module);
+  const requireTs = (spec) => {
+    if (spec.startsWith('.')) {
+      const base = join(dirname(file), spec);
+      return load(existsSync(`${base}.ts`) ? `${base}.ts` : join(base, 'index.ts'));
+    }
+    if (spec.startsWith('@peakwatch/'))
+      return load(join(ROOT, 'libs', spec.slice('@peakwatch/'.length), 'src/index.ts'));
+    return require(spec);
+  };
+  new Function('module', 'exports', 'require', code)(module, module.exports, requireTs);
+  return module.exports;
+}
+const keys = load(join(ROOT, 'libs/config/src/config.keys.ts')).CONFIG_KEYS;
 
 let env = '# PeakWatch configuration. Every key is optional except INFLUX_URL for `peakwatch start`.\n';
 env +=

@@ -107,7 +107,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('offers an external Mosquitto as an optional profile, its clients provisioned by PeakWatch', () => {
-    expect(mosquitto!.profiles).toEqual(['external-broker']);
+    expect(mosquitto!.profiles).toEqual(['external-broker', 'ha']);
     expect(peakwatch!.depends_on!['mosquitto']).toEqual({ condition: 'service_healthy', required: false });
     const conf = readFileSync(join(ROOT, 'deploy/mosquitto/mosquitto.conf'), 'utf8');
     expect(conf).toMatch(/^listener 1883$/m);
@@ -117,7 +117,7 @@ describe('docker-compose.yml', () => {
     expect(conf).not.toMatch(/^(password_file|acl_file) /m);
     const file = /^plugin_opt_config_file (\S+)$/m.exec(conf)![1]!;
     // written by PeakWatch's dynsec-init on the volume mosquitto reads it from, before mosquitto starts
-    expect(mosquittoInit!.profiles).toEqual(['external-broker']);
+    expect(mosquittoInit!.profiles).toEqual(['external-broker', 'ha']);
     expect(mosquittoInit!.command).toEqual(expect.arrayContaining(['broker', 'dynsec-init', file]));
     expect(mosquitto!.depends_on).toEqual({
       'mosquitto-init': { condition: 'service_completed_successfully' },
@@ -128,6 +128,49 @@ describe('docker-compose.yml', () => {
     // PeakWatch provisions with the same admin login the init file was written with
     for (const key of ['MQTT_USERNAME', 'MQTT_PASSWORD', 'MQTT_DYNSEC_USERNAME', 'MQTT_DYNSEC_PASSWORD'])
       expect(mosquittoInit!.environment![key]).toBe(peakwatch!.environment![key]);
+  });
+
+  it('offers three replicas on PostgreSQL as the ha profile, each with its own spool, configured alike', () => {
+    const replicas = [peakwatch!, compose.services['peakwatch-2']!, compose.services['peakwatch-3']!];
+    const postgres = compose.services['postgres']!;
+    expect(postgres.profiles).toEqual(['ha']);
+    expect(postgres.healthcheck!.test.join(' ')).toContain('pg_isready');
+    for (const replica of replicas.slice(1)) {
+      expect(replica.profiles).toEqual(['ha']);
+      expect(replica.build).toBe(peakwatch!.build);
+      expect(replica.environment).toEqual(peakwatch!.environment);
+      expect(replica.healthcheck).toEqual(peakwatch!.healthcheck);
+      for (const needed of ['influxdb', 'mosquitto', 'postgres'])
+        expect(replica.depends_on![needed]).toEqual({ condition: 'service_healthy' });
+    }
+    // the first replica waits for PostgreSQL when the profile runs it, and needs it not otherwise
+    expect(peakwatch!.depends_on!['postgres']).toEqual({ condition: 'service_healthy', required: false });
+    // one DATA_DIR (ingest spool) per replica: never one volume for two processes
+    const dataVolumes = replicas.map((r) => r.volumes!.find((v) => v.endsWith(':/data'))!.split(':')[0]);
+    expect(new Set(dataVolumes).size).toBe(3);
+    // with the .env of docs/deployment.md, "Replicas", every replica loads a configuration of a shared store and broker
+    const ha = {
+      ...DOT_ENV,
+      POSTGRES_PASSWORD: 'a-postgres-password',
+      DATABASE_URL: 'postgres://peakwatch:a-postgres-password@postgres:5432/peakwatch',
+      MQTT_URL: 'mqtt://mosquitto:1883',
+      MQTT_USERNAME: 'peakwatch-ingest',
+      MQTT_PASSWORD: 'an-ingest-password',
+      MQTT_DYNSEC_USERNAME: 'peakwatch-admin',
+      MQTT_DYNSEC_PASSWORD: 'an-admin-password-of-32-characters',
+    };
+    const config = loadConfig(
+      Object.fromEntries(
+        Object.entries(peakwatch!.environment!).map(([key, value]) => [key, withDefaults(value, ha)]),
+      ),
+      ROOT,
+    );
+    expect(config.stateStore).toEqual({ kind: 'postgres', url: ha.DATABASE_URL });
+    expect(config.mqtt.url).toBe(ha.MQTT_URL);
+    const pg = postgres.environment!;
+    expect(ha.DATABASE_URL).toBe(
+      `postgres://${String(pg['POSTGRES_USER'])}:${withDefaults(pg['POSTGRES_PASSWORD']!, ha)}@postgres:5432/${String(pg['POSTGRES_DB'])}`,
+    );
   });
 
   it('ships an EMQX configuration that asks PeakWatch, and nothing else, who may do what', () => {

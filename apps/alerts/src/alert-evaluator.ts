@@ -5,7 +5,7 @@ import { InjectConfig, type AppConfig } from '@peakwatch/config';
 import { PolicyData, loadAlertRules, type AlertRule } from '@peakwatch/policy';
 import { Registry } from '@peakwatch/registry';
 import { Clock, SingleRun } from '@peakwatch/runtime';
-import { StateStore, recordAlertHistory, type StateSchema } from '@peakwatch/state';
+import { JobLeases, StateStore, recordAlertHistory, slotOf, type StateSchema } from '@peakwatch/state';
 import type { Transaction } from 'kysely';
 import { AlertNotifier, alertNotifications, escalationAudience } from './alert-notifier';
 import { AlertReader, type Reading } from './alert-reader';
@@ -43,6 +43,7 @@ export class AlertEvaluator implements OnModuleInit {
     private readonly clock: Clock,
     private readonly reader: AlertReader,
     private readonly notifier: AlertNotifier,
+    private readonly leases: JobLeases,
   ) {}
 
   onModuleInit(): void {
@@ -50,9 +51,23 @@ export class AlertEvaluator implements OnModuleInit {
     this.rules = loadAlertRules(join(this.config.seedsDir, 'alert-rules'), this.policy);
   }
 
+  /**
+   * Every minute; with replicas sharing a PostgreSQL state store, the minute's evaluation is leased to one of them
+   * (docs/deployment.md, "Replicas").
+   */
   @Interval(EVALUATION_INTERVAL_MS)
   async tick(): Promise<void> {
-    await this.single.run(() => this.runOnce(this.clock.now()));
+    await this.single.run(async () => {
+      const nowMs = this.clock.now();
+      if (!this.leases.shared) return this.runOnce(nowMs);
+      await this.leases.runParts(
+        'alerts',
+        slotOf(nowMs, EVALUATION_INTERVAL_MS),
+        ['all'],
+        () => this.runOnce(this.clock.now()),
+        nowMs + EVALUATION_INTERVAL_MS,
+      );
+    });
   }
 
   /** Evaluates every rule in force at `nowMs`; returns the notifications queued. */

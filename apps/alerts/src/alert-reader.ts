@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectConfig, type AppConfig } from '@peakwatch/config';
 import { MEASUREMENTS } from '@peakwatch/contracts';
 import { KPI_AGGREGATION, MIN_ELAPSED_SHARE, judgedSpan, pueTariffCny } from '@peakwatch/domain';
-import { InfluxClient, quoteString } from '@peakwatch/influx';
+import { InfluxClient } from '@peakwatch/influx';
 import {
   FIXED_PERIOD_MS,
   periodWindow,
@@ -57,24 +57,23 @@ export class AlertReader {
   async read(rule: AlertRule, sites: Site[], nowMs: number): Promise<Reading[]> {
     const signal = rule.signal;
     if ('silence' in signal) {
-      const out: Reading[] = [];
-      for (const site of sites) {
-        const series = await this.influx.query(
-          `SELECT * FROM ${MEASUREMENTS.telemetry} WHERE site = ${quoteString(site.id)} AND time > ${nowMs - SILENCE_LOOKBACK_MS}ms AND time <= ${nowMs}ms GROUP BY device ORDER BY time DESC LIMIT 1`,
-        );
-        const last = new Map(series.map((s) => [s.tags['device']!, s.rows[0]?.['time'] as number]));
-        for (const device of site.devices) {
+      // every device's latest reading in one query, whatever the number of sites (GROUP BY device)
+      const series = await this.influx.query(
+        `SELECT * FROM ${MEASUREMENTS.telemetry} WHERE time > ${nowMs - SILENCE_LOOKBACK_MS}ms AND time <= ${nowMs}ms GROUP BY device ORDER BY time DESC LIMIT 1`,
+      );
+      const last = new Map(series.map((s) => [s.tags['device']!, s.rows[0]?.['time'] as number]));
+      return sites.flatMap((site) =>
+        site.devices.map((device): Reading => {
           const lastMs = last.get(device.id) ?? nowMs - SILENCE_LOOKBACK_MS;
-          out.push({
+          return {
             entity: device.id,
             type: 'device',
             name: device.name ?? device.id,
             site,
             value: Math.floor((nowMs - lastMs) / 60_000),
-          });
-        }
-      }
-      return out;
+          };
+        }),
+      );
     }
     const watched = 'kpi' in signal ? signal : signal.completeness;
     // 15m, 1h and 1d: the latest window that has ended (a partial day is neither complete nor comparable); months,
@@ -158,18 +157,22 @@ export class AlertReader {
    * of history may move it earlier). Sites without a reading are left out.
    */
   private async monitoringStarts(sites: readonly Site[], nowMs: number): Promise<Map<string, number>> {
+    const stale = sites.filter((site) => {
+      const known = this.monitoredFrom.get(site.id);
+      return !known || nowMs - known.readAtMs > MONITORED_FROM_TTL_MS;
+    });
+    if (stale.length > 0) {
+      // each site's first reading in one query (GROUP BY site), not one query per site
+      const firsts = await this.influx.query(`SELECT * FROM ${MEASUREMENTS.telemetry} GROUP BY site LIMIT 1`);
+      for (const series of firsts) {
+        const ms = series.rows[0]?.['time'];
+        if (typeof ms === 'number') this.monitoredFrom.set(series.tags['site']!, { ms, readAtMs: nowMs });
+      }
+    }
     const out = new Map<string, number>();
     for (const site of sites) {
-      let known = this.monitoredFrom.get(site.id);
-      if (!known || nowMs - known.readAtMs > MONITORED_FROM_TTL_MS) {
-        const [first] = await this.influx.query(
-          `SELECT * FROM ${MEASUREMENTS.telemetry} WHERE site = ${quoteString(site.id)} LIMIT 1`,
-        );
-        const ms = first?.rows[0]?.['time'];
-        if (typeof ms !== 'number') continue;
-        this.monitoredFrom.set(site.id, (known = { ms, readAtMs: nowMs }));
-      }
-      out.set(site.id, known.ms);
+      const known = this.monitoredFrom.get(site.id);
+      if (known) out.set(site.id, known.ms);
     }
     return out;
   }

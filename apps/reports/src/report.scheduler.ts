@@ -5,10 +5,13 @@ import { Clock, SingleRun } from '@peakwatch/runtime';
 import { InjectConfig, type AppConfig } from '@peakwatch/config';
 import { Registry } from '@peakwatch/registry';
 import { ReportService, reportPeriod } from '@peakwatch/reporting';
+import { JobLeases, slotOf } from '@peakwatch/state';
 
 /** The reports' schedule (one per process that runs the reports app). */
 /** Every hour, 20 minutes past (after the KPI job's quarter-hour runs; seconds first, as @nestjs/schedule reads it). */
 export const REPORT_CRON = '0 20 * * * *';
+/** The schedule's period (ms): one run an hour. */
+const REPORT_RUN_PERIOD_MS = 3_600_000;
 
 @Injectable()
 export class ReportScheduler {
@@ -22,6 +25,7 @@ export class ReportScheduler {
     private readonly registry: Registry,
     private readonly reports: ReportService,
     private readonly clock: Clock,
+    private readonly leases: JobLeases,
   ) {}
 
   /**
@@ -31,7 +35,17 @@ export class ReportScheduler {
    */
   @Cron(REPORT_CRON)
   async tick(nowMs = this.clock.now()): Promise<void> {
-    await this.single.run(() => this.scheduled(nowMs));
+    await this.single.run(async () => {
+      if (!this.leases.shared) return this.scheduled(nowMs);
+      // with replicas sharing a PostgreSQL state store, the hour's run is leased to one of them (docs/deployment.md)
+      await this.leases.runParts(
+        'reports',
+        slotOf(nowMs, REPORT_RUN_PERIOD_MS),
+        ['all'],
+        () => this.scheduled(nowMs),
+        nowMs + REPORT_RUN_PERIOD_MS,
+      );
+    });
   }
 
   private async scheduled(nowMs: number): Promise<void> {

@@ -342,6 +342,13 @@ export const CONFIG_KEYS = {
     description: 'State store (credentials, API keys, alerts, outboxes, reports).',
     parse: (raw: string) => (/^sqlite:.+/.test(raw) ? raw : url('postgres:', 'postgresql:')(raw)),
   },
+  JOB_LEASE_SECONDS: {
+    expected: 'a positive integer (seconds)',
+    description:
+      "With replicas on PostgreSQL: how long a replica's lease on a scheduled run (KPIs, alerts, reports) lasts unrenewed before another replica takes the run over (docs/deployment.md).",
+    default: '30',
+    parse: positiveInt,
+  },
   TZ_REPORTING: {
     expected: 'an IANA time zone such as Asia/Shanghai',
     description: 'Time zone of reporting periods (day, month and year boundaries).',

@@ -49,6 +49,8 @@ export interface AppConfig {
     emailFrom: string;
   };
   reports: { endpoints: ReportEndpoint[]; settleMs: number; annualBy: string };
+  /** Leases of scheduled runs across replicas (PostgreSQL state store). */
+  jobs: { leaseMs: number };
   influx: { url: string; database: string; token?: string };
   /** Absolute paths. */
   dataDir: string;
@@ -187,6 +189,7 @@ export function loadConfig(
       settleMs: p.REPORT_SETTLE_HOURS! * 3_600_000,
       annualBy: p.REPORT_ANNUAL_BY!,
     },
+    jobs: { leaseMs: p.JOB_LEASE_SECONDS! * 1000 },
     influx: {
       url: p.INFLUX_URL!.replace(/\/+$/, ''),
       database: p.INFLUX_DATABASE!,

@@ -23,7 +23,7 @@ import { HealthRegistry } from './health.registry';
 import { LiveEvents } from './live-events';
 import { ProvisionedDevices } from './provisioned-devices';
 import { CREDENTIALS_PROVIDER } from './credentials.provider';
-import { CredentialsRepository } from '@peakwatch/state';
+import { CredentialsRepository, JobLeases } from '@peakwatch/state';
 import { MetricsController } from './metrics.controller';
 import { MetricsListener } from './metrics-listener';
 
@@ -90,6 +90,13 @@ export class CoreModule implements OnApplicationBootstrap {
         ProvisionedDevices,
         CREDENTIALS_PROVIDER,
         {
+          // Scheduled work leased across the replicas that share a PostgreSQL state store (docs/deployment.md)
+          provide: JobLeases,
+          useFactory: (state: StateStore, c: Clock, conf: AppConfig) =>
+            new JobLeases(state, () => c.now(), { ttlMs: conf.jobs.leaseMs, renewMs: conf.jobs.leaseMs / 3 }),
+          inject: [StateStore, Clock, APP_CONFIG],
+        },
+        {
           // One Prometheus registry per process (not prom-client's global one, so that tests can build many apps).
           provide: MetricsRegistry,
           useFactory: () => {
@@ -124,6 +131,7 @@ export class CoreModule implements OnApplicationBootstrap {
         Registry,
         PolicyData,
         CredentialsRepository,
+        JobLeases,
       ],
     };
   }

@@ -10,3 +10,4 @@ export { onShutdownSignal } from './shutdown';
 export { PEAKWATCH_VERSION } from './version';
 export { EXIT, UsageError } from './usage.error';
 export { SingleRun } from './single-run';
+export { replicaId } from './replica-id';

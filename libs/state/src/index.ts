@@ -22,6 +22,7 @@ export {
   type MqttRole,
 } from './credentials';
 export { deliveryId, enqueue, type OutboxChannel } from './outbox';
+export { JobLeases, slotOf, type LeaseClaim } from './job-leases';
 export { SECRET_BYTES, hashSecret, newSecret, verifySecret } from './secret-hash';
 export {
   AuthThrottledError,

@@ -64,6 +64,21 @@ export interface StateSchema {
     /** What the receiver answered on delivery (a report's receipt). */
     receipt: string | null;
   };
+  job_lease: {
+    /** kpi, alerts, reports */
+    job: string;
+    /** The run: the ISO start of the schedule's period it belongs to. */
+    slot: string;
+    /** A share of the run's work (a share of the sites), or the whole of it. */
+    part: string;
+    /** The replica holding it (host, process id and a random suffix). */
+    holder: string;
+    lease_until: string;
+    started_at: string;
+    done_at: string | null;
+    /** How many times another replica took it over after its holder stopped renewing it. */
+    takeovers: number;
+  };
   report: {
     org_id: string;
     /** YYYY-MM (monthly) or YYYY (annual) */

@@ -6,7 +6,7 @@ import { InfluxClient } from '@peakwatch/influx';
 import { PolicyData } from '@peakwatch/policy';
 import { Registry } from '@peakwatch/registry';
 import { Clock, LiveEvents, SingleRun } from '@peakwatch/runtime';
-import { DeclaredInputsRepository, StateStore } from '@peakwatch/state';
+import { DeclaredInputsRepository, JobLeases, StateStore, slotOf } from '@peakwatch/state';
 import { writeKpiSeries, type FixedRanges } from '../kpi/kpi-series';
 import { LateDataMarks, type LateSpan } from '../kpi/late-data';
 import {
@@ -30,6 +30,13 @@ export const KPI_LOOKBACK_MS: Record<FixedPeriod, number> = {
   '1d': 2 * 86_400_000,
 };
 const FIXED_PERIODS = Object.keys(KPI_LOOKBACK_MS) as FixedPeriod[];
+/** The schedule's period (ms): one run per quarter hour. */
+const KPI_RUN_PERIOD_MS = 15 * 60_000;
+/**
+ * Shares of the sites a run is cut into when replicas share the state store (docs/deployment.md, "Replicas"): each
+ * share is leased to one replica, so R replicas do a run's site windows in about ⌈8 / R⌉ shares' time.
+ */
+export const KPI_SITE_SHARES = 8;
 
 /** One recomputation of a site's windows after late data, as logged. */
 export interface LateRecomputation {
@@ -81,6 +88,8 @@ export class KpiCron {
     private readonly clock: Clock = Clock.system(),
     /** The state store, for the green power organisations declare (none: nothing declared). */
     state?: StateStore,
+    /** Leases of the runs, shared with other replicas on PostgreSQL (none, or SQLite: this process runs alone). */
+    private readonly leases?: JobLeases,
   ) {
     this.late = new LateDataMarks(influx, config.ingest.horizonMs);
     this.declared = state ? new DeclaredInputsRepository(state) : undefined;
@@ -109,22 +118,76 @@ export class KpiCron {
 
   @Cron(KPI_CRON)
   async tick(): Promise<void> {
-    await this.single.run(() => this.runOnce(this.clock.now()));
+    await this.single.run(() => this.scheduled(this.clock.now()));
+  }
+
+  /**
+   * A scheduled run. Alone (SQLite), the whole of it. With replicas (PostgreSQL), in leased parts: the recent windows
+   * of each share of the sites (KPI_SITE_SHARES), done by whichever replicas are free, then, once every share is done,
+   * the rest (calendar periods, declarations, late data, districts and the city) by one of them.
+   */
+  async scheduled(nowMs: number): Promise<void> {
+    if (!this.leases?.shared) {
+      await this.runOnce(nowMs);
+      return;
+    }
+    const slot = slotOf(nowMs, KPI_RUN_PERIOD_MS);
+    const untilMs = nowMs + KPI_RUN_PERIOD_MS;
+    const shares = Array.from({ length: KPI_SITE_SHARES }, (_, i) =>
+      this.registry.sites.filter((_, n) => n % KPI_SITE_SHARES === i).map((s) => s.id),
+    ).filter((share) => share.length > 0);
+    const sites = await this.leases.runParts(
+      'kpi',
+      slot,
+      shares.map((_, i) => `sites-${i}`),
+      (part) => {
+        const now = this.clock.now();
+        const offset = utcOffsetMs(this.config.tzReporting, now);
+        return this.writeSites(this.recentRanges(now), offset, shares[Number(part.slice('sites-'.length))]);
+      },
+      untilMs,
+    );
+    if (!sites.complete) return; // the next run covers these windows again
+    await this.leases.runParts(
+      'kpi',
+      slot,
+      ['rest'],
+      () => {
+        const now = this.clock.now();
+        return this.runRest(now, utcOffsetMs(this.config.tzReporting, now), true);
+      },
+      untilMs,
+    );
   }
 
   /** Recomputes the recent windows before `nowMs` and the windows late data touched; returns the latter. */
   async runOnce(nowMs: number): Promise<LateRecomputation[]> {
     const offset = utcOffsetMs(this.config.tzReporting, nowMs);
+    // every site's recent windows, with their district and city roll-ups
+    await this.writeSites(this.recentRanges(nowMs), offset);
+    return this.runRest(nowMs, offset, false);
+  }
+
+  /** The recent windows of each fixed period before `nowMs`, which every run writes again. */
+  private recentRanges(nowMs: number): FixedRanges {
+    return Object.fromEntries(
+      FIXED_PERIODS.map((p) => [p, { fromMs: nowMs - KPI_LOOKBACK_MS[p], toMs: nowMs }]),
+    );
+  }
+
+  /**
+   * All of a run but the sites' recent windows: the calendar periods, the periods of declarations changed, the windows
+   * of late data, and the districts and the city of all these (and of the recent windows, when `recentAreas`: the
+   * sites' were written in shares, without their roll-ups).
+   */
+  private async runRest(nowMs: number, offset: number, recentAreas: boolean): Promise<LateRecomputation[]> {
     const areaWindows = new Map<KpiPeriod, KpiWindowRange[]>();
     const addArea = (period: KpiPeriod, windows: KpiWindowRange[]): void => {
       areaWindows.set(period, [...(areaWindows.get(period) ?? []), ...windows]);
     };
-
-    // every site's recent windows, with their district and city roll-ups
-    await this.writeSites(
-      Object.fromEntries(FIXED_PERIODS.map((p) => [p, { fromMs: nowMs - KPI_LOOKBACK_MS[p], toMs: nowMs }])),
-      offset,
-    );
+    if (recentAreas)
+      for (const period of FIXED_PERIODS)
+        addArea(period, windowsOf(period, nowMs - KPI_LOOKBACK_MS[period], nowMs, offset));
     await this.writeCalendar(nowMs - KPI_LOOKBACK_MS['1d'], nowMs, nowMs, offset, undefined, addArea);
 
     // the months and years of green power declared since the last run (their sites' calendar windows, written again)

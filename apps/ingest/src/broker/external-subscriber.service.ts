@@ -1,7 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import mqtt, { type MqttClient } from 'mqtt';
 import { InjectConfig, hideCredentials, type AppConfig } from '@peakwatch/config';
-import { HealthRegistry } from '@peakwatch/runtime';
+import { HealthRegistry, replicaId } from '@peakwatch/runtime';
 import { StateStore } from '@peakwatch/state';
 import { IngestPipeline } from '../pipeline/ingest.pipeline';
 
@@ -35,7 +36,12 @@ export class ExternalSubscriberService implements OnApplicationBootstrap, OnAppl
   async onApplicationBootstrap(): Promise<void> {
     const url = this.config.mqtt.url;
     if (!url) return;
-    const clientId = `peakwatch-ingest-${(await this.state.instanceId()).slice(0, 8)}`;
+    // one client (and persistent session) per replica, not per installation: replicas on one PostgreSQL share its id
+    const installation = await this.state.instanceId();
+    const replica = replicaId(this.config.dataDir, () =>
+      this.state.kind === 'sqlite' ? installation : randomUUID(),
+    );
+    const clientId = `peakwatch-ingest-${replica.slice(0, 8)}`;
     this.client = mqtt.connect(url, {
       clientId,
       protocolVersion: 5,

@@ -8,6 +8,7 @@ import * as m0006 from './0006-provisioned-devices';
 import * as m0007 from './0007-report-inputs';
 import * as m0008 from './0008-audit-log';
 import * as m0009 from './0009-outbox';
+import * as m0010 from './0010-job-lease';
 
 /**
  * Versioned migrations, applied in name order at start-up by every process (Kysely's migrator takes a lock, so
@@ -24,4 +25,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0007-report-inputs': m0007,
   '0008-audit-log': m0008,
   '0009-outbox': m0009,
+  '0010-job-lease': m0010,
 };
