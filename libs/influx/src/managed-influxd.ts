@@ -11,6 +11,12 @@ export interface ManagedInfluxdOptions {
   rpcPort: number;
   /** How long to wait for /ping (ms). */
   readyTimeoutMs?: number;
+  /**
+   * For a city (over about 8,000 sites, each some 120 series with its KPIs): the disk-based series index (tsi1) and
+   * no cap on series per database. influxd 1.x's defaults (in-memory index, 1,000,000 series) refuse writes beyond the
+   * cap (docs/deployment.md, "InfluxDB at city scale").
+   */
+  cityScale?: boolean;
 }
 
 /**
@@ -45,7 +51,7 @@ export class ManagedInfluxd {
   }
 }
 
-function influxdConfig({ dataDir, httpPort, rpcPort }: ManagedInfluxdOptions): string {
+function influxdConfig({ dataDir, httpPort, rpcPort, cityScale }: ManagedInfluxdOptions): string {
   const dir = (name: string): string => JSON.stringify(join(dataDir, name));
   return `reporting-disabled = true
 bind-address = "127.0.0.1:${rpcPort}"
@@ -57,7 +63,7 @@ bind-address = "127.0.0.1:${rpcPort}"
   dir = ${dir('data')}
   wal-dir = ${dir('wal')}
   query-log-enabled = false
-
+${cityScale ? '  index-version = "tsi1"\n  max-series-per-database = 0\n' : ''}
 [monitor]
   store-enabled = false
 

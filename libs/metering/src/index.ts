@@ -15,8 +15,10 @@ export { utcOffsetMs } from './time-zone';
 export {
   emptySum,
   periodEnergy,
+  readNeighbours,
   readQuarters,
   type DeviceEnergy,
+  type NeighbourReads,
   type DeviceQuarters,
   type WindowSum,
 } from './meter-read';

@@ -22,12 +22,16 @@ import { CALENDAR_PERIODS, writeAreaKpis, writeCalendarKpis, type CalendarFactor
 export const KPI_CRON = '2,17,32,47 * * * *';
 /**
  * How far back each run recomputes, per period (ms), besides the windows late data touched: recent windows are
- * rewritten as their readings complete. The calendar periods (month, year, rolling 12 months) follow the days.
+ * rewritten as their readings complete. A reading more than LATE_AFTER_MS (15 minutes) old on arrival is marked late
+ * and its windows recomputed from the mark, so a run must only cover what arrived on time since the run before (30
+ * minutes); these margins are several runs wide. The day reaches back 3 hours: today's window, and yesterday's until
+ * 03:00; the days before are read only for late data (bench:city, docs/deployment.md: at 10,000 sites, reading two days
+ * of registers every run cost more than the quarter hour allows). The calendar periods follow the days.
  */
 export const KPI_LOOKBACK_MS: Record<FixedPeriod, number> = {
   '15m': 2 * 3_600_000,
   '1h': 6 * 3_600_000,
-  '1d': 2 * 86_400_000,
+  '1d': 3 * 3_600_000,
 };
 const FIXED_PERIODS = Object.keys(KPI_LOOKBACK_MS) as FixedPeriod[];
 /** The schedule's period (ms): one run per quarter hour. */

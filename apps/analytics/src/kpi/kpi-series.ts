@@ -5,6 +5,7 @@ import {
   kpiLine,
   periodEnergy,
   periodWindow,
+  readNeighbours,
   readQuarters,
   windowsOf,
   type FixedPeriod,
@@ -13,6 +14,12 @@ import type { PolicyData } from '@peakwatch/policy';
 import type { Registry } from '@peakwatch/registry';
 import { AreaRollup } from './rollups';
 import { siteKpis } from './site-kpis';
+
+/**
+ * From how many sites a run reads the readings around its range for every device at once (readNeighbours): below it,
+ * per site, as those queries then cover every device of the database for a few sites' sake.
+ */
+const NEIGHBOURS_AT_ONCE_FROM = 20;
 
 /** The range of windows to compute, per fixed period. */
 export type FixedRanges = Partial<Record<FixedPeriod, { fromMs: number; toMs: number }>>;
@@ -59,9 +66,12 @@ export async function writeKpiSeries({
     const readFrom = Math.min(...inMonth.map((p) => p.fromMs));
     const readTo = Math.max(...inMonth.map((p) => p.toMs));
     const areas = siteIds ? undefined : inMonth.map((p) => new AreaRollup(registry, p.period));
+    // many sites: the readings around the range of every device in three queries, not three per site
+    const neighbours =
+      sites.length >= NEIGHBOURS_AT_ONCE_FROM ? await readNeighbours(influx, readFrom, readTo) : undefined;
     // the next site's readings are read while this one's KPIs are computed and written
     const read = (i: number) => {
-      const reading = readQuarters(influx, sites[i]!.devices, readFrom, readTo);
+      const reading = readQuarters(influx, sites[i]!.devices, readFrom, readTo, neighbours);
       reading.catch(() => undefined); // awaited below; not an unhandled rejection if this loop stops first
       return reading;
     };
