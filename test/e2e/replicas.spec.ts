@@ -21,7 +21,7 @@ import { SEEDS } from '../support/seeds';
 const ADMIN = { username: 'peakwatch-admin', password: 'admin-pw-7d21c0e94b-3a8f6e5d10' };
 const SERVICE = { username: 'peakwatch-ingest', password: 'ingest-pw-5be0a39c72' };
 /** Seconds a lease holds without renewal in this test (JOB_LEASE_SECONDS): a takeover within a few seconds. */
-const LEASE_SECONDS = 3;
+const LEASE_SECONDS = 5;
 /** Where Debian's `faketime` package puts the library (its path depends on the architecture). */
 const LIBFAKETIME = [
   '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1',
@@ -178,23 +178,34 @@ describe('three replicas on one PostgreSQL, one mosquitto and one influxd', () =
   });
 
   it('finishes a KPI run whose share holder was killed mid-run, each share done once, and writes its windows', async () => {
-    // the first share claimed and not yet done: its holder is killed with SIGKILL
+    // a share claimed and not yet done: its holder is stopped (SIGSTOP) and, if the share is still unfinished then
+    // (a share of a few sites takes milliseconds), killed with SIGKILL in the middle of it; else it goes on (SIGCONT)
     let victim: { part: string; holder: string; slot: string } | undefined;
-    await eventually(async () => {
-      const held = await store.db
+    const unfinished = (where: { part?: string; holder?: string; slot?: string } = {}) => {
+      let query = store.db
         .selectFrom('job_lease')
         .select(['part', 'holder', 'slot'])
         .where('job', '=', 'kpi')
-        .where('done_at', 'is', null)
-        .executeTakeFirst();
-      victim = held;
-      return held !== undefined;
+        .where('done_at', 'is', null);
+      for (const [column, value] of Object.entries(where))
+        query = query.where(column as 'part' | 'holder' | 'slot', '=', value);
+      return query.execute();
+    };
+    await eventually(async () => {
+      for (const held of await unfinished()) {
+        const replica = replicas.find((r) => r.child.pid === Number(held.holder.split(':')[1]));
+        if (!replica) continue;
+        replica.child.kill('SIGSTOP');
+        if ((await unfinished(held)).length === 1) {
+          replica.child.kill('SIGKILL');
+          victim = held;
+          return true;
+        }
+        replica.child.kill('SIGCONT');
+      }
+      return false;
     }, 120_000);
     expect(victim).toBeDefined();
-    const pid = Number(victim!.holder.split(':')[1]);
-    const killed = replicas.find((r) => r.child.pid === pid)!;
-    expect(killed).toBeDefined();
-    killed.child.kill('SIGKILL');
 
     // another replica takes the share over once its lease runs out, and the run ends with its roll-ups
     const finished = await eventually(async () => {
@@ -217,8 +228,9 @@ describe('three replicas on one PostgreSQL, one mosquitto and one influxd', () =
     // eight shares of the campus's sites and the rest, each done, the killed one by another replica
     expect(rows.map((r) => r.part)).toEqual(expect.arrayContaining(['rest', 'sites-0', 'sites-1']));
     expect(rows.every((r) => r.done_at !== null)).toBe(true);
+    // taken over (once, or again if a loaded machine kept the taker from renewing in time), done by another replica
     const takenOver = rows.find((r) => r.part === victim!.part)!;
-    expect(takenOver.takeovers).toBe(1);
+    expect(takenOver.takeovers).toBeGreaterThanOrEqual(1);
     expect(takenOver.holder).not.toBe(victim!.holder);
     // more than one replica did shares of the run
     expect(new Set(rows.map((r) => r.holder)).size).toBeGreaterThanOrEqual(2);

@@ -314,9 +314,11 @@ export class KpiCron {
         ...(siteIds ? { siteIds } : {}),
         factors: this.calendarFactors(nowMs),
         ...(this.declared ? { declarations: (periods) => this.declared!.forPeriods(periods) } : {}),
+        // every site: their districts and city at once, from the values just combined
+        areas: !siteIds,
       });
       const windows = windowsOf(period, fromMs, toMs, utcOffsetMs);
-      addArea(period, windows);
+      if (siteIds) addArea(period, windows);
       if (counts) counts[period] = (counts[period] ?? 0) + windows.length;
     }
   }

@@ -264,6 +264,7 @@ export async function writeCalendarKpis({
   asOfMs = Number.POSITIVE_INFINITY,
   factors,
   declarations,
+  areas = false,
 }: {
   influx: InfluxClient;
   period: CalendarPeriod;
@@ -282,6 +283,11 @@ export async function writeCalendarKpis({
   factors: CalendarFactors;
   /** The declared green power (none: every share with nothing renewable metered is undeclared). */
   declarations?: DeclarationsReader;
+  /**
+   * With every site (no `siteIds`) and the registry: also the districts' and the city's values of these windows,
+   * combined from the site values just computed instead of read back (writeAreaKpis would read every site's).
+   */
+  areas?: boolean;
 }): Promise<number> {
   const windows = windowsOf(period, fromMs, toMs, utcOffsetMs);
   if (windows.length === 0) return 0;
@@ -340,18 +346,18 @@ export async function writeCalendarKpis({
   );
   const endOf = new Map(windows.map((w) => [w.startMs, w.endMs]));
   const lines: string[] = [];
+  const rollup = areas && !siteIds && registry ? new AreaRollup(registry, period) : undefined;
+  const write = (entity: string, k: KpiValue): void => {
+    lines.push(kpiLine(k, { scope: 'site', entity, period }));
+    rollup?.add(entity, k);
+  };
   for (const { entity, kpi, category, windowStartMs, partCount: _, ...parts } of combined) {
-    lines.push(
-      kpiLine(
-        { kpi, ...(category ? { category } : {}), windowStartMs, ...parts },
-        { scope: 'site', entity, period },
-      ),
-    );
+    write(entity, { kpi, ...(category ? { category } : {}), windowStartMs, ...parts });
     const elapsed = elapsedShare({ windowStartMs, windowEndMs: endOf.get(windowStartMs)!, asOfMs });
     const reductionLine = baselineReduction(registry?.site(entity), kpi, category, period, parts, elapsed);
-    if (reductionLine)
-      lines.push(kpiLine({ ...reductionLine, windowStartMs }, { scope: 'site', entity, period }));
+    if (reductionLine) write(entity, { ...reductionLine, windowStartMs });
   }
+  if (rollup) lines.push(...rollup.lines());
   await writeKpiLines(influx, lines);
   return lines.length;
 }
