@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { sql } from 'kysely';
 import type { StateStore } from './state-store';
 
-/** How long finished leases are kept (ms), for `peakwatch` operators to see who ran what. */
+/** How long leases are kept (ms), so that an operator can see which replica ran what. */
 const LEASE_KEEP_MS = 7 * 86_400_000;
 
 /** What a claim got: the part to do, a part another replica holds (alive), or a part already done. */
@@ -51,8 +51,8 @@ export class JobLeases {
    * Does every part of a run of `job`, together with the other replicas: claims each part nobody holds (or whose
    * holder stopped renewing it) and does it, and waits while others hold parts, until every part is done or `untilMs`
    * (then the next run covers the work). Returns the parts this replica did, and whether every part is done. A part
-   * whose work throws is released at once for another replica to try, and the error is thrown once the other parts
-   * are settled.
+   * whose work throws is released at once for another replica to try; this replica claims the parts left in that pass,
+   * then throws the error instead of waiting for the parts others hold.
    */
   async runParts(
     job: string,
