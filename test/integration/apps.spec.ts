@@ -1,4 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -117,5 +118,21 @@ describe('apps boot and shut down cleanly', () => {
     } finally {
       await app.close();
     }
+  });
+
+  it('releases what a failed start opened: the broker port of a start whose HTTP port was taken is free again', async () => {
+    const config = await configFor('failed-start');
+    // the HTTP port is taken by another process's listener: the start fails after the embedded broker listened
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(config.http.port, '127.0.0.1', resolve));
+    try {
+      await expect(createApp(config, [INGEST_APP])).rejects.toThrow(/EADDRINUSE/);
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
+    expect(await canConnect(config.mqtt.port)).toBe(false);
+    // the same ports again: nothing of the failed start holds them
+    const app = await createApp(config, [INGEST_APP]);
+    await app.close();
   });
 });

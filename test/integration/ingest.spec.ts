@@ -17,7 +17,7 @@ import { Simulation, generate, loadScenario, runScenario, type Reading } from '@
 import type { InfluxClient } from '@peakwatch/influx';
 import { freePort } from '@peakwatch/process';
 import { loadRegistry } from '@peakwatch/registry';
-import { startInfluxd, type TestInfluxd } from '../support/influxd';
+import { onFreePorts, startInfluxd, type TestInfluxd } from '../support/influxd';
 import { startMosquitto, type TestMosquitto } from '../support/mosquitto';
 import { connectClient } from '../support/mqtt';
 import { eventually } from '../support/processes';
@@ -695,11 +695,15 @@ describe('ingest: TLS listener (mqtts)', () => {
   });
 
   it('accepts a device over mqtts with the configured certificate and stores its reading', async () => {
-    const tlsPort = await freePort();
-    const ingest = await startIngest(influxd, 'tls', {
-      MQTT_TLS_CERT: join(dir, 'cert.pem'),
-      MQTT_TLS_KEY: join(dir, 'key.pem'),
-      MQTTS_PORT: String(tlsPort),
+    // a port found free may be taken before the listener binds it: then another one
+    const { tlsPort, ingest } = await onFreePorts(async () => {
+      const tlsPort = await freePort();
+      const ingest = await startIngest(influxd, 'tls', {
+        MQTT_TLS_CERT: join(dir, 'cert.pem'),
+        MQTT_TLS_KEY: join(dir, 'key.pem'),
+        MQTTS_PORT: String(tlsPort),
+      });
+      return { tlsPort, ingest };
     });
     try {
       const secrets = await ingest.secrets(['b1-grid']);

@@ -12,7 +12,7 @@ import type { InfluxClient } from '@peakwatch/influx';
 import { freePort } from '@peakwatch/process';
 import { Registry } from '@peakwatch/registry';
 import { Clock, createApp } from '@peakwatch/runtime';
-import type { TestInfluxd } from './influxd';
+import { onFreePorts, type TestInfluxd } from './influxd';
 import { connectClient } from './mqtt';
 import { testDatabaseUrl } from './postgres';
 import { eventually } from './processes';
@@ -76,8 +76,11 @@ export async function startIngest(
   clock: Clock = Clock.system(),
 ): Promise<TestIngest> {
   const dataDir = env['DATA_DIR'] ?? (await mkdtemp(join(tmpdir(), 'peakwatch-ingest-')));
-  const config = await testConfig(influxd.url, database, dataDir, env);
-  const app = await createApp(config, [INGEST_APP], { clock });
+  // ports found free may be taken before the listeners bind them: then other ones (testConfig picks anew)
+  const { config, app } = await onFreePorts(async () => {
+    const config = await testConfig(influxd.url, database, dataDir, env);
+    return { config, app: await createApp(config, [INGEST_APP], { clock }) };
+  });
   return {
     app,
     config,

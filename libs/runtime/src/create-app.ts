@@ -58,6 +58,12 @@ export async function createApp(
   app.flushLogs();
   app.useBodyParser('json', { limit: MAX_REQUEST_BODY });
   for (const definition of apps) definition.configure?.(app);
-  await app.listen(config.http.port, config.http.host);
+  try {
+    await app.listen(config.http.port, config.http.host);
+  } catch (error) {
+    // a start that fails (a port taken, a listener refused) releases what it opened before it throws
+    await app.close().catch(() => undefined);
+    throw error;
+  }
   return app;
 }
