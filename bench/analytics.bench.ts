@@ -23,6 +23,7 @@ import { loadPolicyData } from '@peakwatch/policy';
 import { freePort } from '@peakwatch/process';
 import { loadRegistry } from '@peakwatch/registry';
 import { cpuSecondsOf, peakRssMbOf } from './proc';
+import { LineBatches } from './write-lines';
 
 const ROOT = join(__dirname, '../..');
 const SITES = Number(process.env['BENCH_SITES'] ?? 100);
@@ -96,17 +97,7 @@ function writeSeeds(seeds: string): void {
 
 /** One year of registers, device by device, posted in 10,000-line batches (set-up, not measured). */
 async function writeReadings(url: string, fromMs: number, toMs: number): Promise<number> {
-  let points = 0;
-  let batch: string[] = [];
-  const post = async (): Promise<void> => {
-    const response = await fetch(`${url}/write?db=${DATABASE}&precision=ms`, {
-      method: 'POST',
-      body: batch.join('\n'),
-    });
-    if (response.status !== 204) throw new Error(`write failed: ${response.status} ${await response.text()}`);
-    points += batch.length;
-    batch = [];
-  };
+  const lines = new LineBatches(url, DATABASE);
   for (let s = 0; s < SITES; s++) {
     const site = `bench-s${String(s).padStart(3, '0')}`;
     for (const [role, scale] of [
@@ -119,13 +110,11 @@ async function writeReadings(url: string, fromMs: number, toMs: number): Promise
         const hour = ((t + 8 * 3_600_000) % DAY) / 3_600_000;
         const kw = scale * (0.4 + 0.6 * Math.max(0, Math.sin(((hour - 6) / 12) * Math.PI)));
         register += kw / 4;
-        batch.push(`${prefix} energy_import_kwh=${register.toFixed(3)},power_kw=${kw.toFixed(2)} ${t}`);
-        if (batch.length === 10_000) await post();
+        await lines.add(`${prefix} energy_import_kwh=${register.toFixed(3)},power_kw=${kw.toFixed(2)} ${t}`);
       }
     }
   }
-  if (batch.length > 0) await post();
-  return points;
+  return lines.close();
 }
 
 /** The reference: influxd's own 15-minute first/last per device over the year, the whole answer read. */

@@ -21,6 +21,7 @@ import { InfluxClient, ManagedInfluxd } from '@peakwatch/influx';
 import { freePort } from '@peakwatch/process';
 import { createApp } from '@peakwatch/runtime';
 import { cpuSecondsOf, peakRssMbOf } from './proc';
+import { LineBatches } from './write-lines';
 
 const ROOT = join(__dirname, '../..');
 const SIZES = (process.env['BENCH_CITY_SITES'] ?? '1000,10000').split(',').map(Number);
@@ -69,17 +70,7 @@ function writeSeeds(seeds: string, sites: number): void {
 
 /** A day of registers of every meter up to `toMs`, posted in 10,000-line batches (set-up, not measured). */
 async function writeReadings(url: string, sites: number, fromMs: number, toMs: number): Promise<number> {
-  let points = 0;
-  let batch: string[] = [];
-  const post = async (): Promise<void> => {
-    const response = await fetch(`${url}/write?db=${DATABASE}&precision=ms`, {
-      method: 'POST',
-      body: batch.join('\n'),
-    });
-    if (response.status !== 204) throw new Error(`write failed: ${response.status} ${await response.text()}`);
-    points += batch.length;
-    batch = [];
-  };
+  const lines = new LineBatches(url, DATABASE);
   for (let s = 0; s < sites; s++) {
     const site = siteId(s);
     for (const [role, scale] of METERS) {
@@ -89,13 +80,11 @@ async function writeReadings(url: string, sites: number, fromMs: number, toMs: n
         const hour = ((t + 8 * 3_600_000) % DAY) / 3_600_000;
         const kw = scale * (0.4 + 0.6 * Math.max(0, Math.sin(((hour - 6) / 12) * Math.PI)));
         register += kw / 4;
-        batch.push(`${prefix} energy_import_kwh=${register.toFixed(3)},power_kw=${kw.toFixed(2)} ${t}`);
-        if (batch.length === 10_000) await post();
+        await lines.add(`${prefix} energy_import_kwh=${register.toFixed(3)},power_kw=${kw.toFixed(2)} ${t}`);
       }
     }
   }
-  if (batch.length > 0) await post();
-  return points;
+  return lines.close();
 }
 
 /** Wall and CPU seconds (this process, influxd) of one call. */

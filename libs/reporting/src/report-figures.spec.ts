@@ -4,7 +4,7 @@ import { loadPolicyData } from '@peakwatch/policy';
 import type { Site } from '@peakwatch/registry';
 import type { DeclaredInputs } from '@peakwatch/state';
 import { reportFigures } from './report-figures';
-import type { MeterLine } from './report-schema';
+import type { MeterLine, Report } from './report-schema';
 
 // The factors of a 2026 period as published by its end (seeds/emission-factors): grid 0.5306 kgCO2/kWh (2023's, the
 // latest), residual 0.6096, gas 2.162 kgCO2/m³ at 38,931 kJ/m³, electricity 0.1229 kgce/kWh, gas 1.2143 kgce/m³, heat
@@ -40,14 +40,7 @@ interface Case {
   inputs?: DeclaredInputs;
   carriers: Record<string, [quantity: number, tce: number]>;
   totalTce: number;
-  emissions: {
-    directT: number;
-    indirectElectricityLocationT: number;
-    indirectElectricityMarketT: number;
-    heatT: number;
-    totalLocationT: number;
-    totalMarketT: number;
-  };
+  emissions: Report['emissions'];
   energyKwhPerM2: number | null;
   co2KgPerM2: number | null;
   factorIds: string[];
