@@ -11,6 +11,15 @@ import type { MeterLine, Report } from './report-schema';
 // 0.03412 kgce/MJ (0.122832 kgce/kWh) and 0.11 tCO2/GJ. Every expected figure below is worked by hand from these.
 const policy = loadPolicyData(join(__dirname, '../../../seeds'));
 
+/** The factors every report uses: grid and residual electricity, gas, and the coal equivalents of both. */
+const ALWAYS_USED = [
+  'cn-grid-2023',
+  'cn-grid-residual-2023',
+  'natural-gas-default',
+  'electricity-calorific',
+  'natural-gas-kgce',
+];
+
 const site = (id: string, floorAreaM2: number, more: Partial<Site> = {}): Site =>
   ({ id, floorAreaM2, ...more }) as Site;
 
@@ -91,14 +100,7 @@ const cases: Case[] = [
     },
     energyKwhPerM2: 11,
     co2KgPerM2: 5.1896,
-    factorIds: [
-      'cn-grid-2023',
-      'cn-grid-residual-2023',
-      'natural-gas-default',
-      'electricity-calorific',
-      'natural-gas-kgce',
-      'purchased-heat-default',
-    ],
+    factorIds: [...ALWAYS_USED, 'purchased-heat-default'],
     // (96 + 96 + 96 + 90 + 48) / (5 × 96)
     completeness: 0.8875,
   },
@@ -123,14 +125,7 @@ const cases: Case[] = [
     },
     energyKwhPerM2: 0,
     co2KgPerM2: 0.1026, // 410.569 kg / 4000 m²
-    factorIds: [
-      'cn-grid-2023',
-      'cn-grid-residual-2023',
-      'natural-gas-default',
-      'electricity-calorific',
-      'natural-gas-kgce',
-      'natural-gas-default-ncv',
-    ],
+    factorIds: [...ALWAYS_USED, 'natural-gas-default-ncv'],
     completeness: 1,
   },
   {
@@ -154,13 +149,7 @@ const cases: Case[] = [
     },
     energyKwhPerM2: 3.2,
     co2KgPerM2: 1.6979,
-    factorIds: [
-      'cn-grid-2023',
-      'cn-grid-residual-2023',
-      'natural-gas-default',
-      'electricity-calorific',
-      'natural-gas-kgce',
-    ],
+    factorIds: ALWAYS_USED,
     completeness: 1,
   },
   {
@@ -179,13 +168,7 @@ const cases: Case[] = [
     },
     energyKwhPerM2: 0,
     co2KgPerM2: 0,
-    factorIds: [
-      'cn-grid-2023',
-      'cn-grid-residual-2023',
-      'natural-gas-default',
-      'electricity-calorific',
-      'natural-gas-kgce',
-    ],
+    factorIds: ALWAYS_USED,
     completeness: 0,
   },
 ];

@@ -117,9 +117,7 @@ export class JobLeases {
     const taken = await this.state.db
       .updateTable('job_lease')
       .set({ holder: this.holder, lease_until: until, takeovers: sql<number>`takeovers + 1` })
-      .where('job', '=', job)
-      .where('slot', '=', slot)
-      .where('part', '=', part)
+      .where((eb) => eb.and({ job, slot, part }))
       .where('done_at', 'is', null)
       .where('lease_until', '<=', now)
       .executeTakeFirst();
@@ -127,9 +125,7 @@ export class JobLeases {
     const row = await this.state.db
       .selectFrom('job_lease')
       .select('done_at')
-      .where('job', '=', job)
-      .where('slot', '=', slot)
-      .where('part', '=', part)
+      .where((eb) => eb.and({ job, slot, part }))
       .executeTakeFirst();
     return row?.done_at ? 'done' : 'held';
   }
@@ -139,9 +135,7 @@ export class JobLeases {
     const mine = () =>
       this.state.db
         .updateTable('job_lease')
-        .where('job', '=', job)
-        .where('slot', '=', slot)
-        .where('part', '=', part)
+        .where((eb) => eb.and({ job, slot, part }))
         .where('holder', '=', this.holder)
         .where('done_at', 'is', null);
     const renewal = setInterval(() => {
