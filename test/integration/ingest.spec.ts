@@ -15,9 +15,9 @@ import {
 } from '@peakwatch/ingest';
 import { Simulation, generate, loadScenario, runScenario, type Reading } from '@peakwatch/device-sim';
 import type { InfluxClient } from '@peakwatch/influx';
-import { freePort } from '@peakwatch/process';
+import { freePort, onFreePorts } from '@peakwatch/process';
 import { loadRegistry } from '@peakwatch/registry';
-import { onFreePorts, startInfluxd, type TestInfluxd } from '../support/influxd';
+import { startInfluxd, type TestInfluxd } from '../support/influxd';
 import { startMosquitto, type TestMosquitto } from '../support/mosquitto';
 import { connectClient } from '../support/mqtt';
 import { eventually } from '../support/processes';

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InfluxClient, ManagedInfluxd } from '@peakwatch/influx';
-import { freePort } from '@peakwatch/process';
+import { freePort, onFreePorts } from '@peakwatch/process';
 import { watchForOrphaning } from './orphan-watchdog';
 
 export interface TestInfluxd {
@@ -53,19 +53,4 @@ export async function startInfluxd(): Promise<TestInfluxd> {
       await rm(dataDir, { recursive: true, force: true });
     },
   };
-}
-
-/**
- * Runs `start` on ports freePort found free, again on new ones when one was taken in between (freePort's port is
- * free when it answers; another process, or an outgoing connection's ephemeral port, may take it before the server
- * binds): at most three times.
- */
-export async function onFreePorts<T>(start: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await start();
-    } catch (error) {
-      if (attempt >= 3 || !/address already in use/i.test(String(error))) throw error;
-    }
-  }
 }

@@ -1,81 +1,13 @@
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir, userInfo } from 'node:os';
-import { join } from 'node:path';
-import { ManagedProcess, canConnect, freePort, requireBinary } from '@peakwatch/process';
-import { onFreePorts } from './influxd';
+import { ManagedMosquitto } from '@peakwatch/mqtt';
 import { watchForOrphaning } from './orphan-watchdog';
 
-export interface TestMosquitto {
-  url: string;
-  port: number;
-  pid: number;
-  stop(): Promise<void>;
-}
-
-/** Where Debian's `mosquitto` package puts the dynamic security plugin (its path depends on the architecture). */
-const DYNSEC_PLUGIN_PATHS = [
-  '/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so',
-  '/usr/lib/aarch64-linux-gnu/mosquitto_dynamic_security.so',
-  '/usr/lib/mosquitto_dynamic_security.so',
-];
+export type TestMosquitto = ManagedMosquitto;
 
 /**
- * A private mosquitto 2.x (Debian `mosquitto`) on a free loopback port, with persistence in a temporary directory,
- * running as the current user: anonymous, or with the dynamic security plugin as deploy/mosquitto configures it,
- * reading `dynsecFile` (written by `peakwatch broker dynsec-init`). Queue limits are lifted on purpose: with its
- * default of 1000 queued messages mosquitto drops QoS 1 messages to a slow subscriber, and a test
- * that must lose nothing cannot allow that.
+ * A private mosquitto on a free loopback port (ManagedMosquitto: anonymous, or with dynamic security reading
+ * `dynsecFile`), stopped with the jest run that started it even if that run is killed.
  */
-export async function startMosquitto({ dynsecFile }: { dynsecFile?: string } = {}): Promise<TestMosquitto> {
+export async function startMosquitto(options: { dynsecFile?: string } = {}): Promise<TestMosquitto> {
   watchForOrphaning();
-  const binary = requireBinary('mosquitto');
-  const dir = await mkdtemp(join(tmpdir(), 'peakwatch-mosquitto-'));
-  const configFile = join(dir, 'mosquitto.conf');
-  const plugin = DYNSEC_PLUGIN_PATHS.find((path) => existsSync(path));
-  if (dynsecFile && !plugin)
-    throw new Error(
-      `mosquitto_dynamic_security.so not found in ${DYNSEC_PLUGIN_PATHS.join(', ')}: apt-get install mosquitto`,
-    );
-  const { port, mosquitto } = await onFreePorts(async () => {
-    const port = await freePort();
-    await writeFile(
-      configFile,
-      [
-        `listener ${port} 127.0.0.1`,
-        ...(dynsecFile
-          ? ['allow_anonymous false', `plugin ${plugin}`, `plugin_opt_config_file ${dynsecFile}`]
-          : ['allow_anonymous true']),
-        // Started as root, mosquitto would switch to user `mosquitto`, and a change of user clears the kernel's
-        // parent-death signal that ties it to this test process. Staying the current user keeps it.
-        `user ${userInfo().username}`,
-        'persistence true',
-        `persistence_location ${dir}/`,
-        // bounded far above any test's volume rather than 0 (unlimited): with 0, mosquitto 2.0.11 closes the connection
-        // of a client right after refusing one of its QoS 1 publishes ("Bad socket read/write")
-        'max_queued_messages 10000000',
-        'max_inflight_messages 0',
-        'log_dest stderr',
-        'log_type error',
-        'log_type warning',
-        '',
-      ].join('\n'),
-    );
-    const mosquitto = await ManagedProcess.start({
-      name: 'mosquitto',
-      command: binary,
-      args: ['-c', configFile],
-      ready: () => canConnect(port),
-    });
-    return { port, mosquitto };
-  });
-  return {
-    url: `mqtt://127.0.0.1:${port}`,
-    port,
-    pid: mosquitto.pid,
-    async stop() {
-      await mosquitto.stop();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
+  return ManagedMosquitto.start(options);
 }

@@ -1,4 +1,5 @@
 export { EmbeddedBroker, type EmbeddedBrokerOptions } from './embedded-broker';
+export { ManagedMosquitto } from './managed-mosquitto';
 export {
   BrokerProvisioningError,
   DYNSEC_ROLES,

@@ -27,3 +27,18 @@ export function canConnect(port: number, host = '127.0.0.1', timeoutMs = 1000): 
     socket.once('error', () => done(false));
   });
 }
+
+/**
+ * Runs `start` on ports freePort found free, again on new ones when one was taken in between (freePort's port is
+ * free when it answers; another process, or an outgoing connection's ephemeral port, may take it before the server
+ * binds): at most three times.
+ */
+export async function onFreePorts<T>(start: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (error) {
+      if (attempt >= 3 || !/address already in use/i.test(String(error))) throw error;
+    }
+  }
+}

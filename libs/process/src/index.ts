@@ -5,5 +5,5 @@ export {
   whichBinary,
   type ServerBinary,
 } from './binaries';
-export { canConnect, freePort } from './free-port';
+export { canConnect, freePort, onFreePorts } from './free-port';
 export { ManagedProcess, type ManagedProcessOptions } from './managed-process';

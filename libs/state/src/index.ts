@@ -23,6 +23,7 @@ export {
 } from './credentials';
 export { deliveryId, enqueue, type OutboxChannel } from './outbox';
 export { JobLeases, slotOf, type LeaseClaim } from './job-leases';
+export { ManagedPostgres } from './managed-postgres';
 export { SECRET_BYTES, hashSecret, newSecret, verifySecret } from './secret-hash';
 export {
   AuthThrottledError,
