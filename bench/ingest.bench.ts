@@ -10,12 +10,16 @@
  *               try wrong secrets for 500 known devices, each from a new loopback address (so that only the
  *               per-identity throttle and the verifier's caps hold them), against the same load with no flood
  *               (reference)
+ *   scaleout    1, 2 and 3 ingest replicas behind mosquitto's shared subscription (dynamic security, the load devices
+ *               provisioned on it), 10 devices publishing single readings as fast as mosquitto acknowledges, timed
+ *               until stored: readings per CPU second of the ingest processes together, against one replica's
+ *               (reference), beside the single phase's durable floor
  *   rssMbPeak   peak RSS of the ingest process (VmHWM)
  * Ingest runs as its own process (the built `apps/ingest`), configured by the environment as deployed. Seconds per
  * phase: BENCH_SECONDS (default 10). BENCH_PHASES runs only the named phases (comma-separated, e.g. `single`).
  * BENCH_PROFILE_DIR writes a V8 CPU profile of each ingest process there.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createConnection } from 'node:net';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,11 +27,13 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LOAD_SITE, loadDeviceId } from '@peakwatch/device-sim';
 import { InfluxClient, ManagedInfluxd } from '@peakwatch/influx';
+import { ManagedMosquitto, MosquittoDynsec, dynsecInitialConfig } from '@peakwatch/mqtt';
 import { freePort } from '@peakwatch/process';
-import { StateStore, hashSecret, newSecret } from '@peakwatch/state';
+import { hashSecret, newSecret } from '@peakwatch/state';
 import { MqttClient } from 'mqtt';
+import { insertCredentials, startIngest, type IngestProcess } from './ingest-process';
 import { connectDevices, publishLoad, type LoadResult } from './load';
-import { cpuSecondsOf, peakRssMbOf } from './proc';
+import { cpuSecondsOf } from './proc';
 
 const ROOT = join(__dirname, '../..');
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
@@ -39,80 +45,6 @@ const phase = (name: string): boolean => PHASES === undefined || PHASES.includes
  */
 const LIVE_TS_OFFSET_MS = 10 * 60_000;
 const log = (message: string): boolean => process.stderr.write(`[bench:ingest] ${message}\n`);
-
-interface IngestProcess {
-  child: ChildProcess;
-  mqttUrl: string;
-  mqttPort: number;
-  /** A counter of ingest's /metrics (summed over its label sets when `labels` is not given). */
-  metric(name: string, labels?: string): Promise<number>;
-  cpuSeconds(): number;
-  rssPeakMb(): number;
-  stop(): Promise<void>;
-}
-
-async function startIngest(env: NodeJS.ProcessEnv): Promise<IngestProcess> {
-  const mqttPort = await freePort();
-  const httpPort = await freePort();
-  const profile = process.env['BENCH_PROFILE_DIR'];
-  const child = spawn(
-    process.execPath,
-    [
-      ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []),
-      join(ROOT, 'dist/apps/ingest/src/main.js'),
-    ],
-    {
-      cwd: ROOT,
-      env: {
-        ...env,
-        // as deployed (Dockerfile, scripts/bootstrap.mjs): one malloc arena
-        MALLOC_ARENA_MAX: process.env['MALLOC_ARENA_MAX'] ?? '1',
-        MQTT_PORT: String(mqttPort),
-        MQTT_HOST: '127.0.0.1',
-        HTTP_PORT: String(httpPort),
-        HTTP_HOST: '127.0.0.1',
-        LOG_LEVEL: process.env['BENCH_LOG_LEVEL'] ?? 'warn',
-      },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    },
-  );
-  for (let i = 0; i < 300; i++) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${httpPort}/health`)).ok) break;
-    } catch {
-      // not up yet
-    }
-    await sleep(100);
-  }
-  const pid = child.pid!;
-  return {
-    child,
-    mqttUrl: `mqtt://127.0.0.1:${mqttPort}`,
-    mqttPort,
-    metric: async (name, labels) => {
-      const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
-      const pattern = new RegExp(`^${name}(?:\\{([^}]*)\\})? (\\S+)$`, 'gm');
-      let total = 0;
-      for (const [, set, value] of text.matchAll(pattern))
-        if (labels === undefined || (set ?? '').includes(labels)) total += Number(value);
-      return total;
-    },
-    cpuSeconds: () => cpuSecondsOf(pid),
-    rssPeakMb: () => peakRssMbOf(pid),
-    stop: async () => {
-      // Where the memory is, from the process's own metrics (a diagnostic on stderr, not part of the result).
-      const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
-      const mb = (name: string): number =>
-        Math.round(Number(new RegExp(`^peakwatch_${name} (\\S+)$`, 'm').exec(metrics)?.[1] ?? 0) / 2 ** 20);
-      log(
-        `memory: rss ${mb('process_resident_memory_bytes')} MB, heap total ${mb('nodejs_heap_size_total_bytes')} MB, ` +
-          `heap used ${mb('nodejs_heap_size_used_bytes')} MB, external ${mb('nodejs_external_memory_bytes')} MB`,
-      );
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
-    },
-  };
-}
 
 /**
  * The load generator (10 connections, as fast as acknowledgements allow) against the reference broker, or with
@@ -233,6 +165,85 @@ function authFlood(port: number, from: number, to: number, concurrency: number):
  */
 const FLOOD_CONCURRENCY = [32, 100];
 
+/** The admin and service clients of the scale-out phase's mosquitto (bench-only secrets). */
+const DYNSEC_ADMIN = { username: 'peakwatch-admin', password: newSecret() };
+const DYNSEC_SERVICE = { username: 'peakwatch-ingest', password: newSecret() };
+
+/**
+ * `replicas` ingest processes (1, 2, 3) subscribed to one mosquitto through the shared subscription, each with its own
+ * DATA_DIR and a database of its count; the 10 load devices publish to mosquitto for SECONDS as fast as it
+ * acknowledges. Readings per second until all are stored, and readings per CPU second of the ingest processes.
+ */
+async function scaleOut(
+  work: string,
+  seeds: string,
+  influxd: ManagedInfluxd,
+  secret: string,
+): Promise<Record<string, unknown>> {
+  const byReplicas: Record<string, Record<string, number>> = {};
+  for (const count of [1, 2, 3]) {
+    // a mosquitto of its own: the replicas' sessions outlive them there (as they must), and an earlier count's would
+    // still take their share of the shared subscription
+    const dynsecFile = join(work, `dynamic-security-${count}.json`);
+    writeFileSync(dynsecFile, JSON.stringify(dynsecInitialConfig(DYNSEC_ADMIN, DYNSEC_SERVICE)), {
+      mode: 0o600,
+    });
+    const mosquitto = await ManagedMosquitto.start({ dynsecFile });
+    const accounts = new MosquittoDynsec(mosquitto.url, DYNSEC_ADMIN);
+    const database = `scaleout${count}`;
+    const replicas: IngestProcess[] = [];
+    try {
+      for (let i = 0; i < 10; i++)
+        await accounts.put({ username: loadDeviceId(i), siteId: LOAD_SITE }, secret);
+      for (let r = 0; r < count; r++)
+        replicas.push(
+          await startIngest(
+            {
+              PATH: process.env['PATH'],
+              INFLUX_URL: influxd.url,
+              INFLUX_DATABASE: database,
+              DATA_DIR: join(work, `${database}-${r}`),
+              SEEDS_DIR: seeds,
+              MQTT_URL: mosquitto.url,
+              MQTT_USERNAME: DYNSEC_SERVICE.username,
+              MQTT_PASSWORD: DYNSEC_SERVICE.password,
+            },
+            log,
+          ),
+        );
+      const influx = new InfluxClient({ url: influxd.url, database });
+      const clients = await connectDevices(mosquitto.url, 10, secret);
+      const cpu0 = replicas.map((r) => r.cpuSeconds());
+      const start = Date.now();
+      const load = await publishLoad(clients, { seconds: SECONDS, tsBase: Date.now() - LIVE_TS_OFFSET_MS });
+      const done = await storedBy(influx, load.acked);
+      const cpuSeconds = replicas.reduce((sum, r, i) => sum + r.cpuSeconds() - cpu0[i]!, 0);
+      const received = await Promise.all(
+        replicas.map((r) => r.metric('peakwatch_ingest_readings_received_total')),
+      );
+      byReplicas[String(count)] = {
+        readingsPerSec: Math.round(load.acked / ((done - start) / 1000)),
+        readingsPerCpuSecond: Math.round(load.acked / cpuSeconds),
+        // the broker shared them: the fewest one replica received, as a share of all
+        leastShare: round(Math.min(...received) / load.acked),
+      };
+      await Promise.all(clients.map((c) => c.endAsync()));
+    } finally {
+      for (const r of replicas) await r.stop();
+      await accounts.close();
+      await mosquitto.stop();
+    }
+  }
+  const one = byReplicas['1']!['readingsPerCpuSecond']!;
+  return {
+    byReplicas,
+    // readings per CPU second against one replica's: 1 when replicas add no overhead of their own
+    perCpuRatio: Object.fromEntries(
+      ['2', '3'].map((n) => [n, round(byReplicas[n]!['readingsPerCpuSecond']! / one)]),
+    ),
+  };
+}
+
 /** p50 and p99 of acknowledgement times (ms). */
 function ackPercentiles(ackMs: number[]): { p50Ms: number; p99Ms: number; samples: number } {
   const sorted = [...ackMs].sort((a, b) => a - b);
@@ -274,31 +285,21 @@ async function main(): Promise<void> {
       body: (ingest: IngestProcess, influx: InfluxClient) => Promise<void>,
     ): Promise<void> => {
       const dataDir = join(work, name);
-      const store = await StateStore.open({ kind: 'sqlite', file: join(dataDir, 'peakwatch.sqlite') });
-      const now = new Date().toISOString();
-      for (let i = 0; i < 1000; i += 100) {
-        await store.db
-          .insertInto('mqtt_credential')
-          .values(
-            Array.from({ length: Math.min(100, 1000 - i) }, (_, k) => ({
-              username: loadDeviceId(i + k),
-              role: 'device',
-              site_id: LOAD_SITE,
-              secret_hash: hash,
-              created_at: now,
-              rotated_at: now,
-            })),
-          )
-          .execute();
-      }
-      await store.close();
-      const ingest = await startIngest({
-        PATH: process.env['PATH'],
-        INFLUX_URL: influxd.url,
-        INFLUX_DATABASE: name,
-        DATA_DIR: dataDir,
-        SEEDS_DIR: seeds,
-      });
+      await insertCredentials(
+        dataDir,
+        Array.from({ length: 1000 }, (_, i) => ({ device: loadDeviceId(i), site: LOAD_SITE })),
+        hash,
+      );
+      const ingest = await startIngest(
+        {
+          PATH: process.env['PATH'],
+          INFLUX_URL: influxd.url,
+          INFLUX_DATABASE: name,
+          DATA_DIR: dataDir,
+          SEEDS_DIR: seeds,
+        },
+        log,
+      );
       const influx = new InfluxClient({ url: influxd.url, database: name });
       try {
         await body(ingest, influx);
@@ -425,6 +426,13 @@ async function main(): Promise<void> {
         };
         await Promise.all(clients.map((c) => c.endAsync()));
       });
+    }
+    if (phase('scaleout')) {
+      log('scaleout: 1, 2 and 3 replicas behind mosquitto');
+      results['scaleout'] = await scaleOut(work, seeds, influxd, secret);
+      const single = results['single'] as Record<string, number> | undefined;
+      if (single)
+        (results['scaleout'] as Record<string, unknown>)['durableFloorPerSec'] = single['durableFloorPerSec'];
     }
     if (phase('authflood')) {
       log('authflood: good devices alone, then during floods of wrong secrets');
