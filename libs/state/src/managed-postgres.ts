@@ -52,7 +52,18 @@ export class ManagedPostgres {
       const server = await ManagedProcess.start({
         name: 'postgres',
         command: postgres,
-        args: ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off'],
+        args: [
+          '-D',
+          data,
+          '-p',
+          String(port),
+          '-k',
+          dir,
+          '-c',
+          'listen_addresses=127.0.0.1',
+          '-c',
+          'fsync=off',
+        ],
         // accepting TCP is not enough: it answers "starting up" until recovery is done
         ready: async () => {
           if (!(await canConnect(port))) return false;
