@@ -14,6 +14,7 @@ interface Service {
   environment?: Record<string, string | number>;
   volumes?: string[];
   healthcheck?: { test: string[] };
+  ulimits?: { nofile?: { soft: number; hard: number } };
   depends_on?: Record<string, { condition: string; required?: boolean }>;
 }
 const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8')) as {
@@ -104,6 +105,16 @@ describe('docker-compose.yml', () => {
     expect(peakwatch!.healthcheck!.test.join(' ')).toContain(
       `:${peakwatch!.environment!['HTTP_PORT']}/health`,
     );
+  });
+
+  it('lets each process that holds device connections open more files than the connections it accepts', () => {
+    // a socket per connection, up to MQTT_MAX_CONNECTIONS (its default here), and the process's own files
+    const connections = loadConfig({ INFLUX_URL: 'http://influxdb:8086' }).mqtt.maxConnections;
+    for (const name of ['peakwatch', 'peakwatch-2', 'peakwatch-3', 'mosquitto']) {
+      const files = compose.services[name]!.ulimits?.nofile ?? { soft: 0, hard: 0 };
+      expect({ name, enough: files.soft >= connections + 1024 }).toEqual({ name, enough: true });
+      expect(files.hard).toBeGreaterThanOrEqual(files.soft);
+    }
   });
 
   it('offers an external Mosquitto as an optional profile, its clients provisioned by PeakWatch', () => {
