@@ -98,8 +98,8 @@ export async function startIngest(
 }
 
 /**
- * Gives each device of `devices` (its id and site) the secret whose scrypt hash is `hash`, in the SQLite state store
- * of an ingest `dataDir` (set-up: one hash for all, not one scrypt per device).
+ * Gives each device of `devices` (its id and site) the secret whose hash is `hash`, in the SQLite state store of an
+ * ingest `dataDir` (set-up: one hash for all devices).
  */
 export async function insertCredentials(
   dataDir: string,

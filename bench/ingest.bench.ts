@@ -160,8 +160,9 @@ function authFlood(port: number, from: number, to: number, concurrency: number):
 }
 
 /**
- * Attempts in flight at once: 32, within what the verifier lets wait (64), so that every attempt runs scrypt (the
- * verifier saturated); 100, beyond it, so that most are refused without scrypt (the broker's connection handling).
+ * Attempts in flight at once: 32, within what the verifier lets wait (64), so that every attempt is verified until the
+ * per-identity budgets run out; 100, beyond it, so that some may be refused by its caps (the broker's connection
+ * handling).
  */
 const FLOOD_CONCURRENCY = [32, 100];
 
@@ -462,7 +463,7 @@ async function main(): Promise<void> {
           floods[`concurrent${concurrency}`] = {
             ...during,
             attemptsPerSec: Math.round(attempts / SECONDS),
-            // verified with scrypt and found wrong; refused by the verifier's caps without scrypt
+            // verified and found wrong; refused by the verifier's caps without verifying
             wrongSecretsVerified: (await refused('bad_credentials')) - before.wrong,
             throttled: (await refused('auth_throttled')) - before.throttled,
             ackedRatio: round(during['ackedPerSec']! / reference['ackedPerSec']!),

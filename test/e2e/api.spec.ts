@@ -360,7 +360,7 @@ describe('REST API', () => {
     }
   });
 
-  it('throttles wrong secrets per key and address (429, without scrypt), and keeps serving the keys it knows', async () => {
+  it('throttles wrong secrets per key and address (429, without verifying), and keeps serving the keys it knows', async () => {
     const floodDataDir = await mkdtemp(join(tmpdir(), 'peakwatch-api-flood-'));
     const flooded = await createApp(await testConfig(influxd.url, 'api', floodDataDir), [API_APP]);
     try {
@@ -370,7 +370,7 @@ describe('REST API', () => {
       const server = supertest(flooded.getHttpServer() as Server);
       const get = (key: string) => server.get('/api/v1/sites').set('Authorization', `Bearer ${key}`);
       await get(known.key).expect(200);
-      // the target key's id with guessed secrets: 10 wrong answers (scrypt each), then 429 at once
+      // the target key's id with guessed secrets: 10 wrong answers (each verified), then 429 at once
       const guess = (i: number) => `${target.key.slice(0, 21)}${String(i).padStart(43, 'x')}`;
       const statuses: number[] = [];
       for (let i = 0; i < 15; i++) statuses.push((await get(guess(i))).status);

@@ -454,7 +454,7 @@ describe('ingest: MQTT to InfluxDB through the embedded broker', () => {
     });
   });
 
-  it('throttles a flood of wrong secrets without running scrypt for them, and keeps serving the devices it knows', async () => {
+  it('throttles a flood of wrong secrets without verifying them, and keeps serving the devices it knows', async () => {
     const ingest = await startIngest(influxd, 'auth_flood');
     try {
       const secrets = await ingest.secrets(['b1-grid', 'b1-hvac']);
@@ -462,7 +462,7 @@ describe('ingest: MQTT to InfluxDB through the embedded broker', () => {
         ingest.metric('peakwatch_mqtt_connections_refused_total', `reason="${reason}"`);
       // a device that has connected before
       (await connectClient(ingest.mqttUrl, { username: 'b1-grid', password: secrets['b1-grid']! })).end(true);
-      // 30 wrong secrets for b1-hvac: scrypt for the first 10 (its budget), refused at once after
+      // 30 wrong secrets for b1-hvac: verified for the first 10 (its budget), refused at once after
       for (let i = 0; i < 30; i++)
         await connectClient(ingest.mqttUrl, { username: 'b1-hvac', password: `guess-${i}` }).then(
           (client) => client.end(true),

@@ -32,7 +32,7 @@ export function grantOf(identity: MqttIdentity, registry: Registry): TopicGrant 
 }
 
 /**
- * MQTT credentials in the state store, hashed with scrypt, verified by a SecretVerifier: a secret verified once is not
+ * MQTT credentials in the state store, hashed (secret-hash.ts), verified by a SecretVerifier: a secret verified once is not
  * paid for again (rotating clears it), and failures are throttled per address and per username. With `accounts`
  * (an external broker), every secret issued or deleted is issued or deleted there too, before it is shown.
  */

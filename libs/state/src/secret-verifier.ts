@@ -2,7 +2,7 @@ import { PeakWatchError } from '@peakwatch/contracts';
 import { createHash } from 'node:crypto';
 import { verifySecret } from './secret-hash';
 
-/** A verification refused without running scrypt: too many failures from the address or for the identity. */
+/** A verification refused without running it: too many failures from the address or for the identity. */
 export class AuthThrottledError extends PeakWatchError {
   readonly code = 'auth_throttled';
   constructor(readonly retryAfterSeconds: number) {
@@ -16,7 +16,10 @@ export interface VerifierLimits {
   failuresPerAddress: number;
   /** The same per identity (a device id, an API key id). */
   failuresPerIdentity: number;
-  /** scrypt verifications running at once: the rest of libuv's thread pool stays free for the spool's file work. */
+  /**
+   * Verifications running at once: a hash of the earlier scheme (scrypt, secret-hash.ts) runs on libuv's thread pool,
+   * whose other threads stay free for the spool's file work.
+   */
   concurrent: number;
   /** Verifications waiting for a turn; beyond it they are refused as throttled. */
   waiting: number;
@@ -34,13 +37,13 @@ const MAX_BUDGETS = 10_000;
 const MINUTE = 60_000;
 
 /**
- * Verifies secrets against their scrypt hashes for the MQTT and API credentials, cheaply for callers that have
+ * Verifies secrets against their stored hashes (secret-hash.ts) for the MQTT and API credentials, cheaply for callers that have
  * succeeded before and boundedly for the rest:
  * - a secret verified once is remembered as a digest of (hash, secret), so a device that reconnects (or 1,000 that
- *   connect at once) does not pay scrypt again; a new hash (rotation) or `forget` clears it;
+ *   connect at once) is not verified again; a new hash (rotation) or `forget` clears it;
  * - failures are counted per address and per identity (token buckets refilled per minute): over either budget, a
- *   verification is refused without running scrypt (AuthThrottledError);
- * - at most `concurrent` scrypt runs at once, `waiting` more in line.
+ *   verification is refused without running it (AuthThrottledError);
+ * - at most `concurrent` verifications run at once, `waiting` more in line.
  */
 export class SecretVerifier {
   private readonly verified = new Map<string, string>();

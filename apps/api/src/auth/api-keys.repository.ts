@@ -26,9 +26,9 @@ export interface ApiKeyInfo {
 const KEY = /^pwk_([0-9a-f]{16})\.([\w-]{43})$/;
 
 /**
- * API keys in the state store: `pwk_<id>.<secret>`, the secret hashed with scrypt. Every request reads the key's row
+ * API keys in the state store: `pwk_<id>.<secret>`, the secret hashed (secret-hash.ts). Every request reads the key's row
  * (so a revocation takes effect at once, in every process sharing the store); secrets are checked by a SecretVerifier
- * (scrypt once per key and process, failures throttled per address and per key).
+ * (verified once per key and process, failures throttled per address and per key).
  */
 @Injectable()
 export class ApiKeysRepository {

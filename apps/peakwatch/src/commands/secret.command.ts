@@ -37,8 +37,8 @@ async function withCredentials<T>(
 }
 
 /**
- * `peakwatch device secret <siteId> <deviceId>`: issues (or rotates) a device's MQTT secret, stores only its scrypt
- * hash, and prints the secret once, alone on the last line of standard output.
+ * `peakwatch device secret <siteId> <deviceId>`: issues (or rotates) a device's MQTT secret, stores only its hash,
+ * and prints the secret once, alone on the last line of standard output.
  */
 export async function deviceSecretCommand(siteId: string, deviceId: string): Promise<void> {
   for (const [name, id] of [
