@@ -9,6 +9,7 @@ import { AuthThrottledError } from '@peakwatch/state';
 import { CredentialsRepository, grantOf, type MqttIdentity } from '@peakwatch/state';
 import { IngestMetrics } from '../metrics/ingest.metrics';
 import { IngestPipeline } from '../pipeline/ingest.pipeline';
+import { REFUSAL_LOG_WINDOW_MS, RefusalLog } from './refusal-log';
 
 /**
  * What a packet may carry besides its payload (MQTT_MAX_PAYLOAD_BYTES): a topic of up to 65,535 bytes and MQTT 5
@@ -37,6 +38,7 @@ function refusal(message: string, returnCode: AuthenticateError['returnCode']): 
 @Injectable()
 export class BrokerService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(BrokerService.name);
+  private readonly refusals = new RefusalLog(this.logger);
   private broker: EmbeddedBroker | undefined;
   private readonly identities = new WeakMap<Client, MqttIdentity>();
   /**
@@ -47,6 +49,7 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
   /** Payloads of device messages the broker must not pass on: a topic outside the contract, or over the size limit. */
   private readonly unforwardable = new WeakSet<Buffer>();
   private credentialCheck: NodeJS.Timeout | undefined;
+  private refusalFlush: NodeJS.Timeout | undefined;
   /** The clients connected now (aedes keeps its own map, untyped). */
   private readonly connected = new Set<Client>();
 
@@ -114,6 +117,7 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
         ),
       );
     }, MQTT_CREDENTIAL_CHECK_MS).unref();
+    this.refusalFlush = setInterval(() => this.refusals.flush(), REFUSAL_LOG_WINDOW_MS).unref();
     this.health.register('broker', () =>
       Promise.resolve(this.broker !== undefined && !this.broker.aedes.closed),
     );
@@ -124,6 +128,7 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
 
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.credentialCheck);
+    clearInterval(this.refusalFlush);
     await this.broker?.close();
     this.broker = undefined;
   }
@@ -163,33 +168,31 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
           : undefined;
     } catch (error) {
       if (!(error instanceof AuthThrottledError)) throw error;
-      this.metrics.connectionsRefused.inc({ reason: 'auth_throttled' });
-      this.logger.warn(
-        { username, client: client.id },
-        'MQTT connection refused: too many failed authentications',
-      );
+      this.refused('auth_throttled', { username, client: client.id }, 'too many failed authentications');
       return undefined;
     }
     if (!identity || (identity.role === 'device' && !this.registry.device(identity.username))) {
-      this.metrics.connectionsRefused.inc({ reason: 'bad_credentials' });
-      this.logger.warn(
-        { username, client: client.id },
-        'MQTT connection refused: unknown user or wrong secret',
-      );
+      this.refused('bad_credentials', { username, client: client.id }, 'unknown user or wrong secret');
       return undefined;
     }
     const holder = this.clientIdHolders.get(client.id)?.username;
     if (holder !== undefined && holder !== identity.username) {
-      this.metrics.connectionsRefused.inc({ reason: 'client_id_taken' });
-      this.logger.warn(
+      this.refused(
+        'client_id_taken',
         { username, client: client.id },
-        'MQTT connection refused: the client id belongs to another identity',
+        'the client id belongs to another identity',
       );
       return undefined;
     }
     this.clientIdHolders.set(client.id, { username: identity.username, client });
     this.identities.set(client, identity);
     return identity;
+  }
+
+  /** Counts a refused connection, and logs it (RefusalLog: a flood is a few lines). */
+  private refused(reason: string, fields: object, why: string): void {
+    this.metrics.connectionsRefused.inc({ reason });
+    this.refusals.refused(reason, fields, `MQTT connection refused: ${why}`);
   }
 
   /** A device publishes only under energy/v1/{its site}/{its id}/, a service client only alerts (TopicGrant). */
