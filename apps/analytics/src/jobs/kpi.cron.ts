@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { Injectable, Logger } from '@nestjs/common';
 import { Cron } from '@nestjs/schedule';
 import { InjectConfig, type AppConfig } from '@peakwatch/config';
@@ -13,10 +14,19 @@ import {
   kpiFactorsFor,
   utcOffsetMs,
   windowsOf,
+  writeKpiLines,
   type FixedPeriod,
   type KpiWindowRange,
 } from '@peakwatch/metering';
-import { CALENDAR_PERIODS, writeAreaKpis, writeCalendarKpis, type CalendarFactors } from '../kpi/rollups';
+import {
+  AreaRollup,
+  CALENDAR_PERIODS,
+  combineShares,
+  CalendarSources,
+  writeAreaKpis,
+  writeCalendarKpis,
+  type CalendarFactors,
+} from '../kpi/rollups';
 
 /** Every 15 minutes, 2 minutes past the quarter so that the quarter's last readings have arrived. */
 export const KPI_CRON = '2,17,32,47 * * * *';
@@ -100,6 +110,8 @@ export class KpiCron {
   }
 
   private readonly declared: DeclaredInputsRepository | undefined;
+  /** Seconds each step of the run in progress took (logged at its end: where a city's run spends its time). */
+  private steps = new Map<string, number>();
   /** The newest declaration change already written into the KPIs (none at a process's first run). */
   private declarationsSeen: string | undefined;
 
@@ -135,8 +147,11 @@ export class KpiCron {
       await this.runOnce(nowMs);
       return;
     }
+    this.steps = new Map();
     const slot = slotOf(nowMs, KPI_RUN_PERIOD_MS);
     const untilMs = nowMs + KPI_RUN_PERIOD_MS;
+    // every part of the run, on whichever replica, computes the windows of the run's moment
+    const offset = utcOffsetMs(this.config.tzReporting, nowMs);
     const shares = Array.from({ length: KPI_SITE_SHARES }, (_, i) =>
       this.registry.sites.filter((_, n) => n % KPI_SITE_SHARES === i).map((s) => s.id),
     ).filter((share) => share.length > 0);
@@ -144,10 +159,12 @@ export class KpiCron {
       'kpi',
       slot,
       shares.map((_, i) => `sites-${i}`),
-      (part) => {
-        const now = this.clock.now();
-        const offset = utcOffsetMs(this.config.tzReporting, now);
-        return this.writeSites(this.recentRanges(now), offset, shares[Number(part.slice('sites-'.length))]);
+      async (part) => {
+        // the share's district and city sums, kept with its lease for the part that ends the run
+        const rollups = new Map<FixedPeriod, AreaRollup>();
+        const share = shares[Number(part.slice('sites-'.length))];
+        await this.step('sites', () => this.writeSites(this.recentRanges(nowMs), offset, share, rollups));
+        return JSON.stringify([...rollups.values()].map((r) => r.partial()));
       },
       untilMs,
     );
@@ -156,20 +173,36 @@ export class KpiCron {
       'kpi',
       slot,
       ['rest'],
-      () => {
-        const now = this.clock.now();
-        return this.runRest(now, utcOffsetMs(this.config.tzReporting, now), true);
-      },
+      async () =>
+        this.runRest(
+          nowMs,
+          offset,
+          combineShares(this.registry, shares.length, await this.leases!.results('kpi', slot)),
+        ),
       untilMs,
     );
   }
 
   /** Recomputes the recent windows before `nowMs` and the windows late data touched; returns the latter. */
   async runOnce(nowMs: number): Promise<LateRecomputation[]> {
+    this.steps = new Map();
     const offset = utcOffsetMs(this.config.tzReporting, nowMs);
     // every site's recent windows, with their district and city roll-ups
-    await this.writeSites(this.recentRanges(nowMs), offset);
-    return this.runRest(nowMs, offset, false);
+    await this.step('sites', () => this.writeSites(this.recentRanges(nowMs), offset));
+    return this.runRest(nowMs, offset, 'written');
+  }
+
+  private async step<T>(name: string, work: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    try {
+      return await work();
+    } finally {
+      this.addStep(name, started);
+    }
+  }
+
+  private addStep(name: string, startedMs: number): void {
+    this.steps.set(name, (this.steps.get(name) ?? 0) + (performance.now() - startedMs) / 1000);
   }
 
   /** The recent windows of each fixed period before `nowMs`, which every run writes again. */
@@ -181,17 +214,29 @@ export class KpiCron {
 
   /**
    * All of a run but the sites' recent windows: the calendar periods, the periods of declarations changed, the windows
-   * of late data, and the districts and the city of all these (and of the recent windows, when `recentAreas`: the
-   * sites' were written in shares, without their roll-ups).
+   * of late data, and the districts and the city of all these. The recent windows' districts and city: `written` with
+   * the sites', or (the sites written in shares) the shares' sums combined, or `read` back from every site's values
+   * when a share left none.
    */
-  private async runRest(nowMs: number, offset: number, recentAreas: boolean): Promise<LateRecomputation[]> {
+  private async runRest(
+    nowMs: number,
+    offset: number,
+    recentAreas: 'written' | 'read' | AreaRollup[],
+  ): Promise<LateRecomputation[]> {
     const areaWindows = new Map<KpiPeriod, KpiWindowRange[]>();
     const addArea = (period: KpiPeriod, windows: KpiWindowRange[]): void => {
       areaWindows.set(period, [...(areaWindows.get(period) ?? []), ...windows]);
     };
-    if (recentAreas)
+    if (recentAreas === 'read')
       for (const period of FIXED_PERIODS)
         addArea(period, windowsOf(period, nowMs - KPI_LOOKBACK_MS[period], nowMs, offset));
+    else if (recentAreas !== 'written')
+      await this.step('areas of the shares', () =>
+        writeKpiLines(
+          this.influx,
+          recentAreas.flatMap((rollup) => rollup.lines()),
+        ),
+      );
     await this.writeCalendar(nowMs - KPI_LOOKBACK_MS['1d'], nowMs, nowMs, offset, undefined, addArea);
 
     // the months and years of green power declared since the last run (their sites' calendar windows, written again)
@@ -234,14 +279,19 @@ export class KpiCron {
     }
 
     for (const [period, windows] of areaWindows) {
+      const started = performance.now();
       for (const run of runsOf(windows)) {
         const inRun = windows
           .filter((w) => w.startMs >= run.fromMs && w.startMs < run.toMs)
           .sort((a, b) => a.startMs - b.startMs);
         await writeAreaKpis({ influx: this.influx, registry: this.registry, period, windows: inRun });
       }
+      this.addStep(`areas ${period}`, started);
     }
     this.late.markHandled(marks);
+    const steps = Object.fromEntries([...this.steps].map(([name, s]) => [name, Math.round(s * 100) / 100]));
+    this.steps = new Map();
+    this.logger.log({ seconds: steps }, 'KPI run: the time of its steps');
     return recomputations;
   }
 
@@ -269,8 +319,16 @@ export class KpiCron {
     return { periods: out, seen: changed.at(-1)?.updatedAt ?? this.declarationsSeen };
   }
 
-  /** Site KPIs from the readings (and, for every site, the district and city roll-ups of those windows). */
-  private async writeSites(ranges: FixedRanges, utcOffsetMs: number, siteIds?: string[]): Promise<void> {
+  /**
+   * Site KPIs from the readings (and, for every site, the district and city roll-ups of those windows; for a share of
+   * the sites, their sums added to `rollups`).
+   */
+  private async writeSites(
+    ranges: FixedRanges,
+    utcOffsetMs: number,
+    siteIds?: string[],
+    rollups?: Map<FixedPeriod, AreaRollup>,
+  ): Promise<void> {
     await writeKpiSeries({
       influx: this.influx,
       registry: this.registry,
@@ -278,6 +336,7 @@ export class KpiCron {
       ranges,
       utcOffsetMs,
       ...(siteIds ? { siteIds } : {}),
+      ...(rollups ? { rollups } : {}),
     });
     for (const siteId of siteIds ?? this.registry.sites.map((s) => s.id))
       for (const [period, range] of Object.entries(ranges))
@@ -302,7 +361,14 @@ export class KpiCron {
     addArea: (period: KpiPeriod, windows: KpiWindowRange[]) => void,
     counts?: LateRecomputation['windows'],
   ): Promise<void> {
+    const sources = new CalendarSources(this.influx, {
+      fromMs,
+      toMs,
+      utcOffsetMs,
+      ...(siteIds ? { siteIds } : {}),
+    });
     for (const period of CALENDAR_PERIODS) {
+      const started = performance.now();
       await writeCalendarKpis({
         influx: this.influx,
         registry: this.registry,
@@ -316,7 +382,9 @@ export class KpiCron {
         ...(this.declared ? { declarations: (periods) => this.declared!.forPeriods(periods) } : {}),
         // every site: their districts and city at once, from the values just combined
         areas: !siteIds,
+        sources,
       });
+      this.addStep(period, started);
       const windows = windowsOf(period, fromMs, toMs, utcOffsetMs);
       if (siteIds) addArea(period, windows);
       if (counts) counts[period] = (counts[period] ?? 0) + windows.length;
