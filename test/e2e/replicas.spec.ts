@@ -241,10 +241,21 @@ describe('three replicas on one PostgreSQL, one mosquitto and one influxd', () =
       `SELECT value FROM kpi WHERE kpi = 'energy_kwh' AND period = '15m' AND scope = 'site' AND category = '' GROUP BY entity`,
     );
     expect(quarters.map((s) => s.tags['entity']).sort()).toEqual(registry.sites.map((s) => s.id).sort());
+    // the city's quarter hours are the sums of its sites', combined from the sums each share left with its lease
+    expect(rows.filter((r) => r.part.startsWith('sites-')).every((r) => r.result !== null)).toBe(true);
     const city = await influx.query(
-      `SELECT value FROM kpi WHERE kpi = 'energy_kwh' AND period = '15m' AND scope = 'city'`,
+      `SELECT value FROM kpi WHERE kpi = 'energy_kwh' AND period = '15m' AND scope = 'city' AND category = ''`,
     );
     expect(city[0]?.rows.length ?? 0).toBeGreaterThan(0);
+    const siteSums = new Map<number, number>();
+    for (const series of quarters)
+      for (const row of series.rows)
+        if (typeof row['value'] === 'number')
+          siteSums.set(row['time'] as number, (siteSums.get(row['time'] as number) ?? 0) + row['value']);
+    for (const row of city[0]!.rows) {
+      expect(siteSums.has(row['time'] as number)).toBe(true);
+      expect(row['value'] as number).toBeCloseTo(siteSums.get(row['time'] as number)!, 6);
+    }
   });
 
   it('evaluates the alert rules once a minute, each minute by one replica', async () => {

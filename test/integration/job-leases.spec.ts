@@ -50,6 +50,25 @@ describe('job leases on PostgreSQL', () => {
     ).toEqual({ did: [], complete: true });
   });
 
+  it("keeps what each part's work returned, for the part that ends the run, whichever replica did it", async () => {
+    const slot = slotOf(Date.UTC(2026, 2, 1, 9, 2), 15 * 60_000);
+    // the KPI shares return their sums as text; work that returns nothing (or not text) keeps nothing
+    await Promise.all(
+      replicas().map((r) =>
+        r.runParts('kpi', slot, PARTS, async (part) => {
+          await sleep(20);
+          return part === 'sites-7' ? undefined : `sums of ${part}`;
+        }),
+      ),
+    );
+    const results = await replicas()[2]!.results('kpi', slot);
+    expect([...results].sort()).toEqual(PARTS.slice(0, 7).map((part) => [part, `sums of ${part}`]));
+    // another run's are its own
+    expect((await replicas()[0]!.results('kpi', slotOf(Date.UTC(2026, 2, 1, 9, 17), 15 * 60_000))).size).toBe(
+      0,
+    );
+  });
+
   it("takes over the part of a replica that stopped renewing its lease, within the lease's time", async () => {
     const [dead, alive] = replicas();
     const slot = '2026-03-01T09:00:00.000Z';

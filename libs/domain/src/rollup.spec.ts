@@ -1,4 +1,4 @@
-import { combineKpi, type KpiParts } from './rollup';
+import { KpiCombination, combineKpi, type KpiParts } from './rollup';
 
 const part = (
   value: number | null,
@@ -140,5 +140,43 @@ describe('combineKpi of estimated shares', () => {
       expectedParts: 2,
     });
     expect(peak.estimatedShare).toBeCloseTo(1 / 24, 12);
+  });
+});
+
+describe('KpiCombination in parts (replicas each combining a share of the sites)', () => {
+  // three sites' PUE parts, one without a value: by hand, (300 + 130) / (200 + 100) = 1.4333…, completeness 2.5 / 3
+  const sites: KpiParts[] = [
+    { value: 1.5, numerator: 300, denominator: 200, completeness: 1, estimated: false, estimatedShare: 0 },
+    { value: null, numerator: 0, denominator: 0, completeness: 0.5, estimated: false, estimatedShare: 0 },
+    { value: 1.3, numerator: 130, denominator: 100, completeness: 1, estimated: true, estimatedShare: 0.25 },
+  ];
+
+  it.each([
+    ['the first site alone, then the other two', [[0], [1, 2]]],
+    ['the site without a value alone', [[1], [0, 2]]],
+    ['one share empty', [[], [0, 1, 2]]],
+  ])('merged from partials (%s) is the combination of all the parts', (_, shares) => {
+    for (const aggregation of ['ratio', 'sum', 'max', 'intensity'] as const) {
+      const whole = new KpiCombination(aggregation, 'entities');
+      for (const p of sites) whole.add(p);
+      const merged = new KpiCombination(aggregation, 'entities');
+      for (const share of shares) {
+        const partial = new KpiCombination(aggregation, 'entities');
+        for (const i of share) partial.add(sites[i]!);
+        // carried as JSON, as a replica's share is
+        merged.merge(JSON.parse(JSON.stringify(partial.partial())) as ReturnType<typeof partial.partial>);
+      }
+      expect({ aggregation, ...merged.result(3) }).toEqual({ aggregation, ...whole.result(3) });
+    }
+    const pue = new KpiCombination('ratio', 'entities');
+    for (const share of shares) {
+      const partial = new KpiCombination('ratio', 'entities');
+      for (const i of share) partial.add(sites[i]!);
+      pue.merge(partial.partial());
+    }
+    expect(pue.result(3).value).toBeCloseTo(430 / 300, 12);
+    expect(pue.result(3).completeness).toBeCloseTo(2.5 / 3, 12);
+    // weighted by the denominators: 0.25 × 100 / 300
+    expect(pue.result(3).estimatedShare).toBeCloseTo(25 / 300, 12);
   });
 });

@@ -50,22 +50,39 @@ export function combineKpi(
   return combination.result(expectedParts);
 }
 
+/** The running sums of a KpiCombination (JSON-safe). */
+export interface KpiCombinationSums {
+  parts: number;
+  known: number;
+  numerator: number;
+  denominatorSum: number;
+  denominatorMax: number;
+  peak: number;
+  completeness: number;
+  estimated: boolean;
+  estimatedWeighted: number;
+  weight: number;
+  estimatedMax: number;
+}
+
 /**
  * `combineKpi` one part at a time, holding only running sums: for roll-ups over many parts (every site of a city,
  * window by window) that are never all held at once.
  */
 export class KpiCombination {
-  private parts = 0;
-  private known = 0;
-  private numerator = 0;
-  private denominatorSum = 0;
-  private denominatorMax = 0;
-  private peak = 0;
-  private completeness = 0;
-  private estimated = false;
-  private estimatedWeighted = 0;
-  private weight = 0;
-  private estimatedMax = 0;
+  private sums: KpiCombinationSums = {
+    parts: 0,
+    known: 0,
+    numerator: 0,
+    denominatorSum: 0,
+    denominatorMax: 0,
+    peak: 0,
+    completeness: 0,
+    estimated: false,
+    estimatedWeighted: 0,
+    weight: 0,
+    estimatedMax: 0,
+  };
 
   constructor(
     private readonly aggregation: KpiAggregation,
@@ -73,50 +90,77 @@ export class KpiCombination {
   ) {}
 
   add(p: KpiParts): void {
-    this.parts++;
-    this.completeness += p.completeness;
+    const s = this.sums;
+    s.parts++;
+    s.completeness += p.completeness;
     if (p.value === null) return;
-    this.peak = this.known === 0 ? p.numerator : Math.max(this.peak, p.numerator);
-    this.known++;
-    this.numerator += p.numerator;
-    this.denominatorSum += p.denominator;
-    this.denominatorMax = Math.max(this.denominatorMax, p.denominator);
-    this.estimated ||= p.estimated;
+    s.peak = s.known === 0 ? p.numerator : Math.max(s.peak, p.numerator);
+    s.known++;
+    s.numerator += p.numerator;
+    s.denominatorSum += p.denominator;
+    s.denominatorMax = Math.max(s.denominatorMax, p.denominator);
+    s.estimated ||= p.estimated;
     const weight = Math.abs(this.aggregation === 'ratio' ? p.denominator : p.numerator);
-    this.estimatedWeighted += p.estimatedShare * weight;
-    this.weight += weight;
-    this.estimatedMax = Math.max(this.estimatedMax, p.estimatedShare);
+    s.estimatedWeighted += p.estimatedShare * weight;
+    s.weight += weight;
+    s.estimatedMax = Math.max(s.estimatedMax, p.estimatedShare);
+  }
+
+  /** The running sums so far: a partial combination, to be merged into another (another replica's share of the parts). */
+  partial(): KpiCombinationSums {
+    return { ...this.sums };
+  }
+
+  /** Takes in a partial combination of other parts (`partial()`), as if they had been added here one by one. */
+  merge(other: KpiCombinationSums): void {
+    const s = this.sums;
+    s.parts += other.parts;
+    s.completeness += other.completeness;
+    if (other.known === 0) return;
+    s.peak = s.known === 0 ? other.peak : Math.max(s.peak, other.peak);
+    s.known += other.known;
+    s.numerator += other.numerator;
+    s.denominatorSum += other.denominatorSum;
+    s.denominatorMax = Math.max(s.denominatorMax, other.denominatorMax);
+    s.estimated ||= other.estimated;
+    s.estimatedWeighted += other.estimatedWeighted;
+    s.weight += other.weight;
+    s.estimatedMax = Math.max(s.estimatedMax, other.estimatedMax);
   }
 
   /** The combination of the parts added so far, completeness over at least `expectedParts`. */
   result(expectedParts: number): KpiParts {
-    const completeness = this.completeness / Math.max(expectedParts, this.parts, 1);
+    const completeness = this.sums.completeness / Math.max(expectedParts, this.sums.parts, 1);
     if (this.aggregation === 'max')
       return {
-        value: this.known > 0 ? this.peak : null,
-        numerator: this.peak,
+        value: this.sums.known > 0 ? this.sums.peak : null,
+        numerator: this.sums.peak,
         denominator: 1,
         completeness,
-        estimated: this.estimated,
-        estimatedShare: this.estimatedMax,
+        estimated: this.sums.estimated,
+        estimatedShare: this.sums.estimatedMax,
       };
     const denominator =
       this.aggregation === 'sum'
         ? 1
         : this.aggregation === 'intensity' && this.over === 'time'
-          ? this.denominatorMax
-          : this.denominatorSum;
+          ? this.sums.denominatorMax
+          : this.sums.denominatorSum;
     let value: number | null = null;
-    if (this.known > 0)
+    if (this.sums.known > 0)
       value =
-        this.aggregation === 'sum' ? this.numerator : denominator > 0 ? this.numerator / denominator : null;
+        this.aggregation === 'sum'
+          ? this.sums.numerator
+          : denominator > 0
+            ? this.sums.numerator / denominator
+            : null;
     return {
       value,
-      numerator: this.numerator,
+      numerator: this.sums.numerator,
       denominator,
       completeness,
-      estimated: this.estimated,
-      estimatedShare: this.weight > 0 ? this.estimatedWeighted / this.weight : 0,
+      estimated: this.sums.estimated,
+      estimatedShare: this.sums.weight > 0 ? this.sums.estimatedWeighted / this.sums.weight : 0,
     };
   }
 }

@@ -109,11 +109,16 @@ async function neighbourReads(
 }
 
 /**
- * The reads around [fromMs, toMs] of every device at once: three queries for a run over many sites instead of three
- * per site (pass them to readQuarters for each site).
+ * The reads around [fromMs, toMs] of every device at once, or of the devices of `siteIds` (a replica's share of the
+ * sites): three queries for a run over many sites instead of three per site (pass them to readQuarters for each site).
  */
-export function readNeighbours(influx: InfluxClient, fromMs: number, toMs: number): Promise<NeighbourReads> {
-  return neighbourReads(influx, fromMs, toMs);
+export function readNeighbours(
+  influx: InfluxClient,
+  fromMs: number,
+  toMs: number,
+  siteIds?: readonly string[],
+): Promise<NeighbourReads> {
+  return neighbourReads(influx, fromMs, toMs, siteIds?.map((id) => `site = ${quoteString(id)}`).join(' OR '));
 }
 
 /**

@@ -5,6 +5,8 @@ import type { StateStore } from './state-store';
 
 /** How long leases are kept (ms), so that an operator can see which replica ran what. */
 const LEASE_KEEP_MS = 7 * 86_400_000;
+/** How often a replica waiting for parts others hold looks again (ms; at most `renewMs`). */
+const WAIT_POLL_MS = 1000;
 
 /** What a claim got: the part to do, a part another replica holds (alive), or a part already done. */
 export type LeaseClaim = 'granted' | 'held' | 'done';
@@ -31,7 +33,7 @@ export class JobLeases {
     private readonly now: () => number,
     /**
      * `ttlMs`: how long a lease holds without renewal (a replica that stops renewing loses its work after it);
-     * `renewMs`: how often a holder renews its lease, and a waiting replica looks again at work another holds.
+     * `renewMs`: how often a holder renews its lease (a waiting replica looks again every second, or as often).
      */
     private readonly timing: { ttlMs: number; renewMs: number },
     holder?: string,
@@ -52,7 +54,8 @@ export class JobLeases {
    * holder stopped renewing it) and does it, and waits while others hold parts, until every part is done or `untilMs`
    * (then the next run covers the work). Returns the parts this replica did, and whether every part is done. A part
    * whose work throws is released at once for another replica to try; this replica claims the parts left in that pass,
-   * then throws the error instead of waiting for the parts others hold.
+   * then throws the error instead of waiting for the parts others hold. What a part's work returns, when a string, is
+   * kept with the part for the run's other parts to read (`results`).
    */
   async runParts(
     job: string,
@@ -79,7 +82,9 @@ export class JobLeases {
       }
       pending = held;
       if (failure !== undefined || pending.length === 0 || this.now() >= untilMs) break;
-      await new Promise((resolve) => setTimeout(resolve, this.timing.renewMs).unref());
+      await new Promise((resolve) =>
+        setTimeout(resolve, Math.min(this.timing.renewMs, WAIT_POLL_MS)).unref(),
+      );
     }
     if (failure !== undefined) throw failure;
     return { did, complete: pending.length === 0 };
@@ -130,7 +135,23 @@ export class JobLeases {
     return row?.done_at ? 'done' : 'held';
   }
 
-  /** Does a claimed part, renewing its lease meanwhile; marks it done, or releases it when the work throws. */
+  /** What the done parts of a run kept (their work's results), by part. */
+  async results(job: string, slot: string): Promise<Map<string, string>> {
+    const rows = await this.state.db
+      .selectFrom('job_lease')
+      .select(['part', 'result'])
+      .where('job', '=', job)
+      .where('slot', '=', slot)
+      .where('done_at', 'is not', null)
+      .where('result', 'is not', null)
+      .execute();
+    return new Map(rows.map((r) => [r.part, r.result!]));
+  }
+
+  /**
+   * Does a claimed part, renewing its lease meanwhile; marks it done with what the work returned, or releases it when
+   * the work throws.
+   */
   private async hold(job: string, slot: string, part: string, work: () => Promise<unknown>): Promise<void> {
     const mine = () =>
       this.state.db
@@ -147,8 +168,9 @@ export class JobLeases {
         .catch(() => undefined);
     }, this.timing.renewMs);
     renewal.unref();
+    let result: unknown;
     try {
-      await work();
+      result = await work();
     } catch (error) {
       clearInterval(renewal);
       await mine()
@@ -160,7 +182,7 @@ export class JobLeases {
     clearInterval(renewal);
     const nowMs = this.now();
     await mine()
-      .set({ done_at: new Date(nowMs).toISOString() })
+      .set({ done_at: new Date(nowMs).toISOString(), result: typeof result === 'string' ? result : null })
       .execute();
     await this.state.db
       .deleteFrom('job_lease')

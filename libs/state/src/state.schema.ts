@@ -78,6 +78,8 @@ export interface StateSchema {
     done_at: string | null;
     /** How many times another replica took it over after its holder stopped renewing it. */
     takeovers: number;
+    /** What the part's work left for the run's other parts (a KPI share's partial roll-ups, JSON), if anything. */
+    result: string | null;
   };
   report: {
     org_id: string;

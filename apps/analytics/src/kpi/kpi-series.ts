@@ -32,7 +32,8 @@ export type FixedRanges = Partial<Record<FixedPeriod, { fromMs: number; toMs: nu
  * InfluxDB; for every site, also their district and city roll-ups, combined from the values just computed. The work
  * goes month by month (in the reporting zone), and site by site within a month: each site's readings are read once
  * for all periods, and a year of many sites is never held at once. Idempotent: a rerun overwrites the same points.
- * Returns the number of KPI values written.
+ * With `rollups` (a replica's share of the sites), the site values are added there per period instead, for the run to
+ * combine with the other shares' (AreaRollup.partial, merge). Returns the number of KPI values written.
  */
 export async function writeKpiSeries({
   influx,
@@ -41,6 +42,7 @@ export async function writeKpiSeries({
   ranges,
   utcOffsetMs,
   siteIds,
+  rollups,
 }: {
   influx: InfluxClient;
   registry: Registry;
@@ -48,6 +50,7 @@ export async function writeKpiSeries({
   ranges: FixedRanges;
   utcOffsetMs: number;
   siteIds?: readonly string[];
+  rollups?: Map<FixedPeriod, AreaRollup>;
 }): Promise<number> {
   // Whole windows only: a window is computed from all of its readings even when the range starts inside it.
   const periods = (Object.keys(ranges) as FixedPeriod[]).map((period) => ({
@@ -68,10 +71,19 @@ export async function writeKpiSeries({
       .filter((p) => p.fromMs < p.toMs);
     const readFrom = Math.min(...inMonth.map((p) => p.fromMs));
     const readTo = Math.max(...inMonth.map((p) => p.toMs));
-    const areas = siteIds ? undefined : inMonth.map((p) => new AreaRollup(registry, p.period));
-    // many sites: the readings around the range of every device in three queries, not three per site
+    const areas = rollups
+      ? inMonth.map(
+          (p) =>
+            rollups.get(p.period) ?? rollups.set(p.period, new AreaRollup(registry, p.period)).get(p.period)!,
+        )
+      : siteIds
+        ? undefined
+        : inMonth.map((p) => new AreaRollup(registry, p.period));
+    // many sites: the readings around the range of their devices in three queries, not three per site
     const neighbours =
-      sites.length >= NEIGHBOURS_AT_ONCE_FROM ? await readNeighbours(influx, readFrom, readTo) : undefined;
+      sites.length >= NEIGHBOURS_AT_ONCE_FROM
+        ? await readNeighbours(influx, readFrom, readTo, siteIds && sites.map((s) => s.id))
+        : undefined;
     // the next sites' readings are read while these ones' KPIs are computed and written, SITES_PER_READ at a time
     const groups = Array.from({ length: Math.ceil(sites.length / SITES_PER_READ) }, (_, g) =>
       sites.slice(g * SITES_PER_READ, (g + 1) * SITES_PER_READ),
@@ -102,7 +114,7 @@ export async function writeKpiSeries({
         }
       }
     }
-    for (const area of areas ?? []) await writer.add(area.lines());
+    if (!rollups) for (const area of areas ?? []) await writer.add(area.lines());
   }
   await writer.close();
   return writer.written;

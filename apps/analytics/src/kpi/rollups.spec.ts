@@ -1,6 +1,7 @@
 import { Registry, siteSchema } from '@peakwatch/registry';
 import {
   AreaRollup,
+  combineShares,
   creditGreenPower,
   creditSeasonalHeatPumps,
   declarationPeriods,
@@ -46,31 +47,71 @@ describe('AreaRollup', () => {
     site('b1', 'chaoyang', 'office'),
   ]);
 
+  /** What the sites of a run add, and what is not rolled up. */
+  const added: [string, KpiValue][] = [
+    ['a1', kpi('energy_kwh', 100, 100, 1)],
+    ['a2', kpi('energy_kwh', 300, 300, 1, 0.5)],
+    ['b1', kpi('energy_kwh', 50, 50, 1)],
+    ['a2', kpi('pue', 1.5, 300, 200)],
+    ['b1', kpi('energy_kwh', null, 0, 1, 0, { windowStartMs: W + 86_400_000 })],
+    // per device or a peak: not rolled up over sites
+    ['a1', kpi('cop', 3, 30, 10, 1, { category: 'a1-hp' })],
+    ['a1', kpi('peak_demand_kw', 40, 40, 1)],
+    // an unknown site has no district
+    ['zz', kpi('energy_kwh', 7, 7, 1)],
+  ];
+  const expected = [
+    // haidian: 100 + 300 kWh, completeness (1 + 0.5) / 2; PUE of its one data centre
+    `kpi,entity=haidian,kpi=energy_kwh,period=1d,scope=district value=400,numerator=400,denominator=1,completeness=0.75,estimated=false,estimated_share=0 ${W}`,
+    `kpi,entity=haidian,kpi=pue,period=1d,scope=district value=1.5,numerator=300,denominator=200,completeness=1,estimated=false,estimated_share=0 ${W}`,
+    `kpi,entity=chaoyang,kpi=energy_kwh,period=1d,scope=district value=50,numerator=50,denominator=1,completeness=1,estimated=false,estimated_share=0 ${W}`,
+    // the next day: no data anywhere in chaoyang, so no value (never 0)
+    `kpi,entity=chaoyang,kpi=energy_kwh,period=1d,scope=district numerator=0,denominator=1,completeness=0,estimated=false,estimated_share=0 ${W + 86_400_000}`,
+    // the city: 450 kWh, completeness (1 + 0.5 + 1) / 3
+    `kpi,entity=beijing,kpi=energy_kwh,period=1d,scope=city value=450,numerator=450,denominator=1,completeness=${2.5 / 3},estimated=false,estimated_share=0 ${W}`,
+    `kpi,entity=beijing,kpi=pue,period=1d,scope=city value=1.5,numerator=300,denominator=200,completeness=1,estimated=false,estimated_share=0 ${W}`,
+    `kpi,entity=beijing,kpi=energy_kwh,period=1d,scope=city numerator=0,denominator=1,completeness=0,estimated=false,estimated_share=0 ${W + 86_400_000}`,
+  ].sort();
+
   it('combines each district and the city from its sites, window by window', () => {
     const rollup = new AreaRollup(registry, '1d');
-    rollup.add('a1', kpi('energy_kwh', 100, 100, 1));
-    rollup.add('a2', kpi('energy_kwh', 300, 300, 1, 0.5));
-    rollup.add('b1', kpi('energy_kwh', 50, 50, 1));
-    rollup.add('a2', kpi('pue', 1.5, 300, 200));
-    rollup.add('b1', kpi('energy_kwh', null, 0, 1, 0, { windowStartMs: W + 86_400_000 }));
-    // per device or a peak: not rolled up over sites
-    rollup.add('a1', kpi('cop', 3, 30, 10, 1, { category: 'a1-hp' }));
-    rollup.add('a1', kpi('peak_demand_kw', 40, 40, 1));
-    // an unknown site has no district
-    rollup.add('zz', kpi('energy_kwh', 7, 7, 1));
-    expect(rollup.lines().sort()).toEqual(
+    for (const [siteId, k] of added) rollup.add(siteId, k);
+    expect(rollup.lines().sort()).toEqual(expected);
+  });
+
+  it.each([
+    ['a haidian site in each share', [['a1', 'b1', 'zz'], ['a2']]],
+    [
+      'a district in each share',
       [
-        // haidian: 100 + 300 kWh, completeness (1 + 0.5) / 2; PUE of its one data centre
-        `kpi,entity=haidian,kpi=energy_kwh,period=1d,scope=district value=400,numerator=400,denominator=1,completeness=0.75,estimated=false,estimated_share=0 ${W}`,
-        `kpi,entity=haidian,kpi=pue,period=1d,scope=district value=1.5,numerator=300,denominator=200,completeness=1,estimated=false,estimated_share=0 ${W}`,
-        `kpi,entity=chaoyang,kpi=energy_kwh,period=1d,scope=district value=50,numerator=50,denominator=1,completeness=1,estimated=false,estimated_share=0 ${W}`,
-        // the next day: no data anywhere in chaoyang, so no value (never 0)
-        `kpi,entity=chaoyang,kpi=energy_kwh,period=1d,scope=district numerator=0,denominator=1,completeness=0,estimated=false,estimated_share=0 ${W + 86_400_000}`,
-        // the city: 450 kWh, completeness (1 + 0.5 + 1) / 3
-        `kpi,entity=beijing,kpi=energy_kwh,period=1d,scope=city value=450,numerator=450,denominator=1,completeness=${2.5 / 3},estimated=false,estimated_share=0 ${W}`,
-        `kpi,entity=beijing,kpi=pue,period=1d,scope=city value=1.5,numerator=300,denominator=200,completeness=1,estimated=false,estimated_share=0 ${W}`,
-        `kpi,entity=beijing,kpi=energy_kwh,period=1d,scope=city numerator=0,denominator=1,completeness=0,estimated=false,estimated_share=0 ${W + 86_400_000}`,
-      ].sort(),
+        ['a1', 'a2'],
+        ['b1', 'zz'],
+      ],
+    ],
+    ['every site in one share, none in the other', [['a1', 'a2', 'b1', 'zz'], []]],
+  ])('gives the same from the sums of shares of the sites, carried as JSON (%s)', (_, shares) => {
+    // each replica's share, as `sites-<i>` results of the run's leases
+    const results = new Map(
+      shares.map((share, i) => {
+        const rollup = new AreaRollup(registry, '1d');
+        for (const [siteId, k] of added) if (share.includes(siteId)) rollup.add(siteId, k);
+        return [`sites-${i}`, JSON.stringify([rollup.partial()])];
+      }),
+    );
+    const combined = combineShares(registry, shares.length, results);
+    expect(combined).not.toBe('read');
+    expect((combined as AreaRollup[]).flatMap((r) => r.lines()).sort()).toEqual(expected);
+  });
+
+  it('reads the sites back when a share left no sums', () => {
+    const rollup = new AreaRollup(registry, '1d');
+    const results = new Map([['sites-0', JSON.stringify([rollup.partial()])]]);
+    expect(combineShares(registry, 2, results)).toBe('read');
+  });
+
+  it('refuses to merge the sums of another period', () => {
+    expect(() => new AreaRollup(registry, '1d').merge(new AreaRollup(registry, '1h').partial())).toThrow(
+      'a 1h roll-up merged into a 1d one',
     );
   });
 });
