@@ -191,7 +191,7 @@ async function main(): Promise<void> {
     };
     for (const period of CALENDAR_PERIODS)
       await phase(period, () =>
-        writeCalendarKpis({ influx, period, fromMs, toMs, utcOffsetMs: offset, factors }),
+        writeCalendarKpis({ influx, periods: [period], fromMs, toMs, utcOffsetMs: offset, factors }),
       );
     await phase('calendar districts and city', async () => {
       let n = 0;

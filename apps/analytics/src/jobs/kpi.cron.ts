@@ -22,7 +22,6 @@ import {
   AreaRollup,
   CALENDAR_PERIODS,
   combineShares,
-  CalendarSources,
   writeAreaKpis,
   writeCalendarKpis,
   type CalendarFactors,
@@ -361,18 +360,10 @@ export class KpiCron {
     addArea: (period: KpiPeriod, windows: KpiWindowRange[]) => void,
     counts?: LateRecomputation['windows'],
   ): Promise<void> {
-    const sources = new CalendarSources(this.influx, {
-      fromMs,
-      toMs,
-      utcOffsetMs,
-      ...(siteIds ? { siteIds } : {}),
-    });
-    for (const period of CALENDAR_PERIODS) {
-      const started = performance.now();
-      await writeCalendarKpis({
+    await this.step('calendar', () =>
+      writeCalendarKpis({
         influx: this.influx,
         registry: this.registry,
-        period,
         fromMs,
         toMs,
         utcOffsetMs,
@@ -382,9 +373,9 @@ export class KpiCron {
         ...(this.declared ? { declarations: (periods) => this.declared!.forPeriods(periods) } : {}),
         // every site: their districts and city at once, from the values just combined
         areas: !siteIds,
-        sources,
-      });
-      this.addStep(period, started);
+      }),
+    );
+    for (const period of CALENDAR_PERIODS) {
       const windows = windowsOf(period, fromMs, toMs, utcOffsetMs);
       if (siteIds) addArea(period, windows);
       if (counts) counts[period] = (counts[period] ?? 0) + windows.length;

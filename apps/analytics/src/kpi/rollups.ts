@@ -219,7 +219,7 @@ export function siteGreenPower(
 ): SiteGreenPower {
   const org = site?.emitter?.id;
   if (!site || !org) return { declared: false, kwh: 0 };
-  const alone = registry.sites.filter((s) => s.emitter?.id === org).length === 1;
+  const alone = sitesOf(registry, org) === 1;
   const ours = declarations.filter((d) => d.orgId === org);
   let kwh = 0;
   for (const { period, share } of periods.counted)
@@ -229,6 +229,20 @@ export function siteGreenPower(
     declared: ours.some((d) => periods.covering.includes(d.period) && declaresFor(d.inputs, site.id, alone)),
     kwh,
   };
+}
+
+/** The number of sites of each organisation, counted once per registry (a city's run asks for every site). */
+const ORG_SITES = new WeakMap<Registry, Map<string, number>>();
+
+function sitesOf(registry: Registry, org: string): number {
+  let counts = ORG_SITES.get(registry);
+  if (!counts) {
+    counts = new Map();
+    for (const s of registry.sites)
+      if (s.emitter) counts.set(s.emitter.id, (counts.get(s.emitter.id) ?? 0) + 1);
+    ORG_SITES.set(registry, counts);
+  }
+  return counts.get(org) ?? 0;
 }
 
 function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
@@ -254,10 +268,9 @@ const partsOf = (k: KpiParts): KpiParts => ({
 /**
  * The stored site KPIs that calendar windows holding some of [fromMs, toMs) are combined from, read once per source
  * period for all the calendar `periods` of that source: a year and a rolling 12 months both combine months, so a run
- * reads the months once for both (at 10,000 sites each read costs influxd about 18 s). Ask in CALENDAR_PERIODS order,
- * so that the months are read after they were written.
+ * reads the months once for both. Ask in CALENDAR_PERIODS order, so that the months are read after they were written.
  */
-export class CalendarSources {
+class CalendarSources {
   private readonly reads = new Map<KpiPeriod, Promise<StoredKpi[]>>();
 
   constructor(
@@ -293,33 +306,15 @@ export class CalendarSources {
   }
 }
 
-/**
- * Writes a calendar period's site KPIs for its windows that hold some of [fromMs, toMs), combined from the stored
- * shorter period (a month from its days; a year and a rolling 12 months from months). A window with no stored part
- * at all is not written. Returns the number of KPI values written.
- */
-export async function writeCalendarKpis({
-  influx,
-  period,
-  fromMs,
-  toMs,
-  utcOffsetMs,
-  siteIds,
-  registry,
-  asOfMs = Number.POSITIVE_INFINITY,
-  factors,
-  declarations,
-  areas = false,
-  sources = new CalendarSources(influx, { fromMs, toMs, utcOffsetMs, ...(siteIds ? { siteIds } : {}) }, [
-    period,
-  ]),
-}: {
+/** Sites whose calendar KPIs are read and combined together: a city's run holds a bounded share of them at once. */
+const CALENDAR_SITES_PER_READ = 500;
+
+/** What every calendar period of a pass shares. */
+interface CalendarPass {
   influx: InfluxClient;
-  period: CalendarPeriod;
   fromMs: number;
   toMs: number;
   utcOffsetMs: number;
-  siteIds?: readonly string[];
   /** For the reductions against each site's baseline (a year, a rolling 12 months). */
   registry?: Registry;
   /** The present: a window not yet over is projected to its end by the share of it elapsed (default: all closed). */
@@ -331,18 +326,80 @@ export async function writeCalendarKpis({
   factors: CalendarFactors;
   /** The declared green power (none: every share with nothing renewable metered is undeclared). */
   declarations?: DeclarationsReader;
-  /**
-   * With every site (no `siteIds`) and the registry: also the districts' and the city's values of these windows,
-   * combined from the site values just computed instead of read back (writeAreaKpis would read every site's).
-   */
+}
+
+/**
+ * Writes the calendar `periods`' site KPIs (in CALENDAR_PERIODS order: a year and a rolling 12 months combine the
+ * months written before them) for their windows that hold some of [fromMs, toMs), combined from the stored shorter
+ * period (a month from its days; a year and a rolling 12 months from months), CALENDAR_SITES_PER_READ sites at a time:
+ * every site of the registry, or `siteIds`. A window with no stored part at all is not written. With `areas` (every
+ * site: no `siteIds`, and the registry), also the districts' and the city's values of these windows, combined from the
+ * site values just computed instead of read back (writeAreaKpis would read every site's). Returns the number of KPI
+ * values written.
+ */
+export async function writeCalendarKpis({
+  periods = CALENDAR_PERIODS,
+  siteIds,
+  areas = false,
+  sitesPerRead = CALENDAR_SITES_PER_READ,
+  ...pass
+}: CalendarPass & {
+  periods?: readonly CalendarPeriod[];
+  siteIds?: readonly string[];
   areas?: boolean;
-  /** The stored KPIs to combine, shared with the other calendar periods of the same range (default: read for this one). */
-  sources?: CalendarSources;
+  /** Sites read and combined together (default CALENDAR_SITES_PER_READ). */
+  sitesPerRead?: number;
 }): Promise<number> {
+  const { influx, registry, fromMs, toMs, utcOffsetMs } = pass;
+  const ids = siteIds ?? registry?.sites.map((site) => site.id);
+  const chunks = ids
+    ? Array.from({ length: Math.ceil(ids.length / sitesPerRead) }, (_, i) =>
+        ids.slice(i * sitesPerRead, (i + 1) * sitesPerRead),
+      )
+    : [undefined];
+  const rollups =
+    areas && !siteIds && registry ? new Map(periods.map((p) => [p, new AreaRollup(registry, p)])) : undefined;
+  let written = 0;
+  for (const entities of chunks) {
+    const range = { fromMs, toMs, utcOffsetMs, ...(entities ? { siteIds: entities } : {}) };
+    const sources = new CalendarSources(influx, range, periods);
+    for (const period of periods) {
+      const rollup = rollups?.get(period);
+      written += await writeCalendarPeriod(pass, period, sources, rollup);
+    }
+  }
+  if (rollups) {
+    const lines = [...rollups.values()].flatMap((rollup) => rollup.lines());
+    await writeKpiLines(influx, lines);
+    written += lines.length;
+  }
+  return written;
+}
+
+/** One calendar period of a pass, for the sites `sources` reads; their values also added to `rollup`. */
+async function writeCalendarPeriod(
+  {
+    influx,
+    fromMs,
+    toMs,
+    utcOffsetMs,
+    registry,
+    asOfMs = Number.POSITIVE_INFINITY,
+    factors,
+    declarations,
+  }: CalendarPass,
+  period: CalendarPeriod,
+  sources: CalendarSources,
+  rollup: AreaRollup | undefined,
+): Promise<number> {
   const windows = windowsOf(period, fromMs, toMs, utcOffsetMs);
   if (windows.length === 0) return 0;
   const source = SOURCE_PERIOD[period];
   const stored = await sources.of(period);
+  // the parts each window has when complete (its days, its months)
+  const expectedParts = new Map(
+    windows.map((w) => [w.startMs, windowsOf(source, w.startMs, w.endMs, utcOffsetMs).length]),
+  );
   const combined: CombinedKpi[] = [];
   for (const series of groupBy(
     stored,
@@ -357,7 +414,7 @@ export async function writeCalendarKpis({
       const result = combineKpi(parts.map(partsOf), {
         aggregation,
         over: 'time',
-        expectedParts: windowsOf(source, w.startMs, w.endMs, utcOffsetMs).length,
+        expectedParts: expectedParts.get(w.startMs)!,
       });
       combined.push({
         entity,
@@ -390,7 +447,6 @@ export async function writeCalendarKpis({
   );
   const endOf = new Map(windows.map((w) => [w.startMs, w.endMs]));
   const lines: string[] = [];
-  const rollup = areas && !siteIds && registry ? new AreaRollup(registry, period) : undefined;
   const write = (entity: string, k: KpiValue): void => {
     lines.push(kpiLine(k, { scope: 'site', entity, period }));
     rollup?.add(entity, k);
@@ -401,7 +457,6 @@ export async function writeCalendarKpis({
     const reductionLine = baselineReduction(registry?.site(entity), kpi, category, period, parts, elapsed);
     if (reductionLine) write(entity, { ...reductionLine, windowStartMs });
   }
-  if (rollup) lines.push(...rollup.lines());
   await writeKpiLines(influx, lines);
   return lines.length;
 }

@@ -1,0 +1,121 @@
+import { writeCalendarKpis } from '@peakwatch/analytics';
+import type { InfluxClient } from '@peakwatch/influx';
+import { kpiLine, readKpis, writeKpiLines } from '@peakwatch/metering';
+import { Registry, siteSchema } from '@peakwatch/registry';
+import { beijingMidnight, DAY } from '../support/calendar';
+import { startInfluxd, type TestInfluxd } from '../support/influxd';
+
+const OFFSET = 8 * 3_600_000; // Asia/Shanghai
+/** January 2026 (31 days): a month the test chooses, whole in the past. */
+const JAN = beijingMidnight('2026-01-01');
+const FACTORS = {
+  minSpf: 3,
+  heatKgcePerKwh: 0.0341,
+  electricityKgcePerKwh: 0.1229,
+  generationKgcePerKwh: 0.3,
+};
+
+const office = (id: string, district: string) =>
+  siteSchema.parse({
+    id,
+    name: id,
+    district,
+    type: 'office',
+    floorAreaM2: 1000,
+    commissionedOn: '2020-01-01',
+    devices: [{ id: `${id}-grid`, kind: 'electricity_meter', role: 'grid' }],
+  });
+
+/**
+ * The calendar periods of a city are combined a bounded number of sites at a time (writeCalendarKpis, sitesPerRead):
+ * the sites' months and their districts' and city's must be the same however the sites are cut, a cut between two
+ * sites of one district included.
+ */
+describe('calendar KPIs combined a few sites at a time', () => {
+  let influxd: TestInfluxd;
+  const registry = new Registry([office('a1', 'haidian'), office('a2', 'haidian'), office('b1', 'chaoyang')]);
+  /** Each site's daily energy on 1 and 2 January (kWh), complete days. */
+  const days: Record<string, [number, number]> = { a1: [100, 110], a2: [200, 220], b1: [40, 44] };
+
+  beforeAll(async () => {
+    influxd = await startInfluxd();
+  });
+  afterAll(async () => {
+    await influxd?.stop();
+  });
+
+  async function seeded(): Promise<InfluxClient> {
+    const influx = await influxd.client();
+    await writeKpiLines(
+      influx,
+      Object.entries(days).flatMap(([site, values]) =>
+        values.map((kwh, d) =>
+          kpiLine(
+            {
+              kpi: 'energy_kwh',
+              windowStartMs: JAN + d * DAY,
+              value: kwh,
+              numerator: kwh,
+              denominator: 1,
+              completeness: 1,
+              estimated: false,
+              estimatedShare: 0,
+            },
+            { scope: 'site', entity: site, period: '1d' },
+          ),
+        ),
+      ),
+    );
+    return influx;
+  }
+
+  it.each([1, 2, 500])(
+    'gives each site, district and the city its month, %i site(s) at a time',
+    async (sitesPerRead) => {
+      const influx = await seeded();
+      await writeCalendarKpis({
+        influx,
+        registry,
+        periods: ['1mo'],
+        fromMs: JAN,
+        toMs: JAN + 2 * DAY,
+        utcOffsetMs: OFFSET,
+        factors: FACTORS,
+        areas: true,
+        sitesPerRead,
+      });
+      const month = async (scope: 'site' | 'district' | 'city') =>
+        Object.fromEntries(
+          (
+            await readKpis(influx, { scope, period: '1mo', fromMs: JAN, toMs: JAN + DAY, kpi: 'energy_kwh' })
+          ).map((k) => [k.entity, [k.value, Number(k.completeness.toFixed(6))]]),
+        );
+      // by hand: the two days of each site; 2 of January's 31 days measured
+      const twoOf31 = Number((2 / 31).toFixed(6));
+      expect(await month('site')).toEqual({ a1: [210, twoOf31], a2: [420, twoOf31], b1: [84, twoOf31] });
+      expect(await month('district')).toEqual({ haidian: [630, twoOf31], chaoyang: [84, twoOf31] });
+      expect(await month('city')).toEqual({ beijing: [714, twoOf31] });
+    },
+  );
+
+  it('writes only the sites asked for, and no districts or city for them', async () => {
+    const influx = await seeded();
+    await writeCalendarKpis({
+      influx,
+      registry,
+      periods: ['1mo'],
+      fromMs: JAN,
+      toMs: JAN + 2 * DAY,
+      utcOffsetMs: OFFSET,
+      factors: FACTORS,
+      siteIds: ['a2'],
+      areas: true,
+      sitesPerRead: 1,
+    });
+    const written = await readKpis(influx, { scope: 'site', period: '1mo', fromMs: JAN, toMs: JAN + DAY });
+    expect([...new Set(written.map((k) => k.entity))]).toEqual(['a2']);
+    expect(await readKpis(influx, { scope: 'city', period: '1mo', fromMs: JAN, toMs: JAN + DAY })).toEqual(
+      [],
+    );
+  });
+});
