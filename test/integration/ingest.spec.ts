@@ -659,6 +659,43 @@ describe('ingest: external broker (mosquitto) with two replicas on a shared subs
   });
 });
 
+describe('ingest: a backlog on the external broker', () => {
+  // a broker of its own: the sessions of another test's replicas would still take their share of the subscription
+  let influxd: TestInfluxd;
+  let mosquitto: TestMosquitto;
+  beforeAll(async () => {
+    [influxd, mosquitto] = await Promise.all([startInfluxd(), startMosquitto()]);
+  });
+  afterAll(async () => {
+    await Promise.all([influxd?.stop(), mosquitto?.stop()]);
+  });
+
+  it('drains a backlog queued for its session without taking the busy broker for gone', async () => {
+    // a keepalive of 1 s: the answer to a ping waits behind the backlog (several seconds of messages); mqtt.js alone
+    // would give the broker up after 1.5 s, reconnect and take the messages in flight again, over and over
+    const env = { MQTT_URL: mosquitto.url, MQTT_KEEPALIVE_SECONDS: '1' };
+    const ingest = await startIngest(influxd, 'backlog', env);
+    const publisher = await connectClient(mosquitto.url, { clientId: 'backlog-publisher' });
+    try {
+      const start = Date.now() - 3_600_000;
+      const total = 12_000;
+      for (let i = 0; i < total; i++) {
+        const { site, device } = registry.devices()[i % 22]!;
+        const reading = { ts: start + i, seq: i, values: { energy_import_kwh: i, power_kw: 1 } };
+        publisher.publish(deviceTopic(site.id, device.id, 'telemetry'), JSON.stringify(reading), { qos: 1 });
+      }
+      const client = await influxd.client('backlog');
+      expect(await waitForCount(() => scalar(client, 'SELECT count(seq) FROM telemetry'), total)).toBe(total);
+      // one connection from start to end, every message handled once
+      expect(await ingest.metric('peakwatch_mqtt_external_connections_total')).toBe(1);
+      expect(await ingest.metric('peakwatch_ingest_readings_received_total')).toBe(total);
+    } finally {
+      await publisher.endAsync();
+      await ingest.close();
+    }
+  });
+});
+
 describe('ingest: TLS listener (mqtts)', () => {
   let influxd: TestInfluxd;
   let dir: string;

@@ -182,6 +182,13 @@ export const CONFIG_KEYS = {
     default: '20000',
     parse: positiveInt,
   },
+  MQTT_KEEPALIVE_SECONDS: {
+    expected: 'a positive integer (seconds)',
+    description:
+      "Keepalive of ingest's subscription on the external broker (MQTT_URL): a broker silent for 1.5 times as long is taken for gone and reconnected.",
+    default: '60',
+    parse: positiveInt,
+  },
   MQTT_MAX_PAYLOAD_BYTES: {
     expected: 'a positive integer (bytes)',
     description: 'Largest message payload ingest accepts; larger ones are rejected (payload_too_large).',

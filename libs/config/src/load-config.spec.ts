@@ -19,7 +19,7 @@ function problemsOf(env: NodeJS.ProcessEnv): string[] {
 describe('loadConfig', () => {
   it('applies the documented defaults (README, Configuration) and resolves paths against the working directory', () => {
     expect(loadConfig(MINIMAL, '/srv/pw')).toEqual({
-      mqtt: { port: 1883, host: '0.0.0.0', maxConnections: 20_000 },
+      mqtt: { port: 1883, host: '0.0.0.0', maxConnections: 20_000, keepaliveSeconds: 60 },
       ingest: {
         maxPayloadBytes: 262_144,
         maxBatch: 1000,
@@ -94,6 +94,7 @@ describe('loadConfig', () => {
         password: 'pw',
         tls: { port: 18883, certFile: '/srv/pw/tls/cert.pem', keyFile: '/etc/pw/key.pem' },
         maxConnections: 500,
+        keepaliveSeconds: 60,
       },
       ingest: {
         maxPayloadBytes: 1024,

@@ -27,6 +27,8 @@ export interface AppConfig {
     /** TLS listener of the embedded broker, when a certificate and key are configured. */
     tls?: { port: number; certFile: string; keyFile: string };
     maxConnections: number;
+    /** Keepalive of ingest's subscription on the external broker (seconds). */
+    keepaliveSeconds: number;
   };
   ingest: {
     maxPayloadBytes: number;
@@ -162,6 +164,7 @@ export function loadConfig(
           }
         : {}),
       maxConnections: p.MQTT_MAX_CONNECTIONS!,
+      keepaliveSeconds: p.MQTT_KEEPALIVE_SECONDS!,
     },
     ingest: {
       maxPayloadBytes: p.MQTT_MAX_PAYLOAD_BYTES!,

@@ -4,6 +4,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { InjectConfig, hideCredentials, type AppConfig } from '@peakwatch/config';
 import { HealthRegistry, replicaId } from '@peakwatch/runtime';
 import { StateStore } from '@peakwatch/state';
+import { IngestMetrics } from '../metrics/ingest.metrics';
 import { IngestPipeline } from '../pipeline/ingest.pipeline';
 
 /** The shared-subscription group of every ingest replica (MQTT 5 §4.8.2). */
@@ -20,6 +21,9 @@ const SESSION_EXPIRY_S = 7 * 24 * 3600;
  * session, so that several replicas split the load and a message is acknowledged (PUBACK to the broker) only once
  * it is in this replica's spool. An unacknowledged message is redelivered by the broker. mqtt.js handles the
  * messages of one connection one after another, so each waits for its spool sync: scale with batches and replicas.
+ * Every packet received counts as a sign of life of the broker (mqtt.js counts only acknowledgements and ping
+ * answers): with a backlog queued for the session, the answer to a ping waits behind every message before it, and
+ * would be taken for a broker gone (MQTT_KEEPALIVE_SECONDS) while messages keep arriving.
  */
 @Injectable()
 export class ExternalSubscriberService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -31,6 +35,7 @@ export class ExternalSubscriberService implements OnApplicationBootstrap, OnAppl
     private readonly pipeline: IngestPipeline,
     private readonly state: StateStore,
     private readonly health: HealthRegistry,
+    private readonly metrics: IngestMetrics,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -46,6 +51,7 @@ export class ExternalSubscriberService implements OnApplicationBootstrap, OnAppl
       clientId,
       protocolVersion: 5,
       clean: false,
+      keepalive: this.config.mqtt.keepaliveSeconds,
       properties: { sessionExpiryInterval: SESSION_EXPIRY_S },
       reconnectPeriod: 1_000,
       ...(this.config.mqtt.username ? { username: this.config.mqtt.username } : {}),
@@ -55,7 +61,9 @@ export class ExternalSubscriberService implements OnApplicationBootstrap, OnAppl
       },
     });
     this.client.on('error', (error) => this.logger.warn({ err: error.message }, 'external broker error'));
+    this.client.on('packetreceive', () => this.client?.reschedulePing(true));
     this.client.on('connect', (connack) => {
+      this.metrics.externalConnections.inc();
       // A resumed session keeps its subscriptions; subscribing again is harmless and covers a lost session.
       if (!connack.sessionPresent) this.logger.log({ clientId }, 'new session on the external broker');
       this.client!.subscribe(INGEST_SUBSCRIPTIONS, { qos: 1 }, (error) => {

@@ -22,6 +22,7 @@ export class IngestMetrics {
   readonly spoolFull: Gauge;
   readonly writeLatency: Histogram;
   readonly connectedClients: Gauge;
+  readonly externalConnections: Counter;
   readonly linesDeadLettered: Counter;
 
   constructor(registry: Registry) {
@@ -90,6 +91,11 @@ export class IngestMetrics {
       name: 'peakwatch_ingest_influx_write_seconds',
       help: 'Duration of one write of a spool batch to InfluxDB',
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.externalConnections = new Counter({
+      name: 'peakwatch_mqtt_external_connections_total',
+      help: 'Connections ingest made to the external broker (MQTT_URL): 1, unless it lost one and reconnected',
       registers,
     });
     this.connectedClients = new Gauge({
