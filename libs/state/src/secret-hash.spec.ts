@@ -13,6 +13,17 @@ describe('secret hashing', () => {
     await expect(verifySecret(secret, `${stored}$extra`)).resolves.toBe(false);
   });
 
+  it.each([
+    ['no salt (plain SHA-256)', (hash: string) => `sha256$$${hash}`],
+    ['characters outside base64url', (hash: string) => `sha256$!!!!!!!!!!!!!!!!!!!!!!$${hash}`],
+    ['scrypt parameters scrypt refuses', (hash: string) => `scrypt$abc$8$1$AAAAAAAAAAAAAAAAAAAAAA$${hash}`],
+    ['an N that is not a power of two', (hash: string) => `scrypt$1000$8$1$AAAAAAAAAAAAAAAAAAAAAA$${hash}`],
+  ])('verifies nothing against a malformed hash: %s', async (_, malformed) => {
+    const secret = newSecret();
+    const hash = (await hashSecret(secret)).split('$')[2]!;
+    await expect(verifySecret(secret, malformed(hash))).resolves.toBe(false);
+  });
+
   it('is SHA-256 of the salt and the secret, so that anyone can check a stored hash by hand', async () => {
     const secret = newSecret();
     const [, salt, hash] = (await hashSecret(secret)).split('$') as [string, string, string];

@@ -3,6 +3,9 @@ import { createHash, randomBytes, scrypt, timingSafeEqual, type ScryptOptions } 
 /** Bytes of randomness in a new secret (printed as base64url, 43 characters). */
 export const SECRET_BYTES = 32;
 const SECRET = /^[\w-]{43}$/;
+/** A stored hash of either scheme, whole: anything else verifies nothing. */
+const STORED =
+  /^(?:sha256\$([\w-]{22})\$([\w-]{43})|scrypt\$(\d{1,7})\$(\d{1,3})\$(\d{1,3})\$([\w-]{22})\$([\w-]{43}))$/;
 const SALT_BYTES = 16;
 
 /**
@@ -10,8 +13,9 @@ const SALT_BYTES = 16;
  * SHA-256 of the salt and the secret (docs/security.md, "Secrets at rest"). Every such secret is 256 random bits made
  * by `newSecret`, so a fast hash keeps it as safe at rest as a slow one would (nobody can try 2^256 candidates), and
  * a reconnect storm of 20,000 devices is verified in milliseconds instead of minutes. A slow, memory-hard hash is for
- * secrets a person chooses; `hashSecret` refuses anything but an issued secret, so that none is ever hashed here.
- * Hashes of the earlier scheme, `scrypt$N$r$p$salt$hash` (RFC 7914), still verify until their secret is rotated.
+ * secrets a person chooses; `hashSecret` refuses anything not shaped as an issued secret, and its callers pass only
+ * what `newSecret` made. Hashes of the earlier scheme, `scrypt$N$r$p$salt$hash` (RFC 7914), still verify until their
+ * secret is rotated.
  */
 function sha256(salt: Buffer, secret: string): Buffer {
   return createHash('sha256').update(salt).update(secret, 'utf8').digest();
@@ -34,19 +38,22 @@ export function hashSecret(secret: string): Promise<string> {
 
 /** Checks a secret against a stored hash (either scheme) in constant time; false for a malformed hash. */
 export async function verifySecret(secret: string, stored: string): Promise<boolean> {
-  const [scheme, ...fields] = stored.split('$');
-  let salt: string | undefined;
-  let hash: string | undefined;
+  const match = STORED.exec(stored);
+  if (!match) return false;
+  const [, shaSalt, shaHash, n, r, p, scryptSalt, scryptHash] = match;
   let key: Buffer;
-  if (scheme === 'sha256' && fields.length === 2) {
-    [salt, hash] = fields as [string, string];
-    key = sha256(Buffer.from(salt, 'base64url'), secret);
-  } else if (scheme === 'scrypt' && fields.length === 5) {
-    const [n, r, p] = fields.map(Number) as [number, number, number];
-    [salt, hash] = fields.slice(3) as [string, string];
-    key = await scryptKey(secret, Buffer.from(salt, 'base64url'), { N: n, r, p });
-  } else return false;
-  const expected = Buffer.from(hash, 'base64url');
+  try {
+    key = shaSalt
+      ? sha256(Buffer.from(shaSalt, 'base64url'), secret)
+      : await scryptKey(secret, Buffer.from(scryptSalt!, 'base64url'), {
+          N: Number(n),
+          r: Number(r),
+          p: Number(p),
+        });
+  } catch {
+    return false; // scrypt parameters it refuses (N not a power of two, too much memory)
+  }
+  const expected = Buffer.from((shaHash ?? scryptHash)!, 'base64url');
   return key.length === expected.length && timingSafeEqual(key, expected);
 }
 

@@ -117,7 +117,7 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
         ),
       );
     }, MQTT_CREDENTIAL_CHECK_MS).unref();
-    this.refusalFlush = setInterval(() => this.refusals.flush(), REFUSAL_LOG_WINDOW_MS).unref();
+    this.refusalFlush = setInterval(() => this.refusals.tick(), REFUSAL_LOG_WINDOW_MS / 10).unref();
     this.health.register('broker', () =>
       Promise.resolve(this.broker !== undefined && !this.broker.aedes.closed),
     );
@@ -129,6 +129,7 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.credentialCheck);
     clearInterval(this.refusalFlush);
+    this.refusals.flush();
     await this.broker?.close();
     this.broker = undefined;
   }
@@ -168,18 +169,26 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
           : undefined;
     } catch (error) {
       if (!(error instanceof AuthThrottledError)) throw error;
-      this.refused('auth_throttled', { username, client: client.id }, 'too many failed authentications');
+      this.refused(
+        'auth_throttled',
+        { username, client: client.id, address: remoteAddress(client) },
+        'too many failed authentications',
+      );
       return undefined;
     }
     if (!identity || (identity.role === 'device' && !this.registry.device(identity.username))) {
-      this.refused('bad_credentials', { username, client: client.id }, 'unknown user or wrong secret');
+      this.refused(
+        'bad_credentials',
+        { username, client: client.id, address: remoteAddress(client) },
+        'unknown user or wrong secret',
+      );
       return undefined;
     }
     const holder = this.clientIdHolders.get(client.id)?.username;
     if (holder !== undefined && holder !== identity.username) {
       this.refused(
         'client_id_taken',
-        { username, client: client.id },
+        { username, client: client.id, address: remoteAddress(client) },
         'the client id belongs to another identity',
       );
       return undefined;

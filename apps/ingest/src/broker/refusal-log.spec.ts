@@ -62,4 +62,15 @@ describe('RefusalLog', () => {
       'c12',
     ]);
   });
+
+  it('sums the window only once it has ended, however often it is asked to (the broker asks every second)', () => {
+    const { log, lines, advance } = setUp();
+    for (let i = 0; i < 15; i++) log.refused('bad_credentials', { username: `d${i}` }, 'wrong secret');
+    advance(REFUSAL_LOG_WINDOW_MS - 1);
+    log.tick();
+    expect(lines).toHaveLength(10);
+    advance(1);
+    log.tick();
+    expect(lines.at(-1)!.fields).toEqual({ reason: 'bad_credentials', refused: 5, windowSeconds: 10 });
+  });
 });

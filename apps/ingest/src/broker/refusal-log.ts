@@ -36,6 +36,11 @@ export class RefusalLog {
     this.unlogged.set(reason, entry);
   }
 
+  /** Logs the refusals counted but not logged, and starts a new window, once the window has ended. */
+  tick(): void {
+    if (this.now() - this.windowStartMs >= REFUSAL_LOG_WINDOW_MS) this.flush();
+  }
+
   /** Logs the refusals counted but not logged, and starts a new window. */
   flush(): void {
     for (const [reason, { count, message }] of this.unlogged)
