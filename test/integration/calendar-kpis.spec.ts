@@ -98,6 +98,56 @@ describe('calendar KPIs combined a few sites at a time', () => {
     },
   );
 
+  it("combines the year from the months just written, in the periods' own order whatever the order asked", async () => {
+    const influx = await seeded();
+    // and 1 February: a second month of the year
+    const FEB = beijingMidnight('2026-02-01');
+    const feb: Record<string, number> = { a1: 120, a2: 240, b1: 48 };
+    await writeKpiLines(
+      influx,
+      Object.entries(feb).map(([site, kwh]) =>
+        kpiLine(
+          {
+            kpi: 'energy_kwh',
+            windowStartMs: FEB,
+            value: kwh,
+            numerator: kwh,
+            denominator: 1,
+            completeness: 1,
+            estimated: false,
+            estimatedShare: 0,
+          },
+          { scope: 'site', entity: site, period: '1d' },
+        ),
+      ),
+    );
+    await writeCalendarKpis({
+      influx,
+      registry,
+      periods: ['rolling_12mo', '1y', '1mo'],
+      fromMs: JAN,
+      toMs: FEB + DAY,
+      utcOffsetMs: OFFSET,
+      factors: FACTORS,
+      areas: true,
+      sitesPerRead: 1,
+    });
+    const year = async (scope: 'site' | 'city') =>
+      Object.fromEntries(
+        (
+          await readKpis(influx, { scope, period: '1y', fromMs: JAN, toMs: JAN + DAY, kpi: 'energy_kwh' })
+        ).map((k) => [k.entity, [k.value, Number(k.completeness.toFixed(6))]]),
+      );
+    // by hand: January's two days and February's one; the year's completeness is the mean over its 12 months
+    const completeness = Number(((2 / 31 + 1 / 28) / 12).toFixed(6));
+    expect(await year('site')).toEqual({
+      a1: [330, completeness],
+      a2: [660, completeness],
+      b1: [132, completeness],
+    });
+    expect(await year('city')).toEqual({ beijing: [1122, completeness] });
+  });
+
   it('writes only the sites asked for, and no districts or city for them', async () => {
     const influx = await seeded();
     await writeCalendarKpis({

@@ -33,8 +33,11 @@ const ORG = 'hd-tech-campus';
 const PERIOD = '2026-02';
 const RULE = 'replica-test-dc-energy';
 const SECRET = 'test-replica-secret-0123456789';
-/** A lease of 3 s, renewed every second: the replica that waits looks again after a second, not after 10 s. */
-const LEASE_SECONDS = '3';
+/**
+ * A lease of 10 s, renewed every 3 s (the replica that waits looks again every second whatever the lease): long enough
+ * that a loaded machine never lets the waiting replica take a live holder's run over.
+ */
+const LEASE_SECONDS = '10';
 
 interface Received {
   path: string;

@@ -148,6 +148,16 @@ export class JobLeases {
     return new Map(rows.map((r) => [r.part, r.result!]));
   }
 
+  /** Forgets what a run's parts kept, once the part that needed it is done (a city's KPI shares keep megabytes). */
+  async clearResults(job: string, slot: string): Promise<void> {
+    await this.state.db
+      .updateTable('job_lease')
+      .set({ result: null })
+      .where('job', '=', job)
+      .where('slot', '=', slot)
+      .execute();
+  }
+
   /**
    * Does a claimed part, renewing its lease meanwhile; marks it done with what the work returned, or releases it when
    * the work throws.

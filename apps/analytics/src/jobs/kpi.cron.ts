@@ -22,6 +22,7 @@ import {
   AreaRollup,
   CALENDAR_PERIODS,
   combineShares,
+  shareResult,
   writeAreaKpis,
   writeCalendarKpis,
   type CalendarFactors,
@@ -81,8 +82,8 @@ function runsOf(windows: Iterable<KpiWindowRange>): { fromMs: number; toMs: numb
  * - exactly the windows that late readings fall in (ingest's `ingest_late` marks, within INGEST_HORIZON_DAYS), for
  *   their site, and the roll-ups of those windows; each such recomputation is logged.
  * Sites' 15m, 1h and 1d windows come from the readings; a month from its days, a year and a rolling 12 months from
- * months; districts and the city from their sites (the values just computed when every site was, else the stored
- * ones). Keyed by window (the same window gives the same points), so a rerun or an overlap does no harm.
+ * months; districts and the city from their sites (the values just computed when every site was; the sums each
+ * replica's share of the sites left, when the run was leased in shares; else the stored ones). Keyed by window (the same window gives the same points), so a rerun or an overlap does no harm.
  */
 @Injectable()
 export class KpiCron {
@@ -163,7 +164,7 @@ export class KpiCron {
         const rollups = new Map<FixedPeriod, AreaRollup>();
         const share = shares[Number(part.slice('sites-'.length))];
         await this.step('sites', () => this.writeSites(this.recentRanges(nowMs), offset, share, rollups));
-        return JSON.stringify([...rollups.values()].map((r) => r.partial()));
+        return shareResult(share!, rollups.values());
       },
       untilMs,
     );
@@ -172,12 +173,11 @@ export class KpiCron {
       'kpi',
       slot,
       ['rest'],
-      async () =>
-        this.runRest(
-          nowMs,
-          offset,
-          combineShares(this.registry, shares.length, await this.leases!.results('kpi', slot)),
-        ),
+      async () => {
+        const shareSums = combineShares(this.registry, shares, await this.leases!.results('kpi', slot));
+        await this.runRest(nowMs, offset, shareSums);
+        await this.leases!.clearResults('kpi', slot);
+      },
       untilMs,
     );
   }

@@ -2,6 +2,7 @@ import { Registry, siteSchema } from '@peakwatch/registry';
 import {
   AreaRollup,
   combineShares,
+  shareResult,
   creditGreenPower,
   creditSeasonalHeatPumps,
   declarationPeriods,
@@ -95,18 +96,36 @@ describe('AreaRollup', () => {
       shares.map((share, i) => {
         const rollup = new AreaRollup(registry, '1d');
         for (const [siteId, k] of added) if (share.includes(siteId)) rollup.add(siteId, k);
-        return [`sites-${i}`, JSON.stringify([rollup.partial()])];
+        return [`sites-${i}`, shareResult(share, [rollup])];
       }),
     );
-    const combined = combineShares(registry, shares.length, results);
+    const combined = combineShares(registry, shares, results);
     expect(combined).not.toBe('read');
     expect((combined as AreaRollup[]).flatMap((r) => r.lines()).sort()).toEqual(expected);
   });
 
   it('reads the sites back when a share left no sums', () => {
-    const rollup = new AreaRollup(registry, '1d');
-    const results = new Map([['sites-0', JSON.stringify([rollup.partial()])]]);
-    expect(combineShares(registry, 2, results)).toBe('read');
+    const results = new Map([['sites-0', shareResult(['a1', 'a2'], [new AreaRollup(registry, '1d')])]]);
+    expect(combineShares(registry, [['a1', 'a2'], ['b1']], results)).toBe('read');
+  });
+
+  it('reads the sites back when a share left the sums of other sites (replicas with different registries)', () => {
+    const results = new Map([
+      ['sites-0', shareResult(['a1', 'a2'], [new AreaRollup(registry, '1d')])],
+      // cut by a replica that knew b1 and a new site c1
+      ['sites-1', shareResult(['b1', 'c1'], [new AreaRollup(registry, '1d')])],
+    ]);
+    expect(combineShares(registry, [['a1', 'a2'], ['b1']], results)).toBe('read');
+    expect(
+      combineShares(
+        registry,
+        [
+          ['a1', 'a2'],
+          ['b1', 'c1'],
+        ],
+        results,
+      ),
+    ).not.toBe('read');
   });
 
   it('refuses to merge the sums of another period', () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { CITY_ENTITY, type KpiPeriod, type KpiScope } from '@peakwatch/contracts';
 import {
   KPI_AGGREGATION,
@@ -350,6 +351,8 @@ export async function writeCalendarKpis({
   /** Sites read and combined together (default CALENDAR_SITES_PER_READ). */
   sitesPerRead?: number;
 }): Promise<number> {
+  // in CALENDAR_PERIODS order whatever the caller's: a year and a rolling 12 months read the months written before them
+  const ordered = CALENDAR_PERIODS.filter((p) => periods.includes(p));
   const { influx, registry, fromMs, toMs, utcOffsetMs } = pass;
   const ids = siteIds ?? registry?.sites.map((site) => site.id);
   const chunks = ids
@@ -358,12 +361,12 @@ export async function writeCalendarKpis({
       )
     : [undefined];
   const rollups =
-    areas && !siteIds && registry ? new Map(periods.map((p) => [p, new AreaRollup(registry, p)])) : undefined;
+    areas && !siteIds && registry ? new Map(ordered.map((p) => [p, new AreaRollup(registry, p)])) : undefined;
   let written = 0;
   for (const entities of chunks) {
     const range = { fromMs, toMs, utcOffsetMs, ...(entities ? { siteIds: entities } : {}) };
-    const sources = new CalendarSources(influx, range, periods);
-    for (const period of periods) {
+    const sources = new CalendarSources(influx, range, ordered);
+    for (const period of ordered) {
       const rollup = rollups?.get(period);
       written += await writeCalendarPeriod(pass, period, sources, rollup);
     }
@@ -667,21 +670,40 @@ export class AreaRollup {
   }
 }
 
+/** What a replica's share of a run's sites leaves with its lease: whose sums (its sites) and the sums. */
+interface ShareResult {
+  sites: string;
+  rollups: AreaRollupPartial[];
+}
+
+/** A share's sites, as a short digest: shares cut from different registries (a change rolling out) differ. */
+function sitesDigest(siteIds: readonly string[]): string {
+  return createHash('sha256').update(siteIds.join('\n')).digest('base64url').slice(0, 22);
+}
+
+/** The result a share of `siteIds` leaves: its districts' and city's sums (`rollups`), with whose they are. */
+export function shareResult(siteIds: readonly string[], rollups: Iterable<AreaRollup>): string {
+  const result: ShareResult = { sites: sitesDigest(siteIds), rollups: [...rollups].map((r) => r.partial()) };
+  return JSON.stringify(result);
+}
+
 /**
- * The recent windows' district and city roll-ups of a run written in `shares` shares of the sites, combined from the
- * sums each share left with its lease (`results`, by part); `read` when a share left none (one done by a replica of
- * an earlier version), for the run to read every site's values back instead.
+ * The recent windows' district and city roll-ups of a run written in `shares` (each a list of site ids), combined from
+ * the sums each share left with its lease (`results`, by part). `read` when a share left none (one done by a replica
+ * of an earlier version) or left the sums of other sites than this replica's registry puts in it (the registry
+ * changed on one replica before another): the run then reads every site's values back instead.
  */
 export function combineShares(
   registry: Registry,
-  shares: number,
+  shares: readonly (readonly string[])[],
   results: ReadonlyMap<string, string>,
 ): AreaRollup[] | 'read' {
   const combined = new Map<KpiPeriod, AreaRollup>();
-  for (let i = 0; i < shares; i++) {
-    const result = results.get(`sites-${i}`);
-    if (result === undefined) return 'read';
-    for (const partial of JSON.parse(result) as AreaRollupPartial[]) {
+  for (const [i, share] of shares.entries()) {
+    const text = results.get(`sites-${i}`);
+    const result = text === undefined ? undefined : (JSON.parse(text) as Partial<ShareResult>);
+    if (result?.sites !== sitesDigest(share) || !Array.isArray(result.rollups)) return 'read';
+    for (const partial of result.rollups) {
       let rollup = combined.get(partial.period);
       if (!rollup) combined.set(partial.period, (rollup = new AreaRollup(registry, partial.period)));
       rollup.merge(partial);
