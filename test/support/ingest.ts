@@ -2,7 +2,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
-import { SchedulerRegistry } from '@nestjs/schedule';
 import { loadConfig, type AppConfig } from '@peakwatch/config';
 import { METRICS, deviceTopic } from '@peakwatch/contracts';
 import { runScenario, type RunOptions } from '@peakwatch/device-sim';
@@ -114,15 +113,7 @@ export async function waitForCount(
   return last;
 }
 
-/**
- * Stops an app's own schedules (the hourly report run, the minute's alert evaluation, the KPI job): a test that
- * drives them itself, with a virtual clock, must not meet them at a real minute.
- */
-export function stopSchedules(app: INestApplication): void {
-  const schedules = app.get(SchedulerRegistry);
-  for (const job of schedules.getCronJobs().values()) void job.stop();
-  for (const name of schedules.getIntervals()) schedules.deleteInterval(name);
-}
+export { stopSchedules } from '@peakwatch/runtime';
 
 /** A metric of the process serving HTTP on `httpPort` (0 when a labelled counter has not counted yet). */
 export async function metricOf(httpPort: number, name: string, labels = ''): Promise<number> {

@@ -7,6 +7,7 @@ export { brokerAccountsFor } from './credentials.provider';
 export { HealthRegistry, type HealthCheck, type HealthReport } from './health.registry';
 export { main, runApps } from './run-app';
 export { onShutdownSignal } from './shutdown';
+export { stopSchedules } from './schedules';
 export { PEAKWATCH_VERSION } from './version';
 export { EXIT, UsageError } from './usage.error';
 export { SingleRun } from './single-run';
