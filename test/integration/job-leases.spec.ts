@@ -69,6 +69,29 @@ describe('job leases on PostgreSQL', () => {
     );
   });
 
+  it('keeps the result of the replica that took a part over, not that of the holder that finished late', async () => {
+    // a job of its own: no earlier run of it, held by another test, makes the stalled holder wait
+    const slot = '2026-03-01T09:30:00.000Z';
+    // a stalled holder (its clock behind: its lease is over as soon as it is granted), still working on the part
+    const stalled = new JobLeases(store, () => Date.now() - 10_000, TIMING, 'replica-stalled');
+    let finish!: () => void;
+    const late = stalled.runParts('kpi-takeover', slot, ['sites-0'], async () => {
+      await new Promise<void>((resolve) => (finish = resolve));
+      return 'sums of the stalled holder';
+    });
+    await sleep(50);
+    const [taker] = replicas();
+    expect(
+      await taker!.runParts('kpi-takeover', slot, ['sites-0'], () => Promise.resolve('sums of the taker')),
+    ).toEqual({
+      did: ['sites-0'],
+      complete: true,
+    });
+    finish();
+    await late;
+    expect([...(await taker!.results('kpi-takeover', slot))]).toEqual([['sites-0', 'sums of the taker']]);
+  });
+
   it("takes over the part of a replica that stopped renewing its lease, within the lease's time", async () => {
     const [dead, alive] = replicas();
     const slot = '2026-03-01T09:00:00.000Z';

@@ -362,6 +362,15 @@ export async function writeCalendarKpis({
     : [undefined];
   const rollups =
     areas && !siteIds && registry ? new Map(ordered.map((p) => [p, new AreaRollup(registry, p)])) : undefined;
+  // the declarations are the same for every chunk: read once per set of periods
+  const declared = new Map<string, ReturnType<DeclarationsReader>>();
+  const read = pass.declarations;
+  if (read)
+    pass.declarations = (periods) => {
+      const key = [...periods].sort().join(',');
+      if (!declared.has(key)) declared.set(key, read(periods));
+      return declared.get(key)!;
+    };
   let written = 0;
   for (const entities of chunks) {
     const range = { fromMs, toMs, utcOffsetMs, ...(entities ? { siteIds: entities } : {}) };
