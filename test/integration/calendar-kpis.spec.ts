@@ -26,6 +26,32 @@ const office = (id: string, district: string) =>
     devices: [{ id: `${id}-grid`, kind: 'electricity_meter', role: 'grid' }],
   });
 
+/** A site's complete day of `kwh`, as the KPI job stores it. */
+const dayLine = (site: string, windowStartMs: number, kwh: number): string =>
+  kpiLine(
+    {
+      kpi: 'energy_kwh',
+      windowStartMs,
+      value: kwh,
+      numerator: kwh,
+      denominator: 1,
+      completeness: 1,
+      estimated: false,
+      estimatedShare: 0,
+    },
+    { scope: 'site', entity: site, period: '1d' },
+  );
+
+/** Each entity's energy of the window starting on 1 January 2026, and its completeness (6 digits). */
+async function stored(
+  influx: InfluxClient,
+  scope: 'site' | 'district' | 'city',
+  period: '1mo' | '1y',
+): Promise<Record<string, [number | null, number]>> {
+  const kpis = await readKpis(influx, { scope, period, fromMs: JAN, toMs: JAN + DAY, kpi: 'energy_kwh' });
+  return Object.fromEntries(kpis.map((k) => [k.entity, [k.value, Number(k.completeness.toFixed(6))]]));
+}
+
 /**
  * The calendar periods of a city are combined a bounded number of sites at a time (writeCalendarKpis, sitesPerRead):
  * the sites' months and their districts' and city's must be the same however the sites are cut, a cut between two
@@ -36,6 +62,15 @@ describe('calendar KPIs combined a few sites at a time', () => {
   const registry = new Registry([office('a1', 'haidian'), office('a2', 'haidian'), office('b1', 'chaoyang')]);
   /** Each site's daily energy on 1 and 2 January (kWh), complete days. */
   const days: Record<string, [number, number]> = { a1: [100, 110], a2: [200, 220], b1: [40, 44] };
+
+  /** What every pass of these tests shares: the registry, from 1 January, Beijing time, the factors. */
+  const common = (influx: InfluxClient) => ({
+    influx,
+    registry,
+    fromMs: JAN,
+    utcOffsetMs: OFFSET,
+    factors: FACTORS,
+  });
 
   beforeAll(async () => {
     influxd = await startInfluxd();
@@ -49,21 +84,7 @@ describe('calendar KPIs combined a few sites at a time', () => {
     await writeKpiLines(
       influx,
       Object.entries(days).flatMap(([site, values]) =>
-        values.map((kwh, d) =>
-          kpiLine(
-            {
-              kpi: 'energy_kwh',
-              windowStartMs: JAN + d * DAY,
-              value: kwh,
-              numerator: kwh,
-              denominator: 1,
-              completeness: 1,
-              estimated: false,
-              estimatedShare: 0,
-            },
-            { scope: 'site', entity: site, period: '1d' },
-          ),
-        ),
+        values.map((kwh, d) => dayLine(site, JAN + d * DAY, kwh)),
       ),
     );
     return influx;
@@ -74,22 +95,13 @@ describe('calendar KPIs combined a few sites at a time', () => {
     async (sitesPerRead) => {
       const influx = await seeded();
       await writeCalendarKpis({
-        influx,
-        registry,
+        ...common(influx),
         periods: ['1mo'],
-        fromMs: JAN,
         toMs: JAN + 2 * DAY,
-        utcOffsetMs: OFFSET,
-        factors: FACTORS,
         areas: true,
         sitesPerRead,
       });
-      const month = async (scope: 'site' | 'district' | 'city') =>
-        Object.fromEntries(
-          (
-            await readKpis(influx, { scope, period: '1mo', fromMs: JAN, toMs: JAN + DAY, kpi: 'energy_kwh' })
-          ).map((k) => [k.entity, [k.value, Number(k.completeness.toFixed(6))]]),
-        );
+      const month = (scope: 'site' | 'district' | 'city') => stored(influx, scope, '1mo');
       // by hand: the two days of each site; 2 of January's 31 days measured
       const twoOf31 = Number((2 / 31).toFixed(6));
       expect(await month('site')).toEqual({ a1: [210, twoOf31], a2: [420, twoOf31], b1: [84, twoOf31] });
@@ -105,39 +117,16 @@ describe('calendar KPIs combined a few sites at a time', () => {
     const feb: Record<string, number> = { a1: 120, a2: 240, b1: 48 };
     await writeKpiLines(
       influx,
-      Object.entries(feb).map(([site, kwh]) =>
-        kpiLine(
-          {
-            kpi: 'energy_kwh',
-            windowStartMs: FEB,
-            value: kwh,
-            numerator: kwh,
-            denominator: 1,
-            completeness: 1,
-            estimated: false,
-            estimatedShare: 0,
-          },
-          { scope: 'site', entity: site, period: '1d' },
-        ),
-      ),
+      Object.entries(feb).map(([site, kwh]) => dayLine(site, FEB, kwh)),
     );
     await writeCalendarKpis({
-      influx,
-      registry,
+      ...common(influx),
       periods: ['rolling_12mo', '1y', '1mo'],
-      fromMs: JAN,
       toMs: FEB + DAY,
-      utcOffsetMs: OFFSET,
-      factors: FACTORS,
       areas: true,
       sitesPerRead: 1,
     });
-    const year = async (scope: 'site' | 'city') =>
-      Object.fromEntries(
-        (
-          await readKpis(influx, { scope, period: '1y', fromMs: JAN, toMs: JAN + DAY, kpi: 'energy_kwh' })
-        ).map((k) => [k.entity, [k.value, Number(k.completeness.toFixed(6))]]),
-      );
+    const year = (scope: 'site' | 'city') => stored(influx, scope, '1y');
     // by hand: January's two days and February's one; the year's completeness is the mean over its 12 months
     const completeness = Number(((2 / 31 + 1 / 28) / 12).toFixed(6));
     expect(await year('site')).toEqual({
@@ -151,13 +140,9 @@ describe('calendar KPIs combined a few sites at a time', () => {
   it('writes only the sites asked for, and no districts or city for them', async () => {
     const influx = await seeded();
     await writeCalendarKpis({
-      influx,
-      registry,
+      ...common(influx),
       periods: ['1mo'],
-      fromMs: JAN,
       toMs: JAN + 2 * DAY,
-      utcOffsetMs: OFFSET,
-      factors: FACTORS,
       siteIds: ['a2'],
       areas: true,
       sitesPerRead: 1,

@@ -621,6 +621,19 @@ describe('ingest: MQTT to InfluxDB through the embedded broker', () => {
   });
 });
 
+/**
+ * `total` readings of the campus's devices from an hour ago, one QoS 1 message each, published without waiting for
+ * their acknowledgements (a backlog at the broker).
+ */
+function publishReadings(publisher: MqttClient, total: number): void {
+  const start = Date.now() - 3_600_000;
+  for (let i = 0; i < total; i++) {
+    const { site, device } = registry.devices()[i % 22]!;
+    const reading = { ts: start + i, seq: i, values: { energy_import_kwh: i, power_kw: 1 } };
+    publisher.publish(deviceTopic(site.id, device.id, 'telemetry'), JSON.stringify(reading), { qos: 1 });
+  }
+}
+
 describe('ingest: external broker (mosquitto) with two replicas on a shared subscription', () => {
   let influxd: TestInfluxd;
   let mosquitto: TestMosquitto;
@@ -636,13 +649,8 @@ describe('ingest: external broker (mosquitto) with two replicas on a shared subs
     const [a, b] = [await startIngest(influxd, 'external', env), await startIngest(influxd, 'external', env)];
     const publisher = await connectClient(mosquitto.url, { clientId: 'publisher' });
     try {
-      const start = Date.now() - 3_600_000;
       const total = 2000;
-      for (let i = 0; i < total; i++) {
-        const { site, device } = registry.devices()[i % 22]!;
-        const reading = { ts: start + i, seq: i, values: { energy_import_kwh: i, power_kw: 1 } };
-        publisher.publish(deviceTopic(site.id, device.id, 'telemetry'), JSON.stringify(reading), { qos: 1 });
-      }
+      publishReadings(publisher, total);
       const client = await influxd.client('external');
       expect(await waitForCount(() => scalar(client, 'SELECT count(seq) FROM telemetry'), total)).toBe(total);
       const [ra, rb] = [
@@ -677,13 +685,8 @@ describe('ingest: a backlog on the external broker', () => {
     const ingest = await startIngest(influxd, 'backlog', env);
     const publisher = await connectClient(mosquitto.url, { clientId: 'backlog-publisher' });
     try {
-      const start = Date.now() - 3_600_000;
       const total = 12_000;
-      for (let i = 0; i < total; i++) {
-        const { site, device } = registry.devices()[i % 22]!;
-        const reading = { ts: start + i, seq: i, values: { energy_import_kwh: i, power_kw: 1 } };
-        publisher.publish(deviceTopic(site.id, device.id, 'telemetry'), JSON.stringify(reading), { qos: 1 });
-      }
+      publishReadings(publisher, total);
       const client = await influxd.client('backlog');
       expect(await waitForCount(() => scalar(client, 'SELECT count(seq) FROM telemetry'), total)).toBe(total);
       // one connection from start to end, every message handled once
