@@ -35,7 +35,7 @@ const common = {
   },
   transformIgnorePatterns: [`/node_modules/(?!(${esmPackages.join('|')})/)`],
   moduleNameMapper: {
-    '^@peakwatch/(config|contracts|dashboards|domain|influx|metering|mqtt|policy|process|registry|reporting|runtime|state)$':
+    '^@peakwatch/(config|contracts|dashboards|domain|history|influx|metering|mqtt|policy|process|registry|reporting|runtime|state)$':
       join(rootDir, 'libs/$1/src'),
     '^@peakwatch/device-sim$': join(rootDir, 'device-sim/src'),
     '^@peakwatch/(ingest|analytics|alerts|reports|api)$': join(rootDir, 'apps/$1/src'),

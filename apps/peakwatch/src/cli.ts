@@ -8,6 +8,12 @@ import { reportCommand } from './commands/report.command';
 import { startCommand } from './commands/start.command';
 import { kpiCommand } from './commands/kpi.command';
 import {
+  importCommand,
+  importListCommand,
+  importRejectionsCommand,
+  importRollbackCommand,
+} from './commands/import.command';
+import {
   deviceSecretCommand,
   dynsecInitCommand,
   serviceSecretCommand,
@@ -93,6 +99,47 @@ export function buildCli(): Command {
     .option('--year <YYYY>', 'an annual greenhouse-gas report')
     .option('--json', 'print the report as JSON')
     .action((flags: { org: string; month?: string; year?: string; json?: boolean }) => reportCommand(flags));
+
+  const history = program
+    .command('import')
+    .description('import readings of the past from a CSV or XLSX file: a dry run, written only with --apply')
+    .argument('<file>', 'a .csv or .xlsx file of register readings or interval energy (docs/imports.md)')
+    .option('--reason <text>', 'why (required; recorded with the batch)')
+    .option(
+      '--tz <zone>',
+      'the zone of times without an offset and of spreadsheet dates: +08:00 or Asia/Shanghai',
+    )
+    .option('--replace', 'replace stored readings of the same device and time (refused otherwise)')
+    .option('--apply', 'write it: prints the batch id alone on the last line')
+    .option('--partial', 'with --apply: write the accepted rows even though others were refused')
+    .option('--json', 'print the dry run as JSON')
+    .action(
+      (
+        file: string,
+        flags: {
+          reason?: string;
+          tz?: string;
+          replace?: boolean;
+          apply?: boolean;
+          partial?: boolean;
+          json?: boolean;
+        },
+      ) => importCommand(file, flags),
+    );
+  history
+    .command('rollback')
+    .description("remove a batch's readings, restore what it replaced, restate its reports")
+    .argument('<batch>')
+    .action((batch: string) => importRollbackCommand(batch));
+  history
+    .command('list')
+    .description('every import batch, newest first')
+    .action(() => importListCommand());
+  history
+    .command('rejections')
+    .description("a batch's refused rows as CSV")
+    .argument('<batch>')
+    .action((batch: string) => importRejectionsCommand(batch));
 
   const apikey = program.command('apikey').description('manage API keys');
   apikey

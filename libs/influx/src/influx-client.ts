@@ -88,6 +88,14 @@ export class InfluxClient {
   }
 
   /**
+   * Runs a statement that changes the database (`DELETE`), posted as the v1 API requires. InfluxDB 1.x deletes by tag
+   * and time; docs/imports.md says what an import's rollback needs of other generations.
+   */
+  async command(influxql: string): Promise<void> {
+    await this.execute(influxql, { method: 'POST' });
+  }
+
+  /**
    * A WriteApi whose path is the v1 `/write` endpoint at millisecond precision, without gzip (it costs about 20% of
    * the throughput on loopback and a local network, docs/measurements.md). Callers set their own batching options: the
    * client's defaults (60 s flush) do not fit ingest.

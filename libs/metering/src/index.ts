@@ -20,6 +20,7 @@ export {
   type DeviceEnergy,
   type NeighbourReads,
   type DeviceQuarters,
+  type ReadingOverlay,
   type WindowSum,
 } from './meter-read';
 export { forSite, kpiFactorsFor, type Co2Factors, type KpiFactors } from './factors';

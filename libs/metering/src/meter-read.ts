@@ -121,11 +121,15 @@ export function readNeighbours(
   return neighbourReads(influx, fromMs, toMs, siteIds?.map((id) => `site = ${quoteString(id)}`).join(' OR '));
 }
 
+/** Readings to book as if they were stored, by device id: rows with `time` (ms) and metric fields. */
+export type ReadingOverlay = ReadonlyMap<string, readonly Record<string, unknown>[]>;
+
 /**
  * Reads the cumulative registers and meter events of `devices` for [fromMs, toMs], with each device's last reading
  * before the range and first after it (NEIGHBOUR_READING_MS), and books their energy into quarters. Readings up to
  * `toMs` inclusive: the reading on the boundary closes the last window. `neighbours`, read once for many sites
- * (readNeighbours) over the same range, stand for the reads around the range of these devices.
+ * (readNeighbours) over the same range, stand for the reads around the range of these devices. `overlay` adds readings
+ * that are not stored (an import's dry run, docs/imports.md): on the time of a stored one they replace it.
  */
 export async function readQuarters(
   influx: InfluxClient,
@@ -133,6 +137,7 @@ export async function readQuarters(
   fromMs: number,
   toMs: number,
   neighbours?: NeighbourReads,
+  overlay?: ReadingOverlay,
 ): Promise<DeviceQuarters[]> {
   const only = devices.map((d) => `device = ${quoteString(d.id)}`).join(' OR ');
   const fields = CUMULATIVE_METRICS.map((m) => `"${m}"`).join(', ');
@@ -148,7 +153,14 @@ export async function readQuarters(
   return devices.map((device) => {
     // a removed meter's readings end with its removal (ingest refuses later ones; any stored before are not read)
     const removed = removedAtMs(device);
+    // readings not stored yet (an import's dry run) come first: on the same time they stand for the stored one
+    const added = (overlay?.get(device.id) ?? []).filter(
+      (r) =>
+        (r['time'] as number) >= fromMs - NEIGHBOUR_READING_MS &&
+        (r['time'] as number) <= toMs + NEIGHBOUR_READING_MS,
+    );
     const rows = [
+      ...added,
       ...rowsOf(around.previous, device),
       ...rowsOf(range, device),
       ...rowsOf(around.following, device),
@@ -183,6 +195,7 @@ export async function readQuarters(
       });
       quarters.set(metric, bookIntoWindows({ deltas, windowMs: QUARTER_MS }));
     }
+    if (added.length > 0) rows.sort((a, b) => (a['time'] as number) - (b['time'] as number));
     const readingTimes = rows.map((r) => r['time'] as number).filter((ts) => ts >= fromMs && ts <= toMs);
     return { device, quarters, readingTimes };
   });

@@ -31,3 +31,4 @@ export {
   SecretVerifier,
   type VerifierLimits,
 } from './secret-verifier';
+export { ImportBatches, type ImportBatch, type ImportRejection } from './import-batches';

@@ -121,4 +121,25 @@ export interface StateSchema {
     /** JSON, never a secret. */
     detail: string;
   };
+  import_batch: {
+    id: string;
+    file_name: string;
+    file_sha256: string;
+    /** An API key id, or `cli`. */
+    actor: string;
+    role: string;
+    reason: string;
+    created_at: string;
+    /** applying, applied, rolled_back */
+    state: string;
+    rows_accepted: number;
+    rows_rejected: number;
+    rows_replaced: number;
+    /** JSON: the dry run the batch was applied from (devices, spans, windows, reports). */
+    summary: string;
+    rolled_back_at: string | null;
+  };
+  import_rejection: { batch_id: string; row_number: number; field: string; reason: string; detail: string };
+  /** A stored point an import replaced, as line protocol (with its own tags), written back by a rollback. */
+  import_replaced: { batch_id: string; device_id: string; ts_ms: number; line: string };
 }

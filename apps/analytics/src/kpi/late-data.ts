@@ -13,7 +13,8 @@ export interface LateSpan {
  * LATE_AFTER_MS on arrival) that have not been handled yet. Every mark stamped within the
  * horizon is looked at on each call and remembered once handled, so a mark that reaches InfluxDB late itself (after
  * an outage, from the spool) is still found; after a restart the marks within the horizon are handled once more,
- * which only recomputes windows again. Spans are cut to the horizon: older windows are left as they are.
+ * which only recomputes windows again. Spans are cut to the horizon: older windows are left as they are, but for the
+ * marks of a history import (tagged with its batch, docs/imports.md), which reach back as far as its readings.
  */
 export class LateDataMarks {
   /** Handled marks (site, device, arrival time) with their arrival time; forgotten past the horizon. */
@@ -29,18 +30,20 @@ export class LateDataMarks {
     const oldest = nowMs - this.horizonMs;
     for (const [key, at] of this.handled) if (at < oldest) this.handled.delete(key);
     const series = await this.influx.query(
-      `SELECT earliest_ms, latest_ms FROM ${MEASUREMENTS.ingestLate} WHERE time >= ${oldest}ms GROUP BY site, device`,
+      `SELECT earliest_ms, latest_ms FROM ${MEASUREMENTS.ingestLate} WHERE time >= ${oldest}ms GROUP BY site, device, batch`,
     );
     const spans: LateSpan[] = [];
     const marks = new Map<string, number>();
     for (const s of series) {
       const siteId = s.tags['site']!;
+      // an import's marks (tagged with its batch) reach as far back as its readings
+      const batch = s.tags['batch'] ?? '';
       for (const row of s.rows) {
         const at = row['time'] as number;
-        const key = `${siteId}\u0000${s.tags['device']}\u0000${at}`;
+        const key = `${siteId}\u0000${s.tags['device']}\u0000${batch}\u0000${at}`;
         if (this.handled.has(key)) continue;
         marks.set(key, at);
-        const earliestMs = Math.max(oldest, Number(row['earliest_ms']));
+        const earliestMs = batch ? Number(row['earliest_ms']) : Math.max(oldest, Number(row['earliest_ms']));
         const latestMs = Number(row['latest_ms']);
         if (latestMs >= earliestMs) spans.push({ siteId, earliestMs, latestMs });
       }

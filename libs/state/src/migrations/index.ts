@@ -10,6 +10,7 @@ import * as m0008 from './0008-audit-log';
 import * as m0009 from './0009-outbox';
 import * as m0010 from './0010-job-lease';
 import * as m0011 from './0011-job-lease-result';
+import * as m0012 from './0012-import-batch';
 
 /**
  * Versioned migrations, applied in name order at start-up by every process (Kysely's migrator takes a lock, so
@@ -28,4 +29,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0009-outbox': m0009,
   '0010-job-lease': m0010,
   '0011-job-lease-result': m0011,
+  '0012-import-batch': m0012,
 };

@@ -1,0 +1,111 @@
+import { join } from 'node:path';
+import { loadConfig } from '@peakwatch/config';
+import { HistoryImports, rejectionsCsv, renderPlan } from '@peakwatch/history';
+import { InfluxClient } from '@peakwatch/influx';
+import { loadPolicyData } from '@peakwatch/policy';
+import { loadRegistry } from '@peakwatch/registry';
+import { ReportService } from '@peakwatch/reporting';
+import { Clock, UsageError } from '@peakwatch/runtime';
+import { StateStore } from '@peakwatch/state';
+
+/** The command line acts as the operator (docs/security.md, "Audit"). */
+const CLI_ACTOR = { actor: 'cli', role: 'operator' };
+
+async function withImports<T>(work: (imports: HistoryImports) => Promise<T>): Promise<T> {
+  const config = loadConfig(process.env);
+  const store = await StateStore.open(config.stateStore);
+  try {
+    const influx = new InfluxClient(config.influx);
+    const registry = loadRegistry(join(config.seedsDir, 'sites'));
+    const clock = Clock.system();
+    const reports = new ReportService(
+      config,
+      influx,
+      registry,
+      loadPolicyData(config.seedsDir),
+      store,
+      clock,
+    );
+    return await work(new HistoryImports({ config, influx, registry, state: store, clock, reports }));
+  } finally {
+    await store.close();
+  }
+}
+
+/**
+ * `peakwatch import <file> --reason <text> [--tz <zone>] [--replace] [--apply [--partial]] [--json]`: the dry run, and
+ * with --apply the batch written; its id alone on the last line (docs/imports.md).
+ */
+export async function importCommand(
+  file: string,
+  flags: {
+    reason?: string;
+    tz?: string;
+    replace?: boolean;
+    apply?: boolean;
+    partial?: boolean;
+    json?: boolean;
+  },
+): Promise<void> {
+  if (flags.reason === undefined || flags.reason.trim() === '')
+    throw new UsageError(
+      '--reason <text> is required: why the readings are imported (recorded with the batch)',
+    );
+  const reason = flags.reason;
+  await withImports(async (imports) => {
+    const planned = await imports.plan({
+      path: file,
+      ...(flags.tz !== undefined ? { zone: flags.tz } : {}),
+      replace: flags.replace === true,
+    });
+    const out = flags.json ? [JSON.stringify(planned.plan)] : renderPlan(planned.plan);
+    if (!flags.apply) {
+      if (!flags.json) out.push('dry run: nothing was written (--apply writes it)');
+      process.stdout.write(`${out.join('\n')}\n`);
+      return;
+    }
+    const { batchId, restated } = await imports.apply(planned, {
+      ...CLI_ACTOR,
+      reason,
+      partial: flags.partial === true,
+    });
+    if (!flags.json)
+      out.push(
+        ...restated.map((r) => `report ${r.orgId} ${r.period} restated: version ${r.version}`),
+        'written; the KPI windows are recomputed by the next KPI run',
+      );
+    process.stdout.write(`${[...out, batchId].join('\n')}\n`);
+  });
+}
+
+/** `peakwatch import rollback <batch>`: removes the batch's points and restores what it replaced. */
+export async function importRollbackCommand(batchId: string): Promise<void> {
+  await withImports(async (imports) => {
+    const { batch, restated } = await imports.rollback(batchId, CLI_ACTOR);
+    process.stdout.write(
+      [
+        `import ${batch.id} (${batch.fileName}) rolled back: ${batch.rowsAccepted} rows removed, ` +
+          `${batch.rowsReplaced} replaced readings restored`,
+        ...restated.map((r) => `report ${r.orgId} ${r.period} restated: version ${r.version}`),
+        'the KPI windows are recomputed by the next KPI run',
+        '',
+      ].join('\n'),
+    );
+  });
+}
+
+/** `peakwatch import list`, `peakwatch import rejections <batch>` (CSV: row, field, reason, detail). */
+export async function importListCommand(): Promise<void> {
+  await withImports(async (imports) => {
+    for (const b of await imports.list())
+      process.stdout.write(
+        `${b.id}\t${b.state}\t${b.createdAt}\t${b.actor}\t${b.fileName}\t${b.rowsAccepted} rows\t${b.reason}\n`,
+      );
+  });
+}
+
+export async function importRejectionsCommand(batchId: string): Promise<void> {
+  await withImports(async (imports) => {
+    process.stdout.write(rejectionsCsv(await imports.rejections(batchId)));
+  });
+}

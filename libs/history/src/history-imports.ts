@@ -1,0 +1,263 @@
+import { randomBytes } from 'node:crypto';
+import { PeakWatchError, MEASUREMENTS, KPI_PERIODS, type KpiPeriod } from '@peakwatch/contracts';
+import type { AppConfig } from '@peakwatch/config';
+import { intField, line, quoteString, type InfluxClient } from '@peakwatch/influx';
+import { KpiWriter, periodWindow, utcOffsetMs } from '@peakwatch/metering';
+import type { Registry } from '@peakwatch/registry';
+import type { ReportService } from '@peakwatch/reporting';
+import type { Clock } from '@peakwatch/runtime';
+import { AuditLog, ImportBatches, type ImportBatch, type StateStore } from '@peakwatch/state';
+import { planImport, type ImportPlan, type ImportRequest, type PlannedImport } from './import-plan';
+
+/** An import that cannot be done as asked: the message says why and what to do (nothing was written). */
+export class ImportRefusedError extends PeakWatchError {
+  readonly code = 'import_refused';
+}
+
+/** No batch of that id. */
+export class UnknownImportError extends PeakWatchError {
+  readonly code = 'unknown_import';
+}
+
+/** Who asks for an import or a rollback, as the audit log and the batch record it. */
+export interface ImportActor {
+  actor: string;
+  role: string;
+}
+
+/** The longest reason recorded (characters). */
+export const MAX_REASON_LENGTH = 500;
+
+/** A batch id: `imp-` with the UTC date and 8 random hex digits (a tag value that needs no escaping). */
+function newBatchId(nowMs: number): string {
+  return `imp-${new Date(nowMs).toISOString().slice(0, 10).replaceAll('-', '')}-${randomBytes(4).toString('hex')}`;
+}
+
+/** A batch's device spans, as its dry run recorded them. */
+function spansOf(batch: ImportBatch): ImportPlan['devices'] {
+  return (batch.summary as ImportPlan).devices;
+}
+
+/**
+ * History imports (docs/imports.md): the dry run, applying a batch (its points tagged with its id, its provenance in
+ * the state store, the KPI windows it touches sent round again, the reports it changes restated) and rolling one back.
+ */
+export class HistoryImports {
+  private readonly batches: ImportBatches;
+  private readonly audit: AuditLog;
+
+  constructor(
+    private readonly deps: {
+      config: AppConfig;
+      influx: InfluxClient;
+      registry: Registry;
+      state: StateStore;
+      clock: Clock;
+      /** Restates the reports an import changes (none: they are restated by their own schedule, if due). */
+      reports?: ReportService;
+    },
+  ) {
+    this.batches = new ImportBatches(deps.state);
+    this.audit = new AuditLog(deps.state);
+  }
+
+  /** The dry run: nothing is written. */
+  plan(request: ImportRequest): Promise<PlannedImport> {
+    const nowMs = this.deps.clock.now();
+    return planImport(request, {
+      registry: this.deps.registry,
+      influx: this.deps.influx,
+      state: this.deps.state,
+      utcOffsetMs: utcOffsetMs(this.deps.config.tzReporting, nowMs),
+      nowMs,
+      maxFutureMs: this.deps.config.ingest.maxFutureMs,
+    });
+  }
+
+  /**
+   * Writes a planned import as a new batch. Refused when rows were refused, unless `partial` confirms that the rest
+   * is written without them. Order: the batch (state `applying`, with the points it replaces) first, then the
+   * replaced points removed, the batch's points written, the late-data marks that send its windows round the KPI job
+   * again; then the batch is `applied` and its reports restated. A batch left `applying` by a crash is rolled back
+   * like any other.
+   */
+  async apply(
+    planned: PlannedImport,
+    { reason, partial = false, ...who }: ImportActor & { reason: string; partial?: boolean },
+  ): Promise<{ batchId: string; restated: { orgId: string; period: string; version: number }[] }> {
+    const { plan } = planned;
+    const why = reason.trim();
+    if (why === '') throw new ImportRefusedError('an import needs a reason (--reason)', { field: 'reason' });
+    if (why.length > MAX_REASON_LENGTH)
+      throw new ImportRefusedError(`the reason is longer than ${MAX_REASON_LENGTH} characters`, {
+        field: 'reason',
+      });
+    if (plan.rows.rejected > 0 && !partial)
+      throw new ImportRefusedError(
+        `${plan.rows.rejected} of ${plan.rows.read} rows were refused (first: row ${plan.rejections[0]!.row}, ` +
+          `${plan.rejections[0]!.field}: ${plan.rejections[0]!.reason}); nothing was written. Correct them, or ` +
+          'confirm a partial import of the other rows (--partial)',
+        { field: 'file' },
+      );
+    if (plan.rows.accepted === 0)
+      throw new ImportRefusedError('no row of the file can be imported', { field: 'file' });
+    const nowMs = this.deps.clock.now();
+    const batchId = newBatchId(nowMs);
+    await this.batches.begin(
+      {
+        id: batchId,
+        fileName: plan.fileName,
+        fileSha256: plan.fileSha256,
+        ...who,
+        reason: why,
+        createdAt: new Date(nowMs).toISOString(),
+        rowsAccepted: plan.rows.accepted,
+        rowsRejected: plan.rows.rejected,
+        rowsReplaced: plan.rows.replaced,
+        summary: { ...plan, rejections: undefined },
+      },
+      plan.rejections,
+      planned.replaced,
+    );
+    await this.deleteStored(planned.replaced);
+    const writer = new KpiWriter(this.deps.influx);
+    for (const point of planned.points(batchId)) await writer.add([point]);
+    await writer.close();
+    await writeMarks(this.deps.influx, batchId, plan.devices, nowMs);
+    await this.batches.setState(batchId, 'applied', new Date(nowMs).toISOString());
+    const restated = await this.restate(plan.reports);
+    await this.audit.record({
+      ...who,
+      action: 'import.apply',
+      target: batchId,
+      detail: {
+        file: plan.fileName,
+        sha256: plan.fileSha256,
+        reason: why,
+        rows: plan.rows,
+        restated,
+      },
+    });
+    return { batchId, restated };
+  }
+
+  /**
+   * Removes exactly a batch's points, writes back the points it replaced, removes the KPI points of the windows it
+   * touched (recomputed by the next KPI run from what is left: a window left without readings has no point, as
+   * before), and restates its reports; recorded in the audit log.
+   */
+  async rollback(
+    batchId: string,
+    who: ImportActor,
+  ): Promise<{ batch: ImportBatch; restated: { orgId: string; period: string; version: number }[] }> {
+    const batch = await this.batches.get(batchId);
+    if (!batch) throw new UnknownImportError(`no import batch ${batchId.slice(0, 60)}`, { field: 'batch' });
+    if (batch.state === 'rolled_back')
+      throw new ImportRefusedError(`import ${batchId} was rolled back at ${batch.rolledBackAt}`, {
+        field: 'batch',
+      });
+    const { influx } = this.deps;
+    await influx.command(`DELETE FROM ${MEASUREMENTS.telemetry} WHERE batch = ${quoteString(batchId)}`);
+    const replaced = await this.batches.replaced(batchId);
+    const writer = new KpiWriter(influx);
+    await writer.add(replaced);
+    await writer.close();
+    const nowMs = this.deps.clock.now();
+    await this.deleteKpis(spansOf(batch), nowMs);
+    await writeMarks(influx, batchId, spansOf(batch), nowMs);
+    await this.batches.setState(batchId, 'rolled_back', new Date(nowMs).toISOString());
+    const restated = await this.restate((batch.summary as ImportPlan).reports);
+    await this.audit.record({
+      ...who,
+      action: 'import.rollback',
+      target: batchId,
+      detail: { file: batch.fileName, sha256: batch.fileSha256, pointsRestored: replaced.length, restated },
+    });
+    return { batch: (await this.batches.get(batchId))!, restated };
+  }
+
+  /** Deletes stored points at exact times, in as few statements as the device's consecutive times allow. */
+  private async deleteStored(points: readonly { deviceId: string; tsMs: number }[]): Promise<void> {
+    const byDevice = new Map<string, number[]>();
+    for (const p of points) byDevice.set(p.deviceId, [...(byDevice.get(p.deviceId) ?? []), p.tsMs]);
+    for (const [deviceId, times] of byDevice)
+      for (const ts of times.sort((a, b) => a - b))
+        await this.deps.influx.command(
+          `DELETE FROM ${MEASUREMENTS.telemetry} WHERE device = ${quoteString(deviceId)} ` +
+            `AND time >= ${ts}ms AND time <= ${ts}ms`,
+        );
+  }
+
+  /**
+   * The `kpi` points of the sites (and their districts and the city) in the windows of each period the spans touch,
+   * so that a window left without readings is left without a point rather than with the batch's value.
+   */
+  private async deleteKpis(spans: ImportPlan['devices'], nowMs: number): Promise<void> {
+    const offset = utcOffsetMs(this.deps.config.tzReporting, nowMs);
+    const fromMs = Math.min(...spans.map((s) => s.fromMs));
+    const toMs = Math.max(...spans.map((s) => s.toMs)) + 1;
+    const entities = new Set<string>(['beijing']);
+    for (const s of spans) {
+      entities.add(s.siteId);
+      const district = this.deps.registry.site(s.siteId)?.district;
+      if (district) entities.add(district);
+    }
+    const only = [...entities].map((e) => `entity = ${quoteString(e)}`).join(' OR ');
+    for (const period of KPI_PERIODS as readonly KpiPeriod[]) {
+      if (period === 'rolling_12mo') continue; // rolling windows reach outside the span: recomputed, not deleted
+      const start = periodWindow(period, fromMs, offset).startMs;
+      await this.deps.influx.command(
+        `DELETE FROM ${MEASUREMENTS.kpi} WHERE (${only}) AND period = ${quoteString(period)} ` +
+          `AND time >= ${start}ms AND time < ${toMs}ms`,
+      );
+    }
+  }
+
+  private async restate(
+    reports: ImportPlan['reports'],
+  ): Promise<{ orgId: string; period: string; version: number }[]> {
+    if (!this.deps.reports) return [];
+    const out: { orgId: string; period: string; version: number }[] = [];
+    for (const { orgId, period } of reports) {
+      const { version, created } = await this.deps.reports.generate(orgId, period);
+      if (created) out.push({ orgId, period, version: version.version });
+    }
+    return out;
+  }
+
+  get(batchId: string): Promise<ImportBatch | undefined> {
+    return this.batches.get(batchId);
+  }
+
+  list(): Promise<ImportBatch[]> {
+    return this.batches.list();
+  }
+
+  rejections(batchId: string): ReturnType<ImportBatches['rejections']> {
+    return this.batches.rejections(batchId);
+  }
+}
+
+/**
+ * Late-data marks (docs/contracts.md, `ingest_late`) for a batch's spans, tagged with the batch: the KPI job
+ * recomputes their windows however old (an import is not held to INGEST_HORIZON_DAYS).
+ */
+async function writeMarks(
+  influx: InfluxClient,
+  batchId: string,
+  spans: ImportPlan['devices'],
+  nowMs: number,
+): Promise<void> {
+  const writer = new KpiWriter(influx);
+  await writer.add(
+    spans.map((s) =>
+      line(
+        MEASUREMENTS.ingestLate,
+        { batch: batchId, site: s.siteId, device: s.deviceId },
+        { earliest_ms: intField(s.fromMs), latest_ms: intField(s.toMs), readings: intField(s.readings) },
+        nowMs,
+      ),
+    ),
+  );
+  await writer.close();
+}

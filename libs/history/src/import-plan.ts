@@ -1,0 +1,596 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { basename } from 'node:path';
+import { MEASUREMENTS, METRICS, type MetricName } from '@peakwatch/contracts';
+import { MAX_BRIDGED_GAP_MS } from '@peakwatch/domain';
+import { floatField, intField, line, quoteString, type InfluxClient } from '@peakwatch/influx';
+import { readKpis, readQuarters, windowsOf, type ReadingOverlay } from '@peakwatch/metering';
+import type { Registry } from '@peakwatch/registry';
+import type { StateStore } from '@peakwatch/state';
+import {
+  intervalRow,
+  isProblem,
+  layoutOf,
+  offsetOfZone,
+  readingRow,
+  ImportFileError,
+  type ImportLayout,
+  type ImportedInterval,
+  type RowContext,
+  type RowProblem,
+} from './import-rows';
+import { fileKindOf, sourceRows } from './import-source';
+
+/** What an import is asked to do (docs/imports.md). */
+export interface ImportRequest {
+  /** The file on disk. */
+  path: string;
+  /** The name it is recorded under (the uploaded name, or the path's base name). */
+  fileName?: string;
+  /** The zone of times written without an offset (and of XLSX dates): `+08:00` or an IANA name. */
+  zone?: string;
+  /** Replace stored readings at the same device and time instead of refusing those rows. */
+  replace?: boolean;
+  /** Sites the caller may import into (none: every site). */
+  allowedSites?: ReadonlySet<string>;
+}
+
+/** The readings of one device and metric, in the order of the file until sorted. */
+interface Series {
+  ts: number[];
+  value: number[];
+  row: number[];
+}
+
+/** A device's imported readings by metric, and what the dry run found for it. */
+interface DeviceImport {
+  siteId: string;
+  deviceId: string;
+  metrics: Map<MetricName, Series>;
+  /** Stored points this import would replace (--replace), as line protocol, by time. */
+  replaced: Map<number, string>;
+}
+
+/** A stored (or, `after`, imported) meter's energy in a window, per register. */
+export interface MeterWindow {
+  deviceId: string;
+  metric: MetricName;
+  /** kWh or m³ booked to the window (register rules applied); null: no value. */
+  before: number | null;
+  after: number | null;
+  /** Deltas the register rules could not explain (unexplained drops, implausible jumps) after the import. */
+  anomaliesAfter: number;
+}
+
+/** One KPI window of a site the import changes: its meters before and after, and its stored KPIs now. */
+export interface AffectedWindow {
+  siteId: string;
+  period: '1mo' | '1y';
+  /** YYYY-MM or YYYY in the reporting zone. */
+  label: string;
+  startMs: number;
+  meters: MeterWindow[];
+  /** The stored `energy_kwh` and `co2_t` of the window before the import (null: none). */
+  kpisBefore: Record<string, number | null>;
+}
+
+/** The dry run: what the import would write, replace and restate. Nothing has been written. */
+export interface ImportPlan {
+  fileName: string;
+  fileSha256: string;
+  layout: ImportLayout;
+  rows: { read: number; accepted: number; rejected: number; replaced: number };
+  rejections: RowProblem[];
+  devices: {
+    siteId: string;
+    deviceId: string;
+    readings: number;
+    replaced: number;
+    fromMs: number;
+    toMs: number;
+  }[];
+  /** Per site, the fixed windows the import's spans touch (recomputed once applied). */
+  windowCounts: Record<string, Record<'15m' | '1h' | '1d', number>>;
+  windows: AffectedWindow[];
+  /** The report versions stored for the periods touched: each is restated once applied. */
+  reports: { orgId: string; period: string; version: number }[];
+}
+
+/** The plan and what applying it needs besides (held in memory, not shown). */
+export interface PlannedImport {
+  plan: ImportPlan;
+  /** Line protocol of every accepted reading, without the batch tag (added when applied). */
+  points: (batchId: string) => Generator<string>;
+  /** Stored points to replace: device, time and the point as it is stored. */
+  replaced: { deviceId: string; tsMs: number; line: string }[];
+}
+
+/** Tags of a stored telemetry point, as line protocol writes them back. */
+const TELEMETRY_TAGS = ['batch', 'device', 'district', 'kind', 'role', 'site'] as const;
+
+/** A stored telemetry row (SELECT * gives tags and fields) as line protocol, to write it back unchanged. */
+function storedLine(row: Record<string, unknown>): string {
+  const tags: Record<string, string> = {};
+  for (const t of TELEMETRY_TAGS) if (typeof row[t] === 'string' && row[t] !== '') tags[t] = row[t];
+  const fields: Record<string, string> = {};
+  for (const m of Object.keys(METRICS)) if (typeof row[m] === 'number') fields[m] = floatField(row[m]);
+  if (typeof row['seq'] === 'number') fields['seq'] = intField(row['seq']);
+  return line(MEASUREMENTS.telemetry, tags, fields, row['time'] as number);
+}
+
+/** The file's SHA-256 (hex), streamed. */
+async function sha256Of(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+function seriesOf(device: DeviceImport, metric: MetricName): Series {
+  let s = device.metrics.get(metric);
+  if (!s) device.metrics.set(metric, (s = { ts: [], value: [], row: [] }));
+  return s;
+}
+
+/** Sorts a series by time (stable: the file's order on the same time). */
+function sortSeries(s: Series): void {
+  const order = s.ts.map((_, i) => i).sort((a, b) => s.ts[a]! - s.ts[b]! || a - b);
+  s.ts = order.map((i) => s.ts[i]!);
+  s.value = order.map((i) => s.value[i]!);
+  s.row = order.map((i) => s.row[i]!);
+}
+
+/** Keeps the readings of a series for which `keep(i)` holds. */
+function filterSeries(s: Series, keep: (i: number) => boolean): void {
+  const kept = s.ts.map((_, i) => i).filter(keep);
+  s.ts = kept.map((i) => s.ts[i]!);
+  s.value = kept.map((i) => s.value[i]!);
+  s.row = kept.map((i) => s.row[i]!);
+}
+
+/** The first index of sorted `ts` at or after `ms`. */
+function lowerBound(ts: readonly number[], ms: number): number {
+  let lo = 0;
+  let hi = ts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (ts[mid]! < ms) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * Interval energy as register readings of the meter (docs/imports.md, "Interval energy"): a register counting from 0
+ * at the device's first period, one reading at each period's start and end. A device's periods must follow each
+ * other without gap or overlap (a gap's energy would read as none).
+ */
+function intervalReadings(
+  intervals: ImportedInterval[],
+  add: (i: ImportedInterval, tsMs: number, value: number) => void,
+  refuse: (problem: RowProblem) => void,
+): void {
+  const byDevice = new Map<string, ImportedInterval[]>();
+  for (const i of intervals)
+    byDevice.set(`${i.deviceId}\u0000${i.metric}`, [
+      ...(byDevice.get(`${i.deviceId}\u0000${i.metric}`) ?? []),
+      i,
+    ]);
+  for (const list of byDevice.values()) {
+    list.sort((a, b) => a.startMs - b.startMs || a.row - b.row);
+    let register = 0;
+    let previous: ImportedInterval | undefined;
+    for (const i of list) {
+      if (previous && i.startMs < previous.endMs) {
+        refuse({
+          row: i.row,
+          field: 'start',
+          reason: 'overlapping_period',
+          detail: `overlaps row ${previous.row} of ${i.deviceId}`,
+        });
+        continue;
+      }
+      if (previous && i.startMs > previous.endMs) {
+        refuse({
+          row: i.row,
+          field: 'start',
+          reason: 'bad_period',
+          detail: `${i.deviceId}'s previous period (row ${previous.row}) ends at ${new Date(previous.endMs).toISOString()}: periods must follow each other`,
+        });
+        continue;
+      }
+      if (!previous) add(i, i.startMs, register);
+      register += i.energy;
+      add(i, i.endMs, register);
+      previous = i;
+    }
+  }
+}
+
+/**
+ * The dry run of an import: reads the file once (streamed), judges every row, and works out what writing it would
+ * change: readings added and replaced, conflicts with stored readings, the register rules' view of the result, the
+ * meters' energy before and after in each month and year touched, the stored KPIs of those windows, and the report
+ * versions to restate. Writes nothing.
+ */
+export async function planImport(
+  request: ImportRequest,
+  {
+    registry,
+    influx,
+    state,
+    utcOffsetMs,
+    nowMs,
+    maxFutureMs,
+  }: {
+    registry: Registry;
+    influx: InfluxClient;
+    state?: StateStore;
+    utcOffsetMs: number;
+    nowMs: number;
+    maxFutureMs: number;
+  },
+): Promise<PlannedImport> {
+  const fileName = request.fileName ?? basename(request.path);
+  const kind = fileKindOf(fileName);
+  const zone = request.zone === undefined ? undefined : offsetOfZone(request.zone);
+  if (request.zone !== undefined && zone === undefined)
+    throw new ImportFileError(
+      `--tz ${JSON.stringify(request.zone.slice(0, 40))}: expected +08:00 or a zone name`,
+      'tz',
+    );
+  const context: RowContext = {
+    registry,
+    nowMs,
+    maxFutureMs,
+    ...(zone ? { zone } : {}),
+    ...(request.allowedSites ? { allowedSites: request.allowedSites } : {}),
+  };
+  const rejections: RowProblem[] = [];
+  const devices = new Map<string, DeviceImport>();
+  const deviceOf = (siteId: string, deviceId: string): DeviceImport => {
+    let d = devices.get(deviceId);
+    if (!d) devices.set(deviceId, (d = { siteId, deviceId, metrics: new Map(), replaced: new Map() }));
+    return d;
+  };
+  let layout: ImportLayout | undefined;
+  let read = 0;
+  const intervals: ImportedInterval[] = [];
+  const [fileSha256] = await Promise.all([
+    sha256Of(request.path),
+    (async () => {
+      for await (const { row, cells } of sourceRows(
+        request.path,
+        kind,
+        (header) => (layout = layoutOf(header)),
+      )) {
+        read++;
+        if (cells['\u0000extra'] !== undefined) {
+          rejections.push({
+            row,
+            field: 'row',
+            reason: 'bad_value',
+            detail: 'more cells than the header has columns',
+          });
+          continue;
+        }
+        if (layout === 'readings') {
+          const r = readingRow(cells, row, context);
+          if (isProblem(r)) rejections.push(r);
+          else {
+            const s = seriesOf(deviceOf(r.siteId, r.deviceId), r.metric);
+            s.ts.push(r.tsMs);
+            s.value.push(r.value);
+            s.row.push(r.row);
+          }
+        } else {
+          const r = intervalRow(cells, row, context);
+          if (isProblem(r)) rejections.push(r);
+          else intervals.push(r);
+        }
+      }
+    })(),
+  ]);
+  intervalReadings(
+    intervals,
+    (i, tsMs, value) => {
+      const s = seriesOf(deviceOf(i.siteId, i.deviceId), i.metric);
+      s.ts.push(tsMs);
+      s.value.push(value);
+      s.row.push(i.row);
+    },
+    (problem) => rejections.push(problem),
+  );
+
+  // the same device, metric and time twice in the file: the later row is refused
+  for (const device of devices.values())
+    for (const [metric, s] of device.metrics) {
+      sortSeries(s);
+      if (layout === 'intervals') continue; // a period's end and the next one's start are one reading
+      const dropped = new Set<number>();
+      for (let i = 1; i < s.ts.length; i++)
+        if (s.ts[i] === s.ts[i - 1]) {
+          dropped.add(i);
+          rejections.push({
+            row: s.row[i]!,
+            field: 'ts',
+            reason: 'duplicate_row',
+            detail: `${device.deviceId} ${metric} at ${new Date(s.ts[i]!).toISOString()} is also on row ${s.row[i - 1]}`,
+          });
+        }
+      if (dropped.size > 0) filterSeries(s, (i) => !dropped.has(i));
+    }
+
+  // stored readings at the same device and time: refused, or (--replace) replaced and kept for a rollback
+  for (const device of devices.values()) {
+    const all = [...device.metrics.values()]
+      .flatMap((s) => [s.ts[0]!, s.ts.at(-1)!])
+      .filter((t) => t !== undefined);
+    if (all.length === 0) continue;
+    const from = Math.min(...all);
+    const to = Math.max(...all);
+    const margin = layout === 'intervals' ? MAX_BRIDGED_GAP_MS : 0;
+    const stored = (
+      await influx.query(
+        `SELECT * FROM ${MEASUREMENTS.telemetry} WHERE device = ${quoteString(device.deviceId)} ` +
+          `AND time >= ${from - margin}ms AND time <= ${to + margin}ms`,
+      )
+    ).flatMap((s) => s.rows);
+    if (layout === 'intervals') {
+      // a register counted from 0 cannot be joined to the meter's own readings within the bridged gap
+      if (stored.length > 0)
+        for (const s of device.metrics.values()) {
+          for (const row of new Set(s.row))
+            rejections.push({
+              row,
+              field: 'device',
+              reason: 'conflict_with_live',
+              detail: `${device.deviceId} has ${stored.length} stored readings within 35 days of these periods: import its register readings instead`,
+            });
+          filterSeries(s, () => false);
+        }
+      continue;
+    }
+    const storedAt = new Map(stored.map((r) => [r['time'] as number, r]));
+    for (const [metric, s] of device.metrics) {
+      const refused = new Set<number>();
+      s.ts.forEach((ts, i) => {
+        const existing = storedAt.get(ts);
+        if (!existing) return;
+        if (request.replace) {
+          device.replaced.set(ts, storedLine(existing));
+          return;
+        }
+        refused.add(i);
+        const batch = typeof existing['batch'] === 'string' ? existing['batch'] : undefined;
+        rejections.push({
+          row: s.row[i]!,
+          field: 'ts',
+          reason: batch ? 'conflict_with_import' : 'conflict_with_live',
+          detail: `${device.deviceId} already has a reading at ${new Date(ts).toISOString()}${batch ? ` (import ${batch})` : ''}: --replace replaces it`,
+        });
+      });
+      if (refused.size > 0) filterSeries(s, (i) => !refused.has(i));
+      if (s.ts.length === 0) device.metrics.delete(metric);
+    }
+  }
+  for (const [id, device] of devices) if (device.metrics.size === 0) devices.delete(id);
+
+  // a refused interval row takes its readings with it; a reading row is one reading
+  const acceptedRows = new Set<number>();
+  for (const device of devices.values())
+    for (const s of device.metrics.values()) for (const r of s.row) acceptedRows.add(r);
+  const refusedRows = new Set(rejections.map((r) => r.row));
+  for (const r of refusedRows) acceptedRows.delete(r);
+
+  const deviceSummaries = [...devices.values()].map((d) => {
+    const ts = [...d.metrics.values()].flatMap((s) => [s.ts[0]!, s.ts.at(-1)!]);
+    return {
+      siteId: d.siteId,
+      deviceId: d.deviceId,
+      readings: [...d.metrics.values()].reduce((n, s) => n + s.ts.length, 0),
+      replaced: d.replaced.size,
+      fromMs: Math.min(...ts),
+      toMs: Math.max(...ts),
+    };
+  });
+  const { windowCounts, windows } = await affectedWindows(
+    [...devices.values()],
+    deviceSummaries,
+    registry,
+    influx,
+    utcOffsetMs,
+  );
+  const plan: ImportPlan = {
+    fileName,
+    fileSha256,
+    layout: layout ?? 'readings',
+    rows: {
+      read,
+      accepted: acceptedRows.size,
+      rejected: refusedRows.size,
+      replaced: [...devices.values()].reduce((n, d) => n + d.replaced.size, 0),
+    },
+    rejections: rejections.sort((a, b) => a.row - b.row || a.field.localeCompare(b.field)),
+    devices: deviceSummaries,
+    windowCounts,
+    windows,
+    reports: state ? await reportsTouched(state, registry, windows) : [],
+  };
+  return {
+    plan,
+    points: function* (batchId: string) {
+      for (const d of devices.values()) {
+        const registered = registry.device(d.deviceId)!;
+        const tags = {
+          batch: batchId,
+          site: registered.site.id,
+          device: registered.device.id,
+          kind: registered.device.kind,
+          role: registered.device.role,
+          district: registered.site.district,
+        };
+        for (const [metric, s] of d.metrics)
+          for (let i = 0; i < s.ts.length; i++)
+            yield line(MEASUREMENTS.telemetry, tags, { [metric]: floatField(s.value[i]!) }, s.ts[i]!);
+      }
+    },
+    replaced: [...devices.values()].flatMap((d) =>
+      [...d.replaced].map(([tsMs, l]) => ({ deviceId: d.deviceId, tsMs, line: l })),
+    ),
+  };
+}
+
+/** The overlay of a device's imported readings within [fromMs, toMs]: rows as the meter read reads them. */
+function overlayOf(devices: readonly DeviceImport[], fromMs: number, toMs: number): ReadingOverlay {
+  const overlay = new Map<string, Record<string, unknown>[]>();
+  for (const d of devices) {
+    const byTime = new Map<number, Record<string, unknown>>();
+    for (const [metric, s] of d.metrics)
+      for (let i = lowerBound(s.ts, fromMs); i < s.ts.length && s.ts[i]! <= toMs; i++) {
+        const ts = s.ts[i]!;
+        let row = byTime.get(ts);
+        if (!row) byTime.set(ts, (row = { time: ts }));
+        row[metric] = s.value[i];
+      }
+    overlay.set(d.deviceId, [...byTime.values()]);
+  }
+  return overlay;
+}
+
+const CUMULATIVE = (Object.keys(METRICS) as MetricName[]).filter((m) => METRICS[m].cumulative);
+/** The KPIs shown before an import in the windows it touches. */
+const KPIS_SHOWN = ['energy_kwh', 'co2_t'];
+
+/**
+ * Per site: the fixed windows the import's spans touch (counted), and its months and years with each meter's energy
+ * before and after (the meter read of the KPIs and reports, with the import laid over the stored readings).
+ */
+async function affectedWindows(
+  devices: readonly DeviceImport[],
+  summaries: ImportPlan['devices'],
+  registry: Registry,
+  influx: InfluxClient,
+  utcOffsetMs: number,
+): Promise<{ windowCounts: ImportPlan['windowCounts']; windows: AffectedWindow[] }> {
+  const windowCounts: ImportPlan['windowCounts'] = {};
+  const windows: AffectedWindow[] = [];
+  for (const siteId of [...new Set(summaries.map((d) => d.siteId))]) {
+    const site = registry.site(siteId)!;
+    const mine = summaries.filter((d) => d.siteId === siteId);
+    const fromMs = Math.min(...mine.map((d) => d.fromMs));
+    const toMs = Math.max(...mine.map((d) => d.toMs)) + 1;
+    windowCounts[siteId] = {
+      '15m': new Set(
+        mine.flatMap((d) => windowsOf('15m', d.fromMs, d.toMs + 1, utcOffsetMs).map((w) => w.startMs)),
+      ).size,
+      '1h': new Set(
+        mine.flatMap((d) => windowsOf('1h', d.fromMs, d.toMs + 1, utcOffsetMs).map((w) => w.startMs)),
+      ).size,
+      '1d': new Set(
+        mine.flatMap((d) => windowsOf('1d', d.fromMs, d.toMs + 1, utcOffsetMs).map((w) => w.startMs)),
+      ).size,
+    };
+    const siteDevices = devices.filter((d) => d.siteId === siteId);
+    const months: AffectedWindow[] = [];
+    for (const month of windowsOf('1mo', fromMs, toMs, utcOffsetMs)) {
+      const overlay = overlayOf(
+        siteDevices,
+        month.startMs - MAX_BRIDGED_GAP_MS,
+        month.endMs + MAX_BRIDGED_GAP_MS,
+      );
+      const [before, after] = await Promise.all([
+        readQuarters(influx, site.devices, month.startMs, month.endMs),
+        readQuarters(influx, site.devices, month.startMs, month.endMs, undefined, overlay),
+      ]);
+      const meters: MeterWindow[] = [];
+      for (const [i, q] of after.entries())
+        for (const metric of CUMULATIVE) {
+          const sum = (quarters: typeof q.quarters): { energy: number | null; unknown: number } => {
+            let energy: number | null = null;
+            let unknown = 0;
+            for (const w of quarters.get(metric) ?? [])
+              if (w.startMs >= month.startMs && w.startMs < month.endMs) {
+                if (w.energy !== null) energy = (energy ?? 0) + w.energy;
+                unknown += w.unknown;
+              }
+            return { energy, unknown };
+          };
+          const b = sum(before[i]!.quarters);
+          const a = sum(q.quarters);
+          if (a.energy === null && b.energy === null && a.unknown === 0) continue;
+          if (a.energy === b.energy && a.unknown === b.unknown) continue;
+          meters.push({
+            deviceId: q.device.id,
+            metric,
+            before: b.energy,
+            after: a.energy,
+            anomaliesAfter: a.unknown,
+          });
+        }
+      const label = new Date(month.startMs + utcOffsetMs).toISOString().slice(0, 7);
+      months.push({ siteId, period: '1mo', label, startMs: month.startMs, meters, kpisBefore: {} });
+    }
+    // a year's meters: the sum of its months'
+    const years = new Map<string, AffectedWindow>();
+    for (const m of months) {
+      const label = m.label.slice(0, 4);
+      let year = years.get(label);
+      if (!year) {
+        const startMs = windowsOf('1y', m.startMs, m.startMs + 1, utcOffsetMs)[0]!.startMs;
+        years.set(label, (year = { siteId, period: '1y', label, startMs, meters: [], kpisBefore: {} }));
+      }
+      for (const meter of m.meters) {
+        const same = year.meters.find((x) => x.deviceId === meter.deviceId && x.metric === meter.metric);
+        const add = (x: number | null, y: number | null): number | null =>
+          x === null && y === null ? null : (x ?? 0) + (y ?? 0);
+        if (same) {
+          same.before = add(same.before, meter.before);
+          same.after = add(same.after, meter.after);
+          same.anomaliesAfter += meter.anomaliesAfter;
+        } else year.meters.push({ ...meter });
+      }
+    }
+    for (const w of [...months, ...years.values()]) {
+      const stored = await readKpis(influx, {
+        scope: 'site',
+        period: w.period,
+        fromMs: w.startMs,
+        toMs: w.startMs + 1,
+        entities: [siteId],
+      });
+      for (const kpi of KPIS_SHOWN)
+        w.kpisBefore[kpi] = stored.find((k) => k.kpi === kpi && !k.category)?.value ?? null;
+      windows.push(w);
+    }
+  }
+  return { windowCounts, windows };
+}
+
+/** The latest stored version of each report of the touched sites' emitters for the months and years touched. */
+async function reportsTouched(
+  state: StateStore,
+  registry: Registry,
+  windows: readonly AffectedWindow[],
+): Promise<ImportPlan['reports']> {
+  const periodsByOrg = new Map<string, Set<string>>();
+  for (const w of windows) {
+    const org = registry.site(w.siteId)?.emitter?.id;
+    if (org) periodsByOrg.set(org, (periodsByOrg.get(org) ?? new Set()).add(w.label));
+  }
+  if (periodsByOrg.size === 0) return [];
+  const rows = await state.db
+    .selectFrom('report')
+    .select(['org_id', 'period', 'version'])
+    .where('org_id', 'in', [...periodsByOrg.keys()])
+    .execute();
+  const latest = new Map<string, { orgId: string; period: string; version: number }>();
+  for (const r of rows) {
+    if (!periodsByOrg.get(r.org_id)?.has(r.period)) continue;
+    const key = `${r.org_id} ${r.period}`;
+    if ((latest.get(key)?.version ?? 0) < Number(r.version))
+      latest.set(key, { orgId: r.org_id, period: r.period, version: Number(r.version) });
+  }
+  return [...latest.values()].sort(
+    (a, b) => a.orgId.localeCompare(b.orgId) || a.period.localeCompare(b.period),
+  );
+}

@@ -1,0 +1,341 @@
+import { METRICS, PeakWatchError, isMetricName, type MetricName } from '@peakwatch/contracts';
+import { removedAtMs, type Registry } from '@peakwatch/registry';
+
+/**
+ * The two file layouts an import takes (docs/imports.md): register readings, one per row, as devices send them; and
+ * interval energy, a meter's consumption over a period, turned into register readings of the meter.
+ */
+export const READING_COLUMNS = ['site', 'device', 'ts', 'metric', 'value'] as const;
+export const INTERVAL_COLUMNS = ['site', 'device', 'start', 'end', 'value', 'unit'] as const;
+export type ImportLayout = 'readings' | 'intervals';
+
+/** Why a row is refused (docs/imports.md, "Refused rows"); each names the field at fault. */
+export type RowReason =
+  | 'missing_value'
+  | 'unknown_site'
+  | 'unknown_device'
+  | 'site_mismatch'
+  | 'site_not_allowed'
+  | 'bad_timestamp'
+  | 'mixed_time_zones'
+  | 'timestamp_in_future'
+  | 'device_removed'
+  | 'unknown_metric'
+  | 'bad_value'
+  | 'unit_mismatch'
+  | 'bad_period'
+  | 'overlapping_period'
+  | 'duplicate_row'
+  | 'conflict_with_live'
+  | 'conflict_with_import';
+
+export interface RowProblem {
+  row: number;
+  field: string;
+  reason: RowReason;
+  detail: string;
+}
+
+/** A file the import cannot read at all (a bad header, a truncated XLSX): no row of it is taken. */
+export class ImportFileError extends PeakWatchError {
+  readonly code = 'invalid_import_file';
+  constructor(message: string, field: string) {
+    super(message, { field });
+  }
+}
+
+/** One accepted value: a register (or other metric) reading of a device at a time. */
+export interface ImportedValue {
+  row: number;
+  siteId: string;
+  deviceId: string;
+  metric: MetricName;
+  tsMs: number;
+  value: number;
+}
+
+/** An accepted interval: a device's energy over [startMs, endMs). */
+export interface ImportedInterval {
+  row: number;
+  siteId: string;
+  deviceId: string;
+  metric: MetricName;
+  startMs: number;
+  endMs: number;
+  energy: number;
+}
+
+/** Which layout a header is, or the error naming what is wrong with it. */
+export function layoutOf(header: readonly string[]): ImportLayout {
+  const names = header.map((h) => h.trim().toLowerCase());
+  const is = (columns: readonly string[], optional: readonly string[] = []): boolean =>
+    columns.every((c) => names.includes(c)) &&
+    names.every((n) => columns.includes(n) || optional.includes(n));
+  if (is(READING_COLUMNS, ['unit'])) return 'readings';
+  if (is(INTERVAL_COLUMNS)) return 'intervals';
+  const expected = names.includes('start') || names.includes('end') ? INTERVAL_COLUMNS : READING_COLUMNS;
+  const missing = expected.filter((c) => !names.includes(c));
+  const unknown = names.filter((n) => !(expected as readonly string[]).includes(n) && n !== 'unit');
+  throw new ImportFileError(
+    `row 1: the header must be ${READING_COLUMNS.join(',')}[,unit] (register readings) or ` +
+      `${INTERVAL_COLUMNS.join(',')} (interval energy)` +
+      (missing.length ? `; missing: ${missing.join(', ')}` : '') +
+      (unknown.length ? `; unknown: ${unknown.map((u) => u.slice(0, 40)).join(', ')}` : ''),
+    'header',
+  );
+}
+
+/** The units an interval row may state, and the register each one is booked to. */
+const INTERVAL_UNITS: Record<string, MetricName> = {
+  kwh: 'energy_import_kwh',
+  kwh_heat: 'heat_kwh',
+  m3: 'gas_m3',
+  'm³': 'gas_m3',
+};
+
+/** How a stated unit is written for a metric (`m³` and `m3` alike). */
+const sameUnit = (stated: string, metric: MetricName): boolean =>
+  stated.trim().replace('³', '3').toLowerCase() === METRICS[metric].unit.toLowerCase();
+
+const ISO_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?\s*(Z|[+-]\d{2}:?\d{2})?$/;
+
+/** The offset of a time zone setting (`+08:00`, `Z`, or an IANA name), or undefined when it is none of those. */
+export function offsetOfZone(zone: string): string | undefined {
+  const fixed = /^(Z|[+-]\d{2}:?\d{2})$/.exec(zone.trim());
+  if (fixed) return normaliseOffset(fixed[1]!);
+  try {
+    const ms = 0;
+    const name = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'longOffset' })
+      .formatToParts(ms)
+      .find((p) => p.type === 'timeZoneName')?.value;
+    if (name === 'GMT') return '+00:00';
+    const m = /GMT([+-]\d{2}):(\d{2})/.exec(name ?? '');
+    return m ? `${m[1]}:${m[2]}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function normaliseOffset(offset: string): string {
+  if (offset === 'Z') return '+00:00';
+  return offset.includes(':') ? offset : `${offset.slice(0, 3)}:${offset.slice(3)}`;
+}
+
+const offsetMs = (offset: string): number =>
+  (offset.startsWith('-') ? -1 : 1) * (Number(offset.slice(1, 3)) * 60 + Number(offset.slice(4, 6))) * 60_000;
+
+/** What the rows of one file are judged against, and what they have shown so far (their time zone). */
+export interface RowContext {
+  registry: Registry;
+  nowMs: number;
+  /** How far ahead of now a reading may be (INGEST_MAX_FUTURE_MS); there is no limit into the past. */
+  maxFutureMs: number;
+  /** The zone stated on the command line (`+08:00`), for times written without an offset. */
+  zone?: string;
+  /** Sites the caller may import into (none: every site). */
+  allowedSites?: ReadonlySet<string>;
+  /** The offset of the file's first timestamp that had one: every other must have the same. */
+  fileOffset?: string;
+}
+
+/** A cell as read from the file: text, a number, or (XLSX) a date. */
+export type Cell = string | number | Date | undefined;
+
+const text = (cell: Cell): string =>
+  cell === undefined ? '' : cell instanceof Date ? cell.toISOString() : String(cell).trim();
+
+/**
+ * A time cell: ISO 8601 with its offset (or without, in the zone stated on the command line), or an XLSX date, which
+ * is a wall-clock time in that zone. Every time of a file must be in one zone (`mixed_time_zones`).
+ */
+function timeOf(cell: Cell, field: string, row: number, context: RowContext): number | RowProblem {
+  const bad = (reason: RowReason, detail: string): RowProblem => ({ row, field, reason, detail });
+  if (cell instanceof Date) {
+    if (!context.zone)
+      return bad('bad_timestamp', 'a spreadsheet date has no UTC offset: state one with --tz');
+    return cell.getTime() - offsetMs(context.zone);
+  }
+  const raw = text(cell);
+  if (raw === '') return bad('missing_value', `${field} is empty`);
+  const m = ISO_TIME.exec(raw);
+  if (!m) return bad('bad_timestamp', `${JSON.stringify(raw.slice(0, 40))} is not an ISO 8601 time`);
+  const offset = m[8] ? normaliseOffset(m[8]) : context.zone;
+  if (!offset)
+    return bad(
+      'bad_timestamp',
+      `${JSON.stringify(raw.slice(0, 40))} has no UTC offset: add one or state --tz`,
+    );
+  if (context.zone && offset !== context.zone)
+    return bad('mixed_time_zones', `${raw.slice(0, 40)} is at ${offset}, the file's zone is ${context.zone}`);
+  if (context.fileOffset === undefined) context.fileOffset = offset;
+  else if (offset !== context.fileOffset)
+    return bad(
+      'mixed_time_zones',
+      `${raw.slice(0, 40)} is at ${offset}, the file's first time at ${context.fileOffset}`,
+    );
+  const [y, mo, d, h, mi, s, frac] = m.slice(1, 8);
+  const ms =
+    Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s ?? 0)) +
+    Math.round(Number(frac ?? 0) * 1000) -
+    offsetMs(offset);
+  // Date.UTC rolls 31 February over into March: refuse a date that is not on the calendar
+  const back = new Date(ms + offsetMs(offset));
+  if (
+    Number.isNaN(ms) ||
+    back.getUTCMonth() !== Number(mo) - 1 ||
+    back.getUTCDate() !== Number(d) ||
+    Number(h) > 23 ||
+    Number(mi) > 59 ||
+    Number(s ?? 0) > 59
+  )
+    return bad('bad_timestamp', `${raw.slice(0, 40)} is not a time on the calendar`);
+  return ms;
+}
+
+function numberOf(cell: Cell, row: number): number | RowProblem {
+  if (typeof cell === 'number')
+    return Number.isFinite(cell) ? cell : { row, field: 'value', reason: 'bad_value', detail: String(cell) };
+  const raw = text(cell);
+  if (raw === '') return { row, field: 'value', reason: 'missing_value', detail: 'value is empty' };
+  const n = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(raw) ? Number(raw) : Number.NaN;
+  return Number.isFinite(n)
+    ? n
+    : {
+        row,
+        field: 'value',
+        reason: 'bad_value',
+        detail: `${JSON.stringify(raw.slice(0, 40))} is not a number`,
+      };
+}
+
+const isProblem = (x: unknown): x is RowProblem => typeof x === 'object' && x !== null && 'reason' in x;
+
+/** The site and device of a row, checked against the registry, the caller's sites and the device's removal. */
+function deviceOf(
+  cells: Record<string, Cell>,
+  row: number,
+  context: RowContext,
+): { siteId: string; deviceId: string; removedAtMs: number } | RowProblem {
+  const siteId = text(cells['site']);
+  const deviceId = text(cells['device']);
+  if (siteId === '') return { row, field: 'site', reason: 'missing_value', detail: 'site is empty' };
+  if (deviceId === '') return { row, field: 'device', reason: 'missing_value', detail: 'device is empty' };
+  if (!context.registry.site(siteId))
+    return {
+      row,
+      field: 'site',
+      reason: 'unknown_site',
+      detail: `${siteId.slice(0, 64)} is not in the registry`,
+    };
+  const registered = context.registry.device(deviceId);
+  if (!registered)
+    return {
+      row,
+      field: 'device',
+      reason: 'unknown_device',
+      detail: `${deviceId.slice(0, 64)} is not in the registry`,
+    };
+  if (registered.site.id !== siteId)
+    return {
+      row,
+      field: 'site',
+      reason: 'site_mismatch',
+      detail: `${deviceId} belongs to ${registered.site.id}, not ${siteId.slice(0, 64)}`,
+    };
+  if (context.allowedSites && !context.allowedSites.has(siteId))
+    return { row, field: 'site', reason: 'site_not_allowed', detail: `${siteId} is outside your scope` };
+  return { siteId, deviceId, removedAtMs: removedAtMs(registered.device) };
+}
+
+function checkedTime(
+  ms: number,
+  field: string,
+  row: number,
+  removedAt: number,
+  context: RowContext,
+): RowProblem | undefined {
+  if (ms > context.nowMs + context.maxFutureMs)
+    return { row, field, reason: 'timestamp_in_future', detail: new Date(ms).toISOString() };
+  if (ms > removedAt)
+    return {
+      row,
+      field,
+      reason: 'device_removed',
+      detail: `${new Date(ms).toISOString()} is after its removal at ${new Date(removedAt).toISOString()}`,
+    };
+  return undefined;
+}
+
+/** A register-readings row: the same rules as a live reading's (docs/contracts.md), without the 35-day horizon. */
+export function readingRow(
+  cells: Record<string, Cell>,
+  row: number,
+  context: RowContext,
+): ImportedValue | RowProblem {
+  const device = deviceOf(cells, row, context);
+  if (isProblem(device)) return device;
+  const ts = timeOf(cells['ts'], 'ts', row, context);
+  if (isProblem(ts)) return ts;
+  const late = checkedTime(ts, 'ts', row, device.removedAtMs, context);
+  if (late) return late;
+  const metric = text(cells['metric']);
+  if (!isMetricName(metric))
+    return {
+      row,
+      field: 'metric',
+      reason: metric === '' ? 'missing_value' : 'unknown_metric',
+      detail: `${JSON.stringify(metric.slice(0, 64))} is not a metric of the contract`,
+    };
+  const unit = text(cells['unit']);
+  if (unit !== '' && !sameUnit(unit, metric))
+    return {
+      row,
+      field: 'unit',
+      reason: 'unit_mismatch',
+      detail: `${metric} is in ${METRICS[metric].unit}, not ${unit.slice(0, 20)}`,
+    };
+  const value = numberOf(cells['value'], row);
+  if (isProblem(value)) return value;
+  return { row, siteId: device.siteId, deviceId: device.deviceId, metric, tsMs: ts, value };
+}
+
+/** An interval-energy row: a period [start, end) and its energy in a stated unit (kWh, kWh_heat or m³). */
+export function intervalRow(
+  cells: Record<string, Cell>,
+  row: number,
+  context: RowContext,
+): ImportedInterval | RowProblem {
+  const device = deviceOf(cells, row, context);
+  if (isProblem(device)) return device;
+  const start = timeOf(cells['start'], 'start', row, context);
+  if (isProblem(start)) return start;
+  const end = timeOf(cells['end'], 'end', row, context);
+  if (isProblem(end)) return end;
+  if (end <= start) return { row, field: 'end', reason: 'bad_period', detail: 'end is not after start' };
+  const late = checkedTime(end, 'end', row, device.removedAtMs, context);
+  if (late) return late;
+  const unit = text(cells['unit']);
+  const metric = INTERVAL_UNITS[unit.toLowerCase()];
+  if (!metric)
+    return {
+      row,
+      field: 'unit',
+      reason: unit === '' ? 'missing_value' : 'unit_mismatch',
+      detail: `${JSON.stringify(unit.slice(0, 20))}: expected kWh, kWh_heat or m3`,
+    };
+  const energy = numberOf(cells['value'], row);
+  if (isProblem(energy)) return energy;
+  if (energy < 0) return { row, field: 'value', reason: 'bad_value', detail: `${energy} is negative` };
+  return {
+    row,
+    siteId: device.siteId,
+    deviceId: device.deviceId,
+    metric,
+    startMs: start,
+    endMs: end,
+    energy,
+  };
+}
+
+export { isProblem };

@@ -1,0 +1,67 @@
+import { METRICS } from '@peakwatch/contracts';
+import type { ImportPlan } from './import-plan';
+
+/** Refused rows printed at most (all of them are in `--json` and in the batch's rejections). */
+const REJECTIONS_SHOWN = 20;
+
+const figure = (x: number | null | undefined): string =>
+  x === null || x === undefined ? '—' : x.toLocaleString('en-US', { maximumFractionDigits: 3 });
+
+/** The dry run as a person reads it (the command line's output). */
+export function renderPlan(plan: ImportPlan): string[] {
+  const lines = [
+    `import of ${plan.fileName} (${plan.layout}, SHA-256 ${plan.fileSha256})`,
+    `  rows: ${plan.rows.read} read, ${plan.rows.accepted} accepted, ${plan.rows.rejected} refused; ` +
+      `${plan.rows.replaced} stored readings would be replaced`,
+  ];
+  for (const r of plan.rejections.slice(0, REJECTIONS_SHOWN))
+    lines.push(`  refused: row ${r.row}, ${r.field}: ${r.reason}: ${r.detail}`);
+  if (plan.rejections.length > REJECTIONS_SHOWN)
+    lines.push(
+      `  … and ${plan.rejections.length - REJECTIONS_SHOWN} more refused rows (--json lists them all)`,
+    );
+  for (const d of plan.devices)
+    lines.push(
+      `  ${d.siteId}/${d.deviceId}: ${d.readings} readings from ${new Date(d.fromMs).toISOString()} to ` +
+        `${new Date(d.toMs).toISOString()}${d.replaced ? `, replacing ${d.replaced}` : ''}`,
+    );
+  for (const [site, counts] of Object.entries(plan.windowCounts))
+    lines.push(
+      `  ${site}: KPI windows recomputed: ${counts['15m']} quarter hours, ${counts['1h']} hours, ${counts['1d']} days`,
+    );
+  for (const w of plan.windows) {
+    const kpis = Object.entries(w.kpisBefore)
+      .map(([k, v]) => `${k} now ${figure(v)}`)
+      .join(', ');
+    lines.push(`  ${w.siteId} ${w.period} ${w.label}: ${kpis}`);
+    for (const m of w.meters)
+      lines.push(
+        `    ${m.deviceId} ${m.metric}: ${figure(m.before)} → ${figure(m.after)} ${METRICS[m.metric].unit}` +
+          (m.anomaliesAfter ? ` (${m.anomaliesAfter} deltas the register rules cannot explain)` : ''),
+      );
+  }
+  for (const r of plan.reports)
+    lines.push(
+      `  report ${r.orgId} ${r.period}: version ${r.version} would be restated if its figures change`,
+    );
+  return lines;
+}
+
+/**
+ * Refused rows as CSV (RFC 4180 quoting), to download. A cell that a spreadsheet would take for a formula (=, +, -, @)
+ * is prefixed with an apostrophe: the details quote the file's own cells.
+ */
+export function rejectionsCsv(
+  rows: readonly { row: number; field: string; reason: string; detail: string }[],
+): string {
+  const cell = (s: string): string => {
+    const safe = /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
+    return /[",\n\r]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
+  };
+  return [
+    'row,field,reason,detail',
+    ...rows.map((r) => [String(r.row), r.field, r.reason, r.detail].map(cell).join(',')),
+  ]
+    .map((l) => `${l}\n`)
+    .join('');
+}

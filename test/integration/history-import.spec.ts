@@ -1,0 +1,328 @@
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import ExcelJS from 'exceljs';
+import { KpiCron } from '@peakwatch/analytics';
+import type { AppConfig } from '@peakwatch/config';
+import { HistoryImports, ImportFileError, ImportRefusedError } from '@peakwatch/history';
+import type { InfluxClient } from '@peakwatch/influx';
+import { readKpis } from '@peakwatch/metering';
+import { loadPolicyData } from '@peakwatch/policy';
+import { loadRegistry } from '@peakwatch/registry';
+import { Clock } from '@peakwatch/runtime';
+import { AuditLog, StateStore } from '@peakwatch/state';
+import { HOUR, beijingMidnight } from '../support/calendar';
+import { startInfluxd, type TestInfluxd } from '../support/influxd';
+import { testConfig } from '../support/ingest';
+
+const SEEDS = join(__dirname, '../../seeds');
+/** The day imported, chosen by the spec: 10 March 2025 in Beijing (no calendar boundary is at stake). */
+const DAY_START = beijingMidnight('2025-03-10');
+/** The clock of the run: 10:00 the next morning, so 12 March is in the future. */
+const NOW = DAY_START + 34 * HOUR;
+const HEADER = 'site,device,ts,metric,value';
+/** b1-grid's register at hour h of the day: 1,000 kWh at midnight, 100 kWh an hour (2,400 kWh over the day). */
+const register = (h: number): number => 1000 + 100 * h;
+const at = (h: number): string =>
+  `${new Date(DAY_START + h * HOUR + 8 * HOUR).toISOString().slice(0, 19)}+08:00`;
+const dayRows = (): string[] =>
+  Array.from({ length: 25 }, (_, h) => `hd-b1,b1-grid,${at(h)},energy_import_kwh,${register(h)}`);
+
+/** The telemetry points of a device, as stored (tags and fields). */
+async function points(influx: InfluxClient, device: string): Promise<Record<string, unknown>[]> {
+  return (await influx.query(`SELECT * FROM telemetry WHERE device = '${device}'`)).flatMap((s) => s.rows);
+}
+
+/**
+ * Every `kpi` point with a value from the year of the day on, as comparable text. A window without data has no value
+ * (docs/contracts.md, "KPI series"), whether the job wrote it without one or never wrote it.
+ */
+async function kpiSnapshot(influx: InfluxClient): Promise<string[]> {
+  const series = await influx.query(
+    `SELECT * FROM kpi WHERE time >= ${beijingMidnight('2025-01-01')}ms GROUP BY *`,
+  );
+  return series
+    .flatMap((s) =>
+      s.rows
+        .filter((r) => r['value'] !== null)
+        // a field no point of the answer has is null (InfluxDB keeps the field keys of deleted points)
+        .map((r) =>
+          JSON.stringify({
+            ...s.tags,
+            ...Object.fromEntries(Object.entries(r).filter(([, v]) => v !== null)),
+          }),
+        ),
+    )
+    .sort();
+}
+
+describe('history import: dry run, provenance, conflicts and rollback against the real influxd', () => {
+  let influxd: TestInfluxd;
+  let influx: InfluxClient;
+  let config: AppConfig;
+  let store: StateStore;
+  let dir: string;
+  let imports: HistoryImports;
+  let job: KpiCron;
+  const clock = Clock.startingAt(NOW);
+  const registry = loadRegistry(join(SEEDS, 'sites'));
+
+  const file = async (name: string, lines: string[]): Promise<string> => {
+    const path = join(dir, name);
+    await writeFile(path, `${lines.join('\n')}\n`);
+    return path;
+  };
+
+  beforeAll(async () => {
+    influxd = await startInfluxd();
+    influx = await influxd.client('history');
+    dir = await mkdtemp(join(tmpdir(), 'peakwatch-import-'));
+    config = await testConfig(influxd.url, 'history', dir);
+    store = await StateStore.open(config.stateStore);
+    imports = new HistoryImports({ config, influx, registry, state: store, clock });
+    job = new KpiCron(config, influx, registry, loadPolicyData(SEEDS), undefined, clock);
+  });
+  afterAll(async () => {
+    await store?.close();
+    await influxd?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('names the row and the field of each bad row, and writes nothing unless a partial import is confirmed', async () => {
+    const path = await file('bad.csv', [
+      HEADER,
+      `hd-b1,b1-grid,${at(0)},energy_import_kwh,1000`, // 2: good
+      `hd-b1,nope,${at(1)},energy_import_kwh,1100`, // 3
+      `hd-b2,b1-grid,${at(1)},energy_import_kwh,1100`, // 4
+      'hd-b1,b1-grid,2025-03-10 25:00,energy_import_kwh,1', // 5: no offset, and no hour 25
+      'hd-b1,b1-grid,2025-03-10T02:00:00Z,energy_import_kwh,1200', // 6: another zone than row 2's
+      `hd-b1,b1-grid,${at(3)},energy_kwh,1300`, // 7
+      `hd-b1,b1-grid,${at(4)},energy_import_kwh,12abc`, // 8
+      `hd-b1,b1-grid,${at(0)},energy_import_kwh,1000`, // 9: row 2 again
+      'hd-b1,b1-grid,2025-03-12T10:00:00+08:00,energy_import_kwh,9000', // 10: after the run's clock
+      'hd-b1,b1-grid,2025-02-30T10:00:00+08:00,energy_import_kwh,900', // 11: not on the calendar
+      `hd-b1,b1-grid,${at(5)},energy_import_kwh,1500`, // 12: good
+    ]);
+    const { plan } = await imports.plan({ path });
+    expect(plan.rejections.map((r) => [r.row, r.field, r.reason])).toEqual([
+      [3, 'device', 'unknown_device'],
+      [4, 'site', 'site_mismatch'],
+      [5, 'ts', 'bad_timestamp'],
+      [6, 'ts', 'mixed_time_zones'],
+      [7, 'metric', 'unknown_metric'],
+      [8, 'value', 'bad_value'],
+      [9, 'ts', 'duplicate_row'],
+      [10, 'ts', 'timestamp_in_future'],
+      [11, 'ts', 'bad_timestamp'],
+    ]);
+    expect(plan.rejections.find((r) => r.row === 9)!.detail).toContain('row 2');
+    expect(plan.rows).toEqual({ read: 11, accepted: 2, rejected: 9, replaced: 0 });
+
+    const planned = await imports.plan({ path });
+    await expect(
+      imports.apply(planned, { actor: 'cli', role: 'operator', reason: 'meter memory' }),
+    ).rejects.toThrow(ImportRefusedError);
+    await expect(
+      imports.apply(planned, { actor: 'cli', role: 'operator', reason: '  ', partial: true }),
+    ).rejects.toMatchObject({ field: 'reason' });
+    expect(await points(influx, 'b1-grid')).toEqual([]);
+    expect(await imports.list()).toEqual([]);
+  });
+
+  it('refuses a file it cannot read at all: a wrong header, a unit that is not the metric’s, a truncated XLSX', async () => {
+    const header = await file('header.csv', [
+      'site,device,time,metric,value',
+      `hd-b1,b1-grid,${at(0)},energy_import_kwh,1`,
+    ]);
+    await expect(imports.plan({ path: header })).rejects.toThrow(/row 1: .*missing: ts; unknown: time/);
+    await expect(imports.plan({ path: header })).rejects.toMatchObject({ field: 'header' });
+
+    const units = await file('units.csv', [
+      `${HEADER},unit`,
+      `hd-b1,b1-grid,${at(0)},energy_import_kwh,1000,kWh`,
+      `hd-b1,b1-grid,${at(1)},energy_import_kwh,1100,m3`,
+    ]);
+    expect((await imports.plan({ path: units })).plan.rejections).toEqual([
+      expect.objectContaining({ row: 3, field: 'unit', reason: 'unit_mismatch' }),
+    ]);
+
+    const xlsx = join(dir, 'cut.xlsx');
+    const workbook = new ExcelJS.Workbook();
+    const sheet = workbook.addWorksheet('readings');
+    sheet.addRow(HEADER.split(','));
+    for (let h = 0; h < 2000; h++)
+      sheet.addRow(['hd-b1', 'b1-grid', at(h % 24), 'energy_import_kwh', register(h)]);
+    await workbook.xlsx.writeFile(xlsx);
+    const { size } = await stat(xlsx);
+    await truncate(xlsx, Math.floor(size / 2));
+    await expect(imports.plan({ path: xlsx })).rejects.toThrow(ImportFileError);
+    await expect(imports.plan({ path: xlsx })).rejects.toMatchObject({ field: 'file' });
+  });
+
+  it('reads an XLSX sheet whose times are spreadsheet dates in the zone stated', async () => {
+    const xlsx = join(dir, 'dates.xlsx');
+    const workbook = new ExcelJS.Workbook();
+    const sheet = workbook.addWorksheet('readings');
+    sheet.addRow(HEADER.split(','));
+    // a spreadsheet date is a wall-clock time: 00:00 and 01:00 of 10 March, written as such
+    sheet.addRow(['hd-b1', 'b1-grid', new Date(Date.UTC(2025, 2, 10, 0)), 'energy_import_kwh', 1000]);
+    sheet.addRow(['hd-b1', 'b1-grid', new Date(Date.UTC(2025, 2, 10, 1)), 'energy_import_kwh', 1100]);
+    await workbook.xlsx.writeFile(xlsx);
+    const without = (await imports.plan({ path: xlsx })).plan;
+    expect(without.rejections.map((r) => [r.row, r.field, r.reason])).toEqual([
+      [2, 'ts', 'bad_timestamp'],
+      [3, 'ts', 'bad_timestamp'],
+    ]);
+    const { plan } = await imports.plan({ path: xlsx, zone: 'Asia/Shanghai' });
+    expect(plan.rejections).toEqual([]);
+    expect(plan.devices).toEqual([
+      expect.objectContaining({
+        deviceId: 'b1-grid',
+        readings: 2,
+        fromMs: DAY_START,
+        toMs: DAY_START + HOUR,
+      }),
+    ]);
+  });
+
+  describe('a day of b1-grid over a live reading', () => {
+    const LIVE_TS = DAY_START + 6 * HOUR;
+    /** A reading ingest stored: another value than the file's, a power and a sequence number (an integer). */
+    const LIVE =
+      `telemetry,device=b1-grid,district=haidian,kind=electricity_meter,role=grid,site=hd-b1 ` +
+      `energy_import_kwh=1600.5,power_kw=99.5,seq=7i ${LIVE_TS}`;
+    let path: string;
+    let before: string[];
+    let liveAsStored: Record<string, unknown>[];
+    let batchId: string;
+
+    beforeAll(async () => {
+      // the live reading, a day of the lighting meter's, and the late-data marks ingest wrote with them: the KPIs of
+      // the day as the job left them
+      const lighting = Array.from(
+        { length: 25 },
+        (_, h) =>
+          `telemetry,device=b1-lighting,district=haidian,kind=electricity_meter,role=lighting_sockets,site=hd-b1 ` +
+          `energy_import_kwh=${500 + 20 * h} ${DAY_START + h * HOUR}`,
+      );
+      await writeLines(influx, [
+        LIVE,
+        ...lighting,
+        `ingest_late,device=b1-grid,site=hd-b1 earliest_ms=${LIVE_TS}i,latest_ms=${LIVE_TS}i,readings=1i ${clock.now()}`,
+        `ingest_late,device=b1-lighting,site=hd-b1 earliest_ms=${DAY_START}i,latest_ms=${DAY_START + 24 * HOUR}i,readings=25i ${clock.now()}`,
+      ]);
+      await job.runOnce(clock.now());
+      before = await kpiSnapshot(influx);
+      // by hand: the lighting's 480 kWh of the day, and no site consumption without the grid meter's
+      expect(before).toContainEqual(
+        expect.stringMatching(
+          /"category":"lighting_sockets".*"kpi":"energy_kwh","period":"1d".*"value":480[,}]/,
+        ),
+      );
+      expect(before.filter((p) => /"category":"","entity":"hd-b1","kpi":"energy_kwh"/.test(p))).toEqual([]);
+      liveAsStored = await points(influx, 'b1-grid');
+      expect(liveAsStored).toHaveLength(1);
+      path = await file('day.csv', [HEADER, ...dayRows()]);
+    });
+
+    it('refuses the row on the live reading (conflict_with_live) unless --replace, which the dry run shows', async () => {
+      const { plan } = await imports.plan({ path });
+      expect(plan.rejections).toEqual([
+        expect.objectContaining({ row: 8, field: 'ts', reason: 'conflict_with_live' }),
+      ]);
+      const replacing = (await imports.plan({ path, replace: true })).plan;
+      expect(replacing.rejections).toEqual([]);
+      expect(replacing.rows).toEqual({ read: 25, accepted: 25, rejected: 0, replaced: 1 });
+      expect(replacing.devices).toEqual([
+        expect.objectContaining({ deviceId: 'b1-grid', readings: 25, replaced: 1 }),
+      ]);
+    });
+
+    it("shows each meter's energy before and after in the month and year, and the KPI windows recomputed", async () => {
+      const { plan } = await imports.plan({ path, replace: true });
+      // by hand: one live reading alone gives no energy; the day's 25 readings 2,400 kWh
+      const month = plan.windows.find((w) => w.period === '1mo' && w.label === '2025-03')!;
+      expect(month.meters).toEqual([
+        { deviceId: 'b1-grid', metric: 'energy_import_kwh', before: null, after: 2400, anomaliesAfter: 0 },
+      ]);
+      const year = plan.windows.find((w) => w.period === '1y' && w.label === '2025')!;
+      expect(year.meters[0]).toMatchObject({ before: null, after: 2400 });
+      // 00:00 to 24:00 inclusive: 97 quarter hours, 25 hours, 2 days
+      expect(plan.windowCounts['hd-b1']).toEqual({ '15m': 97, '1h': 25, '1d': 2 });
+    });
+
+    it('applies the batch with its provenance, tags its points, and the next KPI run counts them', async () => {
+      const planned = await imports.plan({ path, replace: true });
+      ({ batchId } = await imports.apply(planned, {
+        actor: 'cli',
+        role: 'operator',
+        reason: 'gateway down in March: from the meter memory',
+      }));
+      expect(batchId).toMatch(/^imp-\d{8}-[0-9a-f]{8}$/);
+      const batch = (await imports.get(batchId))!;
+      expect(batch).toMatchObject({
+        fileName: 'day.csv',
+        fileSha256: createHash('sha256')
+          .update(await readFile(path))
+          .digest('hex'),
+        actor: 'cli',
+        reason: 'gateway down in March: from the meter memory',
+        state: 'applied',
+        rowsAccepted: 25,
+        rowsRejected: 0,
+        rowsReplaced: 1,
+      });
+      const stored = await points(influx, 'b1-grid');
+      expect(stored).toHaveLength(25);
+      expect(stored.every((p) => p['batch'] === batchId)).toBe(true);
+      expect(stored.find((p) => p['time'] === LIVE_TS)).toMatchObject({
+        energy_import_kwh: 1600,
+        power_kw: null,
+      });
+
+      await job.runOnce(clock.now());
+      const day = await readKpis(influx, {
+        scope: 'site',
+        period: '1d',
+        fromMs: DAY_START,
+        toMs: DAY_START + 1,
+        entities: ['hd-b1'],
+        kpi: 'energy_kwh',
+      });
+      expect(day.find((k) => !k.category)!.value).toBeCloseTo(2400, 6);
+      expect((await new AuditLog(store).latest(5)).find((a) => a.action === 'import.apply')).toMatchObject({
+        target: batchId,
+        actor: 'cli',
+      });
+    });
+
+    it('rolls back exactly its points, restores the live reading as it was, and every KPI as it was', async () => {
+      await imports.rollback(batchId, { actor: 'cli', role: 'operator' });
+      expect(await points(influx, 'b1-grid')).toEqual(liveAsStored);
+      expect(liveAsStored[0]).toMatchObject({
+        time: LIVE_TS,
+        energy_import_kwh: 1600.5,
+        power_kw: 99.5,
+        seq: 7,
+      });
+      await job.runOnce(clock.now());
+      expect(await kpiSnapshot(influx)).toEqual(before);
+      expect((await imports.get(batchId))!.state).toBe('rolled_back');
+      await expect(imports.rollback(batchId, { actor: 'cli', role: 'operator' })).rejects.toThrow(
+        /rolled back/,
+      );
+      expect((await new AuditLog(store).latest(5)).find((a) => a.action === 'import.rollback')).toMatchObject(
+        {
+          target: batchId,
+        },
+      );
+    });
+  });
+});
+
+async function writeLines(influx: InfluxClient, lines: string[]): Promise<void> {
+  const write = influx.createWriteApi();
+  write.writeRecords(lines);
+  await write.close();
+}
