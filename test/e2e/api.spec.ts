@@ -49,7 +49,10 @@ describe('REST API', () => {
   beforeAll(async () => {
     influxd = await startInfluxd();
     dataDir = await mkdtemp(join(tmpdir(), 'peakwatch-api-'));
-    const config = await testConfig(influxd.url, 'api', dataDir, { API_RATE_LIMIT_PER_MINUTE: '100000' });
+    const config = await testConfig(influxd.url, 'api', dataDir, {
+      API_RATE_LIMIT_PER_MINUTE: '100000',
+      IMPORT_MAX_MB: '1',
+    });
     app = await createApp(config, [INGEST_APP, API_APP]);
     mqttUrl = `mqtt://127.0.0.1:${config.mqtt.port}`;
     port = config.http.port;
@@ -108,7 +111,7 @@ describe('REST API', () => {
    */
   const matrix: Record<
     string,
-    { path: string; body?: (caller: Caller) => object; expected: number[]; public?: true }[]
+    { path: string; body?: (caller: Caller) => object; csv?: string; expected: number[]; public?: true }[]
   > = {
     'GET /api/v1': [{ path: '/api/v1', expected: [200, 200, 200, 200, 200, 200, 200], public: true }],
     // probes and the Prometheus scrape (README, "Health and metrics")
@@ -187,6 +190,30 @@ describe('REST API', () => {
       // nothing is firing here: past the role check, the alert is not found
       { path: '/api/v1/alerts/device-silent/b1-pv/ack', expected: [404, 404, 404, 403, 403, 404, 404] },
     ],
+    // a history import's dry run writes nothing; out of scope, its rows are refused (the import tests below)
+    'POST /api/v1/imports': [
+      {
+        path: '/api/v1/imports?reason=matrix',
+        csv: `site,device,ts,metric,value\nhd-b1,b1-grid,2024-05-01T00:00:00+08:00,energy_import_kwh,1\n`,
+        expected: [200, 200, 200, 200, 200, 403, 403],
+      },
+    ],
+    'GET /api/v1/imports': [{ path: '/api/v1/imports', expected: [200, 200, 200, 200, 200, 403, 403] }],
+    'GET /api/v1/imports/{id}': [
+      { path: '/api/v1/imports/imp-20260101-00000000', expected: [404, 404, 404, 404, 404, 403, 403] },
+    ],
+    'GET /api/v1/imports/{id}/rejections': [
+      {
+        path: '/api/v1/imports/imp-20260101-00000000/rejections',
+        expected: [404, 404, 404, 404, 404, 403, 403],
+      },
+    ],
+    'POST /api/v1/imports/{id}/rollback': [
+      {
+        path: '/api/v1/imports/imp-20260101-00000000/rollback',
+        expected: [404, 404, 404, 404, 404, 403, 403],
+      },
+    ],
     'GET /api/v1/apikeys': [{ path: '/api/v1/apikeys', expected: [200, 403, 403, 403, 403, 403, 403] }],
     'POST /api/v1/apikeys': [
       {
@@ -200,12 +227,13 @@ describe('REST API', () => {
     ],
   };
   const cases = Object.entries(matrix).flatMap(([operation, rows]) =>
-    rows.flatMap(({ path, body, expected, public: open }) => {
+    rows.flatMap(({ path, body, csv, expected, public: open }) => {
       const method = operation.split(' ')[0]!;
+      const send = csv === undefined ? body : () => csv;
       return [
-        ...Object.keys(CALLERS).map((caller, i) => [method, path, caller, expected[i]!, body] as const),
+        ...Object.keys(CALLERS).map((caller, i) => [method, path, caller, expected[i]!, send] as const),
         ...['none', 'bad', 'revoked'].map(
-          (caller) => [method, path, caller, open ? 200 : 401, body] as const,
+          (caller) => [method, path, caller, open ? 200 : 401, send] as const,
         ),
       ];
     }),
@@ -228,7 +256,7 @@ describe('REST API', () => {
     method: string,
     path: string,
     caller: Caller,
-    body?: (caller: Caller) => object,
+    body?: (caller: Caller) => object | string,
   ): Promise<number> => {
     if (path.endsWith('/stream'))
       return new Promise((resolve, reject) => {
@@ -251,7 +279,12 @@ describe('REST API', () => {
         req.end();
       });
     const t = http[method.toLowerCase() as 'get' | 'post' | 'put' | 'delete'](path);
-    return as(caller, body ? t.send(body(caller)) : t).then((r) => r.status);
+    const sent = body?.(caller);
+    // a string is a history import's file (CSV)
+    return as(
+      caller,
+      sent === undefined ? t : typeof sent === 'string' ? t.type('text/csv').send(sent) : t.send(sent),
+    ).then((r) => r.status);
   };
 
   it.each(cases)('%s %s as %s → %i', async (method, path, caller, status, body) => {
@@ -324,6 +357,74 @@ describe('REST API', () => {
   ])('refuses an API key with %s (400 naming the field)', async (_name, body, field) => {
     const response = await as('admin', http.post('/api/v1/apikeys').send(body)).expect(400);
     expect(response.body).toMatchObject({ field });
+  });
+
+  describe('history imports', () => {
+    const CSV = [
+      'site,device,ts,metric,value',
+      'hd-b1,b1-pv,2024-06-01T00:00:00+08:00,energy_export_kwh,100',
+      'hd-b1,b1-pv,2024-06-01T01:00:00+08:00,energy_export_kwh,250',
+      'hd-b2,b2-grid,2024-06-01T01:00:00+08:00,energy_import_kwh,9',
+    ].join('\n');
+    const post = (caller: Caller, query: string, body = CSV): supertest.Test =>
+      as(caller, http.post(`/api/v1/imports?${query}`).type('text/csv').send(body));
+
+    it("refuses a facility manager's rows of another site, and writes only with apply and a confirmed partial", async () => {
+      const dry = await post('fm hd-b1', 'reason=pv%20history').expect(200);
+      expect(dry.body.plan.rejections).toEqual([
+        expect.objectContaining({ row: 4, field: 'site', reason: 'site_not_allowed' }),
+      ]);
+      expect(dry.body.batchId).toBeUndefined();
+      const refused = await post('fm hd-b1', 'reason=pv%20history&apply=true').expect(400);
+      expect(refused.body).toMatchObject({ code: 'import_refused', field: 'file' });
+      expect((await as('admin', http.get('/api/v1/imports')).expect(200)).body).toEqual([]);
+
+      const applied = await post(
+        'fm hd-b1',
+        'reason=pv%20history&apply=true&partial=true&fileName=pv-2024.csv',
+      ).expect(201);
+      const id = applied.body.batchId as string;
+      expect(id).toMatch(/^imp-\d{8}-[0-9a-f]{8}$/);
+      const batch = (await as('fm hd-b1', http.get(`/api/v1/imports/${id}`)).expect(200)).body;
+      expect(batch).toMatchObject({
+        fileName: 'pv-2024.csv',
+        reason: 'pv history',
+        rowsAccepted: 2,
+        rowsRejected: 1,
+      });
+      expect(batch.actor).not.toContain('pwk_'); // the key id, never the key
+      await as('fm hd-b2', http.get(`/api/v1/imports/${id}`)).expect(403);
+      expect((await as('fm hd-b2', http.get('/api/v1/imports')).expect(200)).body).toEqual([]);
+      const csv = await as('fm hd-b1', http.get(`/api/v1/imports/${id}/rejections`)).expect(200);
+      expect(csv.headers['content-type']).toMatch(/^text\/csv/);
+      expect(csv.text).toBe(
+        'row,field,reason,detail\n4,site,site_not_allowed,hd-b2 is not a site of yours\n',
+      );
+
+      await as('fm hd-b2', http.post(`/api/v1/imports/${id}/rollback`)).expect(403);
+      const rolled = await as('fm hd-b1', http.post(`/api/v1/imports/${id}/rollback`)).expect(200);
+      expect(rolled.body.batch.state).toBe('rolled_back');
+      await as('fm hd-b1', http.post(`/api/v1/imports/${id}/rollback`)).expect(400);
+    });
+
+    it.each<[string, string, string, number, string]>([
+      ['no reason', '', 'text/csv', 400, 'reason'],
+      ['an unknown parameter', 'reason=x&colour=red', 'text/csv', 400, 'colour'],
+      ['a file name with a path', 'reason=x&fileName=../x.csv', 'text/csv', 400, 'fileName'],
+      ['a bad zone', 'reason=x&tz=Mars/Olympus', 'text/csv', 400, 'tz'],
+    ])('refuses %s with a 400 naming the field', async (_name, query, type, status, field) => {
+      const response = await as('admin', http.post(`/api/v1/imports?${query}`).type(type).send(CSV)).expect(
+        status,
+      );
+      expect(response.body).toMatchObject({ field });
+    });
+
+    it('refuses a JSON body (415), a header it cannot read (400 naming the header), a file over IMPORT_MAX_MB (413)', async () => {
+      await as('admin', http.post('/api/v1/imports?reason=x').send({ rows: [] })).expect(415);
+      const header = await post('admin', 'reason=x', 'site,device,when,metric,value\n').expect(400);
+      expect(header.body).toMatchObject({ code: 'invalid_import_file', field: 'header' });
+      await post('admin', 'reason=x', `${CSV}\n${'#'.repeat(2 * 1_048_576)}`).expect(413);
+    });
   });
 
   it('refuses a request body over 64 kB with 413', async () => {

@@ -186,6 +186,43 @@ describe('history import: dry run, provenance, conflicts and rollback against th
     ]);
   });
 
+  it("books interval energy (a gas bill per month) to the meter's register, and refuses overlaps, gaps and wrong units", async () => {
+    const month = (m: string): string => `2024-${m}-01T00:00:00+08:00`;
+    const path = await file('bills.csv', [
+      'site,device,start,end,value,unit',
+      `hd-b3,b3-gas,${month('01')},${month('02')},1200,m3`, // 2
+      `hd-b3,b3-gas,${month('02')},${month('03')},1000.5,m³`, // 3
+      `hd-b3,b3-gas,${month('02')},2024-02-15T00:00:00+08:00,10,m3`, // 4: overlaps row 3
+      `hd-b3,b3-gas,${month('04')},${month('05')},900,m3`, // 5: March is missing
+      `hd-b3,b3-heat,${month('01')},${month('02')},50,m3`, // 6: a heat meter does not count m³
+      `hd-b3,b3-gas,${month('03')},${month('03')},1,m3`, // 7: an empty period
+    ]);
+    const { plan } = await imports.plan({ path });
+    expect(plan.layout).toBe('intervals');
+    expect(plan.rejections.map((r) => [r.row, r.field, r.reason])).toEqual([
+      [4, 'start', 'overlapping_period'],
+      [5, 'start', 'bad_period'],
+      [6, 'unit', 'unit_mismatch'],
+      [7, 'end', 'bad_period'],
+    ]);
+    // by hand: a register from 0 at 1 January, 1,200 m³ at 1 February, 2,200.5 m³ at 1 March
+    expect(plan.devices).toEqual([
+      expect.objectContaining({
+        deviceId: 'b3-gas',
+        readings: 3,
+        fromMs: beijingMidnight('2024-01-01'),
+        toMs: beijingMidnight('2024-03-01'),
+      }),
+    ]);
+    const gas = (label: string) =>
+      plan.windows.find((w) => w.label === label)!.meters.find((m) => m.deviceId === 'b3-gas');
+    // spread over the month's quarters (a gap of the register's interval): the month's sum to rounding
+    expect(gas('2024-01')).toMatchObject({ metric: 'gas_m3', before: null });
+    expect(gas('2024-01')!.after).toBeCloseTo(1200, 9);
+    expect(gas('2024-02')!.after).toBeCloseTo(1000.5, 9);
+    expect(gas('2024')!.after).toBeCloseTo(2200.5, 9);
+  });
+
   describe('a day of b1-grid over a live reading', () => {
     const LIVE_TS = DAY_START + 6 * HOUR;
     /** A reading ingest stored: another value than the file's, a power and a sequence number (an integer). */

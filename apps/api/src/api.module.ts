@@ -4,7 +4,14 @@ import { AlertVisibility } from './alerts/alert-visibility';
 import { Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { PeakWatchErrorFilter } from './errors.filter';
+import { APP_CONFIG, type AppConfig } from '@peakwatch/config';
+import { HistoryImports } from '@peakwatch/history';
+import { InfluxClient } from '@peakwatch/influx';
+import { Registry } from '@peakwatch/registry';
 import { ReportService } from '@peakwatch/reporting';
+import { Clock } from '@peakwatch/runtime';
+import { StateStore } from '@peakwatch/state';
+import { ImportsController } from './imports/imports.controller';
 import { AlertsController } from './alerts/alerts.controller';
 import { ReportsController } from './reports/reports.controller';
 import { Access } from './auth/access';
@@ -28,6 +35,7 @@ import { StreamController } from './stream/stream.controller';
     StreamController,
     AuditController,
     EmqxHookController,
+    ImportsController,
   ],
   providers: [
     ApiKeysRepository,
@@ -35,6 +43,18 @@ import { StreamController } from './stream/stream.controller';
     AlertVisibility,
     ApiKeyGuard,
     ReportService,
+    {
+      provide: HistoryImports,
+      useFactory: (
+        config: AppConfig,
+        influx: InfluxClient,
+        registry: Registry,
+        state: StateStore,
+        clock: Clock,
+        reports: ReportService,
+      ) => new HistoryImports({ config, influx, registry, state, clock, reports }),
+      inject: [APP_CONFIG, InfluxClient, Registry, StateStore, Clock, ReportService],
+    },
     // every PeakWatchError to its HTTP status, in one place
     { provide: APP_FILTER, useClass: PeakWatchErrorFilter },
   ],

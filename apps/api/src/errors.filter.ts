@@ -13,6 +13,10 @@ export const STATUS_OF_CODE: Readonly<Record<string, number>> = {
   unknown_site: HttpStatus.NOT_FOUND,
   unknown_device: HttpStatus.NOT_FOUND,
   unknown_organisation: HttpStatus.NOT_FOUND,
+  unknown_import: HttpStatus.NOT_FOUND,
+  // a history import's file that cannot be read, or rows refused without a partial import confirmed
+  invalid_import_file: HttpStatus.BAD_REQUEST,
+  import_refused: HttpStatus.BAD_REQUEST,
   username_taken: HttpStatus.CONFLICT,
   device_id_taken: HttpStatus.CONFLICT,
   purchase_already_declared: HttpStatus.CONFLICT,

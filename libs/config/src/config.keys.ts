@@ -300,6 +300,13 @@ export const CONFIG_KEYS = {
     default: '03-31',
     parse: (raw) => (/^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/.test(raw) ? raw : undefined),
   },
+  IMPORT_MAX_MB: {
+    expected: 'a positive integer (MiB)',
+    description:
+      'The largest file `POST /api/v1/imports` takes (a history import, docs/imports.md); the command line reads any size.',
+    default: '200',
+    parse: positiveInt,
+  },
   API_RATE_LIMIT_PER_MINUTE: {
     expected: 'a positive integer (requests)',
     description: 'Requests one API key may make per minute; beyond it the API answers 429 with Retry-After.',

@@ -51,6 +51,8 @@ export interface AppConfig {
     emailFrom: string;
   };
   reports: { endpoints: ReportEndpoint[]; settleMs: number; annualBy: string };
+  /** History imports through the API (docs/imports.md). */
+  imports: { maxBytes: number };
   /** Leases of scheduled runs across replicas (PostgreSQL state store). */
   jobs: { leaseMs: number };
   influx: { url: string; database: string; token?: string };
@@ -192,6 +194,7 @@ export function loadConfig(
       settleMs: p.REPORT_SETTLE_HOURS! * 3_600_000,
       annualBy: p.REPORT_ANNUAL_BY!,
     },
+    imports: { maxBytes: p.IMPORT_MAX_MB! * 1_048_576 },
     jobs: { leaseMs: p.JOB_LEASE_SECONDS! * 1000 },
     influx: {
       url: p.INFLUX_URL!.replace(/\/+$/, ''),

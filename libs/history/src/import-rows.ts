@@ -1,5 +1,5 @@
 import { METRICS, PeakWatchError, isMetricName, type MetricName } from '@peakwatch/contracts';
-import { removedAtMs, type Registry } from '@peakwatch/registry';
+import { removedAtMs, type DeviceKind, type Registry } from '@peakwatch/registry';
 
 /**
  * The two file layouts an import takes (docs/imports.md): register readings, one per row, as devices send them; and
@@ -85,12 +85,17 @@ export function layoutOf(header: readonly string[]): ImportLayout {
   );
 }
 
-/** The units an interval row may state, and the register each one is booked to. */
-const INTERVAL_UNITS: Record<string, MetricName> = {
-  kwh: 'energy_import_kwh',
-  kwh_heat: 'heat_kwh',
-  m3: 'gas_m3',
-  'm³': 'gas_m3',
+/**
+ * The register an interval row's energy is booked to, by the device's kind and the unit stated: electricity in kWh
+ * (a PV inverter's register counts what it exports), heat in `kWh_heat` (a heat meter's `kWh` is heat), gas in m³.
+ */
+const INTERVAL_REGISTERS: Record<DeviceKind, Readonly<Record<string, MetricName>>> = {
+  electricity_meter: { kwh: 'energy_import_kwh' },
+  pv_inverter: { kwh: 'energy_export_kwh' },
+  heat_pump: { kwh: 'energy_import_kwh', kwh_heat: 'heat_kwh' },
+  heat_meter: { kwh: 'heat_kwh', kwh_heat: 'heat_kwh' },
+  gas_meter: { m3: 'gas_m3', 'm³': 'gas_m3' },
+  weather_station: {},
 };
 
 /** How a stated unit is written for a metric (`m³` and `m3` alike). */
@@ -216,11 +221,19 @@ function deviceOf(
   cells: Record<string, Cell>,
   row: number,
   context: RowContext,
-): { siteId: string; deviceId: string; removedAtMs: number } | RowProblem {
+): { siteId: string; deviceId: string; kind: DeviceKind; removedAtMs: number } | RowProblem {
   const siteId = text(cells['site']);
   const deviceId = text(cells['device']);
   if (siteId === '') return { row, field: 'site', reason: 'missing_value', detail: 'site is empty' };
   if (deviceId === '') return { row, field: 'device', reason: 'missing_value', detail: 'device is empty' };
+  // outside the caller's scope first: whether such a site exists is not the caller's to learn
+  if (context.allowedSites && !context.allowedSites.has(siteId))
+    return {
+      row,
+      field: 'site',
+      reason: 'site_not_allowed',
+      detail: `${siteId.slice(0, 64)} is not a site of yours`,
+    };
   if (!context.registry.site(siteId))
     return {
       row,
@@ -243,9 +256,7 @@ function deviceOf(
       reason: 'site_mismatch',
       detail: `${deviceId} belongs to ${registered.site.id}, not ${siteId.slice(0, 64)}`,
     };
-  if (context.allowedSites && !context.allowedSites.has(siteId))
-    return { row, field: 'site', reason: 'site_not_allowed', detail: `${siteId} is outside your scope` };
-  return { siteId, deviceId, removedAtMs: removedAtMs(registered.device) };
+  return { siteId, deviceId, kind: registered.device.kind, removedAtMs: removedAtMs(registered.device) };
 }
 
 function checkedTime(
@@ -316,13 +327,14 @@ export function intervalRow(
   const late = checkedTime(end, 'end', row, device.removedAtMs, context);
   if (late) return late;
   const unit = text(cells['unit']);
-  const metric = INTERVAL_UNITS[unit.toLowerCase()];
+  const registers = INTERVAL_REGISTERS[device.kind];
+  const metric = registers[unit.toLowerCase()];
   if (!metric)
     return {
       row,
       field: 'unit',
       reason: unit === '' ? 'missing_value' : 'unit_mismatch',
-      detail: `${JSON.stringify(unit.slice(0, 20))}: expected kWh, kWh_heat or m3`,
+      detail: `${JSON.stringify(unit.slice(0, 20))}: a ${device.kind} takes ${Object.keys(registers).join(' or ') || 'no energy'}`,
     };
   const energy = numberOf(cells['value'], row);
   if (isProblem(energy)) return energy;
