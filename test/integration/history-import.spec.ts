@@ -5,13 +5,13 @@ import { join } from 'node:path';
 import ExcelJS from 'exceljs';
 import { KpiCron } from '@peakwatch/analytics';
 import type { AppConfig } from '@peakwatch/config';
-import { HistoryImports, ImportFileError, ImportRefusedError } from '@peakwatch/history';
+import { HistoryImports, ImportFileError, ImportRefusedError, type ImportPlan } from '@peakwatch/history';
 import type { InfluxClient } from '@peakwatch/influx';
 import { readKpis } from '@peakwatch/metering';
 import { loadPolicyData } from '@peakwatch/policy';
 import { loadRegistry } from '@peakwatch/registry';
 import { Clock } from '@peakwatch/runtime';
-import { AuditLog, StateStore } from '@peakwatch/state';
+import { AuditLog, StateStore, type AuditRecord, type ImportBatch } from '@peakwatch/state';
 import { HOUR, beijingMidnight } from '../support/calendar';
 import { startInfluxd, type TestInfluxd } from '../support/influxd';
 import { testConfig } from '../support/ingest';
@@ -92,17 +92,17 @@ describe('history import: dry run, provenance, conflicts and rollback against th
   it('names the row and the field of each bad row, and writes nothing unless a partial import is confirmed', async () => {
     const path = await file('bad.csv', [
       HEADER,
-      `hd-b1,b1-grid,${at(0)},energy_import_kwh,1000`, // 2: good
+      `hd-b1,b1-hvac,${at(0)},energy_import_kwh,1000`, // 2: good
       `hd-b1,nope,${at(1)},energy_import_kwh,1100`, // 3
-      `hd-b2,b1-grid,${at(1)},energy_import_kwh,1100`, // 4
-      'hd-b1,b1-grid,2025-03-10 25:00,energy_import_kwh,1', // 5: no offset, and no hour 25
-      'hd-b1,b1-grid,2025-03-10T02:00:00Z,energy_import_kwh,1200', // 6: another zone than row 2's
-      `hd-b1,b1-grid,${at(3)},energy_kwh,1300`, // 7
-      `hd-b1,b1-grid,${at(4)},energy_import_kwh,12abc`, // 8
-      `hd-b1,b1-grid,${at(0)},energy_import_kwh,1000`, // 9: row 2 again
-      'hd-b1,b1-grid,2025-03-12T10:00:00+08:00,energy_import_kwh,9000', // 10: after the run's clock
-      'hd-b1,b1-grid,2025-02-30T10:00:00+08:00,energy_import_kwh,900', // 11: not on the calendar
-      `hd-b1,b1-grid,${at(5)},energy_import_kwh,1500`, // 12: good
+      `hd-b2,b1-hvac,${at(1)},energy_import_kwh,1100`, // 4
+      'hd-b1,b1-hvac,2025-03-10 25:00,energy_import_kwh,1', // 5: no offset, and no hour 25
+      'hd-b1,b1-hvac,2025-03-10T02:00:00Z,energy_import_kwh,1200', // 6: another zone than row 2's
+      `hd-b1,b1-hvac,${at(3)},energy_kwh,1300`, // 7
+      `hd-b1,b1-hvac,${at(4)},energy_import_kwh,12abc`, // 8
+      `hd-b1,b1-hvac,${at(0)},energy_import_kwh,1000`, // 9: row 2 again
+      'hd-b1,b1-hvac,2025-03-12T10:00:00+08:00,energy_import_kwh,9000', // 10: after the run's clock
+      'hd-b1,b1-hvac,2025-02-30T10:00:00+08:00,energy_import_kwh,900', // 11: not on the calendar
+      `hd-b1,b1-hvac,${at(5)},energy_import_kwh,1500`, // 12: good
     ]);
     const { plan } = await imports.plan({ path });
     expect(plan.rejections.map((r) => [r.row, r.field, r.reason])).toEqual([
@@ -126,8 +126,8 @@ describe('history import: dry run, provenance, conflicts and rollback against th
     await expect(
       imports.apply(planned, { actor: 'cli', role: 'operator', reason: '  ', partial: true }),
     ).rejects.toMatchObject({ field: 'reason' });
-    expect(await points(influx, 'b1-grid')).toEqual([]);
-    expect(await imports.list()).toEqual([]);
+    expect(await points(influx, 'b1-hvac')).toEqual([]);
+    expect((await imports.list()).filter((b) => b.fileName === 'bad.csv')).toEqual([]);
   });
 
   it('refuses a file it cannot read at all: a wrong header, a unit that is not the metric’s, a truncated XLSX', async () => {
@@ -229,10 +229,24 @@ describe('history import: dry run, provenance, conflicts and rollback against th
     const LIVE =
       `telemetry,device=b1-grid,district=haidian,kind=electricity_meter,role=grid,site=hd-b1 ` +
       `energy_import_kwh=1600.5,power_kw=99.5,seq=7i ${LIVE_TS}`;
-    let path: string;
-    let before: string[];
-    let liveAsStored: Record<string, unknown>[];
-    let batchId: string;
+    const REASON = 'gateway down in March: from the meter memory';
+    /** What each step left, observed in order here (the tests run in any order and only look). */
+    const seen = {} as {
+      path: string;
+      before: string[];
+      liveAsStored: Record<string, unknown>[];
+      refusing: ImportPlan;
+      replacing: ImportPlan;
+      batchId: string;
+      batch: ImportBatch;
+      storedAfterApply: Record<string, unknown>[];
+      dayEnergyAfterApply: number | null | undefined;
+      storedAfterRollback: Record<string, unknown>[];
+      kpisAfterRollback: string[];
+      rolledBack: ImportBatch;
+      secondRollback: unknown;
+      audit: AuditRecord[];
+    };
 
     beforeAll(async () => {
       // the live reading, a day of the lighting meter's, and the late-data marks ingest wrote with them: the KPIs of
@@ -250,74 +264,20 @@ describe('history import: dry run, provenance, conflicts and rollback against th
         `ingest_late,device=b1-lighting,site=hd-b1 earliest_ms=${DAY_START}i,latest_ms=${DAY_START + 24 * HOUR}i,readings=25i ${clock.now()}`,
       ]);
       await job.runOnce(clock.now());
-      before = await kpiSnapshot(influx);
-      // by hand: the lighting's 480 kWh of the day, and no site consumption without the grid meter's
-      expect(before).toContainEqual(
-        expect.stringMatching(
-          /"category":"lighting_sockets".*"kpi":"energy_kwh","period":"1d".*"value":480[,}]/,
-        ),
-      );
-      expect(before.filter((p) => /"category":"","entity":"hd-b1","kpi":"energy_kwh"/.test(p))).toEqual([]);
-      liveAsStored = await points(influx, 'b1-grid');
-      expect(liveAsStored).toHaveLength(1);
-      path = await file('day.csv', [HEADER, ...dayRows()]);
-    });
+      seen.before = await kpiSnapshot(influx);
+      seen.liveAsStored = await points(influx, 'b1-grid');
+      seen.path = await file('day.csv', [HEADER, ...dayRows()]);
+      seen.refusing = (await imports.plan({ path: seen.path })).plan;
+      const planned = await imports.plan({ path: seen.path, replace: true });
+      seen.replacing = planned.plan;
 
-    it('refuses the row on the live reading (conflict_with_live) unless --replace, which the dry run shows', async () => {
-      const { plan } = await imports.plan({ path });
-      expect(plan.rejections).toEqual([
-        expect.objectContaining({ row: 8, field: 'ts', reason: 'conflict_with_live' }),
-      ]);
-      const replacing = (await imports.plan({ path, replace: true })).plan;
-      expect(replacing.rejections).toEqual([]);
-      expect(replacing.rows).toEqual({ read: 25, accepted: 25, rejected: 0, replaced: 1 });
-      expect(replacing.devices).toEqual([
-        expect.objectContaining({ deviceId: 'b1-grid', readings: 25, replaced: 1 }),
-      ]);
-    });
-
-    it("shows each meter's energy before and after in the month and year, and the KPI windows recomputed", async () => {
-      const { plan } = await imports.plan({ path, replace: true });
-      // by hand: one live reading alone gives no energy; the day's 25 readings 2,400 kWh
-      const month = plan.windows.find((w) => w.period === '1mo' && w.label === '2025-03')!;
-      expect(month.meters).toEqual([
-        { deviceId: 'b1-grid', metric: 'energy_import_kwh', before: null, after: 2400, anomaliesAfter: 0 },
-      ]);
-      const year = plan.windows.find((w) => w.period === '1y' && w.label === '2025')!;
-      expect(year.meters[0]).toMatchObject({ before: null, after: 2400 });
-      // 00:00 to 24:00 inclusive: 97 quarter hours, 25 hours, 2 days
-      expect(plan.windowCounts['hd-b1']).toEqual({ '15m': 97, '1h': 25, '1d': 2 });
-    });
-
-    it('applies the batch with its provenance, tags its points, and the next KPI run counts them', async () => {
-      const planned = await imports.plan({ path, replace: true });
-      ({ batchId } = await imports.apply(planned, {
+      ({ batchId: seen.batchId } = await imports.apply(planned, {
         actor: 'cli',
         role: 'operator',
-        reason: 'gateway down in March: from the meter memory',
+        reason: REASON,
       }));
-      expect(batchId).toMatch(/^imp-\d{8}-[0-9a-f]{8}$/);
-      const batch = (await imports.get(batchId))!;
-      expect(batch).toMatchObject({
-        fileName: 'day.csv',
-        fileSha256: createHash('sha256')
-          .update(await readFile(path))
-          .digest('hex'),
-        actor: 'cli',
-        reason: 'gateway down in March: from the meter memory',
-        state: 'applied',
-        rowsAccepted: 25,
-        rowsRejected: 0,
-        rowsReplaced: 1,
-      });
-      const stored = await points(influx, 'b1-grid');
-      expect(stored).toHaveLength(25);
-      expect(stored.every((p) => p['batch'] === batchId)).toBe(true);
-      expect(stored.find((p) => p['time'] === LIVE_TS)).toMatchObject({
-        energy_import_kwh: 1600,
-        power_kw: null,
-      });
-
+      seen.batch = (await imports.get(seen.batchId))!;
+      seen.storedAfterApply = await points(influx, 'b1-grid');
       await job.runOnce(clock.now());
       const day = await readKpis(influx, {
         scope: 'site',
@@ -327,33 +287,90 @@ describe('history import: dry run, provenance, conflicts and rollback against th
         entities: ['hd-b1'],
         kpi: 'energy_kwh',
       });
-      expect(day.find((k) => !k.category)!.value).toBeCloseTo(2400, 6);
-      expect((await new AuditLog(store).latest(5)).find((a) => a.action === 'import.apply')).toMatchObject({
-        target: batchId,
+      seen.dayEnergyAfterApply = day.find((k) => !k.category)?.value;
+
+      await imports.rollback(seen.batchId, { actor: 'cli', role: 'operator' });
+      seen.storedAfterRollback = await points(influx, 'b1-grid');
+      await job.runOnce(clock.now());
+      seen.kpisAfterRollback = await kpiSnapshot(influx);
+      seen.rolledBack = (await imports.get(seen.batchId))!;
+      seen.secondRollback = await imports
+        .rollback(seen.batchId, { actor: 'cli', role: 'operator' })
+        .catch((e: unknown) => e);
+      seen.audit = await new AuditLog(store).latest(20);
+    });
+
+    it('left the KPIs of the live readings as the job computes them before the import', () => {
+      // by hand: the lighting's 480 kWh of the day, and no site consumption without the grid meter's
+      expect(seen.before).toContainEqual(
+        expect.stringMatching(
+          /"category":"lighting_sockets".*"kpi":"energy_kwh","period":"1d".*"value":480[,}]/,
+        ),
+      );
+      expect(seen.before.filter((p) => /"category":"","entity":"hd-b1","kpi":"energy_kwh"/.test(p))).toEqual(
+        [],
+      );
+      expect(seen.liveAsStored).toEqual([
+        expect.objectContaining({ time: LIVE_TS, energy_import_kwh: 1600.5, power_kw: 99.5, seq: 7 }),
+      ]);
+    });
+
+    it('refuses the row on the live reading (conflict_with_live) unless --replace, which the dry run shows', () => {
+      expect(seen.refusing.rejections).toEqual([
+        expect.objectContaining({ row: 8, field: 'ts', reason: 'conflict_with_live' }),
+      ]);
+      expect(seen.replacing.rejections).toEqual([]);
+      expect(seen.replacing.rows).toEqual({ read: 25, accepted: 25, rejected: 0, replaced: 1 });
+      expect(seen.replacing.devices).toEqual([
+        expect.objectContaining({ deviceId: 'b1-grid', readings: 25, replaced: 1 }),
+      ]);
+    });
+
+    it("shows each meter's energy before and after in the month and year, and the KPI windows recomputed", () => {
+      // by hand: one live reading alone gives no energy; the day's 25 readings 2,400 kWh
+      const month = seen.replacing.windows.find((w) => w.period === '1mo' && w.label === '2025-03')!;
+      expect(month.meters).toEqual([
+        { deviceId: 'b1-grid', metric: 'energy_import_kwh', before: null, after: 2400, anomaliesAfter: 0 },
+      ]);
+      const year = seen.replacing.windows.find((w) => w.period === '1y' && w.label === '2025')!;
+      expect(year.meters[0]).toMatchObject({ before: null, after: 2400 });
+      // 00:00 to 24:00 inclusive: 97 quarter hours, 25 hours, 2 days
+      expect(seen.replacing.windowCounts['hd-b1']).toEqual({ '15m': 97, '1h': 25, '1d': 2 });
+    });
+
+    it('applied the batch with its provenance, tagged its points, and the next KPI run counted them', async () => {
+      expect(seen.batchId).toMatch(/^imp-\d{8}-[0-9a-f]{8}$/);
+      expect(seen.batch).toMatchObject({
+        fileName: 'day.csv',
+        fileSha256: createHash('sha256')
+          .update(await readFile(seen.path))
+          .digest('hex'),
         actor: 'cli',
+        reason: REASON,
+        state: 'applied',
+        rowsAccepted: 25,
+        rowsRejected: 0,
+        rowsReplaced: 1,
+      });
+      expect(seen.storedAfterApply).toHaveLength(25);
+      expect(seen.storedAfterApply.every((p) => p['batch'] === seen.batchId)).toBe(true);
+      expect(seen.storedAfterApply.find((p) => p['time'] === LIVE_TS)).toMatchObject({
+        energy_import_kwh: 1600,
+        power_kw: null,
+      });
+      expect(seen.dayEnergyAfterApply).toBeCloseTo(2400, 6);
+      expect(seen.audit.find((a) => a.action === 'import.apply' && a.target === seen.batchId)).toMatchObject({
+        actor: 'cli',
+        detail: expect.objectContaining({ reason: REASON }),
       });
     });
 
-    it('rolls back exactly its points, restores the live reading as it was, and every KPI as it was', async () => {
-      await imports.rollback(batchId, { actor: 'cli', role: 'operator' });
-      expect(await points(influx, 'b1-grid')).toEqual(liveAsStored);
-      expect(liveAsStored[0]).toMatchObject({
-        time: LIVE_TS,
-        energy_import_kwh: 1600.5,
-        power_kw: 99.5,
-        seq: 7,
-      });
-      await job.runOnce(clock.now());
-      expect(await kpiSnapshot(influx)).toEqual(before);
-      expect((await imports.get(batchId))!.state).toBe('rolled_back');
-      await expect(imports.rollback(batchId, { actor: 'cli', role: 'operator' })).rejects.toThrow(
-        /rolled back/,
-      );
-      expect((await new AuditLog(store).latest(5)).find((a) => a.action === 'import.rollback')).toMatchObject(
-        {
-          target: batchId,
-        },
-      );
+    it('rolled back exactly its points, restored the live reading as it was, and every KPI as it was', () => {
+      expect(seen.storedAfterRollback).toEqual(seen.liveAsStored);
+      expect(seen.kpisAfterRollback).toEqual(seen.before);
+      expect(seen.rolledBack.state).toBe('rolled_back');
+      expect(seen.secondRollback).toBeInstanceOf(ImportRefusedError);
+      expect(seen.audit.some((a) => a.action === 'import.rollback' && a.target === seen.batchId)).toBe(true);
     });
   });
 });

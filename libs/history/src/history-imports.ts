@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { PeakWatchError, MEASUREMENTS, KPI_PERIODS, type KpiPeriod } from '@peakwatch/contracts';
 import type { AppConfig } from '@peakwatch/config';
 import { intField, line, quoteString, type InfluxClient } from '@peakwatch/influx';
-import { KpiWriter, periodWindow, utcOffsetMs } from '@peakwatch/metering';
+import { KpiWriter, utcOffsetMs, windowsOf } from '@peakwatch/metering';
 import type { Registry } from '@peakwatch/registry';
 import type { ReportService } from '@peakwatch/reporting';
 import type { Clock } from '@peakwatch/runtime';
@@ -24,6 +24,9 @@ export interface ImportActor {
   actor: string;
   role: string;
 }
+
+/** The periods whose windows an import recomputes within INGEST_HORIZON_DAYS only (docs/imports.md). */
+export const FINE_PERIODS: ReadonlySet<KpiPeriod> = new Set(['15m', '1h']);
 
 /** The longest reason recorded (characters). */
 export const MAX_REASON_LENGTH = 500;
@@ -71,6 +74,7 @@ export class HistoryImports {
       utcOffsetMs: utcOffsetMs(this.deps.config.tzReporting, nowMs),
       nowMs,
       maxFutureMs: this.deps.config.ingest.maxFutureMs,
+      horizonMs: this.deps.config.ingest.horizonMs,
     });
   }
 
@@ -123,7 +127,7 @@ export class HistoryImports {
     const writer = new KpiWriter(this.deps.influx);
     for (const point of planned.points(batchId)) await writer.add([point]);
     await writer.close();
-    await writeMarks(this.deps.influx, batchId, plan.devices, nowMs);
+    await writeMarks(this.deps.influx, batchId, plan.devices, nowMs, this.fineFrom(nowMs));
     await this.batches.setState(batchId, 'applied', new Date(nowMs).toISOString());
     const restated = await this.restate(plan.reports);
     await this.audit.record({
@@ -143,8 +147,8 @@ export class HistoryImports {
 
   /**
    * Removes exactly a batch's points, writes back the points it replaced, removes the KPI points of the windows it
-   * touched (recomputed by the next KPI run from what is left: a window left without readings has no point, as
-   * before), and restates its reports; recorded in the audit log.
+   * touched (recomputed by the next KPI run from what is left, so that no value of the batch's lingers in a window
+   * left without one), and restates its reports; recorded in the audit log.
    */
   async rollback(
     batchId: string,
@@ -164,7 +168,7 @@ export class HistoryImports {
     await writer.close();
     const nowMs = this.deps.clock.now();
     await this.deleteKpis(spansOf(batch), nowMs);
-    await writeMarks(influx, batchId, spansOf(batch), nowMs);
+    await writeMarks(influx, batchId, spansOf(batch), nowMs, this.fineFrom(nowMs));
     await this.batches.setState(batchId, 'rolled_back', new Date(nowMs).toISOString());
     const restated = await this.restate((batch.summary as ImportPlan).reports);
     await this.audit.record({
@@ -174,6 +178,11 @@ export class HistoryImports {
       detail: { file: batch.fileName, sha256: batch.fileSha256, pointsRestored: replaced.length, restated },
     });
     return { batch: (await this.batches.get(batchId))!, restated };
+  }
+
+  /** Where an import's quarter hours and hours are recomputed from (and a rollback's removed from): the horizon. */
+  private fineFrom(nowMs: number): number {
+    return nowMs - this.deps.config.ingest.horizonMs;
   }
 
   /** Deletes stored points at exact times, in as few statements as the device's consecutive times allow. */
@@ -204,8 +213,11 @@ export class HistoryImports {
     }
     const only = [...entities].map((e) => `entity = ${quoteString(e)}`).join(' OR ');
     for (const period of KPI_PERIODS as readonly KpiPeriod[]) {
-      if (period === 'rolling_12mo') continue; // rolling windows reach outside the span: recomputed, not deleted
-      const start = periodWindow(period, fromMs, offset).startMs;
+      // what the KPI job recomputes from the batch's marks: every window from the span's start (a rolling 12 months
+      // from the one that ends with its first month), but quarter hours and hours within the horizon only
+      const from = FINE_PERIODS.has(period) ? Math.max(fromMs, this.fineFrom(nowMs)) : fromMs;
+      if (from >= toMs) continue;
+      const start = windowsOf(period, from, from + 1, offset)[0]!.startMs;
       await this.deps.influx.command(
         `DELETE FROM ${MEASUREMENTS.kpi} WHERE (${only}) AND period = ${quoteString(period)} ` +
           `AND time >= ${start}ms AND time < ${toMs}ms`,
@@ -247,6 +259,7 @@ async function writeMarks(
   batchId: string,
   spans: ImportPlan['devices'],
   nowMs: number,
+  fineFromMs: number,
 ): Promise<void> {
   const writer = new KpiWriter(influx);
   await writer.add(
@@ -254,7 +267,12 @@ async function writeMarks(
       line(
         MEASUREMENTS.ingestLate,
         { batch: batchId, site: s.siteId, device: s.deviceId },
-        { earliest_ms: intField(s.fromMs), latest_ms: intField(s.toMs), readings: intField(s.readings) },
+        {
+          earliest_ms: intField(s.fromMs),
+          latest_ms: intField(s.toMs),
+          readings: intField(s.readings),
+          fine_from_ms: intField(Math.max(s.fromMs, fineFromMs)),
+        },
         nowMs,
       ),
     ),

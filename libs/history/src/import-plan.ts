@@ -221,6 +221,7 @@ export async function planImport(
     utcOffsetMs,
     nowMs,
     maxFutureMs,
+    horizonMs,
   }: {
     registry: Registry;
     influx: InfluxClient;
@@ -228,6 +229,8 @@ export async function planImport(
     utcOffsetMs: number;
     nowMs: number;
     maxFutureMs: number;
+    /** INGEST_HORIZON_DAYS: quarter hours and hours are recomputed within it only. */
+    horizonMs: number;
   },
 ): Promise<PlannedImport> {
   const fileName = request.fileName ?? basename(request.path);
@@ -399,6 +402,7 @@ export async function planImport(
     registry,
     influx,
     utcOffsetMs,
+    nowMs - horizonMs,
   );
   const plan: ImportPlan = {
     fileName,
@@ -471,6 +475,8 @@ async function affectedWindows(
   registry: Registry,
   influx: InfluxClient,
   utcOffsetMs: number,
+  /** Quarter hours and hours before it are not recomputed. */
+  fineFromMs: number,
 ): Promise<{ windowCounts: ImportPlan['windowCounts']; windows: AffectedWindow[] }> {
   const windowCounts: ImportPlan['windowCounts'] = {};
   const windows: AffectedWindow[] = [];
@@ -479,17 +485,18 @@ async function affectedWindows(
     const mine = summaries.filter((d) => d.siteId === siteId);
     const fromMs = Math.min(...mine.map((d) => d.fromMs));
     const toMs = Math.max(...mine.map((d) => d.toMs)) + 1;
-    windowCounts[siteId] = {
-      '15m': new Set(
-        mine.flatMap((d) => windowsOf('15m', d.fromMs, d.toMs + 1, utcOffsetMs).map((w) => w.startMs)),
-      ).size,
-      '1h': new Set(
-        mine.flatMap((d) => windowsOf('1h', d.fromMs, d.toMs + 1, utcOffsetMs).map((w) => w.startMs)),
-      ).size,
-      '1d': new Set(
-        mine.flatMap((d) => windowsOf('1d', d.fromMs, d.toMs + 1, utcOffsetMs).map((w) => w.startMs)),
-      ).size,
-    };
+    const count = (period: '15m' | '1h' | '1d'): number =>
+      new Set(
+        mine.flatMap((d) =>
+          windowsOf(
+            period,
+            period === '1d' ? d.fromMs : Math.max(d.fromMs, fineFromMs),
+            d.toMs + 1,
+            utcOffsetMs,
+          ).map((w) => w.startMs),
+        ),
+      ).size;
+    windowCounts[siteId] = { '15m': count('15m'), '1h': count('1h'), '1d': count('1d') };
     const siteDevices = devices.filter((d) => d.siteId === siteId);
     const months: AffectedWindow[] = [];
     for (const month of windowsOf('1mo', fromMs, toMs, utcOffsetMs)) {

@@ -251,7 +251,9 @@ export class KpiCron {
     for (const [siteId, siteSpans] of bySite) {
       const windows: LateRecomputation['windows'] = {};
       for (const period of FIXED_PERIODS) {
-        const affected = siteSpans.flatMap((s) => windowsOf(period, s.earliestMs, s.latestMs + 1, offset));
+        const affected = siteSpans.flatMap((s) =>
+          windowsOf(period, period === '1d' ? s.earliestMs : s.fineFromMs, s.latestMs + 1, offset),
+        );
         for (const run of runsOf(affected)) await this.writeSites({ [period]: run }, offset, [siteId]);
         windows[period] = new Set(affected.map((w) => w.startMs)).size;
         addArea(period, affected);

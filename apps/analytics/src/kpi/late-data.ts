@@ -6,6 +6,12 @@ export interface LateSpan {
   siteId: string;
   earliestMs: number;
   latestMs: number;
+  /**
+   * Where its quarter hours and hours are recomputed from: the span's start, but for an import's span older than the
+   * horizon, whose days, months and years are recomputed however old, and its finer windows within the horizon only
+   * (docs/imports.md, "What is recomputed").
+   */
+  fineFromMs: number;
 }
 
 /**
@@ -30,7 +36,8 @@ export class LateDataMarks {
     const oldest = nowMs - this.horizonMs;
     for (const [key, at] of this.handled) if (at < oldest) this.handled.delete(key);
     const series = await this.influx.query(
-      `SELECT earliest_ms, latest_ms FROM ${MEASUREMENTS.ingestLate} WHERE time >= ${oldest}ms GROUP BY site, device, batch`,
+      `SELECT earliest_ms, latest_ms, fine_from_ms FROM ${MEASUREMENTS.ingestLate} WHERE time >= ${oldest}ms ` +
+        'GROUP BY site, device, batch',
     );
     const spans: LateSpan[] = [];
     const marks = new Map<string, number>();
@@ -43,9 +50,14 @@ export class LateDataMarks {
         const key = `${siteId}\u0000${s.tags['device']}\u0000${batch}\u0000${at}`;
         if (this.handled.has(key)) continue;
         marks.set(key, at);
-        const earliestMs = batch ? Number(row['earliest_ms']) : Math.max(oldest, Number(row['earliest_ms']));
+        // an import says where its finer windows start (those it removed, for a rollback), whatever this clock says
+        const fineFromMs =
+          batch && typeof row['fine_from_ms'] === 'number'
+            ? row['fine_from_ms']
+            : Math.max(oldest, Number(row['earliest_ms']));
+        const earliestMs = batch ? Number(row['earliest_ms']) : fineFromMs;
         const latestMs = Number(row['latest_ms']);
-        if (latestMs >= earliestMs) spans.push({ siteId, earliestMs, latestMs });
+        if (latestMs >= earliestMs) spans.push({ siteId, earliestMs, latestMs, fineFromMs });
       }
     }
     return { spans, marks };
