@@ -3,6 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
+import type { ImportPlan } from '@peakwatch/history';
+import type { ImportBatch } from '@peakwatch/state';
 import supertest from 'supertest';
 import { kpiLine } from '@peakwatch/metering';
 import { API_APP, ApiKeysRepository, STREAM_KEY_CHECK_MS, type ApiRole } from '@peakwatch/api';
@@ -360,6 +362,7 @@ describe('REST API', () => {
   });
 
   describe('history imports', () => {
+    type ImportAnswer = { plan: ImportPlan; batchId?: string };
     const CSV = [
       'site,device,ts,metric,value',
       'hd-b1,b1-pv,2024-06-01T00:00:00+08:00,energy_export_kwh,100',
@@ -370,11 +373,11 @@ describe('REST API', () => {
       as(caller, http.post(`/api/v1/imports?${query}`).type('text/csv').send(body));
 
     it("refuses a facility manager's rows of another site, and writes only with apply and a confirmed partial", async () => {
-      const dry = await post('fm hd-b1', 'reason=pv%20history').expect(200);
-      expect(dry.body.plan.rejections).toEqual([
+      const dry = (await post('fm hd-b1', 'reason=pv%20history').expect(200)).body as ImportAnswer;
+      expect(dry.plan.rejections).toEqual([
         expect.objectContaining({ row: 4, field: 'site', reason: 'site_not_allowed' }),
       ]);
-      expect(dry.body.batchId).toBeUndefined();
+      expect(dry.batchId).toBeUndefined();
       const refused = await post('fm hd-b1', 'reason=pv%20history&apply=true').expect(400);
       expect(refused.body).toMatchObject({ code: 'import_refused', field: 'file' });
       expect((await as('admin', http.get('/api/v1/imports')).expect(200)).body).toEqual([]);
@@ -383,9 +386,9 @@ describe('REST API', () => {
         'fm hd-b1',
         'reason=pv%20history&apply=true&partial=true&fileName=pv-2024.csv',
       ).expect(201);
-      const id = applied.body.batchId as string;
+      const id = (applied.body as ImportAnswer).batchId!;
       expect(id).toMatch(/^imp-\d{8}-[0-9a-f]{8}$/);
-      const batch = (await as('fm hd-b1', http.get(`/api/v1/imports/${id}`)).expect(200)).body;
+      const batch = (await as('fm hd-b1', http.get(`/api/v1/imports/${id}`)).expect(200)).body as ImportBatch;
       expect(batch).toMatchObject({
         fileName: 'pv-2024.csv',
         reason: 'pv history',
@@ -403,7 +406,7 @@ describe('REST API', () => {
 
       await as('fm hd-b2', http.post(`/api/v1/imports/${id}/rollback`)).expect(403);
       const rolled = await as('fm hd-b1', http.post(`/api/v1/imports/${id}/rollback`)).expect(200);
-      expect(rolled.body.batch.state).toBe('rolled_back');
+      expect((rolled.body as { batch: ImportBatch }).batch.state).toBe('rolled_back');
       await as('fm hd-b1', http.post(`/api/v1/imports/${id}/rollback`)).expect(400);
     });
 

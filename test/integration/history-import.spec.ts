@@ -361,7 +361,7 @@ describe('history import: dry run, provenance, conflicts and rollback against th
       expect(seen.dayEnergyAfterApply).toBeCloseTo(2400, 6);
       expect(seen.audit.find((a) => a.action === 'import.apply' && a.target === seen.batchId)).toMatchObject({
         actor: 'cli',
-        detail: expect.objectContaining({ reason: REASON }),
+        detail: expect.objectContaining({ reason: REASON }) as unknown,
       });
     });
 
