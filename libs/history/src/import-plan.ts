@@ -378,12 +378,8 @@ export async function planImport(
   }
   for (const [id, device] of devices) if (device.metrics.size === 0) devices.delete(id);
 
-  // a refused interval row takes its readings with it; a reading row is one reading
-  const acceptedRows = new Set<number>();
-  for (const device of devices.values())
-    for (const s of device.metrics.values()) for (const r of s.row) acceptedRows.add(r);
+  // every row read is accepted or refused (an interval row's readings go with it)
   const refusedRows = new Set(rejections.map((r) => r.row));
-  for (const r of refusedRows) acceptedRows.delete(r);
 
   const deviceSummaries = [...devices.values()].map((d) => {
     const ts = [...d.metrics.values()].flatMap((s) => [s.ts[0]!, s.ts.at(-1)!]);
@@ -410,7 +406,7 @@ export async function planImport(
     layout: layout ?? 'readings',
     rows: {
       read,
-      accepted: acceptedRows.size,
+      accepted: read - refusedRows.size,
       rejected: refusedRows.size,
       replaced: [...devices.values()].reduce((n, d) => n + d.replaced.size, 0),
     },
@@ -444,18 +440,24 @@ export async function planImport(
   };
 }
 
-/** The overlay of a device's imported readings within [fromMs, toMs]: rows as the meter read reads them. */
+/**
+ * The overlay of the devices' imported readings in [fromMs, toMs], with each register's last one before and first one
+ * after (what the meter read books the range's edges from): rows as the meter read reads them.
+ */
 function overlayOf(devices: readonly DeviceImport[], fromMs: number, toMs: number): ReadingOverlay {
   const overlay = new Map<string, Record<string, unknown>[]>();
   for (const d of devices) {
     const byTime = new Map<number, Record<string, unknown>>();
-    for (const [metric, s] of d.metrics)
-      for (let i = lowerBound(s.ts, fromMs); i < s.ts.length && s.ts[i]! <= toMs; i++) {
+    for (const [metric, s] of d.metrics) {
+      const first = Math.max(0, lowerBound(s.ts, fromMs) - 1);
+      const end = Math.min(s.ts.length, lowerBound(s.ts, toMs + 1) + 1);
+      for (let i = first; i < end; i++) {
         const ts = s.ts[i]!;
         let row = byTime.get(ts);
         if (!row) byTime.set(ts, (row = { time: ts }));
         row[metric] = s.value[i];
       }
+    }
     overlay.set(d.deviceId, [...byTime.values()]);
   }
   return overlay;
@@ -500,11 +502,7 @@ async function affectedWindows(
     const siteDevices = devices.filter((d) => d.siteId === siteId);
     const months: AffectedWindow[] = [];
     for (const month of windowsOf('1mo', fromMs, toMs, utcOffsetMs)) {
-      const overlay = overlayOf(
-        siteDevices,
-        month.startMs - MAX_BRIDGED_GAP_MS,
-        month.endMs + MAX_BRIDGED_GAP_MS,
-      );
+      const overlay = overlayOf(siteDevices, month.startMs, month.endMs);
       const [before, after] = await Promise.all([
         readQuarters(influx, site.devices, month.startMs, month.endMs),
         readQuarters(influx, site.devices, month.startMs, month.endMs, undefined, overlay),
