@@ -160,7 +160,7 @@ async function main(): Promise<void> {
         },
         peakRssMb: peakRssMbOf('self'),
         cpuSeconds: round(cpuSecondsOf('self') - cpuBefore),
-        influxdCpuSeconds: round(cpuSecondsOf(influxd.process.pid!)),
+        influxdCpuSeconds: round(cpuSecondsOf(influxd.process.pid)),
       })}\n`,
     );
   } finally {
