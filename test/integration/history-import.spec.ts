@@ -9,7 +9,7 @@ import { HistoryImports, ImportFileError, ImportRefusedError, type ImportPlan } 
 import type { InfluxClient } from '@peakwatch/influx';
 import { readKpis } from '@peakwatch/metering';
 import { loadPolicyData } from '@peakwatch/policy';
-import { loadRegistry } from '@peakwatch/registry';
+import { Registry, loadRegistry } from '@peakwatch/registry';
 import { Clock } from '@peakwatch/runtime';
 import { AuditLog, StateStore, type AuditRecord, type ImportBatch } from '@peakwatch/state';
 import { HOUR, beijingMidnight } from '../support/calendar';
@@ -221,6 +221,61 @@ describe('history import: dry run, provenance, conflicts and rollback against th
     expect(gas('2024-01')!.after).toBeCloseTo(1200, 9);
     expect(gas('2024-02')!.after).toBeCloseTo(1000.5, 9);
     expect(gas('2024')!.after).toBeCloseTo(2200.5, 9);
+  });
+
+  it('computes a baseline from data: the year imported is the one the next years are measured against', async () => {
+    // hd-b1 with its baseline year 2023 from data instead of the figures of its registry file
+    const variant = new Registry(
+      registry.sites.map((s) =>
+        s.id === 'hd-b1' ? { ...s, baseline: { year: 2023, source: 'data' as const } } : s,
+      ),
+    );
+    const db = await influxd.client('baseline');
+    const own = new HistoryImports({ config, influx: db, registry: variant, state: store, clock });
+    // b1-grid read on the 1st of every month: 50 kWh an hour through 2023, 45 through 2024
+    const kw = (ms: number): number => (ms < beijingMidnight('2024-01-01') ? 50 : 45);
+    const rows = [HEADER];
+    let register = 0;
+    for (let y = 2023, m = 0, last = beijingMidnight('2023-01-01'); y < 2025 || m === 0;) {
+      const t = beijingMidnight(`${y}-${String(m + 1).padStart(2, '0')}-01`);
+      register += (kw(last) * (t - last)) / HOUR;
+      rows.push(
+        `hd-b1,b1-grid,${new Date(t + 8 * HOUR).toISOString().slice(0, 19)}+08:00,energy_import_kwh,${register}`,
+      );
+      last = t;
+      if (y === 2025) break;
+      if (++m === 12) [y, m] = [y + 1, 0];
+    }
+    const planned = await own.plan({ path: await file('baseline.csv', rows) });
+    expect(planned.plan.rows.rejected).toBe(0);
+    await own.apply(planned, {
+      actor: 'cli',
+      role: 'operator',
+      reason: 'baseline year 2023 from the old BMS',
+    });
+    await new KpiCron(config, db, variant, loadPolicyData(SEEDS), undefined, clock).runOnce(clock.now());
+
+    const year2024 = await readKpis(db, {
+      scope: 'site',
+      period: '1y',
+      fromMs: beijingMidnight('2024-01-01'),
+      toMs: beijingMidnight('2024-01-01') + 1,
+      entities: ['hd-b1'],
+    });
+    const value = (kpi: string): number | null | undefined =>
+      year2024.find((k) => k.kpi === kpi && !k.category)?.value;
+    // by hand: 45 kWh × 8,784 h of 2024 against 50 kWh × 8,760 h of 2023, per the same 24,000 m²: 1 − 395,280 / 438,000
+    const reduction = 1 - (45 * 8784) / (50 * 8760);
+    expect(value('energy_reduction')).toBeCloseTo(reduction, 9);
+    // electricity alone: comprehensive energy and CO2 (at 2023's factors as published by its end, both years) fall by
+    // as much
+    expect(value('energy_kgce_reduction')).toBeCloseTo(reduction, 9);
+    expect(value('co2_reduction')).toBeCloseTo(reduction, 9);
+    // and the reductions are against the data, not against the 98 kWh/m² the registry file declares for 2020
+    expect(year2024.find((k) => k.kpi === 'energy_reduction')!.denominator).toBeCloseTo(
+      (50 * 8760) / 24_000,
+      9,
+    );
   });
 
   describe('a day of b1-grid over a live reading', () => {

@@ -28,7 +28,7 @@ export interface KpiFactors extends Co2Factors {
    * The CO2 factors of a site's baseline year, so that the CO2 compared with the baseline uses one factor for both
    * years (docs/domain.md, "CO2"); without it, the period's own.
    */
-  baselineCo2?: (year: number) => Co2Factors;
+  baselineCo2?: (year: number, asOf?: string) => Co2Factors;
   /** Renewable-share trajectory of data centres commissioned on or after `appliesFrom` (YYYY-MM-DD). */
   dcRenewableTrajectory?: { stepPerYear: number; appliesFrom: string };
 }
@@ -67,7 +67,8 @@ export function kpiFactorsFor(
       policy.threshold(HEAT_PUMP_MIN_SPF),
     ),
     // a baseline year's factors as published by the period's end too: a later publication restates no past period
-    baselineCo2: (baselineYear) => co2FactorsOf(policy, baselineYear, asOf, true),
+    // (or by `ownAsOf`: a baseline from data holds its year's factors as published by that year's end)
+    baselineCo2: (baselineYear, ownAsOf) => co2FactorsOf(policy, baselineYear, ownAsOf ?? asOf, true),
     ...dcTrajectory(policy),
   };
 }

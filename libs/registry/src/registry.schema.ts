@@ -135,6 +135,11 @@ export const siteSchema = z
     baseline: z
       .object({
         year: z.number().int().min(2000).max(2100),
+        /**
+         * `declared` (the default): the figures below, as the site states them. `data`: computed by the KPI job from
+         * the year's stored readings, imported or live (docs/imports.md, "Baseline from data"); no figure is given.
+         */
+        source: z.enum(['declared', 'data']).optional(),
         /** Electricity per m² (kWh/m²) of the baseline year. */
         energyKwhPerM2: z.number().positive().optional(),
         /** Comprehensive energy per m² (kgce/m², GB/T 2589) of the baseline year: the Haidian energy target's basis. */
@@ -148,6 +153,15 @@ export const siteSchema = z
   })
   .strict()
   .superRefine((site, ctx) => {
+    const { baseline } = site;
+    if (baseline?.source === 'data')
+      for (const figure of ['energyKwhPerM2', 'energyKgcePerM2', 'carbonKgPerM2'] as const)
+        if (baseline[figure] !== undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['baseline', figure],
+            message: 'a baseline from data takes its figures from the readings of its year: give none',
+          });
     const seen = new Set<string>();
     site.devices.forEach((device, i) => {
       if (seen.has(device.id)) {

@@ -76,6 +76,16 @@ describe('loadRegistry', () => {
     expect(problems()).toEqual(['<dir>/b.yaml: devices[0].id: device id "s1-grid" is also used by site s1']);
   });
 
+  it('takes a baseline from data without figures, and refuses one with figures', () => {
+    writeFileSync(join(dir, 'a.yaml'), `${SITE}baseline: { year: 2023, source: data }\n`);
+    expect(problems()).toEqual([]);
+    expect(loadRegistry(dir).site('s1')!.baseline).toEqual({ year: 2023, source: 'data' });
+    writeFileSync(join(dir, 'a.yaml'), `${SITE}baseline: { year: 2023, source: data, energyKwhPerM2: 90 }\n`);
+    expect(problems()).toEqual([
+      '<dir>/a.yaml: baseline.energyKwhPerM2: a baseline from data takes its figures from the readings of its year: give none',
+    ]);
+  });
+
   it('takes a reading interval per device that divides 15 minutes, 5 minutes by default', () => {
     writeFileSync(
       join(dir, 'a.yaml'),

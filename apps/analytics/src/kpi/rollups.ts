@@ -15,6 +15,7 @@ import {
 import type { InfluxClient } from '@peakwatch/influx';
 import {
   kpiLine,
+  periodWindow,
   readKpis,
   windowsOf,
   writeKpiLines,
@@ -463,14 +464,73 @@ async function writeCalendarPeriod(
     lines.push(kpiLine(k, { scope: 'site', entity, period }));
     rollup?.add(entity, k);
   };
+  const baselines =
+    registry && period !== '1mo'
+      ? await dataBaselines(influx, registry, combined, utcOffsetMs, asOfMs)
+      : new Map<string, Site>();
   for (const { entity, kpi, category, windowStartMs, partCount: _, ...parts } of combined) {
     write(entity, { kpi, ...(category ? { category } : {}), windowStartMs, ...parts });
     const elapsed = elapsedShare({ windowStartMs, windowEndMs: endOf.get(windowStartMs)!, asOfMs });
-    const reductionLine = baselineReduction(registry?.site(entity), kpi, category, period, parts, elapsed);
+    const site = baselines.get(entity) ?? registry?.site(entity);
+    const reductionLine = baselineReduction(site, kpi, category, period, parts, elapsed);
     if (reductionLine) write(entity, { ...reductionLine, windowStartMs });
   }
   await writeKpiLines(influx, lines);
   return lines.length;
+}
+
+/** The year KPIs a baseline from data is made of: electricity, comprehensive energy and CO2 per m². */
+const BASELINE_KPIS = ['eui_kwh_m2', 'energy_kgce_m2', 'co2_baseline_factors_t'] as const;
+
+/**
+ * The sites whose registry `baseline` comes from data (docs/imports.md, "Baseline from data"), with its figures filled
+ * from their baseline year as the KPIs hold it: the year combined in this pass when it is one of its windows, else
+ * the stored one. Only a year over (before `asOfMs`) with a value is a baseline; until then the site has none.
+ */
+async function dataBaselines(
+  influx: InfluxClient,
+  registry: Registry,
+  combined: readonly CombinedKpi[],
+  utcOffsetMs: number,
+  asOfMs: number,
+): Promise<Map<string, Site>> {
+  const sites = registry.sites.filter(
+    (s) => s.baseline?.source === 'data' && combined.some((k) => k.entity === s.id),
+  );
+  const out = new Map<string, Site>();
+  for (const site of sites) {
+    // the reporting zone's year: any instant inside it names it
+    const year = periodWindow('1y', Date.UTC(site.baseline!.year, 6, 1) - utcOffsetMs, utcOffsetMs);
+    if (year.endMs > asOfMs) continue;
+    const fresh = combined.filter(
+      (k) => k.entity === site.id && !k.category && k.windowStartMs === year.startMs,
+    );
+    const stored =
+      fresh.length > 0
+        ? []
+        : await readKpis(influx, {
+            scope: 'site',
+            period: '1y',
+            fromMs: year.startMs,
+            toMs: year.startMs + 1,
+            entities: [site.id],
+          });
+    const value = (kpi: (typeof BASELINE_KPIS)[number]): number | undefined => {
+      const v = (fresh.length > 0 ? fresh : stored).find((k) => k.kpi === kpi && !k.category)?.value;
+      return typeof v === 'number' && v > 0 ? v : undefined;
+    };
+    const co2T = value('co2_baseline_factors_t');
+    out.set(site.id, {
+      ...site,
+      baseline: {
+        ...site.baseline!,
+        ...(value('eui_kwh_m2') ? { energyKwhPerM2: value('eui_kwh_m2') } : {}),
+        ...(value('energy_kgce_m2') ? { energyKgcePerM2: value('energy_kgce_m2') } : {}),
+        ...(co2T ? { carbonKgPerM2: (co2T * 1000) / site.floorAreaM2 } : {}),
+      },
+    });
+  }
+  return out;
 }
 
 /**

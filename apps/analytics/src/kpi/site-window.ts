@@ -197,8 +197,12 @@ export function siteWindow({
       heatCo2T({ heatGj: flows.heatKwh * MJ_PER_KWH * GJ_PER_MJ, factorTPerGj: f.heatTCo2PerGj });
     const co2 = at(factors);
     push('co2_t', orNull(co2, ...parts), co2, 1, basisOf(weighted));
-    if (site.baseline?.carbonKgPerM2) {
-      const atBaseline = at(factors.baselineCo2?.(site.baseline.year) ?? factors);
+    // a carbon baseline declared, or one the KPIs compute from its year (docs/imports.md, "Baseline from data")
+    if (site.baseline?.carbonKgPerM2 || site.baseline?.source === 'data') {
+      // a baseline from data is at its year's factors as published by that year's end, in its own year's window
+      // and in every window compared with it, so that a factor published later changes neither side
+      const fromData = site.baseline.source === 'data' ? `${site.baseline.year}-12-31` : undefined;
+      const atBaseline = at(factors.baselineCo2?.(site.baseline.year, fromData) ?? factors);
       push('co2_baseline_factors_t', orNull(atBaseline, ...parts), atBaseline, 1, basisOf(weighted));
     }
   };
