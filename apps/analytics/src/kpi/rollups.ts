@@ -479,8 +479,8 @@ async function writeCalendarPeriod(
   return lines.length;
 }
 
-/** The year KPIs a baseline from data is made of: electricity, comprehensive energy and CO2 per m². */
-const BASELINE_KPIS = ['eui_kwh_m2', 'energy_kgce_m2', 'co2_baseline_factors_t'] as const;
+/** The year KPIs a baseline from data is made of: electricity, comprehensive energy and CO2 (per m² of floor area). */
+type BaselineKpi = 'eui_kwh_m2' | 'energy_kgce_m2' | 'co2_baseline_factors_t';
 
 /**
  * The sites whose registry `baseline` comes from data (docs/imports.md, "Baseline from data"), with its figures filled
@@ -515,7 +515,7 @@ async function dataBaselines(
             toMs: year.startMs + 1,
             entities: [site.id],
           });
-    const value = (kpi: (typeof BASELINE_KPIS)[number]): number | undefined => {
+    const value = (kpi: BaselineKpi): number | undefined => {
       const v = (fresh.length > 0 ? fresh : stored).find((k) => k.kpi === kpi && !k.category)?.value;
       return typeof v === 'number' && v > 0 ? v : undefined;
     };
