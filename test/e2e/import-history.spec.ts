@@ -266,6 +266,10 @@ describe('a year of history imported from CSV and XLSX, and rolled back', () => 
       yearTruth('hd-b3').purchasedHeatKwh!,
       registerTolerance() + 0.0005,
     );
+    // each meter line names the batch its readings came from: the buildings' the CSV's, the data centre's the XLSX's
+    for (const m of seen.report.meters)
+      expect([m.deviceId, m.batches]).toEqual([m.deviceId, [batches[m.siteId === 'hd-dc1' ? 1 : 0]]]);
+    expect(kpi(seen.years, 'hd-dc1', 'energy_kwh', YEAR).batches).toEqual([batches[1]]);
   });
 
   it('rolled both batches back: every KPI returned to what it was, and the report to its first content', () => {

@@ -289,7 +289,7 @@ describe('emitter reports', () => {
       .trimEnd()
       .split('\n');
     expect(csv[0]).toBe(
-      'period,site,device,role,metric,unit,quantity,estimated,readings_received,readings_expected,completeness',
+      'period,site,device,role,metric,unit,quantity,estimated,readings_received,readings_expected,completeness,batches',
     );
     expect(csv).toHaveLength(v2.report.meters.length + 1);
     const grid = csv.find((l) => l.includes(',b1-grid,grid,energy_import_kwh,'))!.split(',');

@@ -296,6 +296,7 @@ describe('history import: dry run, provenance, conflicts and rollback against th
       batch: ImportBatch;
       storedAfterApply: Record<string, unknown>[];
       dayEnergyAfterApply: number | null | undefined;
+      dayBatchesAfterApply: string[] | undefined;
       storedAfterRollback: Record<string, unknown>[];
       kpisAfterRollback: string[];
       rolledBack: ImportBatch;
@@ -343,6 +344,7 @@ describe('history import: dry run, provenance, conflicts and rollback against th
         kpi: 'energy_kwh',
       });
       seen.dayEnergyAfterApply = day.find((k) => !k.category)?.value;
+      seen.dayBatchesAfterApply = day.find((k) => !k.category)?.batches;
 
       await imports.rollback(seen.batchId, { actor: 'cli', role: 'operator' });
       seen.storedAfterRollback = await points(influx, 'b1-grid');
@@ -414,6 +416,8 @@ describe('history import: dry run, provenance, conflicts and rollback against th
         power_kw: null,
       });
       expect(seen.dayEnergyAfterApply).toBeCloseTo(2400, 6);
+      // the day's value says which batch its readings came from
+      expect(seen.dayBatchesAfterApply).toEqual([seen.batchId]);
       expect(seen.audit.find((a) => a.action === 'import.apply' && a.target === seen.batchId)).toMatchObject({
         actor: 'cli',
         detail: expect.objectContaining({ reason: REASON }) as unknown,

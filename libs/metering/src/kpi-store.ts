@@ -1,6 +1,6 @@
 import { MEASUREMENTS, type KpiPeriod, type KpiScope } from '@peakwatch/contracts';
 import type { KpiParts } from '@peakwatch/domain';
-import { escapeTag, quoteString, type InfluxClient, type InfluxSeries } from '@peakwatch/influx';
+import { escapeTag, quoteString, stringField, type InfluxClient, type InfluxSeries } from '@peakwatch/influx';
 import type { WriteApi } from '@influxdata/influxdb-client';
 
 /** One KPI value of one window, as the `kpi` series holds it (docs/contracts.md, "KPI series"). */
@@ -16,6 +16,8 @@ export interface KpiValue extends KpiParts {
    * value holds the metered 0 for roll-ups; a reader shows no share (docs/domain.md, "Green power").
    */
   undeclared?: boolean;
+  /** The import batches among the readings behind the value (docs/imports.md), sorted; none: live readings only. */
+  batches?: string[];
 }
 
 /**
@@ -33,7 +35,8 @@ export function kpiLine(
   const value = k.value === null ? '' : `value=${k.value},`;
   const optional =
     (k.elapsed === undefined ? '' : `,elapsed=${k.elapsed}`) +
-    (k.undeclared === undefined ? '' : `,undeclared=${k.undeclared}`);
+    (k.undeclared === undefined ? '' : `,undeclared=${k.undeclared}`) +
+    (k.batches?.length ? `,batches=${stringField(k.batches.join(','))}` : '');
   return (
     `${MEASUREMENTS.kpi}${category},entity=${escapeTag(entity)},kpi=${escapeTag(k.kpi)},period=${period},scope=${scope} ` +
     `${value}numerator=${k.numerator},denominator=${k.denominator},completeness=${k.completeness},` +
@@ -105,7 +108,7 @@ export interface StoredKpi extends KpiValue {
 
 /** The fields of a `kpi` point, as every reader selects them. */
 const KPI_FIELDS =
-  'value, numerator, denominator, completeness, estimated, estimated_share, elapsed, undeclared';
+  'value, numerator, denominator, completeness, estimated, estimated_share, elapsed, undeclared, batches';
 
 /**
  * Reads the `kpi` points of one scope and period stamped in [fromMs, toMs), for some entities or all, of one KPI or
@@ -180,6 +183,7 @@ function storedKpis(series: readonly InfluxSeries[]): StoredKpi[] {
       estimatedShare: Number(r['estimated_share'] ?? 0),
       ...(typeof r['elapsed'] === 'number' ? { elapsed: r['elapsed'] } : {}),
       ...(typeof r['undeclared'] === 'boolean' ? { undeclared: r['undeclared'] } : {}),
+      ...(typeof r['batches'] === 'string' && r['batches'] ? { batches: r['batches'].split(',') } : {}),
     })),
   );
 }

@@ -31,6 +31,8 @@ export interface DeviceEnergy {
   windows: Map<MetricName, Map<number, WindowSum>>;
   /** Readings received per window of the period. */
   readingsByWindow: Map<number, number>;
+  /** The import batches whose readings fall in each window of the period (none: only live readings). */
+  batchesByWindow: Map<number, Set<string>>;
 }
 
 /** Register metrics of electricity, which a device's rated power bounds. */
@@ -59,14 +61,27 @@ export interface DeviceQuarters {
   quarters: Map<MetricName, WindowEnergy[]>;
   /** Times of its readings in the range read (ms, ascending). */
   readingTimes: number[];
+  /** The import batch of each imported reading in the range read, by its time (docs/imports.md). */
+  readingBatches: Map<number, string>;
 }
 
 const CUMULATIVE_METRICS = (Object.keys(METRICS) as MetricName[]).filter((m) => METRICS[m].cumulative);
 
 /** Rows of a query grouped by device, by device id. */
 type ByDevice = ReadonlyMap<string, Record<string, unknown>[]>;
-const byDevice = (series: readonly InfluxSeries[]): ByDevice =>
-  new Map(series.map((s) => [s.tags['device']!, s.rows]));
+const byDevice = (series: readonly InfluxSeries[]): ByDevice => {
+  const out = new Map<string, Record<string, unknown>[]>();
+  for (const s of series) {
+    // an import's points are series of their own (tag `batch`): their rows say which batch they are
+    const batch = s.tags['batch'];
+    const rows = batch ? s.rows.map((r) => ({ ...r, batch })) : s.rows;
+    const device = s.tags['device']!;
+    const known = out.get(device);
+    if (known) known.push(...rows);
+    else out.set(device, rows);
+  }
+  return out;
+};
 
 /**
  * What readQuarters reads around a range besides the range itself: each device's last reading before it and first
@@ -144,7 +159,7 @@ export async function readQuarters(
   const [telemetry, around] = await Promise.all([
     influx.query(
       `SELECT ${fields} FROM ${MEASUREMENTS.telemetry} WHERE (${only}) AND time >= ${fromMs}ms AND time <= ${toMs}ms ` +
-        'GROUP BY device',
+        'GROUP BY device, batch',
     ),
     neighbours ?? neighbourReads(influx, fromMs, toMs, only),
   ]);
@@ -195,15 +210,21 @@ export async function readQuarters(
       });
       quarters.set(metric, bookIntoWindows({ deltas, windowMs: QUARTER_MS }));
     }
-    if (added.length > 0) rows.sort((a, b) => (a['time'] as number) - (b['time'] as number));
-    const readingTimes = rows.map((r) => r['time'] as number).filter((ts) => ts >= fromMs && ts <= toMs);
-    return { device, quarters, readingTimes };
+    rows.sort((a, b) => (a['time'] as number) - (b['time'] as number)); // live and imported series, an overlay
+    const inRange = rows.filter((r) => (r['time'] as number) >= fromMs && (r['time'] as number) <= toMs);
+    const readingTimes = inRange.map((r) => r['time'] as number);
+    const readingBatches = new Map(
+      inRange
+        .filter((r) => typeof r['batch'] === 'string')
+        .map((r) => [r['time'] as number, r['batch'] as string]),
+    );
+    return { device, quarters, readingTimes, readingBatches };
   });
 }
 
 /** A device's energies and readings per window of `period` in [fromMs, toMs) (fromMs a window start). */
 export function periodEnergy(
-  { device, quarters, readingTimes }: DeviceQuarters,
+  { device, quarters, readingTimes, readingBatches }: DeviceQuarters,
   period: FixedPeriod,
   fromMs: number,
   toMs: number,
@@ -235,5 +256,11 @@ export function periodEnergy(
     const w = periodWindow(period, ts, utcOffsetMs).startMs;
     readingsByWindow.set(w, (readingsByWindow.get(w) ?? 0) + 1);
   }
-  return { device, windows, readingsByWindow };
+  const batchesByWindow = new Map<number, Set<string>>();
+  for (const [ts, batch] of readingBatches) {
+    if (ts < fromMs || ts >= toMs) continue;
+    const w = periodWindow(period, ts, utcOffsetMs).startMs;
+    batchesByWindow.set(w, (batchesByWindow.get(w) ?? new Set()).add(batch));
+  }
+  return { device, windows, readingsByWindow, batchesByWindow };
 }

@@ -51,7 +51,7 @@ export class ReportFiles {
 /** The CSV: one line per meter and metric of the period. */
 export function reportCsv(report: Report): string {
   const header =
-    'period,site,device,role,metric,unit,quantity,estimated,readings_received,readings_expected,completeness';
+    'period,site,device,role,metric,unit,quantity,estimated,readings_received,readings_expected,completeness,batches';
   const lines = report.meters.map((m) =>
     [
       report.period.label,
@@ -65,6 +65,8 @@ export function reportCsv(report: Report): string {
       m.readingsReceived,
       m.readingsExpected,
       m.completeness,
+      // the import batches of the line's readings (ids: `imp-` and hex, no comma inside one), space-separated
+      (m.batches ?? []).join(' '),
     ].join(','),
   );
   return `${[header, ...lines].join('\n')}\n`;

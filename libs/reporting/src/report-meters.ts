@@ -23,6 +23,7 @@ export async function readMeterLines(
       const { device } = quarters;
       const energy = periodEnergy(quarters, '1d', fromMs, toMs, offsetMs);
       const received = [...energy.readingsByWindow.values()].reduce((a, b) => a + b, 0);
+      const batches = [...new Set([...energy.batchesByWindow.values()].flatMap((b) => [...b]))].sort();
       const expected = expectedReadings(device, fromMs, toMs);
       for (const [metric, windows] of energy.windows) {
         let quantity = 0;
@@ -42,6 +43,8 @@ export async function readMeterLines(
           readingsReceived: received,
           readingsExpected: expected,
           completeness: expected > 0 ? round(Math.min(1, received / expected), 4) : 1,
+          // the import batches among its readings (docs/imports.md): a line traced to its source
+          ...(batches.length > 0 ? { batches } : {}),
         });
       }
     }

@@ -19,6 +19,8 @@ export interface MeterLine {
   readingsReceived: number;
   readingsExpected: number;
   completeness: number;
+  /** The import batches among its readings, when any were imported (docs/imports.md). */
+  batches?: string[];
 }
 
 export interface CarrierLine {

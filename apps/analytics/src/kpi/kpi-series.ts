@@ -8,7 +8,9 @@ import {
   readNeighbours,
   readQuarters,
   windowsOf,
+  type DeviceEnergy,
   type FixedPeriod,
+  type KpiValue,
 } from '@peakwatch/metering';
 import type { PolicyData } from '@peakwatch/policy';
 import type { Registry } from '@peakwatch/registry';
@@ -102,13 +104,8 @@ export async function writeKpiSeries({
       for (const site of group) {
         const quarters = answer.slice(first, (first += site.devices.length));
         for (const [i, p] of inMonth.entries()) {
-          const kpis = siteKpis({
-            site,
-            devices: quarters.map((q) => periodEnergy(q, p.period, p.fromMs, p.toMs, utcOffsetMs)),
-            ...p,
-            utcOffsetMs,
-            factors,
-          });
+          const devices = quarters.map((q) => periodEnergy(q, p.period, p.fromMs, p.toMs, utcOffsetMs));
+          const kpis = withBatches(siteKpis({ site, devices, ...p, utcOffsetMs, factors }), devices);
           await writer.add(kpis.map((k) => kpiLine(k, { scope: 'site', entity: site.id, period: p.period })));
           for (const k of kpis) areas?.[i]!.add(site.id, k);
         }
@@ -118,4 +115,16 @@ export async function writeKpiSeries({
   }
   await writer.close();
   return writer.written;
+}
+
+/**
+ * Each KPI of a window with the import batches among its site's readings in that window (docs/imports.md): which
+ * batches a value came from.
+ */
+function withBatches(kpis: KpiValue[], devices: readonly DeviceEnergy[]): KpiValue[] {
+  if (devices.every((d) => d.batchesByWindow.size === 0)) return kpis;
+  return kpis.map((k) => {
+    const batches = new Set(devices.flatMap((d) => [...(d.batchesByWindow.get(k.windowStartMs) ?? [])]));
+    return batches.size > 0 ? { ...k, batches: [...batches].sort() } : k;
+  });
 }

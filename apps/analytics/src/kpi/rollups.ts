@@ -78,6 +78,8 @@ export interface CombinedKpi extends KpiParts {
   partCount: number;
   /** A renewable share with nothing renewable metered or declared (creditGreenPower). */
   undeclared?: boolean;
+  /** The import batches among its parts' readings (docs/imports.md). */
+  batches?: string[];
 }
 
 /**
@@ -429,6 +431,7 @@ async function writeCalendarPeriod(
         over: 'time',
         expectedParts: expectedParts.get(w.startMs)!,
       });
+      const batches = [...new Set(parts.flatMap((k) => k.batches ?? []))].sort();
       combined.push({
         entity,
         kpi,
@@ -436,6 +439,7 @@ async function writeCalendarPeriod(
         windowStartMs: w.startMs,
         ...result,
         partCount: parts.length,
+        ...(batches.length > 0 ? { batches } : {}),
       });
     }
   }

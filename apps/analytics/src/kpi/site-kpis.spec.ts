@@ -66,6 +66,7 @@ function device(
     } as never,
     windows,
     readingsByWindow: new Map(readings > 0 ? [[START, readings]] : []),
+    batchesByWindow: new Map(),
   };
 }
 
