@@ -396,15 +396,20 @@ describe('REST API', () => {
         rowsRejected: 1,
       });
       expect(batch.actor).not.toContain('pwk_'); // the key id, never the key
-      await as('fm hd-b2', http.get(`/api/v1/imports/${id}`)).expect(403);
+      // another site's key learns nothing of the batch, not even that it exists
+      await as('fm hd-b2', http.get(`/api/v1/imports/${id}`)).expect(404);
+      await as('fm hd-b2', http.get(`/api/v1/imports/${id}/rejections`)).expect(404);
       expect((await as('fm hd-b2', http.get('/api/v1/imports')).expect(200)).body).toEqual([]);
       const csv = await as('fm hd-b1', http.get(`/api/v1/imports/${id}/rejections`)).expect(200);
       expect(csv.headers['content-type']).toMatch(/^text\/csv/);
       expect(csv.text).toBe(
-        'row,field,reason,detail\n4,site,site_not_allowed,hd-b2 is not a site of yours\n',
+        'row,field,reason,detail\n4,"site","site_not_allowed","hd-b2 is not a site of yours"\n',
       );
 
-      await as('fm hd-b2', http.post(`/api/v1/imports/${id}/rollback`)).expect(403);
+      await as('fm hd-b2', http.post(`/api/v1/imports/${id}/rollback`)).expect(404);
+      // an emitter of the campus sees the batch but not the refused rows of the facility manager's file
+      await as('emitter hd-tech-campus', http.get(`/api/v1/imports/${id}`)).expect(200);
+      await as('emitter hd-tech-campus', http.get(`/api/v1/imports/${id}/rejections`)).expect(403);
       const rolled = await as('fm hd-b1', http.post(`/api/v1/imports/${id}/rollback`)).expect(200);
       expect((rolled.body as { batch: ImportBatch }).batch.state).toBe('rolled_back');
       await as('fm hd-b1', http.post(`/api/v1/imports/${id}/rollback`)).expect(400);

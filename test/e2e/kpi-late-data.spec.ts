@@ -165,7 +165,9 @@ describe('KPI job: late data and roll-ups', () => {
         siteId: 'hd-b1',
         fromMs: heldFromMs,
         toMs: heldToMs - 5 * 60_000 + 1, // the last held reading is at 12:55
-        windows: { '15m': 12, '1h': 3, '1d': 1, '1mo': 1, '1y': 1, rolling_12mo: 1 },
+        // the rolling 12 months that hold December: the one ending with it, and the one ending with January (the
+        // job runs on 3 January)
+        windows: { '15m': 12, '1h': 3, '1d': 1, '1mo': 1, '1y': 1, rolling_12mo: 2 },
       },
     ]);
     expect(third).toEqual([]); // handled marks are not recomputed again

@@ -137,6 +137,11 @@ describe('history import: dry run, provenance, conflicts and rollback against th
     ]);
     await expect(imports.plan({ path: header })).rejects.toThrow(/row 1: .*missing: ts; unknown: time/);
     await expect(imports.plan({ path: header })).rejects.toMatchObject({ field: 'header' });
+    const twice = await file('twice.csv', [
+      `${HEADER},value`,
+      `hd-b1,b1-grid,${at(0)},energy_import_kwh,1,2`,
+    ]);
+    await expect(imports.plan({ path: twice })).rejects.toThrow(/row 1: the header names value twice/);
 
     const units = await file('units.csv', [
       `${HEADER},unit`,
@@ -158,6 +163,70 @@ describe('history import: dry run, provenance, conflicts and rollback against th
     await truncate(xlsx, Math.floor(size / 2));
     await expect(imports.plan({ path: xlsx })).rejects.toThrow(ImportFileError);
     await expect(imports.plan({ path: xlsx })).rejects.toMatchObject({ field: 'file' });
+  });
+
+  it('numbers rows by their line (blank lines, quoted line breaks), and takes a zone with daylight saving', async () => {
+    const path = await file('lines.csv', [
+      HEADER,
+      '',
+      `hd-b1,b1-hvac,${at(0)},energy_import_kwh,1`, // line 3
+      '"hd-b1","b1-hvac","2025-03-10T01:00:00+08:00","energy_import_kwh","1', // a value over two lines
+      '2"',
+      `hd-b1,b1-hvac,${at(2)},energy_import_kwh,x`, // line 6
+    ]);
+    expect((await imports.plan({ path })).plan.rejections.map((r) => [r.row, r.field])).toEqual([
+      [5, 'value'],
+      [6, 'value'],
+    ]);
+    // London: +00:00 in winter, +01:00 in summer; a time written without an offset takes the one of its date
+    const london = await file('london.csv', [
+      HEADER,
+      'hd-b1,b1-hvac,2024-01-15T12:00:00,energy_import_kwh,1',
+      'hd-b1,b1-hvac,2024-07-15T12:00:00,energy_import_kwh,2',
+      'hd-b1,b1-hvac,2024-07-16T12:00:00+01:00,energy_import_kwh,3',
+      'hd-b1,b1-hvac,2024-07-17T12:00:00+00:00,energy_import_kwh,4', // summer: not London's offset
+    ]);
+    const plan = (await imports.plan({ path: london, zone: 'Europe/London' })).plan;
+    expect(plan.rejections.map((r) => [r.row, r.reason])).toEqual([[5, 'mixed_time_zones']]);
+    expect(plan.devices[0]).toMatchObject({
+      fromMs: Date.parse('2024-01-15T12:00:00Z'),
+      toMs: Date.parse('2024-07-16T11:00:00Z'),
+    });
+  });
+
+  it("tells a facility manager nothing of another site's device", async () => {
+    const path = await file('foreign.csv', [HEADER, `hd-b1,b2-grid,${at(0)},energy_import_kwh,1`]);
+    const { plan } = await imports.plan({ path, allowedSites: new Set(['hd-b1']) });
+    expect(plan.rejections).toEqual([
+      { row: 2, field: 'device', reason: 'unknown_device', detail: 'b2-grid is not a device of hd-b1' },
+    ]);
+    expect(JSON.stringify(plan)).not.toContain('hd-b2');
+  });
+
+  it('rolls back a batch another one replaced readings of only after that one, which gives them back', async () => {
+    const db = await influxd.client('order');
+    const own = new HistoryImports({ config, influx: db, registry, state: store, clock });
+    const who = { actor: 'cli', role: 'operator', reason: 'order' };
+    const row = (h: number, v: number): string => `hd-b3,b3-hvac,${at(h)},energy_import_kwh,${v}`;
+    const first = await own.apply(
+      await own.plan({ path: await file('first.csv', [HEADER, row(0, 10), row(1, 20)]) }),
+      who,
+    );
+    const second = await own.apply(
+      await own.plan({ path: await file('second.csv', [HEADER, row(1, 25)]), replace: true }),
+      who,
+    );
+    await expect(own.rollback(first.batchId, who)).rejects.toThrow(`replaced by import ${second.batchId}`);
+    await own.rollback(second.batchId, who);
+    const after = (await db.query(`SELECT energy_import_kwh, batch FROM telemetry GROUP BY batch`)).flatMap(
+      (x) => x.rows.map((r) => [r['time'], r['energy_import_kwh'], x.tags['batch']]),
+    );
+    expect(after).toEqual([
+      [DAY_START, 10, first.batchId],
+      [DAY_START + HOUR, 20, first.batchId],
+    ]);
+    await own.rollback(first.batchId, who);
+    expect(await db.query('SELECT * FROM telemetry')).toEqual([]);
   });
 
   it('reads an XLSX sheet whose times are spreadsheet dates in the zone stated', async () => {
@@ -196,6 +265,8 @@ describe('history import: dry run, provenance, conflicts and rollback against th
       `hd-b3,b3-gas,${month('04')},${month('05')},900,m3`, // 5: March is missing
       `hd-b3,b3-heat,${month('01')},${month('02')},50,m3`, // 6: a heat meter does not count m³
       `hd-b3,b3-gas,${month('03')},${month('03')},1,m3`, // 7: an empty period
+      `hd-b2,b2-grid,${month('01')},${month('02')},2000,kWh`, // 8: a bill of the meter behind a 20:1 CT
+      `hd-b1,b1-lighting,${month('01')},${month('03')},500,kWh`, // 9: 60 days, longer than a gap is bridged
     ]);
     const { plan } = await imports.plan({ path });
     expect(plan.layout).toBe('intervals');
@@ -204,9 +275,10 @@ describe('history import: dry run, provenance, conflicts and rollback against th
       [5, 'start', 'bad_period'],
       [6, 'unit', 'unit_mismatch'],
       [7, 'end', 'bad_period'],
+      [9, 'end', 'bad_period'],
     ]);
     // by hand: a register from 0 at 1 January, 1,200 m³ at 1 February, 2,200.5 m³ at 1 March
-    expect(plan.devices).toEqual([
+    expect(plan.devices.filter((d) => d.deviceId === 'b3-gas')).toEqual([
       expect.objectContaining({
         deviceId: 'b3-gas',
         readings: 3,
@@ -221,6 +293,9 @@ describe('history import: dry run, provenance, conflicts and rollback against th
     expect(gas('2024-01')!.after).toBeCloseTo(1200, 9);
     expect(gas('2024-02')!.after).toBeCloseTo(1000.5, 9);
     expect(gas('2024')!.after).toBeCloseTo(2200.5, 9);
+    // the bill is primary energy: the register behind the CT counts 100 kWh, the meter read gives the 2,000 back
+    const grid = plan.windows.find((w) => w.label === '2024-01' && w.siteId === 'hd-b2')!.meters;
+    expect(grid.find((m) => m.deviceId === 'b2-grid')!.after).toBeCloseTo(2000, 9);
   });
 
   it('computes a baseline from data: the year imported is the one the next years are measured against', async () => {
@@ -411,9 +486,11 @@ describe('history import: dry run, provenance, conflicts and rollback against th
       });
       expect(seen.storedAfterApply).toHaveLength(25);
       expect(seen.storedAfterApply.every((p) => p['batch'] === seen.batchId)).toBe(true);
+      // the file's register replaces the live one; what the file does not give (the power, the sequence) is kept
       expect(seen.storedAfterApply.find((p) => p['time'] === LIVE_TS)).toMatchObject({
         energy_import_kwh: 1600,
-        power_kw: null,
+        power_kw: 99.5,
+        seq: 7,
       });
       expect(seen.dayEnergyAfterApply).toBeCloseTo(2400, 6);
       // the day's value says which batch its readings came from

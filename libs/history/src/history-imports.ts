@@ -1,13 +1,19 @@
 import { randomBytes } from 'node:crypto';
-import { PeakWatchError, MEASUREMENTS, KPI_PERIODS, type KpiPeriod } from '@peakwatch/contracts';
+import { CITY_ENTITY, PeakWatchError, MEASUREMENTS, KPI_PERIODS, type KpiPeriod } from '@peakwatch/contracts';
 import type { AppConfig } from '@peakwatch/config';
 import { intField, line, quoteString, type InfluxClient } from '@peakwatch/influx';
-import { KpiWriter, utcOffsetMs, windowsOf } from '@peakwatch/metering';
+import { IMPORT_FINE_PERIODS, KpiWriter, utcOffsetMs, windowsOf } from '@peakwatch/metering';
 import type { Registry } from '@peakwatch/registry';
 import type { ReportService } from '@peakwatch/reporting';
 import type { Clock } from '@peakwatch/runtime';
 import { AuditLog, ImportBatches, type ImportBatch, type StateStore } from '@peakwatch/state';
-import { planImport, type ImportPlan, type ImportRequest, type PlannedImport } from './import-plan';
+import {
+  planImport,
+  reportsTouched,
+  type ImportPlan,
+  type ImportRequest,
+  type PlannedImport,
+} from './import-plan';
 
 /** An import that cannot be done as asked: the message says why and what to do (nothing was written). */
 export class ImportRefusedError extends PeakWatchError {
@@ -24,9 +30,6 @@ export interface ImportActor {
   actor: string;
   role: string;
 }
-
-/** The periods whose windows an import recomputes within INGEST_HORIZON_DAYS only (docs/imports.md). */
-export const FINE_PERIODS: ReadonlySet<KpiPeriod> = new Set(['15m', '1h']);
 
 /** The longest reason recorded (characters). */
 export const MAX_REASON_LENGTH = 500;
@@ -120,9 +123,16 @@ export class HistoryImports {
         rowsReplaced: plan.rows.replaced,
         summary: { ...plan, rejections: undefined },
       },
-      plan.rejections,
+      planned.rejections,
       planned.replaced,
     );
+    // recorded before anything is written: a batch a crash leaves `applying` is in the audit log too
+    await this.audit.record({
+      ...who,
+      action: 'import.apply',
+      target: batchId,
+      detail: { file: plan.fileName, sha256: plan.fileSha256, reason: why, rows: plan.rows },
+    });
     await this.deleteStored(planned.replaced);
     const writer = new KpiWriter(this.deps.influx);
     for (const point of planned.points(batchId)) await writer.add([point]);
@@ -130,18 +140,6 @@ export class HistoryImports {
     await writeMarks(this.deps.influx, batchId, plan.devices, nowMs, this.fineFrom(nowMs));
     await this.batches.setState(batchId, 'applied', new Date(nowMs).toISOString());
     const restated = await this.restate(plan.reports);
-    await this.audit.record({
-      ...who,
-      action: 'import.apply',
-      target: batchId,
-      detail: {
-        file: plan.fileName,
-        sha256: plan.fileSha256,
-        reason: why,
-        rows: plan.rows,
-        restated,
-      },
-    });
     return { batchId, restated };
   }
 
@@ -156,6 +154,13 @@ export class HistoryImports {
   ): Promise<{ batch: ImportBatch; restated: { orgId: string; period: string; version: number }[] }> {
     const batch = await this.batches.get(batchId);
     if (!batch) throw new UnknownImportError(`no import batch ${batchId.slice(0, 60)}`, { field: 'batch' });
+    // a later batch that replaced some of this one's points holds them: rolled back first, it writes them back
+    const holders = await this.batches.replacedBy(batchId);
+    if (holders.length > 0)
+      throw new ImportRefusedError(
+        `import ${batchId}'s readings were replaced by import ${holders.join(', ')}: roll that back first`,
+        { field: 'batch' },
+      );
     if (batch.state === 'rolled_back')
       throw new ImportRefusedError(`import ${batchId} was rolled back at ${batch.rolledBackAt}`, {
         field: 'batch',
@@ -170,7 +175,10 @@ export class HistoryImports {
     await this.deleteKpis(spansOf(batch), nowMs);
     await writeMarks(influx, batchId, spansOf(batch), nowMs, this.fineFrom(nowMs));
     await this.batches.setState(batchId, 'rolled_back', new Date(nowMs).toISOString());
-    const restated = await this.restate((batch.summary as ImportPlan).reports);
+    // the reports of its months and years as they stand now (one generated since the import holds its readings)
+    const restated = await this.restate(
+      await reportsTouched(this.deps.state, this.deps.registry, (batch.summary as ImportPlan).windows),
+    );
     await this.audit.record({
       ...who,
       action: 'import.rollback',
@@ -185,43 +193,46 @@ export class HistoryImports {
     return nowMs - this.deps.config.ingest.horizonMs;
   }
 
-  /** Deletes stored points at exact times, in as few statements as the device's consecutive times allow. */
+  /**
+   * Deletes stored points at exact times (every series of the device at each: InfluxQL deletes by tag and time), one
+   * statement a time: a replace of many readings costs as many statements (docs/imports.md).
+   */
   private async deleteStored(points: readonly { deviceId: string; tsMs: number }[]): Promise<void> {
-    const byDevice = new Map<string, number[]>();
-    for (const p of points) byDevice.set(p.deviceId, [...(byDevice.get(p.deviceId) ?? []), p.tsMs]);
-    for (const [deviceId, times] of byDevice)
-      for (const ts of times.sort((a, b) => a - b))
-        await this.deps.influx.command(
-          `DELETE FROM ${MEASUREMENTS.telemetry} WHERE device = ${quoteString(deviceId)} ` +
-            `AND time >= ${ts}ms AND time <= ${ts}ms`,
-        );
+    const done = new Set<string>();
+    for (const { deviceId, tsMs: ts } of points) {
+      if (done.has(`${deviceId}\u0000${ts}`)) continue;
+      done.add(`${deviceId}\u0000${ts}`);
+      await this.deps.influx.command(
+        `DELETE FROM ${MEASUREMENTS.telemetry} WHERE device = ${quoteString(deviceId)} ` +
+          `AND time >= ${ts}ms AND time <= ${ts}ms`,
+      );
+    }
   }
 
   /**
-   * The `kpi` points of the sites (and their districts and the city) in the windows of each period the spans touch,
-   * so that a window left without readings is left without a point rather than with the batch's value.
+   * The `kpi` points of each span's site, its district and the city in the windows the KPI job recomputes from the
+   * span's mark, so that a window left without readings is left without a point rather than with the batch's value:
+   * every window of the span (the rolling 12 months that hold one of its months), but quarter hours and hours within
+   * the horizon only.
    */
   private async deleteKpis(spans: ImportPlan['devices'], nowMs: number): Promise<void> {
     const offset = utcOffsetMs(this.deps.config.tzReporting, nowMs);
-    const fromMs = Math.min(...spans.map((s) => s.fromMs));
-    const toMs = Math.max(...spans.map((s) => s.toMs)) + 1;
-    const entities = new Set<string>(['beijing']);
-    for (const s of spans) {
-      entities.add(s.siteId);
-      const district = this.deps.registry.site(s.siteId)?.district;
-      if (district) entities.add(district);
-    }
-    const only = [...entities].map((e) => `entity = ${quoteString(e)}`).join(' OR ');
-    for (const period of KPI_PERIODS as readonly KpiPeriod[]) {
-      // what the KPI job recomputes from the batch's marks: every window from the span's start (a rolling 12 months
-      // from the one that ends with its first month), but quarter hours and hours within the horizon only
-      const from = FINE_PERIODS.has(period) ? Math.max(fromMs, this.fineFrom(nowMs)) : fromMs;
-      if (from >= toMs) continue;
-      const start = windowsOf(period, from, from + 1, offset)[0]!.startMs;
-      await this.deps.influx.command(
-        `DELETE FROM ${MEASUREMENTS.kpi} WHERE (${only}) AND period = ${quoteString(period)} ` +
-          `AND time >= ${start}ms AND time < ${toMs}ms`,
+    for (const span of spans) {
+      const entities = [span.siteId, this.deps.registry.site(span.siteId)?.district, CITY_ENTITY].filter(
+        (e): e is string => e !== undefined,
       );
+      const only = entities.map((e) => `entity = ${quoteString(e)}`).join(' OR ');
+      for (const period of KPI_PERIODS as readonly KpiPeriod[]) {
+        const from = IMPORT_FINE_PERIODS.has(period)
+          ? Math.max(span.fromMs, this.fineFrom(nowMs))
+          : span.fromMs;
+        if (from > span.toMs) continue;
+        const start = windowsOf(period, from, from + 1, offset)[0]!.startMs;
+        await this.deps.influx.command(
+          `DELETE FROM ${MEASUREMENTS.kpi} WHERE (${only}) AND period = ${quoteString(period)} ` +
+            `AND time >= ${start}ms AND time <= ${span.toMs}ms`,
+        );
+      }
     }
   }
 

@@ -11,7 +11,7 @@ import {
   intervalRow,
   isProblem,
   layoutOf,
-  offsetOfZone,
+  parseZone,
   readingRow,
   ImportFileError,
   type ImportLayout,
@@ -19,7 +19,7 @@ import {
   type RowContext,
   type RowProblem,
 } from './import-rows';
-import { fileKindOf, sourceRows } from './import-source';
+import { fileKindOf, sourceRows, type ImportFileKind } from './import-source';
 
 /** What an import is asked to do (docs/imports.md). */
 export interface ImportRequest {
@@ -33,6 +33,8 @@ export interface ImportRequest {
   replace?: boolean;
   /** Sites the caller may import into (none: every site). */
   allowedSites?: ReadonlySet<string>;
+  /** What the file is (the API: from its Content-Type); by default from the file name's extension. */
+  kind?: ImportFileKind;
 }
 
 /** The readings of one device and metric, in the order of the file until sorted. */
@@ -47,8 +49,8 @@ interface DeviceImport {
   siteId: string;
   deviceId: string;
   metrics: Map<MetricName, Series>;
-  /** Stored points this import would replace (--replace), as line protocol, by time. */
-  replaced: Map<number, string>;
+  /** Stored points this import would replace (--replace), by time: every stored series's row at that time. */
+  replaced: Map<number, Record<string, unknown>[]>;
 }
 
 /** A stored (or, `after`, imported) meter's energy in a window, per register. */
@@ -80,7 +82,10 @@ export interface ImportPlan {
   fileSha256: string;
   layout: ImportLayout;
   rows: { read: number; accepted: number; rejected: number; replaced: number };
+  /** The first REJECTIONS_LISTED refused rows (every one is kept with the batch). */
   rejections: RowProblem[];
+  /** Every refused row, counted by reason. */
+  rejectionCounts: Record<string, number>;
   devices: {
     siteId: string;
     deviceId: string;
@@ -101,21 +106,33 @@ export interface PlannedImport {
   plan: ImportPlan;
   /** Line protocol of every accepted reading, without the batch tag (added when applied). */
   points: (batchId: string) => Generator<string>;
-  /** Stored points to replace: device, time and the point as it is stored. */
+  /** Stored points to replace: device, time and the point as it is stored (each series's). */
   replaced: { deviceId: string; tsMs: number; line: string }[];
+  /** Every refused row. */
+  rejections: RowProblem[];
 }
+
+/** The span of stored points a dry run reads at once, looking for readings at the file's times (30 days). */
+const CONFLICT_CHUNK_MS = 30 * 86_400_000;
+/** Refused rows a plan lists (all of them are kept with the batch); `rejectionCounts` counts every one. */
+export const REJECTIONS_LISTED = 1000;
 
 /** Tags of a stored telemetry point, as line protocol writes them back. */
 const TELEMETRY_TAGS = ['batch', 'device', 'district', 'kind', 'role', 'site'] as const;
 
-/** A stored telemetry row (SELECT * gives tags and fields) as line protocol, to write it back unchanged. */
-function storedLine(row: Record<string, unknown>): string {
-  const tags: Record<string, string> = {};
-  for (const t of TELEMETRY_TAGS) if (typeof row[t] === 'string' && row[t] !== '') tags[t] = row[t];
+/** The fields of a stored telemetry row (SELECT * gives tags and fields) as line protocol writes them. */
+function storedFields(row: Record<string, unknown>): Record<string, string> {
   const fields: Record<string, string> = {};
   for (const m of Object.keys(METRICS)) if (typeof row[m] === 'number') fields[m] = floatField(row[m]);
   if (typeof row['seq'] === 'number') fields['seq'] = intField(row['seq']);
-  return line(MEASUREMENTS.telemetry, tags, fields, row['time'] as number);
+  return fields;
+}
+
+/** A stored telemetry row as line protocol, to write it back unchanged. */
+function storedLine(row: Record<string, unknown>): string {
+  const tags: Record<string, string> = {};
+  for (const t of TELEMETRY_TAGS) if (typeof row[t] === 'string' && row[t] !== '') tags[t] = row[t];
+  return line(MEASUREMENTS.telemetry, tags, storedFields(row), row['time'] as number);
 }
 
 /** The file's SHA-256 (hex), streamed. */
@@ -170,11 +187,12 @@ function intervalReadings(
   refuse: (problem: RowProblem) => void,
 ): void {
   const byDevice = new Map<string, ImportedInterval[]>();
-  for (const i of intervals)
-    byDevice.set(`${i.deviceId}\u0000${i.metric}`, [
-      ...(byDevice.get(`${i.deviceId}\u0000${i.metric}`) ?? []),
-      i,
-    ]);
+  for (const i of intervals) {
+    const key = `${i.deviceId}\u0000${i.metric}`;
+    const list = byDevice.get(key);
+    if (list) list.push(i);
+    else byDevice.set(key, [i]);
+  }
   for (const list of byDevice.values()) {
     list.sort((a, b) => a.startMs - b.startMs || a.row - b.row);
     let register = 0;
@@ -234,8 +252,8 @@ export async function planImport(
   },
 ): Promise<PlannedImport> {
   const fileName = request.fileName ?? basename(request.path);
-  const kind = fileKindOf(fileName);
-  const zone = request.zone === undefined ? undefined : offsetOfZone(request.zone);
+  const kind = request.kind ?? fileKindOf(fileName);
+  const zone = request.zone === undefined ? undefined : parseZone(request.zone);
   if (request.zone !== undefined && zone === undefined)
     throw new ImportFileError(
       `--tz ${JSON.stringify(request.zone.slice(0, 40))}: expected +08:00 or a zone name`,
@@ -331,40 +349,51 @@ export async function planImport(
     if (all.length === 0) continue;
     const from = Math.min(...all);
     const to = Math.max(...all);
-    const margin = layout === 'intervals' ? MAX_BRIDGED_GAP_MS : 0;
-    const stored = (
-      await influx.query(
-        `SELECT * FROM ${MEASUREMENTS.telemetry} WHERE device = ${quoteString(device.deviceId)} ` +
-          `AND time >= ${from - margin}ms AND time <= ${to + margin}ms`,
-      )
-    ).flatMap((s) => s.rows);
     if (layout === 'intervals') {
       // a register counted from 0 cannot be joined to the meter's own readings within the bridged gap
-      if (stored.length > 0)
+      const near = await influx.query(
+        `SELECT count(*) FROM ${MEASUREMENTS.telemetry} WHERE device = ${quoteString(device.deviceId)} ` +
+          `AND time >= ${from - MAX_BRIDGED_GAP_MS}ms AND time <= ${to + MAX_BRIDGED_GAP_MS}ms`,
+      );
+      if (near.some((series) => series.rows.length > 0))
         for (const s of device.metrics.values()) {
           for (const row of new Set(s.row))
             rejections.push({
               row,
               field: 'device',
               reason: 'conflict_with_live',
-              detail: `${device.deviceId} has ${stored.length} stored readings within 35 days of these periods: import its register readings instead`,
+              detail: `${device.deviceId} has stored readings within 35 days of these periods: import its register readings instead`,
             });
           filterSeries(s, () => false);
         }
       continue;
     }
-    const storedAt = new Map(stored.map((r) => [r['time'] as number, r]));
+    // the stored points at the file's times (every series: live, and earlier imports'), a month at a time
+    const storedAt = new Map<number, Record<string, unknown>[]>();
+    for (let chunk = from; chunk <= to; chunk += CONFLICT_CHUNK_MS) {
+      const series = await influx.query(
+        `SELECT * FROM ${MEASUREMENTS.telemetry} WHERE device = ${quoteString(device.deviceId)} ` +
+          `AND time >= ${chunk}ms AND time < ${Math.min(chunk + CONFLICT_CHUNK_MS, to + 1)}ms`,
+      );
+      for (const row of series.flatMap((x) => x.rows)) {
+        const ts = row['time'] as number;
+        const imported = [...device.metrics.values()].some((m) => m.ts[lowerBound(m.ts, ts)] === ts);
+        if (imported) storedAt.set(ts, [...(storedAt.get(ts) ?? []), row]);
+      }
+    }
     for (const [metric, s] of device.metrics) {
       const refused = new Set<number>();
       s.ts.forEach((ts, i) => {
         const existing = storedAt.get(ts);
         if (!existing) return;
         if (request.replace) {
-          device.replaced.set(ts, storedLine(existing));
+          device.replaced.set(ts, existing);
           return;
         }
         refused.add(i);
-        const batch = typeof existing['batch'] === 'string' ? existing['batch'] : undefined;
+        const batch = existing
+          .map((r) => r['batch'])
+          .find((b): b is string => typeof b === 'string' && b !== '');
         rejections.push({
           row: s.row[i]!,
           field: 'ts',
@@ -400,6 +429,7 @@ export async function planImport(
     utcOffsetMs,
     nowMs - horizonMs,
   );
+  const sortedRejections = rejections.sort((a, b) => a.row - b.row || a.field.localeCompare(b.field));
   const plan: ImportPlan = {
     fileName,
     fileSha256,
@@ -410,7 +440,8 @@ export async function planImport(
       rejected: refusedRows.size,
       replaced: [...devices.values()].reduce((n, d) => n + d.replaced.size, 0),
     },
-    rejections: rejections.sort((a, b) => a.row - b.row || a.field.localeCompare(b.field)),
+    rejections: sortedRejections.slice(0, REJECTIONS_LISTED),
+    rejectionCounts: countBy(sortedRejections.map((r) => r.reason)),
     devices: deviceSummaries,
     windowCounts,
     windows,
@@ -429,14 +460,31 @@ export async function planImport(
           role: registered.device.role,
           district: registered.site.district,
         };
+        // a replaced point keeps what the file does not replace (a power, a sequence number) in the batch's point
+        const kept = new Map<number, Record<string, string>>();
+        for (const [ts, rows] of d.replaced)
+          kept.set(
+            ts,
+            rows.map(storedFields).reduce((all, f) => ({ ...all, ...f }), {} as Record<string, string>),
+          );
+        for (const [metric, s] of d.metrics)
+          for (const ts of s.ts) if (kept.has(ts)) delete kept.get(ts)![metric];
         for (const [metric, s] of d.metrics)
           for (let i = 0; i < s.ts.length; i++)
-            yield line(MEASUREMENTS.telemetry, tags, { [metric]: floatField(s.value[i]!) }, s.ts[i]!);
+            yield line(
+              MEASUREMENTS.telemetry,
+              tags,
+              { ...kept.get(s.ts[i]!), [metric]: floatField(s.value[i]!) },
+              s.ts[i]!,
+            );
       }
     },
     replaced: [...devices.values()].flatMap((d) =>
-      [...d.replaced].map(([tsMs, l]) => ({ deviceId: d.deviceId, tsMs, line: l })),
+      [...d.replaced].flatMap(([tsMs, rows]) =>
+        rows.map((row) => ({ deviceId: d.deviceId, tsMs, line: storedLine(row) })),
+      ),
     ),
+    rejections: sortedRejections,
   };
 }
 
@@ -572,7 +620,7 @@ async function affectedWindows(
 }
 
 /** The latest stored version of each report of the touched sites' emitters for the months and years touched. */
-async function reportsTouched(
+export async function reportsTouched(
   state: StateStore,
   registry: Registry,
   windows: readonly AffectedWindow[],
@@ -598,4 +646,10 @@ async function reportsTouched(
   return [...latest.values()].sort(
     (a, b) => a.orgId.localeCompare(b.orgId) || a.period.localeCompare(b.period),
   );
+}
+
+function countBy(keys: readonly string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const k of keys) out[k] = (out[k] ?? 0) + 1;
+  return out;
 }

@@ -1,5 +1,7 @@
 import { METRICS, PeakWatchError, isMetricName, type MetricName } from '@peakwatch/contracts';
-import { removedAtMs, type DeviceKind, type Registry } from '@peakwatch/registry';
+import { MAX_BRIDGED_GAP_MS } from '@peakwatch/domain';
+import { utcOffsetMs } from '@peakwatch/metering';
+import { removedAtMs, type Device, type DeviceKind, type Registry } from '@peakwatch/registry';
 
 /**
  * The two file layouts an import takes (docs/imports.md): register readings, one per row, as devices send them; and
@@ -54,7 +56,7 @@ export interface ImportedValue {
   value: number;
 }
 
-/** An accepted interval: a device's energy over [startMs, endMs). */
+/** An accepted interval: a device's energy over [startMs, endMs), in its register's units (the CT ratio taken out). */
 export interface ImportedInterval {
   row: number;
   siteId: string;
@@ -68,6 +70,12 @@ export interface ImportedInterval {
 /** Which layout a header is, or the error naming what is wrong with it. */
 export function layoutOf(header: readonly string[]): ImportLayout {
   const names = header.map((h) => h.trim().toLowerCase());
+  const twice = names.filter((n, i) => names.indexOf(n) !== i);
+  if (twice.length > 0)
+    throw new ImportFileError(
+      `row 1: the header names ${twice.map((t) => t.slice(0, 40)).join(', ')} twice`,
+      'header',
+    );
   const is = (columns: readonly string[], optional: readonly string[] = []): boolean =>
     columns.every((c) => names.includes(c)) &&
     names.every((n) => columns.includes(n) || optional.includes(n));
@@ -105,18 +113,19 @@ const sameUnit = (stated: string, metric: MetricName): boolean =>
 const ISO_TIME =
   /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?\s*(Z|[+-]\d{2}:?\d{2})?$/;
 
-/** The offset of a time zone setting (`+08:00`, `Z`, or an IANA name), or undefined when it is none of those. */
-export function offsetOfZone(zone: string): string | undefined {
+/**
+ * The zone stated for times without an offset (and for spreadsheet dates): a fixed UTC offset (`+08:00`, `Z`), or a
+ * zone name (`Asia/Shanghai`, `Europe/London`) whose offset is that of each time (daylight saving included).
+ */
+export type Zone = { fixed: string } | { name: string };
+
+/** A `--tz` setting as a zone, or undefined when it is neither an offset nor a zone name this runtime knows. */
+export function parseZone(zone: string): Zone | undefined {
   const fixed = /^(Z|[+-]\d{2}:?\d{2})$/.exec(zone.trim());
-  if (fixed) return normaliseOffset(fixed[1]!);
+  if (fixed) return { fixed: normaliseOffset(fixed[1]!) };
   try {
-    const ms = 0;
-    const name = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'longOffset' })
-      .formatToParts(ms)
-      .find((p) => p.type === 'timeZoneName')?.value;
-    if (name === 'GMT') return '+00:00';
-    const m = /GMT([+-]\d{2}):(\d{2})/.exec(name ?? '');
-    return m ? `${m[1]}:${m[2]}` : undefined;
+    new Intl.DateTimeFormat('en-US', { timeZone: zone.trim() });
+    return { name: zone.trim() };
   } catch {
     return undefined;
   }
@@ -130,14 +139,32 @@ function normaliseOffset(offset: string): string {
 const offsetMs = (offset: string): number =>
   (offset.startsWith('-') ? -1 : 1) * (Number(offset.slice(1, 3)) * 60 + Number(offset.slice(4, 6))) * 60_000;
 
+const offsetText = (ms: number): string => {
+  const minutes = Math.abs(ms) / 60_000;
+  const hh = String(Math.floor(minutes / 60)).padStart(2, '0');
+  const mm = String(minutes % 60).padStart(2, '0');
+  return `${ms < 0 ? '-' : '+'}${hh}:${mm}`;
+};
+
+/** The instant of a wall-clock time (its fields read as UTC) in a zone: a named zone's offset at that time. */
+function instantIn(zone: Zone, wallMs: number): number {
+  if ('fixed' in zone) return wallMs - offsetMs(zone.fixed);
+  const guess = wallMs - utcOffsetMs(zone.name, wallMs);
+  return wallMs - utcOffsetMs(zone.name, guess);
+}
+
+/** The offset a zone has at an instant, as `±HH:MM`. */
+const zoneOffsetAt = (zone: Zone, ms: number): string =>
+  'fixed' in zone ? zone.fixed : offsetText(utcOffsetMs(zone.name, ms));
+
 /** What the rows of one file are judged against, and what they have shown so far (their time zone). */
 export interface RowContext {
   registry: Registry;
   nowMs: number;
   /** How far ahead of now a reading may be (INGEST_MAX_FUTURE_MS); there is no limit into the past. */
   maxFutureMs: number;
-  /** The zone stated on the command line (`+08:00`), for times written without an offset. */
-  zone?: string;
+  /** The zone stated on the command line, for times written without an offset and spreadsheet dates. */
+  zone?: Zone;
   /** Sites the caller may import into (none: every site). */
   allowedSites?: ReadonlySet<string>;
   /** The offset of the file's first timestamp that had one: every other must have the same. */
@@ -152,42 +179,28 @@ const text = (cell: Cell): string =>
 
 /**
  * A time cell: ISO 8601 with its offset (or without, in the zone stated on the command line), or an XLSX date, which
- * is a wall-clock time in that zone. Every time of a file must be in one zone (`mixed_time_zones`).
+ * is a wall-clock time in that zone. A time's offset must be the stated zone's at that time, or, with no zone stated,
+ * the file's first offset (`mixed_time_zones`).
  */
 function timeOf(cell: Cell, field: string, row: number, context: RowContext): number | RowProblem {
   const bad = (reason: RowReason, detail: string): RowProblem => ({ row, field, reason, detail });
   if (cell instanceof Date) {
     if (!context.zone)
-      return bad('bad_timestamp', 'a spreadsheet date has no UTC offset: state one with --tz');
-    return cell.getTime() - offsetMs(context.zone);
+      return bad('bad_timestamp', 'a spreadsheet date has no UTC offset: state its zone with --tz');
+    return instantIn(context.zone, cell.getTime());
   }
   const raw = text(cell);
   if (raw === '') return bad('missing_value', `${field} is empty`);
   const m = ISO_TIME.exec(raw);
   if (!m) return bad('bad_timestamp', `${JSON.stringify(raw.slice(0, 40))} is not an ISO 8601 time`);
-  const offset = m[8] ? normaliseOffset(m[8]) : context.zone;
-  if (!offset)
-    return bad(
-      'bad_timestamp',
-      `${JSON.stringify(raw.slice(0, 40))} has no UTC offset: add one or state --tz`,
-    );
-  if (context.zone && offset !== context.zone)
-    return bad('mixed_time_zones', `${raw.slice(0, 40)} is at ${offset}, the file's zone is ${context.zone}`);
-  if (context.fileOffset === undefined) context.fileOffset = offset;
-  else if (offset !== context.fileOffset)
-    return bad(
-      'mixed_time_zones',
-      `${raw.slice(0, 40)} is at ${offset}, the file's first time at ${context.fileOffset}`,
-    );
   const [y, mo, d, h, mi, s, frac] = m.slice(1, 8);
-  const ms =
+  const wallMs =
     Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s ?? 0)) +
-    Math.round(Number(frac ?? 0) * 1000) -
-    offsetMs(offset);
+    Math.round(Number(frac ?? 0) * 1000);
   // Date.UTC rolls 31 February over into March: refuse a date that is not on the calendar
-  const back = new Date(ms + offsetMs(offset));
+  const back = new Date(wallMs);
   if (
-    Number.isNaN(ms) ||
+    Number.isNaN(wallMs) ||
     back.getUTCMonth() !== Number(mo) - 1 ||
     back.getUTCDate() !== Number(d) ||
     Number(h) > 23 ||
@@ -195,6 +208,22 @@ function timeOf(cell: Cell, field: string, row: number, context: RowContext): nu
     Number(s ?? 0) > 59
   )
     return bad('bad_timestamp', `${raw.slice(0, 40)} is not a time on the calendar`);
+  if (!m[8]) {
+    if (!context.zone)
+      return bad(
+        'bad_timestamp',
+        `${JSON.stringify(raw.slice(0, 40))} has no UTC offset: add one or state --tz`,
+      );
+    return instantIn(context.zone, wallMs);
+  }
+  const offset = normaliseOffset(m[8]);
+  const ms = wallMs - offsetMs(offset);
+  const expected = context.zone ? zoneOffsetAt(context.zone, ms) : (context.fileOffset ??= offset);
+  if (offset !== expected)
+    return bad(
+      'mixed_time_zones',
+      `${raw.slice(0, 40)} is at ${offset}, ${context.zone ? 'the zone stated is at' : "the file's first time at"} ${expected}`,
+    );
   return ms;
 }
 
@@ -221,7 +250,7 @@ function deviceOf(
   cells: Record<string, Cell>,
   row: number,
   context: RowContext,
-): { siteId: string; deviceId: string; kind: DeviceKind; removedAtMs: number } | RowProblem {
+): { siteId: string; deviceId: string; device: Device; removedAtMs: number } | RowProblem {
   const siteId = text(cells['site']);
   const deviceId = text(cells['device']);
   if (siteId === '') return { row, field: 'site', reason: 'missing_value', detail: 'site is empty' };
@@ -250,13 +279,21 @@ function deviceOf(
       detail: `${deviceId.slice(0, 64)} is not in the registry`,
     };
   if (registered.site.id !== siteId)
-    return {
-      row,
-      field: 'site',
-      reason: 'site_mismatch',
-      detail: `${deviceId} belongs to ${registered.site.id}, not ${siteId.slice(0, 64)}`,
-    };
-  return { siteId, deviceId, kind: registered.device.kind, removedAtMs: removedAtMs(registered.device) };
+    // a device of a site outside the caller's scope is not the caller's to learn of
+    return context.allowedSites && !context.allowedSites.has(registered.site.id)
+      ? {
+          row,
+          field: 'device',
+          reason: 'unknown_device',
+          detail: `${deviceId.slice(0, 64)} is not a device of ${siteId}`,
+        }
+      : {
+          row,
+          field: 'site',
+          reason: 'site_mismatch',
+          detail: `${deviceId} belongs to ${registered.site.id}, not ${siteId.slice(0, 64)}`,
+        };
+  return { siteId, deviceId, device: registered.device, removedAtMs: removedAtMs(registered.device) };
 }
 
 function checkedTime(
@@ -327,18 +364,27 @@ export function intervalRow(
   const late = checkedTime(end, 'end', row, device.removedAtMs, context);
   if (late) return late;
   const unit = text(cells['unit']);
-  const registers = INTERVAL_REGISTERS[device.kind];
+  if (end - start > MAX_BRIDGED_GAP_MS)
+    return {
+      row,
+      field: 'end',
+      reason: 'bad_period',
+      detail: 'a period longer than 35 days is booked to no window (docs/domain.md, "Gaps"): split it',
+    };
+  const registers = INTERVAL_REGISTERS[device.device.kind];
   const metric = registers[unit.toLowerCase()];
   if (!metric)
     return {
       row,
       field: 'unit',
       reason: unit === '' ? 'missing_value' : 'unit_mismatch',
-      detail: `${JSON.stringify(unit.slice(0, 20))}: a ${device.kind} takes ${Object.keys(registers).join(' or ') || 'no energy'}`,
+      detail: `${JSON.stringify(unit.slice(0, 20))}: a ${device.device.kind} takes ${Object.keys(registers).join(' or ') || 'no energy'}`,
     };
   const energy = numberOf(cells['value'], row);
   if (isProblem(energy)) return energy;
   if (energy < 0) return { row, field: 'value', reason: 'bad_value', detail: `${energy} is negative` };
+  // a bill states primary energy; a register behind a CT counts it divided by the ratio, which the meter read applies
+  const ct = METRICS[metric].unit === 'kWh' ? (device.device.ctRatio ?? 1) : 1;
   return {
     row,
     siteId: device.siteId,
@@ -346,7 +392,7 @@ export function intervalRow(
     metric,
     startMs: start,
     endMs: end,
-    energy,
+    energy: energy / ct,
   };
 }
 

@@ -9,6 +9,9 @@ export interface SourceRow {
   cells: Record<string, Cell>;
 }
 
+/** The longest CSV record read (characters): a longer one is a broken file, not a row. */
+const MAX_RECORD_BYTES = 64 * 1024;
+
 /** The file kinds an import reads, by the file's extension. */
 export type ImportFileKind = 'csv' | 'xlsx';
 
@@ -51,12 +54,24 @@ export async function* sourceRows(
   };
   if (kind === 'csv') {
     const parser = createReadStream(path).pipe(
-      parse({ bom: true, relax_column_count: true, skip_empty_lines: true, trim: true }),
+      parse({
+        bom: true,
+        relax_column_count: true,
+        skip_empty_lines: true,
+        trim: true,
+        info: true,
+        max_record_size: MAX_RECORD_BYTES,
+      }),
     );
     let row = 0;
     try {
-      for await (const record of parser as AsyncIterable<string[]>) {
-        const out = toRow(++row, record);
+      for await (const { record, info } of parser as AsyncIterable<{
+        record: string[];
+        info: { lines: number };
+      }>) {
+        // the row is the line the record ends on (blank lines skipped, a quoted line break counted)
+        row = info.lines;
+        const out = toRow(row, record);
         if (out) yield out;
       }
     } catch (error) {

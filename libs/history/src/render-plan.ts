@@ -10,15 +10,17 @@ const figure = (x: number | null | undefined): string =>
 /** The dry run as a person reads it (the command line's output). */
 export function renderPlan(plan: ImportPlan): string[] {
   const lines = [
-    `import of ${plan.fileName} (${plan.layout}, SHA-256 ${plan.fileSha256})`,
+    `import of ${printable(plan.fileName)} (${plan.layout}, SHA-256 ${plan.fileSha256})`,
     `  rows: ${plan.rows.read} read, ${plan.rows.accepted} accepted, ${plan.rows.rejected} refused; ` +
       `${plan.rows.replaced} stored readings would be replaced`,
   ];
   for (const r of plan.rejections.slice(0, REJECTIONS_SHOWN))
-    lines.push(`  refused: row ${r.row}, ${r.field}: ${r.reason}: ${r.detail}`);
-  if (plan.rejections.length > REJECTIONS_SHOWN)
+    lines.push(`  refused: row ${r.row}, ${r.field}: ${r.reason}: ${printable(r.detail)}`);
+  if (plan.rows.rejected > REJECTIONS_SHOWN)
     lines.push(
-      `  … and ${plan.rejections.length - REJECTIONS_SHOWN} more refused rows (--json lists them all)`,
+      `  … and more: ${Object.entries(plan.rejectionCounts)
+        .map(([reason, n]) => `${n} ${reason}`)
+        .join(', ')} in all (a batch keeps every one: import rejections <batch>)`,
     );
   for (const d of plan.devices)
     lines.push(
@@ -54,14 +56,20 @@ export function renderPlan(plan: ImportPlan): string[] {
 export function rejectionsCsv(
   rows: readonly { row: number; field: string; reason: string; detail: string }[],
 ): string {
-  const cell = (s: string): string => {
-    const safe = /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
-    return /[",\n\r]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
-  };
+  // quoted always: a spreadsheet that splits on ';' or a tab must not find a formula in a cell either
+  const cell = (s: string): string =>
+    // and after a separator inside it (';' and tabs split cells in some locales' spreadsheets)
+    `"${(/^[=+\-@\t\r]/.test(s) ? `'${s}` : s).replace(/([,;\t])([=+\-@])/g, "$1'$2").replaceAll('"', '""')}"`;
   return [
     'row,field,reason,detail',
-    ...rows.map((r) => [String(r.row), r.field, r.reason, r.detail].map(cell).join(',')),
+    ...rows.map((r) => [String(r.row), ...[r.field, r.reason, r.detail].map(cell)].join(',')),
   ]
     .map((l) => `${l}\n`)
     .join('');
 }
+
+/** Text from a file as a terminal shows it: its control characters (an escape sequence) as `?`. */
+const printable = (s: string): string =>
+  [...s]
+    .map((c) => (c.charCodeAt(0) < 0x20 || (c.charCodeAt(0) >= 0x7f && c.charCodeAt(0) < 0xa0) ? '?' : c))
+    .join('');

@@ -5,6 +5,7 @@
  */
 export {
   FIXED_PERIOD_MS,
+  IMPORT_FINE_PERIODS,
   periodWindow,
   windowsOf,
   type CalendarPeriod,

@@ -17,6 +17,12 @@ export type CalendarPeriod = Exclude<KpiPeriod, FixedPeriod>;
  * saving time since 1991): days begin at local midnight, months on the 1st, years on 1 January. A rolling 12 months
  * is stamped with its first month and ends 12 months later.
  */
+/**
+ * The periods whose windows a history import's marks recompute within INGEST_HORIZON_DAYS only (docs/imports.md,
+ * "What is recomputed"): days, months and years are recomputed however old.
+ */
+export const IMPORT_FINE_PERIODS: ReadonlySet<KpiPeriod> = new Set(['15m', '1h']);
+
 export function periodWindow(period: KpiPeriod, tsMs: number, utcOffsetMs: number): KpiWindowRange {
   if (period in FIXED_PERIOD_MS) {
     const size = FIXED_PERIOD_MS[period as FixedPeriod];

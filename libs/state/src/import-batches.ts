@@ -144,6 +144,19 @@ export class ImportBatches {
     }));
   }
 
+  /** The batches not rolled back that replaced some of this batch's points (which they hold, to write back). */
+  async replacedBy(id: string): Promise<string[]> {
+    const rows = await this.state.db
+      .selectFrom('import_replaced')
+      .innerJoin('import_batch', 'import_batch.id', 'import_replaced.batch_id')
+      .select('import_replaced.batch_id')
+      .distinct()
+      .where('import_replaced.line', 'like', `%,batch=${id},%`)
+      .where('import_batch.state', '!=', 'rolled_back')
+      .execute();
+    return rows.map((r) => r.batch_id).filter((b) => b !== id);
+  }
+
   /** The lines of the points the batch replaced, to write back. */
   async replaced(id: string): Promise<string[]> {
     const rows = await this.state.db

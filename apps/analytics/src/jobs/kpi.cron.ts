@@ -11,10 +11,12 @@ import { DeclaredInputsRepository, JobLeases, StateStore, slotOf } from '@peakwa
 import { writeKpiSeries, type FixedRanges } from '../kpi/kpi-series';
 import { LateDataMarks, type LateSpan } from '../kpi/late-data';
 import {
+  IMPORT_FINE_PERIODS,
   kpiFactorsFor,
   utcOffsetMs,
   windowsOf,
   writeKpiLines,
+  type CalendarPeriod,
   type FixedPeriod,
   type KpiWindowRange,
 } from '@peakwatch/metering';
@@ -252,15 +254,29 @@ export class KpiCron {
       const windows: LateRecomputation['windows'] = {};
       for (const period of FIXED_PERIODS) {
         const affected = siteSpans.flatMap((s) =>
-          windowsOf(period, period === '1d' ? s.earliestMs : s.fineFromMs, s.latestMs + 1, offset),
+          windowsOf(
+            period,
+            IMPORT_FINE_PERIODS.has(period) ? s.fineFromMs : s.earliestMs,
+            s.latestMs + 1,
+            offset,
+          ),
         );
         for (const run of runsOf(affected)) await this.writeSites({ [period]: run }, offset, [siteId]);
         windows[period] = new Set(affected.map((w) => w.startMs)).size;
         addArea(period, affected);
       }
       const months = siteSpans.flatMap((s) => windowsOf('1mo', s.earliestMs, s.latestMs + 1, offset));
-      for (const run of runsOf(months))
+      for (const run of runsOf(months)) {
         await this.writeCalendar(run.fromMs, run.toMs, nowMs, offset, [siteId], addArea, windows);
+        // the rolling 12 months that hold these months and end in the eleven after them, up to this month's
+        const later = windowsOf('1mo', run.toMs, Math.min(nowMs, run.toMs + 11 * 31 * 86_400_000), offset)
+          .slice(0, 11)
+          .at(-1);
+        if (later)
+          await this.writeCalendar(run.toMs, later.endMs, nowMs, offset, [siteId], addArea, windows, [
+            'rolling_12mo',
+          ]);
+      }
       const recomputation: LateRecomputation = {
         siteId,
         fromMs: Math.min(...siteSpans.map((s) => s.earliestMs)),
@@ -361,6 +377,7 @@ export class KpiCron {
     siteIds: string[] | undefined,
     addArea: (period: KpiPeriod, windows: KpiWindowRange[]) => void,
     counts?: LateRecomputation['windows'],
+    periods: readonly CalendarPeriod[] = CALENDAR_PERIODS,
   ): Promise<void> {
     await this.step('calendar', () =>
       writeCalendarKpis({
@@ -375,9 +392,10 @@ export class KpiCron {
         ...(this.declared ? { declarations: (periods) => this.declared!.forPeriods(periods) } : {}),
         // every site: their districts and city at once, from the values just combined
         areas: !siteIds,
+        periods,
       }),
     );
-    for (const period of CALENDAR_PERIODS) {
+    for (const period of periods) {
       const windows = windowsOf(period, fromMs, toMs, utcOffsetMs);
       if (siteIds) addArea(period, windows);
       if (counts) counts[period] = (counts[period] ?? 0) + windows.length;

@@ -104,6 +104,7 @@ export class ImportsController {
       const planned = await this.imports.plan({
         path,
         fileName: q.fileName ?? `upload.${kind}`,
+        kind,
         ...(q.tz !== undefined ? { zone: q.tz } : {}),
         replace: q.replace === true,
         allowedSites: new Set(this.access.sites(caller)),
@@ -140,7 +141,10 @@ export class ImportsController {
     @Param() raw: Record<string, string>,
     @Res() res: Response,
   ): Promise<void> {
-    const { id } = await this.batch(caller, parseInput(batchParam, raw).id);
+    const { id, actor } = await this.batch(caller, parseInput(batchParam, raw).id);
+    // the refused rows quote the file, which may hold rows of sites outside another key's scope: its uploader's
+    if (caller.role !== 'admin' && actor !== caller.keyId)
+      throw new ForbiddenException(`the refused rows of import ${id} are its uploader's and the admins'`);
     res
       .status(200)
       .type('text/csv; charset=utf-8')
@@ -160,12 +164,11 @@ export class ImportsController {
     return { batch: withoutSummary(batch), restated };
   }
 
-  /** A batch the caller may see (every site it touched in scope): 404 when there is none, 403 outside the scope. */
+  /** A batch the caller may see (every site it touched in scope): 404 otherwise, so that its existence does not leak. */
   private async batch(caller: Principal, id: string): Promise<ImportBatch> {
     const batch = await this.imports.get(id);
-    if (!batch) throw new UnknownImportError(`no import batch ${id}`, { field: 'id' });
-    if (!this.inScope(caller, batch))
-      throw new ForbiddenException(`import ${id} touches sites outside this key's scope`);
+    if (!batch || !this.inScope(caller, batch))
+      throw new UnknownImportError(`no import batch ${id}`, { field: 'id' });
     return batch;
   }
 
