@@ -16,6 +16,7 @@ import { Clock } from '@peakwatch/runtime';
 import { CLI, ROOT, buildDist, runCliJson } from '../support/build';
 import { DAY, HOUR, beijingMidnight } from '../support/calendar';
 import { startInfluxd, type TestInfluxd } from '../support/influxd';
+import { kpiSnapshot } from '../support/kpi-snapshot';
 import { testConfig } from '../support/ingest';
 import { testDatabaseUrl } from '../support/postgres';
 import { childEnv } from '../support/processes';
@@ -287,22 +288,3 @@ describe('a year of history imported from CSV and XLSX, and rolled back', () => 
     expect(seen.reportAfterRollback.contentHash).toBe(firstReport.contentHash);
   });
 });
-
-/**
- * Every `kpi` point with a value, as comparable text (a window without data has no value, docs/contracts.md, whether
- * the job wrote it without one or never wrote it; a field no point of the answer has is left out).
- */
-async function kpiSnapshot(influx: InfluxClient): Promise<string[]> {
-  return (await influx.query('SELECT * FROM kpi GROUP BY *'))
-    .flatMap((s) =>
-      s.rows
-        .filter((r) => r['value'] !== null)
-        .map((r) =>
-          JSON.stringify({
-            ...s.tags,
-            ...Object.fromEntries(Object.entries(r).filter(([, v]) => v !== null)),
-          }),
-        ),
-    )
-    .sort();
-}

@@ -14,6 +14,7 @@ import { Clock } from '@peakwatch/runtime';
 import { AuditLog, StateStore, type AuditRecord, type ImportBatch } from '@peakwatch/state';
 import { HOUR, beijingMidnight } from '../support/calendar';
 import { startInfluxd, type TestInfluxd } from '../support/influxd';
+import { kpiSnapshot } from '../support/kpi-snapshot';
 import { testConfig } from '../support/ingest';
 
 const SEEDS = join(__dirname, '../../seeds');
@@ -32,29 +33,6 @@ const dayRows = (): string[] =>
 /** The telemetry points of a device, as stored (tags and fields). */
 async function points(influx: InfluxClient, device: string): Promise<Record<string, unknown>[]> {
   return (await influx.query(`SELECT * FROM telemetry WHERE device = '${device}'`)).flatMap((s) => s.rows);
-}
-
-/**
- * Every `kpi` point with a value from the year of the day on, as comparable text. A window without data has no value
- * (docs/contracts.md, "KPI series"), whether the job wrote it without one or never wrote it.
- */
-async function kpiSnapshot(influx: InfluxClient): Promise<string[]> {
-  const series = await influx.query(
-    `SELECT * FROM kpi WHERE time >= ${beijingMidnight('2025-01-01')}ms GROUP BY *`,
-  );
-  return series
-    .flatMap((s) =>
-      s.rows
-        .filter((r) => r['value'] !== null)
-        // a field no point of the answer has is null (InfluxDB keeps the field keys of deleted points)
-        .map((r) =>
-          JSON.stringify({
-            ...s.tags,
-            ...Object.fromEntries(Object.entries(r).filter(([, v]) => v !== null)),
-          }),
-        ),
-    )
-    .sort();
 }
 
 describe('history import: dry run, provenance, conflicts and rollback against the real influxd', () => {
@@ -395,7 +373,7 @@ describe('history import: dry run, provenance, conflicts and rollback against th
         `ingest_late,device=b1-lighting,site=hd-b1 earliest_ms=${DAY_START}i,latest_ms=${DAY_START + 24 * HOUR}i,readings=25i ${clock.now()}`,
       ]);
       await job.runOnce(clock.now());
-      seen.before = await kpiSnapshot(influx);
+      seen.before = await kpiSnapshot(influx, beijingMidnight('2025-01-01'));
       seen.liveAsStored = await points(influx, 'b1-grid');
       seen.path = await file('day.csv', [HEADER, ...dayRows()]);
       seen.refusing = (await imports.plan({ path: seen.path })).plan;
@@ -424,7 +402,7 @@ describe('history import: dry run, provenance, conflicts and rollback against th
       await imports.rollback(seen.batchId, { actor: 'cli', role: 'operator' });
       seen.storedAfterRollback = await points(influx, 'b1-grid');
       await job.runOnce(clock.now());
-      seen.kpisAfterRollback = await kpiSnapshot(influx);
+      seen.kpisAfterRollback = await kpiSnapshot(influx, beijingMidnight('2025-01-01'));
       seen.rolledBack = (await imports.get(seen.batchId))!;
       seen.secondRollback = await imports
         .rollback(seen.batchId, { actor: 'cli', role: 'operator' })

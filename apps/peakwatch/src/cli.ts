@@ -12,6 +12,7 @@ import {
   importListCommand,
   importRejectionsCommand,
   importRollbackCommand,
+  type ImportFlags,
 } from './commands/import.command';
 import {
   deviceSecretCommand,
@@ -113,19 +114,7 @@ export function buildCli(): Command {
     .option('--apply', 'write it: prints the batch id alone on the last line')
     .option('--partial', 'with --apply: write the accepted rows even though others were refused')
     .option('--json', 'print the dry run as JSON')
-    .action(
-      (
-        file: string,
-        flags: {
-          reason?: string;
-          tz?: string;
-          replace?: boolean;
-          apply?: boolean;
-          partial?: boolean;
-          json?: boolean;
-        },
-      ) => importCommand(file, flags),
-    );
+    .action((file: string, flags: ImportFlags) => importCommand(file, flags));
   history
     .command('rollback')
     .description("remove a batch's readings, restore what it replaced, restate its reports")

@@ -32,21 +32,21 @@ async function withImports<T>(work: (imports: HistoryImports) => Promise<T>): Pr
   }
 }
 
+/** The flags of `peakwatch import`. */
+export interface ImportFlags {
+  reason?: string;
+  tz?: string;
+  replace?: boolean;
+  apply?: boolean;
+  partial?: boolean;
+  json?: boolean;
+}
+
 /**
  * `peakwatch import <file> --reason <text> [--tz <zone>] [--replace] [--apply [--partial]] [--json]`: the dry run, and
  * with --apply the batch written; its id alone on the last line (docs/imports.md).
  */
-export async function importCommand(
-  file: string,
-  flags: {
-    reason?: string;
-    tz?: string;
-    replace?: boolean;
-    apply?: boolean;
-    partial?: boolean;
-    json?: boolean;
-  },
-): Promise<void> {
+export async function importCommand(file: string, flags: ImportFlags): Promise<void> {
   if (flags.reason === undefined || flags.reason.trim() === '')
     throw new UsageError(
       '--reason <text> is required: why the readings are imported (recorded with the batch)',
