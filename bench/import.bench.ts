@@ -15,6 +15,7 @@ import { HistoryImports } from '@peakwatch/history';
 import { InfluxClient, ManagedInfluxd } from '@peakwatch/influx';
 import { KpiWriter } from '@peakwatch/metering';
 import { freePort } from '@peakwatch/process';
+import { loadPolicyData } from '@peakwatch/policy';
 import { loadRegistry } from '@peakwatch/registry';
 import { Clock } from '@peakwatch/runtime';
 import { StateStore } from '@peakwatch/state';
@@ -119,7 +120,8 @@ async function main(): Promise<void> {
     const influx = new InfluxClient(config.influx);
     await influx.ensureDatabase();
     const state = await StateStore.open(config.stateStore);
-    const imports = new HistoryImports({ config, influx, registry, state, clock: Clock.system() });
+    const policy = loadPolicyData(join(ROOT, 'seeds'));
+    const imports = new HistoryImports({ config, influx, registry, policy, state, clock: Clock.system() });
     const cpuBefore = cpuSecondsOf('self');
     started = performance.now();
     const planned = await imports.plan({ path: file });

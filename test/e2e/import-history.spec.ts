@@ -19,7 +19,7 @@ import { startInfluxd, type TestInfluxd } from '../support/influxd';
 import { kpiSnapshot } from '../support/kpi-snapshot';
 import { testConfig } from '../support/ingest';
 import { testDatabaseUrl } from '../support/postgres';
-import { childEnv } from '../support/processes';
+import { childEnv, clockAt } from '../support/processes';
 import { CAMPUS_CONSUMPTION, expectWithin, pueTolerance, registerTolerance } from '../support/tolerance';
 
 const SEEDS = join(ROOT, 'seeds');
@@ -105,6 +105,8 @@ describe('a year of history imported from CSV and XLSX, and rolled back', () => 
       DATA_DIR: dataDir,
       LOG_LEVEL: 'silent',
       ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+      // the command line's clock is the spec's: the same day on any date of the run
+      ...clockAt(NOW),
     };
 
     // the campus without its faults, stepped hourly (a year in seconds); the registers of every midnight are kept

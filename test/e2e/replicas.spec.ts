@@ -1,5 +1,4 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,19 +14,13 @@ import { startInfluxd, type TestInfluxd } from '../support/influxd';
 import { metricOf, spoolDrained } from '../support/ingest';
 import { startMosquitto, type TestMosquitto } from '../support/mosquitto';
 import { startPostgres, type TestPostgres } from '../support/postgres';
-import { childEnv, eventually, isAlive } from '../support/processes';
+import { childEnv, clockAt, eventually, isAlive } from '../support/processes';
 import { SEEDS } from '../support/seeds';
 
 const ADMIN = { username: 'peakwatch-admin', password: 'admin-pw-7d21c0e94b-3a8f6e5d10' };
 const SERVICE = { username: 'peakwatch-ingest', password: 'ingest-pw-5be0a39c72' };
 /** Seconds a lease holds without renewal in this test (JOB_LEASE_SECONDS): a takeover within a few seconds. */
 const LEASE_SECONDS = 5;
-/** Where Debian's `faketime` package puts the library (its path depends on the architecture). */
-const LIBFAKETIME = [
-  '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1',
-  '/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1',
-  '/usr/lib/faketime/libfaketime.so.1',
-];
 /**
  * How long after the replicas' start their KPI job runs: time to start them and publish the readings first, on a CI
  * machine busy with other specs too (a minute was not always enough with the whole suite running).
@@ -69,9 +62,6 @@ describe('three replicas on one PostgreSQL, one mosquitto and one influxd', () =
 
   beforeAll(async () => {
     buildDist();
-    const library = LIBFAKETIME.find((path) => existsSync(path));
-    if (!library)
-      throw new Error(`libfaketime not found in ${LIBFAKETIME.join(', ')}: apt-get install faketime`);
     dir = await mkdtemp(join(tmpdir(), 'peakwatch-replicas-'));
     postgres = await startPostgres();
     const databaseUrl = await postgres.database();
@@ -104,7 +94,6 @@ describe('three replicas on one PostgreSQL, one mosquitto and one influxd', () =
 
     // the replicas' clock: the KPI job's next run comes LEAD_MS after they are started
     const startMs = Date.now();
-    const offsetS = Math.round((nextKpiRunMs(startMs + LEAD_MS) - LEAD_MS - startMs) / 1000);
     env = {
       ...common,
       INFLUX_URL: influxd.url,
@@ -114,9 +103,7 @@ describe('three replicas on one PostgreSQL, one mosquitto and one influxd', () =
       // info: the KPI run's step log
       LOG_LEVEL: 'info',
       JOB_LEASE_SECONDS: String(LEASE_SECONDS),
-      LD_PRELOAD: library,
-      FAKETIME: `${offsetS >= 0 ? '+' : ''}${offsetS}`,
-      FAKETIME_DONT_FAKE_MONOTONIC: '1',
+      ...clockAt(nextKpiRunMs(startMs + LEAD_MS) - LEAD_MS),
     };
     for (let i = 0; i < 3; i++) replicas.push(await startReplica(await mkdtemp(join(dir, `replica-${i}-`))));
     for (const r of replicas)

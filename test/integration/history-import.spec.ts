@@ -7,7 +7,7 @@ import { KpiCron } from '@peakwatch/analytics';
 import type { AppConfig } from '@peakwatch/config';
 import { HistoryImports, ImportFileError, ImportRefusedError, type ImportPlan } from '@peakwatch/history';
 import type { InfluxClient } from '@peakwatch/influx';
-import { readKpis } from '@peakwatch/metering';
+import { readKpis, type StoredKpi } from '@peakwatch/metering';
 import { loadPolicyData } from '@peakwatch/policy';
 import { Registry, loadRegistry } from '@peakwatch/registry';
 import { Clock } from '@peakwatch/runtime';
@@ -45,6 +45,7 @@ describe('history import: dry run, provenance, conflicts and rollback against th
   let job: KpiCron;
   const clock = Clock.startingAt(NOW);
   const registry = loadRegistry(join(SEEDS, 'sites'));
+  const policy = loadPolicyData(SEEDS);
 
   const file = async (name: string, lines: string[]): Promise<string> => {
     const path = join(dir, name);
@@ -58,7 +59,7 @@ describe('history import: dry run, provenance, conflicts and rollback against th
     dir = await mkdtemp(join(tmpdir(), 'peakwatch-import-'));
     config = await testConfig(influxd.url, 'history', dir);
     store = await StateStore.open(config.stateStore);
-    imports = new HistoryImports({ config, influx, registry, state: store, clock });
+    imports = new HistoryImports({ config, influx, registry, policy, state: store, clock });
     job = new KpiCron(config, influx, registry, loadPolicyData(SEEDS), undefined, clock);
   });
   afterAll(async () => {
@@ -183,7 +184,7 @@ describe('history import: dry run, provenance, conflicts and rollback against th
 
   it('rolls back a batch another one replaced readings of only after that one, which gives them back', async () => {
     const db = await influxd.client('order');
-    const own = new HistoryImports({ config, influx: db, registry, state: store, clock });
+    const own = new HistoryImports({ config, influx: db, registry, policy, state: store, clock });
     const who = { actor: 'cli', role: 'operator', reason: 'order' };
     const row = (h: number, v: number): string => `hd-b3,b3-hvac,${at(h)},energy_import_kwh,${v}`;
     const first = await own.apply(
@@ -284,7 +285,7 @@ describe('history import: dry run, provenance, conflicts and rollback against th
       ),
     );
     const db = await influxd.client('baseline');
-    const own = new HistoryImports({ config, influx: db, registry: variant, state: store, clock });
+    const own = new HistoryImports({ config, influx: db, registry: variant, policy, state: store, clock });
     // b1-grid read on the 1st of every month: 50 kWh an hour through 2023, 45 through 2024
     const kw = (ms: number): number => (ms < beijingMidnight('2024-01-01') ? 50 : 45);
     const rows = [HEADER];
@@ -350,6 +351,7 @@ describe('history import: dry run, provenance, conflicts and rollback against th
       storedAfterApply: Record<string, unknown>[];
       dayEnergyAfterApply: number | null | undefined;
       dayBatchesAfterApply: string[] | undefined;
+      monthAfterApply: StoredKpi[];
       storedAfterRollback: Record<string, unknown>[];
       kpisAfterRollback: string[];
       rolledBack: ImportBatch;
@@ -398,6 +400,13 @@ describe('history import: dry run, provenance, conflicts and rollback against th
       });
       seen.dayEnergyAfterApply = day.find((k) => !k.category)?.value;
       seen.dayBatchesAfterApply = day.find((k) => !k.category)?.batches;
+      seen.monthAfterApply = await readKpis(influx, {
+        scope: 'site',
+        period: '1mo',
+        fromMs: beijingMidnight('2025-03-01'),
+        toMs: beijingMidnight('2025-03-01') + 1,
+        entities: ['hd-b1'],
+      });
 
       await imports.rollback(seen.batchId, { actor: 'cli', role: 'operator' });
       seen.storedAfterRollback = await points(influx, 'b1-grid');
@@ -444,6 +453,16 @@ describe('history import: dry run, provenance, conflicts and rollback against th
       ]);
       const year = seen.replacing.windows.find((w) => w.period === '1y' && w.label === '2025')!;
       expect(year.meters[0]).toMatchObject({ before: null, after: 2400 });
+      // the site's KPIs of the month and year before and after, by the KPI job's own code: no site energy without the
+      // grid meter before; the day's 2,400 kWh after, and what the job then stores for the month, CO2 included
+      const stored = (kpi: string): number | null | undefined =>
+        seen.monthAfterApply.find((k) => k.kpi === kpi && !k.category)?.value;
+      expect(month.kpis['energy_kwh']).toMatchObject({ stored: null, before: null });
+      expect(month.kpis['energy_kwh']!.after).toBeCloseTo(2400, 6);
+      expect(stored('energy_kwh')).toBeCloseTo(2400, 6);
+      expect(month.kpis['co2_t']!.before).toBeNull();
+      expect(month.kpis['co2_t']!.after).toBeCloseTo(stored('co2_t')!, 9);
+      expect(year.kpis['energy_kwh']!.after).toBeCloseTo(2400, 6);
       // 00:00 to 24:00 inclusive: 97 quarter hours, 25 hours, 2 days
       expect(seen.replacing.windowCounts['hd-b1']).toEqual({ '15m': 97, '1h': 25, '1d': 2 });
     });

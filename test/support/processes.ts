@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 function stat(pid: number): { ppid: number; state: string } | undefined {
@@ -54,4 +54,28 @@ export function childEnv(vars: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
     Object.entries(process.env).filter(([key]) => key === 'LD_PRELOAD' || key.startsWith('FAKETIME')),
   );
   return { PATH: process.env['PATH'], ...clock, ...vars };
+}
+
+/** Where Debian's `faketime` package puts the library (its path depends on the architecture). */
+const LIBFAKETIME = [
+  '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1',
+  '/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1',
+  '/usr/lib/faketime/libfaketime.so.1',
+];
+
+/**
+ * The environment that sets a child process's clock to `atMs` now (libfaketime, moving on from there; monotonic time
+ * left alone), so that a command a spec starts agrees with the period the spec chose. Throws with the install command
+ * when libfaketime is missing.
+ */
+export function clockAt(atMs: number): NodeJS.ProcessEnv {
+  const library = LIBFAKETIME.find((path) => existsSync(path));
+  if (!library)
+    throw new Error(`libfaketime not found in ${LIBFAKETIME.join(', ')}: apt-get install faketime`);
+  const offsetS = Math.round((atMs - Date.now()) / 1000);
+  return {
+    LD_PRELOAD: library,
+    FAKETIME: `${offsetS >= 0 ? '+' : ''}${offsetS}`,
+    FAKETIME_DONT_FAKE_MONOTONIC: '1',
+  };
 }

@@ -7,6 +7,7 @@ import { PeakWatchErrorFilter } from './errors.filter';
 import { APP_CONFIG, type AppConfig } from '@peakwatch/config';
 import { HistoryImports } from '@peakwatch/history';
 import { InfluxClient } from '@peakwatch/influx';
+import { PolicyData } from '@peakwatch/policy';
 import { Registry } from '@peakwatch/registry';
 import { ReportService } from '@peakwatch/reporting';
 import { Clock } from '@peakwatch/runtime';
@@ -49,11 +50,12 @@ import { StreamController } from './stream/stream.controller';
         config: AppConfig,
         influx: InfluxClient,
         registry: Registry,
+        policy: PolicyData,
         state: StateStore,
         clock: Clock,
         reports: ReportService,
-      ) => new HistoryImports({ config, influx, registry, state, clock, reports }),
-      inject: [APP_CONFIG, InfluxClient, Registry, StateStore, Clock, ReportService],
+      ) => new HistoryImports({ config, influx, registry, policy, state, clock, reports }),
+      inject: [APP_CONFIG, InfluxClient, Registry, PolicyData, StateStore, Clock, ReportService],
     },
     // every PeakWatchError to its HTTP status, in one place
     { provide: APP_FILTER, useClass: PeakWatchErrorFilter },

@@ -3,6 +3,7 @@ import { CITY_ENTITY, PeakWatchError, MEASUREMENTS, KPI_PERIODS, type KpiPeriod 
 import type { AppConfig } from '@peakwatch/config';
 import { intField, line, quoteString, type InfluxClient } from '@peakwatch/influx';
 import { IMPORT_FINE_PERIODS, KpiWriter, utcOffsetMs, windowsOf } from '@peakwatch/metering';
+import type { PolicyData } from '@peakwatch/policy';
 import type { Registry } from '@peakwatch/registry';
 import type { ReportService } from '@peakwatch/reporting';
 import type { Clock } from '@peakwatch/runtime';
@@ -57,6 +58,7 @@ export class HistoryImports {
       config: AppConfig;
       influx: InfluxClient;
       registry: Registry;
+      policy: PolicyData;
       state: StateStore;
       clock: Clock;
       /** Restates the reports an import changes (none: they are restated by their own schedule, if due). */
@@ -78,6 +80,7 @@ export class HistoryImports {
       nowMs,
       maxFutureMs: this.deps.config.ingest.maxFutureMs,
       horizonMs: this.deps.config.ingest.horizonMs,
+      policy: this.deps.policy,
     });
   }
 

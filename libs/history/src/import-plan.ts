@@ -4,7 +4,18 @@ import { basename } from 'node:path';
 import { MEASUREMENTS, METRICS, type MetricName } from '@peakwatch/contracts';
 import { MAX_BRIDGED_GAP_MS } from '@peakwatch/domain';
 import { floatField, intField, line, quoteString, type InfluxClient } from '@peakwatch/influx';
-import { readKpis, readQuarters, windowsOf, type ReadingOverlay } from '@peakwatch/metering';
+import {
+  kpiFactorsFor,
+  periodEnergy,
+  readKpis,
+  readQuarters,
+  siteKpis,
+  windowsOf,
+  type DeviceQuarters,
+  type KpiValue,
+  type ReadingOverlay,
+} from '@peakwatch/metering';
+import type { PolicyData } from '@peakwatch/policy';
 import type { Registry } from '@peakwatch/registry';
 import type { StateStore } from '@peakwatch/state';
 import {
@@ -72,8 +83,11 @@ export interface AffectedWindow {
   label: string;
   startMs: number;
   meters: MeterWindow[];
-  /** The stored `energy_kwh` and `co2_t` of the window before the import (null: none). */
-  kpisBefore: Record<string, number | null>;
+  /**
+   * The site's `energy_kwh` and `co2_t` of the window: as stored now, and as the site KPI code computes them from its
+   * days before and after the import (null: no value). A month and a year are the sums of their days.
+   */
+  kpis: Record<string, { stored: number | null; before: number | null; after: number | null }>;
 }
 
 /** The dry run: what the import would write, replace and restate. Nothing has been written. */
@@ -240,8 +254,11 @@ export async function planImport(
     nowMs,
     maxFutureMs,
     horizonMs,
+    policy,
   }: {
     registry: Registry;
+    /** The factors of the KPIs shown before and after. */
+    policy: PolicyData;
     influx: InfluxClient;
     state?: StateStore;
     utcOffsetMs: number;
@@ -426,6 +443,7 @@ export async function planImport(
     deviceSummaries,
     registry,
     influx,
+    policy,
     utcOffsetMs,
     nowMs - horizonMs,
   );
@@ -524,6 +542,7 @@ async function affectedWindows(
   summaries: ImportPlan['devices'],
   registry: Registry,
   influx: InfluxClient,
+  policy: PolicyData,
   utcOffsetMs: number,
   /** Quarter hours and hours before it are not recomputed. */
   fineFromMs: number,
@@ -581,7 +600,27 @@ async function affectedWindows(
           });
         }
       const label = new Date(month.startMs + utcOffsetMs).toISOString().slice(0, 7);
-      months.push({ siteId, period: '1mo', label, startMs: month.startMs, meters, kpisBefore: {} });
+      // the site's KPIs of the month's days, by the code of the KPI job, from the readings without and with the file
+      const factors = kpiFactorsFor(
+        policy,
+        Number(label.slice(0, 4)),
+        new Date(month.endMs - 1 + utcOffsetMs).toISOString().slice(0, 10),
+      );
+      const daysOf = (quarters: DeviceQuarters[]): KpiValue[] =>
+        siteKpis({
+          site,
+          devices: quarters.map((q) => periodEnergy(q, '1d', month.startMs, month.endMs, utcOffsetMs)),
+          fromMs: month.startMs,
+          toMs: month.endMs,
+          period: '1d',
+          utcOffsetMs,
+          factors,
+        });
+      const [daysBefore, daysAfter] = [daysOf(before), daysOf(after)];
+      const kpis: AffectedWindow['kpis'] = {};
+      for (const kpi of KPIS_SHOWN)
+        kpis[kpi] = { stored: null, before: sumOf(daysBefore, kpi), after: sumOf(daysAfter, kpi) };
+      months.push({ siteId, period: '1mo', label, startMs: month.startMs, meters, kpis });
     }
     // a year's meters: the sum of its months'
     const years = new Map<string, AffectedWindow>();
@@ -590,15 +629,18 @@ async function affectedWindows(
       let year = years.get(label);
       if (!year) {
         const startMs = windowsOf('1y', m.startMs, m.startMs + 1, utcOffsetMs)[0]!.startMs;
-        years.set(label, (year = { siteId, period: '1y', label, startMs, meters: [], kpisBefore: {} }));
+        years.set(label, (year = { siteId, period: '1y', label, startMs, meters: [], kpis: {} }));
+      }
+      for (const kpi of KPIS_SHOWN) {
+        const y = (year.kpis[kpi] ??= { stored: null, before: null, after: null });
+        y.before = addNullable(y.before, m.kpis[kpi]!.before);
+        y.after = addNullable(y.after, m.kpis[kpi]!.after);
       }
       for (const meter of m.meters) {
         const same = year.meters.find((x) => x.deviceId === meter.deviceId && x.metric === meter.metric);
-        const add = (x: number | null, y: number | null): number | null =>
-          x === null && y === null ? null : (x ?? 0) + (y ?? 0);
         if (same) {
-          same.before = add(same.before, meter.before);
-          same.after = add(same.after, meter.after);
+          same.before = addNullable(same.before, meter.before);
+          same.after = addNullable(same.after, meter.after);
           same.anomaliesAfter += meter.anomaliesAfter;
         } else year.meters.push({ ...meter });
       }
@@ -612,7 +654,7 @@ async function affectedWindows(
         entities: [siteId],
       });
       for (const kpi of KPIS_SHOWN)
-        w.kpisBefore[kpi] = stored.find((k) => k.kpi === kpi && !k.category)?.value ?? null;
+        w.kpis[kpi]!.stored = stored.find((k) => k.kpi === kpi && !k.category)?.value ?? null;
       windows.push(w);
     }
   }
@@ -652,4 +694,15 @@ function countBy(keys: readonly string[]): Record<string, number> {
   const out: Record<string, number> = {};
   for (const k of keys) out[k] = (out[k] ?? 0) + 1;
   return out;
+}
+
+/** A sum of values that may be missing: none when both are. */
+const addNullable = (x: number | null, y: number | null): number | null =>
+  x === null && y === null ? null : (x ?? 0) + (y ?? 0);
+
+/** The sum of a KPI's values over windows (days): none when no window has one. */
+function sumOf(values: readonly KpiValue[], kpi: string): number | null {
+  return values
+    .filter((k) => k.kpi === kpi && !k.category)
+    .reduce<number | null>((sum, k) => addNullable(sum, k.value), null);
 }

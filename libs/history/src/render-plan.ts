@@ -32,8 +32,8 @@ export function renderPlan(plan: ImportPlan): string[] {
       `  ${site}: KPI windows recomputed: ${counts['15m']} quarter hours, ${counts['1h']} hours, ${counts['1d']} days`,
     );
   for (const w of plan.windows) {
-    const kpis = Object.entries(w.kpisBefore)
-      .map(([k, v]) => `${k} now ${figure(v)}`)
+    const kpis = Object.entries(w.kpis)
+      .map(([k, v]) => `${k} ${figure(v.before)} → ${figure(v.after)} (stored now: ${figure(v.stored)})`)
       .join(', ');
     lines.push(`  ${w.siteId} ${w.period} ${w.label}: ${kpis}`);
     for (const m of w.meters)

@@ -34,3 +34,4 @@ export {
   type KpiValue,
   type StoredKpi,
 } from './kpi-store';
+export { computeSiteKpis, siteKpis } from './site/site-kpis';

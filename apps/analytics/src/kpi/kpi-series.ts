@@ -7,6 +7,7 @@ import {
   periodWindow,
   readNeighbours,
   readQuarters,
+  siteKpis,
   windowsOf,
   type DeviceEnergy,
   type FixedPeriod,
@@ -15,7 +16,6 @@ import {
 import type { PolicyData } from '@peakwatch/policy';
 import type { Registry } from '@peakwatch/registry';
 import { AreaRollup } from './rollups';
-import { siteKpis } from './site-kpis';
 
 /**
  * From how many sites a run reads the readings around its range for every device at once (readNeighbours): below it,

@@ -18,15 +18,9 @@ async function withImports<T>(work: (imports: HistoryImports) => Promise<T>): Pr
     const influx = new InfluxClient(config.influx);
     const registry = loadRegistry(join(config.seedsDir, 'sites'));
     const clock = Clock.system();
-    const reports = new ReportService(
-      config,
-      influx,
-      registry,
-      loadPolicyData(config.seedsDir),
-      store,
-      clock,
-    );
-    return await work(new HistoryImports({ config, influx, registry, state: store, clock, reports }));
+    const policy = loadPolicyData(config.seedsDir);
+    const reports = new ReportService(config, influx, registry, policy, store, clock);
+    return await work(new HistoryImports({ config, influx, registry, policy, state: store, clock, reports }));
   } finally {
     await store.close();
   }

@@ -1,15 +1,8 @@
 import type { InfluxClient } from '@peakwatch/influx';
-import {
-  FIXED_PERIOD_MS,
-  forSite,
-  periodEnergy,
-  periodWindow,
-  readQuarters,
-  type DeviceEnergy,
-  type FixedPeriod,
-  type KpiFactors,
-  type KpiValue,
-} from '@peakwatch/metering';
+import { forSite, type KpiFactors } from '../factors';
+import type { KpiValue } from '../kpi-store';
+import { periodEnergy, readQuarters, type DeviceEnergy } from '../meter-read';
+import { FIXED_PERIOD_MS, periodWindow, type FixedPeriod } from '../periods';
 import type { Registry, Site } from '@peakwatch/registry';
 import { buildingKpis } from './building-kpis';
 import { dataCentreKpis } from './data-centre-kpis';

@@ -1,5 +1,7 @@
 import type { MetricName } from '@peakwatch/contracts';
-import { emptySum, type DeviceEnergy, type KpiFactors, type KpiValue } from '@peakwatch/metering';
+import type { KpiFactors } from '../factors';
+import type { KpiValue } from '../kpi-store';
+import { emptySum, type DeviceEnergy } from '../meter-read';
 import type { Site } from '@peakwatch/registry';
 import { siteKpis } from './site-kpis';
 

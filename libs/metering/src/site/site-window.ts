@@ -6,15 +6,10 @@ import {
   GJ_PER_MJ,
   MJ_PER_KWH,
 } from '@peakwatch/domain';
-import {
-  emptySum,
-  type Co2Factors,
-  type DeviceEnergy,
-  type FixedPeriod,
-  type KpiFactors,
-  type KpiValue,
-  type WindowSum,
-} from '@peakwatch/metering';
+import type { Co2Factors, KpiFactors } from '../factors';
+import type { KpiValue } from '../kpi-store';
+import { emptySum, type DeviceEnergy, type WindowSum } from '../meter-read';
+import type { FixedPeriod } from '../periods';
 import type { MetricName } from '@peakwatch/contracts';
 import { expectedReadings, type Site } from '@peakwatch/registry';
 
