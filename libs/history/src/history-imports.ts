@@ -12,6 +12,7 @@ import {
   planImport,
   reportsTouched,
   type ImportPlan,
+  type ReportRef,
   type ImportRequest,
   type PlannedImport,
 } from './import-plan';
@@ -94,7 +95,7 @@ export class HistoryImports {
   async apply(
     planned: PlannedImport,
     { reason, partial = false, ...who }: ImportActor & { reason: string; partial?: boolean },
-  ): Promise<{ batchId: string; restated: { orgId: string; period: string; version: number }[] }> {
+  ): Promise<{ batchId: string; restated: ReportRef[] }> {
     const { plan } = planned;
     const why = reason.trim();
     if (why === '') throw new ImportRefusedError('an import needs a reason (--reason)', { field: 'reason' });
@@ -151,10 +152,7 @@ export class HistoryImports {
    * touched (recomputed by the next KPI run from what is left, so that no value of the batch's lingers in a window
    * left without one), and restates its reports; recorded in the audit log.
    */
-  async rollback(
-    batchId: string,
-    who: ImportActor,
-  ): Promise<{ batch: ImportBatch; restated: { orgId: string; period: string; version: number }[] }> {
+  async rollback(batchId: string, who: ImportActor): Promise<{ batch: ImportBatch; restated: ReportRef[] }> {
     const batch = await this.batches.get(batchId);
     if (!batch) throw new UnknownImportError(`no import batch ${batchId.slice(0, 60)}`, { field: 'batch' });
     // a later batch that replaced some of this one's points holds them: rolled back first, it writes them back
@@ -239,11 +237,9 @@ export class HistoryImports {
     }
   }
 
-  private async restate(
-    reports: ImportPlan['reports'],
-  ): Promise<{ orgId: string; period: string; version: number }[]> {
+  private async restate(reports: ImportPlan['reports']): Promise<ReportRef[]> {
     if (!this.deps.reports) return [];
-    const out: { orgId: string; period: string; version: number }[] = [];
+    const out: ReportRef[] = [];
     for (const { orgId, period } of reports) {
       const { version, created } = await this.deps.reports.generate(orgId, period);
       if (created) out.push({ orgId, period, version: version.version });

@@ -64,6 +64,13 @@ interface DeviceImport {
   replaced: Map<number, Record<string, unknown>[]>;
 }
 
+/** A version of an emitter's report. */
+export interface ReportRef {
+  orgId: string;
+  period: string;
+  version: number;
+}
+
 /** A stored (or, `after`, imported) meter's energy in a window, per register. */
 export interface MeterWindow {
   deviceId: string;
@@ -112,7 +119,7 @@ export interface ImportPlan {
   windowCounts: Record<string, Record<'15m' | '1h' | '1d', number>>;
   windows: AffectedWindow[];
   /** The report versions stored for the periods touched: each is restated once applied. */
-  reports: { orgId: string; period: string; version: number }[];
+  reports: ReportRef[];
 }
 
 /** The plan and what applying it needs besides (held in memory, not shown). */
@@ -154,6 +161,12 @@ async function sha256Of(path: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
   return hash.digest('hex');
+}
+
+function addTo(s: Series, tsMs: number, value: number, row: number): void {
+  s.ts.push(tsMs);
+  s.value.push(value);
+  s.row.push(row);
 }
 
 function seriesOf(device: DeviceImport, metric: MetricName): Series {
@@ -296,13 +309,13 @@ export async function planImport(
   const [fileSha256] = await Promise.all([
     sha256Of(request.path),
     (async () => {
-      for await (const { row, cells } of sourceRows(
+      for await (const { row, cells, extraCells } of sourceRows(
         request.path,
         kind,
         (header) => (layout = layoutOf(header)),
       )) {
         read++;
-        if (cells['\u0000extra'] !== undefined) {
+        if (extraCells) {
           rejections.push({
             row,
             field: 'row',
@@ -314,12 +327,7 @@ export async function planImport(
         if (layout === 'readings') {
           const r = readingRow(cells, row, context);
           if (isProblem(r)) rejections.push(r);
-          else {
-            const s = seriesOf(deviceOf(r.siteId, r.deviceId), r.metric);
-            s.ts.push(r.tsMs);
-            s.value.push(r.value);
-            s.row.push(r.row);
-          }
+          else addTo(seriesOf(deviceOf(r.siteId, r.deviceId), r.metric), r.tsMs, r.value, r.row);
         } else {
           const r = intervalRow(cells, row, context);
           if (isProblem(r)) rejections.push(r);
@@ -330,12 +338,7 @@ export async function planImport(
   ]);
   intervalReadings(
     intervals,
-    (i, tsMs, value) => {
-      const s = seriesOf(deviceOf(i.siteId, i.deviceId), i.metric);
-      s.ts.push(tsMs);
-      s.value.push(value);
-      s.row.push(i.row);
-    },
+    (i, tsMs, value) => addTo(seriesOf(deviceOf(i.siteId, i.deviceId), i.metric), tsMs, value, i.row),
     (problem) => rejections.push(problem),
   );
 
@@ -392,9 +395,10 @@ export async function planImport(
         `SELECT * FROM ${MEASUREMENTS.telemetry} WHERE device = ${quoteString(device.deviceId)} ` +
           `AND time >= ${chunk}ms AND time < ${Math.min(chunk + CONFLICT_CHUNK_MS, to + 1)}ms`,
       );
+      const metrics = [...device.metrics.values()];
       for (const row of series.flatMap((x) => x.rows)) {
         const ts = row['time'] as number;
-        const imported = [...device.metrics.values()].some((m) => m.ts[lowerBound(m.ts, ts)] === ts);
+        const imported = metrics.some((m) => m.ts[lowerBound(m.ts, ts)] === ts);
         if (imported) storedAt.set(ts, [...(storedAt.get(ts) ?? []), row]);
       }
     }
@@ -678,7 +682,7 @@ export async function reportsTouched(
     .select(['org_id', 'period', 'version'])
     .where('org_id', 'in', [...periodsByOrg.keys()])
     .execute();
-  const latest = new Map<string, { orgId: string; period: string; version: number }>();
+  const latest = new Map<string, ReportRef>();
   for (const r of rows) {
     if (!periodsByOrg.get(r.org_id)?.has(r.period)) continue;
     const key = `${r.org_id} ${r.period}`;

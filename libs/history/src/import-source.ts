@@ -7,6 +7,8 @@ import { ImportFileError, type Cell } from './import-rows';
 export interface SourceRow {
   row: number;
   cells: Record<string, Cell>;
+  /** It has more cells than the header has columns (a broken row: an unquoted separator). */
+  extraCells: boolean;
 }
 
 /** The longest CSV record read (characters): a longer one is a broken file, not a row. */
@@ -45,12 +47,8 @@ export async function* sourceRows(
     if (values.every((v) => v === undefined || String(v).trim() === '')) return undefined;
     const cells: Record<string, Cell> = {};
     header.forEach((name, i) => (cells[name] = values[i]));
-    if (
-      values.length > header.length &&
-      values.slice(header.length).some((v) => String(v ?? '').trim() !== '')
-    )
-      cells['\u0000extra'] = values.length;
-    return { row, cells };
+    const extraCells = values.slice(header.length).some((v) => String(v ?? '').trim() !== '');
+    return { row, cells, extraCells };
   };
   if (kind === 'csv') {
     const parser = createReadStream(path).pipe(

@@ -1,3 +1,5 @@
+import type { Selectable } from 'kysely';
+import type { StateSchema } from './state.schema';
 import type { StateStore } from './state-store';
 
 /** A refused row of an import: its number in the file (the header is row 1), the field at fault, why. */
@@ -58,11 +60,11 @@ export class ImportBatches {
           rolled_back_at: null,
         })
         .execute();
-      for (let i = 0; i < rejections.length; i += ROWS_PER_INSERT)
+      for (const chunk of chunks(rejections))
         await tx
           .insertInto('import_rejection')
           .values(
-            rejections.slice(i, i + ROWS_PER_INSERT).map((r) => ({
+            chunk.map((r) => ({
               batch_id: batch.id,
               row_number: r.row,
               field: r.field,
@@ -71,16 +73,11 @@ export class ImportBatches {
             })),
           )
           .execute();
-      for (let i = 0; i < replaced.length; i += ROWS_PER_INSERT)
+      for (const chunk of chunks(replaced))
         await tx
           .insertInto('import_replaced')
           .values(
-            replaced.slice(i, i + ROWS_PER_INSERT).map((r) => ({
-              batch_id: batch.id,
-              device_id: r.deviceId,
-              ts_ms: r.tsMs,
-              line: r.line,
-            })),
+            chunk.map((r) => ({ batch_id: batch.id, device_id: r.deviceId, ts_ms: r.tsMs, line: r.line })),
           )
           .execute();
     });
@@ -100,32 +97,17 @@ export class ImportBatches {
       .selectAll()
       .where('id', '=', id)
       .executeTakeFirst();
-    if (!row) return undefined;
-    return {
-      id: row.id,
-      fileName: row.file_name,
-      fileSha256: row.file_sha256,
-      actor: row.actor,
-      role: row.role,
-      reason: row.reason,
-      createdAt: row.created_at,
-      state: row.state as ImportBatch['state'],
-      rowsAccepted: Number(row.rows_accepted),
-      rowsRejected: Number(row.rows_rejected),
-      rowsReplaced: Number(row.rows_replaced),
-      summary: JSON.parse(row.summary) as unknown,
-      ...(row.rolled_back_at ? { rolledBackAt: row.rolled_back_at } : {}),
-    };
+    return row && batchOf(row);
   }
 
   /** Every batch, newest first. */
   async list(): Promise<ImportBatch[]> {
-    const ids = await this.state.db
+    const rows = await this.state.db
       .selectFrom('import_batch')
-      .select('id')
+      .selectAll()
       .orderBy('created_at', 'desc')
       .execute();
-    return (await Promise.all(ids.map((r) => this.get(r.id)))).filter((b) => b !== undefined);
+    return rows.map(batchOf);
   }
 
   async rejections(id: string): Promise<ImportRejection[]> {
@@ -168,4 +150,28 @@ export class ImportBatches {
       .execute();
     return rows.map((r) => r.line);
   }
+}
+
+/** A stored batch row as the repository gives it. */
+function batchOf(row: Selectable<StateSchema['import_batch']>): ImportBatch {
+  return {
+    id: row.id,
+    fileName: row.file_name,
+    fileSha256: row.file_sha256,
+    actor: row.actor,
+    role: row.role,
+    reason: row.reason,
+    createdAt: row.created_at,
+    state: row.state as ImportBatch['state'],
+    rowsAccepted: Number(row.rows_accepted),
+    rowsRejected: Number(row.rows_rejected),
+    rowsReplaced: Number(row.rows_replaced),
+    summary: JSON.parse(row.summary) as unknown,
+    ...(row.rolled_back_at ? { rolledBackAt: row.rolled_back_at } : {}),
+  };
+}
+
+/** Rows in slices of ROWS_PER_INSERT, one statement each. */
+function* chunks<T>(rows: readonly T[]): Generator<readonly T[]> {
+  for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) yield rows.slice(i, i + ROWS_PER_INSERT);
 }

@@ -269,9 +269,7 @@ export class KpiCron {
       for (const run of runsOf(months)) {
         await this.writeCalendar(run.fromMs, run.toMs, nowMs, offset, [siteId], addArea, windows);
         // the rolling 12 months that hold these months and end in the eleven after them, up to this month's
-        const later = windowsOf('1mo', run.toMs, Math.min(nowMs, run.toMs + 11 * 31 * 86_400_000), offset)
-          .slice(0, 11)
-          .at(-1);
+        const later = windowsOf('1mo', run.toMs, nowMs, offset).slice(0, 11).at(-1);
         if (later)
           await this.writeCalendar(run.toMs, later.endMs, nowMs, offset, [siteId], addArea, windows, [
             'rolling_12mo',
