@@ -78,6 +78,7 @@ describe('KPIs from InfluxDB equal the simulator ground truth', () => {
     coal: { electricityKgcePerKwh: 0.1229, gasKgcePerM3: 1.2143, heatKgcePerKwh: 0.122832 },
     heatPumpMinSpf: 2.5, // the scenario's renewableAccounting.heatPumpMinSpf
     generationKgcePerKwh: 0.3, // the scenario's renewableAccounting.electricityKgcePerKwhGeneration
+    tariffs: loadPolicyData(SEEDS).tariffs, // seeds/tariffs, which the sample campus's sites declare
   };
 
   beforeAll(async () => {
@@ -217,6 +218,44 @@ describe('KPIs from InfluxDB equal the simulator ground truth', () => {
     }
   });
 
+  it("prices every quarter of hd-dc1 at its band of Beijing's time-of-use division; hd-b3 has no tariff", () => {
+    // by hand (京发改规〔2023〕11号, two-part 1–10 kV): valley 23:00–07:00 at 0.24, peak 10–13 and 17–22 at 0.96,
+    // flat otherwise at 0.6 CNY/kWh; no critical hours from February to March
+    const priceAt = (startMs: number): number => {
+      const hour = new Date(startMs + UTC8).getUTCHours();
+      if (hour < 7 || hour >= 23) return 0.24;
+      return (hour >= 10 && hour < 13) || (hour >= 17 && hour < 22) ? 0.96 : 0.6;
+    };
+    const quarters = (truth.devices['dc1-total']!.intervals15m as Record<string, [number, number][]>)[
+      'energy_import_kwh'
+    ]!;
+    for (let day = 0; day < DAYS; day++) {
+      const inDay = quarters.filter(([t]) => t >= fromMs + day * DAY && t < fromMs + (day + 1) * DAY);
+      const cost = inDay.reduce((c, [t, kwh]) => c + kwh * priceAt(t), 0);
+      const peakKwh = inDay.reduce((e, [t, kwh]) => e + (priceAt(t) === 0.96 ? kwh : 0), 0);
+      const kwh = inDay.reduce((e, [, x]) => e + x, 0);
+      // each of the day's 7 runs of one band is a register difference, known to its resolution
+      within(value('hd-dc1', day, 'cost_cny').value, cost, 7 * registerTolerance() * 0.96);
+      within(
+        value('hd-dc1', day, 'peak_band_share').value,
+        peakKwh / kwh,
+        ratioTolerance(peakKwh, 2 * registerTolerance(), kwh, registerTolerance()),
+      );
+      // its load factor: the day's energy over its peak held for 24 hours
+      const peakKw = 4 * Math.max(...inDay.map(([, x]) => x));
+      within(
+        value('hd-dc1', day, 'load_factor').value,
+        kwh / (peakKw * 24),
+        ratioTolerance(kwh, registerTolerance(), peakKw * 24, 4 * registerTolerance() * 24),
+      );
+      expect(value('hd-b3', day, 'cost_cny')).toMatchObject({ value: null, noTariff: true });
+    }
+    // the peak's time is that of the truth's largest quarter
+    const first = quarters.filter(([t]) => t >= fromMs && t < fromMs + DAY);
+    const largest = first.reduce((a, b) => (b[1] > a[1] ? b : a));
+    expect(value('hd-dc1', 0, 'peak_demand_kw').atMs).toBe(largest[0]);
+  });
+
   it('finds no unexplained register reading: the wrap and the declared replacement are explained', () => {
     for (const site of ['hd-b1', 'hd-b2', 'hd-b3', 'hd-dc1'])
       for (let day = 0; day < DAYS; day++) expect(value(site, day, 'register_anomalies').value).toBe(0);
@@ -245,6 +284,10 @@ describe('KPIs from InfluxDB equal the simulator ground truth', () => {
     ).toEqual([
       ['register_anomalies', null, 0],
       ['peak_demand_kw', null, 0],
+      ['load_factor', null, 0],
+      ['cost_cny', null, 0],
+      ['avg_price_cny_kwh', null, 0],
+      ['peak_band_share', null, 0],
       ['energy_kwh', null, 0],
       ['pue', null, 0],
       ['co2_t', null, 0],

@@ -137,6 +137,55 @@ describe('calendar KPIs combined a few sites at a time', () => {
     expect(await year('city')).toEqual({ beijing: [1122, completeness] });
   });
 
+  it("gives a month its cost (none when a day had no tariff), its peak with the day's time, and its load factor", async () => {
+    const influx = await influxd.client();
+    const line = (site: string, d: number, kpi: string, value: number | null, more: object = {}): string =>
+      kpiLine(
+        {
+          kpi,
+          windowStartMs: JAN + d * DAY,
+          value,
+          numerator: value ?? 0,
+          denominator: 1,
+          completeness: 1,
+          estimated: false,
+          estimatedShare: 0,
+          ...more,
+        },
+        { scope: 'site', entity: site, period: '1d' },
+      );
+    const peakAt = (d: number): number => JAN + d * DAY + 10 * 3_600_000;
+    await writeKpiLines(influx, [
+      // a1: two priced days; a2: its second day at no tariff
+      line('a1', 0, 'cost_cny', 70),
+      line('a1', 1, 'cost_cny', 80),
+      line('a2', 0, 'cost_cny', 140),
+      line('a2', 1, 'cost_cny', null, { noTariff: true }),
+      // a1's peaks (kW) and grid imports (kWh) of the two days
+      line('a1', 0, 'peak_demand_kw', 30, { atMs: peakAt(0) }),
+      line('a1', 1, 'peak_demand_kw', 40, { atMs: peakAt(1) }),
+      line('a1', 0, 'grid_import_kwh', 500),
+      line('a1', 1, 'grid_import_kwh', 600),
+    ]);
+    await writeCalendarKpis({ ...common(influx), periods: ['1mo'], toMs: JAN + 2 * DAY, areas: true });
+    const month = await readKpis(influx, { scope: 'site', period: '1mo', fromMs: JAN, toMs: JAN + DAY });
+    const find = (site: string, kpi: string) => month.find((k) => k.entity === site && k.kpi === kpi);
+    expect(find('a1', 'cost_cny')!.value).toBe(150);
+    expect(find('a2', 'cost_cny')).toMatchObject({ value: null, noTariff: true });
+    expect(find('a1', 'peak_demand_kw')).toMatchObject({ value: 40, atMs: peakAt(1) });
+    // by hand: 1,100 kWh over 40 kW held for January's 744 hours
+    expect(find('a1', 'load_factor')!.value).toBeCloseTo(1100 / (40 * 744), 12);
+    // the district's cost is its priced sites' (a2 has none for the month)
+    const district = await readKpis(influx, {
+      scope: 'district',
+      period: '1mo',
+      fromMs: JAN,
+      toMs: JAN + DAY,
+      kpi: 'cost_cny',
+    });
+    expect(district.map((k) => [k.entity, k.value])).toEqual([['haidian', 150]]);
+  });
+
   it('writes only the sites asked for, and no districts or city for them', async () => {
     const influx = await seeded();
     await writeCalendarKpis({

@@ -18,3 +18,4 @@ export {
 } from './register';
 export * from './kpi';
 export * from './rollup';
+export * from './tariff';

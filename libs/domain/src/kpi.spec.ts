@@ -10,7 +10,7 @@ import {
   gasKgcePerM3,
   heatPumpRenewableKwh,
   intensityAgainstStandard,
-  peakDemandKw,
+  peakDemand,
   performanceFactor,
   performanceRatio,
   pue,
@@ -236,9 +236,14 @@ describe('data quality and demand', () => {
     expect(completeness({ received: 0, expected: 0 })).toBe(0);
   });
 
-  it('peak demand = the largest quarter-hour energy × 4', () => {
-    expect(peakDemandKw([10, null, 37.5, 20])).toBe(150);
-    expect(peakDemandKw([null])).toBeNull();
+  it('peak demand = the largest quarter-hour energy × 4, at the start of its first quarter', () => {
+    const q = (startMs: number, energy: number | null) => ({ startMs, energy });
+    expect(peakDemand([q(0, 10), q(900, null), q(1800, 37.5), q(2700, 20), q(3600, 37.5)])).toEqual({
+      kw: 150,
+      atMs: 1800,
+    });
+    expect(peakDemand([q(0, null)])).toBeNull();
+    expect(peakDemand([])).toBeNull();
   });
 });
 

@@ -129,10 +129,18 @@ export function selfSufficiency({
   return ratio(generationKwh - exportKwh, consumptionKwh);
 }
 
-/** Peak demand: the largest 15-minute average power, kW = kWh of the quarter × 4. Null without data. */
-export function peakDemandKw(quarterEnergiesKwh: readonly (number | null)[]): number | null {
-  const known = quarterEnergiesKwh.filter((e): e is number => e !== null);
-  return known.length === 0 ? null : Math.max(...known) * 4;
+/**
+ * Peak demand (最大需量): the largest 15-minute average power, kW = kWh of the quarter × 4, and the start of its
+ * (first) quarter. Null without data.
+ */
+export function peakDemand(
+  quarters: readonly { startMs: number; energy: number | null }[],
+): { kw: number; atMs: number } | null {
+  let peak: { kw: number; atMs: number } | null = null;
+  for (const q of quarters)
+    if (q.energy !== null && (peak === null || q.energy * 4 > peak.kw))
+      peak = { kw: q.energy * 4, atMs: q.startMs };
+  return peak;
 }
 
 /** Completeness = received ÷ expected intervals, 0..1 (发改环资〔2017〕1711号 asks ≥ 90%). */

@@ -26,6 +26,8 @@ export interface KpiParts {
    * (docs/contracts.md, "KPI series").
    */
   estimatedShare: number;
+  /** Of a peak (`max`): the start of the quarter hour it was reached in (UTC ms), kept with the largest part. */
+  atMs?: number;
 }
 
 /**
@@ -58,6 +60,7 @@ export interface KpiCombinationSums {
   denominatorSum: number;
   denominatorMax: number;
   peak: number;
+  peakAtMs?: number;
   completeness: number;
   estimated: boolean;
   estimatedWeighted: number;
@@ -94,7 +97,10 @@ export class KpiCombination {
     s.parts++;
     s.completeness += p.completeness;
     if (p.value === null) return;
-    s.peak = s.known === 0 ? p.numerator : Math.max(s.peak, p.numerator);
+    if (s.known === 0 || p.numerator > s.peak) {
+      s.peak = p.numerator;
+      s.peakAtMs = p.atMs;
+    }
     s.known++;
     s.numerator += p.numerator;
     s.denominatorSum += p.denominator;
@@ -117,7 +123,10 @@ export class KpiCombination {
     s.parts += other.parts;
     s.completeness += other.completeness;
     if (other.known === 0) return;
-    s.peak = s.known === 0 ? other.peak : Math.max(s.peak, other.peak);
+    if (s.known === 0 || other.peak > s.peak) {
+      s.peak = other.peak;
+      s.peakAtMs = other.peakAtMs;
+    }
     s.known += other.known;
     s.numerator += other.numerator;
     s.denominatorSum += other.denominatorSum;
@@ -139,6 +148,7 @@ export class KpiCombination {
         completeness,
         estimated: this.sums.estimated,
         estimatedShare: this.sums.estimatedMax,
+        ...(this.sums.known > 0 && this.sums.peakAtMs !== undefined ? { atMs: this.sums.peakAtMs } : {}),
       };
     const denominator =
       this.aggregation === 'sum'
@@ -192,6 +202,16 @@ export const KPI_AGGREGATION: Readonly<Record<string, KpiAggregation>> = {
   register_anomalies: 'sum',
   pv_yield_kwh_kwp: 'intensity',
   peak_demand_kw: 'max',
+  /** A district's or the city's coincident peak: the largest quarter of its sites' summed demand (docs/domain.md). */
+  coincident_peak_kw: 'max',
+  /** The cost of the electricity bought at the site's time-of-use tariff, CNY (and by band, the band the category). */
+  cost_cny: 'sum',
+  /** Cost over the kWh it was for. */
+  avg_price_cny_kwh: 'ratio',
+  /** kWh bought in the peak bands (尖峰, 高峰) over all kWh bought. */
+  peak_band_share: 'ratio',
+  /** The average load in the peak bands' quarter hours with data: their kWh over their hours. */
+  peak_hours_load_kw: 'ratio',
   /** Received over expected readings of one meter (its device id the category). */
   meter_completeness: 'ratio',
   /** A target share (numerator the share, denominator 1 per day): its mean over the days, constant within a year. */

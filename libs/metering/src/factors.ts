@@ -1,5 +1,5 @@
 import { MJ_PER_KWH, gasKgcePerM3, type CoalEquivalents } from '@peakwatch/domain';
-import type { PolicyData } from '@peakwatch/policy';
+import type { PolicyData, Tariffs } from '@peakwatch/policy';
 import type { Site } from '@peakwatch/registry';
 
 /** The CO2 factors of a year (seeds/emission-factors). */
@@ -31,6 +31,8 @@ export interface KpiFactors extends Co2Factors {
   baselineCo2?: (year: number, asOf?: string) => Co2Factors;
   /** Renewable-share trajectory of data centres commissioned on or after `appliesFrom` (YYYY-MM-DD). */
   dcRenewableTrajectory?: { stepPerYear: number; appliesFrom: string };
+  /** The time-of-use divisions and tariffs (seeds/tariffs); none: no site has a cost. */
+  tariffs?: Tariffs;
 }
 
 /**
@@ -70,6 +72,7 @@ export function kpiFactorsFor(
     // (or by `ownAsOf`: a baseline from data holds its year's factors as published by that year's end)
     baselineCo2: (baselineYear, ownAsOf) => co2FactorsOf(policy, baselineYear, ownAsOf ?? asOf, true),
     ...dcTrajectory(policy),
+    tariffs: policy.tariffs,
   };
 }
 

@@ -18,12 +18,18 @@ export interface KpiValue extends KpiParts {
   undeclared?: boolean;
   /** The import batches among the readings behind the value (docs/imports.md), sorted; none: live readings only. */
   batches?: string[];
+  /**
+   * Of a cost KPI: the site declares no tariff, or none is in force for some of the window's energy. The value is none,
+   * never 0 (docs/domain.md, "Cost and peaks").
+   */
+  noTariff?: boolean;
 }
 
 /**
  * The `kpi` series (docs/contracts.md, "KPI series"): tags kpi, scope, entity, period (and category); fields value, numerator,
  * denominator, completeness, estimated, estimated_share (and elapsed, for a projection; undeclared, for a renewable
- * share with nothing renewable metered or declared); stamped with the window start. A KPI without a value (no data) is written
+ * share with nothing renewable metered or declared; no_tariff, for a cost without a tariff; at_ms, the start of a
+ * peak's quarter); stamped with the window start. A KPI without a value (no data) is written
  * without the `value` field, so that it is never read as zero. The same window written again is the same point.
  */
 export function kpiLine(
@@ -36,6 +42,8 @@ export function kpiLine(
   const optional =
     (k.elapsed === undefined ? '' : `,elapsed=${k.elapsed}`) +
     (k.undeclared === undefined ? '' : `,undeclared=${k.undeclared}`) +
+    (k.noTariff === undefined ? '' : `,no_tariff=${k.noTariff}`) +
+    (k.atMs === undefined ? '' : `,at_ms=${k.atMs}`) +
     (k.batches?.length ? `,batches=${stringField(k.batches.join(','))}` : '');
   return (
     `${MEASUREMENTS.kpi}${category},entity=${escapeTag(entity)},kpi=${escapeTag(k.kpi)},period=${period},scope=${scope} ` +
@@ -108,7 +116,7 @@ export interface StoredKpi extends KpiValue {
 
 /** The fields of a `kpi` point, as every reader selects them. */
 const KPI_FIELDS =
-  'value, numerator, denominator, completeness, estimated, estimated_share, elapsed, undeclared, batches';
+  'value, numerator, denominator, completeness, estimated, estimated_share, elapsed, undeclared, batches, no_tariff, at_ms';
 
 /**
  * Reads the `kpi` points of one scope and period stamped in [fromMs, toMs), for some entities or all, of one KPI or
@@ -183,6 +191,8 @@ function storedKpis(series: readonly InfluxSeries[]): StoredKpi[] {
       estimatedShare: Number(r['estimated_share'] ?? 0),
       ...(typeof r['elapsed'] === 'number' ? { elapsed: r['elapsed'] } : {}),
       ...(typeof r['undeclared'] === 'boolean' ? { undeclared: r['undeclared'] } : {}),
+      ...(typeof r['no_tariff'] === 'boolean' ? { noTariff: r['no_tariff'] } : {}),
+      ...(typeof r['at_ms'] === 'number' ? { atMs: r['at_ms'] } : {}),
       ...(typeof r['batches'] === 'string' && r['batches'] ? { batches: r['batches'].split(',') } : {}),
     })),
   );

@@ -21,8 +21,11 @@ export interface WindowSum {
   known: number;
   /** Deltas without a value: unexplained register drops and implausible jumps (libs/domain register rules). */
   anomalies: number;
-  /** The measured 15-minute energies of the window, none spread over a gap (for the peak demand). */
-  quarters: number[];
+  /**
+   * The window's 15-minute energies with a value, in time order (for the peak demand, of those not `estimated`, and
+   * the cost, which prices each quarter at its band).
+   */
+  quarters: WindowEnergy[];
 }
 
 export interface DeviceEnergy {
@@ -243,8 +246,7 @@ export function periodEnergy(
       x.estimated ||= q.estimated;
       if (q.energy !== null) {
         x.known++;
-        // a peak is made of measured quarters only, never of energy spread over a gap
-        if (!q.estimated) x.quarters.push(q.energy);
+        x.quarters.push(q);
       }
       x.anomalies += q.unknown;
     }

@@ -13,3 +13,4 @@ export {
   type AlertRule,
   type AlertRuleSpec,
 } from './alert-rules';
+export { Tariffs, checkSiteTariffs, tariffFileSchema, tariffsOf, type Tariff } from './tariffs';

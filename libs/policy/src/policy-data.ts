@@ -2,6 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { DataFileError, displayPath, readYamlFile, type FileProblem } from '@peakwatch/registry';
+import { Tariffs, tariffFileSchema, tariffsOf } from './tariffs';
 
 /**
  * Thresholds and factors are data, never literals in code (seeds/README.md): each entry names its source document, clause,
@@ -44,6 +45,8 @@ export class PolicyData {
   constructor(
     readonly factors: readonly Factor[],
     readonly thresholds: readonly Threshold[],
+    /** Time-of-use divisions and tariffs (seeds/tariffs). */
+    readonly tariffs: Tariffs = new Tariffs(),
   ) {}
 
   threshold(id: string): Threshold | undefined {
@@ -86,13 +89,19 @@ export class PolicyData {
   }
 }
 
-function loadFolder<T>(dir: string, schema: z.ZodType<T>, problems: FileProblem[]): T[] {
+function loadFolder<T>(
+  dir: string,
+  schema: z.ZodType<T>,
+  problems: FileProblem[],
+  { optional = false } = {},
+): { file: string; value: T }[] {
   let files: string[];
   try {
     files = readdirSync(dir)
       .filter((f) => /\.ya?ml$/.test(f))
       .sort();
   } catch (error) {
+    if (optional && (error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     problems.push({
       file: displayPath(dir),
       path: '',
@@ -100,23 +109,28 @@ function loadFolder<T>(dir: string, schema: z.ZodType<T>, problems: FileProblem[
     });
     return [];
   }
-  const values: T[] = [];
+  const values: { file: string; value: T }[] = [];
   for (const f of files) {
     const result = readYamlFile(join(dir, f), schema);
-    if (result.ok) values.push(result.value);
+    if (result.ok) values.push({ file: displayPath(join(dir, f)), value: result.value });
     else problems.push(...result.problems);
   }
   return values;
 }
 
-/** Loads and checks every policy and factor file; throws {@link DataFileError} naming each file, path and problem. */
+/** Loads and checks every policy, factor and tariff file; throws {@link DataFileError} naming each file, path and problem. */
 export function loadPolicyData(seedsDir: string): PolicyData {
   const problems: FileProblem[] = [];
   const factors = loadFolder(join(seedsDir, 'emission-factors'), factorFile, problems).flatMap(
-    (f) => f.factors,
+    (f) => f.value.factors,
   );
   const thresholds = loadFolder(join(seedsDir, 'policy'), thresholdFile, problems).flatMap(
-    (f) => f.thresholds,
+    (f) => f.value.thresholds,
+  );
+  // a deployment without time-of-use tariffs has no cost KPIs (every site says "no tariff declared")
+  const tariffs = tariffsOf(
+    loadFolder(join(seedsDir, 'tariffs'), tariffFileSchema, problems, { optional: true }),
+    problems,
   );
   const seen = new Set<string>();
   for (const entry of [...factors, ...thresholds]) {
@@ -125,5 +139,5 @@ export function loadPolicyData(seedsDir: string): PolicyData {
     seen.add(entry.id);
   }
   if (problems.length > 0) throw new DataFileError(problems);
-  return new PolicyData(factors, thresholds);
+  return new PolicyData(factors, thresholds, tariffs);
 }

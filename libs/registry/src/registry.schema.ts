@@ -132,6 +132,11 @@ export const siteSchema = z
     gasHeatingValueKjPerM3: z.number().min(20_000).max(60_000).optional(),
     /** Annual electricity quota (用电限额) of a Beijing public building ≥ 3,000 m² (kWh a year). */
     electricityQuotaKwh: z.number().positive().optional(),
+    /**
+     * The time-of-use tariff the site is billed at (an id of seeds/tariffs: its customer class and voltage level); none:
+     * its cost KPIs say "no tariff declared" (docs/domain.md, "Cost and peaks").
+     */
+    tariff: id.optional(),
     baseline: z
       .object({
         year: z.number().int().min(2000).max(2100),

@@ -12,7 +12,7 @@ import pino from 'pino';
 import { Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-client';
 import { join } from 'node:path';
 import { loadRegistry, Registry } from '@peakwatch/registry';
-import { loadPolicyData, PolicyData } from '@peakwatch/policy';
+import { checkSiteTariffs, loadPolicyData, PolicyData } from '@peakwatch/policy';
 import { APP_CONFIG, ConfigModule, type AppConfig } from '@peakwatch/config';
 import { InfluxClient } from '@peakwatch/influx';
 import { StateModule, StateStore } from '@peakwatch/state';
@@ -113,10 +113,15 @@ export class CoreModule implements OnApplicationBootstrap {
           inject: [APP_CONFIG],
         },
         {
-          // The registry of sites and devices (seeds/sites/*.yaml); a broken file stops start-up.
+          // The registry of sites and devices (seeds/sites/*.yaml); a broken file, or a tariff seeds/tariffs does not
+          // have, stops start-up.
           provide: Registry,
-          useFactory: (c: AppConfig) => loadRegistry(join(c.seedsDir, 'sites')),
-          inject: [APP_CONFIG],
+          useFactory: (c: AppConfig, policy: PolicyData) => {
+            const registry = loadRegistry(join(c.seedsDir, 'sites'));
+            checkSiteTariffs(registry, policy.tariffs);
+            return registry;
+          },
+          inject: [APP_CONFIG, PolicyData],
         },
       ],
       // /metrics on the HTTP server, unless METRICS_PORT gives it a listener of its own

@@ -5,7 +5,9 @@ import {
   KpiCombination,
   combineKpi,
   elapsedShare,
+  MS_PER_HOUR,
   heatPumpRenewableKwh,
+  loadFactor,
   projectedQuotaUse,
   reductionAgainstBaseline,
   type KpiAggregation,
@@ -39,6 +41,7 @@ const PER_DEVICE_KPIS = new Set([
   'cop',
   'heat_pump_renewable_kwh',
   'peak_demand_kw',
+  'peak_hours_load_kw',
   'meter_completeness',
   'co2_baseline_factors_t',
 ]);
@@ -80,6 +83,8 @@ export interface CombinedKpi extends KpiParts {
   undeclared?: boolean;
   /** The import batches among its parts' readings (docs/imports.md). */
   batches?: string[];
+  /** A cost with some part at no tariff (KpiValue.noTariff). */
+  noTariff?: boolean;
 }
 
 /**
@@ -267,6 +272,7 @@ const partsOf = (k: KpiParts): KpiParts => ({
   completeness: k.completeness,
   estimated: k.estimated,
   estimatedShare: k.estimatedShare,
+  ...(k.atMs === undefined ? {} : { atMs: k.atMs }),
 });
 
 /**
@@ -432,12 +438,15 @@ async function writeCalendarPeriod(
         expectedParts: expectedParts.get(w.startMs)!,
       });
       const batches = [...new Set(parts.flatMap((k) => k.batches ?? []))].sort();
+      // a cost with a day priced at no tariff is no cost at all, never a part of one
+      const noTariff = parts.some((k) => k.noTariff);
       combined.push({
         entity,
         kpi,
         ...(category ? { category } : {}),
         windowStartMs: w.startMs,
         ...result,
+        ...(noTariff ? { value: null, noTariff } : {}),
         partCount: parts.length,
         ...(batches.length > 0 ? { batches } : {}),
       });
@@ -463,6 +472,7 @@ async function writeCalendarPeriod(
     period === '1mo',
   );
   const endOf = new Map(windows.map((w) => [w.startMs, w.endMs]));
+  combined.push(...calendarLoadFactors(combined, endOf, asOfMs));
   const lines: string[] = [];
   const write = (entity: string, k: KpiValue): void => {
     lines.push(kpiLine(k, { scope: 'site', entity, period }));
@@ -481,6 +491,48 @@ async function writeCalendarPeriod(
   }
   await writeKpiLines(influx, lines);
   return lines.length;
+}
+
+/**
+ * The load factor of each site's calendar window from its combined parts (docs/domain.md, "Cost and peaks"): the
+ * electricity bought over the window's peak demand held for all of its hours (of a window not yet over, its hours
+ * until `asOfMs`). Not a combination of the days' load factors: a month's peak is the largest of its days', its energy
+ * their sum.
+ */
+export function calendarLoadFactors(
+  combined: readonly CombinedKpi[],
+  endOf: ReadonlyMap<number, number>,
+  asOfMs = Number.POSITIVE_INFINITY,
+): CombinedKpi[] {
+  const bought = new Map(
+    combined
+      .filter((k) => k.kpi === 'grid_import_kwh')
+      .map((k) => [`${k.entity}\u0000${k.windowStartMs}`, k]),
+  );
+  return combined.flatMap((peak) => {
+    const energy = bought.get(`${peak.entity}\u0000${peak.windowStartMs}`);
+    if (peak.kpi !== 'peak_demand_kw' || !energy) return [];
+    const hours = (Math.min(endOf.get(peak.windowStartMs)!, asOfMs) - peak.windowStartMs) / MS_PER_HOUR;
+    if (hours <= 0) return [];
+    const value =
+      peak.value === null || energy.value === null
+        ? null
+        : loadFactor({ energyKwh: energy.value, peakKw: peak.value, hours });
+    return [
+      {
+        entity: peak.entity,
+        kpi: 'load_factor',
+        windowStartMs: peak.windowStartMs,
+        value,
+        numerator: energy.numerator,
+        denominator: peak.numerator * hours,
+        completeness: energy.completeness,
+        estimated: energy.estimated || peak.estimated,
+        estimatedShare: energy.estimatedShare,
+        partCount: energy.partCount,
+      },
+    ];
+  });
 }
 
 /** The year KPIs a baseline from data is made of: electricity, comprehensive energy and CO2 (per m² of floor area). */

@@ -86,6 +86,9 @@ export class KpisController {
         ...k,
         // a renewable share with nothing renewable metered or declared is none, not 0 (docs/domain.md, "Green power")
         ...(k.undeclared ? { value: null } : {}),
+        // a cost without a tariff says so (docs/domain.md, "Cost and peaks")
+        ...(k.noTariff ? { value: null, note: 'no tariff declared' } : {}),
+        ...(k.atMs === undefined ? {} : { at: new Date(k.atMs).toISOString() }),
       }));
   }
 }

@@ -2,7 +2,7 @@ import { PeakWatchError } from '@peakwatch/contracts';
 import { join } from 'node:path';
 import { computeSiteKpis } from '@peakwatch/analytics';
 import { kpiFactorsFor, utcOffsetMs, type KpiValue, type FixedPeriod } from '@peakwatch/metering';
-import { loadPolicyData } from '@peakwatch/policy';
+import { checkSiteTariffs, loadPolicyData } from '@peakwatch/policy';
 import { loadConfig } from '@peakwatch/config';
 import { InfluxClient } from '@peakwatch/influx';
 import { loadRegistry } from '@peakwatch/registry';
@@ -52,11 +52,9 @@ export async function kpiCommand(flags: {
   const offset = utcOffsetMs(config.tzReporting, fromMs);
   // the factors published by the range's last day (a later publication does not change a past period)
   const lastDay = new Date(toMs - 1 + offset).toISOString().slice(0, 10);
-  const factors = kpiFactorsFor(
-    loadPolicyData(config.seedsDir),
-    new Date(fromMs + offset).getUTCFullYear(),
-    lastDay,
-  );
+  const policy = loadPolicyData(config.seedsDir);
+  checkSiteTariffs(registry, policy.tariffs);
+  const factors = kpiFactorsFor(policy, new Date(fromMs + offset).getUTCFullYear(), lastDay);
   const kpis = await computeSiteKpis({
     influx: new InfluxClient(config.influx),
     registry,

@@ -1,9 +1,14 @@
-import { completeness, peakDemandKw } from '@peakwatch/domain';
+import { MS_PER_HOUR, completeness, loadFactor, peakDemand } from '@peakwatch/domain';
 import { expectedReadings } from '@peakwatch/registry';
+import { costKpis } from './cost-kpis';
 import { MEASURED, basisOf, type SiteWindow } from './site-window';
 
-/** The KPIs of a window of every site, whatever its type: its meters' data quality, and its peak demand. */
-export function meterKpis({ meters, byRole, startMs, endMs, of, push }: SiteWindow): void {
+/**
+ * The KPIs of a window of every site, whatever its type: its meters' data quality, its peak demand and load factor,
+ * and the cost of the electricity it bought (cost-kpis.ts).
+ */
+export function meterKpis(window: SiteWindow): void {
+  const { meters, byRole, startMs, endMs, of, push } = window;
   // register readings the rules could not explain (a drop that is neither a wrap nor a declared replacement, or an
   // impossible jump): a data-quality signal for the facility manager
   let anomalies = 0;
@@ -24,11 +29,22 @@ export function meterKpis({ meters, byRole, startMs, endMs, of, push }: SiteWind
   }
   // Peak demand (largest 15-minute average kW) of the site's supply meter, where it has exactly one: the sum of
   // several meters' own peaks would overstate a peak they did not reach together. Of measured quarters only; the
-  // value is estimated when the window has quarters spread over a gap, which it did not judge.
-  const supply = [...(byRole.get('grid') ?? []), ...(byRole.get('dc_total') ?? [])];
+  // value is estimated when the window has quarters spread over a gap, which it did not judge. With the start of its
+  // quarter, and the load factor of the window (its energy over the peak held all along).
+  const supply = [...(byRole.get('grid') ?? []), ...(byRole.get('dc_total') ?? [])].map((d) =>
+    of(d, 'energy_import_kwh'),
+  );
   if (supply.length === 1) {
-    const quarters = of(supply[0]!, 'energy_import_kwh');
-    const peak = peakDemandKw(quarters.quarters);
-    push('peak_demand_kw', peak, peak ?? 0, 1, basisOf([quarters]));
+    const bought = supply[0]!;
+    const peak = peakDemand(bought.quarters.filter((q) => !q.estimated));
+    const basis = basisOf([bought]);
+    push('peak_demand_kw', peak?.kw ?? null, peak?.kw ?? 0, 1, peak ? { ...basis, atMs: peak.atMs } : basis);
+    const hours = (endMs - startMs) / MS_PER_HOUR;
+    const lf = peak ? loadFactor({ energyKwh: bought.energy, peakKw: peak.kw, hours }) : null;
+    push('load_factor', lf, bought.energy, (peak?.kw ?? 0) * hours, basis);
   }
+  costKpis(
+    window,
+    supply.map((s) => s.quarters),
+  );
 }

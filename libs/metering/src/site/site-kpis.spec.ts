@@ -2,6 +2,7 @@ import type { MetricName } from '@peakwatch/contracts';
 import type { KpiFactors } from '../factors';
 import type { KpiValue } from '../kpi-store';
 import { emptySum, type DeviceEnergy } from '../meter-read';
+import { Tariffs, tariffFileSchema, tariffsOf } from '@peakwatch/policy';
 import type { Site } from '@peakwatch/registry';
 import { siteKpis } from './site-kpis';
 
@@ -24,6 +25,16 @@ const factors: KpiFactors = {
 /** A Monday in January 2026, 00:00 UTC: windows of a day or an hour from here (the spec's own period). */
 const START = Date.UTC(2026, 0, 5);
 const SIZE: Record<'1h' | '1d', number> = { '1h': 3_600_000, '1d': 86_400_000 };
+
+const QUARTER = 900_000;
+/** A quarter hour's energy, measured, or with `estimatedKwh` of it spread over a gap. */
+const quarter = (startMs: number, energy: number, estimatedKwh = 0) => ({
+  startMs,
+  energy,
+  estimatedEnergy: estimatedKwh,
+  estimated: estimatedKwh > 0,
+  unknown: 0,
+});
 
 /** A device of the site (readings every 15 minutes) and its energy in the window at START. */
 function device(
@@ -52,7 +63,7 @@ function device(
             estimatedEnergy: x.estimatedEnergy ?? 0,
             estimated: (x.estimatedEnergy ?? 0) > 0,
             known: readings,
-            quarters: x.quarters ?? [],
+            quarters: (x.quarters ?? []).map((kwh, i) => quarter(START + i * QUARTER, kwh)),
           },
         ],
       ]),
@@ -115,8 +126,10 @@ const GRID_DAY = [
   'renewable_share',
   'renewable_share_generation',
   'peak_demand_kw',
+  'load_factor',
   'register_anomalies',
   'meter_completeness',
+  'cost_cny', // without a value: the office declares no tariff
 ];
 
 /** [kpi, category or '', value] of each KPI the case must give; `only` lists every KPI name it gives. */
@@ -154,6 +167,8 @@ const cases: Case[] = [
       ['renewable_share_generation', '', 30 / 66],
       ['energy_kwh', 'lighting_sockets', 40],
       ['peak_demand_kw', '', 24], // the largest quarter, 6 kWh, × 4
+      ['load_factor', '', 100 / (24 * 24)], // 100 kWh over 24 kW for 24 h
+      ['cost_cny', '', null],
       ['register_anomalies', '', 0],
       ['meter_completeness', 'gas', 0.5],
       ['meter_completeness', 'grid', 1],
@@ -179,6 +194,7 @@ const cases: Case[] = [
       'renewable_share',
       'renewable_share_generation',
       'peak_demand_kw',
+      'cost_cny',
     ],
   },
   {
@@ -205,6 +221,7 @@ const cases: Case[] = [
       ['renewable_share_generation', '', 0],
       ['renewable_share_target', '', 0.1], // one year after commissioning × 10 points
       ['peak_demand_kw', '', 48],
+      ['load_factor', '', 1000 / (48 * 24)],
     ],
     only: [
       'energy_kwh',
@@ -216,8 +233,10 @@ const cases: Case[] = [
       'renewable_share_generation',
       'renewable_share_target',
       'peak_demand_kw',
+      'load_factor',
       'register_anomalies',
       'meter_completeness',
+      'cost_cny',
     ],
     completeness: 1,
   },
@@ -234,6 +253,7 @@ const cases: Case[] = [
       ['register_anomalies', '', null],
       ['meter_completeness', 'grid', 0],
       ['peak_demand_kw', '', null],
+      ['load_factor', '', null],
     ],
     only: GRID_DAY,
     completeness: 0,
@@ -282,5 +302,180 @@ describe('siteKpis', () => {
     if (c.completeness !== undefined)
       expect(find('energy_kwh', '')!.completeness).toBeCloseTo(c.completeness, 9);
     expect(out.every((k) => k.windowStartMs === START)).toBe(true);
+  });
+});
+
+describe('siteKpis: cost by time-of-use band, worked out by hand', () => {
+  // a division of the spec's own (UTC, offset 0): valley 00–08, peak 08–12, flat 12–24; critical 10:00–11:00 in
+  // January. Tariff `with-critical` prices critical; `without` does not (its critical hours are peak). Prices double
+  // from 6 January 2026 (a second version), so the first day keeps the first version's.
+  const tariffs = tariffsOf(
+    [
+      {
+        file: 'spec',
+        value: tariffFileSchema.parse({
+          divisions: [
+            {
+              id: 'd',
+              validFrom: '2025-01-01',
+              source: 'spec',
+              verified: true,
+              bands: [
+                { from: '00:00', to: '08:00', band: 'valley' },
+                { from: '08:00', to: '12:00', band: 'peak' },
+                { from: '12:00', to: '24:00', band: 'flat' },
+              ],
+              critical: [{ months: [1], from: '10:00', to: '11:00' }],
+            },
+          ],
+          tariffs: [
+            {
+              id: 'with-critical',
+              name: 'spec',
+              customerClass: 'single_part',
+              voltage: '1_10kv',
+              versions: [
+                {
+                  validFrom: '2025-01-01',
+                  source: 'spec',
+                  verified: true,
+                  prices: { critical: 2, peak: 1.5, flat: 1, valley: 0.5 },
+                },
+                {
+                  validFrom: '2026-01-06',
+                  source: 'spec',
+                  verified: true,
+                  prices: { critical: 4, peak: 3, flat: 2, valley: 1 },
+                },
+              ],
+            },
+            {
+              id: 'without',
+              name: 'spec',
+              customerClass: 'single_part',
+              voltage: 'below_1kv',
+              versions: [
+                {
+                  validFrom: '2025-01-01',
+                  source: 'spec',
+                  verified: true,
+                  prices: { peak: 1.5, flat: 1, valley: 0.5 },
+                },
+              ],
+            },
+            {
+              id: 'later',
+              name: 'spec',
+              customerClass: 'single_part',
+              voltage: 'below_1kv',
+              versions: [
+                {
+                  validFrom: '2026-01-06',
+                  source: 'spec',
+                  verified: true,
+                  prices: { peak: 1.5, flat: 1, valley: 0.5 },
+                },
+              ],
+            },
+          ],
+        }),
+      },
+    ],
+    [],
+  );
+  const H = 3_600_000;
+  const DAY = 24 * H;
+  /**
+   * The grid meter's quarters on 5 January: 4 kWh at 02:00 (valley), 2 at 08:00 (peak), 1 at 10:00 and 2 at 10:15
+   * (critical; the second spread over a gap), 3 at 13:00 (flat); the same again on 6 January.
+   */
+  const day = (d: number) => [
+    quarter(START + d * DAY + 2 * H, 4),
+    quarter(START + d * DAY + 8 * H, 2),
+    quarter(START + d * DAY + 10 * H, 1),
+    quarter(START + d * DAY + 10.25 * H, 2, 2),
+    quarter(START + d * DAY + 13 * H, 3),
+  ];
+  const grid = (quarters: ReturnType<typeof day>[]): DeviceEnergy => ({
+    device: { id: 'grid', role: 'grid', kind: 'electricity_meter', readingIntervalSeconds: 900 } as never,
+    windows: new Map([
+      [
+        'energy_import_kwh',
+        new Map(
+          quarters.map((qs, d) => [
+            START + d * DAY,
+            {
+              ...emptySum(),
+              energy: qs.reduce((e, q) => e + q.energy, 0),
+              estimatedEnergy: qs.reduce((e, q) => e + q.estimatedEnergy, 0),
+              estimated: qs.some((q) => q.estimated),
+              known: qs.length,
+              quarters: qs,
+            },
+          ]),
+        ),
+      ],
+    ]),
+    readingsByWindow: new Map(quarters.map((qs, d) => [START + d * DAY, qs.length])),
+    batchesByWindow: new Map(),
+  });
+  const costs = (tariff: string | undefined, quarters: ReturnType<typeof day>[], withTariffs = tariffs) =>
+    siteKpis({
+      site: { ...office, ...(tariff ? { tariff } : {}) },
+      devices: [grid(quarters)],
+      fromMs: START,
+      toMs: START + quarters.length * DAY,
+      period: '1d',
+      utcOffsetMs: 0,
+      factors: { ...factors, tariffs: withTariffs },
+    }).filter((k) =>
+      ['cost_cny', 'avg_price_cny_kwh', 'peak_band_share', 'peak_hours_load_kw'].includes(k.kpi),
+    );
+  const of = (out: KpiValue[], kpi: string, category?: string, dayIndex = 0) =>
+    out.find((k) => k.kpi === kpi && k.category === category && k.windowStartMs === START + dayIndex * DAY);
+
+  it('prices each quarter at its band: critical where the tariff has it, and flags the estimated quarter', () => {
+    const out = costs('with-critical', [day(0)]);
+    // 4 × 0.5 + 2 × 1.5 + (1 + 2) × 2 + 3 × 1 = 14 CNY for 12 kWh
+    expect(of(out, 'cost_cny')).toMatchObject({ value: 14, estimated: true });
+    expect(of(out, 'cost_cny')!.estimatedShare).toBeCloseTo(4 / 14, 12); // the spread 2 kWh at 2 CNY
+    expect(of(out, 'cost_cny', 'critical')!.value).toBe(6);
+    expect(of(out, 'cost_cny', 'peak')!.value).toBe(3);
+    expect(of(out, 'cost_cny', 'flat')!.value).toBe(3);
+    expect(of(out, 'cost_cny', 'valley')!.value).toBe(2);
+    expect(of(out, 'avg_price_cny_kwh')!.value).toBeCloseTo(14 / 12, 12);
+    // 5 of 12 kWh in the peak bands (08:00, 10:00, 10:15), over their 0.75 h: 6.67 kW
+    expect(of(out, 'peak_band_share')!.value).toBeCloseTo(5 / 12, 12);
+    expect(of(out, 'peak_hours_load_kw')!.value).toBeCloseTo(5 / 0.75, 12);
+  });
+
+  it('prices the critical hours at peak for a tariff without a critical price', () => {
+    // 4 × 0.5 + (2 + 1 + 2) × 1.5 + 3 × 1 = 12.5
+    const out = costs('without', [day(0)]);
+    expect(of(out, 'cost_cny')!.value).toBe(12.5);
+    expect(of(out, 'cost_cny', 'critical')).toBeUndefined();
+  });
+
+  it('a new price version prices the days from its date, never the days before', () => {
+    const out = costs('with-critical', [day(0), day(1)]);
+    expect(of(out, 'cost_cny', undefined, 0)!.value).toBe(14);
+    expect(of(out, 'cost_cny', undefined, 1)!.value).toBe(28); // every price doubled from 6 January
+  });
+
+  it('zero energy costs zero; no data has no cost; no tariff says so, never 0', () => {
+    const zero = costs('with-critical', [[quarter(START + 9 * H, 0)]]);
+    expect(of(zero, 'cost_cny')!.value).toBe(0);
+    expect(of(zero, 'avg_price_cny_kwh')!.value).toBeNull();
+    expect(of(costs('with-critical', [[]]), 'cost_cny')).toMatchObject({ value: null });
+    expect(of(costs('with-critical', [[]]), 'cost_cny')!.noTariff).toBeUndefined();
+    for (const out of [
+      costs(undefined, [day(0)]), // no tariff declared
+      costs('later', [day(0)]), // none in force yet on 5 January (from the 6th)
+      costs('with-critical', [day(0)], new Tariffs()), // no tariffs loaded
+    ]) {
+      expect(out.map((k) => [k.kpi, k.category, k.value, k.noTariff])).toEqual([
+        ['cost_cny', undefined, null, true],
+      ]);
+    }
   });
 });

@@ -36,10 +36,18 @@ const SHORTEST_PERIOD: Readonly<Record<string, FixedPeriod>> = {
   grid_import_kwh: '1h',
   energy_kgce_m2: '1d',
   co2_baseline_factors_t: '1d',
+  cost_cny: '1h',
+  avg_price_cny_kwh: '1h',
+  peak_band_share: '1d',
+  peak_hours_load_kw: '1d',
+  load_factor: '1d',
 };
 
-/** Whether a KPI's window holds energy spread over a gap, and which share of its energy that is. */
-export type Basis = Pick<KpiValue, 'estimated' | 'estimatedShare'>;
+/**
+ * Whether a KPI's window holds energy spread over a gap, and which share of its energy that is (and what else a KPI
+ * of it says: a cost without a tariff, a peak's time).
+ */
+export type Basis = Pick<KpiValue, 'estimated' | 'estimatedShare' | 'noTariff' | 'atMs'>;
 export const MEASURED: Basis = { estimated: false, estimatedShare: 0 };
 
 /** Share of the energy of `sums` spread over a gap (0 without energy). */
