@@ -118,9 +118,10 @@ export function tariffsOf(
     value.divisions.forEach((d, i) => {
       const at = (path: string, problem: string): number =>
         problems.push({ file, path: `divisions[${i}]${path}`, problem });
-      const quarters: (Exclude<TouDivision['quarters'][number], undefined> | undefined)[] = Array.from({
-        length: QUARTERS_PER_DAY,
-      });
+      const quarters: (TouDivision['quarters'][number] | undefined)[] = Array.from(
+        { length: QUARTERS_PER_DAY },
+        () => undefined,
+      );
       const twice: number[] = [];
       d.bands.forEach((b, j) => {
         const [from, to] = [quarterOf(b.from), quarterOf(b.to)];

@@ -19,7 +19,7 @@ export function costKpis(
   const divisions = factors.tariffs?.divisions ?? [];
   const quarters = supply.flat();
   const known = { known: quarters.length };
-  const bands = new Map<TouBand, { cny: number; kwh: number }>();
+  const bands = new Map<TouBand, number>();
   let cost = 0;
   let estimatedCost = 0;
   let magnitude = 0;
@@ -39,8 +39,7 @@ export function costKpis(
     magnitude += Math.abs(cny);
     estimatedCost += Math.abs(q.estimatedEnergy * price.cnyPerKwh);
     kwh += energy;
-    const band = bands.get(price.band) ?? { cny: 0, kwh: 0 };
-    bands.set(price.band, { cny: band.cny + cny, kwh: band.kwh + energy });
+    bands.set(price.band, (bands.get(price.band) ?? 0) + cny);
     if (price.band === 'critical' || price.band === 'peak') {
       peakBandKwh += energy;
       peakBandQuarters.add(q.startMs);
@@ -55,7 +54,7 @@ export function costKpis(
     estimatedShare: magnitude > 0 ? Math.min(1, estimatedCost / magnitude) : 0,
   };
   push('cost_cny', orNull(cost, known), cost, 1, basis);
-  for (const [band, b] of bands) push('cost_cny', b.cny, b.cny, 1, basis, band);
+  for (const [band, cny] of bands) push('cost_cny', cny, cny, 1, basis, band);
   push('avg_price_cny_kwh', orNull(kwh !== 0 ? cost / kwh : null, known), cost, kwh, basis);
   push('peak_band_share', orNull(kwh !== 0 ? peakBandKwh / kwh : null, known), peakBandKwh, kwh, basis);
   // the supply meters' quarters in the peak bands: each meter's own, the site's hours counted once
