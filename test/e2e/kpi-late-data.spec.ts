@@ -218,6 +218,50 @@ describe('KPI job: late data and roll-ups', () => {
     }
   });
 
+  it("takes the district's coincident peak from its sites' summed quarters, not the sum of their peaks", async () => {
+    // the supply meter of each site (grid imports; the data centre's total): kW of a quarter = its kWh × 4
+    const supply = ['b1-grid', 'b2-grid', 'b3-grid', 'dc1-total'];
+    const quarterKw = (device: string): Map<number, number> =>
+      new Map(
+        (truth.devices[device]!.intervals15m['energy_import_kwh'] ?? []).map(([t, kwh]) => [t, kwh * 4]),
+      );
+    const byDevice = supply.map(quarterKw);
+    // per quarter: b2-grid behind a 20:1 CT, the others to the register's 0.001 kWh, as kW
+    const tolerance = 4 * (CAMPUS_CONSUMPTION['hd-b2']! + 3 * registerTolerance() + 4 * TRUTH_ROUNDING);
+    const [district, districtMonths, cityYears] = await Promise.all([
+      kpis('1d', 'district'),
+      kpis('1mo', 'district'),
+      kpis('1y', 'city'),
+    ]);
+    for (const day of [0, 1]) {
+      const start = fromMs + day * DAY;
+      const quarters = Array.from({ length: 96 }, (_, q) => start + q * 15 * 60_000);
+      const summed = (t: number): number => byDevice.reduce((s, kw) => s + kw.get(t)!, 0);
+      const coincident = Math.max(...quarters.map(summed));
+      const sumOfPeaks = byDevice.reduce((s, kw) => s + Math.max(...quarters.map((t) => kw.get(t)!)), 0);
+      // the sample campus's sites do not peak together: the two figures differ by far more than the tolerance
+      expect(sumOfPeaks - coincident).toBeGreaterThan(50 * tolerance);
+      const peak = district.find(
+        (k) => k.entity === 'haidian' && k.kpi === 'coincident_peak_kw' && k.windowStartMs === start,
+      );
+      within(peak?.value, coincident, tolerance);
+      // its quarter is one where the truth's sum is the peak (a near tie may pick either)
+      expect(quarters).toContain(peak!.atMs);
+      within(summed(peak!.atMs!), coincident, 2 * tolerance);
+      // every quarter of the day has its sites' demand (each site's completeness counts all of its meters)
+      expect(peak!.completeness).toBeGreaterThan(0.95);
+      // a month's and a year's are the largest of their days': here each holds exactly one day of the backfill
+      const monthOfDay = districtMonths
+        .filter((k) => k.entity === 'haidian' && k.kpi === 'coincident_peak_kw' && k.windowStartMs <= start)
+        .sort((a, b) => b.windowStartMs - a.windowStartMs)[0]!;
+      expect([monthOfDay.value, monthOfDay.atMs]).toEqual([peak!.value, peak!.atMs]);
+      const yearOfDay = cityYears
+        .filter((k) => k.kpi === 'coincident_peak_kw' && k.windowStartMs <= start)
+        .sort((a, b) => b.windowStartMs - a.windowStartMs)[0]!;
+      expect([yearOfDay.value, yearOfDay.atMs]).toEqual([peak!.value, peak!.atMs]);
+    }
+  });
+
   it('rolls sites up into the district and the city', async () => {
     const district = await kpis('1d', 'district');
     const city = await kpis('1d', 'city');

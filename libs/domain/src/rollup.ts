@@ -202,6 +202,11 @@ export const KPI_AGGREGATION: Readonly<Record<string, KpiAggregation>> = {
   register_anomalies: 'sum',
   pv_yield_kwh_kwp: 'intensity',
   peak_demand_kw: 'max',
+  /**
+   * A site's average load over a quarter hour (kW; of 15-minute windows only), summed over a district's or the city's
+   * sites quarter by quarter: what their coincident peak is the largest of.
+   */
+  demand_kw: 'sum',
   /** A district's or the city's coincident peak: the largest quarter of its sites' summed demand (docs/domain.md). */
   coincident_peak_kw: 'max',
   /** The cost of the electricity bought at the site's time-of-use tariff, CNY (and by band, the band the category). */

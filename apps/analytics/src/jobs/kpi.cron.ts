@@ -29,6 +29,7 @@ import {
   writeCalendarKpis,
   type CalendarFactors,
 } from '../kpi/rollups';
+import { coincidentWindows, writeCoincidentPeaks } from '../kpi/coincident';
 
 /** Every 15 minutes, 2 minutes past the quarter so that the quarter's last readings have arrived. */
 export const KPI_CRON = '2,17,32,47 * * * *';
@@ -303,6 +304,14 @@ export class KpiCron {
       }
       this.addStep(`areas ${period}`, started);
     }
+    // the districts' and the city's coincident peaks of these hours and days, from their quarters just written
+    const touched = (period: FixedPeriod): KpiWindowRange[] => [
+      ...windowsOf(period, nowMs - KPI_LOOKBACK_MS[period], nowMs, offset),
+      ...(areaWindows.get(period) ?? []),
+    ];
+    await this.step('coincident peaks', () =>
+      writeCoincidentPeaks(this.influx, coincidentWindows(touched('1h'), touched('1d'), offset), offset),
+    );
     this.late.markHandled(marks);
     const steps = Object.fromEntries([...this.steps].map(([name, s]) => [name, Math.round(s * 100) / 100]));
     this.steps = new Map();

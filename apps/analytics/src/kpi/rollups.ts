@@ -254,7 +254,7 @@ function sitesOf(registry: Registry, org: string): number {
   return counts.get(org) ?? 0;
 }
 
-function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+export function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
   const groups = new Map<string, T[]>();
   for (const item of items) {
     const k = key(item);
@@ -265,7 +265,7 @@ function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, 
   return groups;
 }
 
-const partsOf = (k: KpiParts): KpiParts => ({
+export const partsOf = (k: KpiParts): KpiParts => ({
   value: k.value,
   numerator: k.numerator,
   denominator: k.denominator,

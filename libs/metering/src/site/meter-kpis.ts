@@ -8,7 +8,7 @@ import { MEASURED, basisOf, type SiteWindow } from './site-window';
  * and the cost of the electricity it bought (cost-kpis.ts).
  */
 export function meterKpis(window: SiteWindow): void {
-  const { meters, byRole, startMs, endMs, of, push } = window;
+  const { meters, byRole, startMs, endMs, of, orNull, push } = window;
   // register readings the rules could not explain (a drop that is neither a wrap nor a declared replacement, or an
   // impossible jump): a data-quality signal for the facility manager
   let anomalies = 0;
@@ -40,6 +40,9 @@ export function meterKpis(window: SiteWindow): void {
     const basis = basisOf([bought]);
     push('peak_demand_kw', peak?.kw ?? null, peak?.kw ?? 0, 1, peak ? { ...basis, atMs: peak.atMs } : basis);
     const hours = (endMs - startMs) / MS_PER_HOUR;
+    // the quarter's average load, estimated ones included (flagged): a district's sum must not lose a site to a gap
+    const demand = orNull(bought.energy / hours, bought);
+    push('demand_kw', demand, demand ?? 0, 1, basis);
     const lf = peak ? loadFactor({ energyKwh: bought.energy, peakKw: peak.kw, hours }) : null;
     push('load_factor', lf, bought.energy, (peak?.kw ?? 0) * hours, basis);
   }

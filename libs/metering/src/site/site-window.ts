@@ -44,6 +44,12 @@ const SHORTEST_PERIOD: Readonly<Record<string, FixedPeriod>> = {
 };
 
 /**
+ * The longest period a KPI is written for (default: every one). A site's demand of a quarter hour is what its
+ * district's and the city's coincident peak sums, quarter by quarter (apps/analytics coincident.ts).
+ */
+const LONGEST_PERIOD: Readonly<Record<string, FixedPeriod>> = { demand_kw: '15m' };
+
+/**
  * Whether a KPI's window holds energy spread over a gap, and which share of its energy that is (and what else a KPI
  * of it says: a cost without a tariff, a peak's time).
  */
@@ -177,6 +183,7 @@ export function siteWindow({
     completeness = quality,
   ) => {
     if (PERIOD_ORDER[period] < PERIOD_ORDER[SHORTEST_PERIOD[kpi] ?? '15m']) return;
+    if (PERIOD_ORDER[period] > PERIOD_ORDER[LONGEST_PERIOD[kpi] ?? '1d']) return;
     const k: KpiValue = {
       kpi,
       windowStartMs: startMs,
