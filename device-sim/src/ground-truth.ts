@@ -93,6 +93,8 @@ export class GroundTruthBuilder {
   private readonly events = new Map<string, number>();
   /** Per device and metric, the amount of each step of the run (by step index). */
   private readonly steps = new Map<string, Map<string, number[]>>();
+  /** Per site and quarter hour, the grid imports a demand-response event saved (kWh). */
+  private readonly drReductions = new Map<string, Map<number, number>>();
   /** Per device, the true times of the readings it sent (not duplicates). */
   private readonly sentTimes = new Map<string, number[]>();
   readonly faults: FaultRecord[] = [];
@@ -122,6 +124,13 @@ export class GroundTruthBuilder {
       () => [],
     );
     steps[Math.round((tsMs - this.fromMs) / this.stepMs)] = amount;
+  }
+
+  /** Adds what a site's grid imports were reduced by over one step of a demand-response event (kWh). */
+  addDrReduction(siteId: string, tsMs: number, kwh: number): void {
+    const byQuarter = getOrSet(this.drReductions, siteId, () => new Map<number, number>());
+    const quarter = Math.floor(tsMs / QUARTER_MS) * QUARTER_MS;
+    byQuarter.set(quarter, (byQuarter.get(quarter) ?? 0) + kwh);
   }
 
   private get stepMs(): number {
@@ -210,6 +219,14 @@ export class GroundTruthBuilder {
         months: windows(7),
         years: windows(4),
         total: this.siteWindow(site, 'total', days, toMs),
+        // the quarters of demand-response events: [start, kWh of grid imports saved against the load without it]
+        ...(this.drReductions.has(site.id)
+          ? {
+              drReduction15m: [...this.drReductions.get(site.id)!]
+                .sort((a, b) => a[0] - b[0])
+                .map(([t, kwh]) => [t, r6(kwh)]),
+            }
+          : {}),
       };
     }
     return {

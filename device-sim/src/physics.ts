@@ -21,6 +21,8 @@ export interface DeviceState {
   rates: Partial<Record<MetricName, number>>;
   /** Instantaneous values published as they are (power_kw, temperatures, irradiance). */
   instant: Partial<Record<MetricName, number>>;
+  /** Of a grid meter during a demand-response event: how much less it imports than without the event (kW). */
+  drReductionKw?: number;
 }
 
 export interface Weather {
@@ -61,6 +63,7 @@ export function siteStates({
   scenario,
   seed,
   runStartMs = tsMs,
+  shed = {},
 }: {
   site: Site;
   tsMs: number;
@@ -69,6 +72,8 @@ export function siteStates({
   seed: number;
   /** Start of the run, for drifts given as an offset from it. */
   runStartMs?: number;
+  /** The share of each sub-metering category's load a demand-response event sheds now (none: no event). */
+  shed?: Partial<Record<SubmeterCategory, number>>;
 }): Map<string, DeviceState> {
   const local = localTime(tsMs, scenario.location.utcOffsetHours);
   const states = new Map<string, DeviceState>();
@@ -85,6 +90,8 @@ export function siteStates({
       })
     : undefined;
   let buildingKw = 0;
+  /** The building's load as it would be without a demand-response event. */
+  let withoutEventKw = 0;
   let pvKw = 0;
   for (const device of site.devices) {
     switch (device.role) {
@@ -142,7 +149,9 @@ export function siteStates({
   for (const device of site.devices) {
     const category = SUBMETER[device.role];
     if (category && categories) {
-      const kw = categories[category] * noise(device) + (category === 'hvac' ? heatPumpKw : 0);
+      const unshed = categories[category] * noise(device) + (category === 'hvac' ? heatPumpKw : 0);
+      const kw = unshed * (1 - (shed[category] ?? 0));
+      withoutEventKw += unshed;
       buildingKw += kw;
       states.set(device.id, { rates: { energy_import_kwh: kw }, instant: { power_kw: kw } });
     }
@@ -171,11 +180,13 @@ export function siteStates({
     if (device.role !== 'grid') continue;
     const netKw = buildingKw - pvKw;
     const hasPv = site.devices.some((d) => d.role === 'pv');
+    const reductionKw = Math.max(0, withoutEventKw - pvKw) - Math.max(0, netKw);
     states.set(device.id, {
       rates: hasPv
         ? { energy_import_kwh: Math.max(0, netKw), energy_export_kwh: Math.max(0, -netKw) }
         : { energy_import_kwh: Math.max(0, netKw) },
       instant: { power_kw: netKw },
+      ...(reductionKw !== 0 ? { drReductionKw: reductionKw } : {}),
     });
   }
   return states;

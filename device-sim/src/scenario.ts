@@ -207,6 +207,31 @@ export const scenarioSchema = z
     /** Register values at the start of the run, per device and metric (e.g. near the modulus to show a wrap). */
     initialRegisters: z.record(z.string(), z.record(z.string(), z.number().min(0))).default({}),
     faults: z.array(faultSchema).default([]),
+    /**
+     * Demand-response events the offices answer: over [at, at + durationMinutes) each listed site sheds the given
+     * share of each sub-metering category's load (docs/domain.md, "Demand response"); the ground truth states the
+     * reduction of its grid imports this delivers, against the same load without the event.
+     */
+    demandResponse: z
+      .array(
+        z
+          .object({
+            sites: z.array(z.string()).min(1),
+            at: when,
+            durationMinutes: minutes,
+            shed: z
+              .object({
+                lighting_sockets: z.number().min(0).max(1),
+                hvac: z.number().min(0).max(1),
+                power: z.number().min(0).max(1),
+                special: z.number().min(0).max(1),
+              })
+              .partial()
+              .strict(),
+          })
+          .strict(),
+      )
+      .default([]),
   })
   .strict();
 
@@ -233,7 +258,11 @@ export interface Scenario {
   districtHeat: Map<string, DistrictHeatModel>;
   initialRegisters: Record<string, Record<string, number>>;
   faults: Fault[];
+  demandResponse: DemandResponseEvent[];
 }
+
+/** A demand-response event the simulated offices answer (scenario `demandResponse`). */
+export type DemandResponseEvent = ScenarioFile['demandResponse'][number];
 
 /** Resolves a fault time: an offset from the run's start, or an absolute timestamp. */
 export function faultTime(at: string, runStartMs: number): number {
@@ -326,6 +355,12 @@ export function loadScenario(file: string): Scenario {
       problem(`faults[${i}].device`, `unknown device "${fault.device}"`);
     }
   });
+  s.demandResponse.forEach((event, i) =>
+    event.sites.forEach((id, j) => {
+      if (!offices.has(id))
+        problem(`demandResponse[${i}].sites[${j}]`, `"${id}" is not an office of this scenario`);
+    }),
+  );
   if (problems.length > 0) throw new DataFileError(problems);
 
   return {
@@ -346,5 +381,6 @@ export function loadScenario(file: string): Scenario {
     districtHeat,
     initialRegisters: s.initialRegisters,
     faults: s.faults,
+    demandResponse: s.demandResponse,
   };
 }

@@ -3,7 +3,7 @@ import type { Device, Site } from '@peakwatch/registry';
 import { GroundTruthBuilder } from './ground-truth';
 import { siteStates, weatherAt } from './physics';
 import { Rng } from './rng';
-import { faultTime, type Fault, type Scenario } from './scenario';
+import { faultTime, type DemandResponseEvent, type Fault, type Scenario } from './scenario';
 
 /** One reading of the MQTT contract: `{ ts, seq, values }`. */
 export interface Reading {
@@ -132,6 +132,7 @@ export class Simulation {
           scenario: this.scenario,
           seed: this.options.seed,
           runStartMs: this.options.fromMs,
+          shed: this.shedAt(site.id, t),
         }),
       ]),
     );
@@ -159,6 +160,8 @@ export class Simulation {
         values[metric] = round3(value / (metric === 'power_kw' ? ct : 1));
       this.emitReading(rt, t, values, out, last);
       if (!last) {
+        if (state.drReductionKw !== undefined)
+          this.truth.addDrReduction(rt.site.id, t, (state.drReductionKw * this.stepMs) / 3_600_000);
         for (const [metric, rate] of Object.entries(state.rates) as [MetricName, number][]) {
           const amount = (rate * this.stepMs) / 3_600_000;
           rt.totals[metric] = (rt.totals[metric] ?? 0) + amount;
@@ -172,6 +175,14 @@ export class Simulation {
     const released = this.release(last ? Number.POSITIVE_INFINITY : t);
     if (last) for (const rt of this.devices) released.push(...rt.outOfOrder.splice(0).reverse());
     return [...released, ...due];
+  }
+
+  /** The shares a demand-response event of the scenario has the site shed over the step at `t` (none: no event). */
+  private shedAt(siteId: string, t: number): DemandResponseEvent['shed'] | undefined {
+    return this.scenario.demandResponse.find((e) => {
+      const startMs = faultTime(e.at, this.options.fromMs);
+      return e.sites.includes(siteId) && startMs <= t && t < startMs + e.durationMinutes * 60_000;
+    })?.shed;
   }
 
   private replacedAt(rt: DeviceRuntime, t: number): boolean {

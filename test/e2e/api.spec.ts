@@ -216,6 +216,37 @@ describe('REST API', () => {
         expected: [404, 404, 404, 404, 404, 403, 403],
       },
     ],
+    // demand-response events: an event of its own for each caller (a different day of 2099), so that none overlaps
+    // another caller's; a regulator of another district does not get to name hd-b1 (400 on the field, as unknown)
+    'POST /api/v1/dr-events': [
+      {
+        path: '/api/v1/dr-events',
+        body: (caller) => {
+          const day = String(1 + Object.keys(CALLERS).indexOf(caller) + 1).padStart(2, '0');
+          return {
+            sites: ['hd-b1'],
+            startsAt: `2099-01-${day}T14:00:00+08:00`,
+            endsAt: `2099-01-${day}T15:00:00+08:00`,
+            requestedKw: 50,
+            reason: 'matrix',
+          };
+        },
+        expected: [201, 403, 403, 403, 403, 201, 400],
+      },
+    ],
+    'GET /api/v1/dr-events': [{ path: '/api/v1/dr-events', expected: [200, 200, 200, 200, 200, 200, 200] }],
+    'GET /api/v1/dr-events/capability': [
+      {
+        path: '/api/v1/dr-events/capability?district=haidian&year=2026',
+        expected: [200, 403, 403, 403, 403, 200, 404],
+      },
+    ],
+    'GET /api/v1/dr-events/{eventId}': [
+      {
+        path: '/api/v1/dr-events/dr-00000000-0000-4000-8000-000000000000',
+        expected: [404, 404, 404, 404, 404, 404, 404],
+      },
+    ],
     'GET /api/v1/apikeys': [{ path: '/api/v1/apikeys', expected: [200, 403, 403, 403, 403, 403, 403] }],
     'POST /api/v1/apikeys': [
       {

@@ -175,12 +175,31 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
     return answer.slice(0, 4096);
   }
 
-  /** Sends an alert by e-mail (ALERT_SMTP_URL): a plain-text summary, the notification as JSON attached. */
+  /** Sends an alert or a demand-response announcement by e-mail (ALERT_SMTP_URL): a plain-text summary, the notification as JSON attached. */
   private async mail(address: string, payload: string, delivery: string): Promise<string> {
     const url = this.config.alerts.smtpUrl;
     if (!url) throw new Error('ALERT_SMTP_URL is not set');
     this.mailer ??= nodemailer.createTransport(url);
-    const n = JSON.parse(payload) as AlertNotification;
+    const parsed = JSON.parse(payload) as AlertNotification | DrAnnouncementMail;
+    if ('kind' in parsed) {
+      const d = parsed;
+      const info = await this.mailer.sendMail({
+        from: this.config.alerts.emailFrom,
+        to: address,
+        subject: `[PeakWatch] demand response: ${d.siteId} from ${d.startsAt} to ${d.endsAt}`,
+        text: [
+          `A demand-response event asks site ${d.siteId} (district ${d.district}) to reduce its load`,
+          `from ${d.startsAt} to ${d.endsAt}: ${d.requestedKw} kW requested of its ${d.sites} site(s) together.`,
+          `Reason: ${d.reason}`,
+          `Event: ${d.id}`,
+          '',
+        ].join('\n'),
+        headers: { 'X-PeakWatch-Delivery': delivery },
+        attachments: [{ filename: 'dr-event.json', content: payload, contentType: 'application/json' }],
+      });
+      return String(info.messageId);
+    }
+    const n = parsed;
     const info = await this.mailer.sendMail({
       from: this.config.alerts.emailFrom,
       to: address,
@@ -232,4 +251,17 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
     });
     return this.client;
   }
+}
+
+/** A demand-response announcement as the API queues it (apps/api dr-events.controller.ts). */
+interface DrAnnouncementMail {
+  kind: 'dr_event';
+  id: string;
+  district: string;
+  siteId: string;
+  startsAt: string;
+  endsAt: string;
+  requestedKw: number;
+  sites: number;
+  reason: string;
 }

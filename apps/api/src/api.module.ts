@@ -13,6 +13,7 @@ import { ReportService } from '@peakwatch/reporting';
 import { Clock } from '@peakwatch/runtime';
 import { StateStore } from '@peakwatch/state';
 import { ImportsController } from './imports/imports.controller';
+import { DrEventsController } from './dr/dr-events.controller';
 import { AlertsController } from './alerts/alerts.controller';
 import { ReportsController } from './reports/reports.controller';
 import { Access } from './auth/access';
@@ -37,6 +38,7 @@ import { StreamController } from './stream/stream.controller';
     AuditController,
     EmqxHookController,
     ImportsController,
+    DrEventsController,
   ],
   providers: [
     ApiKeysRepository,

@@ -17,7 +17,16 @@ export function parseInput<S extends z.ZodType>(
         : issue.path.join('.') || `(${where})`,
     problem: issue.message,
   }));
-  throw new BadRequestException({
+  throw badRequest(problems);
+}
+
+/** A 400 naming the field at fault, for what a schema cannot check (the registry, the clock). */
+export function badField(field: string, problem: string): never {
+  throw badRequest([{ field, problem }]);
+}
+
+function badRequest(problems: { field: string; problem: string }[]): BadRequestException {
+  return new BadRequestException({
     statusCode: 400,
     error: 'Bad Request',
     message: problems.map((p) => `${p.field}: ${p.problem}`).join('; '),

@@ -7,6 +7,7 @@ export {
   SERVICE_GRANT,
   TOPIC_ROOT,
   alertTopic,
+  drTopic,
   deviceGrant,
   deviceTopic,
   grantCovers,

@@ -49,6 +49,11 @@ export function alertTopic(district: string, siteId: string): string {
   return `${ALERT_TOPIC_ROOT}/${district}/${siteId}`;
 }
 
+/** Where a site's demand-response announcements are published: `alerts/v1/{district}/{siteId}/dr`. */
+export function drTopic(district: string, siteId: string): string {
+  return `${alertTopic(district, siteId)}/dr`;
+}
+
 /**
  * What an MQTT identity may do, as topic prefixes (each ends with `/`): a topic is allowed when it starts with one of
  * them, a subscription filter when its literal start is one of them (`energy/v1/+/…` does not start with a device's

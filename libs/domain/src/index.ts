@@ -19,3 +19,4 @@ export {
 export * from './kpi';
 export * from './rollup';
 export * from './tariff';
+export * from './demand-response';

@@ -1,9 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { Observable, Subject, filter } from 'rxjs';
 
-/** Something that happened at a site, for live streams: a reading stored, KPIs recomputed, an alert. */
+/**
+ * Something that happened at a site, for live streams: a reading stored, KPIs recomputed, an alert, a demand-response
+ * event announced or measured.
+ */
 export interface LiveEvent {
-  type: 'reading' | 'kpi' | 'alert';
+  type: 'reading' | 'kpi' | 'alert' | 'dr_event';
   siteId: string;
   data: unknown;
 }

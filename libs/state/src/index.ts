@@ -32,3 +32,4 @@ export {
   type VerifierLimits,
 } from './secret-verifier';
 export { ImportBatches, type ImportBatch, type ImportRejection } from './import-batches';
+export { DrEvents, type DrEvent, type DrEventResult, type DrSiteResult } from './dr-events';

@@ -140,6 +140,23 @@ export interface StateSchema {
     rolled_back_at: string | null;
   };
   import_rejection: { batch_id: string; row_number: number; field: string; reason: string; detail: string };
+  dr_event: {
+    id: string;
+    district: string;
+    /** JSON array of the site ids it asks to respond. */
+    sites: string;
+    starts_at: string;
+    ends_at: string;
+    requested_kw: number;
+    reason: string;
+    /** An API key id. */
+    actor: string;
+    role: string;
+    created_at: string;
+    /** JSON (DrEventResult), once measured. */
+    result: string | null;
+    measured_at: string | null;
+  };
   /** A stored point an import replaced, as line protocol (with its own tags), written back by a rollback. */
   import_replaced: { batch_id: string; device_id: string; ts_ms: number; line: string };
 }

@@ -7,7 +7,7 @@ import { InfluxClient } from '@peakwatch/influx';
 import { PolicyData } from '@peakwatch/policy';
 import { Registry } from '@peakwatch/registry';
 import { Clock, LiveEvents, SingleRun } from '@peakwatch/runtime';
-import { DeclaredInputsRepository, JobLeases, StateStore, slotOf } from '@peakwatch/state';
+import { DeclaredInputsRepository, DrEvents, JobLeases, StateStore, slotOf } from '@peakwatch/state';
 import { writeKpiSeries, type FixedRanges } from '../kpi/kpi-series';
 import { LateDataMarks, type LateSpan } from '../kpi/late-data';
 import {
@@ -30,6 +30,8 @@ import {
   type CalendarFactors,
 } from '../kpi/rollups';
 import { coincidentWindows, writeCoincidentPeaks } from '../kpi/coincident';
+import { measureDrEvent } from '../dr/measure';
+import { DR_LOOKBACK_DAYS } from '@peakwatch/domain';
 
 /** Every 15 minutes, 2 minutes past the quarter so that the quarter's last readings have arrived. */
 export const KPI_CRON = '2,17,32,47 * * * *';
@@ -47,6 +49,11 @@ export const KPI_LOOKBACK_MS: Record<FixedPeriod, number> = {
   '1d': 3 * 3_600_000,
 };
 const FIXED_PERIODS = Object.keys(KPI_LOOKBACK_MS) as FixedPeriod[];
+/**
+ * How long after a demand-response event ends it is measured: two runs, so that its last quarter hour's readings
+ * (on time within LATE_AFTER_MS) are in the sites' quarters.
+ */
+const DR_MEASURE_AFTER_MS = 30 * 60_000;
 /** The schedule's period (ms): one run per quarter hour. */
 const KPI_RUN_PERIOD_MS = 15 * 60_000;
 /**
@@ -110,9 +117,11 @@ export class KpiCron {
   ) {
     this.late = new LateDataMarks(influx, config.ingest.horizonMs);
     this.declared = state ? new DeclaredInputsRepository(state) : undefined;
+    this.drEvents = state ? new DrEvents(state) : undefined;
   }
 
   private readonly declared: DeclaredInputsRepository | undefined;
+  private readonly drEvents: DrEvents | undefined;
   /** Seconds each step of the run in progress took (logged at its end: where a city's run spends its time). */
   private steps = new Map<string, number>();
   /** The newest declaration change already written into the KPIs (none at a process's first run). */
@@ -312,11 +321,42 @@ export class KpiCron {
     await this.step('coincident peaks', () =>
       writeCoincidentPeaks(this.influx, coincidentWindows(touched('1h'), touched('1d'), offset), offset),
     );
+    await this.step('demand response', () => this.measureDrEvents(nowMs, offset));
     this.late.markHandled(marks);
     const steps = Object.fromEntries([...this.steps].map(([name, s]) => [name, Math.round(s * 100) / 100]));
     this.steps = new Map();
     this.logger.log({ seconds: steps }, 'KPI run: the time of its steps');
     return recomputations;
+  }
+
+  /**
+   * Measures the demand-response events that ended DR_MEASURE_AFTER_MS ago or more and are not measured yet, from the
+   * sites' quarters this run and the ones before wrote, and records each result (docs/domain.md, "Demand response").
+   */
+  private async measureDrEvents(nowMs: number, offset: number): Promise<void> {
+    if (!this.drEvents) return;
+    for (const event of await this.drEvents.unmeasured(new Date(nowMs - DR_MEASURE_AFTER_MS).toISOString())) {
+      const startMs = Date.parse(event.startsAt);
+      const earlier = (
+        await this.drEvents.list({
+          fromIso: new Date(startMs - (DR_LOOKBACK_DAYS + 1) * 86_400_000).toISOString(),
+          toIso: event.startsAt,
+        })
+      ).filter((e) => e.id !== event.id);
+      const result = await measureDrEvent(this.influx, event, earlier, offset);
+      await this.drEvents.recordResult(event.id, result, new Date(nowMs).toISOString());
+      for (const site of result.sites)
+        this.live.emit({ type: 'dr_event', siteId: site.siteId, data: { id: event.id, result: site } });
+      this.logger.log(
+        {
+          event: event.id,
+          reducedKw: result.total.reducedKw,
+          met: result.total.met,
+          completeness: result.total.completeness,
+        },
+        'demand-response event measured',
+      );
+    }
   }
 
   /**

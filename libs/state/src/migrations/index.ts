@@ -11,6 +11,7 @@ import * as m0009 from './0009-outbox';
 import * as m0010 from './0010-job-lease';
 import * as m0011 from './0011-job-lease-result';
 import * as m0012 from './0012-import-batch';
+import * as m0013 from './0013-dr-event';
 
 /**
  * Versioned migrations, applied in name order at start-up by every process (Kysely's migrator takes a lock, so
@@ -30,4 +31,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0010-job-lease': m0010,
   '0011-job-lease-result': m0011,
   '0012-import-batch': m0012,
+  '0013-dr-event': m0013,
 };

@@ -1,0 +1,308 @@
+import { randomUUID } from 'node:crypto';
+import {
+  Body,
+  ConflictException,
+  Controller,
+  Get,
+  HttpCode,
+  NotFoundException,
+  Param,
+  Post,
+  Query,
+  UseGuards,
+} from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { z } from 'zod';
+import { InjectConfig, type AppConfig } from '@peakwatch/config';
+import { ID_CHARS, ID_PATTERN, drTopic } from '@peakwatch/contracts';
+import { peakShavingShare } from '@peakwatch/domain';
+import { InfluxClient } from '@peakwatch/influx';
+import { readKpis, utcOffsetMs, windowsOf } from '@peakwatch/metering';
+import { Registry } from '@peakwatch/registry';
+import { Clock, LiveEvents } from '@peakwatch/runtime';
+import {
+  AuditLog,
+  DrEvents,
+  StateStore,
+  deliveryId,
+  enqueue,
+  type DrEvent,
+  type OutboxChannel,
+} from '@peakwatch/state';
+import { Access } from '../auth/access';
+import { ApiKeyGuard, Caller, Roles } from '../auth/api-key.guard';
+import type { Principal } from '../auth/api-keys.repository';
+import { by } from '../auth/audit';
+import { badField, parseInput } from '../validation';
+
+const QUARTER_MS = 900_000;
+/** The longest event accepted. */
+const MAX_EVENT_MS = 24 * 3_600_000;
+/** The plan's peak-shaving target, as shares of the maximum load (京政发〔2022〕31号: 3–5 % by 2025). */
+const PEAK_SHAVING_TARGET = { from: 0.03, to: 0.05 } as const;
+
+const id = z.string().regex(ID_PATTERN, `must match ${ID_CHARS}`);
+/** An instant with its offset, on a quarter hour (an event is measured quarter by quarter). */
+const quarterInstant = z
+  .string()
+  .datetime({ offset: true, message: 'expected an ISO 8601 date-time with its offset' })
+  .refine(
+    (s) => Date.parse(s) % QUARTER_MS === 0,
+    'must be on a quarter hour (00, 15, 30 or 45 minutes, 0 seconds)',
+  );
+
+export const drEventBody = z
+  .object({
+    /** Every site of a district, or `sites` (of one district). */
+    district: id.optional(),
+    sites: z.array(id).min(1).max(1000).optional(),
+    startsAt: quarterInstant,
+    endsAt: quarterInstant,
+    /** The reduction asked of the sites together, kW. */
+    requestedKw: z.number().positive().max(10_000_000),
+    reason: z.string().trim().min(1).max(500),
+  })
+  .strict()
+  .refine((b) => (b.district === undefined) !== (b.sites === undefined), {
+    message: 'give either district or sites',
+    path: ['sites'],
+  })
+  .refine((b) => Date.parse(b.endsAt) > Date.parse(b.startsAt), {
+    message: 'must be after startsAt',
+    path: ['endsAt'],
+  })
+  .refine((b) => Date.parse(b.endsAt) - Date.parse(b.startsAt) <= MAX_EVENT_MS, {
+    message: 'an event lasts 24 hours at most',
+    path: ['endsAt'],
+  });
+
+const capabilityQuery = z
+  .object({ district: id, year: z.coerce.number().int().min(2000).max(2100) })
+  .strict();
+
+/** What an announcement says (webhook, e-mail, MQTT, stream; docs/contracts.md, "Demand-response events"). */
+interface DrAnnouncement {
+  kind: 'dr_event';
+  id: string;
+  district: string;
+  siteId: string;
+  startsAt: string;
+  endsAt: string;
+  /** The reduction asked of all the event's sites together. */
+  requestedKw: number;
+  sites: number;
+  reason: string;
+  at: string;
+}
+
+/**
+ * Demand-response events (docs/domain.md, "Demand response"): a regulator (its district's sites) or an admin creates
+ * one, every affected site's facility managers are told at once, and the KPI job measures the response once it ends.
+ * A regulator sees its district's events with every site's result; a facility manager or an emitter sees the events
+ * of its sites with its own sites' results only.
+ */
+@ApiTags('demand response')
+@ApiBearerAuth()
+@UseGuards(ApiKeyGuard)
+@Controller('api/v1/dr-events')
+export class DrEventsController {
+  private readonly events: DrEvents;
+
+  constructor(
+    @InjectConfig() private readonly config: AppConfig,
+    private readonly registry: Registry,
+    private readonly access: Access,
+    private readonly audit: AuditLog,
+    private readonly influx: InfluxClient,
+    private readonly live: LiveEvents,
+    private readonly clock: Clock,
+    state: StateStore,
+  ) {
+    this.events = new DrEvents(state);
+  }
+
+  @Post()
+  @HttpCode(201)
+  @Roles('admin', 'regulator')
+  @ApiOperation({ summary: 'Create a demand-response event; its sites are told at once' })
+  async create(@Caller() caller: Principal, @Body() body: unknown): Promise<DrEvent> {
+    const input = parseInput(drEventBody, body, 'body');
+    if (Date.parse(input.startsAt) < this.clock.now())
+      badField('startsAt', 'an event cannot start in the past');
+    const allowed = new Set(this.access.sites(caller));
+    let siteIds: string[];
+    let district: string;
+    if (input.district !== undefined) {
+      district = input.district;
+      siteIds = this.registry.sites
+        .filter((s) => s.district === district && allowed.has(s.id))
+        .map((s) => s.id);
+      // a district outside a regulator's scope is as unknown as one without sites
+      if (siteIds.length === 0) badField('district', 'no site of yours in this district');
+    } else {
+      const listed = input.sites ?? [];
+      listed.forEach((s, i) => {
+        if (!allowed.has(s)) badField(`sites.${i}`, 'unknown site, or not one of yours');
+      });
+      siteIds = [...new Set(listed)];
+      const districts = new Set(siteIds.map((s) => this.registry.site(s)!.district));
+      if (districts.size > 1) badField('sites', 'the sites of one event are in one district');
+      district = [...districts][0]!;
+    }
+    const event: DrEvent = {
+      id: `dr-${randomUUID()}`,
+      district,
+      siteIds,
+      startsAt: new Date(input.startsAt).toISOString(),
+      endsAt: new Date(input.endsAt).toISOString(),
+      requestedKw: input.requestedKw,
+      reason: input.reason,
+      actor: caller.keyId,
+      role: caller.role,
+      createdAt: this.clock.iso(),
+    };
+    const announcements = siteIds.map((siteId) => this.announcement(event, siteId));
+    const { overlaps } = await this.events.create(event, async (tx) => {
+      for (const a of announcements)
+        for (const [channel, target] of this.targets(a))
+          await enqueue(tx, {
+            deliveryId: deliveryId('dr_event', a.id, a.siteId, channel, target),
+            channel,
+            target,
+            payload: JSON.stringify(a),
+            at: a.at,
+          });
+    });
+    if (overlaps.length > 0)
+      throw new ConflictException({
+        statusCode: 409,
+        error: 'Conflict',
+        message: `overlaps event ${overlaps.join(', ')} of the same sites`,
+        field: 'startsAt',
+        overlaps,
+      });
+    for (const a of announcements) this.live.emit({ type: 'dr_event', siteId: a.siteId, data: a });
+    await this.audit.record({
+      ...by(caller),
+      action: 'dr_event.create',
+      target: event.id,
+      detail: {
+        district,
+        sites: siteIds,
+        startsAt: event.startsAt,
+        endsAt: event.endsAt,
+        requestedKw: event.requestedKw,
+      },
+    });
+    return event;
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'The demand-response events of your sites or district, latest first' })
+  async list(@Caller() caller: Principal): Promise<DrEvent[]> {
+    const seen = new Set(this.access.sites(caller));
+    return (await this.events.list())
+      .map((e) => this.visible(caller, e, seen))
+      .filter((e) => e !== undefined);
+  }
+
+  @Get('capability')
+  @Roles('admin', 'regulator')
+  @ApiOperation({ summary: "A district's peak-shaving capability in a year against the plan's 3–5 % target" })
+  async capability(@Caller() caller: Principal, @Query() query: unknown): Promise<object> {
+    const { district, year } = parseInput(capabilityQuery, query);
+    if (!this.access.entity(caller, 'district', district))
+      throw new NotFoundException(`no district ${district}`);
+    const offset = utcOffsetMs(this.config.tzReporting, Date.UTC(year, 6, 1));
+    const [window] = windowsOf('1y', Date.UTC(year, 6, 1), Date.UTC(year, 6, 1) + 1, offset);
+    const events = (
+      await this.events.list({
+        fromIso: new Date(window!.startMs).toISOString(),
+        toIso: new Date(window!.endMs).toISOString(),
+      })
+    ).filter((e) => e.district === district && e.result);
+    // the capability shown: the largest reduction the district's sites made together in one event of the year
+    const best = events.reduce<DrEvent | undefined>(
+      (b, e) => ((e.result!.total.reducedKw ?? 0) > (b?.result!.total.reducedKw ?? 0) ? e : b),
+      undefined,
+    );
+    const [peak] = await readKpis(this.influx, {
+      scope: 'district',
+      period: '1y',
+      kpi: 'coincident_peak_kw',
+      entities: [district],
+      fromMs: window!.startMs,
+      toMs: window!.startMs + 1,
+    });
+    const reducedKw = best?.result!.total.reducedKw ?? 0;
+    const maxLoadKw = peak?.value ?? null;
+    const share = peakShavingShare(reducedKw, maxLoadKw);
+    return {
+      district,
+      year,
+      events: events.length,
+      reducedKw,
+      ...(best ? { event: best.id } : {}),
+      maxLoadKw,
+      ...(peak?.atMs !== undefined ? { maxLoadAt: new Date(peak.atMs).toISOString() } : {}),
+      share,
+      target: PEAK_SHAVING_TARGET,
+      meetsTarget: share === null ? null : share >= PEAK_SHAVING_TARGET.from,
+    };
+  }
+
+  @Get(':eventId')
+  @ApiOperation({ summary: 'One demand-response event, with its measured response once it is over' })
+  async get(@Caller() caller: Principal, @Param('eventId') eventId: string): Promise<DrEvent> {
+    const event = /^dr-[0-9a-f-]{36}$/.test(eventId) ? await this.events.get(eventId) : undefined;
+    const shown = event && this.visible(caller, event, new Set(this.access.sites(caller)));
+    if (!shown) throw new NotFoundException(`no event ${eventId.slice(0, 64)}`);
+    return shown;
+  }
+
+  /**
+   * The event as the caller may see it: whole for an admin and the district's regulator; for the others (facility
+   * managers, emitters) only when it asks some of their sites, with their own sites and results alone.
+   */
+  private visible(caller: Principal, event: DrEvent, sites: ReadonlySet<string>): DrEvent | undefined {
+    if (caller.role === 'admin' || (caller.role === 'regulator' && caller.scope.includes(event.district)))
+      return event;
+    const own = event.siteIds.filter((s) => sites.has(s));
+    if (own.length === 0) return undefined;
+    const { result, actor: _actor, ...rest } = event;
+    return {
+      ...rest,
+      actor: '',
+      siteIds: own,
+      ...(result
+        ? { result: { sites: result.sites.filter((s) => sites.has(s.siteId)), total: result.total } }
+        : {}),
+    };
+  }
+
+  private announcement(event: DrEvent, siteId: string): DrAnnouncement {
+    return {
+      kind: 'dr_event',
+      id: event.id,
+      district: event.district,
+      siteId,
+      startsAt: event.startsAt,
+      endsAt: event.endsAt,
+      requestedKw: event.requestedKw,
+      sites: event.siteIds.length,
+      reason: event.reason,
+      at: event.createdAt,
+    };
+  }
+
+  /** The facility managers' webhooks and e-mail addresses (of the site's district, or of all), and the site's topic. */
+  private targets(a: DrAnnouncement): [OutboxChannel, string][] {
+    const reaches = (r: { audience: string; district?: string }): boolean =>
+      r.audience === 'facility_manager' && (!r.district || r.district === a.district);
+    return [
+      ...this.config.alerts.webhooks.filter(reaches).map((w): [OutboxChannel, string] => ['webhook', w.url]),
+      ...this.config.alerts.emails.filter(reaches).map((e): [OutboxChannel, string] => ['email', e.address]),
+      ['mqtt', drTopic(a.district, a.siteId)],
+    ];
+  }
+}

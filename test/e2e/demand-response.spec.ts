@@ -1,0 +1,381 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { INestApplication } from '@nestjs/common';
+import { ALERTS_APP, receiverKey, verifyWebhook } from '@peakwatch/alerts';
+import { KpiCron } from '@peakwatch/analytics';
+import { API_APP, ApiKeysRepository } from '@peakwatch/api';
+import type { AppConfig } from '@peakwatch/config';
+import { loadScenario } from '@peakwatch/device-sim';
+import { INGEST_APP } from '@peakwatch/ingest';
+import { loadPolicyData } from '@peakwatch/policy';
+import { freePort } from '@peakwatch/process';
+import { Registry } from '@peakwatch/registry';
+import { Clock, LiveEvents, createApp } from '@peakwatch/runtime';
+import { StateStore, type DrEvent } from '@peakwatch/state';
+import { SMTPServer } from 'smtp-server';
+import supertest from 'supertest';
+import { ROOT } from '../support/build';
+import { DAY, HOUR, beijingMidnight } from '../support/calendar';
+import { startInfluxd, type TestInfluxd } from '../support/influxd';
+import { backfill, issueDeviceSecrets, testConfig } from '../support/ingest';
+import { connectClient } from '../support/mqtt';
+import { TRUTH_ROUNDING, expectWithin, registerTolerance } from '../support/tolerance';
+
+const SEEDS = join(ROOT, 'seeds');
+const QUARTER = 15 * 60_000;
+const SECRET = 'test-webhook-secret-0123456789';
+/**
+ * The simulated period, chosen for its calendar: the event is on Tuesday 20 October 2026 from 14:00 to 16:00, a mild
+ * afternoon (no heating, little cooling), and its baseline days are the five working days before it, Monday 19,
+ * Friday 16, Thursday 15, Wednesday 14 and Tuesday 13 October (the weekend of 17-18 October is left out).
+ */
+const EVENT_DAY = beijingMidnight('2026-10-20');
+const START = EVENT_DAY + 14 * HOUR;
+const END = EVENT_DAY + 16 * HOUR;
+const BASELINE_DAYS = ['2026-10-19', '2026-10-16', '2026-10-15', '2026-10-14', '2026-10-13'];
+const FROM = beijingMidnight('2026-10-13');
+/** When the event is created (that morning), and when it is measured (17:00, an hour after its end). */
+const CREATED_AT = EVENT_DAY + 8 * HOUR;
+const MEASURED_AT = EVENT_DAY + 17 * HOUR;
+/** What the event asks of hd-b1 and hd-b3 together. */
+const REQUESTED_KW = 100;
+/** hd-b3 answers it: half of its HVAC and 30 % of its lighting and sockets; hd-b1 does nothing. */
+const SHED = { hvac: 0.5, lighting_sockets: 0.3 };
+
+interface Truth {
+  sites: Record<string, { drReduction15m?: [number, number][] }>;
+  devices: Record<string, { intervals15m: Record<string, [number, number][]> }>;
+}
+
+/**
+ * Demand response end to end: a regulator creates an event through the API; the facility managers' webhook and
+ * e-mail and the sites' MQTT topic receive it; the simulator's offices answer it (hd-b3 sheds load, hd-b1 does not)
+ * over a week of readings through the real broker, ingest and influxd; the KPI job measures each site's response
+ * against its baseline (docs/domain.md, "Demand response"), and the API reports it. The measured reductions are
+ * checked against the rule worked by hand from the simulator's true quarter-hour loads, and against the reduction
+ * the simulator truly delivered.
+ */
+describe('demand response: an event over the simulator, measured against its baseline', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'peakwatch-dr-'));
+  let influxd: TestInfluxd;
+  let config: AppConfig;
+  let app: INestApplication | undefined;
+  let smtp: SMTPServer;
+  let receiver: Server;
+  const webhooks: { path: string; signatureOk: boolean; body: Record<string, unknown> }[] = [];
+  const mails: { to: string[]; raw: string }[] = [];
+  const onMqtt: { topic: string; body: Record<string, unknown> }[] = [];
+  let truth: Truth;
+  let created: DrEvent;
+  let badRequests: { status: number; field: string | undefined }[];
+  let overlap: { status: number; overlaps: string[] };
+  const seen = new Map<string, DrEvent>();
+  let capability: Record<string, unknown>;
+  let capabilityFm: number;
+  const keys = new Map<string, string>();
+
+  beforeAll(async () => {
+    influxd = await startInfluxd();
+    // the facility managers' receivers: a webhook and an SMTP server
+    let base = '';
+    receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+      req.on('end', () => {
+        webhooks.push({
+          path: req.url!,
+          signatureOk: verifyWebhook(req.headers, body, receiverKey(SECRET, `${base}${req.url}`), Date.now()),
+          body: JSON.parse(body) as Record<string, unknown>,
+        });
+        res.writeHead(204).end();
+      });
+    });
+    const port = await freePort();
+    await new Promise<void>((resolve) => receiver.listen(port, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${port}`;
+    const smtpPort = await freePort();
+    smtp = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      logger: false,
+      onData(stream, session, callback) {
+        let raw = '';
+        stream.on('data', (c: Buffer) => (raw += c.toString('utf8')));
+        stream.on('end', () => {
+          mails.push({ to: session.envelope.rcptTo.map((r) => r.address), raw });
+          callback();
+        });
+      },
+    });
+    await new Promise<void>((resolve) => smtp.listen(smtpPort, '127.0.0.1', resolve));
+    config = await testConfig(influxd.url, 'dr', dataDir, {
+      ALERT_WEBHOOKS: `facility_manager@haidian=${base}/fm,regulator@haidian=${base}/regulator`,
+      ALERT_WEBHOOK_SECRET: SECRET,
+      ALERT_EMAILS: 'facility_manager=fm@campus.example',
+      ALERT_SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+    });
+
+    // The morning of the event: the regulator creates it, and it is announced.
+    app = await createApp(config, [INGEST_APP, ALERTS_APP, API_APP], { clock: Clock.startingAt(CREATED_AT) });
+    const repository = app.get(ApiKeysRepository);
+    for (const [name, role, scope] of [
+      ['regulator', 'regulator', ['haidian']],
+      ['fm-b3', 'facility_manager', ['hd-b3']],
+      ['fm-b2', 'facility_manager', ['hd-b2']],
+    ] as const)
+      keys.set(name, (await repository.create({ name, role, scope: [...scope] })).key);
+    const credentials = (await import('@peakwatch/state')).CredentialsRepository;
+    const observerSecret = await app.get(credentials).issue('dr-observer', 'service', null);
+    const observer = await connectClient(`mqtt://127.0.0.1:${config.mqtt.port}`, {
+      username: 'dr-observer',
+      password: observerSecret,
+    });
+    observer.on('message', (topic, payload) =>
+      onMqtt.push({ topic, body: JSON.parse(payload.toString('utf8')) as Record<string, unknown> }),
+    );
+    await observer.subscribeAsync('alerts/v1/+/+/dr', { qos: 1 });
+    const http = supertest(app.getHttpServer() as Server);
+    const post = (body: object) =>
+      http
+        .post('/api/v1/dr-events')
+        .set('Authorization', `Bearer ${keys.get('regulator')}`)
+        .send(body);
+    const event = {
+      sites: ['hd-b1', 'hd-b3'],
+      startsAt: '2026-10-20T14:00:00+08:00',
+      endsAt: '2026-10-20T16:00:00+08:00',
+      requestedKw: REQUESTED_KW,
+      reason: 'afternoon peak on the Haidian grid',
+    };
+    const answer = await post(event);
+    expect(answer.status).toBe(201);
+    created = answer.body as DrEvent;
+    // refused: an event in the past, one that ends before it starts, one off the quarter hour, another district's
+    // site, and an event overlapping this one for one of its sites
+    badRequests = [];
+    for (const bad of [
+      { ...event, startsAt: '2026-10-20T07:00:00+08:00', endsAt: '2026-10-20T07:30:00+08:00' },
+      { ...event, endsAt: '2026-10-20T13:00:00+08:00' },
+      { ...event, startsAt: '2026-10-20T14:05:00+08:00' },
+      { ...event, sites: ['hd-b1', 'cy-nowhere'] },
+    ]) {
+      const r = await post(bad);
+      badRequests.push({ status: r.status, field: (r.body as { field?: string }).field });
+    }
+    const clash = await post({
+      ...event,
+      sites: ['hd-b3'],
+      startsAt: '2026-10-20T15:45:00+08:00',
+      endsAt: '2026-10-20T17:00:00+08:00',
+    });
+    overlap = { status: clash.status, overlaps: (clash.body as { overlaps: string[] }).overlaps };
+    // the outbox delivers the announcements (every few seconds)
+    const deadline = Date.now() + 30_000;
+    while ((webhooks.length < 2 || mails.length < 2 || onMqtt.length < 2) && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    await observer.endAsync();
+    await app.close();
+    app = undefined;
+
+    // The day goes by: a week of the two offices' readings (hd-b3 answering the event), through the broker.
+    app = await createApp(config, [INGEST_APP, API_APP], { clock: Clock.startingAt(MEASURED_AT) });
+    const campus = loadScenario(join(SEEDS, 'scenarios/haidian-campus.yaml'));
+    truth = (await backfill({
+      scenario: {
+        ...campus,
+        sites: campus.sites.filter((s) => s.id === 'hd-b1' || s.id === 'hd-b3'),
+        faults: [],
+        demandResponse: [
+          { sites: ['hd-b3'], at: new Date(START).toISOString(), durationMinutes: 120, shed: SHED },
+        ],
+      },
+      seed: 5,
+      fromMs: FROM,
+      toMs: MEASURED_AT,
+      brokerUrl: `mqtt://127.0.0.1:${config.mqtt.port}`,
+      credentials: await issueDeviceSecrets(app),
+      httpPort: config.http.port,
+      clock: Clock.startingAt(MEASURED_AT),
+    })) as Truth;
+    // the KPI job at 17:00: every window of the week (late data), then the event that ended an hour ago
+    const cron = new KpiCron(
+      config,
+      await influxd.client('dr'),
+      app.get(Registry),
+      loadPolicyData(SEEDS),
+      new LiveEvents(),
+      Clock.startingAt(MEASURED_AT),
+      app.get(StateStore),
+    );
+    await cron.runOnce(MEASURED_AT);
+    const http2 = supertest(app.getHttpServer() as Server);
+    for (const caller of ['regulator', 'fm-b3', 'fm-b2']) {
+      const r = await http2
+        .get(`/api/v1/dr-events/${created.id}`)
+        .set('Authorization', `Bearer ${keys.get(caller)}`);
+      if (r.status === 200) seen.set(caller, r.body as DrEvent);
+    }
+    capability = (
+      await http2
+        .get('/api/v1/dr-events/capability?district=haidian&year=2026')
+        .set('Authorization', `Bearer ${keys.get('regulator')}`)
+        .expect(200)
+    ).body as Record<string, unknown>;
+    capabilityFm = (
+      await http2
+        .get('/api/v1/dr-events/capability?district=haidian&year=2026')
+        .set('Authorization', `Bearer ${keys.get('fm-b3')}`)
+    ).status;
+  });
+  afterAll(async () => {
+    await app?.close();
+    await influxd?.stop();
+    await new Promise<void>((resolve) => smtp?.close(() => resolve()));
+    await new Promise<void>((resolve) => receiver?.close(() => resolve()));
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  /** A site's true load (kW) of the quarter starting at `t`: its grid meter's imports × 4. */
+  const load = (device: string, t: number): number => {
+    const q = truth.devices[device]!.intervals15m['energy_import_kwh']!.find(([s]) => s === t);
+    if (!q) throw new Error(`no true quarter ${new Date(t).toISOString()} of ${device}`);
+    return q[1] * 4;
+  };
+  const quarters = (fromMs: number, n: number): number[] =>
+    Array.from({ length: n }, (_, i) => fromMs + i * QUARTER);
+  const mean = (xs: number[]): number => xs.reduce((s, x) => s + x, 0) / xs.length;
+  const daysBefore = BASELINE_DAYS.map((d) => (EVENT_DAY - beijingMidnight(d)) / DAY);
+
+  /**
+   * The rule of docs/domain.md worked from the truth: each event quarter's mean over the five baseline days, times
+   * the same-day ratio of 11:00-13:00 (eight quarters ending an hour before 14:00) bounded to 0.8-1.2, less the load.
+   */
+  const byRule = (device: string) => {
+    const event = quarters(START, 8);
+    const morning = quarters(START - 3 * HOUR, 8);
+    const baseline = (t: number): number => mean(daysBefore.map((d) => load(device, t - d * DAY)));
+    const ratio =
+      morning.reduce((s, t) => s + load(device, t), 0) / morning.reduce((s, t) => s + baseline(t), 0);
+    const factor = Math.min(1.2, Math.max(0.8, ratio));
+    return {
+      factor,
+      baselineKw: mean(event.map((t) => baseline(t) * factor)),
+      reducedKw: mean(event.map((t) => baseline(t) * factor - load(device, t))),
+      /** What it would have drawn without the event, less its baseline: the rule's own error. */
+      baselineErrorKw: mean(event.map((t) => baseline(t) * factor - load(device, t))) - delivered(device),
+    };
+  };
+  /** The reduction the simulator delivered: its load without the event less its load, over the event (kW). */
+  const delivered = (device: string): number => {
+    const site = device === 'b3-grid' ? 'hd-b3' : 'hd-b1';
+    const saved = truth.sites[site]!.drReduction15m ?? [];
+    return saved.filter(([t]) => t >= START && t < END).reduce((s, [, kwh]) => s + kwh * 4, 0) / 8;
+  };
+  /** A quarter's kW from the register: two readings to 0.001 kWh, × 4; means of them are no less exact. */
+  const tolerance = 4 * 2 * registerTolerance() + 4 * 6 * TRUTH_ROUNDING;
+
+  it('announces the event to the facility managers by webhook, e-mail and MQTT, once per site', () => {
+    expect(created.siteIds).toEqual(['hd-b1', 'hd-b3']);
+    expect(created.district).toBe('haidian');
+    // the facility managers' webhook of the district, signed; never the regulator's
+    expect(webhooks.map((w) => [w.path, w.signatureOk, w.body['siteId']]).sort()).toEqual([
+      ['/fm', true, 'hd-b1'],
+      ['/fm', true, 'hd-b3'],
+    ]);
+    for (const w of webhooks)
+      expect(w.body).toMatchObject({
+        kind: 'dr_event',
+        id: created.id,
+        startsAt: new Date(START).toISOString(),
+        endsAt: new Date(END).toISOString(),
+        requestedKw: REQUESTED_KW,
+      });
+    expect(mails.map((m) => m.to)).toEqual([['fm@campus.example'], ['fm@campus.example']]);
+    expect(
+      mails.map((m) => /Subject: \[PeakWatch\] demand response: (hd-b\d)/.exec(m.raw)?.[1]).sort(),
+    ).toEqual(['hd-b1', 'hd-b3']);
+    expect(onMqtt.map((m) => m.topic).sort()).toEqual([
+      'alerts/v1/haidian/hd-b1/dr',
+      'alerts/v1/haidian/hd-b3/dr',
+    ]);
+  });
+
+  it('refuses an event in the past, backwards, off the quarter hour, of an unknown site, or overlapping', () => {
+    expect(badRequests).toEqual([
+      { status: 400, field: 'startsAt' },
+      { status: 400, field: 'endsAt' },
+      { status: 400, field: 'startsAt' },
+      { status: 400, field: 'sites.1' },
+    ]);
+    expect(overlap).toEqual({ status: 409, overlaps: [created.id] });
+  });
+
+  it("measures each site's response by the documented baseline rule, as worked from the truth", () => {
+    const result = seen.get('regulator')!.result!;
+    expect(result.sites.map((s) => s.siteId)).toEqual(['hd-b1', 'hd-b3']);
+    for (const [site, device] of [
+      ['hd-b1', 'b1-grid'],
+      ['hd-b3', 'b3-grid'],
+    ] as const) {
+      const measured = result.sites.find((s) => s.siteId === site)!;
+      const rule = byRule(device);
+      expect(measured.baselineDays).toEqual(BASELINE_DAYS);
+      expectWithin(measured.adjustment, rule.factor, 1e-3);
+      expectWithin(measured.baselineKw, rule.baselineKw, tolerance);
+      expectWithin(measured.reducedKw, rule.reducedKw, 2 * tolerance);
+      expectWithin(measured.shiftedKwh, rule.reducedKw * 2, 4 * tolerance); // 2 hours
+      expect(measured.completeness).toBe(1);
+    }
+  });
+
+  it('measures the reduction the simulator delivered, within the baseline rule’s own error', () => {
+    const result = seen.get('regulator')!.result!;
+    const b3 = result.sites.find((s) => s.siteId === 'hd-b3')!;
+    const truly = delivered('b3-grid');
+    // hd-b3 shed half its HVAC and 30 % of its lighting: some 60 kW of its ~300
+    expect(truly).toBeGreaterThan(40);
+    // measured = delivered + the baseline's error (the rule's estimate of the load without the event, less that load)
+    expectWithin(b3.reducedKw, truly + byRule('b3-grid').baselineErrorKw, 2 * tolerance);
+    // on a steady, mild week that error is small: within 5 % of the reduction
+    expect(Math.abs(byRule('b3-grid').baselineErrorKw)).toBeLessThan(0.05 * truly);
+    // hd-b1 delivered nothing (its PV and weather move its baseline a little either way)
+    expect(delivered('b1-grid')).toBe(0);
+  });
+
+  it('shares the request by baseline, judges each site and the total, and shows each caller its part', () => {
+    const result = seen.get('regulator')!.result!;
+    const [b1, b3] = [byRule('b1-grid'), byRule('b3-grid')];
+    const totalBaseline = b1.baselineKw + b3.baselineKw;
+    for (const [site, rule] of [
+      ['hd-b1', b1],
+      ['hd-b3', b3],
+    ] as const) {
+      const s = result.sites.find((x) => x.siteId === site)!;
+      const share = (REQUESTED_KW * rule.baselineKw) / totalBaseline;
+      expectWithin(s.requestedKw, share, 0.01);
+      expect(s.met).toBe(rule.reducedKw >= share);
+    }
+    expectWithin(result.total.reducedKw, b1.reducedKw + b3.reducedKw, 4 * tolerance);
+    expect(result.total.met).toBe(b1.reducedKw + b3.reducedKw >= REQUESTED_KW);
+    expect(result.total.completeness).toBe(1);
+    // a facility manager sees its own site's result; one of another site sees no event at all
+    expect(seen.get('fm-b3')!.siteIds).toEqual(['hd-b3']);
+    expect(seen.get('fm-b3')!.result!.sites.map((s) => s.siteId)).toEqual(['hd-b3']);
+    expect(seen.has('fm-b2')).toBe(false);
+  });
+
+  it("gives the district's peak-shaving capability against its maximum load of the year", () => {
+    const result = seen.get('regulator')!.result!;
+    // the district's coincident peak: its two sites' summed quarters over the week, the largest
+    const all = truth.devices['b1-grid']!.intervals15m['energy_import_kwh']!.map(([t]) => t);
+    const peak = Math.max(...all.map((t) => load('b1-grid', t) + load('b3-grid', t)));
+    expectWithin(capability['maxLoadKw'] as number, peak, 2 * tolerance);
+    expect(capability).toMatchObject({ district: 'haidian', year: 2026, events: 1, event: created.id });
+    expectWithin(capability['reducedKw'] as number, result.total.reducedKw!, 1e-9);
+    expectWithin(capability['share'] as number, result.total.reducedKw! / peak, 1e-4);
+    expect(capability['target']).toEqual({ from: 0.03, to: 0.05 });
+    expect(capabilityFm).toBe(403);
+  });
+});
