@@ -13,13 +13,13 @@ import { loadPolicyData } from '@peakwatch/policy';
 import { freePort } from '@peakwatch/process';
 import { Registry } from '@peakwatch/registry';
 import { Clock, LiveEvents, createApp } from '@peakwatch/runtime';
-import { StateStore, type DrEvent } from '@peakwatch/state';
+import { DrEvents, StateStore, type DrEvent, type DrEventResult } from '@peakwatch/state';
 import { SMTPServer } from 'smtp-server';
 import supertest from 'supertest';
 import { ROOT } from '../support/build';
 import { DAY, HOUR, beijingMidnight } from '../support/calendar';
 import { startInfluxd, type TestInfluxd } from '../support/influxd';
-import { backfill, issueDeviceSecrets, testConfig } from '../support/ingest';
+import { backfill, issueDeviceSecrets, publishLate, spoolDrained, testConfig } from '../support/ingest';
 import { connectClient } from '../support/mqtt';
 import { TRUTH_ROUNDING, expectWithin, registerTolerance } from '../support/tolerance';
 
@@ -69,6 +69,7 @@ describe('demand response: an event over the simulator, measured against its bas
   const onMqtt: { topic: string; body: Record<string, unknown> }[] = [];
   let truth: Truth;
   let created: DrEvent;
+  let firstResult: DrEventResult;
   let badRequests: { status: number; field: string | undefined }[];
   let overlap: { status: number; overlaps: string[] };
   const seen = new Map<string, DrEvent>();
@@ -199,10 +200,20 @@ describe('demand response: an event over the simulator, measured against its bas
       httpPort: config.http.port,
       clock: Clock.startingAt(MEASURED_AT),
     })) as Truth;
+    // hd-b3's grid meter's readings of 14:35-15:00 have not arrived yet: taken out of InfluxDB
+    const influx = await influxd.client('dr');
+    const range = `device = 'b3-grid' AND time > ${START + 30 * 60_000}ms AND time < ${START + HOUR}ms`;
+    const [held] = await influx.query(`SELECT * FROM telemetry WHERE ${range}`);
+    expect(held?.rows).toHaveLength(5);
+    const deleted = await fetch(
+      `${influxd.url}/query?db=dr&q=${encodeURIComponent(`DELETE FROM telemetry WHERE ${range}`)}`,
+      { method: 'POST' },
+    );
+    expect(deleted.status).toBe(200);
     // the KPI job at 17:00: every window of the week (late data), then the event that ended an hour ago
     const cron = new KpiCron(
       config,
-      await influxd.client('dr'),
+      influx,
       app.get(Registry),
       loadPolicyData(SEEDS),
       new LiveEvents(),
@@ -210,6 +221,16 @@ describe('demand response: an event over the simulator, measured against its bas
       app.get(StateStore),
     );
     await cron.runOnce(MEASURED_AT);
+    firstResult = (await new DrEvents(app.get(StateStore)).get(created.id))!.result!;
+    // then they come, late, and the next run measures the event again
+    const secret = (await issueDeviceSecrets(app, ['b3-grid']))['b3-grid']!;
+    await publishLate(
+      `mqtt://127.0.0.1:${config.mqtt.port}`,
+      { siteId: 'hd-b3', deviceId: 'b3-grid', secret },
+      held!.rows,
+    );
+    expect(await spoolDrained(config.http.port)).toBe(true);
+    await cron.runOnce(MEASURED_AT + 15 * 60_000);
     const http2 = supertest(app.getHttpServer() as Server);
     for (const caller of ['regulator', 'fm-b3', 'fm-b2']) {
       const r = await http2
@@ -328,6 +349,16 @@ describe('demand response: an event over the simulator, measured against its bas
       expectWithin(measured.shiftedKwh, rule.reducedKw * 2, 4 * tolerance); // 2 hours
       expect(measured.completeness).toBe(1);
     }
+  });
+
+  it('measures the event again when readings of its quarters come late', () => {
+    // the quarters 14:30 and 14:45 of hd-b3 were spread over the gap at first (estimated): 6 of its 8 quarters known
+    const first = firstResult.sites.find((s) => s.siteId === 'hd-b3')!;
+    expect(first.completeness).toBe(6 / 8);
+    expect(firstResult.total.completeness).toBe((1 + 6 / 8) / 2);
+    // and once they came, all 8 (the other test checks the values against the truth)
+    const last = seen.get('regulator')!.result!.sites.find((s) => s.siteId === 'hd-b3')!;
+    expect(last.completeness).toBe(1);
   });
 
   it('measures the reduction the simulator delivered, within the baseline rule’s own error', () => {

@@ -122,14 +122,17 @@ export class DrEvents {
     return (await q.orderBy('starts_at', 'desc').execute()).map(eventOf);
   }
 
-  /** Events that ended before `beforeIso` and are not measured yet, oldest first. */
-  async unmeasured(beforeIso: string): Promise<DrEvent[]> {
+  /**
+   * Events to measure, oldest first: those that ended by `endedBy` and are not measured yet, and those measured that
+   * ended after `againAfter` (measured again, for readings that came late).
+   */
+  async toMeasure(endedBy: string, againAfter: string): Promise<DrEvent[]> {
     return (
       await this.state.db
         .selectFrom('dr_event')
         .selectAll()
-        .where('ends_at', '<=', beforeIso)
-        .where('measured_at', 'is', null)
+        .where('ends_at', '<=', endedBy)
+        .where((eb) => eb.or([eb('measured_at', 'is', null), eb('ends_at', '>', againAfter)]))
         .orderBy('ends_at')
         .execute()
     ).map(eventOf);

@@ -54,6 +54,8 @@ const FIXED_PERIODS = Object.keys(KPI_LOOKBACK_MS) as FixedPeriod[];
  * (on time within LATE_AFTER_MS) are in the sites' quarters.
  */
 const DR_MEASURE_AFTER_MS = 30 * 60_000;
+/** For how long after its end an event is measured again at every run: readings that come late within it count. */
+const DR_MEASURED_AGAIN_MS = 24 * 3_600_000;
 /** The schedule's period (ms): one run per quarter hour. */
 const KPI_RUN_PERIOD_MS = 15 * 60_000;
 /**
@@ -330,12 +332,17 @@ export class KpiCron {
   }
 
   /**
-   * Measures the demand-response events that ended DR_MEASURE_AFTER_MS ago or more and are not measured yet, from the
-   * sites' quarters this run and the ones before wrote, and records each result (docs/domain.md, "Demand response").
+   * Measures the demand-response events that ended DR_MEASURE_AFTER_MS ago or more, from the sites' quarters this run
+   * and the ones before wrote, and records each result (docs/domain.md, "Demand response"); again at every run for
+   * DR_MEASURED_AGAIN_MS after their end, so that readings that came late count.
    */
   private async measureDrEvents(nowMs: number, offset: number): Promise<void> {
     if (!this.drEvents) return;
-    for (const event of await this.drEvents.unmeasured(new Date(nowMs - DR_MEASURE_AFTER_MS).toISOString())) {
+    const iso = (ms: number): string => new Date(ms).toISOString();
+    for (const event of await this.drEvents.toMeasure(
+      iso(nowMs - DR_MEASURE_AFTER_MS),
+      iso(nowMs - DR_MEASURED_AGAIN_MS),
+    )) {
       const startMs = Date.parse(event.startsAt);
       const earlier = (
         await this.drEvents.list({
