@@ -16,7 +16,9 @@ import { Clock, LiveEvents, createApp } from '@peakwatch/runtime';
 import { DrEvents, StateStore, type DrEvent, type DrEventResult } from '@peakwatch/state';
 import { SMTPServer } from 'smtp-server';
 import supertest from 'supertest';
+import { dashboardQueries, dashboards } from '@peakwatch/dashboards';
 import { ROOT } from '../support/build';
+import { expectPanelRows, grafanaQuery } from '../support/grafana';
 import { DAY, HOUR, beijingMidnight } from '../support/calendar';
 import { startInfluxd, type TestInfluxd } from '../support/influxd';
 import { backfill, issueDeviceSecrets, publishLate, spoolDrained, testConfig } from '../support/ingest';
@@ -408,5 +410,28 @@ describe('demand response: an event over the simulator, measured against its bas
     expectWithin(capability['share'] as number, result.total.reducedKw! / peak, 1e-4);
     expect(capability['target']).toEqual({ from: 0.03, to: 0.05 });
     expect(capabilityFm).toBe(403);
+  });
+
+  it('draws the event on its dashboard: the load against the baseline, the results, the capability', async () => {
+    const influx = await influxd.client('dr');
+    const board = dashboards(loadPolicyData(SEEDS))['demand-response.json']!;
+    // the range of a panel shown for "this year" (the capability) as well as of the week
+    const substitute = (query: string): string =>
+      grafanaQuery(query, {
+        fromMs: beijingMidnight('2026-01-01'),
+        toMs: MEASURED_AT + DAY,
+        sites: ['hd-b1', 'hd-b3'],
+        districts: ['haidian'],
+      });
+    const queries = dashboardQueries(board);
+    expect(queries.length).toBeGreaterThanOrEqual(5);
+    for (const q of queries) await expectPanelRows(influx, substitute(q.query));
+    // the baseline drawn is the one measured: hd-b3's 8 quarters average to its baseline
+    const baseline = queries.find((q) => q.query.includes('dr_baseline_kw'))!;
+    const [b3] = (await influx.query(substitute(baseline.query))).filter((s) => s.tags['entity'] === 'hd-b3');
+    expect(b3!.rows.map((r) => r['time'])).toEqual(quarters(START, 8));
+    const drawn = b3!.rows.map((r) => r['baseline_kw'] as number);
+    const measured = seen.get('regulator')!.result!.sites.find((s) => s.siteId === 'hd-b3')!;
+    expectWithin(mean(drawn), measured.baselineKw!, 1e-6);
   });
 });

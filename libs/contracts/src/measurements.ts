@@ -18,6 +18,11 @@ export const MEASUREMENTS = {
   kpi: 'kpi',
   /** Alert state changes, for Grafana annotations. */
   alertEvent: 'alert_event',
+  /**
+   * Measured demand-response events: tags event, district, site (`total` for the event's sites together); fields
+   * requested_kw, reduced_kw, shifted_kwh, met, completeness, ends_at; stamped with the event's start.
+   */
+  drEvent: 'dr_event',
 } as const;
 
 /** Metric names a device may send, each carrying its unit (docs/contracts.md, "MQTT"). */

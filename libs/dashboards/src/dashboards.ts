@@ -350,6 +350,141 @@ function buildings(policy: PolicyData): dashboard.DashboardBuilder {
     );
 }
 
+function costAndPeaks(): dashboard.DashboardBuilder {
+  const daily = (name: string, alias: string, more: { category?: string; groupBy?: string } = {}): string =>
+    kpi(`"value" AS "${alias}"`, { name, period: '1d', ...more });
+  return base(
+    'peakwatch-cost',
+    'Cost and peaks',
+    'Electricity cost at the time-of-use tariff by band, average price, peak demand, load factor and the districts\' coincident peak (docs/domain.md, "Cost and peaks").',
+  )
+    .withPanel(
+      timeSeries(
+        'Cost by band, daily',
+        daily('cost_cny', 'cost_cny', { category: `"category" =~ /.+/`, groupBy: '"entity", "category"' }),
+        {
+          unit: 'currencyCNY',
+          width: 24,
+          description:
+            "Each quarter hour bought (grid imports; a data centre's total meter) at the price of its band (尖峰, 高峰, 平段, 低谷) in the tariff version in force on its date. A site without a tariff has none (not 0).",
+        },
+      ),
+    )
+    .withPanel(
+      timeSeries('Average price, daily', daily('avg_price_cny_kwh', 'avg_price_cny_kwh'), {
+        unit: 'none',
+        description: 'CNY per kWh bought: the cost over the energy it was for.',
+      }),
+    )
+    .withPanel(
+      timeSeries('Share of energy in the peak bands, daily', daily('peak_band_share', 'peak_band_share'), {
+        unit: 'percentunit',
+        description:
+          'kWh bought in the critical and peak bands over all kWh bought: what shifting to the valley lowers.',
+      }),
+    )
+    .withPanel(
+      timeSeries(
+        'Peak demand and the load in the peak hours, daily',
+        [daily('peak_demand_kw', 'peak_demand_kw'), daily('peak_hours_load_kw', 'peak_hours_load_kw')],
+        {
+          unit: 'kwatt',
+          description:
+            "The largest 15-minute average load of the site's supply meter (最大需量), and its average load in the peak bands' quarter hours.",
+        },
+      ),
+    )
+    .withPanel(
+      timeSeries('Load factor, daily', daily('load_factor', 'load_factor'), {
+        unit: 'percentunit',
+        description:
+          'The energy bought over the peak demand held all day: the flatter the load, the nearer 1.',
+      }),
+    )
+    .withPanel(
+      timeSeries(
+        'Coincident peak of the district, daily',
+        kpi('"value" AS "coincident_peak_kw"', {
+          name: 'coincident_peak_kw',
+          period: '1d',
+          scope: 'district',
+        }),
+        {
+          unit: 'kwatt',
+          width: 24,
+          description:
+            "The largest quarter hour of the district's sites' summed load (同时最大负荷): not the sum of their peaks, which need not coincide.",
+        },
+      ),
+    );
+}
+
+function demandResponse(policy: PolicyData): dashboard.DashboardBuilder {
+  return base(
+    'peakwatch-demand-response',
+    'Demand response',
+    'Demand-response events: each site\'s load against its baseline, the measured results, and the district\'s peak-shaving capability (docs/domain.md, "Demand response").',
+  )
+    .annotation(
+      new dashboard.AnnotationQueryBuilder()
+        .name('Demand-response events')
+        .datasource(DATASOURCE)
+        .enable(true)
+        .iconColor('blue')
+        .target(
+          influxql(
+            `SELECT "ends_at" AS "text" FROM "dr_event" WHERE ${DISTRICT} AND "site" = 'total' AND $timeFilter GROUP BY "event"`,
+          ),
+        ),
+    )
+    .withPanel(
+      timeSeries(
+        'Load against the event baseline',
+        [
+          kpi('"value" AS "load_kw"', { name: 'demand_kw', period: '15m' }),
+          kpi('"value" AS "baseline_kw"', {
+            name: 'dr_baseline_kw',
+            period: '15m',
+            category: `"category" =~ /.+/`,
+            groupBy: '"entity", "category"',
+          }),
+        ],
+        {
+          unit: 'kwatt',
+          width: 24,
+          description:
+            "Each quarter hour: the site's load, and over an event the baseline it is measured against (the mean of its 5 previous working days, adjusted by the morning ratio).",
+        },
+      ),
+    )
+    .withPanel(
+      tableOf(
+        'Events measured',
+        `SELECT "requested_kw" AS "requested_kw", "reduced_kw" AS "reduced_kw", "shifted_kwh" AS "shifted_kwh", "met" AS "met", "completeness" AS "completeness" FROM "dr_event" WHERE ${DISTRICT} AND ("site" =~ /^$site$/ OR "site" = 'total') AND $timeFilter GROUP BY "event", "site"`,
+      ),
+    )
+    .withPanel(
+      statValue(
+        'Peak-shaving capability this year',
+        kpi('last("value") AS "peak_shaving_share"', {
+          name: 'peak_shaving_share',
+          period: '1y',
+          scope: 'district',
+        }),
+        {
+          unit: 'percentunit',
+          timeFrom: 'now/y',
+          limits: [
+            limit(policy, 'beijing-peak-shaving-2025-min', 'orange'),
+            limit(policy, 'beijing-peak-shaving-2025-max', 'green'),
+          ],
+          description:
+            "The largest reduction the district's sites made together in one event this year, over the district's maximum load of the year; the plan's target is 3–5 % (京政发〔2022〕31号).",
+        },
+      ),
+    );
+}
+
 function alerts(): dashboard.DashboardBuilder {
   return base('peakwatch-alerts', 'Alerts', 'Alert events of the district: as annotations and as a table.')
     .annotation(
@@ -421,6 +556,8 @@ export function dashboards(policy: PolicyData): Record<string, dashboard.Dashboa
     'data-centre.json': dataCentre(policy).build(),
     'renewables.json': renewables(policy).build(),
     'buildings.json': buildings(policy).build(),
+    'cost-and-peaks.json': costAndPeaks().build(),
+    'demand-response.json': demandResponse(policy).build(),
     'alerts.json': alerts().build(),
     'device-health.json': deviceHealth(policy).build(),
   };

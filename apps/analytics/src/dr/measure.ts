@@ -5,12 +5,14 @@ import {
   DR_LOOKBACK_DAYS,
   averageBaseline,
   drResponse,
+  peakShavingShare,
   requestShareKw,
   sameDayAdjustment,
   type QuarterLoads,
 } from '@peakwatch/domain';
-import type { InfluxClient } from '@peakwatch/influx';
-import { readKpis } from '@peakwatch/metering';
+import { MEASUREMENTS } from '@peakwatch/contracts';
+import { floatField, line, stringField, type InfluxClient } from '@peakwatch/influx';
+import { kpiLine, readKpis, writeKpiLines } from '@peakwatch/metering';
 import type { DrEvent, DrEventResult, DrSiteResult } from '@peakwatch/state';
 
 const QUARTER_MS = 900_000;
@@ -55,7 +57,7 @@ export async function measureDrEvent(
   event: DrEvent,
   earlier: readonly DrEvent[],
   utcOffsetMs: number,
-): Promise<DrEventResult> {
+): Promise<{ result: DrEventResult; baselines: Map<string, { startMs: number; kw: number | null }[]> }> {
   const startMs = Date.parse(event.startsAt);
   const endMs = Date.parse(event.endsAt);
   const quarters = Array.from(
@@ -94,6 +96,7 @@ export async function measureDrEvent(
     const adjusted = baseline.map((kw) => (kw === null ? null : kw * factor));
     return {
       siteId,
+      adjusted,
       response: drResponse(adjusted, at(quarters)),
       adjustment: factor,
       baselineDays: days.map((d) => localDay(startMs - d * DAY_MS, utcOffsetMs).date),
@@ -117,7 +120,10 @@ export async function measureDrEvent(
   const sum = (f: (s: DrSiteResult) => number | null): number | null =>
     known.length > 0 ? known.reduce((total, s) => total + (f(s) ?? 0), 0) : null;
   const reducedKw = sum((s) => s.reducedKw);
-  return {
+  const baselines = new Map(
+    perSite.map((r) => [r.siteId, quarters.map((startMs, q) => ({ startMs, kw: r.adjusted[q] ?? null }))]),
+  );
+  const result: DrEventResult = {
     sites,
     total: {
       requestedKw: event.requestedKw,
@@ -129,4 +135,103 @@ export async function measureDrEvent(
       completeness: sites.reduce((total, s) => total + s.completeness, 0) / Math.max(1, sites.length),
     },
   };
+  return { result, baselines };
+}
+
+/**
+ * An event's measurement as Grafana draws it (docs/contracts.md, "InfluxDB measurements"): each site's adjusted
+ * baseline per quarter hour (`dr_baseline_kw`, the event's id its category, beside the site's `demand_kw`), and one
+ * `dr_event` point per site and one for the total, stamped with the event's start.
+ */
+export async function writeDrMeasurement(
+  influx: InfluxClient,
+  event: DrEvent,
+  { result, baselines }: Awaited<ReturnType<typeof measureDrEvent>>,
+): Promise<void> {
+  const lines: string[] = [];
+  for (const [siteId, quarters] of baselines)
+    for (const { startMs, kw } of quarters)
+      if (kw !== null)
+        lines.push(
+          kpiLine(
+            {
+              kpi: 'dr_baseline_kw',
+              category: event.id,
+              windowStartMs: startMs,
+              value: kw,
+              numerator: kw,
+              denominator: 1,
+              completeness: 1,
+              estimated: false,
+              estimatedShare: 0,
+            },
+            { scope: 'site', entity: siteId, period: '15m' },
+          ),
+        );
+  const point = (site: string, r: DrEventResult['total']): string =>
+    line(
+      MEASUREMENTS.drEvent,
+      { event: event.id, district: event.district, site },
+      {
+        requested_kw: floatField(r.requestedKw),
+        ...(r.reducedKw === null ? {} : { reduced_kw: floatField(r.reducedKw) }),
+        shifted_kwh: floatField(r.shiftedKwh),
+        ...(r.met === null ? {} : { met: r.met ? 'true' : 'false' }),
+        completeness: floatField(r.completeness),
+        ends_at: stringField(event.endsAt),
+      },
+      Date.parse(event.startsAt),
+    );
+  for (const s of result.sites) lines.push(point(s.siteId, s));
+  lines.push(point(DR_TOTAL, result.total));
+  await writeKpiLines(influx, lines);
+}
+
+/** The `site` tag of an event's total in `dr_event`. */
+export const DR_TOTAL = 'total';
+
+/**
+ * Writes each district's peak-shaving capability of a year (`peak_shaving_share`, scope district, period 1y;
+ * docs/domain.md, "Demand response") from its `events` measured in that year: the largest total reduction of one
+ * event (numerator) over the district's coincident peak of the year (denominator), or no value without one.
+ */
+export async function writePeakShaving(
+  influx: InfluxClient,
+  events: readonly DrEvent[],
+  year: { startMs: number; endMs: number },
+): Promise<void> {
+  const best = new Map<string, number>();
+  for (const e of events) {
+    const reduced = e.result?.total.reducedKw;
+    if (reduced === null || reduced === undefined) continue;
+    best.set(e.district, Math.max(best.get(e.district) ?? Number.NEGATIVE_INFINITY, reduced));
+  }
+  if (best.size === 0) return;
+  const peaks = await readKpis(influx, {
+    scope: 'district',
+    period: '1y',
+    kpi: 'coincident_peak_kw',
+    entities: [...best.keys()],
+    fromMs: year.startMs,
+    toMs: year.startMs + 1,
+  });
+  const lines = [...best].map(([district, reducedKw]) => {
+    const peak = peaks.find((p) => p.entity === district);
+    const maxLoadKw = peak?.value ?? null;
+    return kpiLine(
+      {
+        kpi: 'peak_shaving_share',
+        windowStartMs: year.startMs,
+        value: peakShavingShare(reducedKw, maxLoadKw),
+        numerator: reducedKw,
+        denominator: maxLoadKw ?? 0,
+        completeness: peak?.completeness ?? 0,
+        estimated: peak?.estimated ?? false,
+        estimatedShare: peak?.estimatedShare ?? 0,
+        ...(peak?.atMs === undefined ? {} : { atMs: peak.atMs }),
+      },
+      { scope: 'district', entity: district, period: '1y' },
+    );
+  });
+  await writeKpiLines(influx, lines);
 }

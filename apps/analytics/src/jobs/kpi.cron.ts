@@ -13,6 +13,7 @@ import { LateDataMarks, type LateSpan } from '../kpi/late-data';
 import {
   IMPORT_FINE_PERIODS,
   kpiFactorsFor,
+  periodWindow,
   utcOffsetMs,
   windowsOf,
   writeKpiLines,
@@ -30,7 +31,7 @@ import {
   type CalendarFactors,
 } from '../kpi/rollups';
 import { coincidentWindows, writeCoincidentPeaks } from '../kpi/coincident';
-import { measureDrEvent } from '../dr/measure';
+import { measureDrEvent, writeDrMeasurement, writePeakShaving } from '../dr/measure';
 import { DR_LOOKBACK_DAYS } from '@peakwatch/domain';
 
 /** Every 15 minutes, 2 minutes past the quarter so that the quarter's last readings have arrived. */
@@ -339,6 +340,8 @@ export class KpiCron {
   private async measureDrEvents(nowMs: number, offset: number): Promise<void> {
     if (!this.drEvents) return;
     const iso = (ms: number): string => new Date(ms).toISOString();
+    // the years whose capability is written again: this one (its maximum load grows), and those of events measured
+    const years = new Set([periodWindow('1y', nowMs, offset).startMs]);
     for (const event of await this.drEvents.toMeasure(
       iso(nowMs - DR_MEASURE_AFTER_MS),
       iso(nowMs - DR_MEASURED_AGAIN_MS),
@@ -350,8 +353,11 @@ export class KpiCron {
           toIso: event.startsAt,
         })
       ).filter((e) => e.id !== event.id);
-      const result = await measureDrEvent(this.influx, event, earlier, offset);
+      const measured = await measureDrEvent(this.influx, event, earlier, offset);
+      const { result } = measured;
       await this.drEvents.recordResult(event.id, result, new Date(nowMs).toISOString());
+      await writeDrMeasurement(this.influx, event, measured);
+      years.add(periodWindow('1y', startMs, offset).startMs);
       for (const site of result.sites)
         this.live.emit({ type: 'dr_event', siteId: site.siteId, data: { id: event.id, result: site } });
       this.logger.log(
@@ -363,6 +369,11 @@ export class KpiCron {
         },
         'demand-response event measured',
       );
+    }
+    for (const startMs of years) {
+      const year = periodWindow('1y', startMs, offset);
+      const events = await this.drEvents.list({ fromIso: iso(year.startMs), toIso: iso(year.endMs) });
+      await writePeakShaving(this.influx, events, year);
     }
   }
 

@@ -15,8 +15,8 @@ import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { InjectConfig, type AppConfig } from '@peakwatch/config';
 import { ID_CHARS, ID_PATTERN, drTopic } from '@peakwatch/contracts';
-import { peakShavingShare } from '@peakwatch/domain';
 import { InfluxClient } from '@peakwatch/influx';
+import { PolicyData } from '@peakwatch/policy';
 import { readKpis, utcOffsetMs, windowsOf } from '@peakwatch/metering';
 import { Registry } from '@peakwatch/registry';
 import { Clock, LiveEvents } from '@peakwatch/runtime';
@@ -38,8 +38,6 @@ import { badField, parseInput } from '../validation';
 const QUARTER_MS = 900_000;
 /** The longest event accepted. */
 const MAX_EVENT_MS = 24 * 3_600_000;
-/** The plan's peak-shaving target, as shares of the maximum load (京政发〔2022〕31号: 3–5 % by 2025). */
-const PEAK_SHAVING_TARGET = { from: 0.03, to: 0.05 } as const;
 
 const id = z.string().regex(ID_PATTERN, `must match ${ID_CHARS}`);
 /** An instant with its offset, on a quarter hour (an event is measured quarter by quarter). */
@@ -116,6 +114,7 @@ export class DrEventsController {
     private readonly influx: InfluxClient,
     private readonly live: LiveEvents,
     private readonly clock: Clock,
+    private readonly policy: PolicyData,
     state: StateStore,
   ) {
     this.events = new DrEvents(state);
@@ -221,33 +220,34 @@ export class DrEventsController {
         toIso: new Date(window!.endMs).toISOString(),
       })
     ).filter((e) => e.district === district && e.result);
-    // the capability shown: the largest reduction the district's sites made together in one event of the year
-    const best = events.reduce<DrEvent | undefined>(
-      (b, e) => ((e.result!.total.reducedKw ?? 0) > (b?.result!.total.reducedKw ?? 0) ? e : b),
-      undefined,
-    );
-    const [peak] = await readKpis(this.influx, {
+    // written by the KPI job (docs/domain.md, "Demand response"): the largest reduction of one event of the year
+    // over the district's maximum load of the year
+    const [capability] = await readKpis(this.influx, {
       scope: 'district',
       period: '1y',
-      kpi: 'coincident_peak_kw',
+      kpi: 'peak_shaving_share',
       entities: [district],
       fromMs: window!.startMs,
       toMs: window!.startMs + 1,
     });
-    const reducedKw = best?.result!.total.reducedKw ?? 0;
-    const maxLoadKw = peak?.value ?? null;
-    const share = peakShavingShare(reducedKw, maxLoadKw);
+    const best = events.find((e) => e.result!.total.reducedKw === capability?.numerator);
+    const share = capability?.value ?? null;
+    // the plan's target, 3-5 % of the maximum load by 2025 (seeds/policy)
+    const target = {
+      from: this.policy.threshold('beijing-peak-shaving-2025-min')!.value,
+      to: this.policy.threshold('beijing-peak-shaving-2025-max')!.value,
+    };
     return {
       district,
       year,
       events: events.length,
-      reducedKw,
+      reducedKw: capability?.numerator ?? null,
       ...(best ? { event: best.id } : {}),
-      maxLoadKw,
-      ...(peak?.atMs !== undefined ? { maxLoadAt: new Date(peak.atMs).toISOString() } : {}),
+      maxLoadKw: capability && capability.denominator > 0 ? capability.denominator : null,
+      ...(capability?.atMs !== undefined ? { maxLoadAt: new Date(capability.atMs).toISOString() } : {}),
       share,
-      target: PEAK_SHAVING_TARGET,
-      meetsTarget: share === null ? null : share >= PEAK_SHAVING_TARGET.from,
+      target,
+      meetsTarget: share === null ? null : share >= target.from,
     };
   }
 
