@@ -50,6 +50,7 @@ describe('a year with lost readings but no energy lost', () => {
   let dataDir: string;
   const clock = Clock.startingAt(UNTIL + 10 * HOUR);
   let years: KpiValue[];
+  let months: KpiValue[];
   let asOfMs: number;
 
   beforeAll(async () => {
@@ -96,6 +97,9 @@ describe('a year with lost readings but no energy lost', () => {
     years = (await readKpis(influx, { scope: 'site', period: '1y', fromMs: 0, toMs: UNTIL })).filter(
       (k) => k.entity === 'hd-b1',
     );
+    months = (await readKpis(influx, { scope: 'site', period: '1mo', fromMs: 0, toMs: UNTIL })).filter(
+      (k) => k.entity === 'hd-b1',
+    );
   });
   afterAll(async () => {
     await ingest?.close();
@@ -110,6 +114,43 @@ describe('a year with lost readings but no energy lost', () => {
   };
   /** A year's energy from one register: the first and last readings' resolution. */
   const tolerance = registerTolerance();
+
+  it("prices every quarter at its band and month by seeds/tariffs: January, February and the year's cost by hand", () => {
+    // hd-b1's tariff, bj-single-part-1-10kv (seeds/tariffs/beijing.yaml, version of 2023-09-01), CNY/kWh
+    const PRICE = { critical: 1.4256, peak: 1.188, flat: 0.66, valley: 0.198 };
+    // the hours of each band in a day of the division bj-tou-2023: valley 23-07, peak 10-13 and 17-22, flat the
+    // rest; critical 18-21 in January and December (out of the peak), 11-13 and 16-17 in July and August (out of
+    // the peak 11-13 and the flat 16-17)
+    const ORDINARY = { critical: 0, peak: 8, flat: 8, valley: 8 };
+    const WINTER = { critical: 3, peak: 5, flat: 8, valley: 8 };
+    const SUMMER = { critical: 3, peak: 6, flat: 7, valley: 8 };
+    const cost = (
+      days: number,
+      hours: Record<keyof typeof PRICE, number>,
+      band?: keyof typeof PRICE,
+    ): number =>
+      (band ? [band] : (Object.keys(PRICE) as (keyof typeof PRICE)[])).reduce(
+        (sum, b) => sum + KW * days * hours[b] * PRICE[b],
+        0,
+      );
+    // each quarter's kWh to the register's 0.001, at up to the critical price
+    const bound = (days: number): number => days * 96 * registerTolerance() * PRICE.critical;
+    const month = (startMs: number, band?: string): KpiValue | undefined =>
+      months.find((k) => k.kpi === 'cost_cny' && k.windowStartMs === startMs && k.category === band);
+    const jan = beijingMidnight('2026-01-01');
+    const feb = beijingMidnight('2026-02-01');
+    expectWithin(month(jan)?.value, cost(31, WINTER), bound(31));
+    for (const band of ['critical', 'peak', 'flat', 'valley'] as const)
+      expectWithin(month(jan, band)?.value, cost(31, WINTER, band), bound(31));
+    expectWithin(month(feb)?.value, cost(28, ORDINARY), bound(28));
+    expect(month(feb, 'critical')).toBeUndefined(); // no critical hours in February
+    // 2025: January and December winter days, July and August summer days, 241 ordinary days
+    const year2025 = years.find((k) => k.kpi === 'cost_cny' && !k.category && k.windowStartMs === YEAR_2025);
+    expectWithin(year2025?.value, cost(62, WINTER) + cost(62, SUMMER) + cost(241, ORDINARY), bound(365));
+    // the average price of the year is its cost over its energy
+    const price = years.find((k) => k.kpi === 'avg_price_cny_kwh' && k.windowStartMs === YEAR_2025);
+    expectWithin(price?.value, year2025!.value! / (KW * 8760), 1e-6);
+  });
 
   it('gives the closed year its −8% per m², not annualised by its completeness, and not projected', () => {
     const energy = year('energy_kwh', YEAR_2025);
