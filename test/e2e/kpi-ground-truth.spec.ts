@@ -161,13 +161,15 @@ describe('KPIs from InfluxDB equal the simulator ground truth', () => {
     },
   );
 
-  it('writes only energy, PUE and COP for quarter hours (the others from 1h or 1d on)', () => {
+  it('writes only energy, demand, PUE and COP for quarter hours (the others from 1h or 1d on)', () => {
     const names = (list: KpiValue[]) => [...new Set(list.map((k) => k.kpi))].sort();
-    expect(names(quarters.get('hd-b2')!)).toEqual(['cop', 'energy_kwh']); // b2 has the heat pumps
-    expect(names(quarters.get('hd-dc1')!)).toEqual(['energy_kwh', 'pue']);
+    expect(names(quarters.get('hd-b2')!)).toEqual(['cop', 'demand_kw', 'energy_kwh']); // b2 has the heat pumps
+    expect(names(quarters.get('hd-dc1')!)).toEqual(['demand_kw', 'energy_kwh', 'pue']);
     expect(names(kpis.get('hd-b1')!)).toEqual(
       expect.arrayContaining(['co2_t', 'eui_kwh_m2', 'register_anomalies', 'renewable_share']),
     );
+    // a quarter's demand is for quarter hours only (a day has its peak instead)
+    expect(names(kpis.get('hd-b1')!)).not.toContain('demand_kw');
   });
 
   it.each<[string, string, string | undefined, number]>([
