@@ -195,7 +195,7 @@ async function scaleOut(
     const replicas: IngestProcess[] = [];
     try {
       for (let i = 0; i < 10; i++)
-        await accounts.put({ username: loadDeviceId(i), siteId: LOAD_SITE }, secret);
+        await accounts.put({ username: loadDeviceId(i), role: 'device', scope: LOAD_SITE }, secret);
       for (let r = 0; r < count; r++)
         replicas.push(
           await startIngest(

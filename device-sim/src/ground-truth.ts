@@ -95,6 +95,8 @@ export class GroundTruthBuilder {
   private readonly steps = new Map<string, Map<string, number[]>>();
   /** Per site and quarter hour, the grid imports a demand-response event saved (kWh). */
   private readonly drReductions = new Map<string, Map<number, number>>();
+  /** Per site and quarter hour, what a price response drew less (in the peak bands) or more (in the valley), kWh. */
+  private readonly priceShifts = new Map<string, Map<number, number>>();
   /** Per device, the true times of the readings it sent (not duplicates). */
   private readonly sentTimes = new Map<string, number[]>();
   readonly faults: FaultRecord[] = [];
@@ -128,9 +130,12 @@ export class GroundTruthBuilder {
 
   /** Adds what a site's grid imports were reduced by over one step of a demand-response event (kWh). */
   addDrReduction(siteId: string, tsMs: number, kwh: number): void {
-    const byQuarter = getOrSet(this.drReductions, siteId, () => new Map<number, number>());
-    const quarter = Math.floor(tsMs / QUARTER_MS) * QUARTER_MS;
-    byQuarter.set(quarter, (byQuarter.get(quarter) ?? 0) + kwh);
+    addToQuarter(this.drReductions, siteId, tsMs, kwh);
+  }
+
+  /** Adds what a price response reduced a site's grid imports by over one step (kWh; negative: increased). */
+  addPriceShift(siteId: string, tsMs: number, kwh: number): void {
+    addToQuarter(this.priceShifts, siteId, tsMs, kwh);
   }
 
   private get stepMs(): number {
@@ -220,13 +225,9 @@ export class GroundTruthBuilder {
         years: windows(4),
         total: this.siteWindow(site, 'total', days, toMs),
         // the quarters of demand-response events: [start, kWh of grid imports saved against the load without it]
-        ...(this.drReductions.has(site.id)
-          ? {
-              drReduction15m: [...this.drReductions.get(site.id)!]
-                .sort((a, b) => a[0] - b[0])
-                .map(([t, kwh]) => [t, r6(kwh)]),
-            }
-          : {}),
+        ...quartersOf('drReduction15m', this.drReductions.get(site.id)),
+        // the quarters a price response moved: [start, kWh less drawn (peak bands) or more (negative: the valley)]
+        ...quartersOf('priceShift15m', this.priceShifts.get(site.id)),
       };
     }
     return {
@@ -475,4 +476,25 @@ function getOrSet<K, V>(map: Map<K, V>, key: K, create: () => V): V {
     map.set(key, value);
   }
   return value;
+}
+
+function addToQuarter(
+  sums: Map<string, Map<number, number>>,
+  siteId: string,
+  tsMs: number,
+  kwh: number,
+): void {
+  const byQuarter = getOrSet(sums, siteId, () => new Map<number, number>());
+  const quarter = Math.floor(tsMs / QUARTER_MS) * QUARTER_MS;
+  byQuarter.set(quarter, (byQuarter.get(quarter) ?? 0) + kwh);
+}
+
+/** A site's quarters as the ground truth lists them ([start, kWh] in time order), under `key`; nothing without any. */
+function quartersOf(
+  key: string,
+  quarters: Map<number, number> | undefined,
+): Record<string, [number, number][]> {
+  return quarters
+    ? { [key]: [...quarters].sort((a, b) => a[0] - b[0]).map(([t, kwh]): [number, number] => [t, r6(kwh)]) }
+    : {};
 }

@@ -21,8 +21,11 @@ export interface DeviceState {
   rates: Partial<Record<MetricName, number>>;
   /** Instantaneous values published as they are (power_kw, temperatures, irradiance). */
   instant: Partial<Record<MetricName, number>>;
-  /** Of a grid meter during a demand-response event: how much less it imports than without the event (kW). */
-  drReductionKw?: number;
+  /**
+   * Of a grid meter while its site sheds or adds load (a demand-response event, a price response): how much less it
+   * imports than without (kW; negative when it imports more).
+   */
+  reductionKw?: number;
 }
 
 export interface Weather {
@@ -64,6 +67,7 @@ export function siteStates({
   seed,
   runStartMs = tsMs,
   shed = {},
+  addKw = {},
 }: {
   site: Site;
   tsMs: number;
@@ -72,8 +76,10 @@ export function siteStates({
   seed: number;
   /** Start of the run, for drifts given as an offset from it. */
   runStartMs?: number;
-  /** The share of each sub-metering category's load a demand-response event sheds now (none: no event). */
+  /** The share of each sub-metering category's load shed now (a demand-response event, a peak band). */
   shed?: Partial<Record<SubmeterCategory, number>>;
+  /** Load added to a sub-metering category now (kW): a price response drawing in the valley what it shed. */
+  addKw?: Partial<Record<SubmeterCategory, number>>;
 }): Map<string, DeviceState> {
   const local = localTime(tsMs, scenario.location.utcOffsetHours);
   const states = new Map<string, DeviceState>();
@@ -150,7 +156,7 @@ export function siteStates({
     const category = SUBMETER[device.role];
     if (category && categories) {
       const unshed = categories[category] * noise(device) + (category === 'hvac' ? heatPumpKw : 0);
-      const kw = unshed * (1 - (shed[category] ?? 0));
+      const kw = unshed * (1 - (shed[category] ?? 0)) + (addKw[category] ?? 0);
       withoutEventKw += unshed;
       buildingKw += kw;
       states.set(device.id, { rates: { energy_import_kwh: kw }, instant: { power_kw: kw } });
@@ -186,7 +192,7 @@ export function siteStates({
         ? { energy_import_kwh: Math.max(0, netKw), energy_export_kwh: Math.max(0, -netKw) }
         : { energy_import_kwh: Math.max(0, netKw) },
       instant: { power_kw: netKw },
-      ...(reductionKw !== 0 ? { drReductionKw: reductionKw } : {}),
+      ...(reductionKw !== 0 ? { reductionKw } : {}),
     });
   }
   return states;

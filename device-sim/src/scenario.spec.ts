@@ -83,6 +83,25 @@ describe('loadScenario', () => {
     ]);
   });
 
+  it('refuses a demand or price response of a site that cannot give it', () => {
+    // the tariffs beside the sites, as in seeds
+    mkdirSync(join(dir, 'tariffs'));
+    copyFileSync(join(SEEDS, 'tariffs/beijing.yaml'), join(dir, 'tariffs/beijing.yaml'));
+    const responses = [
+      'demandResponse:',
+      "  - { sites: [hd-b1, hd-dc1], at: '+1d14h', durationMinutes: 60, shed: { hvac: 0.5 } }",
+      'priceResponse:',
+      '  - { sites: [hd-b2, hd-b3, hd-dc1], shift: { power: 0.3 } }',
+      '',
+    ].join('\n');
+    expect(problemsOf(`${sample}${responses}`)).toEqual([
+      'demandResponse[0].sites[1]: "hd-dc1" is not an office of this scenario',
+      // hd-b3 declares no tariff in its registry entry
+      'priceResponse[0].sites[1]: "hd-b3" declares no tariff of ../tariffs',
+      'priceResponse[0].sites[2]: "hd-dc1" is not an office of this scenario',
+    ]);
+  });
+
   it('resolves fault times from offsets and timestamps', () => {
     const start = Date.parse('2025-01-13T00:00:00+08:00');
     expect(faultTime('+1d09h30m', start)).toBe(start + (33 * 60 + 30) * 60_000);

@@ -9,7 +9,10 @@ import {
   type FileProblem,
   type Site,
 } from '@peakwatch/registry';
+import type { TariffVersion, TouDivision } from '@peakwatch/domain';
+import { loadTariffs } from '@peakwatch/policy';
 import { BEIJING_CLIMATE, type ClimateModel } from './models/weather';
+import type { SubmeterCategory } from './models/office';
 import { DEFAULT_PV, type PvModel } from './models/pv';
 import { DEFAULT_DATA_CENTRE, type DataCentreModel } from './models/data-centre';
 import { DEFAULT_HEAT_PUMP, type HeatPumpModel } from './models/heat-pump';
@@ -232,6 +235,31 @@ export const scenarioSchema = z
           .strict(),
       )
       .default([]),
+    /**
+     * Offices that answer their time-of-use tariff (the site's `tariff` in the registry, from `tariffsDir`): in the
+     * critical and peak bands they shed the given share of each category's load, and draw the energy shed in the next
+     * valley band, spread evenly over it (docs/domain.md, "Demand response"). The ground truth states the kWh moved.
+     */
+    priceResponse: z
+      .array(
+        z
+          .object({
+            sites: z.array(z.string()).min(1),
+            shift: z
+              .object({
+                lighting_sockets: z.number().min(0).max(1),
+                hvac: z.number().min(0).max(1),
+                power: z.number().min(0).max(1),
+                special: z.number().min(0).max(1),
+              })
+              .partial()
+              .strict(),
+          })
+          .strict(),
+      )
+      .default([]),
+    /** The tariff files of the price-responsive sites, relative to the scenario file (default ../tariffs). */
+    tariffsDir: z.string().default('../tariffs'),
   })
   .strict();
 
@@ -259,6 +287,15 @@ export interface Scenario {
   initialRegisters: Record<string, Record<string, number>>;
   faults: Fault[];
   demandResponse: DemandResponseEvent[];
+  /** Per price-responsive site: the shares it sheds in the peak bands, and its tariff's divisions and prices. */
+  priceResponse: Map<string, PriceResponse>;
+}
+
+/** A site that answers its time-of-use tariff (scenario `priceResponse`). */
+export interface PriceResponse {
+  shift: Partial<Record<SubmeterCategory, number>>;
+  divisions: readonly TouDivision[];
+  versions: readonly TariffVersion[];
 }
 
 /** A demand-response event the simulated offices answer (scenario `demandResponse`). */
@@ -361,6 +398,25 @@ export function loadScenario(file: string): Scenario {
         problem(`demandResponse[${i}].sites[${j}]`, `"${id}" is not an office of this scenario`);
     }),
   );
+  const priceResponse = new Map<string, PriceResponse>();
+  if (s.priceResponse.length > 0) {
+    const tariffs = loadTariffs(resolve(dirname(file), s.tariffsDir));
+    s.priceResponse.forEach((entry, i) =>
+      entry.sites.forEach((id, j) => {
+        const at = `priceResponse[${i}].sites[${j}]`;
+        const tariff = sites.find((site) => site.id === id)?.tariff;
+        if (!offices.has(id)) problem(at, `"${id}" is not an office of this scenario`);
+        else if (!tariff || !tariffs.tariff(tariff))
+          problem(at, `"${id}" declares no tariff of ${s.tariffsDir}`);
+        else
+          priceResponse.set(id, {
+            shift: entry.shift,
+            divisions: tariffs.divisions,
+            versions: tariffs.versions(tariff),
+          });
+      }),
+    );
+  }
   if (problems.length > 0) throw new DataFileError(problems);
 
   return {
@@ -382,5 +438,6 @@ export function loadScenario(file: string): Scenario {
     initialRegisters: s.initialRegisters,
     faults: s.faults,
     demandResponse: s.demandResponse,
+    priceResponse,
   };
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { loadScenario, type Scenario } from './scenario';
 import { Simulation, type Outgoing, type Reading } from './simulation';
+import { loadTariffs } from '@peakwatch/policy';
 import { generate } from './run';
 
 const SCENARIO = join(__dirname, '../../seeds/scenarios/haidian-campus.yaml');
@@ -252,5 +253,63 @@ describe('a lossy link and the silences the ground truth states', () => {
     }
     // the other devices sent everything
     expect((truth.devices['dc1-total'] as unknown as { silences: unknown[] }).silences).toEqual([]);
+  });
+});
+
+describe('an office answering its time-of-use tariff', () => {
+  // hd-b2 (tariff bj-single-part-1-10kv) sheds half of its power sub-meter's load in the critical and peak bands and
+  // draws it back in the valley; the same run without the response is what it would have drawn
+  const tariffs = loadTariffs(join(__dirname, '../../seeds/tariffs'));
+  const [divisions, versions] = [tariffs.divisions, tariffs.versions('bj-single-part-1-10kv')];
+  const plain = scenario(false);
+  const responsive: Scenario = {
+    ...plain,
+    priceResponse: new Map([['hd-b2', { shift: { power: 0.5 }, divisions, versions }]]),
+  };
+  // Monday 13 January 2025 to 07:00 on Wednesday: two days and the night that draws the second day's peak back
+  const until = FROM + TWO_DAYS + 7 * 3_600_000;
+  const before = run(plain, 7, FROM, until).truth;
+  const after = run(responsive, 7, FROM, until).truth as Truth & {
+    sites: Record<string, { priceShift15m?: [number, number][] }>;
+  };
+  const quarters = (truth: Truth, device: string) =>
+    new Map(truth.devices[device]!.intervals15m['energy_import_kwh']!.map(([t, kwh]) => [t, kwh]));
+  const [gridBefore, gridAfter, power] = [
+    quarters(before, 'b2-grid'),
+    quarters(after, 'b2-grid'),
+    quarters(before, 'b2-power'),
+  ];
+  const shift = new Map(after.sites['hd-b2']!.priceShift15m);
+  /** The band of a quarter by hand: January, so critical 18-21; peak 10-13 and 17-18, 21-22; valley 23-07. */
+  const band = (t: number): string => {
+    const hour = new Date(t + 8 * 3_600_000).getUTCHours();
+    if (hour >= 18 && hour < 21) return 'critical';
+    if ((hour >= 10 && hour < 13) || hour === 17 || hour === 21) return 'peak';
+    return hour >= 23 || hour < 7 ? 'valley' : 'flat';
+  };
+
+  it('sheds half of the power sub-meter in every critical and peak quarter, and states it', () => {
+    const peakQuarters = [...gridBefore.keys()].filter((t) => band(t) === 'critical' || band(t) === 'peak');
+    expect(peakQuarters).toHaveLength(2 * 8 * 4);
+    for (const t of peakQuarters) {
+      expect(gridBefore.get(t)! - gridAfter.get(t)!).toBeCloseTo(power.get(t)! / 2, 5);
+      expect(shift.get(t)).toBeCloseTo(power.get(t)! / 2, 5);
+    }
+  });
+
+  it('draws it all back in the valley that follows, evenly, and nothing in the flat band', () => {
+    for (const t of gridBefore.keys())
+      if (band(t) === 'flat') expect(gridAfter.get(t)).toBeCloseTo(gridBefore.get(t)!, 6);
+    // each night from 23:00 the day's shed energy over its 32 valley quarters
+    for (const day of [0, 1]) {
+      const dayStart = FROM + day * 86_400_000;
+      const shed = [...shift].filter(([t, kwh]) => t >= dayStart && t < dayStart + 23 * 3_600_000 && kwh > 0);
+      const total = shed.reduce((s, [, kwh]) => s + kwh, 0);
+      const night = Array.from({ length: 32 }, (_, q) => dayStart + 23 * 3_600_000 + q * 900_000);
+      for (const t of night) expect(gridAfter.get(t)! - gridBefore.get(t)!).toBeCloseTo(total / 32, 5);
+    }
+    // over the run, not a kWh more or less
+    const sum = (m: Map<number, number>): number => [...m.values()].reduce((s, kwh) => s + kwh, 0);
+    expect(sum(gridAfter)).toBeCloseTo(sum(gridBefore), 4);
   });
 });

@@ -3,7 +3,15 @@ import type { Device, Site } from '@peakwatch/registry';
 import { GroundTruthBuilder } from './ground-truth';
 import { siteStates, weatherAt } from './physics';
 import { Rng } from './rng';
-import { faultTime, type DemandResponseEvent, type Fault, type Scenario } from './scenario';
+import { quarterPrice, type TouBand } from '@peakwatch/domain';
+import type { SubmeterCategory } from './models/office';
+import {
+  faultTime,
+  type DemandResponseEvent,
+  type Fault,
+  type PriceResponse,
+  type Scenario,
+} from './scenario';
 
 /** One reading of the MQTT contract: `{ ts, seq, values }`. */
 export interface Reading {
@@ -64,6 +72,8 @@ export class Simulation {
   private readonly stepMs: number;
   private readonly duplicateProbability = new Map<string, number>();
   private readonly rng: Rng;
+  /** Per price-responsive site: the energy shed in the peak bands not yet drawn back, and the valley's rate. */
+  private readonly deferred = new Map<string, { kwh: number; releaseKw: number }>();
   private nextMs: number;
 
   constructor(
@@ -132,7 +142,7 @@ export class Simulation {
           scenario: this.scenario,
           seed: this.options.seed,
           runStartMs: this.options.fromMs,
-          shed: this.shedAt(site.id, t),
+          ...this.responseAt(site.id, t),
         }),
       ]),
     );
@@ -160,8 +170,7 @@ export class Simulation {
         values[metric] = round3(value / (metric === 'power_kw' ? ct : 1));
       this.emitReading(rt, t, values, out, last);
       if (!last) {
-        if (state.drReductionKw !== undefined)
-          this.truth.addDrReduction(rt.site.id, t, (state.drReductionKw * this.stepMs) / 3_600_000);
+        if (state.reductionKw !== undefined) this.bookReduction(rt.site.id, t, state.reductionKw);
         for (const [metric, rate] of Object.entries(state.rates) as [MetricName, number][]) {
           const amount = (rate * this.stepMs) / 3_600_000;
           rt.totals[metric] = (rt.totals[metric] ?? 0) + amount;
@@ -177,12 +186,68 @@ export class Simulation {
     return [...released, ...due];
   }
 
-  /** The shares a demand-response event of the scenario has the site shed over the step at `t` (none: no event). */
-  private shedAt(siteId: string, t: number): DemandResponseEvent['shed'] | undefined {
+  /** The demand-response event of the scenario the site answers over the step at `t`, if any. */
+  private eventAt(siteId: string, t: number): DemandResponseEvent | undefined {
     return this.scenario.demandResponse.find((e) => {
       const startMs = faultTime(e.at, this.options.fromMs);
       return e.sites.includes(siteId) && startMs <= t && t < startMs + e.durationMinutes * 60_000;
-    })?.shed;
+    });
+  }
+
+  /** The band of the site's tariff over the step at `t`, for a price-responsive site. */
+  private bandAt(response: PriceResponse, t: number): TouBand | undefined {
+    return quarterPrice({
+      divisions: response.divisions,
+      versions: response.versions,
+      startMs: t,
+      utcOffsetMs: this.scenario.location.utcOffsetHours * 3_600_000,
+    })?.band;
+  }
+
+  /**
+   * What the site sheds or adds over the step at `t`: a demand-response event's shares; else, for a price-responsive
+   * site, its shares in the critical and peak bands, and in a valley band what it shed before, spread evenly over the
+   * valley's steps from its first one (the first category it shifts draws it).
+   */
+  private responseAt(
+    siteId: string,
+    t: number,
+  ): { shed?: Partial<Record<SubmeterCategory, number>>; addKw?: Partial<Record<SubmeterCategory, number>> } {
+    const event = this.eventAt(siteId, t);
+    if (event) return { shed: event.shed };
+    const response = this.scenario.priceResponse.get(siteId);
+    if (!response) return {};
+    const deferred = this.deferred.get(siteId) ?? { kwh: 0, releaseKw: 0 };
+    this.deferred.set(siteId, deferred);
+    const band = this.bandAt(response, t);
+    if (band === 'critical' || band === 'peak') {
+      deferred.releaseKw = 0;
+      return { shed: response.shift };
+    }
+    if (band !== 'valley' || deferred.kwh <= 0) {
+      deferred.releaseKw = 0;
+      return {};
+    }
+    if (deferred.releaseKw === 0) {
+      let steps = 0;
+      while (steps < 86_400_000 / this.stepMs && this.bandAt(response, t + steps * this.stepMs) === 'valley')
+        steps++;
+      deferred.releaseKw = deferred.kwh / ((steps * this.stepMs) / 3_600_000);
+    }
+    const category = Object.keys(response.shift)[0] as SubmeterCategory;
+    return { addKw: { [category]: Math.min(deferred.releaseKw, (deferred.kwh * 3_600_000) / this.stepMs) } };
+  }
+
+  /**
+   * Books what the site's grid imports were reduced by over the step at `t` (kW; negative: increased): to the event's
+   * truth, or to the price response's (and what it has yet to draw in the valley).
+   */
+  private bookReduction(siteId: string, t: number, reductionKw: number): void {
+    const kwh = (reductionKw * this.stepMs) / 3_600_000;
+    if (this.eventAt(siteId, t)) return this.truth.addDrReduction(siteId, t, kwh);
+    this.truth.addPriceShift(siteId, t, kwh);
+    const deferred = this.deferred.get(siteId);
+    if (deferred) deferred.kwh = Math.max(0, deferred.kwh + kwh);
   }
 
   private replacedAt(rt: DeviceRuntime, t: number): boolean {

@@ -126,6 +126,31 @@ describe('external broker: Mosquitto dynamic security provisioned by PeakWatch',
     await expect(ingest.publishAsync(OWN, reading, { qos: 1 })).rejects.toThrow(/Not authorized/);
   });
 
+  it("holds a grid operator to its district's demand-response requests, which PeakWatch's client reads", async () => {
+    const run = cli(['dr-operator', 'secret', 'grid-haidian', 'haidian']);
+    expect(run.status).toBe(0);
+    const operator = await login('grid-haidian', run.stdout.trimEnd().split('\n').at(-1)!);
+    const peakwatch = await login(SERVICE.username, SERVICE.password, { clientId: 'peakwatch-dr-test' });
+    await peakwatch.subscribeAsync('$share/peakwatch-dr/dr/v1/+/requests', { qos: 1 });
+    const received = new Promise<string>((resolve) => peakwatch.once('message', (topic) => resolve(topic)));
+    await operator.publishAsync('dr/v1/haidian/requests', '{}', { qos: 1 });
+    expect(await received).toBe('dr/v1/haidian/requests');
+    for (const topic of ['dr/v1/chaoyang/requests', 'alerts/v1/haidian/hd-b1', OWN])
+      await expect(operator.publishAsync(topic, reading, { qos: 1 })).rejects.toThrow(/Not authorized/);
+    for (const filter of ['#', 'dr/v1/#', 'alerts/v1/#'])
+      await expect(operator.subscribeAsync(filter, { qos: 1 })).rejects.toThrow(/Not authorized/);
+    // a device may not send a request; the command line refuses a district without sites
+    const device = await login('b1-grid', secrets['b1-grid']!);
+    await expect(device.publishAsync('dr/v1/haidian/requests', '{}', { qos: 1 })).rejects.toThrow(
+      /Not authorized/,
+    );
+    const unknown = cli(['dr-operator', 'secret', 'grid-x', 'nowhere']);
+    expect([unknown.status, unknown.stderr]).toEqual([
+      2,
+      expect.stringContaining('district nowhere: no site'),
+    ]);
+  });
+
   it('closes a connection when its secret is rotated, and takes only the new secret afterwards', async () => {
     const before = secrets['b1-hvac']!;
     const device = await login('b1-hvac', before, { clientId: 'b1-hvac-rotated' });

@@ -40,6 +40,7 @@ describe('EMQX HTTP authentication and authorization answered by PeakWatch', () 
     const credentials = app.get(CredentialsRepository);
     secrets['b1-power'] = await credentials.issue('b1-power', 'device', 'hd-b1');
     secrets['peakwatch-ingest'] = await credentials.issue('peakwatch-ingest', 'service', null);
+    secrets['grid-haidian'] = await credentials.issue('grid-haidian', 'dr_operator', 'haidian');
   });
   afterAll(async () => {
     await app?.close();
@@ -95,6 +96,24 @@ describe('EMQX HTTP authentication and authorization answered by PeakWatch', () 
     expect(await may('publish', 'alerts/v1/haidian/hd-b1', 'peakwatch-ingest')).toBe('allow');
     expect(await may('publish', 'energy/v1/hd-b1/b1-power/telemetry', 'peakwatch-ingest')).toBe('deny');
     expect(await may('publish', 'energy/v1/hd-b1/b1-lighting/telemetry', 'b1-lighting')).toBe('deny'); // no secret
+  });
+
+  it("holds a grid operator to its district's demand-response requests", async () => {
+    const may = (action: string, topic: string, username = 'grid-haidian') =>
+      verdict('authorize', { username, clientid: `${username}-1`, topic, action });
+    expect(await may('publish', 'dr/v1/haidian/requests')).toBe('allow');
+    for (const topic of [
+      'dr/v1/chaoyang/requests',
+      'alerts/v1/haidian/hd-b1',
+      'energy/v1/hd-b1/b1-power/telemetry',
+    ])
+      expect(await may('publish', topic)).toBe('deny');
+    for (const filter of ['#', 'dr/v1/haidian/requests', 'alerts/v1/#', '$share/g/energy/v1/#'])
+      expect(await may('subscribe', filter)).toBe('deny');
+    // PeakWatch's client reads the requests; a device may not send one
+    expect(await may('subscribe', '$share/peakwatch-dr/dr/v1/+/requests', 'peakwatch-ingest')).toBe('allow');
+    expect(await may('publish', 'dr/v1/haidian/requests', 'peakwatch-ingest')).toBe('deny');
+    expect(await may('publish', 'dr/v1/haidian/requests', 'b1-power')).toBe('deny');
   });
 
   it('ends what a session may do once its secret is rotated or deleted, and keeps devices off PeakWatch client ids', async () => {

@@ -9,7 +9,9 @@ import { API_APP, ApiKeysRepository } from '@peakwatch/api';
 import type { AppConfig } from '@peakwatch/config';
 import { loadScenario } from '@peakwatch/device-sim';
 import { INGEST_APP } from '@peakwatch/ingest';
-import { loadPolicyData } from '@peakwatch/policy';
+import { drRequestTopic } from '@peakwatch/contracts';
+import { loadPolicyData, loadTariffs } from '@peakwatch/policy';
+import { readKpis, type KpiValue } from '@peakwatch/metering';
 import { freePort } from '@peakwatch/process';
 import { Registry } from '@peakwatch/registry';
 import { Clock, LiveEvents, createApp } from '@peakwatch/runtime';
@@ -21,7 +23,14 @@ import { ROOT } from '../support/build';
 import { expectPanelRows, grafanaQuery } from '../support/grafana';
 import { DAY, HOUR, beijingMidnight } from '../support/calendar';
 import { startInfluxd, type TestInfluxd } from '../support/influxd';
-import { backfill, issueDeviceSecrets, publishLate, spoolDrained, testConfig } from '../support/ingest';
+import {
+  backfill,
+  issueDeviceSecrets,
+  metricOf,
+  publishLate,
+  spoolDrained,
+  testConfig,
+} from '../support/ingest';
 import { connectClient } from '../support/mqtt';
 import { TRUTH_ROUNDING, expectWithin, registerTolerance } from '../support/tolerance';
 
@@ -47,7 +56,7 @@ const REQUESTED_KW = 100;
 const SHED = { hvac: 0.5, lighting_sockets: 0.3 };
 
 interface Truth {
-  sites: Record<string, { drReduction15m?: [number, number][] }>;
+  sites: Record<string, { drReduction15m?: [number, number][]; priceShift15m?: [number, number][] }>;
   devices: Record<string, { intervals15m: Record<string, [number, number][]> }>;
 }
 
@@ -72,6 +81,10 @@ describe('demand response: an event over the simulator, measured against its bas
   let truth: Truth;
   let created: DrEvent;
   let firstResult: DrEventResult;
+  const operatorRefusals: { subscribe?: string; otherDistrict?: boolean; device?: boolean } = {};
+  let requests: Record<string, number>;
+  let overMqtt: DrEvent[];
+  let days: KpiValue[];
   let badRequests: { status: number; field: string | undefined }[];
   let overlap: { status: number; overlaps: string[] };
   const seen = new Map<string, DrEvent>();
@@ -174,9 +187,63 @@ describe('demand response: an event over the simulator, measured against its bas
       endsAt: '2026-10-20T17:00:00+08:00',
     });
     overlap = { status: clash.status, overlaps: (clash.body as { overlaps: string[] }).overlaps };
-    // the outbox delivers the announcements (every few seconds)
+    // A grid operator of Haidian asks for an event of hd-b2 over MQTT, then sends it again; it also tries what it may
+    // not: a request for another district, and a request refused for its content; a device tries to send one.
+    const issue = app.get(credentials);
+    const operatorSecret = await issue.issue('grid-haidian', 'dr_operator', 'haidian');
+    const mqttUrl = `mqtt://127.0.0.1:${config.mqtt.port}`;
+    const operator = await connectClient(mqttUrl, { username: 'grid-haidian', password: operatorSecret });
+    const request = {
+      requestId: 'sgcc-bj-2026-10-20-0001',
+      sites: ['hd-b2'],
+      startsAt: '2026-10-20T18:00:00+08:00',
+      endsAt: '2026-10-20T19:00:00+08:00',
+      requestedKw: 30,
+      reason: 'evening peak',
+    };
+    for (const body of [request, request, { ...request, requestId: 'r-2', sites: ['hd-nowhere'] }])
+      await operator.publishAsync(drRequestTopic('haidian'), JSON.stringify(body), { qos: 1 });
+    await operator.publishAsync(drRequestTopic('haidian'), '{"requestId": "r-3", ', { qos: 1 });
+    operatorRefusals.subscribe = await operator.subscribeAsync('alerts/v1/#', { qos: 1 }).then(
+      () => 'granted',
+      () => 'refused',
+    );
+    await operator.endAsync();
+    // what the broker must refuse: closes the connection (MQTT 3.1.1 has no negative PUBACK)
+    operatorRefusals.otherDistrict = await closedOnPublish(
+      mqttUrl,
+      'grid-haidian',
+      operatorSecret,
+      drRequestTopic('chaoyang'),
+      request,
+    );
+    const deviceSecret = (await issueDeviceSecrets(app, ['b1-grid']))['b1-grid']!;
+    operatorRefusals.device = await closedOnPublish(
+      mqttUrl,
+      'b1-grid',
+      deviceSecret,
+      drRequestTopic('haidian'),
+      request,
+    );
+    // the listener has read the four requests
+    const counted = async (outcome: string): Promise<number> =>
+      metricOf(config.http.port, 'peakwatch_dr_requests_total', `outcome="${outcome}"`);
+    const until = Date.now() + 30_000;
+    while (Date.now() < until && (await counted('created')) + (await counted('repeated')) < 2)
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    requests = {
+      created: await counted('created'),
+      repeated: await counted('repeated'),
+      refusedSites: await counted('refused_sites'),
+      refusedPayload: await counted('refused_payload'),
+    };
+    overMqtt = (
+      (await http.get('/api/v1/dr-events').set('Authorization', `Bearer ${keys.get('regulator')}`))
+        .body as DrEvent[]
+    ).filter((e) => e.actor === 'mqtt:haidian');
+    // the outbox delivers the announcements (every few seconds): two sites of the API's event, one of the operator's
     const deadline = Date.now() + 30_000;
-    while ((webhooks.length < 2 || mails.length < 2 || onMqtt.length < 2) && Date.now() < deadline)
+    while ((webhooks.length < 3 || mails.length < 3 || onMqtt.length < 3) && Date.now() < deadline)
       await new Promise((resolve) => setTimeout(resolve, 200));
     await observer.endAsync();
     await app.close();
@@ -185,6 +252,8 @@ describe('demand response: an event over the simulator, measured against its bas
     // The day goes by: a week of the two offices' readings (hd-b3 answering the event), through the broker.
     app = await createApp(config, [INGEST_APP, API_APP], { clock: Clock.startingAt(MEASURED_AT) });
     const campus = loadScenario(join(SEEDS, 'scenarios/haidian-campus.yaml'));
+    const tariffs = loadTariffs(join(SEEDS, 'tariffs'));
+    const { divisions } = tariffs;
     truth = (await backfill({
       scenario: {
         ...campus,
@@ -193,6 +262,13 @@ describe('demand response: an event over the simulator, measured against its bas
         demandResponse: [
           { sites: ['hd-b3'], at: new Date(START).toISOString(), durationMinutes: 120, shed: SHED },
         ],
+        // and hd-b1 answers its time-of-use tariff every day: 40 % of its power sub-meter out of the peak bands
+        priceResponse: new Map([
+          [
+            'hd-b1',
+            { shift: { power: 0.4 }, divisions, versions: tariffs.versions('bj-single-part-1-10kv') },
+          ],
+        ]),
       },
       seed: 5,
       fromMs: FROM,
@@ -251,6 +327,13 @@ describe('demand response: an event over the simulator, measured against its bas
         .get('/api/v1/dr-events/capability?district=haidian&year=2026')
         .set('Authorization', `Bearer ${keys.get('fm-b3')}`)
     ).status;
+    days = await readKpis(influx, {
+      scope: 'site',
+      period: '1d',
+      entities: ['hd-b1'],
+      fromMs: FROM,
+      toMs: END,
+    });
   });
   afterAll(async () => {
     await app?.close();
@@ -303,11 +386,12 @@ describe('demand response: an event over the simulator, measured against its bas
     expect(created.siteIds).toEqual(['hd-b1', 'hd-b3']);
     expect(created.district).toBe('haidian');
     // the facility managers' webhook of the district, signed; never the regulator's
-    expect(webhooks.map((w) => [w.path, w.signatureOk, w.body['siteId']]).sort()).toEqual([
+    const ofEvent = webhooks.filter((w) => w.body['id'] === created.id);
+    expect(ofEvent.map((w) => [w.path, w.signatureOk, w.body['siteId']]).sort()).toEqual([
       ['/fm', true, 'hd-b1'],
       ['/fm', true, 'hd-b3'],
     ]);
-    for (const w of webhooks)
+    for (const w of ofEvent)
       expect(w.body).toMatchObject({
         kind: 'dr_event',
         id: created.id,
@@ -315,14 +399,33 @@ describe('demand response: an event over the simulator, measured against its bas
         endsAt: new Date(END).toISOString(),
         requestedKw: REQUESTED_KW,
       });
-    expect(mails.map((m) => m.to)).toEqual([['fm@campus.example'], ['fm@campus.example']]);
+    // with the operator's event of hd-b2: one e-mail and one MQTT message per site of each event
+    expect(mails.map((m) => m.to)).toEqual(Array.from({ length: 3 }, () => ['fm@campus.example']));
     expect(
       mails.map((m) => /Subject: \[PeakWatch\] demand response: (hd-b\d)/.exec(m.raw)?.[1]).sort(),
-    ).toEqual(['hd-b1', 'hd-b3']);
-    expect(onMqtt.map((m) => m.topic).sort()).toEqual([
-      'alerts/v1/haidian/hd-b1/dr',
-      'alerts/v1/haidian/hd-b3/dr',
-    ]);
+    ).toEqual(['hd-b1', 'hd-b2', 'hd-b3']);
+    expect(onMqtt.map((m) => [m.topic, m.body['id']]).sort()).toEqual(
+      [
+        ['alerts/v1/haidian/hd-b1/dr', created.id],
+        ['alerts/v1/haidian/hd-b2/dr', overMqtt[0]?.id],
+        ['alerts/v1/haidian/hd-b3/dr', created.id],
+      ].sort(),
+    );
+  });
+
+  it("takes a grid operator's request over MQTT as one event, once, and refuses what it may not ask", () => {
+    // the request sent twice is one event, of the operator's district, announced once (above)
+    expect(overMqtt).toHaveLength(1);
+    expect(overMqtt[0]).toMatchObject({
+      district: 'haidian',
+      siteIds: ['hd-b2'],
+      startsAt: '2026-10-20T10:00:00.000Z',
+      requestedKw: 30,
+      role: 'dr_operator',
+    });
+    expect(requests).toEqual({ created: 1, repeated: 1, refusedSites: 1, refusedPayload: 1 });
+    // the broker refuses another district's topic, a device on the request topic, and any subscription of the operator
+    expect(operatorRefusals).toEqual({ subscribe: 'refused', otherDistrict: true, device: true });
   });
 
   it('refuses an event in the past, backwards, off the quarter hour, of an unknown site, or overlapping', () => {
@@ -375,6 +478,33 @@ describe('demand response: an event over the simulator, measured against its bas
     expect(Math.abs(byRule('b3-grid').baselineErrorKw)).toBeLessThan(0.05 * truly);
     // hd-b1 delivered nothing (its PV and weather move its baseline a little either way)
     expect(delivered('b1-grid')).toBe(0);
+  });
+
+  it("measures hd-b1's answer to its tariff: the peak bands' share of a day, lowered by what the simulator moved", () => {
+    // Monday 19 October: October has no critical hours; the peak bands are 10-13 and 17-22 (seeds/tariffs)
+    const day = beijingMidnight('2026-10-19');
+    const dayQuarters = quarters(day, 96);
+    const inPeak = (t: number): boolean => {
+      const hour = (t - day) / HOUR;
+      return (hour >= 10 && hour < 13) || (hour >= 17 && hour < 22);
+    };
+    const shift = new Map(truth.sites['hd-b1']!.priceShift15m);
+    const kwh = (t: number): number => load('b1-grid', t) / 4;
+    const sum = (f: (t: number) => number, only: (t: number) => boolean = () => true): number =>
+      dayQuarters.filter(only).reduce((s, t) => s + f(t), 0);
+    // what it bought in the peak bands, and what it would have without answering (the truth's shift added back)
+    const peakKwh = sum(kwh, inPeak);
+    const withoutKwh = sum((t) => kwh(t) + (shift.get(t) ?? 0), inPeak);
+    const moved = sum((t) => shift.get(t) ?? 0, inPeak);
+    expect(moved).toBeGreaterThan(100); // some 40 % of ~30 kW over 8 hours
+    expectWithin(withoutKwh - peakKwh, moved, 1e-6);
+    const share = days.find((k) => k.kpi === 'peak_band_share' && k.windowStartMs === day)!;
+    const energy = sum(kwh);
+    // the measured share is the truth's: each quarter's kWh to the register's 0.001
+    expectWithin(share.value, peakKwh / energy, (96 * registerTolerance()) / energy);
+    // and lower than it would have been, by the kWh moved out of the peak bands
+    expectWithin(share.numerator, withoutKwh - moved, 2 * 32 * registerTolerance());
+    expect(share.value!).toBeLessThan(withoutKwh / sum((t) => kwh(t) + (shift.get(t) ?? 0)) - 0.01);
   });
 
   it('shares the request by baseline, judges each site and the total, and shows each caller its part', () => {
@@ -435,3 +565,22 @@ describe('demand response: an event over the simulator, measured against its bas
     expectWithin(mean(drawn), measured.baselineKw!, 1e-6);
   });
 });
+
+/** Whether the broker closes the connection of `username` when it publishes `body` on `topic` (QoS 1). */
+async function closedOnPublish(
+  url: string,
+  username: string,
+  password: string,
+  topic: string,
+  body: object,
+): Promise<boolean> {
+  const client = await connectClient(url, { username, password });
+  const closed = new Promise<boolean>((resolve) => client.once('close', () => resolve(true)));
+  client.publish(topic, JSON.stringify(body), { qos: 1 });
+  const result = await Promise.race([
+    closed,
+    new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 5_000)),
+  ]);
+  await client.endAsync(true);
+  return result;
+}

@@ -254,8 +254,8 @@ describe('ingest durability', () => {
       await writeFile(dynsecFile, JSON.stringify(dynsecInitialConfig(ADMIN, INGEST)));
       mosquitto = await startMosquitto({ dynsecFile });
       const accounts = new MosquittoDynsec(mosquitto.url, ADMIN);
-      await accounts.put({ username: 'b1-lighting', siteId: 'hd-b1' }, DEVICE_PASSWORD);
-      await accounts.put({ username: 'b1-power', siteId: 'hd-b1' }, 'b1-power-pw-0123');
+      await accounts.put({ username: 'b1-lighting', role: 'device', scope: 'hd-b1' }, DEVICE_PASSWORD);
+      await accounts.put({ username: 'b1-power', role: 'device', scope: 'hd-b1' }, 'b1-power-pw-0123');
       await accounts.close();
       for (let i = 0; i < 2; i++)
         replicas.push({

@@ -4,7 +4,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import nodemailer, { type Transporter } from 'nodemailer';
 import { InjectConfig, type AppConfig } from '@peakwatch/config';
 import { Clock } from '@peakwatch/runtime';
-import { CredentialsRepository, StateStore } from '@peakwatch/state';
+import { CredentialsRepository, StateStore, type DrAnnouncement } from '@peakwatch/state';
 import { receiverKey, signature, type AlertNotification } from './notification';
 
 /** Backoff after a failed delivery: exponential from 1 s to 5 min. */
@@ -180,7 +180,7 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
     const url = this.config.alerts.smtpUrl;
     if (!url) throw new Error('ALERT_SMTP_URL is not set');
     this.mailer ??= nodemailer.createTransport(url);
-    const parsed = JSON.parse(payload) as AlertNotification | DrAnnouncementMail;
+    const parsed = JSON.parse(payload) as AlertNotification | DrAnnouncement;
     if ('kind' in parsed) {
       const d = parsed;
       const info = await this.mailer.sendMail({
@@ -251,17 +251,4 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
     });
     return this.client;
   }
-}
-
-/** A demand-response announcement as the API queues it (apps/api dr-events.controller.ts). */
-interface DrAnnouncementMail {
-  kind: 'dr_event';
-  id: string;
-  district: string;
-  siteId: string;
-  startsAt: string;
-  endsAt: string;
-  requestedKw: number;
-  sites: number;
-  reason: string;
 }

@@ -17,6 +17,7 @@ import {
 import {
   deviceSecretCommand,
   dynsecInitCommand,
+  drOperatorSecretCommand,
   serviceSecretCommand,
   webhookKeyCommand,
 } from './commands/secret.command';
@@ -71,6 +72,17 @@ export function buildCli(): Command {
     .description('issue or rotate the MQTT secret of a service client (role service); prints it once')
     .argument('<name>')
     .action((name: string) => serviceSecretCommand(name));
+
+  program
+    .command('dr-operator')
+    .description("a district's grid operator: sends demand-response requests over MQTT")
+    .command('secret')
+    .description(
+      'issue or rotate the MQTT secret of a grid operator (role dr_operator, publishes dr/v1/<district>/ only); prints it once',
+    )
+    .argument('<name>')
+    .argument('<district>')
+    .action((name: string, district: string) => drOperatorSecretCommand(name, district));
 
   program
     .command('broker')

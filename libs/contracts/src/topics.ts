@@ -50,9 +50,33 @@ export function alertTopic(district: string, siteId: string): string {
 }
 
 /** Where a site's demand-response announcements are published: `alerts/v1/{district}/{siteId}/dr`. */
-export function drTopic(district: string, siteId: string): string {
+export function drAnnouncementTopic(district: string, siteId: string): string {
   return `${alertTopic(district, siteId)}/dr`;
 }
+
+/**
+ * Where demand-response requests reach PeakWatch over MQTT: `dr/v1/{district}/requests` (docs/contracts.md,
+ * "Demand-response events"), published by the district's grid operators only.
+ */
+export const DR_TOPIC_ROOT = 'dr/v1';
+
+export function drRequestTopic(district: string): string {
+  return `${DR_TOPIC_ROOT}/${district}/requests`;
+}
+
+/** The district of a demand-response request's topic; undefined when it is not one. */
+export function parseDrRequestTopic(topic: string): string | undefined {
+  const parts = topic.split('/');
+  if (parts.length !== 4 || `${parts[0]}/${parts[1]}` !== DR_TOPIC_ROOT || parts[3] !== 'requests')
+    return undefined;
+  return isValidId(parts[2]!) ? parts[2] : undefined;
+}
+
+/**
+ * The roles of MQTT identities (docs/security.md, "Identities"): a device; one of PeakWatch's own clients; a grid
+ * operator of a district (a utility's or aggregator's system sending demand-response requests).
+ */
+export type MqttRole = 'device' | 'service' | 'dr_operator';
 
 /**
  * What an MQTT identity may do, as topic prefixes (each ends with `/`): a topic is allowed when it starts with one of
@@ -77,8 +101,13 @@ export function deviceGrant(siteId: string, deviceId: string): TopicGrant {
  */
 export const SERVICE_GRANT: TopicGrant = {
   publish: [`${ALERT_TOPIC_ROOT}/`],
-  subscribe: [`${TOPIC_ROOT}/`, `${ALERT_TOPIC_ROOT}/`],
+  subscribe: [`${TOPIC_ROOT}/`, `${ALERT_TOPIC_ROOT}/`, `${DR_TOPIC_ROOT}/`],
 };
+
+/** A district's grid operator: publishes its district's demand-response requests, and reads nothing. */
+export function drOperatorGrant(district: string): TopicGrant {
+  return { publish: [`${DR_TOPIC_ROOT}/${district}/`], subscribe: [] };
+}
 
 /** Whether a topic, or a subscription filter, lies under one of `prefixes`. */
 export function grantCovers(prefixes: readonly string[], topicOrFilter: string): boolean {

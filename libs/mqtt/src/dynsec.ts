@@ -1,6 +1,13 @@
 import { pbkdf2Sync, randomBytes, randomUUID } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
-import { PeakWatchError, SERVICE_GRANT, deviceGrant, type TopicGrant } from '@peakwatch/contracts';
+import {
+  PeakWatchError,
+  SERVICE_GRANT,
+  deviceGrant,
+  drOperatorGrant,
+  type MqttRole,
+  type TopicGrant,
+} from '@peakwatch/contracts';
 
 /**
  * Mosquitto 2's dynamic security plugin (mosquitto_dynamic_security.so), provisioned by PeakWatch: every device and
@@ -19,6 +26,8 @@ export const DYNSEC_ROLES = {
   admin: 'peakwatch-admin',
   service: 'peakwatch-service',
   device: (siteId: string, deviceId: string) => `peakwatch-device:${siteId}/${deviceId}`,
+  /** The grid operators of a district share its role. */
+  drOperator: (district: string) => `peakwatch-dr-operator:${district}`,
 } as const;
 
 /**
@@ -96,8 +105,11 @@ export class BrokerProvisioningError extends PeakWatchError {
 
 /** Where PeakWatch's MQTT identities are kept on an external broker. */
 export interface BrokerAccounts {
-  /** Creates the client, or sets its password and role: its old password stops working and its connections close. */
-  put(identity: { username: string; siteId: string | null }, password: string): Promise<void>;
+  /**
+   * Creates the client, or sets its password and role: its old password stops working and its connections close.
+   * `scope` is a device's site, a grid operator's district, none for a service.
+   */
+  put(identity: { username: string; role: MqttRole; scope: string | null }, password: string): Promise<void>;
   /** Deletes the client (closing its connections); nothing when there is none. */
   remove(username: string): Promise<void>;
   close(): Promise<void>;
@@ -119,16 +131,24 @@ export class MosquittoDynsec implements BrokerAccounts {
     private readonly timeoutMs = 10_000,
   ) {}
 
-  async put(identity: { username: string; siteId: string | null }, password: string): Promise<void> {
-    const { username, siteId } = identity;
+  async put(
+    identity: { username: string; role: MqttRole; scope: string | null },
+    password: string,
+  ): Promise<void> {
+    const { username, role, scope } = identity;
     this.refuseAdmin(username);
     let rolename: string = DYNSEC_ROLES.service;
-    if (siteId !== null) {
-      rolename = DYNSEC_ROLES.device(siteId, username);
-      await this.run(
-        { command: 'createRole', rolename, acls: aclsOf(deviceGrant(siteId, username), false) },
-        ['Role already exists'],
-      );
+    if (role !== 'service') {
+      if (scope === null)
+        throw new BrokerProvisioningError(`a ${role} needs its ${role === 'device' ? 'site' : 'district'}`);
+      const [name, grant] =
+        role === 'device'
+          ? [DYNSEC_ROLES.device(scope, username), deviceGrant(scope, username)]
+          : [DYNSEC_ROLES.drOperator(scope), drOperatorGrant(scope)];
+      rolename = name;
+      await this.run({ command: 'createRole', rolename, acls: aclsOf(grant, false) }, [
+        'Role already exists',
+      ]);
     }
     const roles = [{ rolename }];
     const created = await this.run(

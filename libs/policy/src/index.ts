@@ -2,6 +2,7 @@ export {
   PolicyData,
   factorSchema,
   loadPolicyData,
+  loadTariffs,
   thresholdSchema,
   type Factor,
   type Threshold,

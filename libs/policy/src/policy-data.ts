@@ -118,6 +118,19 @@ function loadFolder<T>(
   return values;
 }
 
+/** The tariffs of every file of `dir` (none without the folder); problems go to `problems`. */
+function tariffsIn(dir: string, problems: FileProblem[]): Tariffs {
+  return tariffsOf(loadFolder(dir, tariffFileSchema, problems, { optional: true }), problems);
+}
+
+/** Loads and checks the tariff files of `dir` alone (the simulator's price-responsive sites); throws as loadPolicyData. */
+export function loadTariffs(dir: string): Tariffs {
+  const problems: FileProblem[] = [];
+  const tariffs = tariffsIn(dir, problems);
+  if (problems.length > 0) throw new DataFileError(problems);
+  return tariffs;
+}
+
 /** Loads and checks every policy, factor and tariff file; throws {@link DataFileError} naming each file, path and problem. */
 export function loadPolicyData(seedsDir: string): PolicyData {
   const problems: FileProblem[] = [];
@@ -128,10 +141,7 @@ export function loadPolicyData(seedsDir: string): PolicyData {
     (f) => f.value.thresholds,
   );
   // a deployment without time-of-use tariffs has no cost KPIs (every site says "no tariff declared")
-  const tariffs = tariffsOf(
-    loadFolder(join(seedsDir, 'tariffs'), tariffFileSchema, problems, { optional: true }),
-    problems,
-  );
+  const tariffs = tariffsIn(join(seedsDir, 'tariffs'), problems);
   const seen = new Set<string>();
   for (const entry of [...factors, ...thresholds]) {
     if (seen.has(entry.id))

@@ -11,4 +11,4 @@ export { stopSchedules } from './schedules';
 export { PEAKWATCH_VERSION } from './version';
 export { EXIT, UsageError } from './usage.error';
 export { SingleRun } from './single-run';
-export { replicaId } from './replica-id';
+export { replicaId, replicaOf } from './replica-id';

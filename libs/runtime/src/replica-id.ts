@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { StateStore } from '@peakwatch/state';
 
 const ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -23,4 +24,16 @@ export function replicaId(dataDir: string, first: () => string = randomUUID): st
   mkdirSync(dataDir, { recursive: true });
   writeFileSync(file, `${id}\n`);
   return id;
+}
+
+/**
+ * This replica's id as its MQTT clients name themselves: a single process on SQLite keeps its installation's id (and
+ * the broker sessions it had before this file existed); replicas sharing a PostgreSQL store each draw their own.
+ */
+export async function replicaOf(
+  dataDir: string,
+  state: Pick<StateStore, 'kind' | 'instanceId'>,
+): Promise<string> {
+  const installation = await state.instanceId();
+  return replicaId(dataDir, () => (state.kind === 'sqlite' ? installation : randomUUID()));
 }

@@ -1,12 +1,19 @@
 import { createHash } from 'node:crypto';
-import { PeakWatchError, SERVICE_GRANT, deviceGrant, type TopicGrant } from '@peakwatch/contracts';
+import {
+  PeakWatchError,
+  SERVICE_GRANT,
+  deviceGrant,
+  drOperatorGrant,
+  type MqttRole,
+  type TopicGrant,
+} from '@peakwatch/contracts';
 import type { BrokerAccounts } from '@peakwatch/mqtt';
 import type { Registry } from '@peakwatch/registry';
 import { hashSecret, newSecret } from './secret-hash';
 import { SecretVerifier } from './secret-verifier';
 import type { StateStore } from './state-store';
 
-export type MqttRole = 'device' | 'service';
+export type { MqttRole };
 
 /** A secret was asked for a username that belongs to the other role. */
 export class CredentialRoleError extends PeakWatchError {
@@ -16,6 +23,7 @@ export class CredentialRoleError extends PeakWatchError {
 export interface MqttIdentity {
   username: string;
   role: MqttRole;
+  /** A device's site; a grid operator's district (stored in the same column); none for a service. */
   siteId: string | null;
   /** Which issued secret it holds (a digest of its hash): a connection outlives neither its rotation nor its deletion. */
   secretVersion: string;
@@ -27,6 +35,8 @@ export interface MqttIdentity {
  */
 export function grantOf(identity: MqttIdentity, registry: Registry): TopicGrant | undefined {
   if (identity.role === 'service') return SERVICE_GRANT;
+  if (identity.role === 'dr_operator')
+    return identity.siteId === null ? undefined : drOperatorGrant(identity.siteId);
   const registered = registry.device(identity.username);
   return registered && deviceGrant(registered.site.id, registered.device.id);
 }
@@ -57,7 +67,7 @@ export class CredentialsRepository {
   async issue(username: string, role: MqttRole, siteId: string | null): Promise<string> {
     await this.assertAvailable(username, role);
     const secret = newSecret();
-    await this.accounts?.put({ username, siteId: role === 'device' ? siteId : null }, secret);
+    await this.accounts?.put({ username, role, scope: role === 'service' ? null : siteId }, secret);
     const now = new Date().toISOString();
     const secretHash = await hashSecret(secret);
     await this.state.db

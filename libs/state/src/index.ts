@@ -32,4 +32,15 @@ export {
   type VerifierLimits,
 } from './secret-verifier';
 export { ImportBatches, type ImportBatch, type ImportRejection } from './import-batches';
-export { DrEvents, type DrEvent, type DrEventResult, type DrSiteResult } from './dr-events';
+export {
+  DrEvents,
+  drEventRequestSchema,
+  type DrAnnouncement,
+  type DrEvent,
+  type DrEventRequest,
+  type DrEventResult,
+  type DrReceivers,
+  type DrRefusal,
+  type DrRequester,
+  type DrSiteResult,
+} from './dr-events';

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import {
   Body,
   ConflictException,
@@ -14,84 +13,25 @@ import {
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { InjectConfig, type AppConfig } from '@peakwatch/config';
-import { ID_CHARS, ID_PATTERN, drTopic } from '@peakwatch/contracts';
+import { ID_CHARS, ID_PATTERN } from '@peakwatch/contracts';
 import { InfluxClient } from '@peakwatch/influx';
 import { PolicyData } from '@peakwatch/policy';
 import { readKpis, utcOffsetMs, windowsOf } from '@peakwatch/metering';
 import { Registry } from '@peakwatch/registry';
 import { Clock, LiveEvents } from '@peakwatch/runtime';
-import {
-  AuditLog,
-  DrEvents,
-  StateStore,
-  deliveryId,
-  enqueue,
-  type DrEvent,
-  type OutboxChannel,
-} from '@peakwatch/state';
+import { AuditLog, DrEvents, StateStore, drEventRequestSchema, type DrEvent } from '@peakwatch/state';
 import { Access } from '../auth/access';
 import { ApiKeyGuard, Caller, Roles } from '../auth/api-key.guard';
 import type { Principal } from '../auth/api-keys.repository';
 import { by } from '../auth/audit';
 import { badField, parseInput } from '../validation';
 
-const QUARTER_MS = 900_000;
-/** The longest event accepted. */
-const MAX_EVENT_MS = 24 * 3_600_000;
-
-const id = z.string().regex(ID_PATTERN, `must match ${ID_CHARS}`);
-/** An instant with its offset, on a quarter hour (an event is measured quarter by quarter). */
-const quarterInstant = z
-  .string()
-  .datetime({ offset: true, message: 'expected an ISO 8601 date-time with its offset' })
-  .refine(
-    (s) => Date.parse(s) % QUARTER_MS === 0,
-    'must be on a quarter hour (00, 15, 30 or 45 minutes, 0 seconds)',
-  );
-
-export const drEventBody = z
-  .object({
-    /** Every site of a district, or `sites` (of one district). */
-    district: id.optional(),
-    sites: z.array(id).min(1).max(1000).optional(),
-    startsAt: quarterInstant,
-    endsAt: quarterInstant,
-    /** The reduction asked of the sites together, kW. */
-    requestedKw: z.number().positive().max(10_000_000),
-    reason: z.string().trim().min(1).max(500),
-  })
-  .strict()
-  .refine((b) => (b.district === undefined) !== (b.sites === undefined), {
-    message: 'give either district or sites',
-    path: ['sites'],
-  })
-  .refine((b) => Date.parse(b.endsAt) > Date.parse(b.startsAt), {
-    message: 'must be after startsAt',
-    path: ['endsAt'],
-  })
-  .refine((b) => Date.parse(b.endsAt) - Date.parse(b.startsAt) <= MAX_EVENT_MS, {
-    message: 'an event lasts 24 hours at most',
-    path: ['endsAt'],
-  });
-
 const capabilityQuery = z
-  .object({ district: id, year: z.coerce.number().int().min(2000).max(2100) })
+  .object({
+    district: z.string().regex(ID_PATTERN, `must match ${ID_CHARS}`),
+    year: z.coerce.number().int().min(2000).max(2100),
+  })
   .strict();
-
-/** What an announcement says (webhook, e-mail, MQTT, stream; docs/contracts.md, "Demand-response events"). */
-interface DrAnnouncement {
-  kind: 'dr_event';
-  id: string;
-  district: string;
-  siteId: string;
-  startsAt: string;
-  endsAt: string;
-  /** The reduction asked of all the event's sites together. */
-  requestedKw: number;
-  sites: number;
-  reason: string;
-  at: string;
-}
 
 /**
  * Demand-response events (docs/domain.md, "Demand response"): a regulator (its district's sites) or an admin creates
@@ -125,69 +65,33 @@ export class DrEventsController {
   @Roles('admin', 'regulator')
   @ApiOperation({ summary: 'Create a demand-response event; its sites are told at once' })
   async create(@Caller() caller: Principal, @Body() body: unknown): Promise<DrEvent> {
-    const input = parseInput(drEventBody, body, 'body');
-    if (Date.parse(input.startsAt) < this.clock.now())
-      badField('startsAt', 'an event cannot start in the past');
-    const allowed = new Set(this.access.sites(caller));
-    let siteIds: string[];
-    let district: string;
-    if (input.district !== undefined) {
-      district = input.district;
-      siteIds = this.registry.sites
-        .filter((s) => s.district === district && allowed.has(s.id))
-        .map((s) => s.id);
-      // a district outside a regulator's scope is as unknown as one without sites
-      if (siteIds.length === 0) badField('district', 'no site of yours in this district');
-    } else {
-      const listed = input.sites ?? [];
-      listed.forEach((s, i) => {
-        if (!allowed.has(s)) badField(`sites.${i}`, 'unknown site, or not one of yours');
-      });
-      siteIds = [...new Set(listed)];
-      const districts = new Set(siteIds.map((s) => this.registry.site(s)!.district));
-      if (districts.size > 1) badField('sites', 'the sites of one event are in one district');
-      district = [...districts][0]!;
-    }
-    const event: DrEvent = {
-      id: `dr-${randomUUID()}`,
-      district,
-      siteIds,
-      startsAt: new Date(input.startsAt).toISOString(),
-      endsAt: new Date(input.endsAt).toISOString(),
-      requestedKw: input.requestedKw,
-      reason: input.reason,
-      actor: caller.keyId,
-      role: caller.role,
-      createdAt: this.clock.iso(),
-    };
-    const announcements = siteIds.map((siteId) => this.announcement(event, siteId));
-    const { overlaps } = await this.events.create(event, async (tx) => {
-      for (const a of announcements)
-        for (const [channel, target] of this.targets(a))
-          await enqueue(tx, {
-            deliveryId: deliveryId('dr_event', a.id, a.siteId, channel, target),
-            channel,
-            target,
-            payload: JSON.stringify(a),
-            at: a.at,
-          });
+    const input = parseInput(drEventRequestSchema, body, 'body');
+    const submitted = await this.events.submit(input, {
+      requester: {
+        actor: caller.keyId,
+        role: caller.role,
+        sites: new Set(this.access.sites(caller)),
+        namespace: `key:${caller.keyId}`,
+      },
+      registry: this.registry,
+      receivers: this.config.alerts,
+      nowMs: this.clock.now(),
     });
-    if (overlaps.length > 0)
-      throw new ConflictException({
-        statusCode: 409,
-        error: 'Conflict',
-        message: `overlaps event ${overlaps.join(', ')} of the same sites`,
-        field: 'startsAt',
-        overlaps,
-      });
+    if ('refusal' in submitted) {
+      const { status, field, problem, overlaps } = submitted.refusal;
+      if (status === 400) badField(field, problem);
+      throw new ConflictException({ statusCode: 409, error: 'Conflict', message: problem, field, overlaps });
+    }
+    const { event, announcements, created } = submitted;
+    if (!created) return event; // the same request again
     for (const a of announcements) this.live.emit({ type: 'dr_event', siteId: a.siteId, data: a });
     await this.audit.record({
       ...by(caller),
       action: 'dr_event.create',
       target: event.id,
       detail: {
-        district,
-        sites: siteIds,
+        district: event.district,
+        sites: event.siteIds,
         startsAt: event.startsAt,
         endsAt: event.endsAt,
         requestedKw: event.requestedKw,
@@ -278,31 +182,5 @@ export class DrEventsController {
         ? { result: { sites: result.sites.filter((s) => sites.has(s.siteId)), total: result.total } }
         : {}),
     };
-  }
-
-  private announcement(event: DrEvent, siteId: string): DrAnnouncement {
-    return {
-      kind: 'dr_event',
-      id: event.id,
-      district: event.district,
-      siteId,
-      startsAt: event.startsAt,
-      endsAt: event.endsAt,
-      requestedKw: event.requestedKw,
-      sites: event.siteIds.length,
-      reason: event.reason,
-      at: event.createdAt,
-    };
-  }
-
-  /** The facility managers' webhooks and e-mail addresses (of the site's district, or of all), and the site's topic. */
-  private targets(a: DrAnnouncement): [OutboxChannel, string][] {
-    const reaches = (r: { audience: string; district?: string }): boolean =>
-      r.audience === 'facility_manager' && (!r.district || r.district === a.district);
-    return [
-      ...this.config.alerts.webhooks.filter(reaches).map((w): [OutboxChannel, string] => ['webhook', w.url]),
-      ...this.config.alerts.emails.filter(reaches).map((e): [OutboxChannel, string] => ['email', e.address]),
-      ['mqtt', drTopic(a.district, a.siteId)],
-    ];
   }
 }

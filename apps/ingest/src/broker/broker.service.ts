@@ -220,6 +220,8 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
         this.unforwardable.add(payload);
     }
     if (identity && this.mayPublish(identity, packet.topic)) {
+      // alerts (services) and demand-response requests (grid operators) are for their subscribers, not readings
+      if (identity.role !== 'device') return done(null);
       // Spooled before the callback, and so before the PUBACK (see the class comment).
       this.pipeline.handle(packet.topic, packet.payload as Buffer, (error) => {
         if (!error) return done(null);

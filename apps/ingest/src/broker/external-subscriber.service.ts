@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import mqtt, { type MqttClient } from 'mqtt';
 import { InjectConfig, hideCredentials, type AppConfig } from '@peakwatch/config';
-import { HealthRegistry, replicaId } from '@peakwatch/runtime';
+import { HealthRegistry, replicaOf } from '@peakwatch/runtime';
 import { StateStore } from '@peakwatch/state';
 import { IngestMetrics } from '../metrics/ingest.metrics';
 import { IngestPipeline } from '../pipeline/ingest.pipeline';
@@ -42,10 +41,7 @@ export class ExternalSubscriberService implements OnApplicationBootstrap, OnAppl
     const url = this.config.mqtt.url;
     if (!url) return;
     // one client (and persistent session) per replica, not per installation: replicas on one PostgreSQL share its id
-    const installation = await this.state.instanceId();
-    const replica = replicaId(this.config.dataDir, () =>
-      this.state.kind === 'sqlite' ? installation : randomUUID(),
-    );
+    const replica = await replicaOf(this.config.dataDir, this.state);
     const clientId = `peakwatch-ingest-${replica.slice(0, 8)}`;
     this.client = mqtt.connect(url, {
       clientId,

@@ -73,6 +73,34 @@ export async function serviceSecretCommand(name: string): Promise<void> {
 }
 
 /**
+ * `peakwatch dr-operator secret <name> <district>`: a secret for a district's grid operator (role `dr_operator`), which
+ * may publish demand-response requests on `dr/v1/<district>/` and nothing else (docs/security.md, "Identities").
+ */
+export async function drOperatorSecretCommand(name: string, district: string): Promise<void> {
+  for (const [what, id] of [
+    ['name', name],
+    ['district', district],
+  ] as const)
+    if (!isValidId(id)) throw new UsageError(`${what} ${JSON.stringify(id)}: expected ${ID_CHARS}`);
+  if (name.startsWith('peakwatch'))
+    throw new UsageError(`name ${JSON.stringify(name)}: names starting with peakwatch are PeakWatch's own`);
+  const config = loadConfig(process.env, process.cwd(), { influx: false });
+  const districts = new Set(loadRegistry(join(config.seedsDir, 'sites')).sites.map((s) => s.district));
+  if (!districts.has(district))
+    throw new UsageError(
+      `district ${district}: no site of the registry is in it (${[...districts].sort().join(', ')})`,
+    );
+  const secret = await withCredentials(
+    (c) => c.issue(name, 'dr_operator', district),
+    'dr_operator.secret.issue',
+    `${district}/${name}`,
+  );
+  process.stdout.write(
+    `MQTT secret of grid operator ${name} (district ${district}, publishes on dr/v1/${district}/requests); shown once:\n${secret}\n`,
+  );
+}
+
+/**
  * `peakwatch webhook key <url>`: the key the receiver at `url` verifies its webhooks with (docs/contracts.md, "Alert
  * notifications"), derived from ALERT_WEBHOOK_SECRET: each receiver gets its own, and none can sign for another.
  */
