@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, request as httpRequest, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
@@ -81,6 +81,7 @@ describe('demand response: an event over the simulator, measured against its bas
   let truth: Truth;
   let created: DrEvent;
   let firstResult: DrEventResult;
+  const streamed: string[] = [];
   const operatorRefusals: { subscribe?: string; otherDistrict?: boolean; device?: boolean } = {};
   let requests: Record<string, number>;
   let overMqtt: DrEvent[];
@@ -153,6 +154,19 @@ describe('demand response: an event over the simulator, measured against its bas
     );
     await observer.subscribeAsync('alerts/v1/+/+/dr', { qos: 1 });
     const http = supertest(app.getHttpServer() as Server);
+    // hd-b3's facility manager watches its site's live stream
+    const stream = httpRequest({
+      port: config.http.port,
+      path: '/api/v1/sites/hd-b3/stream',
+      headers: { authorization: `Bearer ${keys.get('fm-b3')}` },
+    });
+    await new Promise<void>((resolve) => {
+      stream.on('response', (res) => {
+        res.on('data', (chunk: Buffer) => streamed.push(chunk.toString('utf8')));
+        resolve();
+      });
+      stream.end();
+    });
     const post = (body: object) =>
       http
         .post('/api/v1/dr-events')
@@ -246,6 +260,7 @@ describe('demand response: an event over the simulator, measured against its bas
     while ((webhooks.length < 3 || mails.length < 3 || onMqtt.length < 3) && Date.now() < deadline)
       await new Promise((resolve) => setTimeout(resolve, 200));
     await observer.endAsync();
+    stream.destroy();
     await app.close();
     app = undefined;
 
@@ -411,6 +426,16 @@ describe('demand response: an event over the simulator, measured against its bas
         ['alerts/v1/haidian/hd-b3/dr', created.id],
       ].sort(),
     );
+  });
+
+  it("tells the site's live stream, and only the event's sites", () => {
+    const events = streamed
+      .join('')
+      .split('\n\n')
+      .filter((e) => /^event: dr_event$/m.test(e))
+      .map((e) => JSON.parse(/^data: (.*)$/m.exec(e)![1]!) as Record<string, unknown>);
+    // hd-b3 is in the API's event, not in the operator's (hd-b2)
+    expect(events.map((e) => [e['id'], e['siteId']])).toEqual([[created.id, 'hd-b3']]);
   });
 
   it("takes a grid operator's request over MQTT as one event, once, and refuses what it may not ask", () => {
