@@ -256,15 +256,18 @@ describe('emitter reports', () => {
   });
 
   it('submits each version once, signed, with its receipt stored; a change is a correction of the previous version', async () => {
-    expect(got.map((g) => [g.body.version, g.body.corrects])).toEqual([
+    // the submissions of versions 1 and 2 (the declared-inputs test below may have added a third, and the outbox's
+    // own loop may have delivered it already, whichever runs first)
+    const submitted = got.filter((g) => g.body.version <= 2);
+    expect(submitted.map((g) => [g.body.version, g.body.corrects])).toEqual([
       [1, null],
       [2, 1],
     ]);
     expect(got.every((g) => g.signatureOk)).toBe(true);
-    expect(new Set(got.map((g) => g.delivery)).size).toBe(2);
+    expect(new Set(submitted.map((g) => g.delivery)).size).toBe(2);
     expect(v2.version).toMatchObject({ version: 2, corrects: 1 });
     expect(v2.version.changes.join('\n')).toMatch(/^energy\.grid_electricity \(kWh\): [\d.]+ → [\d.]+$/m);
-    expect(got[1]!.body.changes).toEqual(v2.version.changes);
+    expect(submitted[1]!.body.changes).toEqual(v2.version.changes);
     // (versions 1 and 2, those of the backfill; the declared-inputs test below may have added a third in any order)
     const stored = (await app.get(ReportService).versions(ORG)).filter((v) => v.version <= 2);
     expect(stored.map((v) => [v.version, v.submission?.receipt])).toEqual([
