@@ -29,6 +29,13 @@ const positive = z.number().positive();
 const minutes = z.number().int().positive();
 const deviceRef = z.string().min(1);
 
+/** A share (0..1) of some sub-metering categories' load: what an office sheds. */
+const share = z.number().min(0).max(1);
+const categoryShares = z
+  .object({ lighting_sockets: share, hvac: share, power: share, special: share })
+  .partial()
+  .strict();
+
 const faultSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('gap'), device: deviceRef, at: when, durationMinutes: minutes }).strict(),
   z.object({ type: z.literal('offline'), device: deviceRef, at: when, durationMinutes: minutes }).strict(),
@@ -222,15 +229,7 @@ export const scenarioSchema = z
             sites: z.array(z.string()).min(1),
             at: when,
             durationMinutes: minutes,
-            shed: z
-              .object({
-                lighting_sockets: z.number().min(0).max(1),
-                hvac: z.number().min(0).max(1),
-                power: z.number().min(0).max(1),
-                special: z.number().min(0).max(1),
-              })
-              .partial()
-              .strict(),
+            shed: categoryShares,
           })
           .strict(),
       )
@@ -245,15 +244,7 @@ export const scenarioSchema = z
         z
           .object({
             sites: z.array(z.string()).min(1),
-            shift: z
-              .object({
-                lighting_sockets: z.number().min(0).max(1),
-                hvac: z.number().min(0).max(1),
-                power: z.number().min(0).max(1),
-                special: z.number().min(0).max(1),
-              })
-              .partial()
-              .strict(),
+            shift: categoryShares,
           })
           .strict(),
       )

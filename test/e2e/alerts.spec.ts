@@ -13,7 +13,6 @@ import {
 import { ALERTS_APP } from '@peakwatch/alerts';
 import { API_APP, ApiKeysRepository } from '@peakwatch/api';
 import supertest from 'supertest';
-import { SMTPServer } from 'smtp-server';
 import { ANALYTICS_APP, KpiCron } from '@peakwatch/analytics';
 import { readKpis } from '@peakwatch/metering';
 import type { AppConfig } from '@peakwatch/config';
@@ -28,6 +27,7 @@ import { startInfluxd, type TestInfluxd } from '../support/influxd';
 import { DAY, HOUR, beijingMidnight, beijingWeekday } from '../support/calendar';
 import { backfill, issueDeviceSecrets, spoolDrained, stopSchedules, testConfig } from '../support/ingest';
 import { connectClient } from '../support/mqtt';
+import { startSmtp, type TestSmtp } from '../support/smtp';
 import { expectWithin, pueTolerance } from '../support/tolerance';
 
 /**
@@ -115,9 +115,7 @@ describe('alerts: rules over the simulator, notifications to real receivers', ()
   const clock = Clock.startingAt(CLOCK_AT);
   let evaluations = 0;
   const alertsOnMqtt: string[] = [];
-  let smtp: SMTPServer;
-  let smtpUrl: string;
-  const mails: { to: string[]; raw: string }[] = [];
+  let smtp: TestSmtp;
   let truth: {
     sites: Record<string, { days: { consumptionKwh: number; itKwh?: number }[] }>;
     devices: Record<string, { intervals15m: Record<string, [number, number][]> }>;
@@ -194,22 +192,7 @@ describe('alerts: rules over the simulator, notifications to real receivers', ()
       ].join('\n'),
     );
     // a real SMTP server for the facility managers' e-mails
-    const smtpPort = await freePort();
-    smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      logger: false,
-      onData(stream, session, callback) {
-        let raw = '';
-        stream.on('data', (c: Buffer) => (raw += c.toString('utf8')));
-        stream.on('end', () => {
-          mails.push({ to: session.envelope.rcptTo.map((r) => r.address), raw });
-          callback();
-        });
-      },
-    });
-    await new Promise<void>((resolve) => smtp.listen(smtpPort, '127.0.0.1', resolve));
-    smtpUrl = `smtp://127.0.0.1:${smtpPort}`;
+    smtp = await startSmtp();
     influxd = await startInfluxd();
     receiver = await startReceiver();
     config = await testConfig(influxd.url, 'alerts', dataDir, {
@@ -217,7 +200,7 @@ describe('alerts: rules over the simulator, notifications to real receivers', ()
       ALERT_WEBHOOKS: `facility_manager=${receiver.url}/fm,regulator@haidian=${receiver.url}/haidian,regulator@chaoyang=${receiver.url}/chaoyang`,
       ALERT_WEBHOOK_SECRET: SECRET,
       ALERT_EMAILS: 'facility_manager=fm@campus.example',
-      ALERT_SMTP_URL: smtpUrl,
+      ALERT_SMTP_URL: smtp.url,
       ALERT_ESCALATE_AFTER_MINUTES: '180',
     });
     await start();
@@ -269,7 +252,7 @@ describe('alerts: rules over the simulator, notifications to real receivers', ()
   });
   afterAll(async () => {
     await app?.close();
-    await new Promise<void>((resolve) => (smtp ? smtp.close(() => resolve()) : resolve()));
+    await smtp?.close();
     await receiver?.close();
     await influxd?.stop();
     rmSync(seeds, { recursive: true, force: true });
@@ -493,11 +476,11 @@ describe('alerts: rules over the simulator, notifications to real receivers', ()
 
   it("e-mails the facility manager every notification the facility managers' webhook got, once each", () => {
     const fm = got('/fm');
-    expect(mails).toHaveLength(fm.length);
-    expect(mails.every((m) => m.to.join() === 'fm@campus.example')).toBe(true);
-    const deliveries = mails.map((m) => /^X-PeakWatch-Delivery: (\S+)/im.exec(m.raw)![1]);
-    expect(new Set(deliveries).size).toBe(mails.length);
-    const silent = mails.filter((m) =>
+    expect(smtp.mails).toHaveLength(fm.length);
+    expect(smtp.mails.every((m) => m.to.join() === 'fm@campus.example')).toBe(true);
+    const deliveries = smtp.mails.map((m) => /^X-PeakWatch-Delivery: (\S+)/im.exec(m.raw)![1]);
+    expect(new Set(deliveries).size).toBe(smtp.mails.length);
+    const silent = smtp.mails.filter((m) =>
       /^Subject: \[PeakWatch\] firing: A device silent for 15 minutes/m.test(m.raw),
     );
     expect(silent).toHaveLength(

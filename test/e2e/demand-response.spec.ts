@@ -16,7 +16,6 @@ import { freePort } from '@peakwatch/process';
 import { Registry } from '@peakwatch/registry';
 import { Clock, LiveEvents, createApp } from '@peakwatch/runtime';
 import { DrEvents, StateStore, type DrEvent, type DrEventResult } from '@peakwatch/state';
-import { SMTPServer } from 'smtp-server';
 import supertest from 'supertest';
 import { dashboardQueries, dashboards } from '@peakwatch/dashboards';
 import { ROOT } from '../support/build';
@@ -32,6 +31,7 @@ import {
   testConfig,
 } from '../support/ingest';
 import { connectClient } from '../support/mqtt';
+import { startSmtp, type TestSmtp } from '../support/smtp';
 import { TRUTH_ROUNDING, expectWithin, registerTolerance } from '../support/tolerance';
 
 const SEEDS = join(ROOT, 'seeds');
@@ -73,10 +73,9 @@ describe('demand response: an event over the simulator, measured against its bas
   let influxd: TestInfluxd;
   let config: AppConfig;
   let app: INestApplication | undefined;
-  let smtp: SMTPServer;
+  let smtp: TestSmtp;
   let receiver: Server;
   const webhooks: { path: string; signatureOk: boolean; body: Record<string, unknown> }[] = [];
-  const mails: { to: string[]; raw: string }[] = [];
   const onMqtt: { topic: string; body: Record<string, unknown> }[] = [];
   let truth: Truth;
   let created: DrEvent;
@@ -112,26 +111,12 @@ describe('demand response: an event over the simulator, measured against its bas
     const port = await freePort();
     await new Promise<void>((resolve) => receiver.listen(port, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${port}`;
-    const smtpPort = await freePort();
-    smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      logger: false,
-      onData(stream, session, callback) {
-        let raw = '';
-        stream.on('data', (c: Buffer) => (raw += c.toString('utf8')));
-        stream.on('end', () => {
-          mails.push({ to: session.envelope.rcptTo.map((r) => r.address), raw });
-          callback();
-        });
-      },
-    });
-    await new Promise<void>((resolve) => smtp.listen(smtpPort, '127.0.0.1', resolve));
+    smtp = await startSmtp();
     config = await testConfig(influxd.url, 'dr', dataDir, {
       ALERT_WEBHOOKS: `facility_manager@haidian=${base}/fm,regulator@haidian=${base}/regulator`,
       ALERT_WEBHOOK_SECRET: SECRET,
       ALERT_EMAILS: 'facility_manager=fm@campus.example',
-      ALERT_SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+      ALERT_SMTP_URL: smtp.url,
     });
 
     // The morning of the event: the regulator creates it, and it is announced.
@@ -257,7 +242,7 @@ describe('demand response: an event over the simulator, measured against its bas
     ).filter((e) => e.actor === 'mqtt:haidian');
     // the outbox delivers the announcements (every few seconds): two sites of the API's event, one of the operator's
     const deadline = Date.now() + 30_000;
-    while ((webhooks.length < 3 || mails.length < 3 || onMqtt.length < 3) && Date.now() < deadline)
+    while ((webhooks.length < 3 || smtp.mails.length < 3 || onMqtt.length < 3) && Date.now() < deadline)
       await new Promise((resolve) => setTimeout(resolve, 200));
     await observer.endAsync();
     stream.destroy();
@@ -353,7 +338,7 @@ describe('demand response: an event over the simulator, measured against its bas
   afterAll(async () => {
     await app?.close();
     await influxd?.stop();
-    await new Promise<void>((resolve) => smtp?.close(() => resolve()));
+    await smtp?.close();
     await new Promise<void>((resolve) => receiver?.close(() => resolve()));
     rmSync(dataDir, { recursive: true, force: true });
   });
@@ -415,9 +400,9 @@ describe('demand response: an event over the simulator, measured against its bas
         requestedKw: REQUESTED_KW,
       });
     // with the operator's event of hd-b2: one e-mail and one MQTT message per site of each event
-    expect(mails.map((m) => m.to)).toEqual(Array.from({ length: 3 }, () => ['fm@campus.example']));
+    expect(smtp.mails.map((m) => m.to)).toEqual(Array.from({ length: 3 }, () => ['fm@campus.example']));
     expect(
-      mails.map((m) => /Subject: \[PeakWatch\] demand response: (hd-b\d)/.exec(m.raw)?.[1]).sort(),
+      smtp.mails.map((m) => /Subject: \[PeakWatch\] demand response: (hd-b\d)/.exec(m.raw)?.[1]).sort(),
     ).toEqual(['hd-b1', 'hd-b2', 'hd-b3']);
     expect(onMqtt.map((m) => [m.topic, m.body['id']]).sort()).toEqual(
       [

@@ -1,8 +1,8 @@
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import type { PolicyData } from '@peakwatch/policy';
 import { SUBMETER_ROLES } from '@peakwatch/registry';
-import { DATASOURCE, influxql, type InfluxQLQuery } from './influxql';
-import { areaVariables, statValue, tableOf, timeSeries, type Limit } from './panels';
+import type { InfluxQLQuery } from './influxql';
+import { annotations, areaVariables, statValue, tableOf, timeSeries, type Limit } from './panels';
 
 /** Filters on the dashboards' variables (multi-value: Grafana substitutes `(a|b)` inside the regex). */
 const SITE = `"site" =~ /^$site$/`;
@@ -426,16 +426,11 @@ function demandResponse(policy: PolicyData): dashboard.DashboardBuilder {
     'Demand-response events: each site\'s load against its baseline, the measured results, and the district\'s peak-shaving capability (docs/domain.md, "Demand response").',
   )
     .annotation(
-      new dashboard.AnnotationQueryBuilder()
-        .name('Demand-response events')
-        .datasource(DATASOURCE)
-        .enable(true)
-        .iconColor('blue')
-        .target(
-          influxql(
-            `SELECT "ends_at" AS "text" FROM "dr_event" WHERE ${DISTRICT} AND "site" = 'total' AND $timeFilter GROUP BY "event"`,
-          ),
-        ),
+      annotations(
+        'Demand-response events',
+        'blue',
+        `SELECT "ends_at" AS "text" FROM "dr_event" WHERE ${DISTRICT} AND "site" = 'total' AND $timeFilter GROUP BY "event"`,
+      ),
     )
     .withPanel(
       timeSeries(
@@ -488,16 +483,11 @@ function demandResponse(policy: PolicyData): dashboard.DashboardBuilder {
 function alerts(): dashboard.DashboardBuilder {
   return base('peakwatch-alerts', 'Alerts', 'Alert events of the district: as annotations and as a table.')
     .annotation(
-      new dashboard.AnnotationQueryBuilder()
-        .name('Alerts')
-        .datasource(DATASOURCE)
-        .enable(true)
-        .iconColor('red')
-        .target(
-          influxql(
-            `SELECT "title" AS "text" FROM "alert_event" WHERE ${DISTRICT} AND ${SITE} AND $timeFilter GROUP BY "rule", "state"`,
-          ),
-        ),
+      annotations(
+        'Alerts',
+        'red',
+        `SELECT "title" AS "text" FROM "alert_event" WHERE ${DISTRICT} AND ${SITE} AND $timeFilter GROUP BY "rule", "state"`,
+      ),
     )
     .withPanel(
       timeSeries(

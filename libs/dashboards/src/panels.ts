@@ -115,3 +115,13 @@ export function areaVariables(): dashboard.QueryVariableBuilder[] {
     ),
   ];
 }
+
+/** Annotations from an InfluxQL query (its `text` column), shown on every panel of the dashboard. */
+export function annotations(name: string, color: string, query: string): dashboard.AnnotationQueryBuilder {
+  return new dashboard.AnnotationQueryBuilder()
+    .name(name)
+    .datasource(DATASOURCE)
+    .enable(true)
+    .iconColor(color)
+    .target(influxql(query));
+}

@@ -316,13 +316,13 @@ export class KpiCron {
       }
       this.addStep(`areas ${period}`, started);
     }
-    // the districts' and the city's coincident peaks of these hours and days, from their quarters just written
-    const touched = (period: FixedPeriod): KpiWindowRange[] => [
-      ...windowsOf(period, nowMs - KPI_LOOKBACK_MS[period], nowMs, offset),
-      ...(areaWindows.get(period) ?? []),
+    // the districts' and the city's coincident peaks of these days, from their quarters just written
+    const days = [
+      ...windowsOf('1d', nowMs - KPI_LOOKBACK_MS['1d'], nowMs, offset),
+      ...(areaWindows.get('1d') ?? []),
     ];
     await this.step('coincident peaks', () =>
-      writeCoincidentPeaks(this.influx, coincidentWindows(touched('1h'), touched('1d'), offset), offset),
+      writeCoincidentPeaks(this.influx, coincidentWindows(days, offset), offset),
     );
     await this.step('demand response', () => this.measureDrEvents(nowMs, offset));
     this.late.markHandled(marks);
