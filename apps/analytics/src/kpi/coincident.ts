@@ -25,9 +25,9 @@ const WINDOWS_PER_READ: Record<CoincidentPeriod, number> = { '1d': 31, '1mo': 36
  * Writes the coincident peak (`coincident_peak_kw`, docs/domain.md "Cost and peaks") of every district and of the
  * city for `windows` of each period: a day's is the largest quarter hour of the sites' summed demand (`demand_kw` of
  * the area, stored by the roll-up of 15-minute windows), with the start of that quarter; a month's is the largest of
- * its days', a year's of its months'. Not the sum of the sites' own peaks, which need not fall in the same quarter. Completeness
- * is the mean over the window's quarters (days, months), a missing one counting 0. Call it after the areas' shorter
- * windows are written. Returns the number of values written.
+ * its days', a year's of its months'. Not the sum of the sites' own peaks, which need not fall in the same quarter.
+ * Completeness is the mean over the window's quarters (days, months), a missing one counting 0. Call it after the
+ * areas' shorter windows are written. Returns the number of values written.
  */
 export async function writeCoincidentPeaks(
   influx: InfluxClient,
