@@ -235,6 +235,12 @@ describe('demand response: an event over the simulator, measured against its bas
       repeated: await counted('repeated'),
       refusedSites: await counted('refused_sites'),
       refusedPayload: await counted('refused_payload'),
+      // nor are they readings: ingest never sees them (none recorded as a device message on a bad topic)
+      ingestBadTopic: await metricOf(
+        config.http.port,
+        'peakwatch_ingest_rejected_total',
+        'reason="bad_topic"',
+      ),
     };
     overMqtt = (
       (await http.get('/api/v1/dr-events').set('Authorization', `Bearer ${keys.get('regulator')}`))
@@ -433,7 +439,13 @@ describe('demand response: an event over the simulator, measured against its bas
       requestedKw: 30,
       role: 'dr_operator',
     });
-    expect(requests).toEqual({ created: 1, repeated: 1, refusedSites: 1, refusedPayload: 1 });
+    expect(requests).toEqual({
+      created: 1,
+      repeated: 1,
+      refusedSites: 1,
+      refusedPayload: 1,
+      ingestBadTopic: 0,
+    });
     // the broker refuses another district's topic, a device on the request topic, and any subscription of the operator
     expect(operatorRefusals).toEqual({ subscribe: 'refused', otherDistrict: true, device: true });
   });

@@ -5,7 +5,6 @@ export { AlertsModule } from './alerts.module';
 export const ALERTS_APP: AppDefinition = { name: 'alerts', module: AlertsModule };
 export { AlertEvaluator } from './alert-evaluator';
 export { ALERTS_MQTT_USER, OutboxDispatcher } from './outbox-dispatcher';
-export { DR_MQTT_USER, DrRequestListener } from './dr-request-listener';
 export {
   WEBHOOK_TOLERANCE_MS,
   receiverKey,

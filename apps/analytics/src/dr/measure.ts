@@ -188,7 +188,7 @@ export async function writeDrMeasurement(
 }
 
 /** The `site` tag of an event's total in `dr_event`. */
-export const DR_TOTAL = 'total';
+const DR_TOTAL = 'total';
 
 /**
  * Writes each district's peak-shaving capability of a year (`peak_shaving_share`, scope district, period 1y;

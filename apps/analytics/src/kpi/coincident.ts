@@ -8,8 +8,8 @@ import { groupBy, partsOf } from './rollups';
  * The periods a coincident peak is written for, in the order they are combined (each from the one before). Not for
  * hours: an hour's is one of its four summed quarters, which the area's `demand_kw` already shows.
  */
-export const COINCIDENT_PERIODS = ['1d', '1mo', '1y'] as const;
-export type CoincidentPeriod = (typeof COINCIDENT_PERIODS)[number];
+const COINCIDENT_PERIODS = ['1d', '1mo', '1y'] as const;
+type CoincidentPeriod = (typeof COINCIDENT_PERIODS)[number];
 
 /** What each period's coincident peak is the largest of: the area's summed quarters, then its days, then months. */
 const SOURCE: Record<CoincidentPeriod, { period: KpiPeriod; kpi: string }> = {
