@@ -1,9 +1,10 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
+import JSZip from 'jszip';
 import supertest from 'supertest';
 import { ALERTS_APP, OutboxDispatcher, receiverKey, verifyWebhook } from '@peakwatch/alerts';
 import { API_APP, ApiKeysRepository } from '@peakwatch/api';
@@ -15,8 +16,10 @@ import { freePort } from '@peakwatch/process';
 import { REPORTS_APP } from '@peakwatch/reports';
 import { ReportService, type Report } from '@peakwatch/reporting';
 import { Clock, createApp } from '@peakwatch/runtime';
+import { CLI, buildDist } from '../support/build';
 import { DAY, HOUR, beijingMidnight } from '../support/calendar';
 import { startInfluxd, type TestInfluxd } from '../support/influxd';
+import { childEnv } from '../support/processes';
 import {
   backfill,
   issueDeviceSecrets,
@@ -32,6 +35,12 @@ const SEEDS = join(__dirname, '../../seeds');
 const PERIOD = '2026-02';
 const SECRET = 'test-report-secret-0123456789';
 const ORG = 'hd-tech-campus';
+/** What the emitter declares for the month: certificates, heat bought for sites without a meter, its output. */
+const DECLARED = {
+  greenCertificates: 10,
+  purchasedHeatKwh: 5000,
+  output: { quantity: 1200, unit: 'lab m²' },
+};
 
 interface DayTruth {
   window: string;
@@ -64,13 +73,18 @@ describe('emitter reports', () => {
   const got: {
     signatureOk: boolean;
     delivery: string;
-    body: { version: number; corrects: number | null; changes: string[]; report: Report };
+    body: { version: number; corrects: number | null; changes: string[]; causes: string[]; report: Report };
   }[] = [];
   let down = true;
   let truthDays: Record<string, DayTruth[]>;
   let v1: Awaited<ReturnType<ReportService['generate']>>;
   let v2: Awaited<ReturnType<ReportService['generate']>>;
   let again: Awaited<ReturnType<ReportService['generate']>>;
+  let declaration: { valid: number; invalid: supertest.Response };
+  let regenerated: supertest.Response;
+  let evidenceDownload: supertest.Response;
+  let verified: SpawnSyncReturns<string>[];
+  let edited: SpawnSyncReturns<string>;
 
   const deliver = async (aheadMs: number): Promise<void> => {
     const outbox = app.get(OutboxDispatcher);
@@ -158,6 +172,54 @@ describe('emitter reports', () => {
     v2 = await app.get(ReportService).generate(ORG, period);
     await deliver(2 * 86_400_000);
     again = await app.get(ReportService).generate(ORG, period);
+
+    // what the emitter declares for the month, through the API: version 3
+    const http = supertest(app.getHttpServer() as Server);
+    const emitter = `Bearer ${(await app.get(ApiKeysRepository).create({ name: 'e', role: 'emitter', scope: [ORG] })).key}`;
+    const put = (body: object) =>
+      http.put(`/api/v1/reports/${ORG}/${period}/inputs`).set('Authorization', emitter).send(body);
+    declaration = { valid: (await put(DECLARED)).status, invalid: await put({ greenCertificates: -1 }) };
+    regenerated = await http
+      .post(`/api/v1/reports/${ORG}/${period}/regenerate`)
+      .set('Authorization', emitter);
+    evidenceDownload = await http
+      .get(`/api/v1/reports/${ORG}/${period}/2/evidence`)
+      .set('Authorization', emitter)
+      .buffer(true)
+      .parse((res, done) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => done(null, Buffer.concat(chunks)));
+      });
+
+    // The evidence: InfluxDB's database dropped, each version's bundle is verified by the command line alone (no
+    // InfluxDB, no state store in its environment); then a copy of version 2's with one reading edited
+    const listed = async (): Promise<boolean> =>
+      (await fetch(`${influxd.url}/query?q=SHOW%20DATABASES`).then((r) => r.text())).includes('"reports"');
+    const drops: string[] = [];
+    for (let attempt = 0; attempt < 5 && (await listed()); attempt++) {
+      const q = encodeURIComponent('DROP DATABASE "reports"');
+      const dropped = await fetch(`${influxd.url}/query?q=${q}`, { method: 'POST' });
+      drops.push(`${dropped.status} ${await dropped.text()}`);
+    }
+    expect({ listed: await listed(), drops }).toMatchObject({ listed: false });
+    buildDist();
+    const verifyCli = (bundle: string) =>
+      spawnSync(process.execPath, [CLI, 'report', 'verify', bundle], { encoding: 'utf8', env: childEnv() });
+    const bundle = (version: number) => join(dataDir, 'reports', ORG, period, `v${version}.evidence.zip`);
+    verified = [1, 2, 3].map((v) => verifyCli(bundle(v)));
+    const zip = await JSZip.loadAsync(readFileSync(bundle(2)));
+    const csv = await zip.file('readings/hd-b1/b1-grid.csv')!.async('string');
+    const [header, ...lines] = csv.trimEnd().split('\n');
+    const column = header!.split(',').indexOf('energy_import_kwh');
+    const at = lines.findIndex((l) => l.startsWith(`${new Date(monthEnd).toISOString()},`));
+    const cells = lines[at]!.split(',');
+    cells[column] = String(Number(cells[column]) + 10);
+    lines[at] = cells.join(',');
+    zip.file('readings/hd-b1/b1-grid.csv', `${[header, ...lines].join('\n')}\n`);
+    const editedPath = join(dataDir, 'edited.evidence.zip');
+    writeFileSync(editedPath, await zip.generateAsync({ type: 'nodebuffer' }));
+    edited = verifyCli(editedPath);
   }, 600_000);
   afterAll(async () => {
     await app?.close();
@@ -268,6 +330,11 @@ describe('emitter reports', () => {
     expect(v2.version).toMatchObject({ version: 2, corrects: 1 });
     expect(v2.version.changes.join('\n')).toMatch(/^energy\.grid_electricity \(kWh\): [\d.]+ → [\d.]+$/m);
     expect(submitted[1]!.body.changes).toEqual(v2.version.changes);
+    // what caused them, from the two versions' evidence: the 72 readings held back, (monthEnd − 6 h, monthEnd]
+    const held = [monthEnd - 6 * HOUR + 5 * 60_000, monthEnd].map((t) => new Date(t).toISOString());
+    expect(v2.version.causes).toEqual([`readings of hd-b1/b1-grid: 72 added (${held[0]} … ${held[1]})`]);
+    expect(submitted[1]!.body.causes).toEqual(v2.version.causes);
+    expect(v1.version.causes).toEqual([]);
     // (versions 1 and 2, those of the backfill; the declared-inputs test below may have added a third in any order)
     const stored = (await app.get(ReportService).versions(ORG)).filter((v) => v.version <= 2);
     expect(stored.map((v) => [v.version, v.submission?.receipt])).toEqual([
@@ -331,30 +398,19 @@ describe('emitter reports', () => {
     expect(bad.body).toMatchObject({ field: 'period' });
   });
 
-  it('takes what the emitter declares for the month (certificates, purchased heat, output) into a correcting version', async () => {
-    const http = supertest(app.getHttpServer() as Server);
-    const emitter = `Bearer ${(await app.get(ApiKeysRepository).create({ name: 'e', role: 'emitter', scope: [ORG] })).key}`;
-    const inputs = {
-      greenCertificates: 10,
-      purchasedHeatKwh: 5000,
-      output: { quantity: 1200, unit: 'lab m²' },
-    };
-    await http
-      .put(`/api/v1/reports/${ORG}/${period}/inputs`)
-      .set('Authorization', emitter)
-      .send(inputs)
-      .expect(200);
-    const bad = await http
-      .put(`/api/v1/reports/${ORG}/${period}/inputs`)
-      .set('Authorization', emitter)
-      .send({ greenCertificates: -1 })
-      .expect(400);
-    expect(bad.body).toMatchObject({ field: 'greenCertificates' });
-    const regenerated = await http
-      .post(`/api/v1/reports/${ORG}/${period}/regenerate`)
-      .set('Authorization', emitter)
-      .expect(200);
-    expect(regenerated.body).toMatchObject({ created: true, version: { version: 3, corrects: 2 } });
+  it('takes what the emitter declares for the month (certificates, purchased heat, output) into a correcting version', () => {
+    expect(declaration.valid).toBe(200);
+    expect(declaration.invalid.status).toBe(400);
+    expect(declaration.invalid.body).toMatchObject({ field: 'greenCertificates' });
+    expect(regenerated.status).toBe(200);
+    expect(regenerated.body).toMatchObject({
+      created: true,
+      version: {
+        version: 3,
+        corrects: 2,
+        causes: ['declared inputs: greenCertificates, output, purchasedHeatKwh changed'],
+      },
+    });
     const v3 = JSON.parse(readFileSync(join(dataDir, 'reports', ORG, period, 'v3.json'), 'utf8')) as Report;
     const carrier = (r: Report, name: string) => r.energy.carriers.find((c) => c.carrier === name)!;
     expect(carrier(v3, 'green_certificates').quantity).toBe(10_000);
@@ -372,5 +428,81 @@ describe('emitter reports', () => {
     expect(v3.intensities.perOutput).toMatchObject({ unit: 'lab m²', quantity: 1200 });
     expect(v3.intensities.perOutput!.tcePerUnit).toBeCloseTo(v3.energy.totalTce / 1200, 5);
     expect(v3.energy.totalTce - v2.report.energy.totalTce).toBeCloseTo((5000 * 0.1228) / 1000, 3);
+  });
+
+  it("recomputes every version from its evidence bundle alone, with InfluxDB's database dropped", () => {
+    for (const [i, run] of verified.entries()) {
+      expect({ version: i + 1, status: run.status, stderr: run.stderr }).toEqual({
+        version: i + 1,
+        status: 0,
+        stderr: '',
+      });
+      const hash = JSON.parse(
+        readFileSync(join(dataDir, 'reports', ORG, period, `v${i + 1}.json`), 'utf8'),
+      ) as Report;
+      expect(run.stdout).toContain(
+        `evidence bundle of ${ORG} ${period} version ${i + 1}: layout peakwatch-evidence/1`,
+      );
+      expect(run.stdout).toContain(
+        `report content hash ${hash.contentHash}\nevidence sha256 ${hash.evidence.sha256}\n`,
+      );
+      expect(run.stdout).toMatch(/\nmatch: /);
+    }
+  });
+
+  it('keeps in each bundle what the figures came from: the declarations, the boundary, the factors', async () => {
+    const v3 = await JSZip.loadAsync(readFileSync(join(dataDir, 'reports', ORG, period, 'v3.evidence.zip')));
+    const read = async (path: string): Promise<unknown> => JSON.parse(await v3.file(path)!.async('string'));
+    expect(await read('inputs.json')).toEqual(DECLARED);
+    expect(((await read('registry.json')) as { id: string }[]).map((s) => s.id).sort()).toEqual([
+      'hd-b1',
+      'hd-b2',
+      'hd-b3',
+      'hd-dc1',
+    ]);
+    const { factors } = (await read('policy.json')) as { factors: { id: string; source: string }[] };
+    expect(factors.find((f) => f.id === 'cn-grid-2023')).toMatchObject({
+      value: 0.5306,
+      validFrom: '2025-01-01',
+    });
+  });
+
+  it("names the edited file and each figure an edited reading changes, with the report's value and the evidence's", () => {
+    expect(edited.status).toBe(1);
+    const lines = edited.stdout.split('\n');
+    expect(lines.filter((l) => l.startsWith('file '))).toEqual([
+      'file   readings/hd-b1/b1-grid.csv: changed (its SHA-256 is not the one listed)',
+    ]);
+    const figure = (field: string): [number, number] => {
+      const prefix = `figure ${field}: the report states `;
+      const found = lines.find((l) => l.startsWith(prefix));
+      expect(`${field}: ${found}`).toContain(', the evidence gives ');
+      const [stated, recomputed] = found!.slice(prefix.length).split(', the evidence gives ');
+      return [Number(stated), Number(recomputed)];
+    };
+    // the month's last reading of b1-grid 10 kWh higher: its line and the grid electricity 10 kWh more, CO2 with it
+    const line = v2.report.meters.find((m) => m.deviceId === 'b1-grid' && m.metric === 'energy_import_kwh')!;
+    const [stated, recomputed] = figure('meters[hd-b1/b1-grid/energy_import_kwh].quantity');
+    expect(stated).toBe(line.quantity);
+    expect(recomputed - stated).toBeCloseTo(10, 3);
+    const [grid, gridRecomputed] = figure('energy.carriers[grid_electricity].quantity');
+    expect(gridRecomputed - grid).toBeCloseTo(10, 3);
+    const [co2, co2Recomputed] = figure('emissions.indirectElectricityLocationT');
+    expect(co2Recomputed - co2).toBeCloseTo((10 * 0.5306) / 1000, 3);
+    // nothing else of the meters changed
+    expect(lines.filter((l) => l.startsWith('figure meters'))).toHaveLength(1);
+    expect(edited.stderr).toBe('peakwatch: the bundle does not match its report\n');
+  });
+
+  it('serves the evidence bundle through the API with the report, as a zip', async () => {
+    expect(evidenceDownload.status).toBe(200);
+    expect(evidenceDownload.headers['content-type']).toBe('application/zip');
+    expect(evidenceDownload.headers['content-disposition']).toBe(
+      `attachment; filename="${ORG}-${period}-v2.evidence.zip"`,
+    );
+    const served = await JSZip.loadAsync(evidenceDownload.body as Buffer);
+    expect(Object.keys(served.files)).toEqual(
+      expect.arrayContaining(['bundle.json', 'report.json', 'SHA256SUMS', 'readings/hd-b1/b1-grid.csv']),
+    );
   });
 });

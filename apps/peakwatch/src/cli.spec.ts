@@ -209,6 +209,12 @@ describe('peakwatch command line', () => {
       [['report', '--org', 'hd-tech-campus', '--month', '2026-13'], '--month "2026-13": expected YYYY-MM'],
       [['report', '--org', 'hd-tech-campus', '--year', '26'], '--year "26": expected YYYY'],
       [['report', '--org', 'hd-tech-campus'], 'give one of --month YYYY-MM or --year YYYY'],
+      [['report', '--month', '2026-10'], 'give --org <id>'],
+      [['report', 'verify'], "missing required argument 'bundle'"],
+      [
+        ['report', 'verify', '/nonexistent/v1.evidence.zip'],
+        '/nonexistent/v1.evidence.zip: cannot be read (ENOENT)',
+      ],
     ])('refuses %j with exit code 2', async (args, message) => {
       const { code, stderr } = await cli(args, env());
       expect(code).toBe(2);

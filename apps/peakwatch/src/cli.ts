@@ -4,7 +4,7 @@ import { PeakWatchError } from '@peakwatch/contracts';
 import { addSimCommand } from '@peakwatch/device-sim';
 import { apikeyCreateCommand, apikeyRevokeCommand } from './commands/apikey.command';
 import { demoCommand } from './commands/demo.command';
-import { reportCommand } from './commands/report.command';
+import { reportCommand, reportVerifyCommand } from './commands/report.command';
 import { startCommand } from './commands/start.command';
 import { kpiCommand } from './commands/kpi.command';
 import {
@@ -107,11 +107,21 @@ export function buildCli(): Command {
   program
     .command('report')
     .description("generate an emitter's monthly or annual report (a new version only when it changed)")
-    .requiredOption('--org <id>', 'the organisation (emitter.id in the registry)')
+    // not a required option: `report verify` takes none
+    .option('--org <id>', 'the organisation (emitter.id in the registry)')
     .option('--month <YYYY-MM>', 'a monthly energy and emissions report')
     .option('--year <YYYY>', 'an annual greenhouse-gas report')
     .option('--json', 'print the report as JSON')
-    .action((flags: { org: string; month?: string; year?: string; json?: boolean }) => reportCommand(flags));
+    .action((flags: { org?: string; month?: string; year?: string; json?: boolean }) => reportCommand(flags))
+    .command('verify')
+    .description(
+      'recompute a report version from its evidence bundle alone (no InfluxDB, no state store): prints match or what differs',
+    )
+    .argument(
+      '<bundle>',
+      'a v<n>.evidence.zip (DATA_DIR/reports/<org>/<period>/, or GET .../{version}/evidence)',
+    )
+    .action((bundle: string) => reportVerifyCommand(bundle));
 
   const history = program
     .command('import')

@@ -14,11 +14,14 @@ export {
 } from './periods';
 export { utcOffsetMs } from './time-zone';
 export {
+  bookQuarters,
   emptySum,
   periodEnergy,
+  readMeterRows,
   readNeighbours,
   readQuarters,
   type DeviceEnergy,
+  type MeterRows,
   type NeighbourReads,
   type DeviceQuarters,
   type ReadingOverlay,

@@ -143,20 +143,31 @@ export function readNeighbours(
 export type ReadingOverlay = ReadonlyMap<string, readonly Record<string, unknown>[]>;
 
 /**
- * Reads the cumulative registers and meter events of `devices` for [fromMs, toMs], with each device's last reading
- * before the range and first after it (NEIGHBOUR_READING_MS), and books their energy into quarters. Readings up to
- * `toMs` inclusive: the reading on the boundary closes the last window. `neighbours`, read once for many sites
- * (readNeighbours) over the same range, stand for the reads around the range of these devices. `overlay` adds readings
- * that are not stored (an import's dry run, docs/imports.md): on the time of a stored one they replace it.
+ * A meter's rows as stored, in the order they are booked: its register readings (`time` in ms, the cumulative metric
+ * fields, `batch` for an imported one) and its meter events (`time`, `type`, `final_<metric>`, `start_<metric>`). What
+ * a report's evidence bundle keeps of each meter (docs/reports.md, "Evidence bundle").
  */
-export async function readQuarters(
+export interface MeterRows {
+  device: Device;
+  readings: Record<string, unknown>[];
+  events: Record<string, unknown>[];
+}
+
+/**
+ * Reads the cumulative registers and meter events of `devices` for [fromMs, toMs], with each device's last reading
+ * before the range and first after it (NEIGHBOUR_READING_MS). Readings up to `toMs` inclusive: the reading on the
+ * boundary closes the last window. `neighbours`, read once for many sites (readNeighbours) over the same range, stand
+ * for the reads around the range of these devices. `overlay` adds readings that are not stored (an import's dry run,
+ * docs/imports.md): on the time of a stored one they replace it.
+ */
+export async function readMeterRows(
   influx: InfluxClient,
   devices: readonly Device[],
   fromMs: number,
   toMs: number,
   neighbours?: NeighbourReads,
   overlay?: ReadingOverlay,
-): Promise<DeviceQuarters[]> {
+): Promise<MeterRows[]> {
   const only = devices.map((d) => `device = ${quoteString(d.id)}`).join(' OR ');
   const fields = CUMULATIVE_METRICS.map((m) => `"${m}"`).join(', ');
   const [telemetry, around] = await Promise.all([
@@ -177,52 +188,81 @@ export async function readQuarters(
         (r['time'] as number) >= fromMs - NEIGHBOUR_READING_MS &&
         (r['time'] as number) <= toMs + NEIGHBOUR_READING_MS,
     );
-    const rows = [
+    const readings = [
       ...added,
       ...rowsOf(around.previous, device),
       ...rowsOf(range, device),
       ...rowsOf(around.following, device),
     ].filter((r) => (r['time'] as number) <= removed);
-    const eventRows = rowsOf(around.meterEvents, device);
-    const quarters = new Map<MetricName, WindowEnergy[]>();
-    for (const metric of CUMULATIVE_METRICS) {
-      const readings = rows
-        .filter((r) => typeof r[metric] === 'number')
-        .map((r) => ({ tsMs: r['time'] as number, value: r[metric] as number }));
-      if (readings.length === 0) continue;
-      const events: RegisterEvent[] = eventRows.map((r) => ({
-        tsMs: r['time'] as number,
-        type: r['type'] as RegisterEvent['type'],
-        ...(typeof r[`final_${metric}`] === 'number' ? { final: r[`final_${metric}`] as number } : {}),
-        ...(typeof r[`start_${metric}`] === 'number' ? { start: r[`start_${metric}`] as number } : {}),
-      }));
-      const deltas = registerDeltas({
-        readings,
-        events,
-        meter: {
-          intervalMs: readingIntervalMs(device),
-          ...(device.registerModulusKwh !== undefined ? { modulus: device.registerModulusKwh } : {}),
-          // the nameplate bounds the electricity a meter can pass, not a heat pump's heat (COP × electricity)
-          ...(device.ratedPowerKw !== undefined && ELECTRIC_METRICS.has(metric)
-            ? { ratedPowerKw: device.ratedPowerKw }
-            : {}),
-          ...(device.ctRatio !== undefined && METRICS[metric].unit === 'kWh'
-            ? { ctRatio: device.ctRatio }
-            : {}),
-        },
-      });
-      quarters.set(metric, bookIntoWindows({ deltas, windowMs: QUARTER_MS }));
-    }
-    rows.sort((a, b) => (a['time'] as number) - (b['time'] as number)); // live and imported series, an overlay
-    const inRange = rows.filter((r) => (r['time'] as number) >= fromMs && (r['time'] as number) <= toMs);
-    const readingTimes = inRange.map((r) => r['time'] as number);
-    const readingBatches = new Map(
-      inRange
-        .filter((r) => typeof r['batch'] === 'string')
-        .map((r) => [r['time'] as number, r['batch'] as string]),
-    );
-    return { device, quarters, readingTimes, readingBatches };
+    return { device, readings, events: rowsOf(around.meterEvents, device) };
   });
+}
+
+/**
+ * Books a meter's rows (readMeterRows) into quarters with the register rules (libs/domain), and lists the times and
+ * batches of its readings in [fromMs, toMs]. No I/O: a report's verification books a bundle's rows with it.
+ */
+export function bookQuarters(
+  { device, readings: rows, events: eventRows }: MeterRows,
+  fromMs: number,
+  toMs: number,
+): DeviceQuarters {
+  const quarters = new Map<MetricName, WindowEnergy[]>();
+  for (const metric of CUMULATIVE_METRICS) {
+    const readings = rows
+      .filter((r) => typeof r[metric] === 'number')
+      .map((r) => ({ tsMs: r['time'] as number, value: r[metric] as number }));
+    if (readings.length === 0) continue;
+    const events: RegisterEvent[] = eventRows.map((r) => ({
+      tsMs: r['time'] as number,
+      type: r['type'] as RegisterEvent['type'],
+      ...(typeof r[`final_${metric}`] === 'number' ? { final: r[`final_${metric}`] as number } : {}),
+      ...(typeof r[`start_${metric}`] === 'number' ? { start: r[`start_${metric}`] as number } : {}),
+    }));
+    const deltas = registerDeltas({
+      readings,
+      events,
+      meter: {
+        intervalMs: readingIntervalMs(device),
+        ...(device.registerModulusKwh !== undefined ? { modulus: device.registerModulusKwh } : {}),
+        // the nameplate bounds the electricity a meter can pass, not a heat pump's heat (COP × electricity)
+        ...(device.ratedPowerKw !== undefined && ELECTRIC_METRICS.has(metric)
+          ? { ratedPowerKw: device.ratedPowerKw }
+          : {}),
+        ...(device.ctRatio !== undefined && METRICS[metric].unit === 'kWh'
+          ? { ctRatio: device.ctRatio }
+          : {}),
+      },
+    });
+    quarters.set(metric, bookIntoWindows({ deltas, windowMs: QUARTER_MS }));
+  }
+  // live and imported series, an overlay: in time order
+  const inRange = rows
+    .filter((r) => (r['time'] as number) >= fromMs && (r['time'] as number) <= toMs)
+    .sort((a, b) => (a['time'] as number) - (b['time'] as number));
+  const readingTimes = inRange.map((r) => r['time'] as number);
+  const readingBatches = new Map(
+    inRange
+      .filter((r) => typeof r['batch'] === 'string')
+      .map((r) => [r['time'] as number, r['batch'] as string]),
+  );
+  return { device, quarters, readingTimes, readingBatches };
+}
+
+/**
+ * Reads the registers and meter events of `devices` around [fromMs, toMs] (readMeterRows, with its `neighbours` and
+ * `overlay`) and books their energy into quarters (bookQuarters).
+ */
+export async function readQuarters(
+  influx: InfluxClient,
+  devices: readonly Device[],
+  fromMs: number,
+  toMs: number,
+  neighbours?: NeighbourReads,
+  overlay?: ReadingOverlay,
+): Promise<DeviceQuarters[]> {
+  const rows = await readMeterRows(influx, devices, fromMs, toMs, neighbours, overlay);
+  return rows.map((r) => bookQuarters(r, fromMs, toMs));
 }
 
 /** A device's energies and readings per window of `period` in [fromMs, toMs) (fromMs a window start). */

@@ -3,9 +3,16 @@ import { join } from 'node:path';
 import { reportPdf } from './report-pdf';
 import type { Report } from './report-schema';
 
-/** The formats each version of a report is kept in. */
-export const REPORT_FORMATS = ['json', 'csv', 'pdf'] as const;
+/** The formats each version of a report is kept in: the report, and its evidence bundle (docs/reports.md). */
+export const REPORT_FORMATS = ['json', 'csv', 'pdf', 'evidence'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
+/** The file name's ending of each format. */
+const EXTENSIONS: Record<ReportFormat, string> = {
+  json: 'json',
+  csv: 'csv',
+  pdf: 'pdf',
+  evidence: 'evidence.zip',
+};
 
 /**
  * A report's files (docs/reports.md, "How a report is built"): DATA_DIR/reports/<org>/<period>/v<n>.<format>, one per format, written
@@ -16,7 +23,7 @@ export class ReportFiles {
 
   /** Where a version's file in a format is kept. */
   path(orgId: string, period: string, version: number, format: ReportFormat): string {
-    return join(this.dir(orgId, period), `v${version}.${format}`);
+    return join(this.dir(orgId, period), `v${version}.${EXTENSIONS[format]}`);
   }
 
   /** A version's file in a format, or undefined. */
@@ -28,11 +35,15 @@ export class ReportFiles {
     }
   }
 
-  /** Writes a new version's files: the JSON, the CSV of its meter lines and the PDF (with what it corrects). */
+  /**
+   * Writes a new version's files: the JSON, the CSV of its meter lines, the PDF (with what it corrects) and its evidence
+   * bundle (report-evidence.ts).
+   */
   async write(
     report: Report,
     version: number,
-    restatement: { corrects?: number; changes: string[] },
+    restatement: { corrects?: number; changes: string[]; causes: string[] },
+    evidence: Buffer,
   ): Promise<void> {
     const { id } = report.organisation;
     const period = report.period.label;
@@ -41,6 +52,7 @@ export class ReportFiles {
     writeFileSync(file('json'), `${JSON.stringify(report, null, 2)}\n`);
     writeFileSync(file('csv'), reportCsv(report));
     writeFileSync(file('pdf'), await reportPdf(report, { version, ...restatement }));
+    writeFileSync(file('evidence'), evidence);
   }
 
   private dir(orgId: string, period: string): string {

@@ -34,7 +34,7 @@ const CARRIER_LABELS: Record<Report['energy']['carriers'][number]['carrier'], st
 /** The report as a PDF a person would file: Chinese and English labels, the figures, the factors, the meters. */
 export function reportPdf(
   report: Report,
-  meta: { version: number; corrects?: number; changes?: string[] },
+  meta: { version: number; corrects?: number; changes?: string[]; causes?: string[] },
 ): Promise<Buffer> {
   const font = CJK_FONTS.find(([file]) => existsSync(file));
   if (!font) throw new MissingFontError();
@@ -107,6 +107,11 @@ export function reportPdf(
     doc.moveDown().fontSize(12).text('更正说明 Changes from the previous version');
     doc.fontSize(9);
     for (const change of meta.changes) doc.text(`  ${change}`);
+  }
+  if (meta.causes?.length) {
+    doc.moveDown().fontSize(12).text('更正原因 What caused them');
+    doc.fontSize(9);
+    for (const cause of meta.causes) doc.text(`  ${cause}`);
   }
   doc.moveDown().fontSize(12).text('计量表 Meters');
   doc.fontSize(8);

@@ -5,6 +5,9 @@ import type { GreenPower } from '@peakwatch/state';
 
 export const REPORT_SCHEMA = 'peakwatch-report/1';
 
+/** The layout of the evidence bundle of a report version (docs/reports.md, "Evidence bundle"). */
+export const EVIDENCE_LAYOUT = 'peakwatch-evidence/1';
+
 export type ReportKind = 'monthly' | 'annual';
 
 /** One meter's register energy over the period, with how complete its readings were. */
@@ -70,6 +73,11 @@ export interface Report {
   meters: MeterLine[];
   completeness: number;
   gapTreatment: string;
+  /**
+   * The evidence bundle the report is computed from: its layout and hash (SHA-256 of its SHA256SUMS, which lists the
+   * SHA-256 of each of its files), so a verifier can tie a bundle to the report submitted.
+   */
+  evidence: { layout: string; sha256: string };
   contentHash: string;
 }
 

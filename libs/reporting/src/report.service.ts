@@ -1,7 +1,7 @@
 import { PeakWatchError } from '@peakwatch/contracts';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectConfig, type AppConfig } from '@peakwatch/config';
-import { Clock } from '@peakwatch/runtime';
+import { Clock, PEAKWATCH_VERSION } from '@peakwatch/runtime';
 import { InfluxClient } from '@peakwatch/influx';
 import { PolicyData } from '@peakwatch/policy';
 import { Registry } from '@peakwatch/registry';
@@ -13,9 +13,10 @@ import {
   yearInputs,
   type DeclaredInputs,
 } from '@peakwatch/state';
-import { boundaryOf, buildReport } from './report';
+import { boundaryOf, computeReport, readReportSources } from './report';
+import { bundleFiles, evidenceBundle, evidenceChanges, evidenceFiles } from './report-evidence';
 import { ReportFiles, type ReportFormat } from './report-files';
-import type { Report } from './report-schema';
+import { EVIDENCE_LAYOUT, type Report } from './report-schema';
 
 export interface ReportVersion {
   orgId: string;
@@ -25,6 +26,8 @@ export interface ReportVersion {
   contentHash: string;
   corrects: number | null;
   changes: string[];
+  /** What in the evidence caused the changes: readings added, changed or removed per meter, declarations, factors. */
+  causes: string[];
   createdAt: string;
   submission: {
     deliveryId: string;
@@ -93,15 +96,18 @@ export class ReportService {
     orgId: string,
     period: string,
   ): Promise<{ version: ReportVersion; created: boolean; report: Report }> {
-    const report = await buildReport({
+    const timeZone = this.config.tzReporting;
+    const sources = await readReportSources({
       influx: this.influx,
       registry: this.registry,
       policy: this.policy,
       orgId,
       period,
-      timeZone: this.config.tzReporting,
+      timeZone,
       inputs: await this.reportInputs(orgId, period),
     });
+    const evidence = evidenceFiles(sources);
+    const report = computeReport({ sources, period, timeZone, evidenceSha256: evidence.sha256 });
     const latest = await this.state.db
       .selectFrom('report')
       .selectAll()
@@ -113,11 +119,20 @@ export class ReportService {
       return { version: (await this.version(orgId, period, latest.version))!, created: false, report };
     const version = (latest?.version ?? 0) + 1;
     const changes = latest ? reportChanges(JSON.parse(latest.json) as Report, report) : [];
+    const causes = latest ? await this.causes(orgId, period, latest.version, evidence.files) : [];
     const corrects = latest?.version ?? null;
-    await this.files.write(report, version, { ...(corrects ? { corrects } : {}), changes });
+    const now = this.clock.iso();
+    const bundle = await evidenceBundle(report, evidence, {
+      layout: EVIDENCE_LAYOUT,
+      peakwatchVersion: PEAKWATCH_VERSION,
+      organisation: orgId,
+      period,
+      version,
+      createdAt: now,
+    });
+    await this.files.write(report, version, { ...(corrects ? { corrects } : {}), changes, causes }, bundle);
     const endpoint = this.endpoint(orgId);
     const delivery = endpoint ? deliveryId('report', orgId, period, version, endpoint) : null;
-    const now = this.clock.iso();
     await this.state.db.transaction().execute(async (tx) => {
       await tx
         .insertInto('report')
@@ -129,6 +144,7 @@ export class ReportService {
           content_hash: report.contentHash,
           corrects,
           changes: JSON.stringify(changes),
+          causes: JSON.stringify(causes),
           created_at: now,
           json: JSON.stringify(report),
           delivery_id: delivery,
@@ -139,15 +155,38 @@ export class ReportService {
           deliveryId: delivery,
           channel: 'webhook',
           target: endpoint,
-          payload: JSON.stringify({ type: 'report', version, corrects, changes, report }),
+          payload: JSON.stringify({ type: 'report', version, corrects, changes, causes, report }),
           at: now,
         });
     });
     this.logger.log(
-      { org: orgId, period, version, corrects, changes: changes.length, submitted: endpoint !== undefined },
+      {
+        org: orgId,
+        period,
+        version,
+        corrects,
+        changes: changes.length,
+        causes: causes.length,
+        submitted: endpoint !== undefined,
+      },
       corrects ? 'report restated: a new version corrects the previous one' : 'report generated',
     );
     return { version: (await this.version(orgId, period, version))!, created: true, report };
+  }
+
+  /**
+   * What in the evidence differs from the previous version's bundle (report-evidence.ts evidenceChanges); a version
+   * made before bundles existed is said to have none.
+   */
+  private async causes(
+    orgId: string,
+    period: string,
+    previous: number,
+    files: ReadonlyMap<string, string>,
+  ): Promise<string[]> {
+    const bundle = this.files.read(orgId, period, previous, 'evidence');
+    if (!bundle) return [`version ${previous} has no evidence bundle to compare with`];
+    return evidenceChanges(await bundleFiles(bundle), files);
   }
 
   /** What a report of the period counts: the period's declaration, and for a year its months' as well. */
@@ -211,6 +250,7 @@ export class ReportService {
         'report.content_hash',
         'report.corrects',
         'report.changes',
+        'report.causes',
         'report.created_at',
         'report.delivery_id',
         'outbox.delivered_at',
@@ -230,6 +270,7 @@ export class ReportService {
       contentHash: row.content_hash,
       corrects: row.corrects,
       changes: JSON.parse(row.changes) as string[],
+      causes: row.causes === null ? [] : (JSON.parse(row.causes) as string[]),
       createdAt: row.created_at,
       submission: row.delivery_id
         ? {

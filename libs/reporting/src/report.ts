@@ -2,12 +2,12 @@ import { createHash } from 'node:crypto';
 import { PeakWatchError } from '@peakwatch/contracts';
 import type { InfluxClient } from '@peakwatch/influx';
 import { utcOffsetMs } from '@peakwatch/metering';
-import type { PolicyData } from '@peakwatch/policy';
+import { PolicyData, type Factor, type Threshold } from '@peakwatch/policy';
 import type { Registry, Site } from '@peakwatch/registry';
 import type { DeclaredInputs } from '@peakwatch/state';
 import { reportFigures } from './report-figures';
-import { readMeterLines } from './report-meters';
-import { REPORT_SCHEMA, type Report, type ReportKind } from './report-schema';
+import { meterLines, readReportRows, type SiteMeterRows } from './report-meters';
+import { EVIDENCE_LAYOUT, REPORT_SCHEMA, type Report, type ReportKind } from './report-schema';
 
 /** The period of `2026-10` (monthly) or `2026` (annual) in the reporting zone; throws naming a malformed period. */
 export function reportPeriod(
@@ -44,12 +44,24 @@ export class UnknownOrganisationError extends PeakWatchError {
   readonly code = 'unknown_organisation';
 }
 
+/** Everything a report is computed from: what its evidence bundle holds (docs/reports.md, "Evidence bundle"). */
+export interface ReportSources {
+  /** The organisation's sites (its boundary), as in the registry. */
+  sites: readonly Site[];
+  /** The rows of each of their meters, as stored, in the order of the sites and their devices. */
+  meters: readonly SiteMeterRows[];
+  /** What the organisation declared for the period (green power, purchased heat, output). */
+  inputs: DeclaredInputs;
+  /** The emission factors, coal equivalents and thresholds the figures may pick from (seeds). */
+  factors: readonly Factor[];
+  thresholds: readonly Threshold[];
+}
+
 /**
- * Builds an emitter's energy and emissions report for a month or a year in three steps: the meter read (each meter's
- * register energy, readMeterLines), the figures (carriers, emissions, intensities, factors: reportFigures, pure), and
- * the hash of the whole. Every figure is traceable to the meter lines.
+ * Reads what an emitter's report for a month or a year is computed from: its boundary from the registry, the rows of
+ * its meters from InfluxDB, the policy's factors, and the declarations given.
  */
-export async function buildReport({
+export async function readReportSources({
   influx,
   registry,
   policy,
@@ -65,18 +77,41 @@ export async function buildReport({
   period: string;
   timeZone: string;
   inputs?: DeclaredInputs;
-}): Promise<Report> {
-  const { kind, fromMs, toMs, year } = reportPeriod(period, timeZone);
+}): Promise<ReportSources> {
+  const { fromMs, toMs } = reportPeriod(period, timeZone);
   const sites = boundaryOf(registry, orgId);
+  const meters = await readReportRows(influx, sites, fromMs, toMs);
+  return { sites, meters, inputs, factors: policy.factors, thresholds: policy.thresholds };
+}
+
+/**
+ * An emitter's energy and emissions report for a month or a year, from its sources alone (no I/O): the meter lines
+ * (each meter's register energy, meterLines), the figures (carriers, emissions, intensities, factors: reportFigures),
+ * the hash of the evidence the sources make up (`evidenceSha256`), and the hash of the whole. Every figure is traceable
+ * to the meter lines, and each of those to its meter's rows.
+ */
+export function computeReport({
+  sources,
+  period,
+  timeZone,
+  evidenceSha256,
+}: {
+  sources: ReportSources;
+  period: string;
+  timeZone: string;
+  evidenceSha256: string;
+}): Report {
+  const { kind, fromMs, toMs, year } = reportPeriod(period, timeZone);
+  const { sites, inputs } = sources;
   const offset = utcOffsetMs(timeZone, fromMs);
-  const meters = await readMeterLines(influx, sites, fromMs, toMs, offset);
+  const meters = meterLines(sources.meters, fromMs, toMs, offset);
   // the factors published by the period's last day: a factor published later never restates this period
   const asOf = new Date(toMs - 1 + offset).toISOString().slice(0, 10);
   const { energy, emissions, intensities, factors, completeness } = reportFigures({
     meters,
     sites,
     inputs,
-    policy,
+    policy: new PolicyData(sources.factors, sources.thresholds),
     year,
     asOf,
   });
@@ -107,6 +142,7 @@ export async function buildReport({
     gapTreatment:
       'Energy is the difference of register readings; a gap is never interpolated: the energy across it is booked ' +
       'whole at the reading that ends it and marked estimated. Meters with estimated energy are flagged per line.',
+    evidence: { layout: EVIDENCE_LAYOUT, sha256: evidenceSha256 },
   };
   return { ...body, contentHash: contentHash(body) };
 }

@@ -92,6 +92,8 @@ export interface StateSchema {
     corrects: number | null;
     /** JSON array of the changes from the version it corrects. */
     changes: string;
+    /** JSON array of what in the evidence caused them (null: made before evidence bundles). */
+    causes: string | null;
     created_at: string;
     json: string;
     /** The outbox delivery submitting it, when a receiver is configured. */

@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import { ID_PATTERN } from '@peakwatch/contracts';
 import {
   Controller,
@@ -37,6 +38,7 @@ const CONTENT_TYPES = {
   json: 'application/json',
   csv: 'text/csv; charset=utf-8',
   pdf: 'application/pdf',
+  evidence: 'application/zip',
 } as const;
 
 /**
@@ -63,7 +65,10 @@ export class ReportsController {
   }
 
   @Get(':org/:period/:version/:format')
-  @ApiOperation({ summary: 'Download one version of a report as json, csv or pdf' })
+  @ApiOperation({
+    summary:
+      'Download one version of a report as json, csv or pdf, or its evidence bundle (a zip that `peakwatch report verify` recomputes the report from)',
+  })
   download(@Caller() caller: Principal, @Param() raw: Record<string, string>, @Res() res: Response): void {
     const p = parseInput(params.required(), raw);
     this.check(caller, p.org);
@@ -74,7 +79,7 @@ export class ReportsController {
       .type(CONTENT_TYPES[p.format])
       .setHeader(
         'content-disposition',
-        `attachment; filename="${p.org}-${p.period}-v${p.version}.${p.format}"`,
+        `attachment; filename="${p.org}-${p.period}-${basename(this.reports.path(p.org, p.period, p.version, p.format))}"`,
       )
       .send(file);
   }

@@ -12,6 +12,7 @@ import * as m0010 from './0010-job-lease';
 import * as m0011 from './0011-job-lease-result';
 import * as m0012 from './0012-import-batch';
 import * as m0013 from './0013-dr-event';
+import * as m0014 from './0014-report-causes';
 
 /**
  * Versioned migrations, applied in name order at start-up by every process (Kysely's migrator takes a lock, so
@@ -32,4 +33,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0011-job-lease-result': m0011,
   '0012-import-batch': m0012,
   '0013-dr-event': m0013,
+  '0014-report-causes': m0014,
 };
