@@ -178,6 +178,19 @@ describe('REST API', () => {
         expected: [200, 403, 403, 200, 403, 403, 403],
       },
     ],
+    'PUT /api/v1/reports/{org}/{year}/allowance': [
+      {
+        path: '/api/v1/reports/hd-tech-campus/2027/allowance',
+        body: () => ({ allowanceT: 10 }),
+        expected: [200, 403, 403, 200, 403, 403, 403],
+      },
+    ],
+    'GET /api/v1/reports/{org}/{year}/position': [
+      {
+        path: '/api/v1/reports/hd-tech-campus/2026/position',
+        expected: [200, 403, 403, 200, 403, 200, 403],
+      },
+    ],
     'POST /api/v1/reports/{org}/{period}/regenerate': [
       {
         path: '/api/v1/reports/hd-tech-campus/2026-09/regenerate',

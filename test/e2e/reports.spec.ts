@@ -14,7 +14,7 @@ import { INGEST_APP } from '@peakwatch/ingest';
 import type { InfluxClient } from '@peakwatch/influx';
 import { freePort } from '@peakwatch/process';
 import { REPORTS_APP } from '@peakwatch/reports';
-import { ReportService, type Report } from '@peakwatch/reporting';
+import { ReportService, type CarbonMarketPosition, type Report } from '@peakwatch/reporting';
 import { Clock, createApp } from '@peakwatch/runtime';
 import { CLI, buildDist } from '../support/build';
 import { DAY, HOUR, beijingMidnight } from '../support/calendar';
@@ -36,6 +36,8 @@ const PERIOD = '2026-02';
 const SECRET = 'test-report-secret-0123456789';
 const ORG = 'hd-tech-campus';
 /** What the emitter declares for the month: certificates, heat bought for sites without a meter, its output. */
+/** The allowance declared for 2026 the second time: far below the campus's emissions, warned at 100 t short. */
+const ALLOWANCE = { allowanceT: 1000, carbonPriceCnyPerT: 90, warnShortfallT: 100 };
 const DECLARED = {
   greenCertificates: 10,
   purchasedHeatKwh: 5000,
@@ -85,6 +87,10 @@ describe('emitter reports', () => {
   let evidenceDownload: supertest.Response;
   let verified: SpawnSyncReturns<string>[];
   let edited: SpawnSyncReturns<string>;
+  let allowances: supertest.Response[];
+  let positions: Record<'emitter' | 'regulator' | 'otherDistrict' | 'badYear', supertest.Response>;
+  let v4: Awaited<ReturnType<ReportService['generate']>>;
+  const warnings: { signatureOk: boolean; body: Record<string, unknown> }[] = [];
 
   const deliver = async (aheadMs: number): Promise<void> => {
     const outbox = app.get(OutboxDispatcher);
@@ -97,11 +103,17 @@ describe('emitter reports', () => {
   beforeAll(async () => {
     const port = await freePort();
     const receiverUrl = `http://127.0.0.1:${port}/reports`;
+    const emitterUrl = `http://127.0.0.1:${port}/emitter`;
     server = createServer((req, res) => {
       let body = '';
       req.on('data', (c: Buffer) => (body += c.toString('utf8')));
       req.on('end', () => {
         if (down) return void res.writeHead(503).end();
+        if (req.url === '/emitter') {
+          const signatureOk = verifyWebhook(req.headers, body, receiverKey(SECRET, emitterUrl), Date.now());
+          warnings.push({ signatureOk, body: JSON.parse(body) as Record<string, unknown> });
+          return void res.writeHead(204).end();
+        }
         got.push({
           signatureOk: verifyWebhook(req.headers, body, receiverKey(SECRET, receiverUrl), Date.now()),
           delivery: String(req.headers['x-peakwatch-delivery']),
@@ -118,6 +130,7 @@ describe('emitter reports', () => {
     config = await testConfig(influxd.url, 'reports', dataDir, {
       SEEDS_DIR: SEEDS,
       REPORT_ENDPOINTS: `org:${ORG}=${receiverUrl}`,
+      EMITTER_WEBHOOKS: `${ORG}=${emitterUrl}`,
       ALERT_WEBHOOK_SECRET: SECRET,
     });
     app = await createApp(config, [INGEST_APP, ALERTS_APP, REPORTS_APP, API_APP], { clock });
@@ -175,7 +188,9 @@ describe('emitter reports', () => {
 
     // what the emitter declares for the month, through the API: version 3
     const http = supertest(app.getHttpServer() as Server);
-    const emitter = `Bearer ${(await app.get(ApiKeysRepository).create({ name: 'e', role: 'emitter', scope: [ORG] })).key}`;
+    const key = async (role: 'emitter' | 'regulator', scope: string): Promise<string> =>
+      `Bearer ${(await app.get(ApiKeysRepository).create({ name: role, role, scope: [scope] })).key}`;
+    const emitter = await key('emitter', ORG);
     const put = (body: object) =>
       http.put(`/api/v1/reports/${ORG}/${period}/inputs`).set('Authorization', emitter).send(body);
     declaration = { valid: (await put(DECLARED)).status, invalid: await put({ greenCertificates: -1 }) };
@@ -192,6 +207,32 @@ describe('emitter reports', () => {
         res.on('end', () => done(null, Buffer.concat(chunks)));
       });
 
+    // The carbon market: an allowance for 2026 declared, then declared again (a second version) with a threshold the
+    // projection crosses; the position through the API; February regenerated with it (version 4), its warning sent
+    const allowance = (body: object) =>
+      http.put(`/api/v1/reports/${ORG}/2026/allowance`).set('Authorization', emitter).send(body);
+    allowances = [
+      await allowance({ allowanceT: 8000, carbonPriceCnyPerT: 90 }),
+      await allowance(ALLOWANCE),
+      await allowance({ allowanceT: -5 }),
+      await http
+        .put(`/api/v1/reports/${ORG}/2026/allowance`)
+        .set('Authorization', await key('regulator', 'haidian'))
+        .send(ALLOWANCE),
+    ];
+    positions = {
+      emitter: await http.get(`/api/v1/reports/${ORG}/2026/position`).set('Authorization', emitter),
+      regulator: await http
+        .get(`/api/v1/reports/${ORG}/2026/position`)
+        .set('Authorization', await key('regulator', 'haidian')),
+      otherDistrict: await http
+        .get(`/api/v1/reports/${ORG}/2026/position`)
+        .set('Authorization', await key('regulator', 'chaoyang')),
+      badYear: await http.get(`/api/v1/reports/${ORG}/26/position`).set('Authorization', emitter),
+    };
+    v4 = await app.get(ReportService).generate(ORG, period);
+    await deliver(3 * 86_400_000);
+
     // The evidence: InfluxDB's database dropped, each version's bundle is verified by the command line alone (no
     // InfluxDB, no state store in its environment); then a copy of version 2's with one reading edited
     const listed = async (): Promise<boolean> =>
@@ -207,7 +248,7 @@ describe('emitter reports', () => {
     const verifyCli = (bundle: string) =>
       spawnSync(process.execPath, [CLI, 'report', 'verify', bundle], { encoding: 'utf8', env: childEnv() });
     const bundle = (version: number) => join(dataDir, 'reports', ORG, period, `v${version}.evidence.zip`);
-    verified = [1, 2, 3].map((v) => verifyCli(bundle(v)));
+    verified = [1, 2, 3, 4].map((v) => verifyCli(bundle(v)));
     const zip = await JSZip.loadAsync(readFileSync(bundle(2)));
     const csv = await zip.file('readings/hd-b1/b1-grid.csv')!.async('string');
     const [header, ...lines] = csv.trimEnd().split('\n');
@@ -244,6 +285,9 @@ describe('emitter reports', () => {
   const within = (actual: number, expected: number, tolerance: number): void => {
     expect(Math.abs(actual - expected)).toBeLessThanOrEqual(tolerance + 1e-9);
   };
+  /** Version 3, filed with the emitter's declarations. */
+  const v3Report = (): Report =>
+    JSON.parse(readFileSync(join(dataDir, 'reports', ORG, period, 'v3.json'), 'utf8')) as Report;
   const days = (): DayTruth[] => Object.values(truthDays).flat();
   const total = (field: keyof DayTruth): number => days().reduce((s, d) => s + Number(d[field] ?? 0), 0);
 
@@ -411,7 +455,7 @@ describe('emitter reports', () => {
         causes: ['declared inputs: greenCertificates, output, purchasedHeatKwh changed'],
       },
     });
-    const v3 = JSON.parse(readFileSync(join(dataDir, 'reports', ORG, period, 'v3.json'), 'utf8')) as Report;
+    const v3 = v3Report();
     const carrier = (r: Report, name: string) => r.energy.carriers.find((c) => c.carrier === name)!;
     expect(carrier(v3, 'green_certificates').quantity).toBe(10_000);
     // declared heat adds to the metered heat
@@ -504,5 +548,64 @@ describe('emitter reports', () => {
     expect(Object.keys(served.files)).toEqual(
       expect.arrayContaining(['bundle.json', 'report.json', 'SHA256SUMS', 'readings/hd-b1/b1-grid.csv']),
     );
+  });
+
+  it('keeps every allowance declared for a year as a version, refuses a bad one and a regulator', () => {
+    expect(allowances.map((r) => r.status)).toEqual([200, 200, 400, 403]);
+    expect(allowances[0]!.body).toMatchObject({ version: 1, allowanceT: 8000 });
+    expect(allowances[1]!.body).toMatchObject({ version: 2, ...ALLOWANCE });
+    expect(allowances[2]!.body).toMatchObject({ field: 'allowanceT' });
+  });
+
+  it("states the position: February's emissions projected over the year's days, short of the allowance, in t and CNY", () => {
+    expect(positions.emitter.status).toBe(200);
+    const position = positions.emitter.body as CarbonMarketPosition;
+    // February 2026 filed (its latest version); January has no report; 2025 none, so linear by days: × 365 / 28
+    const feb = v3Report().emissions.totalLocationT;
+    expect(position.reports.map((r) => [r.period, r.version])).toEqual([['2026-02', 3]]);
+    expect(position.toDateT).toBeCloseTo(feb, 4);
+    expect(position.method).toBe('linear_by_days');
+    expect(position.projectedT!).toBeCloseTo((feb * 365) / 28, 3);
+    expect(position.surplusT!).toBeCloseTo(1000 - (feb * 365) / 28, 3);
+    expect(position.surplusCny!).toBeCloseTo((1000 - (feb * 365) / 28) * 90, 1);
+    expect(position.surplusT!).toBeLessThan(-100);
+    expect(position).toMatchObject({ warning: true, allowance: { version: 2, allowanceT: 1000 } });
+    expect(positions.regulator.status).toBe(200);
+    expect(positions.otherDistrict.status).toBe(403);
+    expect(positions.badYear.status).toBe(400);
+    expect(positions.badYear.body).toMatchObject({ field: 'year' });
+  });
+
+  it('puts the position in the monthly report (verified from its bundle), and warns the organisation once', () => {
+    const market = v4.report.carbonMarket!;
+    const position = positions.emitter.body as CarbonMarketPosition;
+    expect(market).toMatchObject({
+      allowanceT: 1000,
+      allowanceVersion: 2,
+      monthsFiled: [2],
+      toDateT: position.toDateT,
+      projectedT: position.projectedT,
+      surplusT: position.surplusT,
+      surplusCny: position.surplusCny,
+      warning: true,
+    });
+    expect(v4.version.causes).toEqual(['the allowance, or the earlier months it counts, changed']);
+    expect(v4.version.changes).toEqual([]);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({
+      signatureOk: true,
+      body: {
+        type: 'carbon_position_warning',
+        organisation: ORG,
+        period,
+        reportVersion: 4,
+        surplusT: market.surplusT,
+      },
+    });
+    const text = spawnSync('pdftotext', [join(dataDir, 'reports', ORG, period, 'v4.pdf'), '-'], {
+      encoding: 'utf8',
+    }).stdout;
+    expect(text).toContain('碳市场履约 Carbon-market position');
+    expect(text).toContain('缺口 Shortfall');
   });
 });

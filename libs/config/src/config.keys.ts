@@ -7,6 +7,7 @@ import { ID_CHARS } from '@peakwatch/contracts';
 /** Entries of the receiver lists: `audience[@district]=url`, `org|district:id=url`, `audience[@district]=address`. */
 const WEBHOOK_ENTRY = new RegExp(`^(facility_manager|regulator)(?:@(${ID_CHARS}))?=(https?://\\S+)$`);
 const SUBMISSION_ENTRY = new RegExp(`^(org|district):(${ID_CHARS})=(https?://\\S+)$`);
+const EMITTER_ENTRY = new RegExp(`^(${ID_CHARS})=(https?://\\S+)$`);
 const EMAIL_ENTRY = new RegExp(
   `^(facility_manager|regulator)(?:@(${ID_CHARS}))?=([^\\s@,]+@[^\\s@,]+\\.[^\\s@,]+)$`,
 );
@@ -76,6 +77,23 @@ const reportEndpoints = (raw: string): ReportEndpoint[] | undefined => {
     const m = SUBMISSION_ENTRY.exec(entry);
     if (!m || !url('http:', 'https:')(m[3]!)) return undefined;
     out.push({ scope: m[1] as ReportEndpoint['scope'], id: m[2]!, url: m[3]! });
+  }
+  return out;
+};
+/** Where an organisation's own notices go (its carbon-market warnings). */
+export interface EmitterWebhook {
+  org: string;
+  url: string;
+}
+const emitterWebhooks = (raw: string): EmitterWebhook[] | undefined => {
+  const out: EmitterWebhook[] = [];
+  for (const entry of raw
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean)) {
+    const m = EMITTER_ENTRY.exec(entry);
+    if (!m || !url('http:', 'https:')(m[2]!)) return undefined;
+    out.push({ org: m[1]!, url: m[2]! });
   }
   return out;
 };
@@ -287,6 +305,12 @@ export const CONFIG_KEYS = {
     description:
       "Where emitters' reports are submitted (signed like alerts, with ALERT_WEBHOOK_SECRET); an organisation's own entry wins.",
     parse: reportEndpoints,
+  },
+  EMITTER_WEBHOOKS: {
+    expected: 'comma-separated <org>=url, e.g. hd-tech-campus=https://energy.campus.example/peakwatch',
+    description:
+      "Where an organisation's own notices are POSTed (signed like alerts): the warning that its projected carbon-market shortfall exceeds the threshold it declared.",
+    parse: emitterWebhooks,
   },
   REPORT_SETTLE_HOURS: {
     expected: 'a positive integer (hours)',

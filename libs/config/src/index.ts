@@ -5,6 +5,7 @@ export {
   type AlertWebhook,
   type ConfigKey,
   type LogLevel,
+  type EmitterWebhook,
   type ReportEndpoint,
 } from './config.keys';
 export { ConfigError, hideCredentials, type ConfigProblem } from './config.error';

@@ -30,7 +30,7 @@ describe('loadConfig', () => {
       http: { port: 3000, host: '0.0.0.0' },
       api: { rateLimitPerMinute: 600 },
       alerts: { webhooks: [], escalateAfterMs: 3_600_000, emails: [], emailFrom: 'peakwatch@localhost' },
-      reports: { endpoints: [], settleMs: 6 * 3_600_000, annualBy: '03-31' },
+      reports: { endpoints: [], emitterWebhooks: [], settleMs: 6 * 3_600_000, annualBy: '03-31' },
       imports: { maxBytes: 200 * 1_048_576 },
       jobs: { leaseMs: 30_000 },
       influx: { url: 'http://127.0.0.1:8086', database: 'peakwatch' },
@@ -71,6 +71,7 @@ describe('loadConfig', () => {
         ALERT_SMTP_URL: 'smtp://127.0.0.1:2525',
         ALERT_EMAIL_FROM: 'alerts@peakwatch.example',
         REPORT_ENDPOINTS: 'district:haidian=https://r.example/reports',
+        EMITTER_WEBHOOKS: 'hd-tech-campus=https://e.example/notices',
         REPORT_SETTLE_HOURS: '12',
         REPORT_ANNUAL_BY: '04-30',
         JOB_LEASE_SECONDS: '12',
@@ -120,6 +121,7 @@ describe('loadConfig', () => {
       },
       reports: {
         endpoints: [{ scope: 'district', id: 'haidian', url: 'https://r.example/reports' }],
+        emitterWebhooks: [{ org: 'hd-tech-campus', url: 'https://e.example/notices' }],
         settleMs: 12 * 3_600_000,
         annualBy: '04-30',
       },
@@ -220,6 +222,28 @@ describe('loadConfig', () => {
     expect(message).toContain('INFLUX_URL is required: expected an http:// or https:// URL');
     expect(message).toContain('TZ_REPORTING="Mars/Base": expected an IANA time zone');
     expect(message).toContain('LOG_LEVEL="loud": expected fatal, error, warn, info, debug, trace, silent');
+  });
+
+  it("refuses an organisation's receiver that is not <org>=url, and one without the secret that signs", () => {
+    const problems = (env: NodeJS.ProcessEnv): string[] => {
+      try {
+        loadConfig({ ...MINIMAL, ...env });
+      } catch (error) {
+        return (error as ConfigError).problems.map((p) => `${p.key}: ${p.expected}`);
+      }
+      return [];
+    };
+    expect(
+      problems({
+        EMITTER_WEBHOOKS: 'org:hd-tech-campus=https://e.example',
+        ALERT_WEBHOOK_SECRET: 'x'.repeat(16),
+      }),
+    ).toEqual([
+      'EMITTER_WEBHOOKS: comma-separated <org>=url, e.g. hd-tech-campus=https://energy.campus.example/peakwatch',
+    ]);
+    expect(problems({ EMITTER_WEBHOOKS: 'hd-tech-campus=https://e.example' })).toEqual([
+      'ALERT_WEBHOOK_SECRET: set when EMITTER_WEBHOOKS is (notifications are signed)',
+    ]);
   });
 
   it('names a bad key without showing a secret: secret keys hidden, passwords and tokens in URLs masked', () => {

@@ -6,6 +6,7 @@ import {
   type ConfigKey,
   type KeySpec,
   type LogLevel,
+  type EmitterWebhook,
   type ReportEndpoint,
 } from './config.keys';
 import { ConfigError, hideCredentials, type ConfigProblem } from './config.error';
@@ -50,7 +51,13 @@ export interface AppConfig {
     smtpUrl?: string;
     emailFrom: string;
   };
-  reports: { endpoints: ReportEndpoint[]; settleMs: number; annualBy: string };
+  reports: {
+    endpoints: ReportEndpoint[];
+    /** Organisations' own receivers (carbon-market warnings). */
+    emitterWebhooks: EmitterWebhook[];
+    settleMs: number;
+    annualBy: string;
+  };
   /** History imports through the API (docs/imports.md). */
   imports: { maxBytes: number };
   /** Leases of scheduled runs across replicas (PostgreSQL state store). */
@@ -130,11 +137,12 @@ export function loadConfig(
       value: ownClient,
       expected: 'a name starting with peakwatch when MQTT_DYNSEC_USERNAME is set',
     });
-  if (env['ALERT_WEBHOOKS']?.trim() && !env['ALERT_WEBHOOK_SECRET']?.trim())
-    problems.push({
-      key: 'ALERT_WEBHOOK_SECRET',
-      expected: 'set when ALERT_WEBHOOKS is (notifications are signed)',
-    });
+  for (const key of ['ALERT_WEBHOOKS', 'EMITTER_WEBHOOKS'])
+    if (env[key]?.trim() && !env['ALERT_WEBHOOK_SECRET']?.trim())
+      problems.push({
+        key: 'ALERT_WEBHOOK_SECRET',
+        expected: `set when ${key} is (notifications are signed)`,
+      });
   if (problems.length > 0) throw new ConfigError(problems);
   const p = parsed as Parsed;
   const absolute = (path: string): string => (isAbsolute(path) ? path : resolve(cwd, path));
@@ -191,6 +199,7 @@ export function loadConfig(
     },
     reports: {
       endpoints: p.REPORT_ENDPOINTS ?? [],
+      emitterWebhooks: p.EMITTER_WEBHOOKS ?? [],
       settleMs: p.REPORT_SETTLE_HOURS! * 3_600_000,
       annualBy: p.REPORT_ANNUAL_BY!,
     },

@@ -20,3 +20,4 @@ export * from './kpi';
 export * from './rollup';
 export * from './tariff';
 export * from './demand-response';
+export * from './carbon-market';

@@ -34,3 +34,10 @@ export { reportFigures, type ReportFigures } from './report-figures';
 export { REPORT_FORMATS, ReportFiles, reportCsv, type ReportFormat } from './report-files';
 export { MissingFontError, reportPdf } from './report-pdf';
 export { DeclarationError, ReportService, reportChanges, type ReportVersion } from './report.service';
+export {
+  POSITION_BASIS,
+  carbonMarketPosition,
+  positionOf,
+  type CarbonMarketPosition,
+  type CarbonMarketSource,
+} from './carbon-position';

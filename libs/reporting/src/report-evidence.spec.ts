@@ -200,4 +200,51 @@ describe('evidence bundle', () => {
     ]);
     expect(evidenceChanges(evidence.files, evidence.files)).toEqual([]);
   });
+
+  it('recomputes the carbon-market section from carbon-market.json, and names a changed allowance', async () => {
+    const withMarket: ReportSources = {
+      ...sources,
+      carbonMarket: {
+        allowance: { allowanceT: 1000, carbonPriceCnyPerT: 50, version: 1 },
+        months: [{ period: '2026-01', version: 2, contentHash: 'a'.repeat(64), tCo2: 40 }],
+        previousYear: [],
+      },
+    };
+    const files = evidenceFiles(withMarket);
+    const market = computeReport({
+      sources: withMarket,
+      period: '2026-02',
+      timeZone: 'Asia/Shanghai',
+      evidenceSha256: files.sha256,
+    });
+    // January's 40 t and February's 35.6563 t over their 59 days, × 365; 1,000 t allowed, at 50 CNY/t
+    const projected = ((40 + 35.6563) * 365) / 59;
+    expect(market.carbonMarket).toMatchObject({
+      allowanceT: 1000,
+      allowanceVersion: 1,
+      monthsFiled: [1, 2],
+      toDateT: 75.6563,
+      method: 'linear_by_days',
+      warning: false,
+    });
+    expect(market.carbonMarket!.projectedT).toBeCloseTo(projected, 4);
+    expect(market.carbonMarket!.surplusCny).toBeCloseTo((1000 - projected) * 50, 1);
+    const bundle = await evidenceBundle(market, files, info);
+    expect(await verify(bundle)).toMatchObject({ match: true, differences: [] });
+    const zip = await JSZip.loadAsync(bundle);
+    zip.file(
+      'carbon-market.json',
+      JSON.stringify({
+        ...withMarket.carbonMarket,
+        allowance: { allowanceT: 900, carbonPriceCnyPerT: 50, version: 1 },
+      }),
+    );
+    const edited = await verify(await zip.generateAsync({ type: 'nodebuffer' }));
+    expect(edited.problems).toEqual(['carbon-market.json: changed (its SHA-256 is not the one listed)']);
+    expect(edited.differences.map((d) => d.field)).toEqual([
+      'carbonMarket.allowanceT',
+      'carbonMarket.surplusT',
+      'carbonMarket.surplusCny',
+    ]);
+  });
 });

@@ -6,6 +6,7 @@ import { METRICS, type MetricName } from '@peakwatch/contracts';
 import { factorSchema, thresholdSchema } from '@peakwatch/policy';
 import { siteSchema } from '@peakwatch/registry';
 import { declaredInputsSchema } from '@peakwatch/state';
+import { carbonMarketSourceSchema } from './carbon-position';
 import { computeReport, contentHash, type ReportSources } from './report';
 import type { SiteMeterRows } from './report-meters';
 import { EVIDENCE_LAYOUT, type Report } from './report-schema';
@@ -20,6 +21,7 @@ import { EVIDENCE_LAYOUT, type Report } from './report-schema';
  *   registry.json               the boundary's sites as in the registry (devices, intervals, CT ratios, replacements)
  *   policy.json                 the emission factors, coal equivalents and thresholds, with their sources and dates
  *   inputs.json                 what the organisation declared (green power, purchased heat, output)
+ *   carbon-market.json          a monthly report's allowance and the earlier months' reports it counts (when declared)
  *   readings/<site>/<dev>.csv   the meter's register readings as stored, in the order they are booked
  *   events/<site>/<dev>.jsonl   its meter events (replacements, resets), one JSON object per line
  */
@@ -52,6 +54,7 @@ export function evidenceFiles(sources: ReportSources): {
     ['policy.json', json({ factors: sources.factors, thresholds: sources.thresholds })],
     ['inputs.json', json(sources.inputs)],
   ]);
+  if (sources.carbonMarket) files.set('carbon-market.json', json(sources.carbonMarket));
   for (const m of sources.meters) {
     files.set(`readings/${m.siteId}/${m.device.id}.csv`, readingsCsv(m.readings));
     if (m.events.length > 0)
@@ -140,6 +143,8 @@ export function evidenceChanges(
     } else if (path.startsWith('events/')) causes.push(`meter events of ${meterOf(path)} changed`);
     else if (path === 'registry.json') causes.push('registry entries of the boundary changed');
     else if (path === 'policy.json') causes.push('emission factors or thresholds changed');
+    else if (path === 'carbon-market.json')
+      causes.push('the allowance, or the earlier months it counts, changed');
   }
   return causes;
 }
@@ -346,8 +351,18 @@ function readSources(texts: ReadonlyMap<string, string>, problems: string[]): Re
       const events = eventRows(texts, `events/${site.id}/${device.id}.jsonl`, problems);
       meters.push({ siteId: site.id, device, readings, events });
     }
+  const carbonMarket = texts.has('carbon-market.json')
+    ? parseFile(texts, 'carbon-market.json', carbonMarketSourceSchema, problems)
+    : undefined;
   if (problems.length > before || !sites || !policy || !inputs) return undefined;
-  return { sites, meters, inputs, factors: policy.factors, thresholds: policy.thresholds };
+  return {
+    sites,
+    meters,
+    inputs,
+    factors: policy.factors,
+    thresholds: policy.thresholds,
+    ...(carbonMarket ? { carbonMarket } : {}),
+  };
 }
 
 /** A readings CSV back to rows (`time` in ms), naming the line and field of what is not a time or a number. */

@@ -99,6 +99,24 @@ export function reportPdf(
       `  单位产出 Per unit of output (${perOutput.unit}, ${number(perOutput.quantity, 0)}): ` +
         `${perOutput.tcePerUnit} tce, ${perOutput.co2TPerUnit} t CO2`,
     );
+  const market = report.carbonMarket;
+  if (market) {
+    const t = (x: number | null): string => (x === null ? '—' : `${number(x, 4)} t`);
+    doc.moveDown().fontSize(12).text('碳市场履约 Carbon-market position');
+    doc.fontSize(9);
+    doc.text(`  配额 Allowance: ${number(market.allowanceT, 4)} t (declaration ${market.allowanceVersion})`);
+    doc.text(`  累计排放 Emissions to date (months ${market.monthsFiled.join(', ')}): ${t(market.toDateT)}`);
+    doc.text(
+      `  预计全年 Projected for the year: ${t(market.projectedT)} (${market.method ?? 'no projection'})`,
+    );
+    doc.text(
+      `  ${market.surplusT !== null && market.surplusT < 0 ? '缺口 Shortfall' : '盈余 Surplus'}: ` +
+        `${t(market.surplusT === null ? null : Math.abs(market.surplusT))}` +
+        (market.surplusCny !== null ? `, ${number(Math.abs(market.surplusCny), 2)} CNY` : ''),
+    );
+    if (market.warning)
+      doc.text(`  预警 Warning: the projected shortfall exceeds ${market.warnShortfallT} t`);
+  }
   doc.moveDown().fontSize(12).text('排放因子 Factors used');
   doc.fontSize(9);
   for (const f of report.factors)

@@ -74,6 +74,25 @@ export interface Report {
   completeness: number;
   gapTreatment: string;
   /**
+   * A monthly report's carbon-market position, when the organisation declared an allowance for the year
+   * (docs/reports.md, "Carbon-market position"): emissions of the months filed with this one, the projection to the
+   * year's end and its method, the surplus (negative: shortfall) in t CO2 and CNY.
+   */
+  carbonMarket?: {
+    allowanceT: number;
+    allowanceVersion: number;
+    carbonPriceCnyPerT?: number;
+    warnShortfallT?: number;
+    basis: string;
+    monthsFiled: number[];
+    toDateT: number;
+    projectedT: number | null;
+    method: string | null;
+    surplusT: number | null;
+    surplusCny: number | null;
+    warning: boolean;
+  };
+  /**
    * The evidence bundle the report is computed from: its layout and hash (SHA-256 of its SHA256SUMS, which lists the
    * SHA-256 of each of its files), so a verifier can tie a bundle to the report submitted.
    */

@@ -6,13 +6,17 @@ import { InfluxClient } from '@peakwatch/influx';
 import { PolicyData } from '@peakwatch/policy';
 import { Registry } from '@peakwatch/registry';
 import {
+  Allowances,
   DeclaredInputsRepository,
   StateStore,
   deliveryId,
   enqueue,
   yearInputs,
+  type Allowance,
+  type AllowanceDeclaration,
   type DeclaredInputs,
 } from '@peakwatch/state';
+import { carbonMarketPosition, carbonMarketSource, type CarbonMarketPosition } from './carbon-position';
 import { boundaryOf, computeReport, readReportSources } from './report';
 import { bundleFiles, evidenceBundle, evidenceChanges, evidenceFiles } from './report-evidence';
 import { ReportFiles, type ReportFormat } from './report-files';
@@ -79,6 +83,8 @@ export class ReportService {
   private readonly declared: DeclaredInputsRepository;
   /** Each version's files. */
   private readonly files: ReportFiles;
+  /** Carbon-market allowances declared. */
+  private readonly allowances: Allowances;
 
   constructor(
     @InjectConfig() private readonly config: AppConfig,
@@ -90,6 +96,7 @@ export class ReportService {
   ) {
     this.declared = new DeclaredInputsRepository(state);
     this.files = new ReportFiles(config.dataDir);
+    this.allowances = new Allowances(state);
   }
 
   async generate(
@@ -105,6 +112,7 @@ export class ReportService {
       period,
       timeZone,
       inputs: await this.reportInputs(orgId, period),
+      carbonMarket: await carbonMarketSource(this.state, orgId, period, timeZone),
     });
     const evidence = evidenceFiles(sources);
     const report = computeReport({ sources, period, timeZone, evidenceSha256: evidence.sha256 });
@@ -150,6 +158,22 @@ export class ReportService {
           delivery_id: delivery,
         })
         .execute();
+      // the organisation's own warning: its projected carbon-market shortfall exceeds what it declared to be warned at
+      if (report.carbonMarket?.warning)
+        for (const { url } of this.config.reports.emitterWebhooks.filter((w) => w.org === orgId))
+          await enqueue(tx, {
+            deliveryId: deliveryId('carbon-position', orgId, period, version, url),
+            channel: 'webhook',
+            target: url,
+            payload: JSON.stringify({
+              type: 'carbon_position_warning',
+              organisation: orgId,
+              period,
+              reportVersion: version,
+              ...report.carbonMarket,
+            }),
+            at: now,
+          });
       if (endpoint && delivery)
         await enqueue(tx, {
           deliveryId: delivery,
@@ -226,6 +250,23 @@ export class ReportService {
         );
     }
     await this.declared.set(orgId, period, inputs, this.clock.iso());
+  }
+
+  /** Records the organisation's allowance for a compliance year: a year declared before gets a new version. */
+  async declareAllowance(
+    orgId: string,
+    year: string,
+    declaration: AllowanceDeclaration,
+    by: string,
+  ): Promise<Allowance> {
+    boundaryOf(this.registry, orgId);
+    return this.allowances.declare(orgId, year, declaration, by, this.clock.iso());
+  }
+
+  /** The organisation's carbon-market position in a compliance year, now (carbon-position.ts). */
+  async position(orgId: string, year: number): Promise<CarbonMarketPosition> {
+    boundaryOf(this.registry, orgId);
+    return carbonMarketPosition(this.state, orgId, year, this.clock.now(), this.config.tzReporting);
   }
 
   async versions(orgId: string): Promise<ReportVersion[]> {

@@ -7,26 +7,11 @@ import type { Registry, Site } from '@peakwatch/registry';
 import type { DeclaredInputs } from '@peakwatch/state';
 import { reportFigures } from './report-figures';
 import { meterLines, readReportRows, type SiteMeterRows } from './report-meters';
-import { EVIDENCE_LAYOUT, REPORT_SCHEMA, type Report, type ReportKind } from './report-schema';
+import { positionOf, type CarbonMarketSource } from './carbon-position';
+import { reportPeriod } from './report-period';
+import { EVIDENCE_LAYOUT, REPORT_SCHEMA, type Report } from './report-schema';
 
-/** The period of `2026-10` (monthly) or `2026` (annual) in the reporting zone; throws naming a malformed period. */
-export function reportPeriod(
-  label: string,
-  timeZone: string,
-): { kind: ReportKind; fromMs: number; toMs: number; year: number } {
-  const monthly = /^(\d{4})-(0[1-9]|1[0-2])$/.exec(label);
-  const annual = /^(\d{4})$/.exec(label);
-  if (!monthly && !annual) throw new RangeError(`period ${JSON.stringify(label)}: expected YYYY-MM or YYYY`);
-  const year = Number((monthly ?? annual)![1]);
-  const month = monthly ? Number(monthly[2]) - 1 : 0;
-  const local = (y: number, m: number): number => {
-    const utc = Date.UTC(y, m, 1);
-    return utc - utcOffsetMs(timeZone, utc);
-  };
-  return monthly
-    ? { kind: 'monthly', fromMs: local(year, month), toMs: local(year, month + 1), year }
-    : { kind: 'annual', fromMs: local(year, 0), toMs: local(year + 1, 0), year };
-}
+export { reportPeriod } from './report-period';
 
 /** Sites of an organisation (its reporting boundary); throws naming an unknown organisation. */
 export function boundaryOf(registry: Registry, orgId: string): Site[] {
@@ -55,6 +40,8 @@ export interface ReportSources {
   /** The emission factors, coal equivalents and thresholds the figures may pick from (seeds). */
   factors: readonly Factor[];
   thresholds: readonly Threshold[];
+  /** A monthly report's carbon-market inputs, when an allowance is declared for its year (carbon-position.ts). */
+  carbonMarket?: CarbonMarketSource | undefined;
 }
 
 /**
@@ -69,6 +56,7 @@ export async function readReportSources({
   period,
   timeZone,
   inputs = {},
+  carbonMarket,
 }: {
   influx: InfluxClient;
   registry: Registry;
@@ -77,11 +65,19 @@ export async function readReportSources({
   period: string;
   timeZone: string;
   inputs?: DeclaredInputs;
+  carbonMarket?: CarbonMarketSource | undefined;
 }): Promise<ReportSources> {
   const { fromMs, toMs } = reportPeriod(period, timeZone);
   const sites = boundaryOf(registry, orgId);
   const meters = await readReportRows(influx, sites, fromMs, toMs);
-  return { sites, meters, inputs, factors: policy.factors, thresholds: policy.thresholds };
+  return {
+    sites,
+    meters,
+    inputs,
+    factors: policy.factors,
+    thresholds: policy.thresholds,
+    ...(carbonMarket ? { carbonMarket } : {}),
+  };
 }
 
 /**
@@ -142,9 +138,32 @@ export function computeReport({
     gapTreatment:
       'Energy is the difference of register readings; a gap is never interpolated: the energy across it is booked ' +
       'whole at the reading that ends it and marked estimated. Meters with estimated energy are flagged per line.',
+    ...(sources.carbonMarket && kind === 'monthly'
+      ? { carbonMarket: carbonMarketSection(sources.carbonMarket, period, year, emissions.totalLocationT) }
+      : {}),
     evidence: { layout: EVIDENCE_LAYOUT, sha256: evidenceSha256 },
   };
   return { ...body, contentHash: contentHash(body) };
+}
+
+/** A monthly report's carbon-market section: the allowance, and the position with this month counted. */
+function carbonMarketSection(
+  source: CarbonMarketSource,
+  period: string,
+  year: number,
+  monthT: number,
+): NonNullable<Report['carbonMarket']> {
+  const { version, ...allowance } = source.allowance;
+  return {
+    ...allowance,
+    allowanceVersion: version,
+    ...positionOf({
+      year,
+      allowance: source.allowance,
+      months: [...source.months, { period, tCo2: monthT }],
+      previousYear: source.previousYear,
+    }),
+  };
 }
 
 /** SHA-256 of the report's canonical JSON (keys sorted), without the hash itself. */

@@ -1,5 +1,6 @@
 export { recordAlertHistory } from './alert-history';
 export { AuditLog, type AuditEntry, type AuditRecord } from './audit-log';
+export { Allowances, allowanceSchema, type Allowance, type AllowanceDeclaration } from './allowances';
 export {
   DeclaredInputsRepository,
   declaredInputsSchema,

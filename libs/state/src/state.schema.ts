@@ -99,6 +99,17 @@ export interface StateSchema {
     /** The outbox delivery submitting it, when a receiver is configured. */
     delivery_id: string | null;
   };
+  allowance: {
+    org_id: string;
+    /** YYYY, the compliance year */
+    year: string;
+    version: number;
+    /** JSON of the declaration (allowanceSchema). */
+    declaration: string;
+    /** The caller that declared it (audit log's actor). */
+    declared_by: string;
+    declared_at: string;
+  };
   provisioned_device: {
     device_id: string;
     site_id: string;

@@ -17,10 +17,21 @@ import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { z } from 'zod';
 import { Registry } from '@peakwatch/registry';
-import { REPORT_FORMATS, ReportService, type ReportVersion } from '@peakwatch/reporting';
+import {
+  REPORT_FORMATS,
+  ReportService,
+  type CarbonMarketPosition,
+  type ReportVersion,
+} from '@peakwatch/reporting';
 import { ApiKeyGuard, Caller, Roles } from '../auth/api-key.guard';
 import type { Principal } from '../auth/api-keys.repository';
-import { AuditLog, declaredInputsSchema, type DeclaredInputs } from '@peakwatch/state';
+import {
+  AuditLog,
+  allowanceSchema,
+  declaredInputsSchema,
+  type Allowance,
+  type DeclaredInputs,
+} from '@peakwatch/state';
 import { parseInput } from '../validation';
 import { by } from '../auth/audit';
 
@@ -33,6 +44,8 @@ const params = z
     format: z.enum(REPORT_FORMATS).optional(),
   })
   .strict();
+/** A compliance year of an organisation. */
+const yearParams = z.object({ org: id, year: z.string().regex(/^\d{4}$/, 'expected YYYY') }).strict();
 
 const CONTENT_TYPES = {
   json: 'application/json',
@@ -108,6 +121,42 @@ export class ReportsController {
       detail: { ...inputs },
     });
     return inputs;
+  }
+
+  @Put(':org/:year/allowance')
+  @HttpCode(200)
+  @Roles('admin', 'emitter')
+  @ApiOperation({
+    summary:
+      'Declare the carbon-market allowance (配额) of a compliance year, with a carbon price and a shortfall to be warned at; a year declared again gets a new version',
+  })
+  async putAllowance(
+    @Caller() caller: Principal,
+    @Param() raw: Record<string, string>,
+    @Body() body: unknown,
+  ): Promise<Allowance> {
+    const p = parseInput(yearParams, raw);
+    this.check(caller, p.org);
+    const declaration = parseInput(allowanceSchema, body, 'body');
+    const allowance = await this.reports.declareAllowance(p.org, p.year, declaration, by(caller).actor);
+    await this.audit.record({
+      ...by(caller),
+      action: 'report.allowance',
+      target: `${p.org}/${p.year}`,
+      detail: { ...declaration, version: allowance.version },
+    });
+    return allowance;
+  }
+
+  @Get(':org/:year/position')
+  @ApiOperation({
+    summary:
+      "The organisation's carbon-market position in a compliance year: emissions of the months filed, the projection to the year's end (its method), the surplus or shortfall against the allowance in t CO2 and CNY",
+  })
+  position(@Caller() caller: Principal, @Param() raw: Record<string, string>): Promise<CarbonMarketPosition> {
+    const p = parseInput(yearParams, raw);
+    this.check(caller, p.org);
+    return this.reports.position(p.org, Number(p.year));
   }
 
   @Post(':org/:period/regenerate')

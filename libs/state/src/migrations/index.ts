@@ -13,6 +13,7 @@ import * as m0011 from './0011-job-lease-result';
 import * as m0012 from './0012-import-batch';
 import * as m0013 from './0013-dr-event';
 import * as m0014 from './0014-report-causes';
+import * as m0015 from './0015-allowance';
 
 /**
  * Versioned migrations, applied in name order at start-up by every process (Kysely's migrator takes a lock, so
@@ -34,4 +35,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0012-import-batch': m0012,
   '0013-dr-event': m0013,
   '0014-report-causes': m0014,
+  '0015-allowance': m0015,
 };
