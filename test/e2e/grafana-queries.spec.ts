@@ -63,6 +63,10 @@ describe('Grafana dashboards: every query against the real influxd', () => {
     writeApi.writeRecord(
       `alert_event,district=haidian,rule=dc-pue-rolling,severity=critical,site=hd-dc1,state=firing title="PUE above 1.35",value=1.41,threshold=1.35 ${fromMs + DAY}`,
     );
+    // One carbon-market position in the shape the reports service writes it (test/e2e/reports.spec.ts checks that)
+    writeApi.writeRecord(
+      `carbon_position,district=haidian,org=hd-tech-campus,year=2026 allowance_t=1000,to_date_t=210.5,projected_t=1250.25,surplus_t=-250.25,surplus_cny=-22522.5,warning=true,report_version=4i ${fromMs + DAY}`,
+    );
     // The year's reductions against the baseline have a value only once a tenth of the year has elapsed
     // (docs/domain.md, "Projections"), not two weeks into January: the year 2025's, as the KPI job writes them.
     const year2025 = beijingMidnight('2025-01-01');

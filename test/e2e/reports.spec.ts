@@ -11,7 +11,7 @@ import { API_APP, ApiKeysRepository } from '@peakwatch/api';
 import type { AppConfig } from '@peakwatch/config';
 import { loadScenario } from '@peakwatch/device-sim';
 import { INGEST_APP } from '@peakwatch/ingest';
-import type { InfluxClient } from '@peakwatch/influx';
+import type { InfluxClient, InfluxSeries } from '@peakwatch/influx';
 import { freePort } from '@peakwatch/process';
 import { REPORTS_APP } from '@peakwatch/reports';
 import { ReportService, type CarbonMarketPosition, type Report } from '@peakwatch/reporting';
@@ -90,6 +90,7 @@ describe('emitter reports', () => {
   let allowances: supertest.Response[];
   let positions: Record<'emitter' | 'regulator' | 'otherDistrict' | 'badYear', supertest.Response>;
   let v4: Awaited<ReturnType<ReportService['generate']>>;
+  let positionSeries: InfluxSeries | undefined;
   const warnings: { signatureOk: boolean; body: Record<string, unknown> }[] = [];
 
   const deliver = async (aheadMs: number): Promise<void> => {
@@ -232,6 +233,7 @@ describe('emitter reports', () => {
     };
     v4 = await app.get(ReportService).generate(ORG, period);
     await deliver(3 * 86_400_000);
+    [positionSeries] = await influx.query('SELECT * FROM carbon_position GROUP BY *');
 
     // The evidence: InfluxDB's database dropped, each version's bundle is verified by the command line alone (no
     // InfluxDB, no state store in its environment); then a copy of version 2's with one reading edited
@@ -590,6 +592,20 @@ describe('emitter reports', () => {
       warning: true,
     });
     expect(v4.version.causes).toEqual(['the allowance, or the earlier months it counts, changed']);
+    // and as a point of carbon_position for the dashboards, at the month's end
+    expect(positionSeries?.tags).toEqual({ org: ORG, district: 'haidian', year: '2026' });
+    expect(positionSeries?.rows).toEqual([
+      {
+        time: monthEnd,
+        allowance_t: 1000,
+        to_date_t: market.toDateT,
+        projected_t: market.projectedT,
+        surplus_t: market.surplusT,
+        surplus_cny: market.surplusCny,
+        warning: true,
+        report_version: 4,
+      },
+    ]);
     expect(v4.version.changes).toEqual([]);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatchObject({

@@ -23,6 +23,12 @@ export const MEASUREMENTS = {
    * requested_kw, reduced_kw, shifted_kwh, met, completeness, ends_at; stamped with the event's start.
    */
   drEvent: 'dr_event',
+  /**
+   * An organisation's carbon-market position as each monthly report states it (docs/reports.md, "Carbon-market
+   * position"): tags org, district (its first site's), year; fields allowance_t, to_date_t, projected_t, surplus_t,
+   * surplus_cny, warning, report_version; stamped with the end of the report's month.
+   */
+  carbonPosition: 'carbon_position',
 } as const;
 
 /** Metric names a device may send, each carrying its unit (docs/contracts.md, "MQTT"). */

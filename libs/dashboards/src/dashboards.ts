@@ -416,6 +416,24 @@ function costAndPeaks(): dashboard.DashboardBuilder {
             "The largest quarter hour of the district's sites' summed load (同时最大负荷): not the sum of their peaks, which need not coincide.",
         },
       ),
+    )
+    .withPanel(
+      tableOf(
+        "Emitters' carbon-market position",
+        `SELECT last("allowance_t") AS "allowance_t", last("to_date_t") AS "to_date_t", last("projected_t") AS "projected_t", last("surplus_t") AS "surplus_t", last("surplus_cny") AS "surplus_cny", last("warning") AS "warning" FROM "carbon_position" WHERE ${DISTRICT} AND $timeFilter GROUP BY "org", "year"`,
+      ),
+    )
+    .withPanel(
+      timeSeries(
+        'Projected emissions against the allowance',
+        `SELECT last("projected_t") AS "projected_t", last("allowance_t") AS "allowance_t", last("to_date_t") AS "to_date_t" FROM "carbon_position" WHERE ${DISTRICT} AND $timeFilter GROUP BY time(1d), "org" fill(none)`,
+        {
+          unit: 'none',
+          width: 24,
+          description:
+            'As each monthly report states it (docs/reports.md, "Carbon-market position"): CO2 of the months filed, projected to the year\'s end, against the allowance (配额) declared; t CO2.',
+        },
+      ),
     );
 }
 

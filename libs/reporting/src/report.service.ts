@@ -1,8 +1,9 @@
-import { PeakWatchError } from '@peakwatch/contracts';
+import { MEASUREMENTS, PeakWatchError } from '@peakwatch/contracts';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectConfig, type AppConfig } from '@peakwatch/config';
 import { Clock, PEAKWATCH_VERSION } from '@peakwatch/runtime';
-import { InfluxClient } from '@peakwatch/influx';
+import { InfluxClient, floatField, line } from '@peakwatch/influx';
+import { writeKpiLines } from '@peakwatch/metering';
 import { PolicyData } from '@peakwatch/policy';
 import { Registry } from '@peakwatch/registry';
 import {
@@ -183,6 +184,7 @@ export class ReportService {
           at: now,
         });
     });
+    if (report.carbonMarket) await this.writePosition(report, version);
     this.logger.log(
       {
         org: orgId,
@@ -211,6 +213,41 @@ export class ReportService {
     const bundle = this.files.read(orgId, period, previous, 'evidence');
     if (!bundle) return [`version ${previous} has no evidence bundle to compare with`];
     return evidenceChanges(await bundleFiles(bundle), files);
+  }
+
+  /**
+   * The position a monthly version states, as a point of `carbon_position` for the dashboards. InfluxDB down: logged,
+   * and written by the next version (the report and the API have it meanwhile).
+   */
+  private async writePosition(report: Report, version: number): Promise<void> {
+    const market = report.carbonMarket!;
+    const optional = (name: string, x: number | null) => (x === null ? {} : { [name]: floatField(x) });
+    const point = line(
+      MEASUREMENTS.carbonPosition,
+      {
+        org: report.organisation.id,
+        district: report.boundary[0]!.district,
+        year: report.period.label.slice(0, 4),
+      },
+      {
+        allowance_t: floatField(market.allowanceT),
+        to_date_t: floatField(market.toDateT),
+        ...optional('projected_t', market.projectedT),
+        ...optional('surplus_t', market.surplusT),
+        ...optional('surplus_cny', market.surplusCny),
+        warning: market.warning ? 'true' : 'false',
+        report_version: `${version}i`,
+      },
+      Date.parse(report.period.to),
+    );
+    try {
+      await writeKpiLines(this.influx, [point]);
+    } catch (error) {
+      this.logger.warn(
+        { err: error, org: report.organisation.id, period: report.period.label },
+        'carbon position not written to InfluxDB',
+      );
+    }
   }
 
   /** What a report of the period counts: the period's declaration, and for a year its months' as well. */
