@@ -350,6 +350,17 @@ describe('REST API', () => {
     expect(await ids('regulator chaoyang')).toEqual([]);
   });
 
+  it('reads plain dates as midnight in the reporting zone: 1 and 2 November in Beijing, as the kpi command does', async () => {
+    const plain = `/api/v1/kpis?scope=site&entity=hd-b1&period=1d&kpi=energy_kwh&from=2026-11-01&to=2026-11-03`;
+    const response = await as('fm hd-b1', http.get(plain)).expect(200);
+    expect(
+      (response.body as { windowStart: string; value: number }[]).map((k) => [k.windowStart, k.value]),
+    ).toEqual([
+      ['2026-10-31T16:00:00.000Z', 6475.5],
+      ['2026-11-01T16:00:00.000Z', 6585.25],
+    ]);
+  });
+
   it('returns the KPI values of the kpi series', async () => {
     const response = await as('fm hd-b1', http.get(`${kpis('site', 'hd-b1')}&kpi=energy_kwh`)).expect(200);
     expect(response.body).toEqual([
@@ -379,6 +390,12 @@ describe('REST API', () => {
   it.each<[string, string, string]>([
     ['an unknown period', `/api/v1/kpis?entity=hd-b1&period=2d&${RANGE}`, 'period'],
     ['an unparseable date', '/api/v1/kpis?entity=hd-b1&period=1d&from=yesterday&to=2026-11-03', 'from'],
+    [
+      'a time without its offset',
+      '/api/v1/kpis?entity=hd-b1&period=1d&from=2026-11-01T00:00:00&to=2026-11-03',
+      'from',
+    ],
+    ['a day that does not exist', '/api/v1/kpis?entity=hd-b1&period=1d&from=2026-11-01&to=2026-11-31', 'to'],
     ['an inverted range', '/api/v1/kpis?entity=hd-b1&period=1d&from=2026-11-03&to=2026-11-01', 'to'],
     ['a range over 400 days', '/api/v1/kpis?entity=hd-b1&period=1d&from=2024-01-01&to=2026-11-01', 'to'],
     ['the year 1000', '/api/v1/kpis?entity=hd-b1&period=1d&from=1000-01-01&to=1000-01-02', 'from'],

@@ -12,7 +12,7 @@ export {
   type FixedPeriod,
   type KpiWindowRange,
 } from './periods';
-export { utcOffsetMs } from './time-zone';
+export { instantMs, utcOffsetMs } from './time-zone';
 export {
   bookQuarters,
   emptySum,

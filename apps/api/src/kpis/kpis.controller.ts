@@ -1,7 +1,8 @@
 import { Controller, ForbiddenException, Get, NotFoundException, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
-import { readKpis } from '@peakwatch/metering';
+import { InjectConfig, type AppConfig } from '@peakwatch/config';
+import { instantMs, readKpis } from '@peakwatch/metering';
 import { ID_PATTERN, KPI_PERIODS, KPI_SCOPES } from '@peakwatch/contracts';
 import { InfluxClient } from '@peakwatch/influx';
 import { Access } from '../auth/access';
@@ -16,36 +17,44 @@ const MAX_RANGE_MS = 400 * 86_400_000;
 const EARLIEST_MS = Date.UTC(1970, 0, 1);
 const LATEST_MS = Date.UTC(2101, 0, 1);
 
-const time = z
-  .string()
-  .refine(
-    (s) => /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2}))?$/.test(s) && !Number.isNaN(Date.parse(s)),
-    {
-      message: 'expected an RFC 3339 time or a date YYYY-MM-DD',
-    },
-  )
-  .transform((s) => Date.parse(s))
-  // InfluxDB stores nanoseconds since 1970 in 64 bits (to 2262); PeakWatch's data lie well within these years
-  .refine((ms) => ms >= EARLIEST_MS && ms < LATEST_MS, { message: 'expected a time from 1970 to 2100' });
+/** A date (midnight in the reporting zone) or an RFC 3339 time with its offset (libs/metering instantMs). */
+const time = (timeZone: string) =>
+  z
+    .string()
+    .transform((s, ctx) => {
+      const ms = instantMs(s, timeZone);
+      if (ms === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected a date YYYY-MM-DD (midnight in ${timeZone}) or an RFC 3339 time with its offset`,
+        });
+        return z.NEVER;
+      }
+      return ms;
+    })
+    // InfluxDB stores nanoseconds since 1970 in 64 bits (to 2262); PeakWatch's data lie well within these years
+    .refine((ms) => ms >= EARLIEST_MS && ms < LATEST_MS, { message: 'expected a time from 1970 to 2100' });
 
-export const kpiQuery = z
-  .object({
-    scope: z.enum(KPI_SCOPES).default('site'),
-    entity: z.string().regex(ID_PATTERN, 'expected a site, district or city id'),
-    kpi: z
-      .string()
-      .regex(/^[a-z0-9_]{1,64}$/, 'expected a KPI name such as pue')
-      .optional(),
-    period: z.enum(KPI_PERIODS),
-    from: time,
-    to: time,
-  })
-  .strict()
-  .refine((q) => q.to > q.from, { message: 'must be after from', path: ['to'] })
-  .refine((q) => q.to - q.from <= MAX_RANGE_MS, {
-    message: 'the range may span at most 400 days',
-    path: ['to'],
-  });
+/** The query of GET /api/v1/kpis, its plain dates in the reporting zone `timeZone`. */
+export const kpiQuery = (timeZone: string) =>
+  z
+    .object({
+      scope: z.enum(KPI_SCOPES).default('site'),
+      entity: z.string().regex(ID_PATTERN, 'expected a site, district or city id'),
+      kpi: z
+        .string()
+        .regex(/^[a-z0-9_]{1,64}$/, 'expected a KPI name such as pue')
+        .optional(),
+      period: z.enum(KPI_PERIODS),
+      from: time(timeZone),
+      to: time(timeZone),
+    })
+    .strict()
+    .refine((q) => q.to > q.from, { message: 'must be after from', path: ['to'] })
+    .refine((q) => q.to - q.from <= MAX_RANGE_MS, {
+      message: 'the range may span at most 400 days',
+      path: ['to'],
+    });
 
 @ApiTags('kpis')
 @ApiBearerAuth()
@@ -53,6 +62,7 @@ export const kpiQuery = z
 @Controller('api/v1/kpis')
 export class KpisController {
   constructor(
+    @InjectConfig() private readonly config: AppConfig,
     private readonly influx: InfluxClient,
     private readonly access: Access,
   ) {}
@@ -63,10 +73,14 @@ export class KpisController {
   @ApiQuery({ name: 'entity', description: 'site, district or city id' })
   @ApiQuery({ name: 'kpi', required: false, description: 'e.g. pue, energy_kwh, renewable_share' })
   @ApiQuery({ name: 'period', enum: KPI_PERIODS })
-  @ApiQuery({ name: 'from', description: 'RFC 3339 time or YYYY-MM-DD (inclusive)' })
-  @ApiQuery({ name: 'to', description: 'RFC 3339 time or YYYY-MM-DD (exclusive)' })
+  @ApiQuery({
+    name: 'from',
+    description:
+      'inclusive: a date YYYY-MM-DD, which means midnight in the reporting zone (TZ_REPORTING, Asia/Shanghai by default), or an RFC 3339 time with its offset, taken as given',
+  })
+  @ApiQuery({ name: 'to', description: 'exclusive: as from' })
   async list(@Caller() caller: Principal, @Query() raw: unknown): Promise<unknown[]> {
-    const q = parseInput(kpiQuery, raw);
+    const q = parseInput(kpiQuery(this.config.tzReporting), raw);
     if (!this.access.entity(caller, q.scope, q.entity)) {
       // a site's existence does not leak; districts and the city are public names
       if (q.scope === 'site') throw new NotFoundException(`no site ${q.entity}`);

@@ -1,7 +1,7 @@
 import { PeakWatchError } from '@peakwatch/contracts';
 import { join } from 'node:path';
 import { computeSiteKpis } from '@peakwatch/analytics';
-import { kpiFactorsFor, utcOffsetMs, type KpiValue, type FixedPeriod } from '@peakwatch/metering';
+import { instantMs, kpiFactorsFor, utcOffsetMs, type KpiValue, type FixedPeriod } from '@peakwatch/metering';
 import { checkSiteTariffs, loadPolicyData } from '@peakwatch/policy';
 import { loadConfig } from '@peakwatch/config';
 import { InfluxClient } from '@peakwatch/influx';
@@ -16,13 +16,12 @@ export class UnknownSiteError extends PeakWatchError {
 
 /** A `YYYY-MM-DD` date (midnight in the reporting zone) or an RFC 3339 time; throws a UsageError naming the flag. */
 export function parseDate(flag: string, raw: string, timeZone: string): number {
-  if (/^\d{4}-\d{2}-\d{2}$/.test(raw)) {
-    const utcMidnight = Date.parse(`${raw}T00:00:00Z`);
-    if (!Number.isNaN(utcMidnight)) return utcMidnight - utcOffsetMs(timeZone, utcMidnight);
-  } else if (/^\d{4}-\d{2}-\d{2}T/.test(raw) && !Number.isNaN(Date.parse(raw))) {
-    return Date.parse(raw);
-  }
-  throw new UsageError(`${flag} ${JSON.stringify(raw)}: expected a date YYYY-MM-DD or an RFC 3339 time`);
+  const ms = instantMs(raw, timeZone);
+  if (ms === undefined)
+    throw new UsageError(
+      `${flag} ${JSON.stringify(raw)}: expected a date YYYY-MM-DD or an RFC 3339 time with its offset`,
+    );
+  return ms;
 }
 
 /**
