@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Spool } from '@peakwatch/ingest';
 import { canConnect, freePort } from '@peakwatch/process';
 import { ROOT, CLI, buildDist } from '../support/build';
 import { connectClient } from '../support/mqtt';
@@ -121,6 +122,11 @@ describe('peakwatch demo', () => {
     process.kill(-demo!.pid!, 'SIGINT'); // what Ctrl-C does: SIGINT to the whole foreground group
     expect(await exited(demo!)).toBe(0);
     expect(isAlive(influxd!)).toBe(false);
+    // stopped in order: the simulator, the broker, the spool drained into influxd, then influxd (not by the Ctrl-C)
+    const spool = await Spool.open({ dir: join(dataDir, 'spool'), maxBytes: 1024 ** 3 });
+    const left = spool.depth;
+    await spool.close();
+    expect(left).toBe(0);
     // the simulator's ground truth is written when it stops
     expect(existsSync(join(dataDir, 'sim', 'ground-truth.json'))).toBe(true);
     for (const port of Object.values(ports)) expect(await canConnect(port)).toBe(false);

@@ -105,6 +105,10 @@ export class ManagedProcess {
       cwd: options.cwd,
       env: options.env ?? process.env,
       stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group, so that a terminal's Ctrl-C (SIGINT to the foreground group) reaches only us and we
+      // stop the server last, once what we hold is written to it (the demo drains its spool into its influxd). Only
+      // where the kernel kills it with us (setpriv): elsewhere it stays in our group, so that it cannot outlive us.
+      detached: useSetpriv,
     });
     const managed = new ManagedProcess(options.name, child, options.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS);
     const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
