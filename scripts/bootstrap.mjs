@@ -25,6 +25,7 @@ const SERVERS = {
     mosquitto: 'mosquitto',
     initdb: 'postgresql',
     pdftotext: 'poppler-utils',
+    curl: 'curl',
     [CJK_FONT]: 'fonts-wqy-microhei',
   },
 };

@@ -650,10 +650,18 @@ describe('REST API', () => {
       { qos: 1 },
     );
     await meter.endAsync();
-    for (let i = 0; i < 100 && !received.join('').includes('\n\n'); i++)
+    for (let i = 0; i < 100 && !/^event: reading$/m.test(received.join('')); i++)
       await new Promise((r) => setTimeout(r, 50));
     stream.destroy();
-    const event = received.join('');
+    const [ready = '', event = ''] = received
+      .join('')
+      .split('\n\n')
+      .filter((e) => /^event: /m.test(e));
+    // first the stream's own event, at once, then the reading
+    expect(ready).toMatch(/^event: ready$/m);
+    const hello = JSON.parse(/^data: (.*)$/m.exec(ready)![1]!) as { siteId: string; at: string };
+    expect(hello.siteId).toBe('hd-b1');
+    expect(Date.parse(hello.at)).toBeGreaterThan(Date.now() - 60_000);
     expect(event).toMatch(/^event: reading$/m);
     const data = JSON.parse(/^data: (.*)$/m.exec(event)![1]!) as unknown;
     expect(data).toEqual({

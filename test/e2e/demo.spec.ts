@@ -108,6 +108,36 @@ describe('peakwatch demo', () => {
     ).toBe(true);
     const pdf = /^ {2}(\S+\.pdf) /m.exec(stdout)![1]!;
     expect(readFileSync(pdf).subarray(0, 5).toString()).toBe('%PDF-');
+    // the commands it suggests work as printed beside it, with the user's environment (no INFLUX_URL)
+    expect(
+      await eventually(() => stdout.includes('Try, from this checkout while the demo runs:'), 30_000),
+    ).toBe(true);
+    const tryLines = stdout
+      .split('Try, from this checkout while the demo runs:\n')[1]!
+      .split('\n')
+      .slice(0, 3);
+    const run = (line: string) =>
+      spawnSync('timeout', ['60', 'bash', '-c', line.trim()], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: childEnv({ DATA_DIR: dataDir, SEEDS_DIR: join(ROOT, 'seeds'), ...stateEnv }),
+      });
+    const [kpi, report, curl] = tryLines;
+    expect(kpi).toMatch(/^ {2}npm run kpi -- --site hd-b1 --from \d{4}-\d\d-\d\d --to \d{4}-\d\d-\d\d$/);
+    const kpis = run(kpi!);
+    expect({ status: kpis.status, stderr: kpis.stderr }).toMatchObject({ status: 0 });
+    expect(kpis.stderr).toContain(`using the running demo's, http://127.0.0.1:${ports.influx}`);
+    expect(kpis.stdout).toMatch(/energy_kwh/);
+    const filed = run(report!);
+    expect(filed.status).toBe(0);
+    expect(filed.stdout).toMatch(/^monthly report of .* version 1 \(unchanged\)$/m);
+    // the live stream: its `ready` event at once (curl ended by timeout, as a user ends it with Ctrl-C)
+    expect(curl).toMatch(
+      /^ {2}curl -N -H 'Authorization: Bearer pwk_\S+' http:\/\/127\.0\.0\.1:\d+\/api\/v1\/sites\/hd-b1\/stream$/,
+    );
+    const streamed = spawnSync('timeout', ['3', 'bash', '-c', curl!.trim()], { encoding: 'utf8' });
+    if (streamed.error) throw new Error(`curl is missing: apt-get install curl (${streamed.error.message})`);
+    expect(streamed.stdout).toMatch(/^event: ready$/m);
     // the data centre of the sample scenario drifts above its limit (1.3 for a data centre built since 2021)
     expect(stdout).toMatch(
       /^ALERT firing dc-pue-daily-new hd-dc1 \(warning, to the facility manager\): 1\.\d+ above 1\.3 /m,
@@ -127,6 +157,8 @@ describe('peakwatch demo', () => {
     const left = spool.depth;
     await spool.close();
     expect(left).toBe(0);
+    // and it no longer says it runs: the commands beside it are back to their own configuration
+    expect(existsSync(join(dataDir, 'demo.json'))).toBe(false);
     // the simulator's ground truth is written when it stops
     expect(existsSync(join(dataDir, 'sim', 'ground-truth.json'))).toBe(true);
     for (const port of Object.values(ports)) expect(await canConnect(port)).toBe(false);

@@ -4,6 +4,7 @@ import { PeakWatchError } from '@peakwatch/contracts';
 import { addSimCommand } from '@peakwatch/device-sim';
 import { apikeyCreateCommand, apikeyRevokeCommand } from './commands/apikey.command';
 import { demoCommand } from './commands/demo.command';
+import { besideRunningDemo } from './commands/running-demo';
 import { reportCommand, reportVerifyCommand } from './commands/report.command';
 import { startCommand } from './commands/start.command';
 import { kpiCommand } from './commands/kpi.command';
@@ -199,6 +200,12 @@ export async function runCli(argv: string[]): Promise<number | undefined> {
     if (argv.length <= 2) {
       program.outputHelp({ error: true });
       return EXIT.usage;
+    }
+    // beside a running demo of this checkout, the commands that read InfluxDB find the demo's (running-demo.ts)
+    const [command, sub] = argv.slice(2);
+    if (['kpi', 'report', 'import'].includes(command!) && sub !== 'verify') {
+      const influx = besideRunningDemo(process.env)['INFLUX_URL'];
+      if (influx !== undefined) process.env['INFLUX_URL'] = influx;
     }
     await program.parseAsync(argv);
     return undefined;

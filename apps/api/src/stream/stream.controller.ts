@@ -1,6 +1,6 @@
 import { Controller, NotFoundException, Param, Sse, UseGuards, type MessageEvent } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Observable, filter, from, interval, map, merge, mergeMap, takeUntil } from 'rxjs';
+import { Observable, filter, from, interval, map, merge, mergeMap, startWith, takeUntil } from 'rxjs';
 import { LiveEvents, type LiveEvent } from '@peakwatch/runtime';
 import { AlertVisibility } from '../alerts/alert-visibility';
 import { Access } from '../auth/access';
@@ -11,8 +11,8 @@ import { ApiKeysRepository, type Principal } from '../auth/api-keys.repository';
 export const STREAM_KEY_CHECK_MS = 5_000;
 
 /**
- * Server-sent events of one site: `reading` (as stored), `kpi` (windows recomputed), `alert` (those the caller may see
- * through the REST API). Same scope as the site; the stream ends when its key is revoked (docs/security.md).
+ * Server-sent events of one site: `ready` (at once, when the stream opens), `reading` (as stored), `kpi` (windows
+ * recomputed), `alert` (those the caller may see through the REST API). Same scope as the site; the stream ends when its key is revoked (docs/security.md).
  */
 @ApiTags('stream')
 @ApiBearerAuth()
@@ -40,6 +40,8 @@ export class StreamController {
     return this.events.ofSite(siteId).pipe(
       filter((e) => e.type !== 'alert' || this.alerts.visible(caller, alertRule(e))),
       map((e) => ({ type: e.type, data: e.data as object })),
+      // at once: the stream is open, before the site's next reading (its meters may read every 5 minutes)
+      startWith({ type: 'ready', data: { siteId, at: new Date().toISOString() } }),
       takeUntil(revoked),
     );
   }

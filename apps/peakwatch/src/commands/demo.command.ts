@@ -11,7 +11,9 @@ import { ReportService } from '@peakwatch/reporting';
 import { AlertEvaluator, type AlertNotification } from '@peakwatch/alerts';
 import { canConnect, freePort } from '@peakwatch/process';
 import { LiveEvents, UsageError, createApp, onShutdownSignal } from '@peakwatch/runtime';
+import { ApiKeysRepository } from '@peakwatch/api';
 import { ALL_APPS } from '../all-apps';
+import { publishDemo, unpublishDemo } from './running-demo';
 
 /** Port of the demo's own influxd when INFLUX_URL is unset. */
 /** How often the demo looks whether ingest's spool has drained (ms). */
@@ -26,6 +28,8 @@ export const DEMO_BACKFILL_DAYS = 2;
 export const DEMO_EMITTER = 'hd-tech-campus';
 /** Seed of the demo's simulation. */
 export const DEMO_SEED = 1;
+/** The building whose KPIs and live stream the demo suggests looking at. */
+const DEMO_STREAM_SITE = 'hd-b1';
 
 /**
  * `peakwatch demo`: starts a private influxd with its data under DATA_DIR/influxdb, the all-in-one process with the
@@ -121,23 +125,56 @@ export async function demoCommand(env: NodeJS.ProcessEnv = process.env): Promise
           `Report of ${report.organisation.name} for ${previous} (version ${version.version}, completeness ${(100 * report.completeness).toFixed(0)}%):\n` +
             `  ${app.get(ReportService).path(DEMO_EMITTER, previous, version.version, 'pdf')} (and .json, .csv)\n`,
         );
+        process.stdout.write(await tryThese(app.get(ApiKeysRepository), config, previous));
       })().catch((error: unknown) => log.error({ err: error }, 'could not show the KPIs'));
     },
   }).catch((error: unknown) => log.error({ err: error }, 'simulator stopped'));
 
   onShutdownSignal(async () => {
+    unpublishDemo(config.dataDir);
     stopSimulator.abort();
     await simulator;
     await app.close();
     await influxd.stop();
   }, config.shutdownTimeoutMs);
+  publishDemo(config.dataDir, {
+    pid: process.pid,
+    influxUrl: config.influx.url,
+    httpUrl: httpUrl(config),
+    mqttUrl: config.mqtt.url ?? `mqtt://${loopback(config.mqtt.host)}:${config.mqtt.port}`,
+  });
   process.stdout.write(endpoints(config, scenario.name, truthFile));
 }
 
+const loopback = (host: string): string => (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
+const httpUrl = (config: AppConfig): string => `http://${loopback(config.http.host)}:${config.http.port}`;
+
+/**
+ * Commands to try beside the demo, which work as printed from this checkout (they find the demo's InfluxDB in
+ * DATA_DIR/demo.json): yesterday's KPIs of a building, the emitter's report, and the building's live stream with an
+ * API key made for it (a facility manager's of that building alone, printed here once like `apikey create` does).
+ */
+async function tryThese(keys: ApiKeysRepository, config: AppConfig, previousMonth: string): Promise<string> {
+  const offset = utcOffsetMs(config.tzReporting, Date.now());
+  const day = (daysAgo: number): string =>
+    new Date(Date.now() + offset - daysAgo * 86_400_000).toISOString().slice(0, 10);
+  const { key } = await keys.create({
+    name: 'demo-stream',
+    role: 'facility_manager',
+    scope: [DEMO_STREAM_SITE],
+  });
+  return [
+    'Try, from this checkout while the demo runs:',
+    `  npm run kpi -- --site ${DEMO_STREAM_SITE} --from ${day(1)} --to ${day(0)}`,
+    `  npm run report -- --org ${DEMO_EMITTER} --month ${previousMonth}`,
+    `  curl -N -H 'Authorization: Bearer ${key}' ${httpUrl(config)}/api/v1/sites/${DEMO_STREAM_SITE}/stream`,
+    '',
+  ].join('\n');
+}
+
 function endpoints(config: AppConfig, scenario: string, truthFile: string): string {
-  const local = (host: string): string => (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
-  const mqtt = config.mqtt.url ?? `mqtt://${local(config.mqtt.host)}:${config.mqtt.port}`;
-  const http = `http://${local(config.http.host)}:${config.http.port}`;
+  const mqtt = config.mqtt.url ?? `mqtt://${loopback(config.mqtt.host)}:${config.mqtt.port}`;
+  const http = httpUrl(config);
   return [
     'PeakWatch demo is running. Press Ctrl-C to stop everything.',
     `  MQTT broker   ${mqtt}  (devices publish to energy/v1/{siteId}/{deviceId}/telemetry)`,
@@ -163,7 +200,7 @@ async function kpiSummary(influx: InfluxClient, config: AppConfig): Promise<stri
   };
   const lines = [
     `KPIs of ${new Date(yesterday + offset).toISOString().slice(0, 10)} (${config.tzReporting}), from the readings ` +
-      '(more: npm run kpi -- --site <id> --from <date> --to <date>):',
+      '(more: the commands below):',
   ];
   for (const scope of ['site', 'district', 'city'] as const) {
     const kpis = await readKpis(influx, { scope, period: '1d', fromMs: yesterday, toMs: yesterday + 1 });
