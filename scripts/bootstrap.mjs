@@ -2,8 +2,8 @@
 // The set-up behind `npm run demo`, `npm test` and `npm start` on a fresh machine. It uses only Node's own modules,
 // because it runs before the npm dependencies exist:
 //   1. checks the Node version;
-//   2. installs the npm dependencies when they are missing or older than package-lock.json (`npm install`; the lock
-//      pins the versions, and npm ci refuses the locks npm 11 writes without other platforms' optional packages);
+//   2. installs the npm dependencies when they are missing or older than package-lock.json (`npm ci`: exactly the
+//      lock, never rewriting it);
 //   3. finds influxd / mosquitto / PostgreSQL, installs them with apt-get when running as root, or stops with the command to run;
 //   4. builds the TypeScript when running the CLI (incremental, quick when nothing changed);
 //   5. runs the command, passing signals on, and exits with its exit code.
@@ -59,10 +59,9 @@ function ensureNodeModules() {
   const marker = join(ROOT, 'node_modules/.package-lock.json');
   const lock = join(ROOT, 'package-lock.json');
   if (existsSync(marker) && statSync(marker).mtimeMs >= statSync(lock).mtimeMs) return;
-  log('installing npm dependencies (npm install, locked versions)...');
+  log('installing npm dependencies (npm ci, exactly the locked versions)...');
   // Send npm's own output to standard error: standard output belongs to the command that follows.
-  if (run('npm', ['install', '--no-audit', '--no-fund'], { stdio: ['ignore', 2, 2] }) !== 0)
-    fail('npm install failed');
+  if (run('npm', ['ci', '--no-audit', '--no-fund'], { stdio: ['ignore', 2, 2] }) !== 0) fail('npm ci failed');
 }
 
 /** PostgreSQL's programs live in a directory per version. */
