@@ -65,6 +65,10 @@ describe('peakwatch demo', () => {
     expect(stdout).toContain(`http://127.0.0.1:${ports.http}/health`);
     expect(stdout).toContain(`http://127.0.0.1:${ports.influx}`);
     expect(stdout).toContain(dataDir);
+    // and how to see the dashboards against this demo's influxd (docker-compose.demo.yml)
+    expect(stdout).toContain(
+      `  Dashboards    DEMO_INFLUX_URL=http://127.0.0.1:${ports.influx} docker compose -f docker-compose.demo.yml up   then http://localhost:3001\n`,
+    );
 
     const health = await fetch(`http://127.0.0.1:${ports.http}/health`);
     expect(health.status).toBe(200);

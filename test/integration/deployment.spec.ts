@@ -218,3 +218,33 @@ describe('docker-compose.yml', () => {
     expect(named.filter((v) => !(v in compose.volumes))).toEqual([]);
   });
 });
+
+/** Grafana beside `npm run demo` (docker-compose.demo.yml): checked as data too. */
+describe('docker-compose.demo.yml', () => {
+  const demo = parse(readFileSync(join(ROOT, 'docker-compose.demo.yml'), 'utf8')) as {
+    services: Record<string, Service & { network_mode?: string }>;
+  };
+  const { grafana: viewer } = demo.services;
+
+  it("reads the demo's own InfluxDB on loopback, with the same provisioning and dashboards as the deployment", () => {
+    expect(Object.keys(demo.services)).toEqual(['grafana']);
+    expect(viewer!.image).toBe(grafana!.image);
+    expect(viewer!.volumes).toEqual(grafana!.volumes!.filter((v) => v.startsWith('./')));
+    // the demo's influxd listens on 127.0.0.1:8086 (README, "Running it"): only the host's network reaches it
+    expect(viewer!.network_mode).toBe('host');
+    expect(withDefaults(viewer!.environment!['INFLUX_URL']!, {})).toBe('http://127.0.0.1:8086');
+    const datasource = JSON.stringify(datasourceProvisioning);
+    for (const name of [...datasource.matchAll(/\$(\w+)/g)].map((m) => m[1]!))
+      expect(viewer!.environment).toHaveProperty(name);
+  });
+
+  it("serves on loopback, on a port that is not the demo's HTTP API, to anonymous viewers who cannot edit", () => {
+    expect(viewer!.environment).toMatchObject({
+      GF_SERVER_HTTP_ADDR: '127.0.0.1',
+      GF_AUTH_ANONYMOUS_ENABLED: 'true',
+      GF_AUTH_ANONYMOUS_ORG_ROLE: 'Viewer',
+    });
+    expect(String(viewer!.environment!['GF_SERVER_HTTP_PORT'])).not.toBe(CONFIG_KEYS.HTTP_PORT.default);
+    expect(String(viewer!.environment!['GF_SERVER_HTTP_PORT'])).not.toBe(CONFIG_KEYS.MQTT_PORT.default);
+  });
+});

@@ -181,6 +181,12 @@ function endpoints(config: AppConfig, scenario: string, truthFile: string): stri
     `  HTTP          ${http}/health  ${http}/api/v1`,
     `  InfluxDB      ${config.influx.url}  database "${config.influx.database}"`,
     `  Simulator     ${scenario}: ${DEMO_BACKFILL_DAYS} days of history, then real time (ground truth: ${truthFile})`,
+    // Grafana with the provisioned dashboards against this influxd (docker-compose.demo.yml)
+    `  Dashboards    ${
+      config.influx.url === `http://127.0.0.1:${DEMO_INFLUX_PORT}`
+        ? ''
+        : `DEMO_INFLUX_URL=${config.influx.url} `
+    }docker compose -f docker-compose.demo.yml up   then http://localhost:3001`,
     `  Data          ${config.dataDir}`,
     '',
   ].join('\n');
