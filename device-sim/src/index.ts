@@ -11,6 +11,6 @@ export {
   type SiteWindowTruth,
 } from './ground-truth';
 export { LOAD_SITE, loadDeviceId, runLoad, type LoadSummary } from './load';
-export { loadScenario, faultTime, type Fault, type Scenario } from './scenario';
+export { anchoredAt, loadScenario, faultTime, type Fault, type Scenario } from './scenario';
 export { Simulation, type Outgoing, type Reading } from './simulation';
 export { generate, runScenario, writeTruth, type RunOptions, type RunSummary } from './run';

@@ -10,7 +10,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataFileError } from '@peakwatch/registry';
-import { faultTime, loadScenario } from './scenario';
+import { anchoredAt, faultTime, loadScenario } from './scenario';
 
 const SEEDS = join(__dirname, '../../seeds');
 
@@ -107,5 +107,25 @@ describe('loadScenario', () => {
     expect(faultTime('+1d09h30m', start)).toBe(start + (33 * 60 + 30) * 60_000);
     expect(faultTime('+45m', start)).toBe(start + 45 * 60_000);
     expect(faultTime('2025-01-14T02:00:00+08:00', start)).toBe(start + 26 * 3_600_000);
+  });
+});
+
+describe('anchoredAt', () => {
+  const scenario = loadScenario(join(SEEDS, 'scenarios/haidian-campus.yaml'));
+  const anchor = Date.UTC(2026, 10, 28, 16); // 29 November 2026, 00:00 in Beijing
+
+  it("times the faults and the data centre's drift from the anchor, not from the run's start", () => {
+    const anchored = anchoredAt(scenario, anchor);
+    // seeds: b2-lighting's gap at +1d09h, the plant's drift from +0d12h
+    const gap = anchored.faults.find((f) => f.type === 'gap' && f.device === 'b2-lighting');
+    expect(gap).toMatchObject({ at: new Date(anchor + 33 * 3_600_000).toISOString() });
+    expect(anchored.dataCentres.get('hd-dc1')!.drift!.since).toBe(
+      new Date(anchor + 12 * 3_600_000).toISOString(),
+    );
+    // an absolute time stays where it is, whatever the run's start
+    expect(faultTime(gap!.type === 'gap' ? gap.at : '', Date.UTC(2026, 0, 1))).toBe(anchor + 33 * 3_600_000);
+    // faults without a time (duplicates) and the rest of the scenario are untouched
+    expect(anchored.faults.filter((f) => !('at' in f))).toEqual(scenario.faults.filter((f) => !('at' in f)));
+    expect(anchored.sites).toBe(scenario.sites);
   });
 });

@@ -292,6 +292,25 @@ export interface PriceResponse {
 /** A demand-response event the simulated offices answer (scenario `demandResponse`). */
 export type DemandResponseEvent = ScenarioFile['demandResponse'][number];
 
+/**
+ * The scenario with its faults and the data centres' drifts, where given as offsets, taken from `anchorMs` instead
+ * of the run's start: a run that begins earlier (the demo's month of history) keeps them where they were meant to be,
+ * the last days before now.
+ */
+export function anchoredAt(scenario: Scenario, anchorMs: number): Scenario {
+  const at = (when: string): string => new Date(faultTime(when, anchorMs)).toISOString();
+  return {
+    ...scenario,
+    faults: scenario.faults.map((f) => ('at' in f ? { ...f, at: at(f.at) } : f)),
+    dataCentres: new Map(
+      [...scenario.dataCentres].map(([id, dc]) => [
+        id,
+        dc.drift ? { ...dc, drift: { ...dc.drift, since: at(dc.drift.since) } } : dc,
+      ]),
+    ),
+  };
+}
+
 /** Resolves a fault time: an offset from the run's start, or an absolute timestamp. */
 export function faultTime(at: string, runStartMs: number): number {
   const m = OFFSET.exec(at);

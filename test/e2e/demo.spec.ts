@@ -108,8 +108,16 @@ describe('peakwatch demo', () => {
     expect(stdout).toMatch(/^ {2}haidian \(district\) .*energy \d+ kWh.*renewable \d+\.\d%/m);
     // and the sample emitter's report of the month before, as a PDF on disk
     expect(
-      await eventually(() => /^Report of .* \(version 1, completeness \d+%\):$/m.test(stdout), 60_000),
+      await eventually(() => /^Report of .* \(version 1, completeness [\d.]+%\):$/m.test(stdout), 60_000),
     ).toBe(true);
+    // the month before is whole in the demo's history: a report with content, its headline figures printed
+    expect(Number(/completeness ([\d.]+)%\):$/m.exec(stdout)![1])).toBeGreaterThanOrEqual(95);
+    const grid =
+      /^ {2}grid electricity (\d+) kWh, comprehensive energy [\d.]+ tce, CO2 [\d.]+ t \(location-based\)/m.exec(
+        stdout,
+      );
+    // the campus buys over 20 MWh a day (the day's KPIs above): a month is well over 500 MWh
+    expect(Number(grid?.[1])).toBeGreaterThan(500_000);
     const pdf = /^ {2}(\S+\.pdf) /m.exec(stdout)![1]!;
     expect(readFileSync(pdf).subarray(0, 5).toString()).toBe('%PDF-');
     // the commands it suggests work as printed beside it, with the user's environment (no INFLUX_URL)

@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import pino from 'pino';
 import { loadConfig, type AppConfig } from '@peakwatch/config';
-import { loadScenario, runScenario } from '@peakwatch/device-sim';
+import { anchoredAt, loadScenario, runScenario } from '@peakwatch/device-sim';
 import { KpiCron } from '@peakwatch/analytics';
 import { readKpis, utcOffsetMs } from '@peakwatch/metering';
 import { SpoolService } from '@peakwatch/ingest';
@@ -22,8 +22,14 @@ const SPOOL_POLL_MS = 200;
 export const DEMO_INFLUX_PORT = 8086;
 /** The scenario the demo simulates, under SEEDS_DIR. */
 export const DEMO_SCENARIO = 'scenarios/haidian-campus.yaml';
-/** Days of history the demo backfills before following real time. */
-export const DEMO_BACKFILL_DAYS = 2;
+/**
+ * How far back the demo's history goes: the whole previous month (so that its report has content) and this month so
+ * far, in the reporting zone; readings that old must pass ingest's horizon (INGEST_HORIZON_DAYS), set to this many
+ * days unless the environment says otherwise.
+ */
+const DEMO_HORIZON_DAYS = 70;
+/** The sample scenario's faults are timed from this long before now (they fill its two days after the start). */
+const FAULTS_BEFORE_NOW_MS = 2 * 86_400_000;
 /** The sample scenario's key emitter, whose report the demo generates. */
 export const DEMO_EMITTER = 'hd-tech-campus';
 /** Seed of the demo's simulation. */
@@ -49,6 +55,7 @@ export async function demoCommand(env: NodeJS.ProcessEnv = process.env): Promise
   const config = loadConfig({
     HTTP_HOST: '127.0.0.1',
     MQTT_HOST: '127.0.0.1',
+    INGEST_HORIZON_DAYS: String(DEMO_HORIZON_DAYS),
     ...env,
     INFLUX_URL: influxUrl.origin,
   });
@@ -95,11 +102,13 @@ export async function demoCommand(env: NodeJS.ProcessEnv = process.env): Promise
   const log = pino({ name: 'sim', level: config.logLevel }, pino.destination({ fd: 2, sync: true }));
   const stopSimulator = new AbortController();
   const stepMs = scenario.intervalSeconds * 1000;
+  const historyFrom = previousMonthStart(config.tzReporting, Date.now());
   const truthFile = join(config.dataDir, 'sim', 'ground-truth.json');
   const simulator = runScenario({
-    scenario,
+    // its faults and the data centre's drift in the last days before now, as the scenario has them after its start
+    scenario: anchoredAt(scenario, Math.floor((Date.now() - FAULTS_BEFORE_NOW_MS) / stepMs) * stepMs),
     seed: DEMO_SEED,
-    fromMs: Math.floor((Date.now() - DEMO_BACKFILL_DAYS * 86_400_000) / stepMs) * stepMs,
+    fromMs: historyFrom,
     speed: Number.POSITIVE_INFINITY,
     brokerUrl: config.mqtt.url ?? `mqtt://127.0.0.1:${config.mqtt.port}`,
     credentials,
@@ -115,15 +124,15 @@ export async function demoCommand(env: NodeJS.ProcessEnv = process.env): Promise
         await app.get(KpiCron).runOnce(Date.now());
         process.stdout.write(await kpiSummary(app.get(InfluxClient), config));
         await app.get(AlertEvaluator).runOnce(Date.now()); // and every minute from now on
-        // the sample emitter's report of the month before (the demo simulates only the last days: mostly empty)
-        const local = new Date(Date.now() + utcOffsetMs(config.tzReporting, Date.now()));
-        const previous = new Date(Date.UTC(local.getUTCFullYear(), local.getUTCMonth() - 1, 1))
-          .toISOString()
-          .slice(0, 7);
+        // the sample emitter's report of the month before, whole in the history: its headline figures
+        const previous = localDate(config.tzReporting, historyFrom).slice(0, 7);
         const { version, report } = await app.get(ReportService).generate(DEMO_EMITTER, previous);
+        const grid = report.energy.carriers.find((c) => c.carrier === 'grid_electricity')!;
         process.stdout.write(
-          `Report of ${report.organisation.name} for ${previous} (version ${version.version}, completeness ${(100 * report.completeness).toFixed(0)}%):\n` +
-            `  ${app.get(ReportService).path(DEMO_EMITTER, previous, version.version, 'pdf')} (and .json, .csv)\n`,
+          `Report of ${report.organisation.name} for ${previous} (version ${version.version}, completeness ${(100 * report.completeness).toFixed(1)}%):\n` +
+            `  grid electricity ${grid.quantity.toFixed(0)} kWh, comprehensive energy ${report.energy.totalTce.toFixed(1)} tce, ` +
+            `CO2 ${report.emissions.totalLocationT.toFixed(1)} t (location-based), ${report.emissions.totalMarketT.toFixed(1)} t (market-based)\n` +
+            `  ${app.get(ReportService).path(DEMO_EMITTER, previous, version.version, 'pdf')} (and .json, .csv, .evidence.zip)\n`,
         );
         process.stdout.write(await tryThese(app.get(ApiKeysRepository), config, previous));
       })().catch((error: unknown) => log.error({ err: error }, 'could not show the KPIs'));
@@ -143,8 +152,19 @@ export async function demoCommand(env: NodeJS.ProcessEnv = process.env): Promise
     httpUrl: httpUrl(config),
     mqttUrl: config.mqtt.url ?? `mqtt://${loopback(config.mqtt.host)}:${config.mqtt.port}`,
   });
-  process.stdout.write(endpoints(config, scenario.name, truthFile));
+  process.stdout.write(endpoints(config, scenario.name, truthFile, historyFrom));
 }
+
+/** Midnight of the first day of the month before `nowMs`'s, in `timeZone`. */
+function previousMonthStart(timeZone: string, nowMs: number): number {
+  const local = new Date(nowMs + utcOffsetMs(timeZone, nowMs));
+  const utc = Date.UTC(local.getUTCFullYear(), local.getUTCMonth() - 1, 1);
+  return utc - utcOffsetMs(timeZone, utc);
+}
+
+/** The date (YYYY-MM-DD) of `ms` in `timeZone`. */
+const localDate = (timeZone: string, ms: number): string =>
+  new Date(ms + utcOffsetMs(timeZone, ms)).toISOString().slice(0, 10);
 
 const loopback = (host: string): string => (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
 const httpUrl = (config: AppConfig): string => `http://${loopback(config.http.host)}:${config.http.port}`;
@@ -172,7 +192,7 @@ async function tryThese(keys: ApiKeysRepository, config: AppConfig, previousMont
   ].join('\n');
 }
 
-function endpoints(config: AppConfig, scenario: string, truthFile: string): string {
+function endpoints(config: AppConfig, scenario: string, truthFile: string, historyFrom: number): string {
   const mqtt = config.mqtt.url ?? `mqtt://${loopback(config.mqtt.host)}:${config.mqtt.port}`;
   const http = httpUrl(config);
   return [
@@ -180,7 +200,7 @@ function endpoints(config: AppConfig, scenario: string, truthFile: string): stri
     `  MQTT broker   ${mqtt}  (devices publish to energy/v1/{siteId}/{deviceId}/telemetry)`,
     `  HTTP          ${http}/health  ${http}/api/v1`,
     `  InfluxDB      ${config.influx.url}  database "${config.influx.database}"`,
-    `  Simulator     ${scenario}: ${DEMO_BACKFILL_DAYS} days of history, then real time (ground truth: ${truthFile})`,
+    `  Simulator     ${scenario}: history since ${localDate(config.tzReporting, historyFrom)}, then real time (ground truth: ${truthFile})`,
     // Grafana with the provisioned dashboards against this influxd (docker-compose.demo.yml)
     `  Dashboards    ${
       config.influx.url === `http://127.0.0.1:${DEMO_INFLUX_PORT}`
