@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { progressFields } from '@peakwatch/runtime';
 import { DevicePublishers } from './publisher';
 import { Simulation, type Outgoing, type Reading } from './simulation';
 import type { Scenario } from './scenario';
@@ -201,7 +202,16 @@ export async function runScenario(options: RunOptions): Promise<RunSummary> {
       lastStepMs = t;
       if (Date.now() - lastProgress >= (options.progressEveryMs ?? 10_000)) {
         lastProgress = Date.now();
-        log('progress', { virtualTime: new Date(t).toISOString(), readings, messages });
+        // while backfilling: simulated minutes done of those up to now (or `toMs`), their rate and the time left
+        const minutes = (ms: number): number => Math.floor((ms - options.fromMs) / 60_000);
+        log('progress', {
+          virtualTime: new Date(t).toISOString(),
+          readings,
+          messages,
+          ...(caughtUp
+            ? {}
+            : progressFields(minutes(t), minutes(options.toMs ?? now()), Date.now() - wallStart)),
+        });
       }
     }
     await flushAll();

@@ -204,6 +204,13 @@ describe('a year of history imported from CSV and XLSX, and rolled back', () => 
     expect(seen.dryRun.stderr).not.toMatch(/peakwatch:|Error/);
     expect(seen.dryRun.status).toBe(0);
     expect(seen.dryRun.stdout).toContain(`rows: ${csvRows} read, ${csvRows} accepted, 0 refused`);
+    // its progress on standard error (not a terminal here: JSON lines), the last one with every row read
+    const progress = seen.dryRun.stderr
+      .split('\n')
+      .filter((l) => l.startsWith('{"msg":"progress"'))
+      .map((l) => JSON.parse(l) as { task: string; unit: string; done: number; perSecond: number });
+    expect(progress.at(-1)).toMatchObject({ task: 'import', unit: 'rows', done: csvRows });
+    expect(progress.at(-1)!.perSecond).toBeGreaterThan(0);
     expect(seen.dryRun.stdout).toMatch(/report hd-tech-campus 2025: version 1 would be restated/);
     expect(seen.dryRun.stdout.trim().split('\n').at(-1)).toBe(
       'dry run: nothing was written (--apply writes it)',

@@ -46,6 +46,8 @@ export interface ImportRequest {
   allowedSites?: ReadonlySet<string>;
   /** What the file is (the API: from its Content-Type); by default from the file name's extension. */
   kind?: ImportFileKind;
+  /** Called with the rows read so far, after each row (the command line's progress). */
+  onRowsRead?: (rows: number) => void;
 }
 
 /** The readings of one device and metric, in the order of the file until sorted. */
@@ -315,6 +317,7 @@ export async function planImport(
         (header) => (layout = layoutOf(header)),
       )) {
         read++;
+        request.onRowsRead?.(read);
         if (extraCells) {
           rejections.push({
             row,

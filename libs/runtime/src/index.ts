@@ -12,3 +12,4 @@ export { PEAKWATCH_VERSION } from './version';
 export { EXIT, UsageError } from './usage.error';
 export { SingleRun } from './single-run';
 export { replicaId, replicaOf } from './replica-id';
+export { Progress, progressFields, progressText, type ProgressFields } from './progress';

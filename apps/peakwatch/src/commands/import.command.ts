@@ -5,7 +5,7 @@ import { InfluxClient } from '@peakwatch/influx';
 import { loadPolicyData } from '@peakwatch/policy';
 import { loadRegistry } from '@peakwatch/registry';
 import { ReportService } from '@peakwatch/reporting';
-import { Clock, UsageError } from '@peakwatch/runtime';
+import { Clock, Progress, UsageError } from '@peakwatch/runtime';
 import { StateStore } from '@peakwatch/state';
 
 /** The command line acts as the operator (docs/security.md, "Audit"). */
@@ -47,11 +47,16 @@ export async function importCommand(file: string, flags: ImportFlags): Promise<v
     );
   const reason = flags.reason;
   await withImports(async (imports) => {
+    // rows read, their rate: a bar on a terminal, a JSON line every 10 s otherwise (standard error)
+    const progress = new Progress('import', 'rows');
+    let rows = 0;
     const planned = await imports.plan({
       path: file,
       ...(flags.tz !== undefined ? { zone: flags.tz } : {}),
       replace: flags.replace === true,
+      onRowsRead: (read) => progress.update((rows = read)),
     });
+    progress.finish(rows);
     const out = flags.json ? [JSON.stringify(planned.plan)] : renderPlan(planned.plan);
     if (!flags.apply) {
       if (!flags.json) out.push('dry run: nothing was written (--apply writes it)');

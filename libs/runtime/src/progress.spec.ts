@@ -1,0 +1,45 @@
+import { Progress, progressFields, progressText } from './progress';
+
+describe('progress', () => {
+  it('states the rate and the time left at that rate', () => {
+    // 12,000 of 30,000 rows in 4 s: 3,000/s, 18,000 left: 6 s
+    const f = progressFields(12_000, 30_000, 4_000);
+    expect(f).toEqual({ done: 12_000, total: 30_000, percent: 40, perSecond: 3000, leftSeconds: 6 });
+    expect(progressText('import', 'rows', f)).toBe('import: 40.0% 12,000 of 30,000 rows, 3,000/s, 6 s left');
+    // without a total: how many and how fast
+    expect(progressText('import', 'rows', progressFields(500, undefined, 2_000))).toBe(
+      'import: 500 rows, 250/s',
+    );
+  });
+
+  it('redraws one line on a terminal, and writes a JSON line every interval otherwise', () => {
+    let t = 0;
+    const written: string[] = [];
+    const terminal = { isTTY: true, write: (s: string) => written.push(s) > 0 };
+    const bar = new Progress('backfill', 'readings', { total: 100, stream: terminal, now: () => t });
+    t = 1_000;
+    bar.update(10);
+    t = 1_100; // within 200 ms: not redrawn
+    bar.update(11);
+    t = 2_000;
+    bar.finish(20);
+    expect(written).toEqual([
+      '\rbackfill: 10.0% 10 of 100 readings, 10/s, 9 s left\x1b[K',
+      '\rbackfill: 20.0% 20 of 100 readings, 10/s, 8 s left\x1b[K',
+      '\n',
+    ]);
+    const lines: string[] = [];
+    const file = { isTTY: false, write: (s: string) => lines.push(s) > 0 };
+    t = 0;
+    const log = new Progress('import', 'rows', { stream: file, everyMs: 10_000, now: () => t });
+    for (t = 1_000; t <= 25_000; t += 1_000) log.update(t / 10);
+    // the first after 10 s, then every 10 s
+    expect(lines.map((l) => (JSON.parse(l) as { done: number }).done)).toEqual([1000, 2000]);
+    expect(JSON.parse(lines[0]!)).toMatchObject({
+      msg: 'progress',
+      task: 'import',
+      unit: 'rows',
+      perSecond: 100,
+    });
+  });
+});
