@@ -212,7 +212,12 @@ export class ReportService {
   ): Promise<string[]> {
     const bundle = this.files.read(orgId, period, previous, 'evidence');
     if (!bundle) return [`version ${previous} has no evidence bundle to compare with`];
-    return evidenceChanges(await bundleFiles(bundle), files);
+    try {
+      return evidenceChanges(await bundleFiles(bundle), files);
+    } catch (error) {
+      // a damaged file of an earlier version never keeps a correction from being filed
+      return [`version ${previous}'s evidence bundle cannot be read (${(error as Error).message})`];
+    }
   }
 
   /**
