@@ -124,32 +124,63 @@ describe('peakwatch demo', () => {
     expect(
       await eventually(() => stdout.includes('Try, from this checkout while the demo runs:'), 30_000),
     ).toBe(true);
-    const tryLines = stdout
+    // the block, to its blank line: comments naming each user, and the commands
+    const block = stdout
       .split('Try, from this checkout while the demo runs:\n')[1]!
-      .split('\n')
-      .slice(0, 3);
-    const run = (line: string) =>
-      spawnSync('timeout', ['60', 'bash', '-c', line.trim()], {
+      .split('\n\n')[0]!
+      .split('\n');
+    expect(block.filter((l) => l.startsWith('  # ')).map((l) => l.split(' (')[0])).toEqual([
+      '  # a facility manager',
+      '  # the emitter',
+      "  # the regulator of haidian: the district's alerts and its KPIs of yesterday",
+    ]);
+    const command = (start: string, includes = ''): string => {
+      const found = block.filter((l) => l.startsWith(`  ${start}`) && l.includes(includes));
+      expect({ start, found: found.length }).toEqual({ start, found: 1 });
+      return found[0]!.trim();
+    };
+    const run = (line: string, seconds = 60) =>
+      spawnSync('timeout', [String(seconds), 'bash', '-c', line], {
         cwd: ROOT,
         encoding: 'utf8',
         env: childEnv({ DATA_DIR: dataDir, SEEDS_DIR: join(ROOT, 'seeds'), ...stateEnv }),
       });
-    const [kpi, report, curl] = tryLines;
-    expect(kpi).toMatch(/^ {2}npm run kpi -- --site hd-b1 --from \d{4}-\d\d-\d\d --to \d{4}-\d\d-\d\d$/);
-    const kpis = run(kpi!);
+    // the facility manager: KPIs of yesterday, then the live stream (its `ready` at once; curl ended by the timeout,
+    // as a user ends it with Ctrl-C)
+    const kpi = command('npm run kpi');
+    expect(kpi).toMatch(/^npm run kpi -- --site hd-b1 --from \d{4}-\d\d-\d\d --to \d{4}-\d\d-\d\d$/);
+    const kpis = run(kpi);
     expect({ status: kpis.status, stderr: kpis.stderr }).toMatchObject({ status: 0 });
     expect(kpis.stderr).toContain(`using the running demo's, http://127.0.0.1:${ports.influx}`);
     expect(kpis.stdout).toMatch(/energy_kwh/);
-    const filed = run(report!);
-    expect(filed.status).toBe(0);
-    expect(filed.stdout).toMatch(/^monthly report of .* version 1 \(unchanged\)$/m);
-    // the live stream: its `ready` event at once (curl ended by timeout, as a user ends it with Ctrl-C)
-    expect(curl).toMatch(
-      /^ {2}curl -N -H 'Authorization: Bearer pwk_\S+' http:\/\/127\.0\.0\.1:\d+\/api\/v1\/sites\/hd-b1\/stream$/,
+    const stream = command('curl -N');
+    expect(stream).toMatch(
+      /^curl -N -H 'Authorization: Bearer pwk_\S+' http:\/\/127\.0\.0\.1:\d+\/api\/v1\/sites\/hd-b1\/stream$/,
     );
-    const streamed = spawnSync('timeout', ['3', 'bash', '-c', curl!.trim()], { encoding: 'utf8' });
+    const streamed = run(stream, 3);
     if (streamed.error) throw new Error(`curl is missing: apt-get install curl (${streamed.error.message})`);
     expect(streamed.stdout).toMatch(/^event: ready$/m);
+    // the emitter: its report (filed already: unchanged), and the verifier's check of the evidence
+    const filed = run(command('npm run report'));
+    expect(filed.status).toBe(0);
+    expect(filed.stdout).toMatch(/^monthly report of .* version 1 \(unchanged\)$/m);
+    const verified = run(command('npm run peakwatch -- report verify'));
+    expect({
+      status: verified.status,
+      stderr: verified.stderr.split('\n').filter((l) => l.startsWith('peakwatch:')),
+    }).toEqual({ status: 0, stderr: [] });
+    expect(verified.stdout).toMatch(/^match: /m);
+    // the regulator: the district's alerts (a JSON list: the drifting plant is the facility manager's early warning
+    // alone), and the district's energy of yesterday
+    const alerts = run(command('curl -s', '/alerts'));
+    expect(alerts.status).toBe(0);
+    expect(Array.isArray(JSON.parse(alerts.stdout))).toBe(true);
+    const district = run(command('curl -s', '/kpis?'));
+    expect(district.status).toBe(0);
+    const energy = (JSON.parse(district.stdout) as { kpi: string; value: number | null }[]).find(
+      (k) => k.kpi === 'energy_kwh',
+    );
+    expect(energy?.value).toBeGreaterThan(10_000);
     // the data centre of the sample scenario drifts above its limit (1.3 for a data centre built since 2021)
     expect(stdout).toMatch(
       /^ALERT firing dc-pue-daily-new hd-dc1 \(warning, to the facility manager\): 1\.\d+ above 1\.3 /m,

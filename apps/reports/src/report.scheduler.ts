@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Cron } from '@nestjs/schedule';
 import { utcOffsetMs } from '@peakwatch/metering';
-import { Clock, SingleRun } from '@peakwatch/runtime';
+import { Clock, Progress, SingleRun } from '@peakwatch/runtime';
 import { InjectConfig, type AppConfig } from '@peakwatch/config';
 import { Registry } from '@peakwatch/registry';
 import { ReportService, reportPeriod } from '@peakwatch/reporting';
@@ -57,7 +57,17 @@ export class ReportScheduler {
       settleMs: this.config.reports.settleMs,
       annualBy: this.config.reports.annualBy,
     });
-    for (const org of orgs) for (const period of periods) await this.reports.generate(org, period);
+    // a run over many organisations says how far it is every 10 s (a short one says nothing)
+    const progress = new Progress('reports', 'reports', {
+      total: orgs.length * periods.length,
+      log: (fields) => this.logger.log(fields, 'report run: progress'),
+    });
+    let done = 0;
+    for (const org of orgs)
+      for (const period of periods) {
+        await this.reports.generate(org, period);
+        progress.update(++done);
+      }
   }
 }
 

@@ -42,4 +42,23 @@ describe('progress', () => {
       perSecond: 100,
     });
   });
+
+  it("gives an app's logger its lines, never the terminal", () => {
+    let t = 0;
+    const written: string[] = [];
+    const logged: unknown[] = [];
+    const run = new Progress('reports', 'reports', {
+      total: 40,
+      stream: { isTTY: true, write: (s: string) => written.push(s) > 0 },
+      log: (fields) => logged.push(fields),
+      now: () => t,
+    });
+    t = 10_000;
+    run.update(20);
+    expect(written).toEqual([]);
+    // 20 of 40 in 10 s: 2/s, 10 s left
+    expect(logged).toEqual([
+      { task: 'reports', unit: 'reports', done: 20, total: 40, percent: 50, perSecond: 2, leftSeconds: 10 },
+    ]);
+  });
 });

@@ -48,6 +48,8 @@ export class Progress {
       stream?: Pick<NodeJS.WriteStream, 'write' | 'isTTY'>;
       /** How often a log line is written when the stream is not a terminal (ms). */
       everyMs?: number;
+      /** Where the log lines go instead of the stream, terminal or not (an app's logger). */
+      log?: (fields: ProgressFields & { task: string; unit: string }) => void;
       now?: () => number;
     } = {},
   ) {
@@ -64,10 +66,15 @@ export class Progress {
   }
 
   /** `done` so far (and the total, once known); shown when due. */
+  /** A line redrawn in place: on a terminal, unless the lines go to a logger. */
+  private get tty(): boolean {
+    return this.options.log === undefined && this.stream.isTTY === true;
+  }
+
   update(done: number, total?: number): void {
     if (total !== undefined) this.total = total;
     const at = this.now();
-    const tty = this.stream.isTTY === true;
+    const tty = this.tty;
     if (at - this.shownAt < (tty ? 200 : (this.options.everyMs ?? 10_000))) return;
     this.shownAt = at;
     this.show(done, tty);
@@ -75,13 +82,14 @@ export class Progress {
 
   /** The last line: where it ended. */
   finish(done: number): void {
-    this.show(done, this.stream.isTTY === true);
-    if (this.stream.isTTY === true) this.stream.write('\n');
+    this.show(done, this.tty);
+    if (this.tty) this.stream.write('\n');
   }
 
   private show(done: number, tty: boolean): void {
     const fields = progressFields(done, this.total, this.now() - this.startedAt);
     if (tty) this.stream.write(`\r${progressText(this.label, this.unit, fields)}\x1b[K`);
+    else if (this.options.log) this.options.log({ task: this.label, unit: this.unit, ...fields });
     else
       this.stream.write(
         `${JSON.stringify({ msg: 'progress', task: this.label, unit: this.unit, ...fields, time: new Date(this.now()).toISOString() })}\n`,

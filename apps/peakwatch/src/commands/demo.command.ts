@@ -36,6 +36,8 @@ export const DEMO_EMITTER = 'hd-tech-campus';
 export const DEMO_SEED = 1;
 /** The building whose KPIs and live stream the demo suggests looking at. */
 const DEMO_STREAM_SITE = 'hd-b1';
+/** The sample scenario's district, whose regulator the demo suggests being. */
+const DEMO_DISTRICT = 'haidian';
 
 /**
  * `peakwatch demo`: starts a private influxd with its data under DATA_DIR/influxdb, the all-in-one process with the
@@ -134,7 +136,12 @@ export async function demoCommand(env: NodeJS.ProcessEnv = process.env): Promise
             `CO2 ${report.emissions.totalLocationT.toFixed(1)} t (location-based), ${report.emissions.totalMarketT.toFixed(1)} t (market-based)\n` +
             `  ${app.get(ReportService).path(DEMO_EMITTER, previous, version.version, 'pdf')} (and .json, .csv, .evidence.zip)\n`,
         );
-        process.stdout.write(await tryThese(app.get(ApiKeysRepository), config, previous));
+        process.stdout.write(
+          await tryThese(app.get(ApiKeysRepository), config, {
+            month: previous,
+            evidence: app.get(ReportService).path(DEMO_EMITTER, previous, version.version, 'evidence'),
+          }),
+        );
       })().catch((error: unknown) => log.error({ err: error }, 'could not show the KPIs'));
     },
   }).catch((error: unknown) => log.error({ err: error }, 'simulator stopped'));
@@ -170,24 +177,36 @@ const loopback = (host: string): string => (host === '0.0.0.0' || host === '::' 
 const httpUrl = (config: AppConfig): string => `http://${loopback(config.http.host)}:${config.http.port}`;
 
 /**
- * Commands to try beside the demo, which work as printed from this checkout (they find the demo's InfluxDB in
- * DATA_DIR/demo.json): yesterday's KPIs of a building, the emitter's report, and the building's live stream with an
- * API key made for it (a facility manager's of that building alone, printed here once like `apikey create` does).
+ * Commands to try beside the demo, for each of its users, which work as printed from this checkout (the commands that
+ * read InfluxDB find the demo's in DATA_DIR/demo.json): a facility manager's building (KPIs, live stream), the
+ * emitter's report and a verifier's check of its evidence, the district regulator's alerts and KPIs. The API keys are
+ * made for the purpose (a facility manager's of one building, a regulator's of the district) and printed here once,
+ * as `apikey create` prints a key.
  */
-async function tryThese(keys: ApiKeysRepository, config: AppConfig, previousMonth: string): Promise<string> {
+async function tryThese(
+  keys: ApiKeysRepository,
+  config: AppConfig,
+  report: { month: string; evidence: string },
+): Promise<string> {
   const offset = utcOffsetMs(config.tzReporting, Date.now());
   const day = (daysAgo: number): string =>
     new Date(Date.now() + offset - daysAgo * 86_400_000).toISOString().slice(0, 10);
-  const { key } = await keys.create({
-    name: 'demo-stream',
-    role: 'facility_manager',
-    scope: [DEMO_STREAM_SITE],
-  });
+  const key = async (role: 'facility_manager' | 'regulator', scope: string): Promise<string> =>
+    (await keys.create({ name: `demo-${role.replace('_', '-')}`, role, scope: [scope] })).key;
+  const manager = await key('facility_manager', DEMO_STREAM_SITE);
+  const regulator = await key('regulator', DEMO_DISTRICT);
+  const api = `${httpUrl(config)}/api/v1`;
   return [
     'Try, from this checkout while the demo runs:',
+    `  # a facility manager (building ${DEMO_STREAM_SITE}): its KPIs of yesterday and its live stream; dashboards above`,
     `  npm run kpi -- --site ${DEMO_STREAM_SITE} --from ${day(1)} --to ${day(0)}`,
-    `  npm run report -- --org ${DEMO_EMITTER} --month ${previousMonth}`,
-    `  curl -N -H 'Authorization: Bearer ${key}' ${httpUrl(config)}/api/v1/sites/${DEMO_STREAM_SITE}/stream`,
+    `  curl -N -H 'Authorization: Bearer ${manager}' ${api}/sites/${DEMO_STREAM_SITE}/stream`,
+    `  # the emitter (${DEMO_EMITTER}): its report of ${report.month}, and what a verifier runs on its evidence`,
+    `  npm run report -- --org ${DEMO_EMITTER} --month ${report.month}`,
+    `  npm run peakwatch -- report verify ${report.evidence}`,
+    `  # the regulator of ${DEMO_DISTRICT}: the district's alerts and its KPIs of yesterday`,
+    `  curl -s -H 'Authorization: Bearer ${regulator}' ${api}/alerts`,
+    `  curl -s -H 'Authorization: Bearer ${regulator}' '${api}/kpis?scope=district&entity=${DEMO_DISTRICT}&period=1d&from=${day(1)}&to=${day(0)}'`,
     '',
   ].join('\n');
 }
