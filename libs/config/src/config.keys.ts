@@ -44,81 +44,66 @@ const url =
       return undefined;
     }
   };
+/**
+ * A comma-separated list of receivers: each entry must match `entry`, and `build` makes it (undefined: refused); one
+ * bad entry makes the whole value bad.
+ */
+const listOf =
+  <T>(entry: RegExp, build: (m: RegExpExecArray) => T | undefined) =>
+  (raw: string): T[] | undefined => {
+    const out: T[] = [];
+    for (const e of raw
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean)) {
+      const m = entry.exec(e);
+      const built = m ? build(m) : undefined;
+      if (built === undefined) return undefined;
+      out.push(built);
+    }
+    return out;
+  };
+const httpUrl = url('http:', 'https:');
+
 /** An alert receiver: a webhook for an audience, optionally of one district only. */
 export interface AlertWebhook {
   audience: 'facility_manager' | 'regulator';
   district?: string;
   url: string;
 }
-const webhooks = (raw: string): AlertWebhook[] | undefined => {
-  const out: AlertWebhook[] = [];
-  for (const entry of raw
-    .split(',')
-    .map((e) => e.trim())
-    .filter(Boolean)) {
-    const m = WEBHOOK_ENTRY.exec(entry);
-    if (!m || !url('http:', 'https:')(m[3]!)) return undefined;
-    out.push({ audience: m[1] as AlertWebhook['audience'], ...(m[2] ? { district: m[2] } : {}), url: m[3]! });
-  }
-  return out;
-};
+const webhooks = listOf<AlertWebhook>(WEBHOOK_ENTRY, (m) =>
+  httpUrl(m[3]!)
+    ? { audience: m[1] as AlertWebhook['audience'], ...(m[2] ? { district: m[2] } : {}), url: m[3]! }
+    : undefined,
+);
 /** Where an emitter's reports are submitted: per organisation, or per district of its sites. */
 export interface ReportEndpoint {
   scope: 'org' | 'district';
   id: string;
   url: string;
 }
-const reportEndpoints = (raw: string): ReportEndpoint[] | undefined => {
-  const out: ReportEndpoint[] = [];
-  for (const entry of raw
-    .split(',')
-    .map((e) => e.trim())
-    .filter(Boolean)) {
-    const m = SUBMISSION_ENTRY.exec(entry);
-    if (!m || !url('http:', 'https:')(m[3]!)) return undefined;
-    out.push({ scope: m[1] as ReportEndpoint['scope'], id: m[2]!, url: m[3]! });
-  }
-  return out;
-};
+const reportEndpoints = listOf<ReportEndpoint>(SUBMISSION_ENTRY, (m) =>
+  httpUrl(m[3]!) ? { scope: m[1] as ReportEndpoint['scope'], id: m[2]!, url: m[3]! } : undefined,
+);
 /** Where an organisation's own notices go (its carbon-market warnings). */
 export interface EmitterWebhook {
   org: string;
   url: string;
 }
-const emitterWebhooks = (raw: string): EmitterWebhook[] | undefined => {
-  const out: EmitterWebhook[] = [];
-  for (const entry of raw
-    .split(',')
-    .map((e) => e.trim())
-    .filter(Boolean)) {
-    const m = EMITTER_ENTRY.exec(entry);
-    if (!m || !url('http:', 'https:')(m[2]!)) return undefined;
-    out.push({ org: m[1]!, url: m[2]! });
-  }
-  return out;
-};
+const emitterWebhooks = listOf<EmitterWebhook>(EMITTER_ENTRY, (m) =>
+  httpUrl(m[2]!) ? { org: m[1]!, url: m[2]! } : undefined,
+);
 /** An alert e-mail recipient: an address for an audience, optionally of one district only. */
 export interface AlertEmail {
   audience: 'facility_manager' | 'regulator';
   district?: string;
   address: string;
 }
-const emails = (raw: string): AlertEmail[] | undefined => {
-  const out: AlertEmail[] = [];
-  for (const entry of raw
-    .split(',')
-    .map((e) => e.trim())
-    .filter(Boolean)) {
-    const m = EMAIL_ENTRY.exec(entry);
-    if (!m) return undefined;
-    out.push({
-      audience: m[1] as AlertEmail['audience'],
-      ...(m[2] ? { district: m[2] } : {}),
-      address: m[3]!,
-    });
-  }
-  return out;
-};
+const emails = listOf<AlertEmail>(EMAIL_ENTRY, (m) => ({
+  audience: m[1] as AlertEmail['audience'],
+  ...(m[2] ? { district: m[2] } : {}),
+  address: m[3]!,
+}));
 const timeZone = (raw: string): string | undefined => {
   try {
     new Intl.DateTimeFormat('en', { timeZone: raw });
