@@ -15,10 +15,10 @@ import { ApiKeysRepository } from '@peakwatch/api';
 import { ALL_APPS } from '../all-apps';
 import { publishDemo, unpublishDemo } from './running-demo';
 
-/** Port of the demo's own influxd when INFLUX_URL is unset. */
 /** How often the demo looks whether ingest's spool has drained (ms). */
 const SPOOL_POLL_MS = 200;
 
+/** Port of the demo's own influxd when INFLUX_URL is unset. */
 export const DEMO_INFLUX_PORT = 8086;
 /** The scenario the demo simulates, under SEEDS_DIR. */
 export const DEMO_SCENARIO = 'scenarios/haidian-campus.yaml';
@@ -157,7 +157,7 @@ export async function demoCommand(env: NodeJS.ProcessEnv = process.env): Promise
     pid: process.pid,
     influxUrl: config.influx.url,
     httpUrl: httpUrl(config),
-    mqttUrl: config.mqtt.url ?? `mqtt://${loopback(config.mqtt.host)}:${config.mqtt.port}`,
+    mqttUrl: mqttUrl(config),
   });
   process.stdout.write(endpoints(config, scenario.name, truthFile, historyFrom));
 }
@@ -175,6 +175,8 @@ const localDate = (timeZone: string, ms: number): string =>
 
 const loopback = (host: string): string => (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
 const httpUrl = (config: AppConfig): string => `http://${loopback(config.http.host)}:${config.http.port}`;
+const mqttUrl = (config: AppConfig): string =>
+  config.mqtt.url ?? `mqtt://${loopback(config.mqtt.host)}:${config.mqtt.port}`;
 
 /**
  * Commands to try beside the demo, for each of its users, which work as printed from this checkout (the commands that
@@ -188,9 +190,7 @@ async function tryThese(
   config: AppConfig,
   report: { month: string; evidence: string },
 ): Promise<string> {
-  const offset = utcOffsetMs(config.tzReporting, Date.now());
-  const day = (daysAgo: number): string =>
-    new Date(Date.now() + offset - daysAgo * 86_400_000).toISOString().slice(0, 10);
+  const day = (daysAgo: number): string => localDate(config.tzReporting, Date.now() - daysAgo * 86_400_000);
   const key = async (role: 'facility_manager' | 'regulator', scope: string): Promise<string> =>
     (await keys.create({ name: `demo-${role.replace('_', '-')}`, role, scope: [scope] })).key;
   const manager = await key('facility_manager', DEMO_STREAM_SITE);
@@ -212,7 +212,7 @@ async function tryThese(
 }
 
 function endpoints(config: AppConfig, scenario: string, truthFile: string, historyFrom: number): string {
-  const mqtt = config.mqtt.url ?? `mqtt://${loopback(config.mqtt.host)}:${config.mqtt.port}`;
+  const mqtt = mqttUrl(config);
   const http = httpUrl(config);
   return [
     'PeakWatch demo is running. Press Ctrl-C to stop everything.',
