@@ -26,6 +26,7 @@ export {
 export { PeakWatchError } from './errors';
 export {
   CITY_ENTITY,
+  CUMULATIVE_METRICS,
   KPI_PERIODS,
   LATE_AFTER_MS,
   KPI_SCOPES,

@@ -47,6 +47,9 @@ export const METRICS = {
 
 export type MetricName = keyof typeof METRICS;
 
+/** The register metrics (cumulative counters): energy, heat, gas; the others are instantaneous. */
+export const CUMULATIVE_METRICS = (Object.keys(METRICS) as MetricName[]).filter((m) => METRICS[m].cumulative);
+
 /** Whether a name (from a device, a file, a caller) is a metric of the contract: an own key, never `constructor`. */
 export function isMetricName(name: string): name is MetricName {
   return Object.hasOwn(METRICS, name);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
-import { MEASUREMENTS, METRICS, type MetricName } from '@peakwatch/contracts';
+import { CUMULATIVE_METRICS, MEASUREMENTS, METRICS, type MetricName } from '@peakwatch/contracts';
 import { MAX_BRIDGED_GAP_MS } from '@peakwatch/domain';
 import { floatField, intField, line, quoteString, type InfluxClient } from '@peakwatch/influx';
 import {
@@ -536,7 +536,6 @@ function overlayOf(devices: readonly DeviceImport[], fromMs: number, toMs: numbe
   return overlay;
 }
 
-const CUMULATIVE = (Object.keys(METRICS) as MetricName[]).filter((m) => METRICS[m].cumulative);
 /** The KPIs shown before an import in the windows it touches. */
 const KPIS_SHOWN = ['energy_kwh', 'co2_t'];
 
@@ -583,7 +582,7 @@ async function affectedWindows(
       ]);
       const meters: MeterWindow[] = [];
       for (const [i, q] of after.entries())
-        for (const metric of CUMULATIVE) {
+        for (const metric of CUMULATIVE_METRICS) {
           const sum = (quarters: typeof q.quarters): { energy: number | null; unknown: number } => {
             let energy: number | null = null;
             let unknown = 0;

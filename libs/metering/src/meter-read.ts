@@ -1,4 +1,4 @@
-import { METRICS, MEASUREMENTS, type MetricName } from '@peakwatch/contracts';
+import { CUMULATIVE_METRICS, METRICS, MEASUREMENTS, type MetricName } from '@peakwatch/contracts';
 import {
   MAX_BRIDGED_GAP_MS,
   bookIntoWindows,
@@ -67,8 +67,6 @@ export interface DeviceQuarters {
   /** The import batch of each imported reading in the range read, by its time (docs/imports.md). */
   readingBatches: Map<number, string>;
 }
-
-const CUMULATIVE_METRICS = (Object.keys(METRICS) as MetricName[]).filter((m) => METRICS[m].cumulative);
 
 /** Rows of a query grouped by device, by device id. */
 type ByDevice = ReadonlyMap<string, Record<string, unknown>[]>;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { parse } from 'csv-parse/sync';
 import JSZip from 'jszip';
 import { z } from 'zod';
-import { METRICS, type MetricName } from '@peakwatch/contracts';
+import { CUMULATIVE_METRICS, type MetricName } from '@peakwatch/contracts';
 import { factorSchema, thresholdSchema } from '@peakwatch/policy';
 import { siteSchema } from '@peakwatch/registry';
 import { declaredInputsSchema } from '@peakwatch/state';
@@ -26,13 +26,12 @@ import { EVIDENCE_LAYOUT, type Report } from './report-schema';
  *   events/<site>/<dev>.jsonl   its meter events (replacements, resets), one JSON object per line
  */
 
-const CUMULATIVE = (Object.keys(METRICS) as MetricName[]).filter((m) => METRICS[m].cumulative);
 const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
 const json = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
 
 /** A meter's readings as CSV: `time` (ISO 8601, UTC, ms), `batch` (an import's id, else empty), its metrics. */
 function readingsCsv(rows: readonly Record<string, unknown>[]): string {
-  const metrics = CUMULATIVE.filter((m) => rows.some((r) => typeof r[m] === 'number'));
+  const metrics = CUMULATIVE_METRICS.filter((m) => rows.some((r) => typeof r[m] === 'number'));
   const lines = rows.map((r) =>
     [
       new Date(r['time'] as number).toISOString(),
@@ -384,7 +383,7 @@ function readingRows(
     return [];
   }
   const [header = [], ...lines] = records;
-  const unknown = header.slice(2).filter((c) => !CUMULATIVE.includes(c as MetricName));
+  const unknown = header.slice(2).filter((c) => !CUMULATIVE_METRICS.includes(c as MetricName));
   if (header[0] !== 'time' || header[1] !== 'batch' || unknown.length > 0) {
     problems.push(`${path} line 1: expected time,batch and register metrics, got ${header.join(',')}`);
     return [];

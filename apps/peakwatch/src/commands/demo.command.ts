@@ -153,12 +153,7 @@ export async function demoCommand(env: NodeJS.ProcessEnv = process.env): Promise
     await app.close();
     await influxd.stop();
   }, config.shutdownTimeoutMs);
-  publishDemo(config.dataDir, {
-    pid: process.pid,
-    influxUrl: config.influx.url,
-    httpUrl: httpUrl(config),
-    mqttUrl: mqttUrl(config),
-  });
+  publishDemo(config.dataDir, { pid: process.pid, influxUrl: config.influx.url });
   process.stdout.write(endpoints(config, scenario.name, truthFile, historyFrom));
 }
 
@@ -175,8 +170,6 @@ const localDate = (timeZone: string, ms: number): string =>
 
 const loopback = (host: string): string => (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
 const httpUrl = (config: AppConfig): string => `http://${loopback(config.http.host)}:${config.http.port}`;
-const mqttUrl = (config: AppConfig): string =>
-  config.mqtt.url ?? `mqtt://${loopback(config.mqtt.host)}:${config.mqtt.port}`;
 
 /**
  * Commands to try beside the demo, for each of its users, which work as printed from this checkout (the commands that
@@ -212,7 +205,7 @@ async function tryThese(
 }
 
 function endpoints(config: AppConfig, scenario: string, truthFile: string, historyFrom: number): string {
-  const mqtt = mqttUrl(config);
+  const mqtt = config.mqtt.url ?? `mqtt://${loopback(config.mqtt.host)}:${config.mqtt.port}`;
   const http = httpUrl(config);
   return [
     'PeakWatch demo is running. Press Ctrl-C to stop everything.',

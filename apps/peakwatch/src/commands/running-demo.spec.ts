@@ -9,8 +9,6 @@ describe('the commands beside a running demo', () => {
   const demo = {
     pid: process.pid, // alive: this process
     influxUrl: 'http://127.0.0.1:18086',
-    httpUrl: 'http://127.0.0.1:3000',
-    mqttUrl: 'mqtt://127.0.0.1:1883',
   };
 
   it("take the demo's InfluxDB when INFLUX_URL is not set, and their own otherwise", () => {

@@ -9,11 +9,10 @@ import { CONFIG_KEYS } from '@peakwatch/config';
  */
 const DEMO_FILE = 'demo.json';
 
+/** What the commands beside the demo need of it: whether it runs, and its InfluxDB. */
 export interface RunningDemo {
   pid: number;
   influxUrl: string;
-  httpUrl: string;
-  mqttUrl: string;
 }
 
 export function publishDemo(dataDir: string, demo: RunningDemo): void {
