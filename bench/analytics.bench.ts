@@ -97,7 +97,12 @@ function writeSeeds(seeds: string): void {
 
 /** One year of registers, device by device, posted in 10,000-line batches (set-up, not measured). */
 async function writeReadings(url: string, fromMs: number, toMs: number): Promise<number> {
-  const lines = new LineBatches(url, DATABASE);
+  const lines = new LineBatches(
+    url,
+    DATABASE,
+    'bench:analytics history',
+    SITES * 2 * (Math.floor((toMs - fromMs) / QUARTER) + 1),
+  );
   for (let s = 0; s < SITES; s++) {
     const site = `bench-s${String(s).padStart(3, '0')}`;
     for (const [role, scale] of [

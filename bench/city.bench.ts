@@ -110,7 +110,12 @@ function* meterReadings(
 
 /** A day of registers of every meter up to `toMs`, posted in 10,000-line batches (set-up, not measured). */
 async function writeReadings(url: string, sites: number, fromMs: number, toMs: number): Promise<number> {
-  const lines = new LineBatches(url, DATABASE);
+  const lines = new LineBatches(
+    url,
+    DATABASE,
+    `bench:city ${sites} sites history`,
+    sites * METERS.length * (Math.floor((toMs - fromMs) / QUARTER) + 1),
+  );
   for (let s = 0; s < sites; s++) {
     const site = siteId(s);
     for (const [role, scale] of METERS) {

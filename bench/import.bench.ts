@@ -17,7 +17,7 @@ import { KpiWriter } from '@peakwatch/metering';
 import { freePort } from '@peakwatch/process';
 import { loadPolicyData } from '@peakwatch/policy';
 import { loadRegistry } from '@peakwatch/registry';
-import { Clock } from '@peakwatch/runtime';
+import { Clock, Progress } from '@peakwatch/runtime';
 import { StateStore } from '@peakwatch/state';
 import { cpuSecondsOf, peakRssMbOf } from './proc';
 
@@ -76,11 +76,16 @@ async function main(): Promise<void> {
     const file = join(dir, 'history.csv');
     const out = createWriteStream(file);
     out.write('site,device,ts,metric,value\n');
-    for (const row of rowsOf())
+    const writing = new Progress('bench:import file', 'rows', { total: ROWS });
+    let count = 0;
+    for (const row of rowsOf()) {
       if (
         !out.write(`${row.site},${row.device},${new Date(row.ts).toISOString()},${row.metric},${row.value}\n`)
       )
         await once(out, 'drain');
+      writing.update(++count);
+    }
+    writing.finish(count);
     out.end();
     await once(out, 'finish');
     log(
@@ -100,9 +105,15 @@ async function main(): Promise<void> {
     );
     let started = performance.now();
     const writer = new KpiWriter(ceilingDb);
-    for (const row of rowsOf())
+    // progress for each point, as the import's own write reports it: both pay the same
+    const ceiling = new Progress('bench:import ceiling', 'points', { total: ROWS });
+    count = 0;
+    for (const row of rowsOf()) {
       await writer.add([`${tags.get(row.device)} ${row.metric}=${row.value} ${row.ts}`]);
+      ceiling.update(++count);
+    }
     await writer.close();
+    ceiling.finish(count);
     const ceilingSeconds = (performance.now() - started) / 1000;
     log(`InfluxDB's ceiling: ${Math.round(ROWS / ceilingSeconds)} points/s`);
 
@@ -124,16 +135,20 @@ async function main(): Promise<void> {
     const imports = new HistoryImports({ config, influx, registry, policy, state, clock: Clock.system() });
     const cpuBefore = cpuSecondsOf('self');
     started = performance.now();
-    const planned = await imports.plan({ path: file });
+    const reading = new Progress('bench:import dry run', 'rows', { total: ROWS });
+    const planned = await imports.plan({ path: file, onRowsRead: (read) => reading.update(read) });
+    reading.finish(ROWS);
     const planSeconds = (performance.now() - started) / 1000;
     if (planned.plan.rows.rejected > 0)
       throw new Error(`rows refused: ${JSON.stringify(planned.plan.rejections[0])}`);
     log(`dry run: ${planSeconds.toFixed(1)} s`);
     started = performance.now();
+    const applying = new Progress('bench:import write', 'points');
     const { batchId } = await imports.apply(planned, {
       actor: 'bench',
       role: 'operator',
       reason: 'bench:import',
+      onWritten: (done, total) => (done === total ? applying.finish(done) : applying.update(done, total)),
     });
     const applySeconds = (performance.now() - started) / 1000;
     const stored = await influx.query(`SELECT count(*) FROM telemetry WHERE batch = '${batchId}'`);

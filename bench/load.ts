@@ -1,6 +1,7 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { deviceTopic } from '@peakwatch/contracts';
 import { LOAD_SITE, loadDeviceId } from '@peakwatch/device-sim';
+import { Progress } from '@peakwatch/runtime';
 
 /** Connects `n` load devices (`load-00001`...) in groups, with a shared secret (or none). */
 export async function connectDevices(url: string, n: number, secret?: string): Promise<MqttClient[]> {
@@ -58,10 +59,13 @@ export async function publishLoad(
   const inFlight = new Array<number>(clients.length).fill(0);
   const start = Date.now();
   const end = start + seconds * 1000;
+  // readings acknowledged so far, their rate, and the time to the phase's end (standard error)
+  const progress = new Progress('load', 'readings acknowledged', { endsAt: end });
   let next = 0;
   let refilling = false;
   const refill = (): void => {
     refilling = false;
+    progress.update(result.acked);
     if (Date.now() >= end) return;
     for (let i = 0; i < clients.length; i++) while (inFlight[i]! < window) sendOne(i);
   };
@@ -104,6 +108,7 @@ export async function publishLoad(
         sendOne(next);
         next = (next + 1) % clients.length;
       }
+      progress.update(result.acked);
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
   } else {
@@ -113,5 +118,6 @@ export async function publishLoad(
   while (result.acked < result.sent && Date.now() < end + 30_000)
     await new Promise((resolve) => setTimeout(resolve, 10));
   result.seconds = (Date.now() - start) / 1000;
+  progress.finish(result.acked);
   return result;
 }

@@ -1,12 +1,22 @@
-/** Line protocol posted to influxd's /write in 10,000-line batches: a bench's set-up, not what it measures. */
+import { Progress } from '@peakwatch/runtime';
+
+/**
+ * Line protocol posted to influxd's /write in 10,000-line batches: a bench's set-up, not what it measures. Its
+ * progress (lines written of `total`) on standard error.
+ */
 export class LineBatches {
   written = 0;
   private batch: string[] = [];
+  private readonly progress: Progress;
 
   constructor(
     private readonly url: string,
     private readonly database: string,
-  ) {}
+    label: string,
+    total: number,
+  ) {
+    this.progress = new Progress(label, 'lines', { total });
+  }
 
   async add(line: string): Promise<void> {
     this.batch.push(line);
@@ -16,6 +26,7 @@ export class LineBatches {
   /** Posts what is left; returns every line written. */
   async close(): Promise<number> {
     if (this.batch.length > 0) await this.post();
+    this.progress.finish(this.written);
     return this.written;
   }
 
@@ -27,5 +38,6 @@ export class LineBatches {
     if (response.status !== 204) throw new Error(`write failed: ${response.status} ${await response.text()}`);
     this.written += this.batch.length;
     this.batch = [];
+    this.progress.update(this.written);
   }
 }

@@ -205,12 +205,18 @@ describe('a year of history imported from CSV and XLSX, and rolled back', () => 
     expect(seen.dryRun.status).toBe(0);
     expect(seen.dryRun.stdout).toContain(`rows: ${csvRows} read, ${csvRows} accepted, 0 refused`);
     // its progress on standard error (not a terminal here: JSON lines), the last one with every row read
-    const progress = seen.dryRun.stderr
-      .split('\n')
-      .filter((l) => l.startsWith('{"msg":"progress"'))
-      .map((l) => JSON.parse(l) as { task: string; unit: string; done: number; perSecond: number });
+    const progressOf = (stderr: string): { task: string; unit: string; done: number; perSecond: number }[] =>
+      stderr
+        .split('\n')
+        .filter((l) => l.startsWith('{"msg":"progress"'))
+        .map((l) => JSON.parse(l) as { task: string; unit: string; done: number; perSecond: number });
+    const progress = progressOf(seen.dryRun.stderr);
     expect(progress.at(-1)).toMatchObject({ task: 'import', unit: 'rows', done: csvRows });
     expect(progress.at(-1)!.perSecond).toBeGreaterThan(0);
+    // with --apply, the write's too: the last line has every point of the file (one per row of register readings)
+    const writing = progressOf(seen.applied[0]!.stderr).filter((p) => p.task === 'import write');
+    expect(writing.at(-1)).toMatchObject({ unit: 'points', done: csvRows, total: csvRows, percent: 100 });
+    expect(writing.at(-1)!.perSecond).toBeGreaterThan(0);
     expect(seen.dryRun.stdout).toMatch(/report hd-tech-campus 2025: version 1 would be restated/);
     expect(seen.dryRun.stdout.trim().split('\n').at(-1)).toBe(
       'dry run: nothing was written (--apply writes it)',

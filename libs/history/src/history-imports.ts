@@ -90,11 +90,20 @@ export class HistoryImports {
    * is written without them. Order: the batch (state `applying`, with the points it replaces) first, then the
    * replaced points removed, the batch's points written, the late-data marks that send its windows round the KPI job
    * again; then the batch is `applied` and its reports restated. A batch left `applying` by a crash is rolled back
-   * like any other.
+   * like any other. `onWritten` hears how many of the batch's points are written, of how many.
    */
   async apply(
     planned: PlannedImport,
-    { reason, partial = false, ...who }: ImportActor & { reason: string; partial?: boolean },
+    {
+      reason,
+      partial = false,
+      onWritten,
+      ...who
+    }: ImportActor & {
+      reason: string;
+      partial?: boolean;
+      onWritten?: (written: number, total: number) => void;
+    },
   ): Promise<{ batchId: string; restated: ReportRef[] }> {
     const { plan } = planned;
     const why = reason.trim();
@@ -139,7 +148,12 @@ export class HistoryImports {
     });
     await this.deleteStored(planned.replaced);
     const writer = new KpiWriter(this.deps.influx);
-    for (const point of planned.points(batchId)) await writer.add([point]);
+    const total = plan.devices.reduce((n, d) => n + d.readings, 0);
+    let written = 0;
+    for (const point of planned.points(batchId)) {
+      await writer.add([point]);
+      onWritten?.(++written, total);
+    }
     await writer.close();
     await writeMarks(this.deps.influx, batchId, plan.devices, nowMs, this.fineFrom(nowMs));
     await this.batches.setState(batchId, 'applied', new Date(nowMs).toISOString());

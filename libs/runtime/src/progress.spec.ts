@@ -10,6 +10,10 @@ describe('progress', () => {
     expect(progressText('import', 'rows', progressFields(500, undefined, 2_000))).toBe(
       'import: 500 rows, 250/s',
     );
+    // work bounded by time (a benchmark's 20 s phase, 5 s in): the time left is the time to its end
+    expect(progressText('load', 'readings', progressFields(40_000, undefined, 5_000, 15_000))).toBe(
+      'load: 40,000 readings, 8,000/s, 15 s left',
+    );
   });
 
   it('redraws one line on a terminal, and writes a JSON line every interval otherwise', () => {
@@ -30,10 +34,11 @@ describe('progress', () => {
     ]);
     const lines: string[] = [];
     const file = { isTTY: false, write: (s: string) => lines.push(s) > 0 };
-    t = 0;
+    const start = 1_700_000_000_000;
+    t = start;
     const log = new Progress('import', 'rows', { stream: file, everyMs: 10_000, now: () => t });
-    for (t = 1_000; t <= 25_000; t += 1_000) log.update(t / 10);
-    // the first after 10 s, then every 10 s
+    for (t = start + 1_000; t <= start + 25_000; t += 1_000) log.update((t - start) / 10);
+    // the first 10 s after the start (not at the first update), then every 10 s
     expect(lines.map((l) => (JSON.parse(l) as { done: number }).done)).toEqual([1000, 2000]);
     expect(JSON.parse(lines[0]!)).toMatchObject({
       msg: 'progress',

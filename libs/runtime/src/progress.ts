@@ -10,9 +10,19 @@ export interface ProgressFields {
   leftSeconds?: number;
 }
 
-/** The fields of a progress report after `elapsedMs` (no I/O). */
-export function progressFields(done: number, total: number | undefined, elapsedMs: number): ProgressFields {
+/**
+ * The fields of a progress report after `elapsedMs` (no I/O). Work that ends at a known time rather than at a known
+ * count (a benchmark's timed phase) gives `leftMs`, which then is the time left.
+ */
+export function progressFields(
+  done: number,
+  total: number | undefined,
+  elapsedMs: number,
+  leftMs?: number,
+): ProgressFields {
   const perSecond = elapsedMs > 0 ? (done * 1000) / elapsedMs : 0;
+  if (leftMs !== undefined)
+    return { done, perSecond: Math.round(perSecond), leftSeconds: Math.ceil(Math.max(0, leftMs) / 1000) };
   if (total === undefined || total <= 0) return { done, perSecond: Math.round(perSecond) };
   const fraction = Math.min(1, done / total);
   return {
@@ -36,7 +46,8 @@ export function progressText(label: string, unit: string, f: ProgressFields): st
 
 export class Progress {
   private readonly startedAt: number;
-  private shownAt = 0;
+  /** When a line was last shown: the first comes one interval after the start, with a rate worth reading. */
+  private shownAt: number;
   private total: number | undefined;
 
   constructor(
@@ -48,6 +59,8 @@ export class Progress {
       stream?: Pick<NodeJS.WriteStream, 'write' | 'isTTY'>;
       /** How often a log line is written when the stream is not a terminal (ms). */
       everyMs?: number;
+      /** When the work ends, for work bounded by time rather than by a count (epoch ms). */
+      endsAt?: number;
       /** Where the log lines go instead of the stream, terminal or not (an app's logger). */
       log?: (fields: ProgressFields & { task: string; unit: string }) => void;
       now?: () => number;
@@ -55,6 +68,7 @@ export class Progress {
   ) {
     this.total = options.total;
     this.startedAt = this.now();
+    this.shownAt = this.startedAt;
   }
 
   private now(): number {
@@ -65,12 +79,12 @@ export class Progress {
     return this.options.stream ?? process.stderr;
   }
 
-  /** `done` so far (and the total, once known); shown when due. */
   /** A line redrawn in place: on a terminal, unless the lines go to a logger. */
   private get tty(): boolean {
     return this.options.log === undefined && this.stream.isTTY === true;
   }
 
+  /** `done` so far (and the total, once known); shown when due. */
   update(done: number, total?: number): void {
     if (total !== undefined) this.total = total;
     const at = this.now();
@@ -87,12 +101,19 @@ export class Progress {
   }
 
   private show(done: number, tty: boolean): void {
-    const fields = progressFields(done, this.total, this.now() - this.startedAt);
+    const at = this.now();
+    const { endsAt } = this.options;
+    const fields = progressFields(
+      done,
+      this.total,
+      at - this.startedAt,
+      endsAt === undefined ? undefined : endsAt - at,
+    );
     if (tty) this.stream.write(`\r${progressText(this.label, this.unit, fields)}\x1b[K`);
     else if (this.options.log) this.options.log({ task: this.label, unit: this.unit, ...fields });
     else
       this.stream.write(
-        `${JSON.stringify({ msg: 'progress', task: this.label, unit: this.unit, ...fields, time: new Date(this.now()).toISOString() })}\n`,
+        `${JSON.stringify({ msg: 'progress', task: this.label, unit: this.unit, ...fields, time: new Date(at).toISOString() })}\n`,
       );
   }
 }

@@ -63,10 +63,13 @@ export async function importCommand(file: string, flags: ImportFlags): Promise<v
       process.stdout.write(`${out.join('\n')}\n`);
       return;
     }
+    // the batch's points written: the same, the last line when the last point is written
+    const writing = new Progress('import write', 'points');
     const { batchId, restated } = await imports.apply(planned, {
       ...CLI_ACTOR,
       reason,
       partial: flags.partial === true,
+      onWritten: (done, total) => (done === total ? writing.finish(done) : writing.update(done, total)),
     });
     if (!flags.json)
       out.push(
