@@ -29,6 +29,20 @@ export const MEASUREMENTS = {
    * surplus_cny, warning, report_version; stamped with the end of the report's month.
    */
   carbonPosition: 'carbon_position',
+  /**
+   * A month of a meter whose raw readings the retention job replaced by quarter snapshots (docs/retention.md): tags as
+   * telemetry; fields to_ms (the month's end), readings (raw readings replaced), and per register metric the first and
+   * last reading of the month (first_time_<metric>, first_<metric>, last_time_<metric>, last_<metric>); stamped with
+   * the month's start.
+   */
+  telemetryDownsampled: 'telemetry_downsampled',
+  /**
+   * The quarter snapshots of a down-sampled month (docs/retention.md): tags as telemetry; fields readings (raw readings
+   * in the quarter), batches (their import batches, comma-separated), and per register metric booked in the quarter
+   * `<metric>` (the register at its last reading), `<metric>_energy`, `<metric>_estimated_energy`,
+   * `<metric>_estimated`, `<metric>_unknown`; stamped with the quarter's start.
+   */
+  telemetryQuarter: 'telemetry_quarter',
 } as const;
 
 /** Metric names a device may send, each carrying its unit (docs/contracts.md, "MQTT"). */

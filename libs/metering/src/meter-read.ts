@@ -58,14 +58,14 @@ export const emptySum = (): WindowSum => ({
  */
 const NEIGHBOUR_READING_MS = MAX_BRIDGED_GAP_MS;
 
-/** A device's register energy booked into 15-minute quarters (register rules applied) and its reading times. */
+/** A device's register energy booked into 15-minute quarters (register rules applied) and its readings. */
 export interface DeviceQuarters {
   device: Device;
   quarters: Map<MetricName, WindowEnergy[]>;
-  /** Times of its readings in the range read (ms, ascending). */
-  readingTimes: number[];
-  /** The import batch of each imported reading in the range read, by its time (docs/imports.md). */
-  readingBatches: Map<number, string>;
+  /** Readings received in each quarter of the range read, by quarter start. */
+  readingsByQuarter: Map<number, number>;
+  /** The import batches of the readings of each quarter of the range read, by quarter start (docs/imports.md). */
+  batchesByQuarter: Map<number, Set<string>>;
 }
 
 /** Rows of a query grouped by device, by device id. */
@@ -92,7 +92,12 @@ export interface NeighbourReads {
   previous: ByDevice;
   following: ByDevice;
   meterEvents: ByDevice;
+  /** The down-sampled months (docs/retention.md) that reach into the span. */
+  downsampled: ByDevice;
 }
+
+/** Longer than any month: how far before a span a down-sampled month reaching into it may start. */
+const LONGEST_MONTH_MS = 32 * 86_400_000;
 
 /** The reads around [fromMs, toMs] for `only` (an InfluxQL condition on devices), or for every device. */
 async function neighbourReads(
@@ -106,7 +111,7 @@ async function neighbourReads(
   const lookback = `time >= ${fromMs - NEIGHBOUR_READING_MS}ms`;
   const lookahead = `time <= ${toMs + NEIGHBOUR_READING_MS}ms`;
   // separate requests, not one of several statements: not every InfluxDB's v1 /query takes several
-  const [previous, following, meterEvents] = await Promise.all([
+  const [previous, following, meterEvents, downsampled] = await Promise.all([
     // each device's last reading before the range
     influx.query(
       `SELECT ${fields} FROM ${MEASUREMENTS.telemetry} WHERE ${devices}${lookback} AND time < ${fromMs}ms ` +
@@ -120,8 +125,23 @@ async function neighbourReads(
     influx.query(
       `SELECT * FROM ${MEASUREMENTS.meterEvent} WHERE ${devices}${lookback} AND ${lookahead} GROUP BY device`,
     ),
+    influx.query(
+      `SELECT * FROM ${MEASUREMENTS.telemetryDownsampled} WHERE ${devices}` +
+        `time > ${fromMs - NEIGHBOUR_READING_MS - LONGEST_MONTH_MS}ms AND ${lookahead} GROUP BY device`,
+    ),
   ]);
-  return { previous: byDevice(previous), following: byDevice(following), meterEvents: byDevice(meterEvents) };
+  const reaching = new Map(
+    [...byDevice(downsampled)].map(([device, rows]) => [
+      device,
+      rows.filter((r) => (r['to_ms'] as number) > fromMs - NEIGHBOUR_READING_MS),
+    ]),
+  );
+  return {
+    previous: byDevice(previous),
+    following: byDevice(following),
+    meterEvents: byDevice(meterEvents),
+    downsampled: reaching,
+  };
 }
 
 /**
@@ -149,6 +169,13 @@ export interface MeterRows {
   device: Device;
   readings: Record<string, unknown>[];
   events: Record<string, unknown>[];
+  /**
+   * Its months down-sampled by the retention job that reach into the span read (`time` the month's start, `to_ms`,
+   * `readings`, the first and last reading of each register metric), and the quarter snapshots of those months within
+   * the range (`time` the quarter's start, `readings`, `batches`, per metric the quarter as booked): docs/retention.md.
+   */
+  downsampled: Record<string, unknown>[];
+  quarters: Record<string, unknown>[];
 }
 
 /**
@@ -177,6 +204,22 @@ export async function readMeterRows(
   ]);
   const range = byDevice(telemetry);
   const rowsOf = (rows: ByDevice, device: Device): Record<string, unknown>[] => rows.get(device.id) ?? [];
+  // the quarter snapshots of the range, read only for the devices with a down-sampled month in it
+  const thinned = devices.filter((d) =>
+    rowsOf(around.downsampled, d).some(
+      (r) => (r['time'] as number) < toMs && (r['to_ms'] as number) > fromMs,
+    ),
+  );
+  const quarters =
+    thinned.length === 0
+      ? new Map()
+      : byDevice(
+          await influx.query(
+            `SELECT * FROM ${MEASUREMENTS.telemetryQuarter} WHERE (${thinned
+              .map((d) => `device = ${quoteString(d.id)}`)
+              .join(' OR ')}) AND time >= ${fromMs}ms AND time < ${toMs}ms GROUP BY device`,
+          ),
+        );
   return devices.map((device) => {
     // a removed meter's readings end with its removal (ingest refuses later ones; any stored before are not read)
     const removed = removedAtMs(device);
@@ -192,8 +235,42 @@ export async function readMeterRows(
       ...rowsOf(range, device),
       ...rowsOf(around.following, device),
     ].filter((r) => (r['time'] as number) <= removed);
-    return { device, readings, events: rowsOf(around.meterEvents, device) };
+    return {
+      device,
+      readings,
+      events: rowsOf(around.meterEvents, device),
+      downsampled: rowsOf(around.downsampled, device),
+      quarters: rowsOf(quarters, device),
+    };
   });
+}
+
+/**
+ * A down-sampled month's first and last reading of each register metric (docs/retention.md), as reading rows: with
+ * the readings kept around the month they give every delta that crosses its start or end exactly as the raw readings
+ * did.
+ */
+function anchorRows(month: Record<string, unknown>): Record<string, unknown>[] {
+  const rows: Record<string, unknown>[] = [];
+  for (const metric of CUMULATIVE_METRICS)
+    for (const end of ['first', 'last'])
+      if (typeof month[`${end}_${metric}`] === 'number')
+        rows.push({ time: month[`${end}_time_${metric}`], [metric]: month[`${end}_${metric}`] });
+  return rows;
+}
+
+/** A quarter snapshot's booked quarter of `metric`, if it has one. */
+function snapshotQuarter(row: Record<string, unknown>, metric: MetricName): WindowEnergy | undefined {
+  const estimatedEnergy = row[`${metric}_estimated_energy`];
+  if (typeof estimatedEnergy !== 'number') return undefined;
+  const energy = row[`${metric}_energy`];
+  return {
+    startMs: row['time'] as number,
+    energy: typeof energy === 'number' ? energy : null,
+    estimatedEnergy,
+    estimated: row[`${metric}_estimated`] === true,
+    unknown: typeof row[`${metric}_unknown`] === 'number' ? (row[`${metric}_unknown`] as number) : 0,
+  };
 }
 
 /**
@@ -201,10 +278,15 @@ export async function readMeterRows(
  * batches of its readings in [fromMs, toMs]. No I/O: a report's verification books a bundle's rows with it.
  */
 export function bookQuarters(
-  { device, readings: rows, events: eventRows }: MeterRows,
+  { device, readings: stored, events: eventRows, downsampled, quarters: snapshots }: MeterRows,
   fromMs: number,
   toMs: number,
 ): DeviceQuarters {
+  // a down-sampled month's quarters are its snapshots; its raw readings (any a crash left undeleted) are not booked,
+  // its first and last stand for them around it
+  const thinned = (t: number): boolean =>
+    downsampled.some((m) => t >= (m['time'] as number) && t < (m['to_ms'] as number));
+  const rows = [...stored.filter((r) => !thinned(r['time'] as number)), ...downsampled.flatMap(anchorRows)];
   const quarters = new Map<MetricName, WindowEnergy[]>();
   for (const metric of CUMULATIVE_METRICS) {
     const readings = rows
@@ -234,17 +316,34 @@ export function bookQuarters(
     });
     quarters.set(metric, bookIntoWindows({ deltas, windowMs: QUARTER_MS }));
   }
-  // live and imported series, an overlay: in time order
-  const inRange = rows
-    .filter((r) => (r['time'] as number) >= fromMs && (r['time'] as number) <= toMs)
-    .sort((a, b) => (a['time'] as number) - (b['time'] as number));
-  const readingTimes = inRange.map((r) => r['time'] as number);
-  const readingBatches = new Map(
-    inRange
-      .filter((r) => typeof r['batch'] === 'string')
-      .map((r) => [r['time'] as number, r['batch'] as string]),
-  );
-  return { device, quarters, readingTimes, readingBatches };
+  for (const metric of CUMULATIVE_METRICS) {
+    const kept = snapshots.flatMap((row) => snapshotQuarter(row, metric) ?? []);
+    const booked = (quarters.get(metric) ?? []).filter((q) => !thinned(q.startMs));
+    if (kept.length + booked.length > 0)
+      quarters.set(
+        metric,
+        [...booked, ...kept].sort((a, b) => a.startMs - b.startMs),
+      );
+  }
+  const readingsByQuarter = new Map<number, number>();
+  const batchesByQuarter = new Map<number, Set<string>>();
+  const received = (quarter: number, readings: number, batches: readonly string[]): void => {
+    readingsByQuarter.set(quarter, (readingsByQuarter.get(quarter) ?? 0) + readings);
+    if (batches.length > 0)
+      batchesByQuarter.set(quarter, new Set([...(batchesByQuarter.get(quarter) ?? []), ...batches]));
+  };
+  for (const r of stored) {
+    const t = r['time'] as number;
+    if (t < fromMs || t >= toMs || thinned(t)) continue;
+    received(Math.floor(t / QUARTER_MS) * QUARTER_MS, 1, typeof r['batch'] === 'string' ? [r['batch']] : []);
+  }
+  for (const q of snapshots)
+    received(
+      q['time'] as number,
+      typeof q['readings'] === 'number' ? q['readings'] : 0,
+      typeof q['batches'] === 'string' && q['batches'] !== '' ? q['batches'].split(',') : [],
+    );
+  return { device, quarters, readingsByQuarter, batchesByQuarter };
 }
 
 /**
@@ -265,7 +364,7 @@ export async function readQuarters(
 
 /** A device's energies and readings per window of `period` in [fromMs, toMs) (fromMs a window start). */
 export function periodEnergy(
-  { device, quarters, readingTimes, readingBatches }: DeviceQuarters,
+  { device, quarters, readingsByQuarter, batchesByQuarter }: DeviceQuarters,
   period: FixedPeriod,
   fromMs: number,
   toMs: number,
@@ -290,17 +389,18 @@ export function periodEnergy(
     }
     windows.set(metric, sums);
   }
+  // windows are whole quarters (every reporting zone's offset is a multiple of 15 minutes)
   const readingsByWindow = new Map<number, number>();
-  for (const ts of readingTimes) {
-    if (ts < fromMs || ts >= toMs) continue;
-    const w = periodWindow(period, ts, utcOffsetMs).startMs;
-    readingsByWindow.set(w, (readingsByWindow.get(w) ?? 0) + 1);
+  for (const [quarter, n] of readingsByQuarter) {
+    if (quarter < fromMs || quarter >= toMs) continue;
+    const w = periodWindow(period, quarter, utcOffsetMs).startMs;
+    readingsByWindow.set(w, (readingsByWindow.get(w) ?? 0) + n);
   }
   const batchesByWindow = new Map<number, Set<string>>();
-  for (const [ts, batch] of readingBatches) {
-    if (ts < fromMs || ts >= toMs) continue;
-    const w = periodWindow(period, ts, utcOffsetMs).startMs;
-    batchesByWindow.set(w, (batchesByWindow.get(w) ?? new Set()).add(batch));
+  for (const [quarter, batches] of batchesByQuarter) {
+    if (quarter < fromMs || quarter >= toMs) continue;
+    const w = periodWindow(period, quarter, utcOffsetMs).startMs;
+    batchesByWindow.set(w, new Set([...(batchesByWindow.get(w) ?? []), ...batches]));
   }
   return { device, windows, readingsByWindow, batchesByWindow };
 }

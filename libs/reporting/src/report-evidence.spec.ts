@@ -28,7 +28,7 @@ const readings = Array.from({ length: (TO - FROM) / QUARTER + 3 }, (_, k) => ({
 }));
 const sources: ReportSources = {
   sites: [site],
-  meters: [{ siteId: 's1', device: site.devices[0]!, readings, events: [] }],
+  meters: [{ siteId: 's1', device: site.devices[0]!, readings, events: [], downsampled: [], quarters: [] }],
   inputs: {},
   factors: policy.factors,
   thresholds: policy.thresholds,
@@ -162,11 +162,12 @@ describe('evidence bundle', () => {
 
   it('says it cannot check a bundle of another layout, or what is not a bundle', async () => {
     const other = await verify(
-      await edited((f) => f.set('bundle.json', JSON.stringify({ ...info, layout: 'peakwatch-evidence/2' }))),
+      await edited((f) => f.set('bundle.json', JSON.stringify({ ...info, layout: 'peakwatch-evidence/9' }))),
     );
     expect(other).toMatchObject({ match: false, checked: false });
     expect(other.problems).toEqual([
-      'layout "peakwatch-evidence/2" (made by PeakWatch 9.9.9): PeakWatch 1.0.0 checks peakwatch-evidence/1 only, so it cannot check this bundle',
+      'layout "peakwatch-evidence/9" (made by PeakWatch 9.9.9): PeakWatch 1.0.0 checks peakwatch-evidence/1 and ' +
+        'peakwatch-evidence/2 only, so it cannot check this bundle',
     ]);
     const junk = await verify(Buffer.from('not a zip'));
     expect(junk).toMatchObject({ match: false, checked: false });

@@ -9,7 +9,7 @@ import { declaredInputsSchema } from '@peakwatch/state';
 import { carbonMarketSourceSchema } from './carbon-position';
 import { computeReport, contentHash, type ReportSources } from './report';
 import type { SiteMeterRows } from './report-meters';
-import { EVIDENCE_LAYOUT, type Report } from './report-schema';
+import { EVIDENCE_LAYOUTS_CHECKED, type Report } from './report-schema';
 
 /**
  * A report version's evidence bundle (docs/reports.md, "Evidence bundle"): a zip of everything its figures are computed
@@ -24,6 +24,8 @@ import { EVIDENCE_LAYOUT, type Report } from './report-schema';
  *   carbon-market.json          a monthly report's allowance and the earlier months' reports it counts (when declared)
  *   readings/<site>/<dev>.csv   the meter's register readings as stored, in the order they are booked
  *   events/<site>/<dev>.jsonl   its meter events (replacements, resets), one JSON object per line
+ *   downsampled/<site>/<dev>.jsonl  its months down-sampled by the retention job, as stored, one per line (layout 2)
+ *   quarters/<site>/<dev>.jsonl     the quarter snapshots of those months in the period, as stored (layout 2)
  */
 
 const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
@@ -56,11 +58,16 @@ export function evidenceFiles(sources: ReportSources): {
   if (sources.carbonMarket) files.set('carbon-market.json', json(sources.carbonMarket));
   for (const m of sources.meters) {
     files.set(`readings/${m.siteId}/${m.device.id}.csv`, readingsCsv(m.readings));
-    if (m.events.length > 0)
-      files.set(
-        `events/${m.siteId}/${m.device.id}.jsonl`,
-        m.events.map((e) => `${JSON.stringify(e)}\n`).join(''),
-      );
+    for (const [dir, rows] of [
+      ['events', m.events],
+      ['downsampled', m.downsampled],
+      ['quarters', m.quarters],
+    ] as const)
+      if (rows.length > 0)
+        files.set(
+          `${dir}/${m.siteId}/${m.device.id}.jsonl`,
+          rows.map((e) => `${JSON.stringify(e)}\n`).join(''),
+        );
   }
   const sums = [...files]
     .sort(([a], [b]) => (a < b ? -1 : 1))
@@ -140,6 +147,8 @@ export function evidenceChanges(
       );
       causes.push(`declared inputs: ${keys.sort().join(', ')} changed`);
     } else if (path.startsWith('events/')) causes.push(`meter events of ${meterOf(path)} changed`);
+    else if (path.startsWith('downsampled/') || path.startsWith('quarters/'))
+      causes.push(`down-sampled months of ${meterOf(path)} changed`);
     else if (path === 'registry.json') causes.push('registry entries of the boundary changed');
     else if (path === 'policy.json') causes.push('emission factors or thresholds changed');
     else if (path === 'carbon-market.json')
@@ -233,10 +242,10 @@ export async function verifyBundle(archive: Buffer, ourVersion: string): Promise
   }
   const info = readJson(texts, 'bundle.json', result.problems) as Partial<BundleInfo> | undefined;
   if (info) result.info = info;
-  if (info?.layout !== EVIDENCE_LAYOUT) {
+  if (typeof info?.layout !== 'string' || !EVIDENCE_LAYOUTS_CHECKED.includes(info.layout)) {
     result.problems.push(
       `layout ${JSON.stringify(info?.layout)} (made by PeakWatch ${info?.peakwatchVersion ?? 'unknown'}): PeakWatch ` +
-        `${ourVersion} checks ${EVIDENCE_LAYOUT} only, so it cannot check this bundle`,
+        `${ourVersion} checks ${EVIDENCE_LAYOUTS_CHECKED.join(' and ')} only, so it cannot check this bundle`,
     );
     return result;
   }
@@ -328,9 +337,10 @@ function parseFile<T>(
   return undefined;
 }
 
-const eventSchema = z
-  .object({ time: z.number().int(), type: z.string().min(1) })
-  .catchall(z.union([z.number(), z.string(), z.boolean(), z.null()]));
+const storedValue = z.union([z.number(), z.string(), z.boolean(), z.null()]);
+const eventSchema = z.object({ time: z.number().int(), type: z.string().min(1) }).catchall(storedValue);
+const downsampledSchema = z.object({ time: z.number().int(), to_ms: z.number().int() }).catchall(storedValue);
+const quarterSchema = z.object({ time: z.number().int() }).catchall(storedValue);
 
 /** The sources of a report read back from its bundle; undefined (problems named) when any file cannot be read. */
 function readSources(texts: ReadonlyMap<string, string>, problems: string[]): ReportSources | undefined {
@@ -347,8 +357,23 @@ function readSources(texts: ReadonlyMap<string, string>, problems: string[]): Re
   for (const site of sites ?? [])
     for (const device of site.devices) {
       const readings = readingRows(texts, `readings/${site.id}/${device.id}.csv`, problems);
-      const events = eventRows(texts, `events/${site.id}/${device.id}.jsonl`, problems);
-      meters.push({ siteId: site.id, device, readings, events });
+      const [events, downsampled, quarters] = (
+        [
+          ['events', eventSchema, 'a meter event (time and type)'],
+          ['downsampled', downsampledSchema, 'a down-sampled month (time and to_ms)'],
+          ['quarters', quarterSchema, 'a quarter snapshot (time)'],
+        ] as const
+      ).map(([dir, schema, what]) =>
+        jsonLines(texts, `${dir}/${site.id}/${device.id}.jsonl`, schema, what, problems),
+      );
+      meters.push({
+        siteId: site.id,
+        device,
+        readings,
+        events: events!,
+        downsampled: downsampled!,
+        quarters: quarters!,
+      });
     }
   const carbonMarket = texts.has('carbon-market.json')
     ? parseFile(texts, 'carbon-market.json', carbonMarketSourceSchema, problems)
@@ -410,10 +435,12 @@ function readingRows(
   return rows;
 }
 
-/** A meter's events (JSON lines) back to rows; none when the file is absent. */
-function eventRows(
+/** A meter's stored rows kept as JSON lines (events, down-sampled months, quarters) back to rows; none if absent. */
+function jsonLines(
   texts: ReadonlyMap<string, string>,
   path: string,
+  schema: z.ZodType<Record<string, unknown>>,
+  what: string,
   problems: string[],
 ): Record<string, unknown>[] {
   const text = texts.get(path);
@@ -427,9 +454,9 @@ function eventRows(
     } catch {
       value = undefined;
     }
-    const parsed = eventSchema.safeParse(value);
+    const parsed = schema.safeParse(value);
     if (parsed.success) rows.push(parsed.data);
-    else problems.push(`${path} line ${i + 1}: not a meter event (time and type)`);
+    else problems.push(`${path} line ${i + 1}: not ${what}`);
   }
   return rows;
 }

@@ -23,9 +23,13 @@ export async function readReportRows(
       // only the events between its first and last reading read can change an energy: an event stored later beyond
       // them neither changes a figure nor restates the report
       let [first, last] = [Infinity, -Infinity];
-      for (const r of rows.readings) {
-        first = Math.min(first, r['time'] as number);
-        last = Math.max(last, r['time'] as number);
+      // a down-sampled month's readings are its first and last of each register (docs/retention.md)
+      for (const t of [
+        ...rows.readings.map((r) => r['time'] as number),
+        ...rows.downsampled.flatMap((m) => [m['time'] as number, m['to_ms'] as number]),
+      ]) {
+        first = Math.min(first, t);
+        last = Math.max(last, t);
       }
       const events = rows.events.filter(
         (e) => (e['time'] as number) >= first && (e['time'] as number) <= last,

@@ -6,7 +6,12 @@ import type { GreenPower } from '@peakwatch/state';
 export const REPORT_SCHEMA = 'peakwatch-report/1';
 
 /** The layout of the evidence bundle of a report version (docs/reports.md, "Evidence bundle"). */
-export const EVIDENCE_LAYOUT = 'peakwatch-evidence/1';
+/**
+ * The layout of the evidence bundles this version makes: 2 adds a meter's down-sampled months (docs/retention.md).
+ * Layout 1 bundles (no down-sampled months) are checked as they are.
+ */
+export const EVIDENCE_LAYOUT = 'peakwatch-evidence/2';
+export const EVIDENCE_LAYOUTS_CHECKED: readonly string[] = ['peakwatch-evidence/1', EVIDENCE_LAYOUT];
 
 export type ReportKind = 'monthly' | 'annual';
 
