@@ -6,6 +6,7 @@ import { apikeyCreateCommand, apikeyRevokeCommand } from './commands/apikey.comm
 import { demoCommand } from './commands/demo.command';
 import { besideRunningDemo } from './commands/running-demo';
 import { reportCommand, reportVerifyCommand } from './commands/report.command';
+import { retentionCommand } from './commands/retention.command';
 import { startCommand } from './commands/start.command';
 import { kpiCommand } from './commands/kpi.command';
 import {
@@ -153,6 +154,15 @@ export function buildCli(): Command {
     .argument('<batch>')
     .action((batch: string) => importRejectionsCommand(batch));
 
+  program
+    .command('retention')
+    .description(
+      'what telemetry retention does now, within RETENTION_WARN_DAYS, and keeps (docs/retention.md); --apply does it',
+    )
+    .option('--apply', 'down-sample and remove what is due now')
+    .option('--json', 'print the plan as JSON')
+    .action((flags: { apply?: boolean; json?: boolean }) => retentionCommand(flags));
+
   const apikey = program.command('apikey').description('manage API keys');
   apikey
     .command('create')
@@ -203,7 +213,7 @@ export async function runCli(argv: string[]): Promise<number | undefined> {
     }
     // beside a running demo of this checkout, the commands that read InfluxDB find the demo's (running-demo.ts)
     const [command, sub] = argv.slice(2);
-    if (['kpi', 'report', 'import'].includes(command!) && sub !== 'verify') {
+    if (['kpi', 'report', 'import', 'retention'].includes(command!) && sub !== 'verify') {
       const influx = besideRunningDemo(process.env)['INFLUX_URL'];
       if (influx !== undefined) process.env['INFLUX_URL'] = influx;
     }

@@ -316,6 +316,30 @@ export const CONFIG_KEYS = {
     default: '200',
     parse: positiveInt,
   },
+  RETENTION_RAW_DAYS: {
+    expected: 'a positive integer (days)',
+    description:
+      "How long after its month's end a meter's raw readings are kept before the month is down-sampled to quarter snapshots (docs/retention.md); readings behind a submitted report, a baseline year or an open alert are never removed.",
+    default: '400',
+    parse: positiveInt,
+  },
+  RETENTION_SNAPSHOT_YEARS: {
+    expected: 'an integer of at least 6 (years)',
+    description:
+      "How many years after the end of its year a down-sampled month's quarter snapshots are kept; the default meets the 5 years after the annual report (filed by 31 March) that the carbon-market rules require (docs/retention.md).",
+    default: '6',
+    parse: (raw) => {
+      const n = positiveInt(raw);
+      return n !== undefined && n >= 6 ? n : undefined;
+    },
+  },
+  RETENTION_WARN_DAYS: {
+    expected: 'a positive integer (days)',
+    description:
+      'How long before a month is down-sampled or its snapshots removed the retention job warns the operator (log and `peakwatch retention`); nothing is removed that was not announced this long before.',
+    default: '30',
+    parse: positiveInt,
+  },
   API_RATE_LIMIT_PER_MINUTE: {
     expected: 'a positive integer (requests)',
     description: 'Requests one API key may make per minute; beyond it the API answers 429 with Retry-After.',

@@ -32,6 +32,8 @@ describe('loadConfig', () => {
       alerts: { webhooks: [], escalateAfterMs: 3_600_000, emails: [], emailFrom: 'peakwatch@localhost' },
       reports: { endpoints: [], emitterWebhooks: [], settleMs: 6 * 3_600_000, annualBy: '03-31' },
       imports: { maxBytes: 200 * 1_048_576 },
+      // raw readings 400 days; snapshots the statutory 5 years after the annual report, to the end of year + 6
+      retention: { rawDays: 400, snapshotYears: 6, warnDays: 30 },
       jobs: { leaseMs: 30_000 },
       influx: { url: 'http://127.0.0.1:8086', database: 'peakwatch' },
       dataDir: '/srv/pw/.data',
@@ -76,6 +78,9 @@ describe('loadConfig', () => {
         REPORT_ANNUAL_BY: '04-30',
         JOB_LEASE_SECONDS: '12',
         IMPORT_MAX_MB: '5',
+        RETENTION_RAW_DAYS: '2200',
+        RETENTION_SNAPSHOT_YEARS: '10',
+        RETENTION_WARN_DAYS: '14',
         INFLUX_URL: 'https://influx.example/',
         INFLUX_DATABASE: 'energy',
         INFLUX_TOKEN: 'secret-token',
@@ -126,6 +131,7 @@ describe('loadConfig', () => {
         annualBy: '04-30',
       },
       imports: { maxBytes: 5 * 1_048_576 },
+      retention: { rawDays: 2200, snapshotYears: 10, warnDays: 14 },
       jobs: { leaseMs: 12_000 },
       influx: { url: 'https://influx.example', database: 'energy', token: 'secret-token' },
       dataDir: '/var/lib/peakwatch',
@@ -161,6 +167,9 @@ describe('loadConfig', () => {
     ['TZ_REPORTING', 'Beijing'],
     ['LOG_LEVEL', 'verbose'],
     ['SHUTDOWN_TIMEOUT_MS', '-1'],
+    // less than the statutory keeping period (docs/retention.md)
+    ['RETENTION_SNAPSHOT_YEARS', '5'],
+    ['RETENTION_RAW_DAYS', '0'],
   ])('rejects %s=%j', (key, value) => {
     expect(problemsOf({ ...MINIMAL, [key]: value })).toEqual([key]);
   });

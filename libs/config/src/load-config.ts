@@ -60,6 +60,8 @@ export interface AppConfig {
   };
   /** History imports through the API (docs/imports.md). */
   imports: { maxBytes: number };
+  /** Telemetry retention (docs/retention.md): days, years, days. */
+  retention: { rawDays: number; snapshotYears: number; warnDays: number };
   /** Leases of scheduled runs across replicas (PostgreSQL state store). */
   jobs: { leaseMs: number };
   influx: { url: string; database: string; token?: string };
@@ -204,6 +206,11 @@ export function loadConfig(
       annualBy: p.REPORT_ANNUAL_BY!,
     },
     imports: { maxBytes: p.IMPORT_MAX_MB! * 1_048_576 },
+    retention: {
+      rawDays: p.RETENTION_RAW_DAYS!,
+      snapshotYears: p.RETENTION_SNAPSHOT_YEARS!,
+      warnDays: p.RETENTION_WARN_DAYS!,
+    },
     jobs: { leaseMs: p.JOB_LEASE_SECONDS! * 1000 },
     influx: {
       url: p.INFLUX_URL!.replace(/\/+$/, ''),

@@ -9,6 +9,7 @@ import type { ReportService } from '@peakwatch/reporting';
 import type { Clock } from '@peakwatch/runtime';
 import { AuditLog, ImportBatches, type ImportBatch, type StateStore } from '@peakwatch/state';
 import {
+  downsampledMonths,
   planImport,
   reportsTouched,
   type ImportPlan,
@@ -180,6 +181,14 @@ export class HistoryImports {
       throw new ImportRefusedError(`import ${batchId} was rolled back at ${batch.rolledBackAt}`, {
         field: 'batch',
       });
+    // its readings in a month the retention job down-sampled are snapshots now: they cannot be taken out
+    for (const d of spansOf(batch))
+      if ((await downsampledMonths(this.deps.influx, d.deviceId, d.fromMs, d.toMs)).length > 0)
+        throw new ImportRefusedError(
+          `import ${batchId}'s readings of ${d.deviceId} lie in a month down-sampled by retention (docs/retention.md): ` +
+            'it cannot be rolled back',
+          { field: 'batch' },
+        );
     const { influx } = this.deps;
     await influx.command(`DELETE FROM ${MEASUREMENTS.telemetry} WHERE batch = ${quoteString(batchId)}`);
     const replaced = await this.batches.replaced(batchId);

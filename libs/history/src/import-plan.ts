@@ -124,6 +124,23 @@ export interface ImportPlan {
   reports: ReportRef[];
 }
 
+/** The months of a device the retention job down-sampled that reach into [fromMs, toMs] (docs/retention.md). */
+export async function downsampledMonths(
+  influx: InfluxClient,
+  deviceId: string,
+  fromMs: number,
+  toMs: number,
+): Promise<{ fromMs: number; toMs: number }[]> {
+  const series = await influx.query(
+    `SELECT to_ms FROM ${MEASUREMENTS.telemetryDownsampled} WHERE device = ${quoteString(deviceId)} ` +
+      `AND time > ${fromMs - 32 * 86_400_000}ms AND time <= ${toMs}ms`,
+  );
+  return series
+    .flatMap((x) => x.rows)
+    .map((r) => ({ fromMs: r['time'] as number, toMs: r['to_ms'] as number }))
+    .filter((m) => m.toMs > fromMs);
+}
+
 /** The plan and what applying it needs besides (held in memory, not shown). */
 export interface PlannedImport {
   plan: ImportPlan;
@@ -391,6 +408,26 @@ export async function planImport(
         }
       continue;
     }
+    // a month the retention job down-sampled holds snapshots, not readings: nothing can be added to it
+    const months = await downsampledMonths(influx, device.deviceId, from, to);
+    if (months.length > 0)
+      for (const [metric, s] of device.metrics) {
+        const refused = new Set<number>();
+        s.ts.forEach((ts, i) => {
+          const month = months.find((m) => ts >= m.fromMs && ts < m.toMs);
+          if (!month) return;
+          refused.add(i);
+          rejections.push({
+            row: s.row[i]!,
+            field: 'ts',
+            reason: 'month_downsampled',
+            detail: `${device.deviceId}'s readings of the month from ${new Date(month.fromMs).toISOString()} were down-sampled by retention (docs/retention.md): nothing can be imported into it`,
+          });
+        });
+        if (refused.size > 0) filterSeries(s, (i) => !refused.has(i));
+        if (s.ts.length === 0) device.metrics.delete(metric);
+      }
+    if (device.metrics.size === 0) continue;
     // the stored points at the file's times (every series: live, and earlier imports'), a month at a time
     const storedAt = new Map<number, Record<string, unknown>[]>();
     for (let chunk = from; chunk <= to; chunk += CONFLICT_CHUNK_MS) {

@@ -29,7 +29,8 @@ export type RowReason =
   | 'overlapping_period'
   | 'duplicate_row'
   | 'conflict_with_live'
-  | 'conflict_with_import';
+  | 'conflict_with_import'
+  | 'month_downsampled';
 
 export interface RowProblem {
   row: number;

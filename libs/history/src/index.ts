@@ -20,3 +20,4 @@ export {
   type RowReason,
 } from './import-rows';
 export { rejectionsCsv, renderPlan } from './render-plan';
+export { Retention, type MeterMonth, type RetentionPlan } from './retention';
