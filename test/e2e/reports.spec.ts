@@ -487,7 +487,7 @@ describe('emitter reports', () => {
         readFileSync(join(dataDir, 'reports', ORG, period, `v${i + 1}.json`), 'utf8'),
       ) as Report;
       expect(run.stdout).toContain(
-        `evidence bundle of ${ORG} ${period} version ${i + 1}: layout peakwatch-evidence/2`,
+        `evidence bundle of ${ORG} ${period} version ${i + 1}: layout peakwatch-evidence/1`,
       );
       expect(run.stdout).toContain(
         `report content hash ${hash.contentHash}\nevidence sha256 ${hash.evidence.sha256}\n`,

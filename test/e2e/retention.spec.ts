@@ -291,7 +291,7 @@ describe('retention', () => {
     seen.bundlePaths = [...evidence.files.keys()];
     seen.verified = await verifyBundle(
       await evidenceBundle(report, evidence, {
-        layout: 'peakwatch-evidence/2',
+        layout: report.evidence.layout,
         peakwatchVersion: 'test',
         organisation: ORG,
         period: '2024',
@@ -392,12 +392,13 @@ describe('retention', () => {
       ...r,
       contentHash: undefined,
       evidence: undefined,
-      generatedAt: undefined,
     });
     expect(figures(seen.reportAfter!)).toEqual(figures(seen.reportBefore!));
     expect(seen.bundlePaths).toEqual(
       expect.arrayContaining(['downsampled/r-a/a-grid.jsonl', 'quarters/r-a/a-grid.jsonl']),
     );
+    expect(seen.reportBefore!.evidence.layout).toBe('peakwatch-evidence/1');
+    expect(seen.reportAfter!.evidence.layout).toBe('peakwatch-evidence/2');
     expect(seen.verified!.problems).toEqual([]);
     expect(seen.verified!.match).toBe(true);
   });

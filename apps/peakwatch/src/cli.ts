@@ -159,9 +159,10 @@ export function buildCli(): Command {
     .description(
       'what telemetry retention does now, within RETENTION_WARN_DAYS, and keeps (docs/retention.md); --apply does it',
     )
+    .option('--at <date>', 'the plan at a coming date (YYYY-MM-DD, or a time with its offset) instead of now')
     .option('--apply', 'down-sample and remove what is due now')
     .option('--json', 'print the plan as JSON')
-    .action((flags: { apply?: boolean; json?: boolean }) => retentionCommand(flags));
+    .action((flags: { at?: string; apply?: boolean; json?: boolean }) => retentionCommand(flags));
 
   const apikey = program.command('apikey').description('manage API keys');
   apikey

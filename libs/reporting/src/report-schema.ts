@@ -5,13 +5,18 @@ import type { GreenPower } from '@peakwatch/state';
 
 export const REPORT_SCHEMA = 'peakwatch-report/1';
 
-/** The layout of the evidence bundle of a report version (docs/reports.md, "Evidence bundle"). */
 /**
- * The layout of the evidence bundles this version makes: 2 adds a meter's down-sampled months (docs/retention.md).
- * Layout 1 bundles (no down-sampled months) are checked as they are.
+ * The layouts of a report version's evidence bundle (docs/reports.md, "Evidence bundle"): 1, a meter's readings and events; 2 adds its down-sampled months
+ * (docs/retention.md). A bundle is made in layout 1 unless it holds down-sampled months, so that the reports of
+ * periods never down-sampled keep their layout, hash and version.
  */
-export const EVIDENCE_LAYOUT = 'peakwatch-evidence/2';
-export const EVIDENCE_LAYOUTS_CHECKED: readonly string[] = ['peakwatch-evidence/1', EVIDENCE_LAYOUT];
+export const EVIDENCE_LAYOUT = 'peakwatch-evidence/1';
+export const EVIDENCE_LAYOUT_DOWNSAMPLED = 'peakwatch-evidence/2';
+/** The layout of a bundle of these meters' rows. */
+export function evidenceLayout(meters: readonly { downsampled: readonly unknown[] }[]): string {
+  return meters.some((m) => m.downsampled.length > 0) ? EVIDENCE_LAYOUT_DOWNSAMPLED : EVIDENCE_LAYOUT;
+}
+export const EVIDENCE_LAYOUTS_CHECKED: readonly string[] = [EVIDENCE_LAYOUT, EVIDENCE_LAYOUT_DOWNSAMPLED];
 
 export type ReportKind = 'monthly' | 'annual';
 

@@ -21,7 +21,7 @@ import { carbonMarketPosition, carbonMarketSource, type CarbonMarketPosition } f
 import { boundaryOf, computeReport, readReportSources } from './report';
 import { bundleFiles, evidenceBundle, evidenceChanges, evidenceFiles } from './report-evidence';
 import { ReportFiles, type ReportFormat } from './report-files';
-import { EVIDENCE_LAYOUT, type Report } from './report-schema';
+import { type Report } from './report-schema';
 
 export interface ReportVersion {
   orgId: string;
@@ -132,7 +132,7 @@ export class ReportService {
     const corrects = latest?.version ?? null;
     const now = this.clock.iso();
     const bundle = await evidenceBundle(report, evidence, {
-      layout: EVIDENCE_LAYOUT,
+      layout: report.evidence.layout,
       peakwatchVersion: PEAKWATCH_VERSION,
       organisation: orgId,
       period,

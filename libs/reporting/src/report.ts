@@ -9,7 +9,7 @@ import { reportFigures } from './report-figures';
 import { meterLines, readReportRows, type SiteMeterRows } from './report-meters';
 import { positionOf, type CarbonMarketSource } from './carbon-position';
 import { reportPeriod } from './report-period';
-import { EVIDENCE_LAYOUT, REPORT_SCHEMA, type Report } from './report-schema';
+import { REPORT_SCHEMA, evidenceLayout, type Report } from './report-schema';
 
 export { reportPeriod } from './report-period';
 
@@ -141,7 +141,7 @@ export function computeReport({
     ...(sources.carbonMarket && kind === 'monthly'
       ? { carbonMarket: carbonMarketSection(sources.carbonMarket, period, year, emissions.totalLocationT) }
       : {}),
-    evidence: { layout: EVIDENCE_LAYOUT, sha256: evidenceSha256 },
+    evidence: { layout: evidenceLayout(sources.meters), sha256: evidenceSha256 },
   };
   return { ...body, contentHash: contentHash(body) };
 }

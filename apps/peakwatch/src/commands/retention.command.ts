@@ -3,8 +3,9 @@ import { loadConfig } from '@peakwatch/config';
 import { Retention, type MeterMonth, type RetentionPlan } from '@peakwatch/history';
 import { InfluxClient } from '@peakwatch/influx';
 import { loadRegistry } from '@peakwatch/registry';
-import { Clock, Progress } from '@peakwatch/runtime';
+import { Clock, Progress, UsageError } from '@peakwatch/runtime';
 import { StateStore } from '@peakwatch/state';
+import { parseDate } from './kpi.command';
 
 const day = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
 const what = (m: MeterMonth): string =>
@@ -24,11 +25,18 @@ export function renderRetention(plan: RetentionPlan, applied: boolean): string[]
 }
 
 /**
- * `peakwatch retention [--apply] [--json]`: what the retention job would do now (docs/retention.md), and with --apply
- * does it (as the daily run does).
+ * `peakwatch retention [--at <date>] [--apply] [--json]`: what the retention job would do now, or at a coming date
+ * (docs/retention.md), and with --apply does what is due now (as the daily run does).
  */
-export async function retentionCommand(flags: { apply?: boolean; json?: boolean }): Promise<void> {
+export async function retentionCommand(flags: {
+  at?: string;
+  apply?: boolean;
+  json?: boolean;
+}): Promise<void> {
   const config = loadConfig(process.env);
+  if (flags.at !== undefined && flags.apply)
+    throw new UsageError('--at previews a date: --apply does only what is due now');
+  const atMs = flags.at === undefined ? undefined : parseDate('--at', flags.at, config.tzReporting);
   const state = await StateStore.open(config.stateStore);
   try {
     const retention = new Retention({
@@ -44,7 +52,7 @@ export async function retentionCommand(flags: { apply?: boolean; json?: boolean 
       plan = await retention.run(undefined, (done, total) =>
         done === total ? progress.finish(done) : progress.update(done, total),
       );
-    } else plan = await retention.plan();
+    } else plan = await retention.plan(atMs);
     process.stdout.write(
       `${flags.json ? JSON.stringify(plan) : renderRetention(plan, flags.apply === true).join('\n')}\n`,
     );
