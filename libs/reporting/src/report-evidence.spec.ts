@@ -3,7 +3,7 @@ import JSZip from 'jszip';
 import { loadPolicyData } from '@peakwatch/policy';
 import { siteSchema } from '@peakwatch/registry';
 import { computeReport, type ReportSources } from './report';
-import { evidenceBundle, evidenceChanges, evidenceFiles, verifyBundle } from './report-evidence';
+import { bundleFiles, evidenceBundle, evidenceChanges, evidenceFiles, verifyBundle } from './report-evidence';
 import { EVIDENCE_LAYOUT, type Report } from './report-schema';
 
 const policy = loadPolicyData(join(__dirname, '../../../seeds'));
@@ -172,6 +172,27 @@ describe('evidence bundle', () => {
     const junk = await verify(Buffer.from('not a zip'));
     expect(junk).toMatchObject({ match: false, checked: false });
     expect(junk.problems[0]).toMatch(/^not a zip archive/);
+  });
+
+  it('stops inflating an entry as soon as the bundle passes its limit (a zip bomb)', async () => {
+    // 64 MiB of zeros deflate to about 64 KiB; the limit is 1 MiB
+    const zip = new JSZip();
+    zip.file('report.json', Buffer.alloc(64 * 1024 ** 2));
+    const bomb = await zip.generateAsync({ type: 'nodebuffer', compression: 'DEFLATE' });
+    expect(bomb.length).toBeLessThan(1024 ** 2);
+    await expect(bundleFiles(bomb, 1024 ** 2)).rejects.toThrow('its files unpack to more than 1048576 bytes');
+    // what fits is read whole
+    const small = new JSZip();
+    small.file('a.txt', 'x'.repeat(1000));
+    small.file('b.txt', 'y'.repeat(1000));
+    const files = await bundleFiles(
+      await small.generateAsync({ type: 'nodebuffer', compression: 'DEFLATE' }),
+      2000,
+    );
+    expect([...files.values()].map((t) => t.length)).toEqual([1000, 1000]);
+    await expect(
+      bundleFiles(await small.generateAsync({ type: 'nodebuffer', compression: 'DEFLATE' }), 1999),
+    ).rejects.toThrow('more than 1999 bytes');
   });
 
   it("names what in the evidence changed between two versions: each meter's readings, the declarations", () => {

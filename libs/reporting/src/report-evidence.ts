@@ -101,8 +101,32 @@ export async function evidenceBundle(
   return zip.generateAsync({ type: 'nodebuffer', compression: 'DEFLATE', compressionOptions: { level: 6 } });
 }
 
-/** The files of a bundle by path; throws naming an archive that is not a zip or unpacks to too much. */
-export async function bundleFiles(archive: Buffer): Promise<Map<string, string>> {
+/**
+ * An entry's text, inflated as a stream that stops as soon as it passes `budget` bytes: an entry that inflates to
+ * far more than its compressed size (a zip bomb) costs no more memory than the budget.
+ */
+function entryText(entry: JSZip.JSZipObject, budget: number, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const stream = entry.nodeStream('nodebuffer') as NodeJS.ReadableStream & { destroy?: () => void };
+    stream.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > budget) {
+        stream.removeAllListeners('data');
+        stream.pause();
+        reject(new Error(`its files unpack to more than ${limit} bytes`));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    stream.on('error', reject);
+    stream.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+  });
+}
+
+/** The files of a bundle by path; throws naming an archive that is not a zip or unpacks to more than `limit`. */
+export async function bundleFiles(archive: Buffer, limit = MAX_BUNDLE_BYTES): Promise<Map<string, string>> {
   let zip: JSZip;
   try {
     zip = await JSZip.loadAsync(archive);
@@ -113,10 +137,8 @@ export async function bundleFiles(archive: Buffer): Promise<Map<string, string>>
   let unpacked = 0;
   for (const entry of Object.values(zip.files)) {
     if (entry.dir) continue;
-    const text = await entry.async('string');
-    unpacked += text.length;
-    if (unpacked > MAX_BUNDLE_BYTES)
-      throw new Error(`its files unpack to more than ${MAX_BUNDLE_BYTES} bytes`);
+    const text = await entryText(entry, limit - unpacked, limit);
+    unpacked += Buffer.byteLength(text);
     texts.set(entry.name, text);
   }
   return texts;
