@@ -20,7 +20,7 @@ import {
 } from '@peakwatch/reporting';
 import { Clock } from '@peakwatch/runtime';
 import { StateStore } from '@peakwatch/state';
-import { ROOT } from '../support/build';
+import { ROOT, buildDist, runCliJson } from '../support/build';
 import { DAY, HOUR, beijingMidnight } from '../support/calendar';
 import { startInfluxd, type TestInfluxd } from '../support/influxd';
 import { testDatabaseUrl } from '../support/postgres';
@@ -130,6 +130,7 @@ describe('retention', () => {
   const counts: Record<string, Record<string, number>> = {};
   const seen: {
     firstRun?: RetentionPlan;
+    cli?: RetentionPlan;
     run?: RetentionPlan;
     lateRun?: RetentionPlan;
     reportBefore?: Report;
@@ -231,21 +232,20 @@ describe('retention', () => {
           '',
         ].join('\n'),
       );
+    buildDist();
     influxd = await startInfluxd();
     influx = await influxd.client('retention');
     const databaseUrl = await testDatabaseUrl();
-    config = loadConfig(
-      {
-        INFLUX_URL: influxd.url,
-        INFLUX_DATABASE: 'retention',
-        DATA_DIR: dir,
-        SEEDS_DIR: seeds,
-        LOG_LEVEL: 'silent',
-        REPORT_ENDPOINTS: `org:${ORG}=http://127.0.0.1:9/reports`,
-        ...(databaseUrl ? { STATE_STORE: databaseUrl } : {}),
-      },
-      ROOT,
-    );
+    const env = {
+      INFLUX_URL: influxd.url,
+      INFLUX_DATABASE: 'retention',
+      DATA_DIR: dir,
+      SEEDS_DIR: seeds,
+      LOG_LEVEL: 'silent',
+      REPORT_ENDPOINTS: `org:${ORG}=http://127.0.0.1:9/reports`,
+      ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+    };
+    config = loadConfig(env, ROOT);
     registry = loadRegistry(join(seeds, 'sites'));
     policy = loadPolicyData(seeds);
     state = await StateStore.open(config.stateStore);
@@ -282,6 +282,11 @@ describe('retention', () => {
     seen.reportBefore = (await annualReport()).report;
 
     seen.firstRun = await retention.run(FIRST_RUN);
+    // the operator's preview of the run to come
+    seen.cli = runCliJson<RetentionPlan>(
+      ['retention', '--at', new Date(RUN).toISOString(), '--json'],
+      env,
+    ).json;
     seen.run = await retention.run(RUN);
 
     await kpis(after);
@@ -353,6 +358,10 @@ describe('retention', () => {
       seen.run!.kept.find((m) => m.deviceId === device && m.month === month)?.reasons;
     expect(kept('a-grid', '2023-06')).toEqual([`report ${ORG} 2023-06 submitted`]);
     expect(kept('b-grid', '2023-02')).toEqual(['baseline year 2023']);
+    // `peakwatch retention --at` showed exactly this beforehand
+    const listed = (plan: RetentionPlan['due']) => plan.map((m) => `${m.deviceId} ${m.month} ${m.action}`);
+    expect(listed(seen.cli!.due)).toEqual(listed(seen.run!.due));
+    expect(seen.cli!.kept).toEqual(seen.run!.kept);
     expect(kept('c-grid', '2024-05')).toEqual(['alert device-silent open since 2025-05-31T16:00:00.000Z']);
   });
 

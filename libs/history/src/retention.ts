@@ -64,7 +64,7 @@ export class Retention {
     return this.deps.config.retention;
   }
 
-  /** The months of `atMs`'s reporting zone from the month of `fromMs` to the one ending at or before `untilMs`. */
+  /** The months (reporting zone) from the one holding `fromMs` to the last ending at or before `untilMs`. */
   private months(fromMs: number, untilMs: number): { month: string; fromMs: number; toMs: number }[] {
     const zone = this.deps.config.tzReporting;
     const out: { month: string; fromMs: number; toMs: number }[] = [];
