@@ -260,6 +260,14 @@ describe('REST API', () => {
         expected: [404, 404, 404, 404, 404, 404, 404],
       },
     ],
+    'GET /api/v1/districts/{district}/standing': [
+      { path: '/api/v1/districts/haidian/standing', expected: [200, 403, 403, 403, 403, 200, 404] },
+      {
+        path: '/api/v1/districts/haidian/standing?format=csv',
+        expected: [200, 403, 403, 403, 403, 200, 404],
+      },
+      { path: '/api/v1/districts/nowhere/standing', expected: [404, 403, 403, 403, 403, 404, 404] },
+    ],
     'GET /api/v1/apikeys': [{ path: '/api/v1/apikeys', expected: [200, 403, 403, 403, 403, 403, 403] }],
     'POST /api/v1/apikeys': [
       {
@@ -348,6 +356,106 @@ describe('REST API', () => {
     expect(await ids('emitter other-org')).toEqual([]);
     expect(await ids('regulator haidian')).toEqual(ALL_SITES);
     expect(await ids('regulator chaoyang')).toEqual([]);
+  });
+
+  describe("a regulator's district standing", () => {
+    const SINCE = '2026-11-02T02:00:00.000Z';
+    let json: {
+      district: string;
+      sites: {
+        site: string;
+        worstMargin: number | null;
+        measures: {
+          rule: string;
+          value: number | null;
+          margin: number | null;
+          completeness: number | null;
+          state: string;
+        }[];
+        openAlerts: { rule: string; state: string }[];
+      }[];
+    };
+    let csv: string;
+    let badFormat: supertest.Response;
+    beforeAll(async () => {
+      // what the alert evaluator last judged: hd-dc1's rolling PUE 1.365 against the new data centres' 1.3, firing;
+      // hd-b1's quota use 110 % against the audit threshold of 120 %; hd-b2's 150 %, held by too few readings (30 %)
+      const row = (rule: string, site: string, state: string, value: number) => ({
+        rule_id: rule,
+        entity: site,
+        site_id: site,
+        state,
+        since: SINCE,
+        episode: 1,
+        value,
+        acked_at: null,
+        acked_by: null,
+        escalated_at: null,
+      });
+      await app
+        .get(StateStore)
+        .db.insertInto('alert_state')
+        .values([
+          row('dc-pue-rolling-new', 'hd-dc1', 'firing', 1.365),
+          row('dc-pue-rolling-new.data-quality', 'hd-dc1', 'resolved', 0.97),
+          row('building-quota-audit', 'hd-b1', 'inactive', 1.1),
+          row('building-quota-audit.data-quality', 'hd-b1', 'inactive', 0.95),
+          row('building-quota-audit', 'hd-b2', 'inactive', 1.5),
+          row('building-quota-audit.data-quality', 'hd-b2', 'firing', 0.3),
+        ])
+        .execute();
+      json = (await as('regulator haidian', http.get('/api/v1/districts/haidian/standing')).expect(200))
+        .body as typeof json;
+      const response = await as(
+        'regulator haidian',
+        http.get('/api/v1/districts/haidian/standing?format=csv'),
+      ).expect(200);
+      expect(response.headers['content-type']).toBe('text/csv; charset=utf-8');
+      csv = response.text;
+      badFormat = await as('admin', http.get('/api/v1/districts/haidian/standing?format=pdf'));
+    });
+
+    it('ranks the sites by how far over their thresholds they are, with completeness and open alerts', () => {
+      expect(json.district).toBe('haidian');
+      expect(json.sites.map((s) => s.site)).toEqual(['hd-dc1', 'hd-b1', 'hd-b2', 'hd-b3']);
+      const [dc1, b1, b2] = json.sites;
+      // 1.365 / 1.3 − 1 = 0.05; 1.1 / 1.2 − 1 = −1/12
+      expect(dc1!.worstMargin).toBeCloseTo(0.05, 12);
+      expect(dc1!.measures.find((m) => m.rule === 'dc-pue-rolling-new')).toMatchObject({
+        value: 1.365,
+        completeness: 0.97,
+        state: 'firing',
+      });
+      expect(dc1!.openAlerts).toEqual([
+        expect.objectContaining({ rule: 'dc-pue-rolling-new', state: 'firing' }),
+      ]);
+      expect(b1!.worstMargin).toBeCloseTo(-1 / 12, 12);
+      // too few readings to judge: no value, and no margin made of it
+      expect(b2!.measures.find((m) => m.rule === 'building-quota-audit')).toMatchObject({
+        value: null,
+        margin: null,
+        completeness: 0.3,
+      });
+      expect(b2!.worstMargin).toBeNull();
+      // only the thresholds regulators are told of: never a data-quality rule, never a facility manager's own
+      const rules = json.sites.flatMap((s) => s.measures.map((m) => m.rule));
+      expect(rules.some((r) => r.endsWith('.data-quality') || r.startsWith('dc-pue-daily'))).toBe(false);
+    });
+
+    it('gives the same as CSV, one row per site and measure, and 400 for a format it does not know', () => {
+      const lines = csv.trimEnd().split('\n');
+      expect(lines[0]).toBe(
+        'site,name,rule,kpi,period,value,comparison,threshold,margin,completeness,state,since',
+      );
+      expect(lines).toHaveLength(1 + json.sites.reduce((n, s) => n + s.measures.length, 0));
+      expect(lines[1]).toMatch(
+        new RegExp(
+          `^"hd-dc1","[^"]+","dc-pue-rolling-new","pue","rolling_12mo",1.365,"above",1.3,${String(1.365 / 1.3 - 1)},0.97,"firing",`,
+        ),
+      );
+      expect(badFormat.status).toBe(400);
+      expect(JSON.stringify(badFormat.body)).toContain('format');
+    });
   });
 
   it('reads plain dates as midnight in the reporting zone: 1 and 2 November in Beijing, as the kpi command does', async () => {

@@ -1,4 +1,3 @@
-import type { Site } from '@peakwatch/registry';
 import type { AlertRule } from '@peakwatch/policy';
 import type { Observation } from './state-machine';
 
@@ -8,18 +7,8 @@ import type { Observation } from './state-machine';
  * notifies what this decides.
  */
 
-/** Whether a rule applies to a site: its type and commissioning date within the rule's `sites`. */
-export function ruleApplies(
-  rule: Pick<AlertRule, 'sites'>,
-  site: Pick<Site, 'type' | 'commissionedOn'>,
-): boolean {
-  const { type, commissionedFrom, commissionedBefore } = rule.sites;
-  return (
-    (!type || site.type === type) &&
-    (!commissionedFrom || site.commissionedOn >= commissionedFrom) &&
-    (!commissionedBefore || site.commissionedOn < commissionedBefore)
-  );
-}
+/** Which sites a rule applies to (libs/policy: the API's district standing asks it too). */
+export { ruleApplies } from '@peakwatch/policy';
 
 /**
  * A value against the rule's threshold: breached beyond it; cleared only back past the clear margin (hysteresis);

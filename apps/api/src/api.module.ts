@@ -23,6 +23,7 @@ import { InfoController } from './info/info.controller';
 import { ApiKeysController } from './keys/api-keys.controller';
 import { KpisController } from './kpis/kpis.controller';
 import { SitesController } from './sites/sites.controller';
+import { DistrictsController } from './districts/districts.controller';
 import { StreamController } from './stream/stream.controller';
 
 /** The REST API: registry, device secrets, KPIs, API keys and a live stream per site, with roles and scopes. */
@@ -30,6 +31,7 @@ import { StreamController } from './stream/stream.controller';
   controllers: [
     InfoController,
     SitesController,
+    DistrictsController,
     KpisController,
     AlertsController,
     ReportsController,

@@ -1,4 +1,5 @@
 import { METRICS } from '@peakwatch/contracts';
+import { csvCell } from '@peakwatch/runtime';
 import type { ImportPlan } from './import-plan';
 
 /** Refused rows printed at most (all of them are in `--json` and in the batch's rejections). */
@@ -56,13 +57,9 @@ export function renderPlan(plan: ImportPlan): string[] {
 export function rejectionsCsv(
   rows: readonly { row: number; field: string; reason: string; detail: string }[],
 ): string {
-  // quoted always: a spreadsheet that splits on ';' or a tab must not find a formula in a cell either
-  const cell = (s: string): string =>
-    // and after a separator inside it (';' and tabs split cells in some locales' spreadsheets)
-    `"${(/^[=+\-@\t\r]/.test(s) ? `'${s}` : s).replace(/([,;\t])([=+\-@])/g, "$1'$2").replaceAll('"', '""')}"`;
   return [
     'row,field,reason,detail',
-    ...rows.map((r) => [String(r.row), ...[r.field, r.reason, r.detail].map(cell)].join(',')),
+    ...rows.map((r) => [String(r.row), ...[r.field, r.reason, r.detail].map(csvCell)].join(',')),
   ]
     .map((l) => `${l}\n`)
     .join('');

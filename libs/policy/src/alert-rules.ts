@@ -171,3 +171,16 @@ export function loadAlertRules(dir: string, policy: PolicyData): AlertRule[] {
   if (problems.length > 0) throw new DataFileError(problems);
   return rules;
 }
+
+/** Whether a rule applies to a site: its type and commissioning date within the rule's `sites`. */
+export function ruleApplies(
+  rule: Pick<AlertRule, 'sites'>,
+  site: { type: string; commissionedOn: string },
+): boolean {
+  const { type, commissionedFrom, commissionedBefore } = rule.sites;
+  return (
+    (!type || site.type === type) &&
+    (!commissionedFrom || site.commissionedOn >= commissionedFrom) &&
+    (!commissionedBefore || site.commissionedOn < commissionedBefore)
+  );
+}

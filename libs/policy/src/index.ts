@@ -10,6 +10,7 @@ export {
 export {
   WATCHABLE_KPIS,
   loadAlertRules,
+  ruleApplies,
   ruleSchema,
   type AlertRule,
   type AlertRuleSpec,

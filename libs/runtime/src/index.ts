@@ -13,3 +13,4 @@ export { EXIT, UsageError } from './usage.error';
 export { SingleRun } from './single-run';
 export { replicaId, replicaOf } from './replica-id';
 export { Progress, progressFields, progressText, type ProgressFields } from './progress';
+export { csvCell } from './csv';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { join } from 'node:path';
-import { loadAlertRules } from '@peakwatch/policy';
+import { loadAlertRules, type AlertRule } from '@peakwatch/policy';
 import { InjectConfig, type AppConfig } from '@peakwatch/config';
 import { PolicyData } from '@peakwatch/policy';
 import type { Principal } from '../auth/api-keys.repository';
@@ -12,7 +12,8 @@ import type { Principal } from '../auth/api-keys.repository';
  */
 @Injectable()
 export class AlertVisibility {
-  private regulatorRules: Set<string> | undefined;
+  private regulatorRuleIds: Set<string> | undefined;
+  private rules: AlertRule[] | undefined;
 
   constructor(
     @InjectConfig() private readonly config: AppConfig,
@@ -21,11 +22,15 @@ export class AlertVisibility {
 
   visible(caller: Principal, ruleId: string): boolean {
     if (caller.role !== 'regulator') return true;
-    this.regulatorRules ??= new Set(
-      loadAlertRules(join(this.config.seedsDir, 'alert-rules'), this.policy)
-        .filter((r) => r.audience.includes('regulator'))
-        .map((r) => r.id),
+    this.regulatorRuleIds ??= new Set(this.regulatorRules().map((r) => r.id));
+    return this.regulatorRuleIds.has(ruleId);
+  }
+
+  /** The rules with regulators in their audience (the policy thresholds a district is held to). */
+  regulatorRules(): AlertRule[] {
+    this.rules ??= loadAlertRules(join(this.config.seedsDir, 'alert-rules'), this.policy).filter((r) =>
+      r.audience.includes('regulator'),
     );
-    return this.regulatorRules.has(ruleId);
+    return this.rules;
   }
 }
