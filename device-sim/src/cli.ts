@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import pino from 'pino';
+import { instantMs } from '@peakwatch/metering';
 import { UsageError } from '@peakwatch/runtime';
 import { loadScenario } from './scenario';
 import { runScenario } from './run';
@@ -38,11 +39,15 @@ const number = (flag: string, raw: string, check: (n: number) => boolean, expect
   return n;
 };
 
+/** The zone of a bare date: Beijing, the reporting zone of the sample scenarios. */
+const SCENARIO_ZONE = 'Asia/Shanghai';
+/** A date (midnight in SCENARIO_ZONE) or an RFC 3339 time with its offset, as the other commands read them. */
 const time = (flag: string, raw: string): number => {
-  // A bare date is midnight in Beijing time, the reporting zone of the sample scenarios.
-  const ms = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(raw) ? `${raw}T00:00:00+08:00` : raw);
-  if (Number.isNaN(ms))
-    throw new UsageError(`${flag} ${JSON.stringify(raw)}: expected a date (YYYY-MM-DD) or an RFC 3339 time`);
+  const ms = instantMs(raw, SCENARIO_ZONE);
+  if (ms === undefined)
+    throw new UsageError(
+      `${flag} ${JSON.stringify(raw)}: expected a date (YYYY-MM-DD) or an RFC 3339 time with its offset`,
+    );
   return ms;
 };
 

@@ -76,6 +76,11 @@ describe('peakwatch command line', () => {
         ['sim', '--scenario', 'seeds/scenarios/haidian-campus.yaml', '--from', 'yesterday'],
         '--from "yesterday": expected a date',
       ],
+      // a time without its offset means a different instant on every machine: refused, as by the other commands
+      [
+        ['sim', '--scenario', 'seeds/scenarios/haidian-campus.yaml', '--from', '2025-01-03T10:00:00'],
+        '--from "2025-01-03T10:00:00": expected a date (YYYY-MM-DD) or an RFC 3339 time with its offset',
+      ],
       [
         ['sim', '--scenario', 'seeds/scenarios/haidian-campus.yaml', '--to', '2025-01-02'],
         '--to needs --from',
