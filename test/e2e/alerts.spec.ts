@@ -532,6 +532,50 @@ describe('alerts: rules over the simulator, notifications to real receivers', ()
     expect(alertsOnMqtt).not.toContain('alerts/v1/haidian/hd-dc1');
   });
 
+  it("writes each site's standing against the regulator's rules, which the API ranks the district by", async () => {
+    const latest = async (rule: string, site: string): Promise<Record<string, unknown>> =>
+      (
+        await (
+          await influxd.client('alerts')
+        ).query(
+          `SELECT * FROM standing WHERE rule = '${rule}' AND site = '${site}' ORDER BY time DESC LIMIT 1`,
+        )
+      )[0]!.rows[0]!;
+    const dc = await latest('dc-pue-daily-regulator', 'hd-dc1');
+    // the policy's threshold, the day's PUE, and how far over it is worked from them
+    expect(dc).toMatchObject({ district: 'haidian', threshold: 1.35 });
+    expect(typeof dc['value']).toBe('number');
+    expect(dc['margin'] as number).toBeCloseTo((dc['value'] as number) / 1.35 - 1, 12);
+    expect(dc['completeness'] as number).toBeGreaterThanOrEqual(0.9);
+    // a site's facility-manager rules are not the district's standing
+    expect(
+      (
+        await (
+          await influxd.client('alerts')
+        ).query(`SELECT * FROM standing WHERE rule = 'dc-pue-daily-existing'`)
+      ).length,
+    ).toBe(0);
+    const keys = app.get(ApiKeysRepository);
+    const regulator = `Bearer ${(await keys.create({ name: 'standing', role: 'regulator', scope: ['haidian'] })).key}`;
+    const standing = (
+      await supertest(app.getHttpServer() as Server)
+        .get('/api/v1/districts/haidian/standing')
+        .set('Authorization', regulator)
+        .expect(200)
+    ).body as {
+      sites: {
+        site: string;
+        measures: { rule: string; value: number | null; margin: number | null; state: string }[];
+      }[];
+    };
+    const measure = standing.sites
+      .find((s) => s.site === 'hd-dc1')!
+      .measures.find((m) => m.rule === 'dc-pue-daily-regulator')!;
+    // the API and the dashboard show the same judgement
+    expect(measure).toMatchObject({ value: dc['value'], state: dc['state'] });
+    expect(measure.margin).toBeCloseTo(dc['margin'] as number, 12);
+  });
+
   it('lists, acknowledges and audits alerts through the API, showing a regulator only what is meant for it', async () => {
     const keys = app.get(ApiKeysRepository);
     const bearer = async (role: 'facility_manager' | 'regulator', scope: string): Promise<string> =>

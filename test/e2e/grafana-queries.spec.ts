@@ -63,6 +63,10 @@ describe('Grafana dashboards: every query against the real influxd', () => {
     writeApi.writeRecord(
       `alert_event,district=haidian,rule=dc-pue-rolling,severity=critical,site=hd-dc1,state=firing title="PUE above 1.35",value=1.41,threshold=1.35 ${fromMs + DAY}`,
     );
+    // One point of a district's standing in the shape the alerts service writes it (test/e2e/alerts.spec.ts checks that)
+    writeApi.writeRecord(
+      `standing,district=haidian,rule=dc-pue-rolling-new,site=hd-dc1 title="Rolling 12-month PUE above the limit",threshold=1.3,state="firing",value=1.365,margin=0.05,completeness=0.97 ${fromMs + DAY}`,
+    );
     // One carbon-market position in the shape the reports service writes it (test/e2e/reports.spec.ts checks that)
     writeApi.writeRecord(
       `carbon_position,district=haidian,org=hd-tech-campus,year=2026 allowance_t=1000,to_date_t=210.5,projected_t=1250.25,surplus_t=-250.25,surplus_cny=-22522.5,warning=true,report_version=4i ${fromMs + DAY}`,

@@ -2,7 +2,9 @@ import { join } from 'node:path';
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { Interval } from '@nestjs/schedule';
 import { InjectConfig, type AppConfig } from '@peakwatch/config';
-import { PolicyData, loadAlertRules, type AlertRule } from '@peakwatch/policy';
+import { MEASUREMENTS } from '@peakwatch/contracts';
+import { floatField, line, stringField } from '@peakwatch/influx';
+import { PolicyData, loadAlertRules, marginOf, type AlertRule } from '@peakwatch/policy';
 import { Registry } from '@peakwatch/registry';
 import { Clock, SingleRun } from '@peakwatch/runtime';
 import { JobLeases, StateStore, recordAlertHistory, slotOf, type StateSchema } from '@peakwatch/state';
@@ -73,37 +75,49 @@ export class AlertEvaluator implements OnModuleInit {
   /** Evaluates every rule in force at `nowMs`; returns the notifications queued. */
   async runOnce(nowMs: number): Promise<AlertNotification[]> {
     const queued: AlertNotification[] = [];
+    const standing: string[] = [];
     const today = new Date(nowMs).toISOString().slice(0, 10);
     for (const rule of this.rules.filter((r) => !r.validFrom || r.validFrom <= today)) {
       const sites = this.registry.sites.filter((site) => ruleApplies(rule, site));
       if (sites.length === 0) continue;
       for (const reading of await this.reader.read(rule, sites, nowMs)) {
         const { observation, dataQuality } = evaluate(rule, reading);
-        queued.push(...(await this.apply(rule, reading, observation, nowMs)));
+        const { notifications, state } = await this.apply(rule, reading, observation, nowMs);
+        queued.push(...notifications);
+        // a site against a threshold regulators are told of: its district's standing
+        if (rule.audience.includes('regulator') && reading.type === 'site')
+          standing.push(standingLine(rule, reading, observation.value, state, nowMs));
         if (dataQuality)
           queued.push(
-            ...(await this.apply(
-              dataQuality.rule,
-              { ...reading, value: reading.completeness ?? null },
-              dataQuality.observation,
-              nowMs,
-            )),
+            ...(
+              await this.apply(
+                dataQuality.rule,
+                { ...reading, value: reading.completeness ?? null },
+                dataQuality.observation,
+                nowMs,
+              )
+            ).notifications,
           );
       }
       queued.push(...(await this.escalate(rule, nowMs)));
     }
+    await this.notifier.standing(standing);
     return queued;
   }
 
-  /** Runs the state machine of one rule for one entity; persists it, its history and its notifications together. */
+  /**
+   * Runs the state machine of one rule for one entity; persists it, its history and its notifications together.
+   * Returns the notifications queued and the state it is in.
+   */
   private async apply(
     rule: AlertRule,
     reading: Reading,
     observation: Observation,
     nowMs: number,
-  ): Promise<AlertNotification[]> {
+  ): Promise<{ notifications: AlertNotification[]; state: AlertState }> {
     const at = new Date(nowMs).toISOString();
     const queued: AlertNotification[] = [];
+    let state: AlertState = INACTIVE.state;
     await this.state.db.transaction().execute(async (tx) => {
       const row = await tx
         .selectFrom('alert_state')
@@ -115,6 +129,7 @@ export class AlertEvaluator implements OnModuleInit {
         ? { state: row.state as AlertState, sinceMs: Date.parse(row.since), episode: row.episode }
         : INACTIVE;
       const { next, notify } = step(current, observation, nowMs, rule.for);
+      state = next.state;
       if (next === current) {
         if (row && observation.value !== null && row.value !== observation.value)
           await tx
@@ -165,7 +180,7 @@ export class AlertEvaluator implements OnModuleInit {
         queued.push(await this.notifier.enqueue(tx, notification));
     });
     for (const notification of queued) await this.notifier.announce(notification, rule);
-    return queued;
+    return { notifications: queued, state };
   }
 
   private async firedAt(
@@ -243,4 +258,31 @@ export class AlertEvaluator implements OnModuleInit {
     }
     return queued;
   }
+}
+
+/**
+ * A site against a regulator's rule as an evaluation judged it: a point of the district standing (docs/contracts.md,
+ * "District standing"). `value` is none when the data-quality gate held it.
+ */
+export function standingLine(
+  rule: AlertRule,
+  reading: Reading,
+  value: number | null,
+  state: AlertState,
+  nowMs: number,
+): string {
+  const margin = marginOf(rule, value);
+  return line(
+    MEASUREMENTS.standing,
+    { district: reading.site.district, site: reading.site.id, rule: rule.id },
+    {
+      title: stringField(rule.title),
+      threshold: floatField(rule.thresholdValue),
+      state: stringField(state),
+      ...(value !== null ? { value: floatField(value) } : {}),
+      ...(margin !== null ? { margin: floatField(margin) } : {}),
+      ...(reading.completeness !== undefined ? { completeness: floatField(reading.completeness) } : {}),
+    },
+    nowMs,
+  );
 }

@@ -117,6 +117,21 @@ export class AlertNotifier {
     return notification;
   }
 
+  /**
+   * The district standing of one evaluation (points of MEASUREMENTS.standing) to InfluxDB, for the district dashboard;
+   * a failed write is logged (the next evaluation writes it again).
+   */
+  async standing(lines: readonly string[]): Promise<void> {
+    if (lines.length === 0) return;
+    const writeApi = this.influx.createWriteApi({ flushInterval: 0, maxRetries: 0 });
+    writeApi.writeRecords([...lines]);
+    await writeApi
+      .close()
+      .catch((error: unknown) =>
+        this.logger.warn({ err: String(error) }, 'district standing not written to InfluxDB'),
+      );
+  }
+
   /** Alert events go to InfluxDB (Grafana's annotations and table) and to the site's live stream. */
   async announce(notification: AlertNotification, rule: AlertRule): Promise<void> {
     this.live.emit({ type: 'alert', siteId: notification.entity.siteId, data: notification });

@@ -30,6 +30,12 @@ export const MEASUREMENTS = {
    */
   carbonPosition: 'carbon_position',
   /**
+   * A district's standing as each alert evaluation judges it (docs/contracts.md, "District standing"): one point per
+   * site and regulator rule: tags district, site, rule; fields title, threshold, state, and value, margin,
+   * completeness when known; stamped with the evaluation's time.
+   */
+  standing: 'standing',
+  /**
    * A month of a meter whose raw readings the retention job replaced by quarter snapshots (docs/retention.md): tags as
    * telemetry; fields to_ms (the month's end), readings (raw readings replaced), and per register metric the first and
    * last reading of the month (first_time_<metric>, first_<metric>, last_time_<metric>, last_<metric>); stamped with

@@ -522,6 +522,26 @@ function alerts(): dashboard.DashboardBuilder {
     );
 }
 
+function districtStanding(): dashboard.DashboardBuilder {
+  return base(
+    'peakwatch-district-standing',
+    'District standing',
+    'A regulator\'s page: every site of the district against the thresholds regulators are alerted on, worst first (docs/contracts.md, "District standing").',
+  ).withPanel(
+    tableOf(
+      'Sites against their thresholds, worst first',
+      // each site and rule's latest evaluation whole (a later one without a value does not keep an older margin)
+      `SELECT "margin" AS "margin", "value" AS "value", "threshold" AS "threshold", "completeness" AS "completeness", "state" AS "state", "title" AS "title" FROM "standing" WHERE ${DISTRICT} AND ${SITE} AND $timeFilter GROUP BY "district", "site", "rule" ORDER BY time DESC LIMIT 1`,
+      {
+        height: 16,
+        description:
+          'margin: how far past its threshold, as a fraction (value ÷ threshold − 1 for a limit, threshold − value for a floor); no value: too few readings to judge (completeness beside it), or not yet evaluated. state: the alert of the rule for the site (firing, pending: open).',
+        sortBy: { field: 'margin', desc: true },
+      },
+    ),
+  );
+}
+
 function deviceHealth(policy: PolicyData): dashboard.DashboardBuilder {
   return base(
     'peakwatch-device-health',
@@ -568,6 +588,7 @@ export function dashboards(policy: PolicyData): Record<string, dashboard.Dashboa
     'demand-response.json': demandResponse(policy).build(),
     'alerts.json': alerts().build(),
     'device-health.json': deviceHealth(policy).build(),
+    'district-standing.json': districtStanding().build(),
   };
 }
 

@@ -82,7 +82,8 @@ describe('Grafana provisioning (seeds/grafana)', () => {
   const boards = Object.entries(dashboards(policy));
 
   it('gives every dashboard its own uid, the site and district variables, and the provisioned data source', () => {
-    expect(new Set(boards.map(([, b]) => b.uid)).size).toBe(8);
+    expect(new Set(boards.map(([, b]) => b.uid)).size).toBe(boards.length);
+    expect(boards.length).toBe(9);
     for (const [, board] of boards) {
       expect(board.templating.list?.map((v) => v.name)).toEqual(['district', 'site']);
       for (const panel of board.panels ?? []) expect(panel).toMatchObject({ datasource: DATASOURCE });

@@ -80,18 +80,32 @@ export function statValue(
   return panel;
 }
 
-/** A table of an InfluxQL query in table format. */
+/** A table of an InfluxQL query in table format, sorted by a column if asked. */
 export function tableOf(
   title: string,
   query: string,
-  { width = 24 }: { width?: number } = {},
+  {
+    width = 24,
+    height = 8,
+    description,
+    sortBy,
+  }: {
+    width?: number;
+    height?: number;
+    description?: string;
+    sortBy?: { field: string; desc: boolean };
+  } = {},
 ): table.PanelBuilder {
-  return new table.PanelBuilder()
+  const panel = new table.PanelBuilder()
     .title(title)
     .datasource(DATASOURCE)
     .span(width)
-    .height(8)
+    .height(height)
     .targets([influxql(query).table()]);
+  if (description) panel.description(description);
+  if (sortBy)
+    panel.sortBy([new common.TableSortByFieldStateBuilder().displayName(sortBy.field).desc(sortBy.desc)]);
+  return panel;
 }
 
 /** The site and district variables every dashboard has (multi-value, "All" by default). */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadPolicyData } from './policy-data';
 import { DataFileError } from '@peakwatch/registry';
-import { loadAlertRules } from './alert-rules';
+import { loadAlertRules, marginOf } from './alert-rules';
 
 const SEEDS = join(__dirname, '../../../seeds');
 const policy = loadPolicyData(SEEDS);
@@ -77,5 +77,24 @@ describe('alert rules (seeds/alert-rules)', () => {
         expect.stringMatching(/^rules\[0\]\.id: rule id "r1" is also used in .*a\.yaml$/),
       ]);
     });
+  });
+});
+
+describe('marginOf: how far past its threshold a value is', () => {
+  it.each([
+    // a limit above: PUE 1.365 against 1.3 is 5 % over; 1.2 is 7.7 % under
+    ['above', 1.3, 1.365, 0.05],
+    ['above', 1.3, 1.2, 1.2 / 1.3 - 1],
+    // above zero: the value itself
+    ['above', 0, 4.5, 4.5],
+    // a floor: a renewable share 3 points behind its trajectory (share − target against 0)
+    ['below', 0, -0.03, 0.03],
+    ['below', 0.1, 0.12, -0.02],
+  ] as const)('%s %d, value %d: %d', (comparison, thresholdValue, value, margin) => {
+    expect(marginOf({ comparison, thresholdValue }, value)).toBeCloseTo(margin, 12);
+  });
+
+  it('has none without a value', () => {
+    expect(marginOf({ comparison: 'above', thresholdValue: 1.3 }, null)).toBeNull();
   });
 });

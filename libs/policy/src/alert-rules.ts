@@ -184,3 +184,19 @@ export function ruleApplies(
     (!commissionedBefore || site.commissionedOn < commissionedBefore)
   );
 }
+
+/**
+ * How far past its threshold a value is, as a fraction (positive: over it): value ÷ threshold − 1 above a non-zero
+ * threshold (PUE 1.365 against 1.3: 0.05), value − threshold above zero, threshold − value below one (a share behind
+ * its trajectory, in share points). None without a value. What a district's standing ranks its sites by
+ * (docs/contracts.md, "District standing").
+ */
+export function marginOf(
+  rule: Pick<AlertRule, 'comparison' | 'thresholdValue'>,
+  value: number | null,
+): number | null {
+  if (value === null) return null;
+  const t = rule.thresholdValue;
+  if (rule.comparison === 'below') return t - value;
+  return t === 0 ? value : value / t - 1;
+}

@@ -10,6 +10,7 @@ export {
 export {
   WATCHABLE_KPIS,
   loadAlertRules,
+  marginOf,
   ruleApplies,
   ruleSchema,
   type AlertRule,

@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { z } from 'zod';
 import { ID_PATTERN } from '@peakwatch/contracts';
-import { ruleApplies, type AlertRule } from '@peakwatch/policy';
+import { marginOf, ruleApplies, type AlertRule } from '@peakwatch/policy';
 import { Registry } from '@peakwatch/registry';
 import { Clock, csvCell } from '@peakwatch/runtime';
 import { StateStore } from '@peakwatch/state';
@@ -26,10 +26,7 @@ export interface StandingMeasure {
   threshold: number;
   /** The value the alert evaluator last judged (null: none yet, or too few readings to judge). */
   value: number | null;
-  /**
-   * How far past the threshold, as a fraction (positive: over it): value ÷ threshold − 1 above a non-zero threshold;
-   * value − threshold above zero; threshold − value below one (a share behind its trajectory, in share points).
-   */
+  /** How far past the threshold, as a fraction (positive: over it): libs/policy marginOf. */
   margin: number | null;
   /** Completeness of the window judged, where the rule has a minimum (its data-quality gate). */
   completeness: number | null;
@@ -48,17 +45,6 @@ export interface SiteStanding {
   measures: StandingMeasure[];
   /** Its open (pending or firing) regulator alerts. */
   openAlerts: { rule: string; title: string; state: string; since: string }[];
-}
-
-/** How far past its threshold a value is (StandingMeasure.margin). */
-export function marginOf(
-  rule: Pick<AlertRule, 'comparison' | 'thresholdValue'>,
-  value: number | null,
-): number | null {
-  if (value === null) return null;
-  const t = rule.thresholdValue;
-  if (rule.comparison === 'below') return t - value;
-  return t === 0 ? value : value / t - 1;
 }
 
 /**
