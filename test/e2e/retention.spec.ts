@@ -5,6 +5,8 @@ import { computeSiteKpis } from '@peakwatch/analytics';
 import { loadConfig, type AppConfig } from '@peakwatch/config';
 import { MEASUREMENTS } from '@peakwatch/contracts';
 import { HistoryImports, Retention, type RetentionPlan } from '@peakwatch/history';
+import { RetentionScheduler } from '@peakwatch/reports';
+import { Registry as MetricsRegistry } from 'prom-client';
 import type { InfluxClient } from '@peakwatch/influx';
 import { KpiWriter, kpiFactorsFor, type KpiValue } from '@peakwatch/metering';
 import { loadPolicyData, type PolicyData } from '@peakwatch/policy';
@@ -19,7 +21,7 @@ import {
   type Report,
 } from '@peakwatch/reporting';
 import { Clock } from '@peakwatch/runtime';
-import { StateStore } from '@peakwatch/state';
+import { JobLeases, StateStore } from '@peakwatch/state';
 import { ROOT, buildDist, runCliJson } from '../support/build';
 import { DAY, HOUR, beijingMidnight } from '../support/calendar';
 import { startInfluxd, type TestInfluxd } from '../support/influxd';
@@ -130,6 +132,7 @@ describe('retention', () => {
   const counts: Record<string, Record<string, number>> = {};
   const seen: {
     firstRun?: RetentionPlan;
+    metrics?: string;
     cli?: RetentionPlan;
     run?: RetentionPlan;
     lateRun?: RetentionPlan;
@@ -281,7 +284,18 @@ describe('retention', () => {
     await kpis(before);
     seen.reportBefore = (await annualReport()).report;
 
-    seen.firstRun = await retention.run(FIRST_RUN);
+    // the first run as the reports app makes it: its warning in the log and in /metrics
+    const metrics = new MetricsRegistry();
+    seen.firstRun = await new RetentionScheduler(
+      config,
+      influx,
+      registry,
+      state,
+      clock,
+      new JobLeases(state, () => clock.now(), { ttlMs: 60_000, renewMs: 10_000 }),
+      metrics,
+    ).scheduled(FIRST_RUN);
+    seen.metrics = await metrics.metrics();
     // the operator's preview of the run to come
     seen.cli = runCliJson<RetentionPlan>(
       ['retention', '--at', new Date(RUN).toISOString(), '--json'],
@@ -333,6 +347,11 @@ describe('retention', () => {
 
   it('removes nothing until the warning has run its course after the first run, and announces it', () => {
     expect(seen.firstRun!.due).toEqual([]);
+    // a-grid's and a-pv's 24 months, b-grid's 13, c-grid's 16 (below), due 30 days after the first run
+    expect(seen.metrics).toContain('peakwatch_retention_upcoming_months 77\n');
+    expect(seen.metrics).toContain(`peakwatch_retention_next_due_seconds ${(FIRST_RUN + 30 * DAY) / 1000}\n`);
+    // kept: June 2023 of a-grid and a-pv, b-grid's 2023, c-grid's May 2024 to January 2025
+    expect(seen.metrics).toContain('peakwatch_retention_kept_months 23\n');
     // 3 years less the last 400 days: every month of 2023 and 2024 of the four meters, bar those kept, announced
     const announced = seen.firstRun!.upcoming.filter((m) => m.action === 'downsample');
     expect(announced.length).toBe(seen.run!.due.length);

@@ -6,6 +6,7 @@ import { InfluxClient } from '@peakwatch/influx';
 import { Registry } from '@peakwatch/registry';
 import { Clock, Progress, SingleRun } from '@peakwatch/runtime';
 import { JobLeases, StateStore, slotOf } from '@peakwatch/state';
+import { Gauge, Registry as MetricsRegistry } from 'prom-client';
 
 /** Once a day, at 03:40 (seconds first, as @nestjs/schedule reads it). */
 export const RETENTION_CRON = '0 40 3 * * *';
@@ -22,6 +23,10 @@ export class RetentionScheduler {
     this.logger.warn({ err: String(error) }, 'retention run failed; the next run finishes it'),
   );
   private readonly retention: Retention;
+  /** The warning for the operator's monitoring, as of the last run (GET /metrics). */
+  private readonly upcoming: Gauge;
+  private readonly nextDue: Gauge;
+  private readonly kept: Gauge;
 
   constructor(
     @InjectConfig() config: AppConfig,
@@ -30,8 +35,25 @@ export class RetentionScheduler {
     state: StateStore,
     private readonly clock: Clock,
     private readonly leases: JobLeases,
+    metrics: MetricsRegistry,
   ) {
     this.retention = new Retention({ config, influx, registry, state, clock });
+    const registers = [metrics];
+    this.upcoming = new Gauge({
+      name: 'peakwatch_retention_upcoming_months',
+      help: 'Meter months to be down-sampled or have their snapshots removed within RETENTION_WARN_DAYS',
+      registers,
+    });
+    this.nextDue = new Gauge({
+      name: 'peakwatch_retention_next_due_seconds',
+      help: 'When the first of them falls due (Unix time; 0: none)',
+      registers,
+    });
+    this.kept = new Gauge({
+      name: 'peakwatch_retention_kept_months',
+      help: 'Meter months due but kept: behind a submitted report, a baseline year or an open alert',
+      registers,
+    });
   }
 
   @Cron(RETENTION_CRON)
@@ -56,6 +78,9 @@ export class RetentionScheduler {
     const plan = await this.retention.run(nowMs, (done, total) =>
       done === total ? progress.finish(done) : progress.update(done, total),
     );
+    this.upcoming.set(plan.upcoming.length);
+    this.nextDue.set(plan.upcoming.length > 0 ? Math.min(...plan.upcoming.map((m) => m.dueMs)) / 1000 : 0);
+    this.kept.set(plan.kept.length);
     if (plan.upcoming.length > 0)
       this.logger.warn(
         {

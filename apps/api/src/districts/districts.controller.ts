@@ -93,7 +93,9 @@ export class DistrictsController {
       .execute();
     const stateOf = (ruleId: string, siteId: string) =>
       states.find((r) => r.rule_id === ruleId && r.site_id === siteId && r.entity === siteId);
-    const rules = this.alerts.regulatorRules();
+    // the rules in force today, as the evaluator judges them
+    const today = this.clock.iso().slice(0, 10);
+    const rules = this.alerts.regulatorRules().filter((r) => !r.validFrom || r.validFrom <= today);
     const standings: SiteStanding[] = sites.map((site) => {
       const measures = rules
         .filter((rule) => ruleApplies(rule, site))
