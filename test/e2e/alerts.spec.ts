@@ -27,7 +27,7 @@ import { startInfluxd, type TestInfluxd } from '../support/influxd';
 import { DAY, HOUR, beijingMidnight, beijingWeekday } from '../support/calendar';
 import { backfill, issueDeviceSecrets, spoolDrained, stopSchedules, testConfig } from '../support/ingest';
 import { connectClient } from '../support/mqtt';
-import { startSmtp, type TestSmtp } from '../support/smtp';
+import { startSmtp, subjectOf, type TestSmtp } from '../support/smtp';
 import { expectWithin, pueTolerance } from '../support/tolerance';
 
 /**
@@ -154,7 +154,8 @@ describe('alerts: rules over the simulator, notifications to real receivers', ()
       join(seeds, 'alert-rules', 'regulator-test.yaml'),
       [
         'rules:',
-        '  - { id: dc-pue-daily-regulator, title: Daily PUE above the limit, signal: { kpi: pue, period: 1d },',
+        '  - { id: dc-pue-daily-regulator, title: Daily PUE above the limit, titleZh: 日电能利用效率（PUE）超过限值,',
+        '      signal: { kpi: pue, period: 1d },',
         "      sites: { type: data_centre, commissionedBefore: '2021-01-01' }, comparison: above,",
         '      threshold: { policy: beijing-existing-dc-pue-2026 }, clearMargin: 0.02, for: 0m, severity: critical,',
         '      audience: [facility_manager, regulator], minCompleteness: 0.9 }',
@@ -199,7 +200,9 @@ describe('alerts: rules over the simulator, notifications to real receivers', ()
       SEEDS_DIR: seeds,
       ALERT_WEBHOOKS: `facility_manager=${receiver.url}/fm,regulator@haidian=${receiver.url}/haidian,regulator@chaoyang=${receiver.url}/chaoyang`,
       ALERT_WEBHOOK_SECRET: SECRET,
-      ALERT_EMAILS: 'facility_manager=fm@campus.example',
+      ALERT_EMAILS: 'facility_manager=fm@campus.example,regulator@haidian=energy@hd.example.cn',
+      // the facility managers read English here; the regulators keep the default, Chinese
+      ALERT_LANGUAGES: 'facility_manager=en',
       ALERT_SMTP_URL: smtp.url,
       ALERT_ESCALATE_AFTER_MINUTES: '180',
     });
@@ -474,17 +477,32 @@ describe('alerts: rules over the simulator, notifications to real receivers', ()
     expect(got('/haidian', 'register-anomaly')).toEqual([]);
   });
 
-  it("e-mails the facility manager every notification the facility managers' webhook got, once each", () => {
+  it("e-mails the facility manager every notification the facility managers' webhook got, once each, in English", () => {
     const fm = got('/fm');
-    expect(smtp.mails).toHaveLength(fm.length);
-    expect(smtp.mails.every((m) => m.to.join() === 'fm@campus.example')).toBe(true);
+    const mails = smtp.mails.filter((m) => m.to.join() === 'fm@campus.example');
+    expect(mails).toHaveLength(fm.length);
     const deliveries = smtp.mails.map((m) => /^X-PeakWatch-Delivery: (\S+)/im.exec(m.raw)![1]);
     expect(new Set(deliveries).size).toBe(smtp.mails.length);
-    const silent = smtp.mails.filter((m) =>
-      /^Subject: \[PeakWatch\] firing: A device silent for 15 minutes/m.test(m.raw),
+    const silent = mails.filter((m) =>
+      subjectOf(m.raw).startsWith('[PeakWatch] firing: A device silent for 15 minutes'),
     );
     expect(silent).toHaveLength(
       fm.filter((r) => r.body.rule.id === 'device-silent' && r.body.state === 'firing').length,
+    );
+  });
+
+  it("e-mails the district's regulator its notifications in Chinese (the default), as its webhook got them", () => {
+    const regulator = got('/haidian');
+    const mails = smtp.mails.filter((m) => m.to.join() === 'energy@hd.example.cn');
+    expect(mails).toHaveLength(regulator.length);
+    expect(regulator.every((r) => r.body.language === 'zh-CN')).toBe(true);
+    const pue = mails.map((m) => subjectOf(m.raw)).filter((s) => s.includes('电能利用效率'));
+    // fired, then escalated (above), each its own e-mail
+    expect(pue.map((s) => /^\[PeakWatch\] ([^：]+)：/.exec(s)?.[1])).toEqual(['告警', '已升级']);
+    expect(pue[0]).toMatch(/^\[PeakWatch\] 告警：日电能利用效率（PUE）超过限值（/);
+    // and the webhook's title is the Chinese one too
+    expect(regulator.find((r) => r.body.rule.id === 'dc-pue-daily-regulator')!.body.rule.title).toBe(
+      '日电能利用效率（PUE）超过限值',
     );
   });
 

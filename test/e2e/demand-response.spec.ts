@@ -31,7 +31,7 @@ import {
   testConfig,
 } from '../support/ingest';
 import { connectClient } from '../support/mqtt';
-import { startSmtp, type TestSmtp } from '../support/smtp';
+import { startSmtp, subjectOf, type TestSmtp } from '../support/smtp';
 import { TRUTH_ROUNDING, expectWithin, registerTolerance } from '../support/tolerance';
 
 const SEEDS = join(ROOT, 'seeds');
@@ -407,8 +407,9 @@ describe('demand response: an event over the simulator, measured against its bas
       });
     // with the operator's event of hd-b2: one e-mail and one MQTT message per site of each event
     expect(smtp.mails.map((m) => m.to)).toEqual(Array.from({ length: 3 }, () => ['fm@campus.example']));
+    // in Chinese, the facility managers' default language (ALERT_LANGUAGES)
     expect(
-      smtp.mails.map((m) => /Subject: \[PeakWatch\] demand response: (hd-b\d)/.exec(m.raw)?.[1]).sort(),
+      smtp.mails.map((m) => /^\[PeakWatch\] 需求响应：(hd-b\d)，/.exec(subjectOf(m.raw))?.[1]).sort(),
     ).toEqual(['hd-b1', 'hd-b2', 'hd-b3']);
     expect(onMqtt.map((m) => [m.topic, m.body['id']]).sort()).toEqual(
       [

@@ -31,3 +31,24 @@ export async function startSmtp(): Promise<TestSmtp> {
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
+
+/**
+ * The Subject of a raw message as a person reads it: folded lines unfolded, and MIME encoded words (RFC 2047, `B` or
+ * `Q`, as nodemailer writes non-ASCII subjects) decoded.
+ */
+export function subjectOf(raw: string): string {
+  const header = /^Subject: (.*(?:\r?\n[ \t].*)*)/m.exec(raw)?.[1] ?? '';
+  const unfolded = header.replace(/\r?\n[ \t]/g, ' ');
+  return unfolded
+    .replace(/\?=\s+=\?/g, '?==?') // whitespace between encoded words is not part of the text
+    .replace(/=\?utf-8\?([bq])\?([^?]*)\?=/gi, (_m, encoding: string, text: string) =>
+      encoding.toLowerCase() === 'b'
+        ? Buffer.from(text, 'base64').toString('utf8')
+        : Buffer.from(
+            text
+              .replace(/_/g, ' ')
+              .replace(/=([0-9a-f]{2})/gi, (_x, hex: string) => String.fromCharCode(parseInt(hex, 16))),
+            'latin1',
+          ).toString('utf8'),
+    );
+}

@@ -176,7 +176,15 @@ export class AlertEvaluator implements OnModuleInit {
       if (!notify) return;
       const firedAt =
         notify === 'firing' ? at : row ? await this.firedAt(tx, rule.id, reading.entity, next.episode) : at;
-      for (const notification of alertNotifications(rule, reading, notify, next.episode, at, firedAt))
+      for (const notification of alertNotifications(
+        rule,
+        reading,
+        notify,
+        next.episode,
+        at,
+        firedAt,
+        this.config.alerts.languages,
+      ))
         queued.push(await this.notifier.enqueue(tx, notification));
     });
     for (const notification of queued) await this.notifier.announce(notification, rule);
@@ -251,6 +259,7 @@ export class AlertEvaluator implements OnModuleInit {
           row.episode,
           at,
           row.since,
+          this.config.alerts.languages,
           escalationAudience(rule),
         ))
           queued.push(await this.notifier.enqueue(tx, n));

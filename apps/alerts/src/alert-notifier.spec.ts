@@ -80,6 +80,7 @@ describe('alertNotifications', () => {
   const rule = {
     id: 'dc-pue',
     title: 'PUE above the limit',
+    titles: { en: 'PUE above the limit', 'zh-CN': '电能利用效率（PUE）超过限值' },
     severity: 'warning',
     audience: ['facility_manager', 'regulator'],
     thresholdValue: 1.3,
@@ -87,6 +88,9 @@ describe('alertNotifications', () => {
     policySource: { document: 'doc', clause: '1' },
   } as unknown as AlertRule;
   const site = { id: 'dc1', name: 'DC 1', district: 'haidian' } as Site;
+
+  // the facility manager's in English, the regulator's in Chinese (ALERT_LANGUAGES)
+  const languages = { facility_manager: 'en', regulator: 'zh-CN' } as const;
 
   it('gives one notification per audience with the window, its judged part and the cost rounded to a yuan', () => {
     const notifications = alertNotifications(
@@ -106,10 +110,13 @@ describe('alertNotifications', () => {
       2,
       '2026-04-10T00:00:00.000Z',
       '2026-04-10T00:00:00.000Z',
+      languages,
     );
     expect(notifications.map((n) => n.audience)).toEqual(['facility_manager', 'regulator']);
+    expect(notifications[0]).toMatchObject({ language: 'en', rule: { title: 'PUE above the limit' } });
     expect(notifications[1]).toEqual({
-      rule: { id: 'dc-pue', title: 'PUE above the limit' },
+      language: 'zh-CN',
+      rule: { id: 'dc-pue', title: '电能利用效率（PUE）超过限值' },
       severity: 'warning',
       state: 'firing',
       episode: 2,
@@ -136,9 +143,11 @@ describe('alertNotifications', () => {
       1,
       '2026-04-10T00:00:00.000Z',
       undefined,
+      languages,
     );
     expect(Object.keys(n!).sort()).toEqual(
       [
+        'language',
         'rule',
         'severity',
         'state',

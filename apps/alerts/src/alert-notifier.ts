@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectConfig, type AppConfig } from '@peakwatch/config';
+import { InjectConfig, type AppConfig, type AudienceLanguages } from '@peakwatch/config';
 import { MEASUREMENTS, alertTopic } from '@peakwatch/contracts';
 import { InfluxClient, floatField, line, stringField } from '@peakwatch/influx';
 import type { AlertRule } from '@peakwatch/policy';
@@ -13,7 +13,7 @@ type Tx = Transaction<StateSchema>;
 
 /**
  * The notifications of one state change, one per audience (docs/contracts.md, "Alert notifications"): the rule's
- * audiences, or those an escalation reaches.
+ * audiences, or those an escalation reaches, each in its audience's language (ALERT_LANGUAGES).
  */
 export function alertNotifications(
   rule: AlertRule,
@@ -22,10 +22,12 @@ export function alertNotifications(
   episode: number,
   at: string,
   firedAt: string | undefined,
+  languages: AudienceLanguages,
   audiences: AlertRule['audience'] = rule.audience,
 ): AlertNotification[] {
   return audiences.map((audience) => ({
-    rule: { id: rule.id, title: rule.title },
+    language: languages[audience],
+    rule: { id: rule.id, title: rule.titles[languages[audience]] },
     severity: rule.severity,
     state,
     episode,

@@ -5,6 +5,7 @@ import type { AlertRule } from '@peakwatch/policy';
 const PUE: AlertRule = {
   id: 'dc-pue',
   title: 'PUE above the limit',
+  titles: { en: 'PUE above the limit', 'zh-CN': '电能利用效率（PUE）超过限值' },
   signal: { kpi: 'pue', period: 'rolling_12mo' },
   sites: { type: 'data_centre', commissionedBefore: '2021-01-01' },
   comparison: 'above',
@@ -69,6 +70,12 @@ describe('the evaluation step of the alert rules', () => {
         comparison: 'below',
         thresholdValue: 0.9,
         for: 0,
+        // named in each language, as whole sentences
+        title: 'Too few readings to judge: PUE above the limit',
+        titles: {
+          en: 'Too few readings to judge: PUE above the limit',
+          'zh-CN': '读数不足，无法判断：电能利用效率（PUE）超过限值',
+        },
       });
     }
   });

@@ -1,3 +1,4 @@
+import { LANGUAGES, translator } from '@peakwatch/contracts';
 import type { AlertRule } from '@peakwatch/policy';
 import type { Observation } from './state-machine';
 
@@ -56,7 +57,10 @@ export function evaluate(
       rule: {
         ...rule,
         id: `${rule.id}.data-quality`,
-        title: `Too few readings to judge: ${rule.title}`,
+        title: translator('en')('alert.dataQualityTitle', { title: rule.titles.en }),
+        titles: Object.fromEntries(
+          LANGUAGES.map((l) => [l, translator(l)('alert.dataQualityTitle', { title: rule.titles[l] })]),
+        ) as AlertRule['titles'],
         comparison: 'below',
         thresholdValue: rule.minCompleteness,
         clearMargin: 0,

@@ -1,8 +1,11 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { Language } from '@peakwatch/contracts';
 import type { AlertRule } from '@peakwatch/policy';
 
 /** The JSON body of an alert notification (docs/contracts.md, "Alert notifications"). */
 export interface AlertNotification {
+  /** The language of its texts (ALERT_LANGUAGES of its audience): the rule's title, and the e-mail made of it. */
+  language: Language;
   rule: { id: string; title: string };
   severity: AlertRule['severity'];
   state: 'firing' | 'resolved' | 'escalated';

@@ -6,6 +6,7 @@ import { InjectConfig, type AppConfig } from '@peakwatch/config';
 import { Clock } from '@peakwatch/runtime';
 import { CredentialsRepository, StateStore, type DrAnnouncement } from '@peakwatch/state';
 import { receiverKey, signature, type AlertNotification } from './notification';
+import { alertMail, drMail } from './notification-text';
 
 /** Backoff after a failed delivery: exponential from 1 s to 5 min. */
 const RETRY_MIN_MS = 1_000;
@@ -182,40 +183,20 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
     this.mailer ??= nodemailer.createTransport(url);
     const parsed = JSON.parse(payload) as AlertNotification | DrAnnouncement;
     if ('kind' in parsed) {
-      const d = parsed;
+      // told to the sites' facility managers, in their language
       const info = await this.mailer.sendMail({
         from: this.config.alerts.emailFrom,
         to: address,
-        subject: `[PeakWatch] demand response: ${d.siteId} from ${d.startsAt} to ${d.endsAt}`,
-        text: [
-          `A demand-response event asks site ${d.siteId} (district ${d.district}) to reduce its load`,
-          `from ${d.startsAt} to ${d.endsAt}: ${d.requestedKw} kW requested of its ${d.sites} site(s) together.`,
-          `Reason: ${d.reason}`,
-          `Event: ${d.id}`,
-          '',
-        ].join('\n'),
+        ...drMail(parsed, this.config.alerts.languages.facility_manager),
         headers: { 'X-PeakWatch-Delivery': delivery },
         attachments: [{ filename: 'dr-event.json', content: payload, contentType: 'application/json' }],
       });
       return String(info.messageId);
     }
-    const n = parsed;
     const info = await this.mailer.sendMail({
       from: this.config.alerts.emailFrom,
       to: address,
-      subject: `[PeakWatch] ${n.state}: ${n.rule.title} (${n.entity.name})`,
-      text: [
-        `${n.rule.title}`,
-        `State: ${n.state} (episode ${n.episode}), severity ${n.severity}, at ${n.at}`,
-        `Entity: ${n.entity.type} ${n.entity.id} (${n.entity.name}), site ${n.entity.siteId}, district ${n.entity.district}`,
-        `Value: ${n.value ?? 'none'} ${n.comparison} threshold ${n.threshold}${n.window ? `, window ${n.window.period} from ${n.window.start}` : ''}`,
-        ...(n.judgedFrom ? [`Judged on the readings since monitoring began, ${n.judgedFrom}`] : []),
-        `Source: ${n.policySource.document}${n.policySource.clause ? `, ${n.policySource.clause}` : ''}`,
-        ...(n.expectedCostCny !== undefined
-          ? [`Expected differential tariff this year: ${n.expectedCostCny} CNY`]
-          : []),
-        '',
-      ].join('\n'),
+      ...alertMail(parsed),
       headers: { 'X-PeakWatch-Delivery': delivery },
       attachments: [{ filename: 'alert.json', content: payload, contentType: 'application/json' }],
     });

@@ -2,7 +2,7 @@
  * Every configuration key PeakWatch reads (README, "Configuration"), with what it expects and its default.
  * This table is the one place keys are defined: `.env.example` and the README list exactly these (a unit spec checks).
  */
-import { ID_CHARS } from '@peakwatch/contracts';
+import { ID_CHARS, type Language } from '@peakwatch/contracts';
 
 /** Entries of the receiver lists: `audience[@district]=url`, `org|district:id=url`, `audience[@district]=address`. */
 const WEBHOOK_ENTRY = new RegExp(`^(facility_manager|regulator)(?:@(${ID_CHARS}))?=(https?://\\S+)$`);
@@ -104,6 +104,16 @@ const emails = listOf<AlertEmail>(EMAIL_ENTRY, (m) => ({
   ...(m[2] ? { district: m[2] } : {}),
   address: m[3]!,
 }));
+/** The language of each audience's notifications: `facility_manager=zh-CN,regulator=zh-CN`; an audience once. */
+export type AudienceLanguages = Record<AlertEmail['audience'], Language>;
+const audienceLanguages = (raw: string): AudienceLanguages | undefined => {
+  const entries = listOf(
+    /^(facility_manager|regulator)=(zh-CN|en)$/,
+    (m) => [m[1]!, m[2] as Language] as const,
+  )(raw);
+  if (!entries || new Set(entries.map(([a]) => a)).size !== entries.length) return undefined;
+  return { facility_manager: 'zh-CN', regulator: 'zh-CN', ...Object.fromEntries(entries) };
+};
 const timeZone = (raw: string): string | undefined => {
   try {
     new Intl.DateTimeFormat('en', { timeZone: raw });
@@ -271,6 +281,14 @@ export const CONFIG_KEYS = {
     expected: 'an smtp:// or smtps:// URL, e.g. smtps://user:password@mail.example.cn:465',
     description: 'The SMTP server alert e-mails are sent through.',
     parse: url('smtp:', 'smtps:'),
+  },
+  ALERT_LANGUAGES: {
+    expected:
+      'comma-separated audience=language (facility_manager or regulator; zh-CN or en), e.g. facility_manager=en',
+    description:
+      "The language of each audience's notifications and e-mails (docs/glossary.md); an audience not named gets zh-CN.",
+    default: 'facility_manager=zh-CN,regulator=zh-CN',
+    parse: audienceLanguages,
   },
   ALERT_EMAIL_FROM: {
     expected: 'an e-mail address',

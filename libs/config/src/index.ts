@@ -2,6 +2,7 @@ export {
   CONFIG_KEYS,
   LOG_LEVELS,
   type AlertEmail,
+  type AudienceLanguages,
   type AlertWebhook,
   type ConfigKey,
   type LogLevel,

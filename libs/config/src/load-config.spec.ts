@@ -29,7 +29,14 @@ describe('loadConfig', () => {
       },
       http: { port: 3000, host: '0.0.0.0' },
       api: { rateLimitPerMinute: 600 },
-      alerts: { webhooks: [], escalateAfterMs: 3_600_000, emails: [], emailFrom: 'peakwatch@localhost' },
+      alerts: {
+        webhooks: [],
+        escalateAfterMs: 3_600_000,
+        emails: [],
+        // Chinese first: both audiences' notifications in zh-CN
+        languages: { facility_manager: 'zh-CN', regulator: 'zh-CN' },
+        emailFrom: 'peakwatch@localhost',
+      },
       reports: { endpoints: [], emitterWebhooks: [], settleMs: 6 * 3_600_000, annualBy: '03-31' },
       imports: { maxBytes: 200 * 1_048_576 },
       // raw readings 400 days; snapshots the statutory 5 years after the annual report, to the end of year + 6
@@ -70,6 +77,7 @@ describe('loadConfig', () => {
         ALERT_WEBHOOK_SECRET: 'a-secret-of-16-chars',
         ALERT_ESCALATE_AFTER_MINUTES: '30',
         ALERT_EMAILS: 'regulator@haidian=energy@hd.example.cn',
+        ALERT_LANGUAGES: 'facility_manager=en',
         ALERT_SMTP_URL: 'smtp://127.0.0.1:2525',
         ALERT_EMAIL_FROM: 'alerts@peakwatch.example',
         REPORT_ENDPOINTS: 'district:haidian=https://r.example/reports',
@@ -121,6 +129,7 @@ describe('loadConfig', () => {
         webhookSecret: 'a-secret-of-16-chars',
         escalateAfterMs: 1_800_000,
         emails: [{ audience: 'regulator', district: 'haidian', address: 'energy@hd.example.cn' }],
+        languages: { facility_manager: 'en', regulator: 'zh-CN' },
         smtpUrl: 'smtp://127.0.0.1:2525',
         emailFrom: 'alerts@peakwatch.example',
       },
@@ -170,6 +179,8 @@ describe('loadConfig', () => {
     // less than the statutory keeping period (docs/retention.md)
     ['RETENTION_SNAPSHOT_YEARS', '5'],
     ['RETENTION_RAW_DAYS', '0'],
+    ['ALERT_LANGUAGES', 'regulator=fr'],
+    ['ALERT_LANGUAGES', 'regulator=en,regulator=zh-CN'],
   ])('rejects %s=%j', (key, value) => {
     expect(problemsOf({ ...MINIMAL, [key]: value })).toEqual([key]);
   });

@@ -2,6 +2,7 @@ import { isAbsolute, resolve } from 'node:path';
 import {
   CONFIG_KEYS,
   type AlertEmail,
+  type AudienceLanguages,
   type AlertWebhook,
   type ConfigKey,
   type KeySpec,
@@ -48,6 +49,8 @@ export interface AppConfig {
     webhookSecret?: string;
     escalateAfterMs: number;
     emails: AlertEmail[];
+    /** The language of each audience's notifications. */
+    languages: AudienceLanguages;
     smtpUrl?: string;
     emailFrom: string;
   };
@@ -196,6 +199,7 @@ export function loadConfig(
       ...(p.ALERT_WEBHOOK_SECRET ? { webhookSecret: p.ALERT_WEBHOOK_SECRET } : {}),
       escalateAfterMs: p.ALERT_ESCALATE_AFTER_MINUTES! * 60_000,
       emails: p.ALERT_EMAILS ?? [],
+      languages: p.ALERT_LANGUAGES!,
       ...(p.ALERT_SMTP_URL ? { smtpUrl: p.ALERT_SMTP_URL } : {}),
       emailFrom: p.ALERT_EMAIL_FROM!,
     },

@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { ID_CHARS, KPI_PERIODS, isValidId } from '@peakwatch/contracts';
+import { ID_CHARS, KPI_PERIODS, isValidId, type Language } from '@peakwatch/contracts';
 import { KPI_AGGREGATION } from '@peakwatch/domain';
 import type { PolicyData } from './policy-data';
 import { DataFileError, SITE_TYPES, formatPath, readYamlFile, type FileProblem } from '@peakwatch/registry';
@@ -42,6 +42,8 @@ export const ruleSchema = z
   .object({
     id: z.string().refine(isValidId, `expected ${ID_CHARS}`),
     title: z.string().min(1),
+    /** The title in Chinese (zh-CN), in the plans' own terms (docs/glossary.md); without it, `title` in both. */
+    titleZh: z.string().min(1).optional(),
     signal,
     sites: z
       .object({
@@ -74,6 +76,8 @@ export type AlertRuleSpec = z.infer<typeof ruleSchema>;
 
 /** A rule with its threshold resolved from the policy data. */
 export interface AlertRule extends AlertRuleSpec {
+  /** Its title in each language a notification is written in. */
+  titles: Record<Language, string>;
   thresholdValue: number;
   /** From when the threshold applies (YYYY-MM-DD). */
   validFrom?: string;
@@ -136,7 +140,7 @@ export function loadAlertRules(dir: string, policy: PolicyData): AlertRule[] {
         !WATCHABLE_KPIS.includes(spec.signal.minus)
       )
         problem('signal.minus', `unknown KPI "${spec.signal.minus}"; known: ${WATCHABLE_KPIS.join(', ')}`);
-      let rule: AlertRule | undefined;
+      let rule: Omit<AlertRule, 'titles'> | undefined;
       if ('policy' in spec.threshold) {
         const threshold = policy.threshold(spec.threshold.policy);
         if (!threshold)
@@ -165,7 +169,7 @@ export function loadAlertRules(dir: string, policy: PolicyData): AlertRule[] {
         });
         if (rule && within && beyond) rule.tariffRates = { within: within.value, beyond: beyond.value };
       }
-      if (rule) rules.push(rule);
+      if (rule) rules.push({ ...rule, titles: { en: spec.title, 'zh-CN': spec.titleZh ?? spec.title } });
     });
   }
   if (problems.length > 0) throw new DataFileError(problems);
