@@ -51,16 +51,17 @@ export function evaluate(
     ? compare(rule, reading.value)
     : { value: null, breached: false, cleared: false };
   if (rule.minCompleteness <= 0 || reading.completeness === undefined) return { observation };
+  const titles = Object.fromEntries(
+    LANGUAGES.map((l) => [l, translator(l)('alert.dataQualityTitle', { title: rule.titles[l] })]),
+  ) as AlertRule['titles'];
   return {
     observation,
     dataQuality: {
       rule: {
         ...rule,
         id: `${rule.id}.data-quality`,
-        title: translator('en')('alert.dataQualityTitle', { title: rule.titles.en }),
-        titles: Object.fromEntries(
-          LANGUAGES.map((l) => [l, translator(l)('alert.dataQualityTitle', { title: rule.titles[l] })]),
-        ) as AlertRule['titles'],
+        title: titles.en,
+        titles,
         comparison: 'below',
         thresholdValue: rule.minCompleteness,
         clearMargin: 0,

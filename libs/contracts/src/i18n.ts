@@ -8,11 +8,6 @@ import { MESSAGES } from './messages';
 export const LANGUAGES = ['zh-CN', 'en'] as const;
 export type Language = (typeof LANGUAGES)[number];
 
-/** Whether a name is one of LANGUAGES. */
-export function isLanguage(name: string): name is Language {
-  return (LANGUAGES as readonly string[]).includes(name);
-}
-
 /** A key that has no text in a language: an error, never the key shown to a person. */
 export class MissingTranslationError extends Error {}
 

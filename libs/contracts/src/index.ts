@@ -37,5 +37,5 @@ export {
   type KpiScope,
   type MetricName,
 } from './measurements';
-export { LANGUAGES, MissingTranslationError, isLanguage, translator, type Language } from './i18n';
+export { LANGUAGES, MissingTranslationError, translator, type Language } from './i18n';
 export { MESSAGES } from './messages';
