@@ -277,10 +277,14 @@ describe('retention', () => {
       })
       .execute();
 
-    for (const device of Object.keys(SITE_OF)) {
-      counts[device] = {};
-      for (const month of MONTHS) counts[device][month] = await rawIn(device, month);
-    }
+    const countAll = async (suffix: string) => {
+      for (const device of Object.keys(SITE_OF)) {
+        const byMonth: Record<string, number> = {};
+        for (const month of MONTHS) byMonth[month] = await rawIn(device, month);
+        counts[`${device}${suffix}`] = byMonth;
+      }
+    };
+    await countAll('');
     await kpis(before);
     seen.reportBefore = (await annualReport()).report;
 
@@ -319,9 +323,7 @@ describe('retention', () => {
       }),
       'test',
     );
-    for (const device of Object.keys(SITE_OF))
-      for (const month of MONTHS)
-        counts[`${device} after`] = { ...counts[`${device} after`], [month]: await rawIn(device, month) };
+    await countAll(' after');
 
     // an import into a down-sampled month is refused row by row
     const file = join(dir, 'late.csv');

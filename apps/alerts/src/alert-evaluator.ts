@@ -33,6 +33,8 @@ export const EVALUATION_INTERVAL_MS = 60_000;
 export class AlertEvaluator implements OnModuleInit {
   private readonly logger = new Logger('AlertEvaluator');
   rules: AlertRule[] = [];
+  /** Which standing points are worth writing (StandingWrites): not the same one every minute. */
+  private readonly standingWrites = new StandingWrites();
   private readonly single = new SingleRun((error) =>
     this.logger.warn({ err: String(error) }, 'alert evaluation failed; retried next minute'),
   );
@@ -85,8 +87,10 @@ export class AlertEvaluator implements OnModuleInit {
         const { notifications, state } = await this.apply(rule, reading, observation, nowMs);
         queued.push(...notifications);
         // a site against a threshold regulators are told of: its district's standing
-        if (rule.audience.includes('regulator') && reading.type === 'site')
-          standing.push(standingLine(rule, reading, observation.value, state, nowMs));
+        if (rule.audience.includes('regulator') && reading.type === 'site') {
+          const point = standingLine(rule, reading, observation.value, state, nowMs);
+          if (this.standingWrites.due(`${reading.site.id} ${rule.id}`, point, nowMs)) standing.push(point);
+        }
         if (dataQuality)
           queued.push(
             ...(
@@ -294,4 +298,25 @@ export function standingLine(
     },
     nowMs,
   );
+}
+
+/** How often a site's unchanged standing against a rule is written again: the dashboard finds it in any range. */
+export const STANDING_REFRESH_MS = 3_600_000;
+
+/**
+ * Which standing points to write: one when the judgement (value, margin, completeness, state) changed since the
+ * last one written for the site and rule, else once an hour (STANDING_REFRESH_MS), not at every minute's evaluation.
+ * Kept in memory: a restart or another replica writes once more, which does no harm.
+ */
+export class StandingWrites {
+  private readonly last = new Map<string, { fields: string; atMs: number }>();
+
+  /** Whether `point` (line protocol) for `key` is to be written at `nowMs`; if so, remembers it. */
+  due(key: string, point: string, nowMs: number): boolean {
+    const fields = point.slice(0, point.lastIndexOf(' '));
+    const last = this.last.get(key);
+    if (last && last.fields === fields && nowMs - last.atMs < STANDING_REFRESH_MS) return false;
+    this.last.set(key, { fields, atMs: nowMs });
+    return true;
+  }
 }

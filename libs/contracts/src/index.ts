@@ -38,4 +38,3 @@ export {
   type MetricName,
 } from './measurements';
 export { LANGUAGES, MissingTranslationError, translator, type Language } from './i18n';
-export { MESSAGES } from './messages';

@@ -32,7 +32,7 @@ export const MEASUREMENTS = {
   /**
    * A district's standing as each alert evaluation judges it (docs/contracts.md, "District standing"): one point per
    * site and regulator rule: tags district, site, rule; fields title, threshold, state, and value, margin,
-   * completeness when known; stamped with the evaluation's time.
+   * completeness when known; stamped with the evaluation's time, written when the judgement changes and hourly.
    */
   standing: 'standing',
   /**
