@@ -567,7 +567,7 @@ describe('demand response: an event over the simulator, measured against its bas
 
   it('draws the event on its dashboard: the load against the baseline, the results, the capability', async () => {
     const influx = await influxd.client('dr');
-    const board = dashboards(loadPolicyData(SEEDS))['demand-response.json']!;
+    const board = dashboards(loadPolicyData(SEEDS), 'zh-CN')['demand-response.json']!;
     // the range of a panel shown for "this year" (the capability) as well as of the week
     const substitute = (query: string): string =>
       grafanaQuery(query, {

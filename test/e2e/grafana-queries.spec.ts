@@ -1,6 +1,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { KpiCron } from '@peakwatch/analytics';
+import { LANGUAGES } from '@peakwatch/contracts';
 import { kpiLine } from '@peakwatch/metering';
 import { dashboardQueries, dashboards } from '@peakwatch/dashboards';
 import { loadScenario } from '@peakwatch/device-sim';
@@ -67,6 +68,10 @@ describe('Grafana dashboards: every query against the real influxd', () => {
     writeApi.writeRecord(
       `standing,district=haidian,rule=dc-pue-rolling-new,site=hd-dc1 title="Rolling 12-month PUE above the limit",threshold=1.3,state="firing",value=1.365,margin=0.05,completeness=0.97 ${fromMs + DAY}`,
     );
+    // One incident at a site in the shape docs/contracts.md gives it (the alerts service writes them)
+    writeApi.writeRecord(
+      `incident,district=haidian,incident=inc-1,kind=gateway,cause=gw-hd-b1,site=hd-b1 state="open",members=2i,title="网关 gw-hd-b1 离线",title_en="Gateway gw-hd-b1 offline" ${fromMs + DAY}`,
+    );
     // One carbon-market position in the shape the reports service writes it (test/e2e/reports.spec.ts checks that)
     writeApi.writeRecord(
       `carbon_position,district=haidian,org=hd-tech-campus,year=2026 allowance_t=1000,to_date_t=210.5,projected_t=1250.25,surplus_t=-250.25,surplus_cny=-22522.5,warning=true,report_version=4i ${fromMs + DAY}`,
@@ -111,14 +116,18 @@ describe('Grafana dashboards: every query against the real influxd', () => {
       districts: ['haidian'],
     });
 
-  // the committed dashboards (the unit spec proves they are what this code generates); the demand-response one is
-  // proved over a measured event (demand-response.spec.ts)
-  const boards = Object.entries(dashboards(loadPolicyData(SEEDS))).filter(
-    ([file]) => file !== 'demand-response.json',
+  // the committed dashboards in both languages (the unit spec proves they are what this code generates), each query
+  // once: the languages differ only in the incidents' title field; the demand-response one is proved over a measured
+  // event (demand-response.spec.ts)
+  const boards = LANGUAGES.flatMap((language) =>
+    Object.entries(dashboards(loadPolicyData(SEEDS), language))
+      .filter(([file]) => file !== 'demand-response.json')
+      .map(([file, board]) => [`${language}/${file}`, board] as const),
   );
-  const cases = boards.flatMap(([file, board]) =>
-    dashboardQueries(board).map((q) => [`${file}: ${q.name}`, q.query] as const),
-  );
+  const seen = new Set<string>();
+  const cases = boards
+    .flatMap(([file, board]) => dashboardQueries(board).map((q) => [`${file}: ${q.name}`, q.query] as const))
+    .filter(([, query]) => !seen.has(query) && seen.add(query));
 
   it('has queries to check', () => expect(cases.length).toBeGreaterThanOrEqual(25));
 

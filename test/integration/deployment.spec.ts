@@ -1,7 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONFIG_KEYS, loadConfig } from '@peakwatch/config';
-import { GRAFANA_DASHBOARDS_PATH, datasourceProvisioning } from '@peakwatch/dashboards';
+import {
+  GRAFANA_DASHBOARDS_PATH,
+  dashboardProvisioning,
+  datasourceProvisioning,
+} from '@peakwatch/dashboards';
 import { parse } from 'yaml';
 
 const ROOT = join(__dirname, '../..');
@@ -88,9 +92,14 @@ describe('docker-compose.yml', () => {
     expect(withDefaults(grafana!.environment!['INFLUX_TOKEN']!)).toBe(
       withDefaults(peakwatch!.environment!['INFLUX_TOKEN']!),
     );
-    expect(String(grafana!.environment!['GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH'])).toMatch(
-      new RegExp(`^${GRAFANA_DASHBOARDS_PATH}/`),
-    );
+    const home = String(grafana!.environment!['GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH']);
+    expect(home).toMatch(new RegExp(`^${GRAFANA_DASHBOARDS_PATH}/zh-CN/`)); // the Chinese dashboards first
+    // a dashboard the mount holds, and one of those the providers read
+    expect(
+      existsSync(join(ROOT, 'seeds/grafana/dashboards', home.slice(GRAFANA_DASHBOARDS_PATH.length))),
+    ).toBe(true);
+    const providerPaths = dashboardProvisioning.providers.map((p) => `${p.options.path}/`);
+    expect(providerPaths.some((path) => home.startsWith(path))).toBe(true);
   });
 
   it('starts each service once what it needs is healthy, and checks its own health', () => {
@@ -230,6 +239,9 @@ describe('docker-compose.demo.yml', () => {
     expect(Object.keys(demo.services)).toEqual(['grafana']);
     expect(viewer!.image).toBe(grafana!.image);
     expect(viewer!.volumes).toEqual(grafana!.volumes!.filter((v) => v.startsWith('./')));
+    expect(viewer!.environment!['GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH']).toBe(
+      grafana!.environment!['GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH'],
+    );
     // the demo's influxd listens on 127.0.0.1:8086 (README, "Running it"): only the host's network reaches it
     expect(viewer!.network_mode).toBe('host');
     expect(withDefaults(viewer!.environment!['INFLUX_URL']!, {})).toBe('http://127.0.0.1:8086');

@@ -1,8 +1,18 @@
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import type { Language } from '@peakwatch/contracts';
 import type { PolicyData } from '@peakwatch/policy';
 import { SUBMETER_ROLES } from '@peakwatch/registry';
 import type { InfluxQLQuery } from './influxql';
-import { annotations, areaVariables, statValue, tableOf, timeSeries, type Limit } from './panels';
+import {
+  annotations,
+  areaVariables,
+  statValue,
+  tableOf,
+  timeSeries,
+  type Column,
+  type Limit,
+} from './panels';
+import { DASHBOARD_TEXTS, dashboardTexts, type Texts } from './texts';
 
 /** Filters on the dashboards' variables (multi-value: Grafana substitutes `(a|b)` inside the regex). */
 const SITE = `"site" =~ /^$site$/`;
@@ -45,271 +55,396 @@ function limit(policy: PolicyData, id: string, color: Limit['color']): Limit {
   return { value: threshold.value, color };
 }
 
-function base(uid: string, title: string, description: string): dashboard.DashboardBuilder {
-  return new dashboard.DashboardBuilder(title)
-    .uid(uid)
-    .description(description)
+/**
+ * A dashboard's uid in a language: the Chinese dashboards keep the uids they had before there were two languages (so
+ * that links to them still open them), the English ones add `-en`; Grafana needs a uid unique in the installation.
+ */
+export function dashboardUid(uid: string, language: Language): string {
+  return language === 'zh-CN' ? uid : `${uid}-en`;
+}
+
+/** What every dashboard builder is given: the policy data, the language, and its texts. */
+interface Context {
+  policy: PolicyData;
+  language: Language;
+  t: Texts;
+}
+
+function base(
+  { language, t }: Context,
+  uid: string,
+  texts: { title: string; description: string },
+): dashboard.DashboardBuilder {
+  return new dashboard.DashboardBuilder(texts.title)
+    .uid(dashboardUid(uid, language))
+    .description(texts.description)
     .tags(['peakwatch'])
     .timezone('Asia/Shanghai')
     .refresh('1m')
     .time({ from: 'now-7d', to: 'now' })
     .readonly()
-    .variables(areaVariables());
+    .variables(areaVariables({ district: t('variables.district'), site: t('variables.site') }));
 }
 
-function facilityOverview(): dashboard.DashboardBuilder {
-  return base(
-    'peakwatch-facility',
-    'Facility overview',
-    'Live power by sub-metering category, energy today and this month, PV, heat pumps and the weather.',
-  )
+/** The columns the tables share, named in the dashboard's language. */
+function columns(t: Texts): Record<'Time' | 'district' | 'site' | 'device' | 'completeness', Column> {
+  return {
+    Time: { name: t('columns.time') },
+    district: { name: t('columns.district') },
+    site: { name: t('columns.site') },
+    device: { name: t('columns.device') },
+    completeness: { name: t('columns.completeness') },
+  };
+}
+
+/** An alert's state and severity as words of the dashboard's language. */
+function alertColumns(
+  t: Texts,
+): Record<'rule' | 'severity' | 'state' | 'title' | 'value' | 'threshold', Column> {
+  return {
+    rule: { name: t('columns.rule') },
+    severity: {
+      name: t('columns.severity'),
+      mappings: {
+        critical: t('values.critical'),
+        warning: t('values.warning'),
+        info: t('values.info'),
+      },
+    },
+    state: {
+      name: t('columns.state'),
+      mappings: {
+        firing: t('values.firing'),
+        pending: t('values.pending'),
+        resolved: t('values.resolved'),
+      },
+    },
+    title: { name: t('columns.title') },
+    value: { name: t('columns.value') },
+    threshold: { name: t('columns.threshold') },
+  };
+}
+
+function facilityOverview(c: Context): dashboard.DashboardBuilder {
+  const { t } = c;
+  return base(c, 'peakwatch-facility', {
+    title: t('facility.title'),
+    description: t('facility.description'),
+  })
     .withPanel(
       timeSeries(
-        'Power by sub-metering category',
-        `SELECT mean("power_kw") AS "power_kw" FROM "telemetry" WHERE ${SITE} AND "role" =~ /^(${SUBMETERS})$/ AND $timeFilter GROUP BY time($__interval), "site", "role" fill(null)`,
+        t('facility.power.title'),
+        {
+          query: `SELECT mean("power_kw") AS "power_kw" FROM "telemetry" WHERE ${SITE} AND "role" =~ /^(${SUBMETERS})$/ AND $timeFilter GROUP BY time($__interval), "site", "role" fill(null)`,
+          legend: t('facility.power.legend'),
+        },
         { unit: 'kwatt', width: 24 },
       ),
     )
     .withPanel(
-      statValue('Energy today', kpi('last("value") AS "energy_kwh"', { name: 'energy_kwh', period: '1d' }), {
-        unit: 'kwatth',
-        timeFrom: 'now/d',
-      }),
+      statValue(
+        t('facility.energyToday.title'),
+        {
+          query: kpi('last("value") AS "energy_kwh"', { name: 'energy_kwh', period: '1d' }),
+          legend: t('facility.energyToday.legend'),
+        },
+        { unit: 'kwatth', timeFrom: 'now/d' },
+      ),
     )
     .withPanel(
       statValue(
-        'Energy this month',
-        kpi('last("value") AS "energy_kwh"', { name: 'energy_kwh', period: '1mo' }),
+        t('facility.energyMonth.title'),
+        {
+          query: kpi('last("value") AS "energy_kwh"', { name: 'energy_kwh', period: '1mo' }),
+          legend: t('facility.energyMonth.legend'),
+        },
         { unit: 'kwatth', timeFrom: 'now/M' },
       ),
     )
     .withPanel(
       timeSeries(
-        'PV output',
-        `SELECT mean("power_kw") AS "power_kw" FROM "telemetry" WHERE ${SITE} AND "role" = 'pv' AND $timeFilter GROUP BY time($__interval), "device" fill(null)`,
+        t('facility.pv.title'),
+        {
+          query: `SELECT mean("power_kw") AS "power_kw" FROM "telemetry" WHERE ${SITE} AND "role" = 'pv' AND $timeFilter GROUP BY time($__interval), "device" fill(null)`,
+          legend: t('facility.pv.legend'),
+        },
         { unit: 'kwatt' },
       ),
     )
     .withPanel(
       timeSeries(
-        'Heat-pump COP (hourly)',
-        kpi('"value" AS "cop"', {
-          name: 'cop',
-          period: '1h',
-          category: `"category" =~ /.+/`,
-          groupBy: '"entity", "category"',
-        }),
+        t('facility.cop.title'),
+        {
+          query: kpi('"value" AS "cop"', {
+            name: 'cop',
+            period: '1h',
+            category: `"category" =~ /.+/`,
+            groupBy: '"entity", "category"',
+          }),
+          legend: t('facility.cop.legend'),
+        },
         { unit: 'none', width: 12 },
       ),
     )
     .withPanel(
       timeSeries(
-        'Outdoor temperature',
-        `SELECT mean("outdoor_temp_c") AS "outdoor_temp_c" FROM "telemetry" WHERE ${DISTRICT} AND "role" = 'weather' AND $timeFilter GROUP BY time($__interval), "site" fill(null)`,
+        t('facility.outdoor.title'),
+        {
+          query: `SELECT mean("outdoor_temp_c") AS "outdoor_temp_c" FROM "telemetry" WHERE ${DISTRICT} AND "role" = 'weather' AND $timeFilter GROUP BY time($__interval), "site" fill(null)`,
+          legend: t('facility.outdoor.legend'),
+        },
         { unit: 'celsius' },
       ),
     );
 }
 
-function dataCentre(policy: PolicyData): dashboard.DashboardBuilder {
+function dataCentre(c: Context): dashboard.DashboardBuilder {
+  const { policy, t } = c;
   const pueLimits = [
     limit(policy, 'beijing-new-dc-pue', 'orange'),
     limit(policy, 'beijing-existing-dc-pue-2026', 'red'),
   ];
-  return base(
-    'peakwatch-data-centre',
-    'Data centre',
-    'PUE per ISO/IEC 30134-2 (interval and rolling 12 months) against the Beijing limits, IT and facility load, and the renewable share against its trajectory.',
-  )
+  return base(c, 'peakwatch-data-centre', {
+    title: t('dataCentre.title'),
+    description: t('dataCentre.description'),
+  })
     .withPanel(
       timeSeries(
-        'PUE, hourly and daily',
+        t('dataCentre.pue.title'),
         [
-          kpi('"value" AS "pue_1h"', { name: 'pue', period: '1h' }),
-          kpi('"value" AS "pue_1d"', { name: 'pue', period: '1d' }),
+          {
+            query: kpi('"value" AS "pue_1h"', { name: 'pue', period: '1h' }),
+            legend: t('dataCentre.pue.hourly'),
+          },
+          {
+            query: kpi('"value" AS "pue_1d"', { name: 'pue', period: '1d' }),
+            legend: t('dataCentre.pue.daily'),
+          },
         ],
-        {
-          unit: 'none',
-          width: 16,
-          limits: pueLimits,
-          description: 'Limits: 1.3 for new data centres, 1.35 for existing ones from 2026 (seeds/policy).',
-        },
+        { unit: 'none', width: 16, limits: pueLimits, description: t('dataCentre.pue.description') },
       ),
     )
     .withPanel(
       statValue(
-        'PUE, rolling 12 months',
-        kpi('last("value") AS "pue_12mo"', { name: 'pue', period: 'rolling_12mo' }),
+        t('dataCentre.pue12.title'),
+        {
+          query: kpi('last("value") AS "pue_12mo"', { name: 'pue', period: 'rolling_12mo' }),
+          legend: t('dataCentre.pue12.legend'),
+        },
         { unit: 'none', width: 8, limits: pueLimits, timeFrom: '1y' },
       ),
     )
     .withPanel(
       statValue(
-        "District PUE, rolling 12 months: its data centres' energy over their IT energy",
-        kpi('last("value") AS "pue_12mo"', { name: 'pue', period: 'rolling_12mo', scope: 'district' }),
+        t('dataCentre.districtPue.title'),
+        {
+          query: kpi('last("value") AS "pue_12mo"', {
+            name: 'pue',
+            period: 'rolling_12mo',
+            scope: 'district',
+          }),
+          legend: t('dataCentre.districtPue.legend'),
+        },
         {
           unit: 'none',
           width: 8,
           limits: [limit(policy, 'national-dc-pue-average-2025', 'orange')],
           timeFrom: '1y',
-          description:
-            "The national data-centre action plan's average PUE below 1.5 by the end of 2025 (seeds/policy), for the district's data centres together.",
+          description: t('dataCentre.districtPue.description'),
         },
       ),
     )
     .withPanel(
       timeSeries(
-        'IT and facility load',
-        `SELECT mean("power_kw") AS "power_kw" FROM "telemetry" WHERE ${SITE} AND "role" =~ /^(dc_total|dc_it)$/ AND $timeFilter GROUP BY time($__interval), "role" fill(null)`,
+        t('dataCentre.load.title'),
+        {
+          query: `SELECT mean("power_kw") AS "power_kw" FROM "telemetry" WHERE ${SITE} AND "role" =~ /^(dc_total|dc_it)$/ AND $timeFilter GROUP BY time($__interval), "role" fill(null)`,
+          legend: t('dataCentre.load.legend'),
+        },
         { unit: 'kwatt' },
       ),
     )
     .withPanel(
       timeSeries(
-        'Renewable share against its trajectory',
+        t('dataCentre.renewable.title'),
         [
-          kpi('"value" AS "renewable_share"', { name: 'renewable_share', period: '1d' }),
-          kpi('"value" AS "target"', { name: 'renewable_share_target', period: '1d' }),
+          {
+            query: kpi('"value" AS "renewable_share"', { name: 'renewable_share', period: '1d' }),
+            legend: t('dataCentre.renewable.share'),
+          },
+          {
+            query: kpi('"value" AS "target"', { name: 'renewable_share_target', period: '1d' }),
+            legend: t('dataCentre.renewable.target'),
+          },
         ],
-        {
-          unit: 'percentunit',
-          description:
-            'New data centres: +10 points a year from commissioning (海淀区碳达峰实施方案 §七(二), an unverified reading).',
-        },
+        { unit: 'percentunit', description: t('dataCentre.renewable.description') },
       ),
     );
 }
 
-function renewables(policy: PolicyData): dashboard.DashboardBuilder {
+function renewables(c: Context): dashboard.DashboardBuilder {
+  const { policy, t } = c;
   const targets = [
     limit(policy, 'beijing-renewable-share-2025', 'orange'),
     limit(policy, 'beijing-renewable-share-2030', 'green'),
   ];
   // the targets count electricity by the generation method (发电煤耗法), as China's energy statistics do: that share is
   // the one drawn against them; the calorific one (0.1229 kgce/kWh) beside it (docs/domain.md, "Renewable share")
-  const method =
-    'Renewable share of energy use in tce, electricity by the generation method (发电煤耗法), as the targets count it; the calorific method (当量值) beside it.';
-  return base(
-    'peakwatch-renewables',
-    'Renewables',
-    'Renewable share of energy use (tce, generation method) by site and district against the Beijing targets: 14.4% by 2025, about 25% by 2030.',
-  )
+  return base(c, 'peakwatch-renewables', {
+    title: t('renewables.title'),
+    description: t('renewables.description'),
+  })
     .withPanel(
       timeSeries(
-        'Renewable share by site, monthly',
+        t('renewables.bySite.title'),
         [
-          kpi('"value" AS "generation_method"', {
-            name: 'renewable_share_generation',
-            period: '1mo',
-            declaredOnly: true,
-          }),
-          kpi('"value" AS "calorific_method"', {
-            name: 'renewable_share',
-            period: '1mo',
-            declaredOnly: true,
-          }),
+          {
+            query: kpi('"value" AS "generation_method"', {
+              name: 'renewable_share_generation',
+              period: '1mo',
+              declaredOnly: true,
+            }),
+            legend: t('renewables.bySite.generation'),
+          },
+          {
+            query: kpi('"value" AS "calorific_method"', {
+              name: 'renewable_share',
+              period: '1mo',
+              declaredOnly: true,
+            }),
+            legend: t('renewables.bySite.calorific'),
+          },
         ],
-        {
-          unit: 'percentunit',
-          limits: targets,
-          description: `${method} A month with nothing renewable metered and no green power declared is not drawn: it has no share, not one of 0.`,
-        },
+        { unit: 'percentunit', limits: targets, description: t('renewables.bySite.description') },
       ),
     )
     .withPanel(
       timeSeries(
-        'Renewable share by district, monthly',
+        t('renewables.byDistrict.title'),
         [
-          kpi('"value" AS "generation_method"', {
-            name: 'renewable_share_generation',
-            period: '1mo',
-            scope: 'district',
-          }),
-          kpi('"value" AS "calorific_method"', { name: 'renewable_share', period: '1mo', scope: 'district' }),
+          {
+            query: kpi('"value" AS "generation_method"', {
+              name: 'renewable_share_generation',
+              period: '1mo',
+              scope: 'district',
+            }),
+            legend: t('renewables.byDistrict.generation'),
+          },
+          {
+            query: kpi('"value" AS "calorific_method"', {
+              name: 'renewable_share',
+              period: '1mo',
+              scope: 'district',
+            }),
+            legend: t('renewables.byDistrict.calorific'),
+          },
         ],
-        { unit: 'percentunit', limits: targets, description: method },
+        { unit: 'percentunit', limits: targets, description: t('renewables.method') },
       ),
     )
     .withPanel(
       statValue(
-        'Renewable share this year, by district (generation method)',
-        kpi('last("value") AS "renewable_share"', {
-          name: 'renewable_share_generation',
-          period: '1y',
-          scope: 'district',
-        }),
-        { unit: 'percentunit', width: 24, limits: targets, timeFrom: 'now/y', description: method },
+        t('renewables.year.title'),
+        {
+          query: kpi('last("value") AS "renewable_share"', {
+            name: 'renewable_share_generation',
+            period: '1y',
+            scope: 'district',
+          }),
+          legend: t('renewables.year.legend'),
+        },
+        {
+          unit: 'percentunit',
+          width: 24,
+          limits: targets,
+          timeFrom: 'now/y',
+          description: t('renewables.method'),
+        },
       ),
     );
 }
 
-function buildings(policy: PolicyData): dashboard.DashboardBuilder {
+function buildings(c: Context): dashboard.DashboardBuilder {
+  const { policy, t } = c;
   const eui = [
     limit(policy, 'gbt51161-cold-office-a-guide', 'orange'),
     limit(policy, 'gbt51161-cold-office-a-constraint', 'red'),
   ];
-  return base(
-    'peakwatch-buildings',
-    'Buildings',
-    "Electricity use intensity (kWh/m², the basis of GB/T 51161-2016) against the guide and constraint values seeded for a cold-zone class A office (a Shaanxi case study's figures, not the standard's Beijing table: unverified), by sub-metering category; comprehensive energy and CO2 per m² against the baseline.",
-  )
+  /** This year's value per m² (the KPI's numerator) or the baseline year's (its denominator), one series each. */
+  const perM2 = (column: 'numerator' | 'denominator', alias: string, name: string, legend: string) => ({
+    query: kpi(`"${column}" AS "${alias}"`, { name, period: '1y' }),
+    legend,
+  });
+  return base(c, 'peakwatch-buildings', {
+    title: t('buildings.title'),
+    description: t('buildings.description'),
+  })
     .withPanel(
       statValue(
-        'Energy intensity, rolling 12 months',
-        kpi('last("value") AS "eui_kwh_m2"', { name: 'eui_kwh_m2', period: 'rolling_12mo' }),
+        t('buildings.eui12.title'),
+        {
+          query: kpi('last("value") AS "eui_kwh_m2"', { name: 'eui_kwh_m2', period: 'rolling_12mo' }),
+          legend: t('buildings.eui12.legend'),
+        },
         { unit: 'none', width: 24, limits: eui, timeFrom: '1y' },
       ),
     )
     .withPanel(
       timeSeries(
-        'Energy intensity by month',
-        kpi('"value" AS "eui_kwh_m2"', { name: 'eui_kwh_m2', period: '1mo' }),
+        t('buildings.euiMonth.title'),
+        {
+          query: kpi('"value" AS "eui_kwh_m2"', { name: 'eui_kwh_m2', period: '1mo' }),
+          legend: t('buildings.euiMonth.legend'),
+        },
         { unit: 'none' },
       ),
     )
     .withPanel(
       timeSeries(
-        'Daily energy by sub-metering category',
-        kpi('"value" AS "energy_kwh"', {
-          name: 'energy_kwh',
-          period: '1d',
-          category: `"category" =~ /^(${SUBMETERS})$/`,
-          groupBy: '"entity", "category"',
-        }),
+        t('buildings.daily.title'),
+        {
+          query: kpi('"value" AS "energy_kwh"', {
+            name: 'energy_kwh',
+            period: '1d',
+            category: `"category" =~ /^(${SUBMETERS})$/`,
+            groupBy: '"entity", "category"',
+          }),
+          legend: t('buildings.daily.legend'),
+        },
         { unit: 'kwatth' },
       ),
     )
     .withPanel(
       timeSeries(
-        'Per m² this year (annualised) against the baseline',
+        t('buildings.perM2.title'),
         [
-          kpi('"numerator" AS "kgce_per_m2", "denominator" AS "baseline_kgce_per_m2"', {
-            name: 'energy_kgce_reduction',
-            period: '1y',
-          }),
-          kpi('"numerator" AS "co2_kg_per_m2", "denominator" AS "baseline_co2_kg_per_m2"', {
-            name: 'co2_reduction',
-            period: '1y',
-          }),
-          kpi('"numerator" AS "kwh_per_m2", "denominator" AS "baseline_kwh_per_m2"', {
-            name: 'energy_reduction',
-            period: '1y',
-          }),
+          perM2('numerator', 'kgce_per_m2', 'energy_kgce_reduction', t('buildings.perM2.kgce')),
+          perM2(
+            'denominator',
+            'baseline_kgce_per_m2',
+            'energy_kgce_reduction',
+            t('buildings.perM2.kgceBaseline'),
+          ),
+          perM2('numerator', 'co2_kg_per_m2', 'co2_reduction', t('buildings.perM2.co2')),
+          perM2('denominator', 'baseline_co2_kg_per_m2', 'co2_reduction', t('buildings.perM2.co2Baseline')),
+          perM2('numerator', 'kwh_per_m2', 'energy_reduction', t('buildings.perM2.kwh')),
+          perM2('denominator', 'baseline_kwh_per_m2', 'energy_reduction', t('buildings.perM2.kwhBaseline')),
         ],
-        {
-          unit: 'none',
-          width: 24,
-          description:
-            "Comprehensive energy (kgce/m², GB/T 2589: electricity, gas and district heat), carbon (kg/m², at the baseline year's factors) and electricity (kWh/m²) per m² this year (annualised), and the baseline year's; the reductions and their 2025 targets are the next panel.",
-        },
+        { unit: 'none', width: 24, description: t('buildings.perM2.description') },
       ),
     )
     .withPanel(
       timeSeries(
-        'Reduction per m² this year against the baseline, and the 2025 targets',
+        t('buildings.reduction.title'),
         [
-          kpi('"value" AS "energy_kgce_reduction"', { name: 'energy_kgce_reduction', period: '1y' }),
-          kpi('"value" AS "co2_reduction"', { name: 'co2_reduction', period: '1y' }),
+          {
+            query: kpi('"value" AS "energy_kgce_reduction"', { name: 'energy_kgce_reduction', period: '1y' }),
+            legend: t('buildings.reduction.energy'),
+          },
+          {
+            query: kpi('"value" AS "co2_reduction"', { name: 'co2_reduction', period: '1y' }),
+            legend: t('buildings.reduction.co2'),
+          },
         ],
         {
           unit: 'percentunit',
@@ -318,172 +453,206 @@ function buildings(policy: PolicyData): dashboard.DashboardBuilder {
             limit(policy, 'haidian-public-institution-energy-2025', 'orange'),
             limit(policy, 'haidian-public-institution-carbon-2025', 'green'),
           ],
-          description:
-            "Public institutions: at least 8% less comprehensive energy (单位建筑面积综合能耗, kgce/m²) and 9% less carbon per m² than the baseline year by 2025 (海淀区碳达峰实施方案 §七(一), seeds/policy); 1 − this year so far, projected to its end, over the baseline. Carbon is at the baseline year's factors in both years, so a revised grid factor is not a reduction.",
+          description: t('buildings.reduction.description'),
         },
       ),
     )
     .withPanel(
       timeSeries(
-        'Quota burn: electricity this year against the annual quota',
-        kpi('"numerator" AS "kwh_this_year", "denominator" AS "quota_kwh"', {
-          name: 'quota_use',
-          period: '1y',
-        }),
-        {
-          unit: 'kwatth',
-          width: 24,
-          description:
-            'Beijing public buildings ≥ 3,000 m² (用电限额); the KPI quota_use is the use projected to the year end; more than 20% over may bring an energy audit.',
-        },
+        t('buildings.quota.title'),
+        [
+          {
+            query: kpi('"numerator" AS "kwh_this_year"', { name: 'quota_use', period: '1y' }),
+            legend: t('buildings.quota.used'),
+          },
+          {
+            query: kpi('"denominator" AS "quota_kwh"', { name: 'quota_use', period: '1y' }),
+            legend: t('buildings.quota.quota'),
+          },
+        ],
+        { unit: 'kwatth', width: 24, description: t('buildings.quota.description') },
       ),
     )
     .withPanel(
       timeSeries(
-        'CO2 by month (location-based)',
-        kpi('"value" AS "co2_t"', { name: 'co2_t', period: '1mo' }),
+        t('buildings.co2.title'),
         {
-          unit: 'none',
-          width: 24,
+          query: kpi('"value" AS "co2_t"', { name: 'co2_t', period: '1mo' }),
+          legend: t('buildings.co2.legend'),
         },
+        { unit: 'none', width: 24 },
       ),
     );
 }
 
-function costAndPeaks(): dashboard.DashboardBuilder {
+function costAndPeaks(c: Context): dashboard.DashboardBuilder {
+  const { t } = c;
   const daily = (name: string, alias: string, more: { category?: string; groupBy?: string } = {}): string =>
     kpi(`"value" AS "${alias}"`, { name, period: '1d', ...more });
-  return base(
-    'peakwatch-cost',
-    'Cost and peaks',
-    'Electricity cost at the time-of-use tariff by band, average price, peak demand, load factor and the districts\' coincident peak (docs/domain.md, "Cost and peaks").',
-  )
+  /** One column of the emitters' latest positions, a series per organisation. */
+  const position = (field: string, legend: string) => ({
+    query: `SELECT last("${field}") AS "${field}" FROM "carbon_position" WHERE ${DISTRICT} AND $timeFilter GROUP BY time(1d), "org" fill(none)`,
+    legend,
+  });
+  return base(c, 'peakwatch-cost', { title: t('cost.title'), description: t('cost.description') })
     .withPanel(
       timeSeries(
-        'Cost by band, daily',
-        daily('cost_cny', 'cost_cny', { category: `"category" =~ /.+/`, groupBy: '"entity", "category"' }),
+        t('cost.byBand.title'),
         {
-          unit: 'currencyCNY',
-          width: 24,
-          description:
-            "Each quarter hour bought (grid imports; a data centre's total meter) at the price of its band (尖峰, 高峰, 平段, 低谷) in the tariff version in force on its date. A site without a tariff has none (not 0).",
+          query: daily('cost_cny', 'cost_cny', {
+            category: `"category" =~ /.+/`,
+            groupBy: '"entity", "category"',
+          }),
+          legend: t('cost.byBand.legend'),
         },
+        { unit: 'currencyCNY', width: 24, description: t('cost.byBand.description') },
       ),
     )
     .withPanel(
-      timeSeries('Average price, daily', daily('avg_price_cny_kwh', 'avg_price_cny_kwh'), {
-        unit: 'none',
-        description: 'CNY per kWh bought: the cost over the energy it was for.',
-      }),
-    )
-    .withPanel(
-      timeSeries('Share of energy in the peak bands, daily', daily('peak_band_share', 'peak_band_share'), {
-        unit: 'percentunit',
-        description:
-          'kWh bought in the critical and peak bands over all kWh bought: what shifting to the valley lowers.',
-      }),
-    )
-    .withPanel(
       timeSeries(
-        'Peak demand and the load in the peak hours, daily',
-        [daily('peak_demand_kw', 'peak_demand_kw'), daily('peak_hours_load_kw', 'peak_hours_load_kw')],
-        {
-          unit: 'kwatt',
-          description:
-            "The largest 15-minute average load of the site's supply meter (最大需量), and its average load in the peak bands' quarter hours.",
-        },
+        t('cost.price.title'),
+        { query: daily('avg_price_cny_kwh', 'avg_price_cny_kwh'), legend: t('cost.price.legend') },
+        { unit: 'none', description: t('cost.price.description') },
       ),
     )
     .withPanel(
-      timeSeries('Load factor, daily', daily('load_factor', 'load_factor'), {
-        unit: 'percentunit',
-        description:
-          'The energy bought over the peak demand held all day: the flatter the load, the nearer 1.',
-      }),
+      timeSeries(
+        t('cost.peakShare.title'),
+        { query: daily('peak_band_share', 'peak_band_share'), legend: t('cost.peakShare.legend') },
+        { unit: 'percentunit', description: t('cost.peakShare.description') },
+      ),
     )
     .withPanel(
       timeSeries(
-        'Coincident peak of the district, daily',
-        kpi('"value" AS "coincident_peak_kw"', {
-          name: 'coincident_peak_kw',
-          period: '1d',
-          scope: 'district',
-        }),
+        t('cost.demand.title'),
+        [
+          { query: daily('peak_demand_kw', 'peak_demand_kw'), legend: t('cost.demand.peak') },
+          { query: daily('peak_hours_load_kw', 'peak_hours_load_kw'), legend: t('cost.demand.peakHours') },
+        ],
+        { unit: 'kwatt', description: t('cost.demand.description') },
+      ),
+    )
+    .withPanel(
+      timeSeries(
+        t('cost.loadFactor.title'),
+        { query: daily('load_factor', 'load_factor'), legend: t('cost.loadFactor.legend') },
+        { unit: 'percentunit', description: t('cost.loadFactor.description') },
+      ),
+    )
+    .withPanel(
+      timeSeries(
+        t('cost.coincident.title'),
         {
-          unit: 'kwatt',
-          width: 24,
-          description:
-            "The largest quarter hour of the district's sites' summed load (同时最大负荷): not the sum of their peaks, which need not coincide.",
+          query: kpi('"value" AS "coincident_peak_kw"', {
+            name: 'coincident_peak_kw',
+            period: '1d',
+            scope: 'district',
+          }),
+          legend: t('cost.coincident.legend'),
         },
+        { unit: 'kwatt', width: 24, description: t('cost.coincident.description') },
       ),
     )
     .withPanel(
       tableOf(
-        "Emitters' carbon-market position",
+        t('cost.position.title'),
         `SELECT last("allowance_t") AS "allowance_t", last("to_date_t") AS "to_date_t", last("projected_t") AS "projected_t", last("surplus_t") AS "surplus_t", last("surplus_cny") AS "surplus_cny", last("warning") AS "warning" FROM "carbon_position" WHERE ${DISTRICT} AND $timeFilter GROUP BY "org", "year"`,
+        {
+          columns: {
+            Time: columns(t).Time,
+            org: { name: t('cost.position.org') },
+            year: { name: t('cost.position.year') },
+            allowance_t: { name: t('cost.position.allowance') },
+            to_date_t: { name: t('cost.position.toDate') },
+            projected_t: { name: t('cost.position.projected') },
+            surplus_t: { name: t('cost.position.surplus') },
+            surplus_cny: { name: t('cost.position.surplusCny') },
+            warning: {
+              name: t('cost.position.warning'),
+              booleans: { true: t('values.yes'), false: t('values.no') },
+            },
+          },
+        },
       ),
     )
     .withPanel(
       timeSeries(
-        'Projected emissions against the allowance',
-        `SELECT last("projected_t") AS "projected_t", last("allowance_t") AS "allowance_t", last("to_date_t") AS "to_date_t" FROM "carbon_position" WHERE ${DISTRICT} AND $timeFilter GROUP BY time(1d), "org" fill(none)`,
-        {
-          unit: 'none',
-          width: 24,
-          description:
-            'As each monthly report states it (docs/reports.md, "Carbon-market position"): CO2 of the months filed, projected to the year\'s end, against the allowance (配额) declared; t CO2.',
-        },
+        t('cost.projected.title'),
+        [
+          position('projected_t', t('cost.projected.projected')),
+          position('allowance_t', t('cost.projected.allowance')),
+          position('to_date_t', t('cost.projected.toDate')),
+        ],
+        { unit: 'none', width: 24, description: t('cost.projected.description') },
       ),
     );
 }
 
-function demandResponse(policy: PolicyData): dashboard.DashboardBuilder {
-  return base(
-    'peakwatch-demand-response',
-    'Demand response',
-    'Demand-response events: each site\'s load against its baseline, the measured results, and the district\'s peak-shaving capability (docs/domain.md, "Demand response").',
-  )
+function demandResponse(c: Context): dashboard.DashboardBuilder {
+  const { policy, t } = c;
+  return base(c, 'peakwatch-demand-response', {
+    title: t('demandResponse.title'),
+    description: t('demandResponse.description'),
+  })
     .annotation(
       annotations(
-        'Demand-response events',
+        t('demandResponse.annotation'),
         'blue',
         `SELECT "ends_at" AS "text" FROM "dr_event" WHERE ${DISTRICT} AND "site" = 'total' AND $timeFilter GROUP BY "event"`,
       ),
     )
     .withPanel(
       timeSeries(
-        'Load against the event baseline',
+        t('demandResponse.load.title'),
         [
-          kpi('"value" AS "load_kw"', { name: 'demand_kw', period: '15m' }),
-          kpi('"value" AS "baseline_kw"', {
-            name: 'dr_baseline_kw',
-            period: '15m',
-            category: `"category" =~ /.+/`,
-            groupBy: '"entity", "category"',
-          }),
+          {
+            query: kpi('"value" AS "load_kw"', { name: 'demand_kw', period: '15m' }),
+            legend: t('demandResponse.load.load'),
+          },
+          {
+            query: kpi('"value" AS "baseline_kw"', {
+              name: 'dr_baseline_kw',
+              period: '15m',
+              category: `"category" =~ /.+/`,
+              groupBy: '"entity", "category"',
+            }),
+            legend: t('demandResponse.load.baseline'),
+          },
         ],
-        {
-          unit: 'kwatt',
-          width: 24,
-          description:
-            "Each quarter hour: the site's load, and over an event the baseline it is measured against (the mean of its 5 previous working days, adjusted by the morning ratio).",
-        },
+        { unit: 'kwatt', width: 24, description: t('demandResponse.load.description') },
       ),
     )
     .withPanel(
       tableOf(
-        'Events measured',
+        t('demandResponse.events.title'),
         `SELECT "requested_kw" AS "requested_kw", "reduced_kw" AS "reduced_kw", "shifted_kwh" AS "shifted_kwh", "met" AS "met", "completeness" AS "completeness" FROM "dr_event" WHERE ${DISTRICT} AND ("site" =~ /^$site$/ OR "site" = 'total') AND $timeFilter GROUP BY "event", "site"`,
+        {
+          columns: {
+            ...columns(t),
+            event: { name: t('demandResponse.events.event') },
+            site: { name: t('columns.site'), mappings: { total: t('demandResponse.events.total') } },
+            requested_kw: { name: t('demandResponse.events.requested') },
+            reduced_kw: { name: t('demandResponse.events.reduced') },
+            shifted_kwh: { name: t('demandResponse.events.shifted') },
+            met: {
+              name: t('demandResponse.events.met'),
+              booleans: { true: t('values.yes'), false: t('values.no') },
+            },
+          },
+        },
       ),
     )
     .withPanel(
       statValue(
-        'Peak-shaving capability this year',
-        kpi('last("value") AS "peak_shaving_share"', {
-          name: 'peak_shaving_share',
-          period: '1y',
-          scope: 'district',
-        }),
+        t('demandResponse.capability.title'),
+        {
+          query: kpi('last("value") AS "peak_shaving_share"', {
+            name: 'peak_shaving_share',
+            period: '1y',
+            scope: 'district',
+          }),
+          legend: t('demandResponse.capability.legend'),
+        },
         {
           unit: 'percentunit',
           timeFrom: 'now/y',
@@ -491,104 +660,177 @@ function demandResponse(policy: PolicyData): dashboard.DashboardBuilder {
             limit(policy, 'beijing-peak-shaving-2025-min', 'orange'),
             limit(policy, 'beijing-peak-shaving-2025-max', 'green'),
           ],
-          description:
-            "The largest reduction the district's sites made together in one event this year, over the district's maximum load of the year; the plan's target is 3–5 % (京政发〔2022〕31号).",
+          description: t('demandResponse.capability.description'),
         },
       ),
     );
 }
 
-function alerts(): dashboard.DashboardBuilder {
-  return base('peakwatch-alerts', 'Alerts', 'Alert events of the district: as annotations and as a table.')
+function alerts(c: Context): dashboard.DashboardBuilder {
+  const { t } = c;
+  return base(c, 'peakwatch-alerts', { title: t('alerts.title'), description: t('alerts.description') })
     .annotation(
       annotations(
-        'Alerts',
+        t('alerts.annotation'),
         'red',
         `SELECT "title" AS "text" FROM "alert_event" WHERE ${DISTRICT} AND ${SITE} AND $timeFilter GROUP BY "rule", "state"`,
       ),
     )
     .withPanel(
       timeSeries(
-        'Alert events',
-        `SELECT count("value") AS "events" FROM "alert_event" WHERE ${DISTRICT} AND ${SITE} AND $timeFilter GROUP BY time($__interval), "severity" fill(0)`,
+        t('alerts.events.title'),
+        {
+          query: `SELECT count("value") AS "events" FROM "alert_event" WHERE ${DISTRICT} AND ${SITE} AND $timeFilter GROUP BY time($__interval), "severity" fill(0)`,
+          legend: t('alerts.events.legend'),
+        },
         { unit: 'none', width: 24 },
       ),
     )
     .withPanel(
       tableOf(
-        'Alert history',
+        t('alerts.history.title'),
         `SELECT "title" AS "title", "value" AS "value", "threshold" AS "threshold" FROM "alert_event" WHERE ${DISTRICT} AND ${SITE} AND $timeFilter GROUP BY "rule", "site", "severity", "state"`,
+        { columns: { ...columns(t), ...alertColumns(t) } },
       ),
     );
 }
 
-function districtStanding(): dashboard.DashboardBuilder {
-  return base(
-    'peakwatch-district-standing',
-    'District standing',
-    'A regulator\'s page: every site of the district against the thresholds regulators are alerted on, worst first (docs/contracts.md, "District standing").',
-  ).withPanel(
-    tableOf(
-      'Sites against their thresholds, worst first',
-      // each site and rule's latest evaluation whole (a later one without a value does not keep an older margin)
-      `SELECT "margin" AS "margin", "value" AS "value", "threshold" AS "threshold", "completeness" AS "completeness", "state" AS "state", "title" AS "title" FROM "standing" WHERE ${DISTRICT} AND ${SITE} AND $timeFilter GROUP BY "district", "site", "rule" ORDER BY time DESC LIMIT 1`,
-      {
-        height: 16,
-        description:
-          'margin: how far past its threshold, as a fraction (value ÷ threshold − 1 for a limit, threshold − value for a floor); no value: too few readings to judge (completeness beside it), or not yet evaluated. state: the alert of the rule for the site (firing, pending: open).',
-        sortBy: { field: 'margin', desc: true },
+/**
+ * Incidents (alerts grouped by their common cause): each incident's last point at each site in the time range, its
+ * kind and state as words, and its title in the dashboard's language (the measurement holds both).
+ */
+function incidents({ language, t }: Context) {
+  const title = language === 'zh-CN' ? 'title' : 'title_en';
+  return tableOf(
+    t('incidents.title'),
+    `SELECT "state" AS "state", "members" AS "members", "${title}" AS "title" FROM "incident" WHERE ${DISTRICT} AND ${SITE} AND $timeFilter GROUP BY "incident", "kind", "cause", "site" ORDER BY time DESC LIMIT 1`,
+    {
+      height: 10,
+      description: t('incidents.description'),
+      columns: {
+        ...columns(t),
+        incident: { hidden: true },
+        kind: {
+          name: t('incidents.kind'),
+          mappings: {
+            platform: t('incidents.platform'),
+            gateway: t('incidents.gateway'),
+            segment: t('incidents.segment'),
+            site: t('incidents.site'),
+          },
+        },
+        cause: { name: t('incidents.cause') },
+        state: {
+          name: t('columns.state'),
+          mappings: { open: t('incidents.open'), resolved: t('incidents.resolved') },
+        },
+        members: { name: t('incidents.members') },
+        title: { name: t('columns.title') },
       },
-    ),
+      sortBy: { column: 'Time', desc: true },
+    },
   );
 }
 
-function deviceHealth(policy: PolicyData): dashboard.DashboardBuilder {
-  return base(
-    'peakwatch-device-health',
-    'Device health',
-    'When each device was last heard from, completeness per site and day, rejected messages by reason, and late data.',
-  )
+function districtStanding(c: Context): dashboard.DashboardBuilder {
+  const { t } = c;
+  return base(c, 'peakwatch-district-standing', {
+    title: t('standing.title'),
+    description: t('standing.description'),
+  })
     .withPanel(
       tableOf(
-        'Last seen',
+        t('standing.sites.title'),
+        // each site and rule's latest evaluation whole (a later one without a value does not keep an older margin)
+        `SELECT "margin" AS "margin", "value" AS "value", "threshold" AS "threshold", "completeness" AS "completeness", "state" AS "state", "title" AS "title" FROM "standing" WHERE ${DISTRICT} AND ${SITE} AND $timeFilter GROUP BY "district", "site", "rule" ORDER BY time DESC LIMIT 1`,
+        {
+          height: 16,
+          description: t('standing.sites.description'),
+          columns: {
+            ...columns(t),
+            ...alertColumns(t),
+            margin: { name: t('standing.sites.margin') },
+          },
+          sortBy: { column: 'margin', desc: true },
+        },
+      ),
+    )
+    .withPanel(incidents(c));
+}
+
+function deviceHealth(c: Context): dashboard.DashboardBuilder {
+  const { policy, t } = c;
+  return base(c, 'peakwatch-device-health', {
+    title: t('deviceHealth.title'),
+    description: t('deviceHealth.description'),
+  })
+    .withPanel(
+      tableOf(
+        t('deviceHealth.lastSeen.title'),
         `SELECT last("seq") AS "seq" FROM "telemetry" WHERE ${SITE} AND $timeFilter GROUP BY "site", "device"`,
+        {
+          columns: {
+            ...columns(t),
+            Time: { name: t('deviceHealth.lastSeen.time') },
+            seq: { name: t('deviceHealth.lastSeen.seq') },
+          },
+        },
       ),
     )
     .withPanel(
       timeSeries(
-        'Completeness by site, daily',
-        kpi('"completeness" AS "completeness"', { name: 'energy_kwh', period: '1d' }),
+        t('deviceHealth.completeness.title'),
+        {
+          query: kpi('"completeness" AS "completeness"', { name: 'energy_kwh', period: '1d' }),
+          legend: t('deviceHealth.completeness.legend'),
+        },
         { unit: 'percentunit', limits: [limit(policy, 'online-monitoring-completeness', 'orange')] },
       ),
     )
     .withPanel(
       timeSeries(
-        'Rejected messages by reason',
-        `SELECT sum("count") AS "rejected" FROM "ingest_reject" WHERE $timeFilter GROUP BY time($__interval), "reason" fill(0)`,
+        t('deviceHealth.rejected.title'),
+        {
+          query: `SELECT sum("count") AS "rejected" FROM "ingest_reject" WHERE $timeFilter GROUP BY time($__interval), "reason" fill(0)`,
+          legend: t('deviceHealth.rejected.legend'),
+        },
         { unit: 'none' },
       ),
     )
     .withPanel(
       timeSeries(
-        'Late readings received',
-        `SELECT sum("readings") AS "late_readings" FROM "ingest_late" WHERE ${SITE} AND $timeFilter GROUP BY time($__interval), "site" fill(0)`,
+        t('deviceHealth.late.title'),
+        {
+          query: `SELECT sum("readings") AS "late_readings" FROM "ingest_late" WHERE ${SITE} AND $timeFilter GROUP BY time($__interval), "site" fill(0)`,
+          legend: t('deviceHealth.late.legend'),
+        },
         { unit: 'none', width: 24 },
       ),
-    );
+    )
+    .withPanel(incidents(c));
 }
 
-/** Every dashboard, by file name under seeds/grafana/dashboards. */
-export function dashboards(policy: PolicyData): Record<string, dashboard.Dashboard> {
+/**
+ * Every dashboard in one language, by file name under seeds/grafana/dashboards/<language>: each generated by the same
+ * code in every language, its texts from texts.ts. A missing text throws (`MissingTranslationError`); `texts` is for
+ * the spec, which takes texts away.
+ */
+export function dashboards(
+  policy: PolicyData,
+  language: Language,
+  texts: unknown = DASHBOARD_TEXTS,
+): Record<string, dashboard.Dashboard> {
+  const c: Context = { policy, language, t: dashboardTexts(language, texts) };
   return {
-    'facility-overview.json': facilityOverview().build(),
-    'data-centre.json': dataCentre(policy).build(),
-    'renewables.json': renewables(policy).build(),
-    'buildings.json': buildings(policy).build(),
-    'cost-and-peaks.json': costAndPeaks().build(),
-    'demand-response.json': demandResponse(policy).build(),
-    'alerts.json': alerts().build(),
-    'device-health.json': deviceHealth(policy).build(),
-    'district-standing.json': districtStanding().build(),
+    'facility-overview.json': facilityOverview(c).build(),
+    'data-centre.json': dataCentre(c).build(),
+    'renewables.json': renewables(c).build(),
+    'buildings.json': buildings(c).build(),
+    'cost-and-peaks.json': costAndPeaks(c).build(),
+    'demand-response.json': demandResponse(c).build(),
+    'alerts.json': alerts(c).build(),
+    'device-health.json': deviceHealth(c).build(),
+    'district-standing.json': districtStanding(c).build(),
   };
 }
 

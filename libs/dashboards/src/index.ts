@@ -1,4 +1,4 @@
-export { dashboardQueries, dashboards } from './dashboards';
+export { dashboardQueries, dashboardUid, dashboards } from './dashboards';
 export { DATASOURCE, InfluxQLBuilder, influxql, type InfluxQLQuery } from './influxql';
 export {
   GRAFANA_DASHBOARDS_PATH,
@@ -6,3 +6,4 @@ export {
   datasourceProvisioning,
   grafanaFiles,
 } from './provisioning';
+export { DASHBOARD_TEXTS, dashboardTexts, type DashboardTexts, type TextKey, type Texts } from './texts';

@@ -11,6 +11,8 @@ export interface InfluxQLQuery extends cog.Dataquery {
   query: string;
   rawQuery: true;
   resultFormat: 'time_series' | 'table';
+  /** The series' display name (legend): `$tag_<key>` stands for a tag's value, `$col` for the column's name. */
+  alias?: string;
 }
 
 /**
@@ -29,6 +31,12 @@ export class InfluxQLBuilder implements cog.Builder<InfluxQLQuery> {
       resultFormat: 'time_series',
       _implementsDataqueryVariant: () => undefined,
     };
+  }
+
+  /** The legend of the query's series, in the dashboard's language (texts.ts). */
+  alias(alias: string): this {
+    this.internal.alias = alias;
+    return this;
   }
 
   table(): this {

@@ -20,16 +20,21 @@ function thresholds(limits: readonly Limit[]): dashboard.ThresholdsConfigBuilder
     ]);
 }
 
-type Queries = string | readonly (string | InfluxQLBuilder)[];
-const targets = (queries: Queries): InfluxQLBuilder[] =>
-  (typeof queries === 'string' ? [queries] : queries).map((q, i) =>
-    typeof q === 'string' ? influxql(q, String.fromCharCode(65 + i)) : q,
+/** An InfluxQL query and the legend of its series (a text of the dashboard's language). */
+export interface Target {
+  query: string;
+  legend: string;
+}
+type Targets = Target | readonly Target[];
+const targets = (queries: Targets): InfluxQLBuilder[] =>
+  (Array.isArray(queries) ? (queries as readonly Target[]) : [queries as Target]).map((q, i) =>
+    influxql(q.query, String.fromCharCode(65 + i)).alias(q.legend),
   );
 
 /** A time series of InfluxQL queries, with policy limits drawn as dashed lines. */
 export function timeSeries(
   title: string,
-  queries: Queries,
+  queries: Targets,
   {
     unit,
     limits = [],
@@ -57,7 +62,7 @@ export function timeSeries(
 /** The last value of a query (e.g. energy today), coloured by the policy limits. */
 export function statValue(
   title: string,
-  queries: Queries,
+  queries: Targets,
   {
     unit,
     limits = [],
@@ -80,7 +85,47 @@ export function statValue(
   return panel;
 }
 
-/** A table of an InfluxQL query in table format, sorted by a column if asked. */
+/** A table column of a query: its name in the dashboard's language, its value mappings, or hidden. */
+export interface Column {
+  name?: string;
+  mappings?: Record<string, string>;
+  /** The texts of a boolean column's true and false. */
+  booleans?: { true: string; false: string };
+  hidden?: boolean;
+}
+
+/** Grafana's field config of a column: its display name, the texts its values map to, hidden or not. */
+function columnProperties(column: Column): dashboard.DynamicConfigValue[] {
+  const properties: dashboard.DynamicConfigValue[] = [];
+  if (column.name) properties.push({ id: 'displayName', value: column.name });
+  const mappings: dashboard.ValueMapping[] = [];
+  if (column.mappings)
+    mappings.push({
+      type: dashboard.MappingType.ValueToText,
+      options: Object.fromEntries(
+        Object.entries(column.mappings).map(([value, text], index) => [value, { text, index }]),
+      ),
+    });
+  if (column.booleans)
+    mappings.push(
+      {
+        type: dashboard.MappingType.SpecialValue,
+        options: { match: dashboard.SpecialValueMatch.True, result: { text: column.booleans.true } },
+      },
+      {
+        type: dashboard.MappingType.SpecialValue,
+        options: { match: dashboard.SpecialValueMatch.False, result: { text: column.booleans.false } },
+      },
+    );
+  if (mappings.length > 0) properties.push({ id: 'mappings', value: mappings });
+  if (column.hidden) properties.push({ id: 'custom.hidden', value: true });
+  return properties;
+}
+
+/**
+ * A table of an InfluxQL query in table format. `columns` are by the names the query answers (its aliases, the tags
+ * it groups by, and `Time`, the name Grafana gives the time column); `sortBy` names one of them.
+ */
 export function tableOf(
   title: string,
   query: string,
@@ -88,12 +133,14 @@ export function tableOf(
     width = 24,
     height = 8,
     description,
+    columns = {},
     sortBy,
   }: {
     width?: number;
     height?: number;
     description?: string;
-    sortBy?: { field: string; desc: boolean };
+    columns?: Record<string, Column>;
+    sortBy?: { column: string; desc: boolean };
   } = {},
 ): table.PanelBuilder {
   const panel = new table.PanelBuilder()
@@ -103,13 +150,20 @@ export function tableOf(
     .height(height)
     .targets([influxql(query).table()]);
   if (description) panel.description(description);
+  // only the columns this query answers (the shared ones are given to every table)
+  for (const [name, column] of Object.entries(columns))
+    if (name === 'Time' || query.includes(`"${name}"`)) panel.overrideByName(name, columnProperties(column));
   if (sortBy)
-    panel.sortBy([new common.TableSortByFieldStateBuilder().displayName(sortBy.field).desc(sortBy.desc)]);
+    panel.sortBy([
+      new common.TableSortByFieldStateBuilder()
+        .displayName(columns[sortBy.column]?.name ?? sortBy.column)
+        .desc(sortBy.desc),
+    ]);
   return panel;
 }
 
-/** The site and district variables every dashboard has (multi-value, "All" by default). */
-export function areaVariables(): dashboard.QueryVariableBuilder[] {
+/** The site and district variables every dashboard has (multi-value, "All" by default), labelled in its language. */
+export function areaVariables(labels: { district: string; site: string }): dashboard.QueryVariableBuilder[] {
   const variable = (name: string, label: string, query: string): dashboard.QueryVariableBuilder =>
     new dashboard.QueryVariableBuilder(name)
       .label(label)
@@ -121,10 +175,10 @@ export function areaVariables(): dashboard.QueryVariableBuilder[] {
       .multi(true)
       .includeAll(true);
   return [
-    variable('district', 'District', 'SHOW TAG VALUES FROM "telemetry" WITH KEY = "district"'),
+    variable('district', labels.district, 'SHOW TAG VALUES FROM "telemetry" WITH KEY = "district"'),
     variable(
       'site',
-      'Site',
+      labels.site,
       'SHOW TAG VALUES FROM "telemetry" WITH KEY = "site" WHERE "district" =~ /^$district$/',
     ),
   ];
