@@ -1,15 +1,15 @@
 import type { ArgumentsHost } from '@nestjs/common';
-import { PeakWatchError } from '@peakwatch/contracts';
+import { LANGUAGES, PeakWatchError, translator } from '@peakwatch/contracts';
 import { DeviceRefusedError } from '@peakwatch/registry';
 import { AuthThrottledError } from '@peakwatch/state';
-import { PeakWatchErrorFilter } from './errors.filter';
+import { PeakWatchErrorFilter, STATUS_OF_CODE } from './errors.filter';
 
 class SecretLeak extends PeakWatchError {
   readonly code = 'migration_failed';
 }
 
 /** What the filter answered: status, headers and body, through an Express-shaped response. */
-function answer(error: PeakWatchError) {
+function answer(error: PeakWatchError, acceptLanguage?: string) {
   const sent: { status?: number; body?: unknown; headers: Record<string, string> } = { headers: {} };
   const response = {
     status(code: number) {
@@ -23,7 +23,11 @@ function answer(error: PeakWatchError) {
     setHeader(name: string, value: string) {
       sent.headers[name] = value;
     },
+    vary(name: string) {
+      sent.headers.Vary = name;
+    },
   };
+  const request = { headers: acceptLanguage === undefined ? {} : { 'accept-language': acceptLanguage } };
   // how Nest's own 500 answers (the HTTP adapter), for the codes the filter leaves to it
   const adapter = {
     isHeadersSent: () => false,
@@ -31,10 +35,13 @@ function answer(error: PeakWatchError) {
     end: () => undefined,
   };
   const host = {
-    switchToHttp: () => ({ getResponse: () => response }),
+    switchToHttp: () => ({ getResponse: () => response, getRequest: () => request }),
     getArgByIndex: () => response,
   } as unknown as ArgumentsHost;
-  new PeakWatchErrorFilter(adapter as never).catch(error, host);
+  const filter = new PeakWatchErrorFilter();
+  // what Nest injects into a filter it makes (the HTTP adapter)
+  Object.assign(filter, { httpAdapterHost: { httpAdapter: adapter } });
+  filter.catch(error, host);
   return sent;
 }
 
@@ -44,8 +51,45 @@ describe('PeakWatchErrorFilter: one place from error codes to HTTP statuses', ()
     [new DeviceRefusedError('invalid', 'kind', 'bad kind'), 400, 'invalid_device'],
     [new DeviceRefusedError('unknown', 'siteId', 'no site zz'), 404, 'unknown_site'],
   ])('%s → %s', (error, status, code) => {
-    expect(answer(error)).toMatchObject({ status, body: { statusCode: status, code, field: error.field } });
+    expect(answer(error, 'en')).toMatchObject({
+      status,
+      body: { statusCode: status, code, field: error.field },
+    });
   });
+
+  it('says the message in the language of Accept-Language, Chinese by default; code and field stay as they are', () => {
+    const error = new DeviceRefusedError('unknown', 'siteId', 'unknown site zz');
+    expect(answer(error, 'en-US,en;q=0.9')).toMatchObject({
+      headers: { 'Content-Language': 'en', Vary: 'Accept-Language' },
+      body: { code: 'unknown_site', field: 'siteId', message: 'siteId: unknown site zz' },
+    });
+    for (const acceptLanguage of ['zh-CN', 'zh-TW,en;q=0.5', 'fr', undefined])
+      expect(answer(error, acceptLanguage)).toMatchObject({
+        headers: { 'Content-Language': 'zh-CN' },
+        body: { code: 'unknown_site', field: 'siteId', message: 'siteId 所指的站点不存在。' },
+      });
+    expect(answer(new AuthThrottledError(42), 'zh').body).toMatchObject({
+      message: '认证失败次数过多，请 42 秒后重试。',
+    });
+  });
+
+  // a code given a status without its sentences fails here (MissingTranslationError), not in front of a caller
+  it.each(Object.keys(STATUS_OF_CODE))(
+    'has the sentences of %s in every language, with and without a field',
+    (code) => {
+      for (const language of LANGUAGES) {
+        const t = translator(language);
+        const bare = t(`api.error.${code}`, { seconds: 7 });
+        const named = t(`api.error.${code}_field`, { field: 'siteId', seconds: 7 });
+        expect(named).toContain('siteId');
+        for (const text of [bare, named]) {
+          expect(text).not.toMatch(/{{|}}/);
+          // Chinese in zh-CN (its characters), none in English
+          expect(/[\u4e00-\u9fff]/.test(text)).toBe(language === 'zh-CN');
+        }
+      }
+    },
+  );
 
   it('answers 429 with Retry-After to throttled authentication', () => {
     const sent = answer(new AuthThrottledError(42));

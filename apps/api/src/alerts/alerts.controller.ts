@@ -1,5 +1,5 @@
 import { ID_PATTERN } from '@peakwatch/contracts';
-import { Controller, Get, HttpCode, NotFoundException, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { Controller, Get, HttpCode, HttpStatus, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { recordAlertHistory } from '@peakwatch/state';
@@ -9,13 +9,14 @@ import { Access } from '../auth/access';
 import { AlertVisibility } from './alert-visibility';
 import { ApiKeyGuard, Caller, Roles } from '../auth/api-key.guard';
 import type { Principal } from '../auth/api-keys.repository';
-import { parseInput } from '../validation';
+import { parseInput, problem } from '../validation';
+import { ApiTextException } from '../translated.error';
 import { by } from '../auth/audit';
 
 const listQuery = z
   .object({
     state: z.enum(['pending', 'firing', 'resolved', 'inactive']).optional(),
-    site: z.string().regex(ID_PATTERN, 'expected a site id').optional(),
+    site: z.string().regex(ID_PATTERN, problem('expectedSiteId')).optional(),
   })
   .strict();
 
@@ -64,7 +65,8 @@ export class AlertsController {
   @ApiOperation({ summary: 'The append-only history (audit trail) of the alerts of a site' })
   async history(@Caller() caller: Principal, @Query() raw: unknown): Promise<unknown[]> {
     const q = parseInput(listQuery.pick({ site: true }).required(), raw);
-    if (!this.access.site(caller, q.site)) throw new NotFoundException(`no site ${q.site}`);
+    if (!this.access.site(caller, q.site))
+      throw new ApiTextException(HttpStatus.NOT_FOUND, 'noSite', { site: q.site });
     const rows = await this.state.db
       .selectFrom('alert_history')
       .selectAll()
@@ -97,7 +99,7 @@ export class AlertsController {
       !this.visible(caller, ruleId) ||
       row.state !== 'firing'
     )
-      throw new NotFoundException(`no firing alert ${ruleId} for ${entity}`);
+      throw new ApiTextException(HttpStatus.NOT_FOUND, 'noFiringAlert', { rule: ruleId, entity });
     const at = this.clock.iso();
     await this.state.db.transaction().execute(async (tx) => {
       await tx

@@ -1,10 +1,7 @@
 import {
-  HttpException,
   HttpStatus,
   Injectable,
   SetMetadata,
-  UnauthorizedException,
-  ForbiddenException,
   createParamDecorator,
   type CanActivate,
   type ExecutionContext,
@@ -12,6 +9,7 @@ import {
 import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import { InjectConfig, type AppConfig } from '@peakwatch/config';
+import { ApiTextException } from '../translated.error';
 import { ApiKeysRepository, type ApiRole, type Principal } from './api-keys.repository';
 
 const ROLES = 'peakwatch:roles';
@@ -45,17 +43,17 @@ export class ApiKeyGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const header = request.headers.authorization ?? '';
     const key = /^Bearer (\S+)$/.exec(header)?.[1];
-    if (!key) throw new UnauthorizedException('an API key is required: Authorization: Bearer <key>');
+    if (!key) throw new ApiTextException(HttpStatus.UNAUTHORIZED, 'keyRequired');
     // too many failures: 429 with Retry-After (PeakWatchErrorFilter)
     const principal = await this.keys.verify(key, request.socket.remoteAddress ?? '');
-    if (!principal) throw new UnauthorizedException('unknown or revoked API key');
+    if (!principal) throw new ApiTextException(HttpStatus.UNAUTHORIZED, 'keyUnknown');
     this.limit(principal.keyId, context.switchToHttp().getResponse<Response>());
     const roles = this.reflector.getAllAndOverride<ApiRole[] | undefined>(ROLES, [
       context.getHandler(),
       context.getClass(),
     ]);
     if (roles && !roles.includes(principal.role))
-      throw new ForbiddenException(`this endpoint is for ${roles.join(', ')}`);
+      throw new ApiTextException(HttpStatus.FORBIDDEN, 'roles', { roles: roles.join(', ') });
     request.principal = principal;
     return true;
   }
@@ -66,7 +64,7 @@ export class ApiKeyGuard implements CanActivate {
     if (!usage || now - usage.since >= 60_000) this.usage.set(keyId, (usage = { since: now, count: 0 }));
     if (++usage.count > this.config.api.rateLimitPerMinute) {
       response.setHeader('Retry-After', String(Math.ceil((usage.since + 60_000 - now) / 1000)));
-      throw new HttpException('rate limit of this API key reached', HttpStatus.TOO_MANY_REQUESTS);
+      throw new ApiTextException(HttpStatus.TOO_MANY_REQUESTS, 'rateLimited');
     }
   }
 }

@@ -4,10 +4,10 @@ import {
   Controller,
   Headers,
   HttpCode,
+  HttpStatus,
   Logger,
   NotFoundException,
   Post,
-  UnauthorizedException,
 } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { z } from 'zod';
@@ -17,6 +17,7 @@ import { CredentialsRepository, grantOf } from '@peakwatch/state';
 import { Registry } from '@peakwatch/registry';
 import { AuthThrottledError } from '@peakwatch/state';
 import { parseInput } from '../validation';
+import { ApiTextException } from '../translated.error';
 
 /** EMQX 5's answer format: HTTP 200 with `result` (allow, deny or ignore); PeakWatch never makes a superuser. */
 type HookAnswer = { result: 'allow' | 'deny'; is_superuser?: false };
@@ -119,7 +120,7 @@ export class EmqxHookController {
     if (!this.tokenDigest) throw new NotFoundException();
     if (typeof token !== 'string' || !timingSafeEqual(digest(token), this.tokenDigest)) {
       this.logger.warn('EMQX hook called without the right X-PeakWatch-Hook-Token');
-      throw new UnauthorizedException('X-PeakWatch-Hook-Token is missing or wrong');
+      throw new ApiTextException(HttpStatus.UNAUTHORIZED, 'hookToken');
     }
   }
 }

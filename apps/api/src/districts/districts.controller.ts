@@ -1,4 +1,4 @@
-import { Controller, Get, NotFoundException, Param, Query, Res, UseGuards } from '@nestjs/common';
+import { Controller, Get, HttpStatus, Param, Query, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { z } from 'zod';
@@ -11,9 +11,12 @@ import { AlertVisibility } from '../alerts/alert-visibility';
 import { Access } from '../auth/access';
 import { ApiKeyGuard, Caller, Roles } from '../auth/api-key.guard';
 import type { Principal } from '../auth/api-keys.repository';
-import { parseInput } from '../validation';
+import { parseInput, problem } from '../validation';
+import { ApiTextException } from '../translated.error';
 
-const districtParam = z.object({ district: z.string().regex(ID_PATTERN, 'expected a district id') }).strict();
+const districtParam = z
+  .object({ district: z.string().regex(ID_PATTERN, problem('expectedDistrictId')) })
+  .strict();
 const standingQuery = z.object({ format: z.enum(['json', 'csv']).optional() }).strict();
 
 /** One site against one of the thresholds regulators are told about (a rule with regulators in its audience). */
@@ -81,7 +84,7 @@ export class DistrictsController {
     const sites = this.registry.sites.filter((s) => s.district === district);
     // a district outside the caller's scope is as unknown as one that does not exist
     if (sites.length === 0 || !this.access.entity(caller, 'district', district))
-      throw new NotFoundException(`no district ${district}`);
+      throw new ApiTextException(HttpStatus.NOT_FOUND, 'noDistrict', { district });
     const states = await this.state.db
       .selectFrom('alert_state')
       .selectAll()

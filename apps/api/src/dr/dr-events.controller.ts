@@ -1,19 +1,8 @@
-import {
-  Body,
-  ConflictException,
-  Controller,
-  Get,
-  HttpCode,
-  NotFoundException,
-  Param,
-  Post,
-  Query,
-  UseGuards,
-} from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { InjectConfig, type AppConfig } from '@peakwatch/config';
-import { ID_CHARS, ID_PATTERN } from '@peakwatch/contracts';
+import { ID_PATTERN } from '@peakwatch/contracts';
 import { InfluxClient } from '@peakwatch/influx';
 import { PolicyData } from '@peakwatch/policy';
 import { readKpis, utcOffsetMs, windowsOf } from '@peakwatch/metering';
@@ -24,14 +13,27 @@ import { Access } from '../auth/access';
 import { ApiKeyGuard, Caller, Roles } from '../auth/api-key.guard';
 import type { Principal } from '../auth/api-keys.repository';
 import { by } from '../auth/audit';
-import { badField, parseInput } from '../validation';
+import { badField, parseInput, problem, type ProblemKey } from '../validation';
+import { ApiTextException } from '../translated.error';
 
 const capabilityQuery = z
   .object({
-    district: z.string().regex(ID_PATTERN, `must match ${ID_CHARS}`),
+    district: z.string().regex(ID_PATTERN, problem('idChars')),
     year: z.coerce.number().int().min(2000).max(2100),
   })
   .strict();
+
+/**
+ * The text of a refusal of DrEvents (libs/state) in the other languages, by the field it names; its English sentence
+ * is the library's own.
+ */
+function refusalText(field: string): ProblemKey {
+  if (field === 'startsAt') return 'startsInPast';
+  if (field === 'district') return 'noSiteInDistrict';
+  if (field === 'sites') return 'oneDistrict';
+  if (field.startsWith('sites.')) return 'notYourSite';
+  return 'refused';
+}
 
 /**
  * Demand-response events (docs/domain.md, "Demand response"): a regulator (its district's sites) or an admin creates
@@ -78,9 +80,14 @@ export class DrEventsController {
       nowMs: this.clock.now(),
     });
     if ('refusal' in submitted) {
-      const { status, field, problem, overlaps } = submitted.refusal;
-      if (status === 400) badField(field, problem);
-      throw new ConflictException({ statusCode: 409, error: 'Conflict', message: problem, field, overlaps });
+      const { status, field, problem: english, overlaps } = submitted.refusal;
+      if (status === 400) badField(field, { english, key: refusalText(field) });
+      throw new ApiTextException(
+        HttpStatus.CONFLICT,
+        'overlaps',
+        { events: (overlaps ?? []).join(', ') },
+        { field, overlaps },
+      );
     }
     const { event, announcements, created } = submitted;
     if (!created) return event; // the same request again
@@ -115,7 +122,7 @@ export class DrEventsController {
   async capability(@Caller() caller: Principal, @Query() query: unknown): Promise<object> {
     const { district, year } = parseInput(capabilityQuery, query);
     if (!this.access.entity(caller, 'district', district))
-      throw new NotFoundException(`no district ${district}`);
+      throw new ApiTextException(HttpStatus.NOT_FOUND, 'noDistrict', { district });
     const offset = utcOffsetMs(this.config.tzReporting, Date.UTC(year, 6, 1));
     const [window] = windowsOf('1y', Date.UTC(year, 6, 1), Date.UTC(year, 6, 1) + 1, offset);
     const events = (
@@ -160,7 +167,7 @@ export class DrEventsController {
   async get(@Caller() caller: Principal, @Param('eventId') eventId: string): Promise<DrEvent> {
     const event = /^dr-[0-9a-f-]{36}$/.test(eventId) ? await this.events.get(eventId) : undefined;
     const shown = event && this.visible(caller, event, new Set(this.access.sites(caller)));
-    if (!shown) throw new NotFoundException(`no event ${eventId.slice(0, 64)}`);
+    if (!shown) throw new ApiTextException(HttpStatus.NOT_FOUND, 'noEvent', { event: eventId.slice(0, 64) });
     return shown;
   }
 

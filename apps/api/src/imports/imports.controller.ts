@@ -6,17 +6,14 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
   Controller,
-  ForbiddenException,
   Get,
   HttpCode,
-  HttpException,
   HttpStatus,
   Param,
   Post,
   Query,
   Req,
   Res,
-  UnsupportedMediaTypeException,
   UseGuards,
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
@@ -35,7 +32,8 @@ import { Access } from '../auth/access';
 import { ApiKeyGuard, Caller, Roles } from '../auth/api-key.guard';
 import type { Principal } from '../auth/api-keys.repository';
 import { by } from '../auth/audit';
-import { parseInput } from '../validation';
+import { parseInput, problem } from '../validation';
+import { ApiTextException } from '../translated.error';
 
 /** The file kinds an upload may be, by its Content-Type. */
 const KINDS: Readonly<Record<string, 'csv' | 'xlsx'>> = {
@@ -46,7 +44,7 @@ const KINDS: Readonly<Record<string, 'csv' | 'xlsx'>> = {
 const flag = z.enum(['true', 'false']).transform((v) => v === 'true');
 const query = z
   .object({
-    reason: z.string().trim().min(1, 'required: why the readings are imported').max(MAX_REASON_LENGTH),
+    reason: z.string().trim().min(1, problem('importReason')).max(MAX_REASON_LENGTH),
     fileName: z
       .string()
       .regex(/^[\w .()-]{1,200}$/, 'letters, digits, spaces and . _ - ( ) only')
@@ -58,7 +56,7 @@ const query = z
   })
   .strict();
 const batchParam = z.object({
-  id: z.string().regex(/^imp-\d{8}-[0-9a-f]{8}$/, 'expected an import batch id'),
+  id: z.string().regex(/^imp-\d{8}-[0-9a-f]{8}$/, problem('expectedBatchId')),
 });
 
 /**
@@ -93,9 +91,9 @@ export class ImportsController {
     const q = parseInput(query, raw);
     const kind = KINDS[(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase()];
     if (!kind)
-      throw new UnsupportedMediaTypeException(
-        `the body is the file: Content-Type ${Object.keys(KINDS).join(' or ')}`,
-      );
+      throw new ApiTextException(HttpStatus.UNSUPPORTED_MEDIA_TYPE, 'importType', {
+        types: { or: Object.keys(KINDS) },
+      });
     const dir = join(this.config.dataDir, 'imports');
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const path = join(dir, `upload-${randomUUID()}.${kind}`);
@@ -144,7 +142,7 @@ export class ImportsController {
     const { id, actor } = await this.batch(caller, parseInput(batchParam, raw).id);
     // the refused rows quote the file, which may hold rows of sites outside another key's scope: its uploader's
     if (caller.role !== 'admin' && actor !== caller.keyId)
-      throw new ForbiddenException(`the refused rows of import ${id} are its uploader's and the admins'`);
+      throw new ApiTextException(HttpStatus.FORBIDDEN, 'rejectionsOfOthers', { batch: id });
     res
       .status(200)
       .type('text/csv; charset=utf-8')
@@ -186,10 +184,7 @@ export class ImportsController {
         bytes += chunk.length;
         if (bytes > limit)
           done(
-            new HttpException(
-              `the file is larger than IMPORT_MAX_MB (${limit / 1_048_576} MiB)`,
-              HttpStatus.PAYLOAD_TOO_LARGE,
-            ),
+            new ApiTextException(HttpStatus.PAYLOAD_TOO_LARGE, 'importTooLarge', { mib: limit / 1_048_576 }),
           );
         else done(null, chunk);
       },

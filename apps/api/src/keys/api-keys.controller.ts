@@ -1,24 +1,15 @@
 import { ID_PATTERN } from '@peakwatch/contracts';
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  NotFoundException,
-  Param,
-  Post,
-  UseGuards,
-} from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { AuditLog } from '@peakwatch/state';
 import { API_ROLES, ApiKeysRepository, type ApiKeyInfo, type Principal } from '../auth/api-keys.repository';
 import { ApiKeyGuard, Caller, Roles } from '../auth/api-key.guard';
 import { by } from '../auth/audit';
-import { parseInput } from '../validation';
+import { parseInput, problem } from '../validation';
+import { ApiTextException } from '../translated.error';
 
-const id = z.string().regex(ID_PATTERN, 'expected an id');
+const id = z.string().regex(ID_PATTERN, problem('expectedId'));
 
 export const createKeyBody = z
   .object({
@@ -29,11 +20,11 @@ export const createKeyBody = z
   })
   .strict()
   .refine((b) => (b.role === 'admin' ? b.scope.length === 0 : b.scope.length > 0), {
-    message: 'an admin key has no scope; every other role needs one',
+    message: problem('adminScope'),
     path: ['scope'],
   })
   .refine((b) => b.role === 'facility_manager' || b.scope.length <= 1, {
-    message: 'an emitter has one organisation, a regulator one district',
+    message: problem('oneScope'),
     path: ['scope'],
   });
 
@@ -74,7 +65,8 @@ export class ApiKeysController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Revoke an API key, at once' })
   async revoke(@Caller() caller: Principal, @Param('keyId') keyId: string): Promise<void> {
-    if (!(await this.keys.revoke(keyId))) throw new NotFoundException(`no active API key ${keyId}`);
+    if (!(await this.keys.revoke(keyId)))
+      throw new ApiTextException(HttpStatus.NOT_FOUND, 'noApiKey', { key: keyId });
     await this.audit.record({ ...by(caller), action: 'apikey.revoke', target: keyId });
   }
 }

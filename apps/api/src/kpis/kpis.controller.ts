@@ -1,4 +1,4 @@
-import { Controller, ForbiddenException, Get, NotFoundException, Query, UseGuards } from '@nestjs/common';
+import { Controller, Get, HttpStatus, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { InjectConfig, type AppConfig } from '@peakwatch/config';
@@ -8,7 +8,8 @@ import { InfluxClient } from '@peakwatch/influx';
 import { Access } from '../auth/access';
 import { ApiKeyGuard, Caller } from '../auth/api-key.guard';
 import type { Principal } from '../auth/api-keys.repository';
-import { parseInput } from '../validation';
+import { parseInput, problem } from '../validation';
+import { ApiTextException } from '../translated.error';
 
 /** At most this much history per request (ms): a year of 15-minute windows is ~35,000 values per KPI. */
 const MAX_RANGE_MS = 400 * 86_400_000;
@@ -26,33 +27,35 @@ const time = (timeZone: string) =>
       if (ms === undefined) {
         ctx.addIssue({
           code: 'custom',
-          message: `expected a date YYYY-MM-DD (midnight in ${timeZone}) or an RFC 3339 time with its offset`,
+          message: problem('expectedTime'),
+          params: { timeZone },
         });
         return z.NEVER;
       }
       return ms;
     })
     // InfluxDB stores nanoseconds since 1970 in 64 bits (to 2262); PeakWatch's data lie well within these years
-    .refine((ms) => ms >= EARLIEST_MS && ms < LATEST_MS, { message: 'expected a time from 1970 to 2100' });
+    .refine((ms) => ms >= EARLIEST_MS && ms < LATEST_MS, { message: problem('timeInYears') });
 
 /** The query of GET /api/v1/kpis, its plain dates in the reporting zone `timeZone`. */
 export const kpiQuery = (timeZone: string) =>
   z
     .object({
       scope: z.enum(KPI_SCOPES).default('site'),
-      entity: z.string().regex(ID_PATTERN, 'expected a site, district or city id'),
+      entity: z.string().regex(ID_PATTERN, problem('expectedEntity')),
       kpi: z
         .string()
-        .regex(/^[a-z0-9_]{1,64}$/, 'expected a KPI name such as pue')
+        .regex(/^[a-z0-9_]{1,64}$/, problem('expectedKpi'))
         .optional(),
       period: z.enum(KPI_PERIODS),
       from: time(timeZone),
       to: time(timeZone),
     })
     .strict()
-    .refine((q) => q.to > q.from, { message: 'must be after from', path: ['to'] })
+    .refine((q) => q.to > q.from, { message: problem('afterFrom'), path: ['to'] })
     .refine((q) => q.to - q.from <= MAX_RANGE_MS, {
-      message: 'the range may span at most 400 days',
+      message: problem('rangeAtMost'),
+      params: { days: MAX_RANGE_MS / 86_400_000 },
       path: ['to'],
     });
 
@@ -83,8 +86,11 @@ export class KpisController {
     const q = parseInput(kpiQuery(this.config.tzReporting), raw);
     if (!this.access.entity(caller, q.scope, q.entity)) {
       // a site's existence does not leak; districts and the city are public names
-      if (q.scope === 'site') throw new NotFoundException(`no site ${q.entity}`);
-      throw new ForbiddenException(`${q.scope} ${q.entity} is outside this key's scope`);
+      if (q.scope === 'site') throw new ApiTextException(HttpStatus.NOT_FOUND, 'noSite', { site: q.entity });
+      throw new ApiTextException(HttpStatus.FORBIDDEN, 'outsideScope', {
+        context: q.scope,
+        entity: q.entity,
+      });
     }
     const values = await readKpis(this.influx, {
       scope: q.scope,

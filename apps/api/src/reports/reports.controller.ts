@@ -2,10 +2,9 @@ import { basename } from 'node:path';
 import { ID_PATTERN } from '@peakwatch/contracts';
 import {
   Controller,
-  ForbiddenException,
   Get,
   HttpCode,
-  NotFoundException,
+  HttpStatus,
   Body,
   Param,
   Post,
@@ -32,20 +31,21 @@ import {
   type Allowance,
   type DeclaredInputs,
 } from '@peakwatch/state';
-import { parseInput } from '../validation';
+import { parseInput, problem } from '../validation';
+import { ApiTextException } from '../translated.error';
 import { by } from '../auth/audit';
 
-const id = z.string().regex(ID_PATTERN, 'expected an id');
+const id = z.string().regex(ID_PATTERN, problem('expectedId'));
 const params = z
   .object({
     org: id,
-    period: z.string().regex(/^\d{4}(-(0[1-9]|1[0-2]))?$/, 'expected YYYY-MM or YYYY'),
+    period: z.string().regex(/^\d{4}(-(0[1-9]|1[0-2]))?$/, problem('expectedPeriod')),
     version: z.coerce.number().int().positive().optional(),
     format: z.enum(REPORT_FORMATS).optional(),
   })
   .strict();
 /** A compliance year of an organisation. */
-const yearParams = z.object({ org: id, year: z.string().regex(/^\d{4}$/, 'expected YYYY') }).strict();
+const yearParams = z.object({ org: id, year: z.string().regex(/^\d{4}$/, problem('expectedYear')) }).strict();
 
 const CONTENT_TYPES = {
   json: 'application/json',
@@ -86,7 +86,12 @@ export class ReportsController {
     const p = parseInput(params.required(), raw);
     this.check(caller, p.org);
     const file = this.reports.file(p.org, p.period, p.version, p.format);
-    if (!file) throw new NotFoundException(`no version ${p.version} of the ${p.period} report of ${p.org}`);
+    if (!file)
+      throw new ApiTextException(HttpStatus.NOT_FOUND, 'noReportVersion', {
+        version: String(p.version),
+        period: p.period,
+        org: p.org,
+      });
     res
       .status(200)
       .type(CONTENT_TYPES[p.format])
@@ -176,11 +181,11 @@ export class ReportsController {
   /** An unknown organisation is 404; one outside the caller's scope 403. */
   private check(caller: Principal, org: string): void {
     const sites = this.registry.sites.filter((s) => s.emitter?.id === org);
-    if (sites.length === 0) throw new NotFoundException(`no organisation ${org}`);
+    if (sites.length === 0) throw new ApiTextException(HttpStatus.NOT_FOUND, 'noOrganisation', { org });
     const allowed =
       caller.role === 'admin' ||
       (caller.role === 'emitter' && caller.scope.includes(org)) ||
       (caller.role === 'regulator' && sites.some((s) => caller.scope.includes(s.district)));
-    if (!allowed) throw new ForbiddenException(`the reports of ${org} are outside this key's scope`);
+    if (!allowed) throw new ApiTextException(HttpStatus.FORBIDDEN, 'reportsOutsideScope', { org });
   }
 }

@@ -1,14 +1,4 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  NotFoundException,
-  Param,
-  Post,
-  UseGuards,
-} from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CredentialsRepository } from '@peakwatch/state';
 import { Registry, deviceSchema, type Device } from '@peakwatch/registry';
@@ -16,6 +6,7 @@ import { ProvisionedDevices } from '@peakwatch/runtime';
 import { AuditLog } from '@peakwatch/state';
 import { by } from '../auth/audit';
 import { parseInput } from '../validation';
+import { ApiTextException } from '../translated.error';
 import { Access } from '../auth/access';
 import { ApiKeyGuard, Caller, Roles } from '../auth/api-key.guard';
 import type { Principal } from '../auth/api-keys.repository';
@@ -117,7 +108,7 @@ export class SitesController {
   ): Promise<void> {
     this.device(caller, siteId, deviceId);
     if (!(await this.credentials.delete(deviceId, 'device')))
-      throw new NotFoundException(`device ${deviceId} has no MQTT secret`);
+      throw new ApiTextException(HttpStatus.NOT_FOUND, 'noSecret', { device: deviceId });
     await this.audit.record({
       ...by(caller),
       action: 'device.secret.delete',
@@ -129,12 +120,13 @@ export class SitesController {
   private device(caller: Principal, siteId: string, deviceId: string): void {
     const site = this.visible(caller, siteId);
     if (!site.devices.some((d) => d.id === deviceId))
-      throw new NotFoundException(`site ${siteId} has no device ${deviceId}`);
+      throw new ApiTextException(HttpStatus.NOT_FOUND, 'noDevice', { site: siteId, device: deviceId });
   }
 
   private visible(caller: Principal, siteId: string) {
     const site = this.registry.site(siteId);
-    if (!site || !this.access.site(caller, siteId)) throw new NotFoundException(`no site ${siteId}`);
+    if (!site || !this.access.site(caller, siteId))
+      throw new ApiTextException(HttpStatus.NOT_FOUND, 'noSite', { site: siteId });
     return site;
   }
 
