@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import pino from 'pino';
+import { translator, type Language } from '@peakwatch/contracts';
 import { instantMs } from '@peakwatch/metering';
 import { UsageError } from '@peakwatch/runtime';
 import { loadScenario } from './scenario';
@@ -32,44 +33,52 @@ export interface SimFlags {
   duration?: string;
 }
 
-const number = (flag: string, raw: string, check: (n: number) => boolean, expected: string): number => {
+/** The command's texts in `language`: `cli.sim.*` of the messages (libs/contracts cli-messages.ts). */
+type Text = (key: string, values?: Record<string, unknown>) => string;
+const simText =
+  (language: Language): Text =>
+  (key, values = {}) =>
+    translator(language)(`cli.sim.${key}`, values);
+
+/** A number a flag gives; else a UsageError with the text `refusal` (cli.sim.*) of the flag's value. */
+const number = (t: Text, raw: string, check: (n: number) => boolean, refusal: string): number => {
   const n = Number(raw);
   if (raw.trim() === '' || !Number.isFinite(n) || !check(n))
-    throw new UsageError(`${flag} ${JSON.stringify(raw)}: expected ${expected}`);
+    throw new UsageError(t(refusal, { value: JSON.stringify(raw) }));
   return n;
 };
 
 /** The zone of a bare date: Beijing, the reporting zone of the sample scenarios. */
 const SCENARIO_ZONE = 'Asia/Shanghai';
 /** A date (midnight in SCENARIO_ZONE) or an RFC 3339 time with its offset, as the other commands read them. */
-const time = (flag: string, raw: string): number => {
+const time = (t: Text, flag: string, raw: string): number => {
   const ms = instantMs(raw, SCENARIO_ZONE);
-  if (ms === undefined)
-    throw new UsageError(
-      `${flag} ${JSON.stringify(raw)}: expected a date (YYYY-MM-DD) or an RFC 3339 time with its offset`,
-    );
+  if (ms === undefined) throw new UsageError(t('badTime', { flag, value: JSON.stringify(raw) }));
   return ms;
 };
 
-function readCredentials(file: string): Record<string, string> {
+function readCredentials(t: Text, file: string): Record<string, string> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
-    throw new UsageError(`--credentials ${file}: ${(error as Error).message}`);
+    throw new UsageError(t('unreadableCredentials', { file, problem: (error as Error).message }));
   }
   if (
     typeof parsed !== 'object' ||
     parsed === null ||
     Object.values(parsed).some((v) => typeof v !== 'string')
   ) {
-    throw new UsageError(`--credentials ${file}: expected a JSON object mapping device ids to secrets`);
+    throw new UsageError(t('badCredentials', { file }));
   }
   return parsed as Record<string, string>;
 }
 
-/** Adds `sim` to a commander program (the `peakwatch` CLI). */
-export function addSimCommand(program: Command): Command {
+/**
+ * Adds `sim` to a commander program (the `peakwatch` CLI), its messages in the `language()` of the program once its
+ * options are parsed.
+ */
+export function addSimCommand(program: Command, language: () => Language = () => 'en'): Command {
   return program
     .command('sim')
     .description(
@@ -99,41 +108,37 @@ export function addSimCommand(program: Command): Command {
     .addOption(new Option('--devices <n>', 'load mode: number of synthetic devices'))
     .addOption(new Option('--rate <n>', 'load mode: readings per second in total'))
     .addOption(new Option('--duration <s>', 'load mode: seconds to run (default: until stopped)'))
-    .action((flags: SimFlags) => simCommand(flags));
+    .action((flags: SimFlags) => simCommand(flags, language()));
 }
 
-export async function simCommand(flags: SimFlags): Promise<void> {
+export async function simCommand(flags: SimFlags, language: Language = 'en'): Promise<void> {
+  const t = simText(language);
   const log = pino({ name: 'sim', level: 'info' }, pino.destination({ fd: 2, sync: true }));
   const logFn = (message: string, fields?: Record<string, unknown>): void => log.info(fields ?? {}, message);
-  const qos = number('--qos', flags.qos, (n) => n === 0 || n === 1 || n === 2, '0, 1 or 2') as 0 | 1 | 2;
-  const seed = number('--seed', flags.seed, Number.isSafeInteger, 'an integer');
+  const qos = number(t, flags.qos, (n) => n === 0 || n === 1 || n === 2, 'badQos') as 0 | 1 | 2;
+  const seed = number(t, flags.seed, Number.isSafeInteger, 'badSeed');
   try {
     new URL(flags.broker);
   } catch {
-    throw new UsageError(
-      `--broker ${JSON.stringify(flags.broker)}: expected a URL such as mqtt://127.0.0.1:1883`,
-    );
+    throw new UsageError(t('badBroker', { value: JSON.stringify(flags.broker) }));
   }
-  const credentials = flags.credentials ? readCredentials(flags.credentials) : {};
+  const credentials = flags.credentials ? readCredentials(t, flags.credentials) : {};
   const controller = new AbortController();
   const stop = (): void => controller.abort();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 
   if (flags.devices !== undefined || flags.rate !== undefined) {
-    if (flags.scenario)
-      throw new UsageError('--devices/--rate (load mode) and --scenario exclude each other');
+    if (flags.scenario) throw new UsageError(t('loadAndScenario'));
     const devices = number(
-      '--devices',
+      t,
       flags.devices ?? '',
       (n) => Number.isInteger(n) && n >= 1 && n <= 100_000,
-      'an integer 1..100000',
+      'badDevices',
     );
-    const rate = number('--rate', flags.rate ?? '', (n) => n > 0, 'readings per second > 0');
+    const rate = number(t, flags.rate ?? '', (n) => n > 0, 'badRate');
     const durationS =
-      flags.duration === undefined
-        ? undefined
-        : number('--duration', flags.duration, (n) => n > 0, 'seconds > 0');
+      flags.duration === undefined ? undefined : number(t, flags.duration, (n) => n > 0, 'badDuration');
     const summary = await runLoad({
       brokerUrl: flags.broker,
       devices,
@@ -147,13 +152,12 @@ export async function simCommand(flags: SimFlags): Promise<void> {
     process.stdout.write(`${JSON.stringify(summary)}\n`);
     return;
   }
-  if (!flags.scenario)
-    throw new UsageError('--scenario <file> is required (or --devices and --rate for load mode)');
-  if (flags.duration !== undefined) throw new UsageError('--duration applies to load mode only');
+  if (!flags.scenario) throw new UsageError(t('noScenario'));
+  if (flags.duration !== undefined) throw new UsageError(t('durationLoadOnly'));
   const scenario = loadScenario(resolve(flags.scenario));
   const stepMs = scenario.intervalSeconds * 1000;
-  const fromRaw = flags.from === undefined ? undefined : time('--from', flags.from);
-  const toMs = flags.to === undefined ? undefined : Math.floor(time('--to', flags.to) / stepMs) * stepMs;
+  const fromRaw = flags.from === undefined ? undefined : time(t, '--from', flags.from);
+  const toMs = flags.to === undefined ? undefined : Math.floor(time(t, '--to', flags.to) / stepMs) * stepMs;
   const speed =
     flags.speed === undefined
       ? toMs !== undefined || fromRaw !== undefined
@@ -161,13 +165,13 @@ export async function simCommand(flags: SimFlags): Promise<void> {
         : 1
       : flags.speed === 'max'
         ? Number.POSITIVE_INFINITY
-        : number('--speed', flags.speed, (n) => n > 0, 'a number > 0 or "max"');
-  if (toMs !== undefined && fromRaw === undefined) throw new UsageError('--to needs --from');
+        : number(t, flags.speed, (n) => n > 0, 'badSpeed');
+  if (toMs !== undefined && fromRaw === undefined) throw new UsageError(t('toNeedsFrom'));
   const defaultFrom = speed === 1 ? Date.now() : Date.now() - SIM_DEFAULTS.acceleratedLookbackMs;
   const fromMs = Math.floor((fromRaw ?? defaultFrom) / stepMs) * stepMs;
   if (toMs !== undefined && toMs < fromMs)
-    throw new UsageError(`--to ${flags.to} is before --from ${flags.from}`);
-  if (fromMs > Date.now()) throw new UsageError(`--from ${flags.from} is in the future`);
+    throw new UsageError(t('toBeforeFrom', { to: flags.to, from: flags.from }));
+  if (fromMs > Date.now()) throw new UsageError(t('fromFuture', { from: flags.from }));
   logFn('starting', {
     scenario: scenario.name,
     from: new Date(fromMs).toISOString(),

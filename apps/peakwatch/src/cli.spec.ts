@@ -2,29 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StateStore } from '@peakwatch/state';
+import { cliInProcess } from '../../../test/support/cli-in-process';
 import { runCli } from './cli';
 
 /** Runs the CLI in-process with a given environment; returns its exit code and what it wrote. */
-async function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const saved = process.env;
-  process.env = env;
-  let stdout = '';
-  let stderr = '';
-  const out = jest
-    .spyOn(process.stdout, 'write')
-    .mockImplementation((chunk) => ((stdout += String(chunk)), true));
-  const err = jest
-    .spyOn(process.stderr, 'write')
-    .mockImplementation((chunk) => ((stderr += String(chunk)), true));
-  try {
-    const code = await runCli(['node', 'peakwatch', ...args]);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-    process.env = saved;
-  }
-}
+const cli = (args: string[], env: NodeJS.ProcessEnv = {}) => cliInProcess(runCli, args, env);
 
 describe('peakwatch command line', () => {
   it('prints help with exit code 0', async () => {

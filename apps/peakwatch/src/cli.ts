@@ -1,6 +1,6 @@
 import { ConsoleLogger, Logger, type LogLevel } from '@nestjs/common';
-import { Command, CommanderError } from 'commander';
-import { PeakWatchError } from '@peakwatch/contracts';
+import { Command, CommanderError, Option } from 'commander';
+import { LANGUAGES, PeakWatchError, type Language } from '@peakwatch/contracts';
 import { addSimCommand } from '@peakwatch/device-sim';
 import { apikeyCreateCommand, apikeyRevokeCommand } from './commands/apikey.command';
 import { demoCommand } from './commands/demo.command';
@@ -9,6 +9,7 @@ import { reportCommand, reportVerifyCommand } from './commands/report.command';
 import { retentionCommand } from './commands/retention.command';
 import { startCommand } from './commands/start.command';
 import { kpiCommand } from './commands/kpi.command';
+import { cliLanguage, localeLanguage } from './cli-language';
 import {
   importCommand,
   importListCommand,
@@ -25,14 +26,42 @@ import {
 } from './commands/secret.command';
 import { EXIT, PEAKWATCH_VERSION, UsageError } from '@peakwatch/runtime';
 
-/** The `peakwatch` command line (README, "Command line"): subcommands, --help on each, exit 0 / 1 failure / 2 bad usage. */
-export function buildCli(): Command {
+/** The commands that read InfluxDB, and so find a running demo's (running-demo.ts); `report verify` reads none. */
+const BESIDE_DEMO = ['kpi', 'report', 'import', 'retention'];
+
+/**
+ * The `peakwatch` command line (README, "Command line"): subcommands, --help on each, exit 0 / 1 failure / 2 bad usage.
+ * Its messages are in the language of `--lang`, or else of the locale of `env` (cli-language.ts); commander's own
+ * texts (--help, its usage errors) stay in English.
+ */
+export function buildCli(env: NodeJS.ProcessEnv = process.env): Command {
+  // the locale's until the options are parsed, then --lang's if given
+  let language: Language = localeLanguage(env);
   const program = new Command('peakwatch')
     .description('IoT energy monitoring for Beijing carbon-peak metrics')
     .version(PEAKWATCH_VERSION)
+    .addOption(
+      new Option(
+        '--lang <language>',
+        'language of the messages (default: zh-CN when LC_ALL, LC_MESSAGES or LANG is Chinese, else en)',
+      ).choices(LANGUAGES),
+    )
     .exitOverride()
     .showHelpAfterError('(add --help for usage)')
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    .hook('preAction', (_program, action) => {
+      language = cliLanguage(program.opts<{ lang?: string }>().lang, env);
+      // beside a running demo of this checkout, the commands that read InfluxDB find the demo's (running-demo.ts)
+      let command = action;
+      while (command.parent && command.parent !== program) command = command.parent;
+      if (
+        BESIDE_DEMO.includes(command.name()) &&
+        !(command.name() === 'report' && action.name() === 'verify')
+      ) {
+        const influx = besideRunningDemo(env, language)['INFLUX_URL'];
+        if (influx !== undefined) env['INFLUX_URL'] = influx;
+      }
+    });
 
   program
     .command('start')
@@ -42,9 +71,9 @@ export function buildCli(): Command {
   program
     .command('demo')
     .description('start a private influxd under DATA_DIR and the all-in-one process; Ctrl-C stops everything')
-    .action(() => demoCommand());
+    .action(() => demoCommand(env, language));
 
-  addSimCommand(program);
+  addSimCommand(program, () => language);
 
   program
     .command('kpi')
@@ -55,7 +84,7 @@ export function buildCli(): Command {
     .option('--period <period>', 'window: 15m, 1h or 1d', '1d')
     .option('--json', 'JSON output')
     .action((flags: { site: string; from: string; to: string; period: string; json?: boolean }) =>
-      kpiCommand(flags),
+      kpiCommand(flags, language),
     );
 
   program
@@ -65,7 +94,7 @@ export function buildCli(): Command {
     .description('issue or rotate the MQTT secret of a registered device; prints it once, on the last line')
     .argument('<siteId>')
     .argument('<deviceId>')
-    .action((siteId: string, deviceId: string) => deviceSecretCommand(siteId, deviceId));
+    .action((siteId: string, deviceId: string) => deviceSecretCommand(siteId, deviceId, language));
 
   program
     .command('service')
@@ -73,7 +102,7 @@ export function buildCli(): Command {
     .command('secret')
     .description('issue or rotate the MQTT secret of a service client (role service); prints it once')
     .argument('<name>')
-    .action((name: string) => serviceSecretCommand(name));
+    .action((name: string) => serviceSecretCommand(name, language));
 
   program
     .command('dr-operator')
@@ -84,7 +113,7 @@ export function buildCli(): Command {
     )
     .argument('<name>')
     .argument('<district>')
-    .action((name: string, district: string) => drOperatorSecretCommand(name, district));
+    .action((name: string, district: string) => drOperatorSecretCommand(name, district, language));
 
   program
     .command('broker')
@@ -94,7 +123,7 @@ export function buildCli(): Command {
       "write the initial file of Mosquitto's dynamic security (MQTT_DYNSEC_USERNAME/PASSWORD, MQTT_USERNAME/PASSWORD)",
     )
     .argument('<file>', 'the plugin_opt_config_file of mosquitto.conf; an existing file is left as it is')
-    .action((file: string) => dynsecInitCommand(file));
+    .action((file: string) => dynsecInitCommand(file, language));
 
   program
     .command('webhook')
@@ -104,7 +133,7 @@ export function buildCli(): Command {
       'print the key a receiver verifies its webhooks with (derived from ALERT_WEBHOOK_SECRET and its URL)',
     )
     .argument('<url>', 'the URL exactly as in ALERT_WEBHOOKS or REPORT_ENDPOINTS')
-    .action((url: string) => webhookKeyCommand(url));
+    .action((url: string) => webhookKeyCommand(url, language));
 
   program
     .command('report')
@@ -114,7 +143,9 @@ export function buildCli(): Command {
     .option('--month <YYYY-MM>', 'a monthly energy and emissions report')
     .option('--year <YYYY>', 'an annual greenhouse-gas report')
     .option('--json', 'print the report as JSON')
-    .action((flags: { org?: string; month?: string; year?: string; json?: boolean }) => reportCommand(flags))
+    .action((flags: { org?: string; month?: string; year?: string; json?: boolean }) =>
+      reportCommand(flags, language),
+    )
     .command('verify')
     .description(
       'recompute a report version from its evidence bundle alone (no InfluxDB, no state store): prints match or what differs',
@@ -123,7 +154,7 @@ export function buildCli(): Command {
       '<bundle>',
       'a v<n>.evidence.zip (DATA_DIR/reports/<org>/<period>/, or GET .../{version}/evidence)',
     )
-    .action((bundle: string) => reportVerifyCommand(bundle));
+    .action((bundle: string) => reportVerifyCommand(bundle, language));
 
   const history = program
     .command('import')
@@ -138,16 +169,16 @@ export function buildCli(): Command {
     .option('--apply', 'write it: prints the batch id alone on the last line')
     .option('--partial', 'with --apply: write the accepted rows even though others were refused')
     .option('--json', 'print the dry run as JSON')
-    .action((file: string, flags: ImportFlags) => importCommand(file, flags));
+    .action((file: string, flags: ImportFlags) => importCommand(file, flags, language));
   history
     .command('rollback')
     .description("remove a batch's readings, restore what it replaced, restate its reports")
     .argument('<batch>')
-    .action((batch: string) => importRollbackCommand(batch));
+    .action((batch: string) => importRollbackCommand(batch, language));
   history
     .command('list')
     .description('every import batch, newest first')
-    .action(() => importListCommand());
+    .action(() => importListCommand(language));
   history
     .command('rejections')
     .description("a batch's refused rows as CSV")
@@ -162,7 +193,7 @@ export function buildCli(): Command {
     .option('--at <date>', 'the plan at a coming date (YYYY-MM-DD, or a time with its offset) instead of now')
     .option('--apply', 'down-sample and remove what is due now')
     .option('--json', 'print the plan as JSON')
-    .action((flags: { at?: string; apply?: boolean; json?: boolean }) => retentionCommand(flags));
+    .action((flags: { at?: string; apply?: boolean; json?: boolean }) => retentionCommand(flags, language));
 
   const apikey = program.command('apikey').description('manage API keys');
   apikey
@@ -171,12 +202,12 @@ export function buildCli(): Command {
     .requiredOption('--role <role>', 'admin, facility_manager, emitter or regulator')
     .option('--scope <ids>', 'site ids (comma-separated) of a facility manager, an organisation, a district')
     .option('--name <name>', 'a label for the key')
-    .action((flags: { role: string; scope?: string; name?: string }) => apikeyCreateCommand(flags));
+    .action((flags: { role: string; scope?: string; name?: string }) => apikeyCreateCommand(flags, language));
   apikey
     .command('revoke')
     .description('revoke an API key at once')
     .argument('<id>')
-    .action((id: string) => apikeyRevokeCommand(id));
+    .action((id: string) => apikeyRevokeCommand(id, language));
 
   const overrideAll = (command: Command): void => {
     command.exitOverride();
@@ -211,12 +242,6 @@ export async function runCli(argv: string[]): Promise<number | undefined> {
     if (argv.length <= 2) {
       program.outputHelp({ error: true });
       return EXIT.usage;
-    }
-    // beside a running demo of this checkout, the commands that read InfluxDB find the demo's (running-demo.ts)
-    const [command, sub] = argv.slice(2);
-    if (['kpi', 'report', 'import', 'retention'].includes(command!) && sub !== 'verify') {
-      const influx = besideRunningDemo(process.env)['INFLUX_URL'];
-      if (influx !== undefined) process.env['INFLUX_URL'] = influx;
     }
     await program.parseAsync(argv);
     return undefined;

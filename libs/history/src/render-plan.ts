@@ -1,4 +1,4 @@
-import { METRICS } from '@peakwatch/contracts';
+import { METRICS, translator, type Language } from '@peakwatch/contracts';
 import { csvCell } from '@peakwatch/runtime';
 import type { ImportPlan } from './import-plan';
 
@@ -8,45 +8,65 @@ const REJECTIONS_SHOWN = 20;
 const figure = (x: number | null | undefined): string =>
   x === null || x === undefined ? '—' : x.toLocaleString('en-US', { maximumFractionDigits: 3 });
 
-/** The dry run as a person reads it (the command line's output). */
-export function renderPlan(plan: ImportPlan): string[] {
+/**
+ * The dry run as a person reads it (the command line's output), in `language`: the texts `cli.plan.*` of the
+ * messages (libs/contracts cli-messages.ts); ids, codes and the file's own cells as they are.
+ */
+export function renderPlan(plan: ImportPlan, language: Language = 'en'): string[] {
+  const tr = translator(language);
+  const t = (key: string, values: Record<string, unknown> = {}): string => tr(`cli.plan.${key}`, values);
+  const list = (items: string[]): string => items.join(tr('cli.list.items'));
   const lines = [
-    `import of ${printable(plan.fileName)} (${plan.layout}, SHA-256 ${plan.fileSha256})`,
-    `  rows: ${plan.rows.read} read, ${plan.rows.accepted} accepted, ${plan.rows.rejected} refused; ` +
-      `${plan.rows.replaced} stored readings would be replaced`,
+    t('file', { file: printable(plan.fileName), layout: plan.layout, sha256: plan.fileSha256 }),
+    t('rows', {
+      read: plan.rows.read,
+      accepted: plan.rows.accepted,
+      refused: plan.rows.rejected,
+      replaced: plan.rows.replaced,
+    }),
   ];
   for (const r of plan.rejections.slice(0, REJECTIONS_SHOWN))
-    lines.push(`  refused: row ${r.row}, ${r.field}: ${r.reason}: ${printable(r.detail)}`);
+    lines.push(t('refused', { row: r.row, field: r.field, reason: r.reason, detail: printable(r.detail) }));
   if (plan.rows.rejected > REJECTIONS_SHOWN)
     lines.push(
-      `  … and more: ${Object.entries(plan.rejectionCounts)
-        .map(([reason, n]) => `${n} ${reason}`)
-        .join(', ')} in all (a batch keeps every one: import rejections <batch>)`,
+      t('moreRefused', {
+        counts: list(
+          Object.entries(plan.rejectionCounts).map(([reason, rows]) => t('refusedCount', { rows, reason })),
+        ),
+      }),
     );
-  for (const d of plan.devices)
-    lines.push(
-      `  ${d.siteId}/${d.deviceId}: ${d.readings} readings from ${new Date(d.fromMs).toISOString()} to ` +
-        `${new Date(d.toMs).toISOString()}${d.replaced ? `, replacing ${d.replaced}` : ''}`,
-    );
+  for (const d of plan.devices) {
+    const device = {
+      site: d.siteId,
+      device: d.deviceId,
+      readings: d.readings,
+      from: new Date(d.fromMs).toISOString(),
+      to: new Date(d.toMs).toISOString(),
+    };
+    lines.push(d.replaced ? t('deviceReplacing', { ...device, replaced: d.replaced }) : t('device', device));
+  }
   for (const [site, counts] of Object.entries(plan.windowCounts))
-    lines.push(
-      `  ${site}: KPI windows recomputed: ${counts['15m']} quarter hours, ${counts['1h']} hours, ${counts['1d']} days`,
-    );
+    lines.push(t('windows', { site, quarterHours: counts['15m'], hours: counts['1h'], days: counts['1d'] }));
   for (const w of plan.windows) {
-    const kpis = Object.entries(w.kpis)
-      .map(([k, v]) => `${k} ${figure(v.before)} → ${figure(v.after)} (stored now: ${figure(v.stored)})`)
-      .join(', ');
-    lines.push(`  ${w.siteId} ${w.period} ${w.label}: ${kpis}`);
-    for (const m of w.meters)
+    const kpis = Object.entries(w.kpis).map(([kpi, v]) =>
+      t('windowKpi', { kpi, before: figure(v.before), after: figure(v.after), stored: figure(v.stored) }),
+    );
+    lines.push(t('window', { site: w.siteId, period: w.period, label: w.label, kpis: list(kpis) }));
+    for (const m of w.meters) {
+      const meter = {
+        device: m.deviceId,
+        metric: m.metric,
+        before: figure(m.before),
+        after: figure(m.after),
+        unit: METRICS[m.metric].unit,
+      };
       lines.push(
-        `    ${m.deviceId} ${m.metric}: ${figure(m.before)} → ${figure(m.after)} ${METRICS[m.metric].unit}` +
-          (m.anomaliesAfter ? ` (${m.anomaliesAfter} deltas the register rules cannot explain)` : ''),
+        m.anomaliesAfter ? t('meterAnomalies', { ...meter, anomalies: m.anomaliesAfter }) : t('meter', meter),
       );
+    }
   }
   for (const r of plan.reports)
-    lines.push(
-      `  report ${r.orgId} ${r.period}: version ${r.version} would be restated if its figures change`,
-    );
+    lines.push(t('report', { organisation: r.orgId, period: r.period, version: r.version }));
   return lines;
 }
 

@@ -12,6 +12,8 @@ import { AlertEvaluator, type AlertNotification } from '@peakwatch/alerts';
 import { canConnect, freePort } from '@peakwatch/process';
 import { LiveEvents, UsageError, createApp, onShutdownSignal } from '@peakwatch/runtime';
 import { ApiKeysRepository } from '@peakwatch/api';
+import type { Language } from '@peakwatch/contracts';
+import { cliText, padColumns } from '../cli-language';
 import { ALL_APPS } from '../all-apps';
 import { publishDemo, unpublishDemo } from './running-demo';
 
@@ -38,20 +40,28 @@ export const DEMO_SEED = 1;
 const DEMO_STREAM_SITE = 'hd-b1';
 /** The sample scenario's district, whose regulator the demo suggests being. */
 const DEMO_DISTRICT = 'haidian';
+/** Where docker-compose.demo.yml's Grafana answers. */
+const DEMO_GRAFANA_URL = 'http://localhost:3001';
+/** Width of the entity column of the KPIs the demo prints (terminal columns). */
+const ENTITY_COLUMNS = 18;
+
+/** The command line's texts in the demo's language. */
+type Text = ReturnType<typeof cliText>;
 
 /**
  * `peakwatch demo`: starts a private influxd with its data under DATA_DIR/influxdb, the all-in-one process with the
  * embedded broker, and the simulator on the sample scenario (a short backfill, then real time) with device secrets
- * issued at start; prints the endpoints.
+ * issued at start; prints the endpoints, in `language` (the commands to copy as they are).
  * SIGINT/SIGTERM stop all three; influxd is also killed by the kernel if this process dies (see ManagedProcess).
  */
-export async function demoCommand(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+export async function demoCommand(
+  env: NodeJS.ProcessEnv = process.env,
+  language: Language = 'en',
+): Promise<void> {
+  const t = cliText(language);
   const influxUrl = new URL(env['INFLUX_URL'] ?? `http://127.0.0.1:${DEMO_INFLUX_PORT}`);
   if (!['127.0.0.1', 'localhost'].includes(influxUrl.hostname) || influxUrl.protocol !== 'http:') {
-    throw new UsageError(
-      `demo runs its own influxd on loopback; INFLUX_URL=${influxUrl.toString()} is not http://127.0.0.1:<port>. ` +
-        'Use `peakwatch start` to run against an existing InfluxDB.',
-    );
+    throw new UsageError(t('demo.notLoopback', { url: influxUrl.toString() }));
   }
   // on loopback unless told otherwise: the demo's devices and API keys are for this machine only
   const config = loadConfig({
@@ -65,8 +75,10 @@ export async function demoCommand(env: NodeJS.ProcessEnv = process.env): Promise
   const httpPort = Number(influxUrl.port || 80);
   if (await canConnect(httpPort)) {
     throw new Error(
-      `port ${httpPort} is already in use, so the demo cannot start its influxd there. ` +
-        `Stop what listens on it, or choose another port: INFLUX_URL=http://127.0.0.1:${await freePort()} npm run demo`,
+      t('demo.portInUse', {
+        port: httpPort,
+        command: `INFLUX_URL=http://127.0.0.1:${await freePort()} npm run demo`,
+      }),
     );
   }
   const influxd = await ManagedInfluxd.start({
@@ -95,11 +107,18 @@ export async function demoCommand(env: NodeJS.ProcessEnv = process.env): Promise
     live.ofSite(site.id).subscribe((event) => {
       if (event.type !== 'alert') return;
       const a = event.data as AlertNotification;
-      const value = a.value === null ? 'no value' : String(Math.round(a.value * 1000) / 1000);
-      process.stdout.write(
-        `ALERT ${a.state} ${a.rule.id} ${a.entity.id} (${a.severity}, to the ${a.audience.replace('_', ' ')}): ` +
-          `${value} ${a.comparison} ${a.threshold} — ${a.rule.title}\n`,
-      );
+      const alert = t('demo.alert', {
+        state: t(`demo.state.${a.state}`),
+        rule: a.rule.id,
+        entity: a.entity.id,
+        severity: t(`demo.severity.${a.severity}`),
+        audience: t(`demo.audience.${a.audience}`),
+        value: a.value === null ? t('demo.noValue') : String(Math.round(a.value * 1000) / 1000),
+        comparison: t(`demo.comparison.${a.comparison}`),
+        threshold: a.threshold,
+        title: a.rule.title,
+      });
+      process.stdout.write(`${alert}\n`);
     });
   const log = pino({ name: 'sim', level: config.logLevel }, pino.destination({ fd: 2, sync: true }));
   const stopSimulator = new AbortController();
@@ -124,20 +143,32 @@ export async function demoCommand(env: NodeJS.ProcessEnv = process.env): Promise
         const spool = app.get(SpoolService);
         while (spool.depth > 0) await new Promise((resolve) => setTimeout(resolve, SPOOL_POLL_MS));
         await app.get(KpiCron).runOnce(Date.now());
-        process.stdout.write(await kpiSummary(app.get(InfluxClient), config));
+        process.stdout.write(await kpiSummary(app.get(InfluxClient), config, t));
         await app.get(AlertEvaluator).runOnce(Date.now()); // and every minute from now on
         // the sample emitter's report of the month before, whole in the history: its headline figures
         const previous = localDate(config.tzReporting, historyFrom).slice(0, 7);
         const { version, report } = await app.get(ReportService).generate(DEMO_EMITTER, previous);
         const grid = report.energy.carriers.find((c) => c.carrier === 'grid_electricity')!;
+        const reportLines = [
+          t('demo.report', {
+            organisation: report.organisation.name,
+            month: previous,
+            version: version.version,
+            completeness: (100 * report.completeness).toFixed(1),
+          }),
+          t('demo.reportFigures', {
+            gridKwh: grid.quantity.toFixed(0),
+            tce: report.energy.totalTce.toFixed(1),
+            locationT: report.emissions.totalLocationT.toFixed(1),
+            marketT: report.emissions.totalMarketT.toFixed(1),
+          }),
+          t('demo.reportFiles', {
+            pdf: app.get(ReportService).path(DEMO_EMITTER, previous, version.version, 'pdf'),
+          }),
+        ];
+        process.stdout.write(`${reportLines.join('\n')}\n`);
         process.stdout.write(
-          `Report of ${report.organisation.name} for ${previous} (version ${version.version}, completeness ${(100 * report.completeness).toFixed(1)}%):\n` +
-            `  grid electricity ${grid.quantity.toFixed(0)} kWh, comprehensive energy ${report.energy.totalTce.toFixed(1)} tce, ` +
-            `CO2 ${report.emissions.totalLocationT.toFixed(1)} t (location-based), ${report.emissions.totalMarketT.toFixed(1)} t (market-based)\n` +
-            `  ${app.get(ReportService).path(DEMO_EMITTER, previous, version.version, 'pdf')} (and .json, .csv, .evidence.zip)\n`,
-        );
-        process.stdout.write(
-          await tryThese(app.get(ApiKeysRepository), config, {
+          await tryThese(app.get(ApiKeysRepository), config, t, {
             month: previous,
             evidence: app.get(ReportService).path(DEMO_EMITTER, previous, version.version, 'evidence'),
           }),
@@ -154,7 +185,7 @@ export async function demoCommand(env: NodeJS.ProcessEnv = process.env): Promise
     await influxd.stop();
   }, config.shutdownTimeoutMs);
   publishDemo(config.dataDir, { pid: process.pid, influxUrl: config.influx.url });
-  process.stdout.write(endpoints(config, scenario.name, truthFile, historyFrom));
+  process.stdout.write(endpoints(config, t, { scenario: scenario.name, truthFile, historyFrom }));
 }
 
 /** Midnight of the first day of the month before `nowMs`'s, in `timeZone`. */
@@ -176,11 +207,12 @@ const httpUrl = (config: AppConfig): string => `http://${loopback(config.http.ho
  * read InfluxDB find the demo's in DATA_DIR/demo.json): a facility manager's building (KPIs, live stream), the
  * emitter's report and a verifier's check of its evidence, the district regulator's alerts and KPIs. The API keys are
  * made for the purpose (a facility manager's of one building, a regulator's of the district) and printed here once,
- * as `apikey create` prints a key.
+ * as `apikey create` prints a key. The comments are in the demo's language, the commands as they are.
  */
 async function tryThese(
   keys: ApiKeysRepository,
   config: AppConfig,
+  t: Text,
   report: { month: string; evidence: string },
 ): Promise<string> {
   const day = (daysAgo: number): string => localDate(config.tzReporting, Date.now() - daysAgo * 86_400_000);
@@ -190,55 +222,66 @@ async function tryThese(
   const regulator = await key('regulator', DEMO_DISTRICT);
   const api = `${httpUrl(config)}/api/v1`;
   return [
-    'Try, from this checkout while the demo runs:',
-    `  # a facility manager (building ${DEMO_STREAM_SITE}): its KPIs of yesterday and its live stream; dashboards above`,
+    t('demo.tryThese'),
+    `  # ${t('demo.tryManager', { site: DEMO_STREAM_SITE })}`,
     `  npm run kpi -- --site ${DEMO_STREAM_SITE} --from ${day(1)} --to ${day(0)}`,
     `  curl -N -H 'Authorization: Bearer ${manager}' ${api}/sites/${DEMO_STREAM_SITE}/stream`,
-    `  # the emitter (${DEMO_EMITTER}): its report of ${report.month}, and what a verifier runs on its evidence`,
+    `  # ${t('demo.tryEmitter', { organisation: DEMO_EMITTER, month: report.month })}`,
     `  npm run report -- --org ${DEMO_EMITTER} --month ${report.month}`,
     `  npm run peakwatch -- report verify ${report.evidence}`,
-    `  # the regulator of ${DEMO_DISTRICT}: the district's alerts and its KPIs of yesterday`,
+    `  # ${t('demo.tryRegulator', { district: DEMO_DISTRICT })}`,
     `  curl -s -H 'Authorization: Bearer ${regulator}' ${api}/alerts`,
     `  curl -s -H 'Authorization: Bearer ${regulator}' '${api}/kpis?scope=district&entity=${DEMO_DISTRICT}&period=1d&from=${day(1)}&to=${day(0)}'`,
     '',
   ].join('\n');
 }
 
-function endpoints(config: AppConfig, scenario: string, truthFile: string, historyFrom: number): string {
-  const mqtt = config.mqtt.url ?? `mqtt://${loopback(config.mqtt.host)}:${config.mqtt.port}`;
+function endpoints(
+  config: AppConfig,
+  t: Text,
+  simulator: { scenario: string; truthFile: string; historyFrom: number },
+): string {
   const http = httpUrl(config);
+  // Grafana with the provisioned dashboards against this influxd (docker-compose.demo.yml)
+  const dashboards = `${
+    config.influx.url === `http://127.0.0.1:${DEMO_INFLUX_PORT}`
+      ? ''
+      : `DEMO_INFLUX_URL=${config.influx.url} `
+  }docker compose -f docker-compose.demo.yml up`;
   return [
-    'PeakWatch demo is running. Press Ctrl-C to stop everything.',
-    `  MQTT broker   ${mqtt}  (devices publish to energy/v1/{siteId}/{deviceId}/telemetry)`,
-    `  HTTP          ${http}/health  ${http}/api/v1`,
-    `  InfluxDB      ${config.influx.url}  database "${config.influx.database}"`,
-    `  Simulator     ${scenario}: history since ${localDate(config.tzReporting, historyFrom)}, then real time (ground truth: ${truthFile})`,
-    // Grafana with the provisioned dashboards against this influxd (docker-compose.demo.yml)
-    `  Dashboards    ${
-      config.influx.url === `http://127.0.0.1:${DEMO_INFLUX_PORT}`
-        ? ''
-        : `DEMO_INFLUX_URL=${config.influx.url} `
-    }docker compose -f docker-compose.demo.yml up   then http://localhost:3001`,
-    `  Data          ${config.dataDir}`,
+    t('demo.running'),
+    t('demo.mqtt', { url: config.mqtt.url ?? `mqtt://${loopback(config.mqtt.host)}:${config.mqtt.port}` }),
+    t('demo.http', { health: `${http}/health`, api: `${http}/api/v1` }),
+    t('demo.influx', { url: config.influx.url, database: config.influx.database }),
+    t('demo.simulator', {
+      scenario: simulator.scenario,
+      since: localDate(config.tzReporting, simulator.historyFrom),
+      truth: simulator.truthFile,
+    }),
+    t('demo.dashboards', { command: dashboards, url: DEMO_GRAFANA_URL }),
+    t('demo.data', { dir: config.dataDir }),
     '',
   ].join('\n');
 }
 
 /** The main KPIs of yesterday (reporting zone) for every site, district and the city, as printed by the demo. */
-async function kpiSummary(influx: InfluxClient, config: AppConfig): Promise<string> {
+async function kpiSummary(influx: InfluxClient, config: AppConfig, t: Text): Promise<string> {
   const offset = utcOffsetMs(config.tzReporting, Date.now());
   const dayMs = 86_400_000;
   const yesterday = Math.floor((Date.now() + offset) / dayMs) * dayMs - offset - dayMs;
+  // each KPI shown, as its figure in the text of demo.kpi.<kpi>
   const shown: Record<string, (v: number) => string> = {
-    energy_kwh: (v) => `energy ${v.toFixed(0)} kWh`,
-    eui_kwh_m2: (v) => `EUI ${v.toFixed(3)} kWh/m²`,
-    pue: (v) => `PUE ${v.toFixed(2)}`,
-    renewable_share: (v) => `renewable ${(100 * v).toFixed(1)}%`,
-    co2_t: (v) => `CO2 ${v.toFixed(2)} t`,
+    energy_kwh: (v) => v.toFixed(0),
+    eui_kwh_m2: (v) => v.toFixed(3),
+    pue: (v) => v.toFixed(2),
+    renewable_share: (v) => (100 * v).toFixed(1),
+    co2_t: (v) => v.toFixed(2),
   };
   const lines = [
-    `KPIs of ${new Date(yesterday + offset).toISOString().slice(0, 10)} (${config.tzReporting}), from the readings ` +
-      '(more: the commands below):',
+    t('demo.kpis', {
+      day: new Date(yesterday + offset).toISOString().slice(0, 10),
+      zone: config.tzReporting,
+    }),
   ];
   for (const scope of ['site', 'district', 'city'] as const) {
     const kpis = await readKpis(influx, { scope, period: '1d', fromMs: yesterday, toMs: yesterday + 1 });
@@ -246,9 +289,15 @@ async function kpiSummary(influx: InfluxClient, config: AppConfig): Promise<stri
     for (const entity of entities) {
       const of = kpis.filter((k) => k.entity === entity && !k.category && shown[k.kpi] && k.value !== null);
       const completeness = of[0]?.completeness ?? 0;
-      const label = scope === 'site' ? entity : `${entity} (${scope})`;
+      const label = scope === 'site' ? entity : t(`demo.entityOf.${scope}`, { entity });
       lines.push(
-        `  ${label.padEnd(18)} ${of.map((k) => shown[k.kpi]!(k.value!)).join(', ')}; completeness ${(100 * completeness).toFixed(0)}%`,
+        t('demo.kpiLine', {
+          entity: padColumns(label, ENTITY_COLUMNS),
+          kpis: of
+            .map((k) => t(`demo.kpi.${k.kpi}`, { value: shown[k.kpi]!(k.value!) }))
+            .join(t('list.items')),
+          completeness: (100 * completeness).toFixed(0),
+        }),
       );
     }
   }

@@ -7,6 +7,8 @@ import { loadRegistry } from '@peakwatch/registry';
 import { ReportService } from '@peakwatch/reporting';
 import { Clock, Progress, UsageError } from '@peakwatch/runtime';
 import { StateStore } from '@peakwatch/state';
+import type { Language } from '@peakwatch/contracts';
+import { cliText } from '../cli-language';
 
 /** The command line acts as the operator (docs/security.md, "Audit"). */
 const CLI_ACTOR = { actor: 'cli', role: 'operator' };
@@ -38,13 +40,15 @@ export interface ImportFlags {
 
 /**
  * `peakwatch import <file> --reason <text> [--tz <zone>] [--replace] [--apply [--partial]] [--json]`: the dry run, and
- * with --apply the batch written; its id alone on the last line (docs/imports.md).
+ * with --apply the batch written; its id alone on the last line (docs/imports.md). The lines around it in `language`.
  */
-export async function importCommand(file: string, flags: ImportFlags): Promise<void> {
-  if (flags.reason === undefined || flags.reason.trim() === '')
-    throw new UsageError(
-      '--reason <text> is required: why the readings are imported (recorded with the batch)',
-    );
+export async function importCommand(
+  file: string,
+  flags: ImportFlags,
+  language: Language = 'en',
+): Promise<void> {
+  const t = cliText(language);
+  if (flags.reason === undefined || flags.reason.trim() === '') throw new UsageError(t('import.noReason'));
   const reason = flags.reason;
   await withImports(async (imports) => {
     // rows read, their rate: a bar on a terminal, a JSON line every 10 s otherwise (standard error)
@@ -57,9 +61,9 @@ export async function importCommand(file: string, flags: ImportFlags): Promise<v
       onRowsRead: (read) => progress.update((rows = read)),
     });
     progress.finish(rows);
-    const out = flags.json ? [JSON.stringify(planned.plan)] : renderPlan(planned.plan);
+    const out = flags.json ? [JSON.stringify(planned.plan)] : renderPlan(planned.plan, language);
     if (!flags.apply) {
-      if (!flags.json) out.push('dry run: nothing was written (--apply writes it)');
+      if (!flags.json) out.push(t('import.dryRun'));
       process.stdout.write(`${out.join('\n')}\n`);
       return;
     }
@@ -73,23 +77,32 @@ export async function importCommand(file: string, flags: ImportFlags): Promise<v
     });
     if (!flags.json)
       out.push(
-        ...restated.map((r) => `report ${r.orgId} ${r.period} restated: version ${r.version}`),
-        'written; the KPI windows are recomputed by the next KPI run',
+        ...restated.map((r) =>
+          t('import.restated', { organisation: r.orgId, period: r.period, version: r.version }),
+        ),
+        t('import.written'),
       );
     process.stdout.write(`${[...out, batchId].join('\n')}\n`);
   });
 }
 
 /** `peakwatch import rollback <batch>`: removes the batch's points and restores what it replaced. */
-export async function importRollbackCommand(batchId: string): Promise<void> {
+export async function importRollbackCommand(batchId: string, language: Language = 'en'): Promise<void> {
+  const t = cliText(language);
   await withImports(async (imports) => {
     const { batch, restated } = await imports.rollback(batchId, CLI_ACTOR);
     process.stdout.write(
       [
-        `import ${batch.id} (${batch.fileName}) rolled back: ${batch.rowsAccepted} rows removed, ` +
-          `${batch.rowsReplaced} replaced readings restored`,
-        ...restated.map((r) => `report ${r.orgId} ${r.period} restated: version ${r.version}`),
-        'the KPI windows are recomputed by the next KPI run',
+        t('import.rolledBack', {
+          batch: batch.id,
+          file: batch.fileName,
+          rows: batch.rowsAccepted,
+          replaced: batch.rowsReplaced,
+        }),
+        ...restated.map((r) =>
+          t('import.restated', { organisation: r.orgId, period: r.period, version: r.version }),
+        ),
+        t('import.recomputed'),
         '',
       ].join('\n'),
     );
@@ -97,11 +110,12 @@ export async function importRollbackCommand(batchId: string): Promise<void> {
 }
 
 /** `peakwatch import list`, `peakwatch import rejections <batch>` (CSV: row, field, reason, detail). */
-export async function importListCommand(): Promise<void> {
+export async function importListCommand(language: Language = 'en'): Promise<void> {
+  const t = cliText(language);
   await withImports(async (imports) => {
     for (const b of await imports.list())
       process.stdout.write(
-        `${b.id}\t${b.state}\t${b.createdAt}\t${b.actor}\t${b.fileName}\t${b.rowsAccepted} rows\t${b.reason}\n`,
+        `${b.id}\t${b.state}\t${b.createdAt}\t${b.actor}\t${b.fileName}\t${t('import.rows', { rows: b.rowsAccepted })}\t${b.reason}\n`,
       );
   });
 }

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PeakWatchError } from '@peakwatch/contracts';
+import { PeakWatchError, type Language } from '@peakwatch/contracts';
 import { loadConfig } from '@peakwatch/config';
 import { InfluxClient } from '@peakwatch/influx';
 import { loadPolicyData } from '@peakwatch/policy';
@@ -8,22 +8,27 @@ import { loadRegistry } from '@peakwatch/registry';
 import { REPORT_FORMATS, ReportService, reportPeriod, verifyBundle } from '@peakwatch/reporting';
 import { Clock, PEAKWATCH_VERSION, UsageError } from '@peakwatch/runtime';
 import { StateStore } from '@peakwatch/state';
+import { cliText } from '../cli-language';
 
 /**
  * `peakwatch report --org <id> (--month YYYY-MM | --year YYYY) [--json]`: generates an emitter's report with the same
  * code as the scheduled job (a new version only when its content changed; submitted when an endpoint is
- * configured and the alerts service delivers the outbox), and prints where its files are, or the report itself.
+ * configured and the alerts service delivers the outbox), and prints where its files are (in `language`), or the
+ * report itself.
  */
-export async function reportCommand(flags: {
-  org?: string;
-  month?: string;
-  year?: string;
-  json?: boolean;
-}): Promise<void> {
+export async function reportCommand(
+  flags: {
+    org?: string;
+    month?: string;
+    year?: string;
+    json?: boolean;
+  },
+  language: Language = 'en',
+): Promise<void> {
+  const t = cliText(language);
   const org = flags.org;
-  if (org === undefined) throw new UsageError('give --org <id> (emitter.id in the registry)');
-  if ((flags.month === undefined) === (flags.year === undefined))
-    throw new UsageError('give one of --month YYYY-MM or --year YYYY');
+  if (org === undefined) throw new UsageError(t('report.noOrg'));
+  if ((flags.month === undefined) === (flags.year === undefined)) throw new UsageError(t('report.onePeriod'));
   const period = flags.month ?? flags.year!;
   const config = loadConfig(process.env);
   try {
@@ -31,9 +36,7 @@ export async function reportCommand(flags: {
     if ((flags.month !== undefined) !== (parsed.kind === 'monthly')) throw new RangeError('');
   } catch {
     throw new UsageError(
-      flags.month !== undefined
-        ? `--month ${JSON.stringify(period)}: expected YYYY-MM`
-        : `--year ${JSON.stringify(period)}: expected YYYY`,
+      t(flags.month !== undefined ? 'report.badMonth' : 'report.badYear', { value: JSON.stringify(period) }),
     );
   }
   const store = await StateStore.open(config.stateStore);
@@ -51,16 +54,25 @@ export async function reportCommand(flags: {
       process.stdout.write(`${JSON.stringify(report)}\n`);
       return;
     }
+    const generated = {
+      kind: t(`report.kind.${report.kind}`),
+      organisation: report.organisation.name,
+      period,
+      version: version.version,
+      corrects: version.corrects,
+    };
     process.stdout.write(
       [
-        `${report.kind} report of ${report.organisation.name} for ${period}: version ${version.version}` +
-          (created
-            ? version.corrects
-              ? ` (corrects version ${version.corrects})`
-              : ' (new)'
-            : ' (unchanged)'),
-        `  completeness ${(report.completeness * 100).toFixed(1)}%, energy ${report.energy.totalTce} tce, CO2 ${report.emissions.totalLocationT} t (location-based)`,
-        ...version.changes.map((c) => `  changed: ${c}`),
+        t(
+          created ? (version.corrects ? 'report.corrects' : 'report.created') : 'report.unchanged',
+          generated,
+        ),
+        t('report.figures', {
+          completeness: (report.completeness * 100).toFixed(1),
+          tce: report.energy.totalTce,
+          locationT: report.emissions.totalLocationT,
+        }),
+        ...version.changes.map((change) => t('report.changed', { change })),
         ...REPORT_FORMATS.map((f) => `  ${service.path(org, period, version.version, f)}`),
         '',
       ].join('\n'),
@@ -78,40 +90,53 @@ export class EvidenceMismatchError extends PeakWatchError {
 /**
  * `peakwatch report verify <bundle>`: recomputes every figure of a report version from its evidence bundle alone
  * (docs/reports.md, "Evidence bundle") and prints `match`, or each file that is not what the bundle's hashes say and
- * each figure that differs (exit 1).
+ * each figure that differs (exit 1), in `language`.
  */
-export async function reportVerifyCommand(path: string): Promise<void> {
+export async function reportVerifyCommand(path: string, language: Language = 'en'): Promise<void> {
+  const t = cliText(language);
   let archive: Buffer;
   try {
     archive = await readFile(path);
   } catch (error) {
-    throw new UsageError(`${path}: cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw new UsageError(
+      t('verify.unreadable', { path, code: (error as NodeJS.ErrnoException).code ?? 'error' }),
+    );
   }
   const result = await verifyBundle(archive, PEAKWATCH_VERSION);
   const { info, report } = result;
   const lines = [
     info?.organisation !== undefined
-      ? `evidence bundle of ${info.organisation} ${info.period} version ${info.version}: layout ${info.layout}, ` +
-        `made by PeakWatch ${info.peakwatchVersion}, checked by PeakWatch ${PEAKWATCH_VERSION}`
-      : `${path}: not a PeakWatch evidence bundle`,
+      ? t('verify.bundle', {
+          organisation: info.organisation,
+          period: info.period,
+          version: info.version,
+          layout: info.layout,
+          madeBy: info.peakwatchVersion,
+          checkedBy: PEAKWATCH_VERSION,
+        })
+      : t('verify.notBundle', { path }),
     ...(report
-      ? [`report content hash ${report.contentHash}`, `evidence sha256 ${report.evidenceSha256}`]
+      ? [
+          t('verify.contentHash', { hash: report.contentHash }),
+          t('verify.evidenceSha256', { hash: report.evidenceSha256 }),
+        ]
       : []),
-    ...result.problems.map((p) => `file   ${p}`),
-    ...result.differences.map(
-      (d) =>
-        `figure ${d.field}: the report states ${JSON.stringify(d.stated)}, the evidence gives ${JSON.stringify(d.recomputed)}`,
+    ...result.problems.map((problem) => t('verify.file', { problem })),
+    ...result.differences.map((d) =>
+      t('verify.figure', {
+        field: d.field,
+        stated: JSON.stringify(d.stated),
+        recomputed: JSON.stringify(d.recomputed),
+      }),
     ),
     result.match
-      ? 'match: every file is the one the evidence hash covers, and every figure recomputes to what the report states'
+      ? t('verify.match')
       : result.checked
-        ? `DIFFERS: ${result.problems.length} file problem(s), ${result.differences.length} figure(s)`
-        : 'CANNOT CHECK',
+        ? t('verify.differs', { files: result.problems.length, figures: result.differences.length })
+        : t('verify.cannotCheck'),
     '',
   ];
   process.stdout.write(lines.join('\n'));
   if (!result.match)
-    throw new EvidenceMismatchError(
-      result.checked ? 'the bundle does not match its report' : 'this version cannot check the bundle',
-    );
+    throw new EvidenceMismatchError(t(result.checked ? 'verify.mismatch' : 'verify.unchecked'));
 }

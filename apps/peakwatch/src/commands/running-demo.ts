@@ -1,6 +1,8 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CONFIG_KEYS } from '@peakwatch/config';
+import type { Language } from '@peakwatch/contracts';
+import { cliText } from '../cli-language';
 
 /**
  * Where a running demo says how to reach it: DATA_DIR/demo.json (its user's only), written at start and removed when
@@ -48,12 +50,12 @@ export function runningDemo(env: NodeJS.ProcessEnv): RunningDemo | undefined {
 
 /**
  * A command's environment beside a running demo: the demo's InfluxDB when INFLUX_URL is not set (said on standard
- * error); `env` itself otherwise.
+ * error, in `language`); `env` itself otherwise.
  */
-export function besideRunningDemo(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+export function besideRunningDemo(env: NodeJS.ProcessEnv, language: Language = 'en'): NodeJS.ProcessEnv {
   if (env['INFLUX_URL']?.trim()) return env;
   const demo = runningDemo(env);
   if (!demo) return env;
-  process.stderr.write(`peakwatch: INFLUX_URL is not set: using the running demo's, ${demo.influxUrl}\n`);
+  process.stderr.write(`peakwatch: ${cliText(language)('runningDemo.influx', { url: demo.influxUrl })}\n`);
   return { ...env, INFLUX_URL: demo.influxUrl };
 }

@@ -1,13 +1,14 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '@peakwatch/config';
-import { ID_CHARS, isValidId, PeakWatchError } from '@peakwatch/contracts';
+import { ID_CHARS, isValidId, PeakWatchError, type Language } from '@peakwatch/contracts';
 import { receiverKey } from '@peakwatch/alerts';
 import { brokerAccountsFor } from '@peakwatch/runtime';
 import { CredentialsRepository } from '@peakwatch/state';
 import { dynsecInitialConfig } from '@peakwatch/mqtt';
 import { loadRegistry } from '@peakwatch/registry';
 import { UsageError } from '@peakwatch/runtime';
+import { cliText } from '../cli-language';
 import { auditFromCli, withStateStore } from './with-state';
 
 /** A device is unknown to the registry: a failure (exit 1), not bad usage. */
@@ -38,21 +39,27 @@ async function withCredentials<T>(
 
 /**
  * `peakwatch device secret <siteId> <deviceId>`: issues (or rotates) a device's MQTT secret, stores only its hash,
- * and prints the secret once, alone on the last line of standard output.
+ * and prints the secret once, alone on the last line of standard output (the line before it in `language`).
  */
-export async function deviceSecretCommand(siteId: string, deviceId: string): Promise<void> {
+export async function deviceSecretCommand(
+  siteId: string,
+  deviceId: string,
+  language: Language = 'en',
+): Promise<void> {
+  const t = cliText(language);
   for (const [name, id] of [
     ['siteId', siteId],
     ['deviceId', deviceId],
   ] as const) {
-    if (!isValidId(id)) throw new UsageError(`${name} ${JSON.stringify(id)}: expected ${ID_CHARS}`);
+    if (!isValidId(id))
+      throw new UsageError(t('secret.badId', { name, value: JSON.stringify(id), chars: ID_CHARS }));
   }
   const config = loadConfig(process.env, process.cwd(), { influx: false });
   const registry = loadRegistry(join(config.seedsDir, 'sites'));
   const registered = registry.device(deviceId);
   if (!registered || registered.site.id !== siteId) {
     throw new UnknownDeviceError(
-      `no device ${deviceId} at site ${siteId} in ${join(config.seedsDir, 'sites')}`,
+      t('secret.unknownDevice', { device: deviceId, site: siteId, dir: join(config.seedsDir, 'sites') }),
     );
   }
   const secret = await withCredentials(
@@ -60,55 +67,59 @@ export async function deviceSecretCommand(siteId: string, deviceId: string): Pro
     'device.secret.issue',
     `${siteId}/${deviceId}`,
   );
-  process.stdout.write(
-    `MQTT secret of ${siteId}/${deviceId} (username ${deviceId}); shown once, the old one no longer works:\n${secret}\n`,
-  );
+  process.stdout.write(`${t('secret.device', { site: siteId, device: deviceId })}\n${secret}\n`);
 }
 
 /** `peakwatch service secret <name>`: a secret for one of PeakWatch's own MQTT clients (role `service`). */
-export async function serviceSecretCommand(name: string): Promise<void> {
-  if (!isValidId(name)) throw new UsageError(`name ${JSON.stringify(name)}: expected ${ID_CHARS}`);
+export async function serviceSecretCommand(name: string, language: Language = 'en'): Promise<void> {
+  const t = cliText(language);
+  if (!isValidId(name))
+    throw new UsageError(t('secret.badId', { name: 'name', value: JSON.stringify(name), chars: ID_CHARS }));
   const secret = await withCredentials((c) => c.issue(name, 'service', null), 'service.secret.issue', name);
-  process.stdout.write(`MQTT secret of service client ${name}; shown once:\n${secret}\n`);
+  process.stdout.write(`${t('secret.service', { name })}\n${secret}\n`);
 }
 
 /**
  * `peakwatch dr-operator secret <name> <district>`: a secret for a district's grid operator (role `dr_operator`), which
  * may publish demand-response requests on `dr/v1/<district>/` and nothing else (docs/security.md, "Identities").
  */
-export async function drOperatorSecretCommand(name: string, district: string): Promise<void> {
+export async function drOperatorSecretCommand(
+  name: string,
+  district: string,
+  language: Language = 'en',
+): Promise<void> {
+  const t = cliText(language);
   for (const [what, id] of [
     ['name', name],
     ['district', district],
   ] as const)
-    if (!isValidId(id)) throw new UsageError(`${what} ${JSON.stringify(id)}: expected ${ID_CHARS}`);
+    if (!isValidId(id))
+      throw new UsageError(t('secret.badId', { name: what, value: JSON.stringify(id), chars: ID_CHARS }));
   if (name.startsWith('peakwatch'))
-    throw new UsageError(`name ${JSON.stringify(name)}: names starting with peakwatch are PeakWatch's own`);
+    throw new UsageError(t('secret.ownName', { value: JSON.stringify(name) }));
   const config = loadConfig(process.env, process.cwd(), { influx: false });
   const districts = new Set(loadRegistry(join(config.seedsDir, 'sites')).sites.map((s) => s.district));
   if (!districts.has(district))
     throw new UsageError(
-      `district ${district}: no site of the registry is in it (${[...districts].sort().join(', ')})`,
+      t('secret.unknownDistrict', { district, districts: [...districts].sort().join(t('list.names')) }),
     );
   const secret = await withCredentials(
     (c) => c.issue(name, 'dr_operator', district),
     'dr_operator.secret.issue',
     `${district}/${name}`,
   );
-  process.stdout.write(
-    `MQTT secret of grid operator ${name} (district ${district}, publishes on dr/v1/${district}/requests); shown once:\n${secret}\n`,
-  );
+  const topic = `dr/v1/${district}/requests`;
+  process.stdout.write(`${t('secret.drOperator', { name, district, topic })}\n${secret}\n`);
 }
 
 /**
  * `peakwatch webhook key <url>`: the key the receiver at `url` verifies its webhooks with (docs/contracts.md, "Alert
  * notifications"), derived from ALERT_WEBHOOK_SECRET: each receiver gets its own, and none can sign for another.
  */
-export function webhookKeyCommand(url: string): Promise<void> {
+export function webhookKeyCommand(url: string, language: Language = 'en'): Promise<void> {
   const config = loadConfig(process.env, process.cwd(), { influx: false });
   const secret = config.alerts.webhookSecret;
-  if (!secret)
-    throw new UsageError('ALERT_WEBHOOK_SECRET is not set: there is nothing to derive the key from');
+  if (!secret) throw new UsageError(cliText(language)('secret.noWebhookSecret'));
   process.stdout.write(`${receiverKey(secret, url)}\n`);
   return Promise.resolve();
 }
@@ -119,19 +130,17 @@ export function webhookKeyCommand(url: string): Promise<void> {
  * own client (MQTT_USERNAME / MQTT_PASSWORD), passwords hashed. An existing file is left as it is: mosquitto keeps its
  * clients there.
  */
-export function dynsecInitCommand(file: string): Promise<void> {
+export function dynsecInitCommand(file: string, language: Language = 'en'): Promise<void> {
+  const t = cliText(language);
   const { mqtt } = loadConfig(process.env, process.cwd(), { influx: false });
   const { dynsec, username, password } = mqtt;
-  if (!dynsec || !username || !password)
-    throw new UsageError(
-      "set MQTT_DYNSEC_USERNAME, MQTT_DYNSEC_PASSWORD (the broker's admin), MQTT_USERNAME and MQTT_PASSWORD (PeakWatch's own client)",
-    );
+  if (!dynsec || !username || !password) throw new UsageError(t('secret.dynsecAccounts'));
   if (existsSync(file)) {
-    process.stdout.write(`${file} exists; left as it is\n`);
+    process.stdout.write(`${t('secret.exists', { file })}\n`);
     return Promise.resolve();
   }
   const config = dynsecInitialConfig(dynsec, { username, password });
   writeFileSync(file, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
-  process.stdout.write(`wrote ${file}\n`);
+  process.stdout.write(`${t('secret.wrote', { file })}\n`);
   return Promise.resolve();
 }
