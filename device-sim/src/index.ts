@@ -14,3 +14,4 @@ export { LOAD_SITE, loadDeviceId, runLoad, type LoadSummary } from './load';
 export { anchoredAt, loadScenario, faultTime, type Fault, type Scenario } from './scenario';
 export { Simulation, type Outgoing, type Reading } from './simulation';
 export { generate, runScenario, writeTruth, type RunOptions, type RunSummary } from './run';
+export { DevicePublishers } from './publisher';

@@ -3,13 +3,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
-import {
-  AlertEvaluator,
-  OutboxDispatcher,
-  receiverKey,
-  verifyWebhook,
-  type AlertNotification,
-} from '@peakwatch/alerts';
+import { AlertEvaluator, IncidentDesk, OutboxDispatcher, type AlertNotification } from '@peakwatch/alerts';
 import { ALERTS_APP } from '@peakwatch/alerts';
 import { API_APP, ApiKeysRepository } from '@peakwatch/api';
 import supertest from 'supertest';
@@ -29,6 +23,7 @@ import { backfill, issueDeviceSecrets, spoolDrained, stopSchedules, testConfig }
 import { connectClient } from '../support/mqtt';
 import { startSmtp, subjectOf, type TestSmtp } from '../support/smtp';
 import { expectWithin, pueTolerance } from '../support/tolerance';
+import { startReceiver, type Received, type TestReceiver } from '../support/webhooks';
 
 /**
  * The simulated period: Tuesday 13 and Wednesday 14 January 2026, two working days (the offices' load, and so the
@@ -42,49 +37,6 @@ const QUARTER = 15 * 60_000;
 const SECRET = 'test-webhook-secret-0123456789';
 /** A test rule every office breaches every day, held by the data-quality gate on an incomplete day. */
 const GATED = 'office-energy-gated';
-
-interface Received {
-  path: string;
-  delivery: string;
-  signatureOk: boolean;
-  body: AlertNotification;
-}
-
-/** A real HTTP receiver of webhooks; `down` makes it answer 503 (and record nothing). */
-async function startReceiver(): Promise<{
-  url: string;
-  got: Received[];
-  down: boolean;
-  close(): Promise<void>;
-}> {
-  const state = { got: [] as Received[], down: false };
-  let base = '';
-  const server: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString('utf8')));
-    req.on('end', () => {
-      if (state.down) {
-        res.writeHead(503).end();
-        return;
-      }
-      state.got.push({
-        path: req.url!,
-        delivery: String(req.headers['x-peakwatch-delivery']),
-        // as a receiver checks it: its own key (for its URL), the timestamp fresh
-        signatureOk: verifyWebhook(req.headers, body, receiverKey(SECRET, `${base}${req.url}`), Date.now()),
-        body: JSON.parse(body) as AlertNotification,
-      });
-      res.writeHead(204).end();
-    });
-  });
-  const port = await freePort();
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${port}`;
-  return Object.assign(state, {
-    url: base,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  });
-}
 
 /**
  * Alerts end to end: two days of the sample campus through the real broker, ingest and influxd, with the data centre
@@ -108,7 +60,7 @@ describe('alerts: rules over the simulator, notifications to real receivers', ()
   });
   const dataDir = mkdtempSync(join(tmpdir(), 'peakwatch-alerts-'));
   let influxd: TestInfluxd;
-  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  let receiver: TestReceiver<AlertNotification>;
   let config: AppConfig;
   let app: INestApplication;
   const fromMs = FROM;
@@ -137,6 +89,8 @@ describe('alerts: rules over the simulator, notifications to real receivers', ()
   /** Evaluates at each quarter hour of [from, to) (virtual "now"), then delivers the outbox. */
   const evaluate = async (from: number, to: number, deliverAheadMs: number): Promise<void> => {
     for (let t = from; t < to; t += QUARTER, evaluations++) await app.get(AlertEvaluator).runOnce(t);
+    // the data-quality alerts held at the last evaluation (incidents: INCIDENT_WAIT_MINUTES) decided as the next would
+    await app.get(IncidentDesk).settle(to);
     // deliver what is due `deliverAheadMs` from now (a day: past any backoff), pass after pass
     const outbox = app.get(OutboxDispatcher);
     for (let pass = 0; pass < 100 && (await outbox.deliverDue(clock.now() + deliverAheadMs)) > 0; pass++);
@@ -195,7 +149,7 @@ describe('alerts: rules over the simulator, notifications to real receivers', ()
     // a real SMTP server for the facility managers' e-mails
     smtp = await startSmtp();
     influxd = await startInfluxd();
-    receiver = await startReceiver();
+    receiver = await startReceiver<AlertNotification>(SECRET);
     config = await testConfig(influxd.url, 'alerts', dataDir, {
       SEEDS_DIR: seeds,
       ALERT_WEBHOOKS: `facility_manager=${receiver.url}/fm,regulator@haidian=${receiver.url}/haidian,regulator@chaoyang=${receiver.url}/chaoyang`,
@@ -262,7 +216,7 @@ describe('alerts: rules over the simulator, notifications to real receivers', ()
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  const got = (path: string, ruleId?: string, entity?: string): Received[] =>
+  const got = (path: string, ruleId?: string, entity?: string): Received<AlertNotification>[] =>
     receiver.got.filter(
       (r) =>
         r.path === path && (!ruleId || r.body.rule.id === ruleId) && (!entity || r.body.entity.id === entity),

@@ -201,6 +201,8 @@ describe('REST API', () => {
     'GET /api/v1/alerts/history': [
       { path: '/api/v1/alerts/history?site=hd-b1', expected: [200, 200, 404, 200, 404, 200, 404] },
     ],
+    // every role may list the incidents it can see (none here)
+    'GET /api/v1/incidents': [{ path: '/api/v1/incidents', expected: [200, 200, 200, 200, 200, 200, 200] }],
     'POST /api/v1/alerts/{ruleId}/{entity}/ack': [
       // nothing is firing here: past the role check, the alert is not found
       { path: '/api/v1/alerts/device-silent/b1-pv/ack', expected: [404, 404, 404, 403, 403, 404, 404] },
@@ -882,12 +884,19 @@ describe('REST API', () => {
     await new Promise((r) => setTimeout(r, 200));
     // what the alerts app emits in this process: a data-quality alert (facility managers only), a policy one
     const live = app.get(LiveEvents);
+    // and an incident of data-quality alerts (docs/incidents.md): a regulator sees none
+    live.emit({
+      type: 'incident',
+      siteId: 'hd-b1',
+      data: { incident: { id: 'incident-of-gw-b1' }, members: [{ rule: { id: 'device-silent' } }] },
+    });
     for (const rule of ['device-silent', 'dc-pue-rolling-existing'])
       live.emit({ type: 'alert', siteId: 'hd-b1', data: { rule: { id: rule }, state: 'firing' } });
     for (let i = 0; i < 100 && !viewer.received.join('').includes('dc-pue-rolling-existing'); i++)
       await new Promise((r) => setTimeout(r, 20));
     expect(viewer.received.join('')).toContain('dc-pue-rolling-existing');
     expect(viewer.received.join('')).not.toContain('device-silent');
+    expect(viewer.received.join('')).not.toContain('incident-of-gw-b1');
     // revoked through the API: the stream ends at once
     await as('admin', http.delete(`/api/v1/apikeys/${first.id}`)).expect(204);
     await viewer.ended;

@@ -2,7 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
-import { ALERTS_APP, AlertEvaluator, type AlertNotification } from '@peakwatch/alerts';
+import {
+  ALERTS_APP,
+  AlertEvaluator,
+  type AlertNotification,
+  type IncidentNotification,
+} from '@peakwatch/alerts';
 import { kpiLine } from '@peakwatch/metering';
 import { createApp } from '@peakwatch/runtime';
 import { copySeeds } from '../support/seeds';
@@ -70,8 +75,9 @@ describe('alert rule: renewable share behind its trajectory', () => {
     ]);
     await writeApi.close();
   };
-  const trajectory = (queued: AlertNotification[]) =>
+  const trajectory = (queued: (AlertNotification | IncidentNotification)[]) =>
     queued
+      .filter((n) => n.type !== 'incident')
       .filter((n) => n.rule.id === 'dc-renewable-behind-trajectory')
       .map((n) => [n.state, n.audience, n.value]);
 

@@ -12,7 +12,9 @@ import type { Transaction } from 'kysely';
 import { AlertNotifier, alertNotifications, escalationAudience } from './alert-notifier';
 import { AlertReader, type Reading } from './alert-reader';
 import { evaluate, ruleApplies } from './evaluation';
-import type { AlertNotification } from './notification';
+import { IncidentDesk } from './incident-desk';
+import type { Outage } from './incidents';
+import type { AlertNotification, IncidentNotification } from './notification';
 import { INACTIVE, step, type AlertInstance, type AlertState, type Observation } from './state-machine';
 
 type Tx = Transaction<StateSchema>;
@@ -48,6 +50,7 @@ export class AlertEvaluator implements OnModuleInit {
     private readonly reader: AlertReader,
     private readonly notifier: AlertNotifier,
     private readonly leases: JobLeases,
+    private readonly desk: IncidentDesk,
   ) {}
 
   onModuleInit(): void {
@@ -74,17 +77,21 @@ export class AlertEvaluator implements OnModuleInit {
     });
   }
 
-  /** Evaluates every rule in force at `nowMs`; returns the notifications queued. */
-  async runOnce(nowMs: number): Promise<AlertNotification[]> {
-    const queued: AlertNotification[] = [];
+  /**
+   * Evaluates every rule in force at `nowMs`, then settles the incidents (incident-desk.ts); returns the notifications
+   * queued.
+   */
+  async runOnce(nowMs: number): Promise<(AlertNotification | IncidentNotification)[]> {
+    const queued: (AlertNotification | IncidentNotification)[] = [];
     const standing: string[] = [];
+    const outages = await this.desk.outages(nowMs);
     const today = new Date(nowMs).toISOString().slice(0, 10);
     for (const rule of this.rules.filter((r) => !r.validFrom || r.validFrom <= today)) {
       const sites = this.registry.sites.filter((site) => ruleApplies(rule, site));
       if (sites.length === 0) continue;
       for (const reading of await this.reader.read(rule, sites, nowMs)) {
         const { observation, dataQuality } = evaluate(rule, reading);
-        const { notifications, state } = await this.apply(rule, reading, observation, nowMs);
+        const { notifications, state } = await this.apply(rule, reading, observation, nowMs, outages);
         queued.push(...notifications);
         // a site against a threshold regulators are told of: its district's standing
         if (rule.audience.includes('regulator') && reading.type === 'site') {
@@ -99,6 +106,7 @@ export class AlertEvaluator implements OnModuleInit {
                 { ...reading, value: reading.completeness ?? null },
                 dataQuality.observation,
                 nowMs,
+                outages,
               )
             ).notifications,
           );
@@ -106,21 +114,24 @@ export class AlertEvaluator implements OnModuleInit {
       queued.push(...(await this.escalate(rule, nowMs)));
     }
     await this.notifier.standing(standing);
+    queued.push(...(await this.desk.settle(nowMs)));
     return queued;
   }
 
   /**
-   * Runs the state machine of one rule for one entity; persists it, its history and its notifications together.
-   * Returns the notifications queued and the state it is in.
+   * Runs the state machine of one rule for one entity; persists it, its history and its notifications together (a
+   * data-quality alert's through the incident desk). Returns the notifications queued and the state it is in.
    */
   private async apply(
     rule: AlertRule,
     reading: Reading,
     observation: Observation,
     nowMs: number,
+    outages: readonly Outage[],
   ): Promise<{ notifications: AlertNotification[]; state: AlertState }> {
     const at = new Date(nowMs).toISOString();
     const queued: AlertNotification[] = [];
+    const announced: AlertNotification[] = [];
     let state: AlertState = INACTIVE.state;
     await this.state.db.transaction().execute(async (tx) => {
       const row = await tx
@@ -180,7 +191,7 @@ export class AlertEvaluator implements OnModuleInit {
       if (!notify) return;
       const firedAt =
         notify === 'firing' ? at : row ? await this.firedAt(tx, rule.id, reading.entity, next.episode) : at;
-      for (const notification of alertNotifications(
+      const notifications = alertNotifications(
         rule,
         reading,
         notify,
@@ -188,10 +199,13 @@ export class AlertEvaluator implements OnModuleInit {
         at,
         firedAt,
         this.config.alerts.languages,
-      ))
+      );
+      for (const notification of await this.desk.route(tx, rule, reading, notifications, outages, nowMs))
         queued.push(await this.notifier.enqueue(tx, notification));
+      announced.push(...notifications);
     });
-    for (const notification of queued) await this.notifier.announce(notification, rule);
+    // Grafana's annotations and the site's stream hear of every change, told to receivers or held for an incident
+    for (const notification of announced) await this.notifier.announce(notification, rule);
     return { notifications: queued, state };
   }
 
@@ -228,6 +242,19 @@ export class AlertEvaluator implements OnModuleInit {
       .where('acked_at', 'is', null)
       .where('escalated_at', 'is', null)
       .where('since', '<=', due)
+      // an incident's member is the incident's: not escalated alone
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('incident_member')
+              .select('incident_member.entity')
+              .whereRef('incident_member.rule_id', '=', 'alert_state.rule_id')
+              .whereRef('incident_member.entity', '=', 'alert_state.entity')
+              .whereRef('incident_member.episode', '=', 'alert_state.episode'),
+          ),
+        ),
+      )
       .execute();
     const queued: AlertNotification[] = [];
     for (const row of rows) {

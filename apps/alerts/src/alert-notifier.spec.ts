@@ -102,7 +102,7 @@ describe('alertNotifications', () => {
         site,
         value: 1.42,
         completeness: 0.97,
-        window: { period: '1mo', startMs: Date.UTC(2026, 2, 31, 16) },
+        window: { period: '1mo', startMs: Date.UTC(2026, 2, 31, 16), endMs: Date.UTC(2026, 3, 30, 16) },
         judgedFromMs: Date.UTC(2026, 3, 3),
         expectedCostCny: 12_345.6,
       },

@@ -1,13 +1,13 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectConfig, type AppConfig, type AudienceLanguages } from '@peakwatch/config';
-import { MEASUREMENTS, alertTopic } from '@peakwatch/contracts';
-import { InfluxClient, floatField, line, stringField } from '@peakwatch/influx';
+import { MEASUREMENTS, alertTopic, incidentTitle } from '@peakwatch/contracts';
+import { InfluxClient, floatField, intField, line, stringField } from '@peakwatch/influx';
 import type { AlertRule } from '@peakwatch/policy';
 import { Clock, LiveEvents } from '@peakwatch/runtime';
 import { deliveryId, enqueue, type OutboxChannel, type StateSchema } from '@peakwatch/state';
 import type { Transaction } from 'kysely';
 import type { Reading } from './alert-reader';
-import type { AlertNotification } from './notification';
+import type { AlertNotification, IncidentNotification } from './notification';
 
 type Tx = Transaction<StateSchema>;
 
@@ -117,6 +117,77 @@ export class AlertNotifier {
         at: now,
       });
     return notification;
+  }
+
+  /**
+   * An incident's notification to each receiver of its audience (docs/contracts.md, "Incident notifications"): one
+   * with every member to a receiver of no district, one with the members in its district to a receiver bound to one
+   * (none there: nothing), and one per site with its members to the site's MQTT topic.
+   */
+  async enqueueIncident(tx: Tx, n: IncidentNotification): Promise<IncidentNotification> {
+    const now = this.clock.iso();
+    const { webhooks, emails } = this.config.alerts;
+    const targets: [OutboxChannel, string, IncidentNotification['members']][] = [];
+    const inDistrict = (district?: string): IncidentNotification['members'] =>
+      district ? n.members.filter((m) => m.entity.district === district) : n.members;
+    for (const w of webhooks.filter((r) => r.audience === n.audience))
+      targets.push(['webhook', w.url, inDistrict(w.district)]);
+    for (const e of emails.filter((r) => r.audience === n.audience))
+      targets.push(['email', e.address, inDistrict(e.district)]);
+    for (const site of new Set(n.members.map((m) => m.entity.siteId))) {
+      const members = n.members.filter((m) => m.entity.siteId === site);
+      targets.push(['mqtt', alertTopic(members[0]!.entity.district, site), members]);
+    }
+    for (const [channel, target, members] of targets)
+      if (members.length > 0)
+        await enqueue(tx, {
+          deliveryId: deliveryId('incident', n.incident.id, n.state, n.audience, channel, target),
+          channel,
+          target,
+          payload: JSON.stringify({ ...n, members }),
+          at: now,
+        });
+    return n;
+  }
+
+  /**
+   * An incident's change to InfluxDB (one point per site, for the dashboards) and to its sites' live streams; a failed
+   * write is logged (the API and the state store have it).
+   */
+  async announceIncident(n: IncidentNotification, nowMs: number): Promise<void> {
+    const sites = new Map<string, IncidentNotification['members']>();
+    for (const m of n.members) sites.set(m.entity.siteId, [...(sites.get(m.entity.siteId) ?? []), m]);
+    const lines: string[] = [];
+    for (const [site, members] of sites) {
+      this.live.emit({ type: 'incident', siteId: site, data: { ...n, members } });
+      lines.push(
+        line(
+          MEASUREMENTS.incident,
+          {
+            incident: n.incident.id,
+            kind: n.incident.kind,
+            cause: n.incident.cause,
+            district: members[0]!.entity.district,
+            site,
+          },
+          {
+            state: stringField(n.state === 'resolved' ? 'resolved' : 'open'),
+            members: intField(members.length),
+            title: stringField(n.incident.title),
+            title_en: stringField(incidentTitle('en', n.incident.kind, n.incident.cause)),
+          },
+          nowMs,
+        ),
+      );
+    }
+    if (lines.length === 0) return;
+    const writeApi = this.influx.createWriteApi({ flushInterval: 0, maxRetries: 0 });
+    writeApi.writeRecords(lines);
+    await writeApi
+      .close()
+      .catch((error: unknown) =>
+        this.logger.warn({ err: String(error) }, 'incident not written to InfluxDB (the state store has it)'),
+      );
   }
 
   /**

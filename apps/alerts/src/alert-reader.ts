@@ -23,7 +23,7 @@ export interface Reading {
   site: Site;
   value: number | null;
   completeness?: number;
-  window?: { period: string; startMs: number };
+  window?: { period: string; startMs: number; endMs: number };
   /** Where the judged part of a window that began before monitoring of the site began starts (its first reading). */
   judgedFromMs?: number;
   expectedCostCny?: number;
@@ -110,11 +110,15 @@ export class AlertReader {
       const reading: Reading = { entity: site.id, type: 'site', name: site.name, site, value: null };
       if (!row) return reading;
       const startMs = row.windowStartMs;
-      reading.window = { period: watched.period, startMs };
+      const endMs = periodWindow(
+        watched.period,
+        startMs,
+        utcOffsetMs(this.config.tzReporting, startMs),
+      ).endMs;
+      reading.window = { period: watched.period, startMs, endMs };
       const span = judgedSpan({
         windowStartMs: startMs,
-        windowEndMs: periodWindow(watched.period, startMs, utcOffsetMs(this.config.tzReporting, startMs))
-          .endMs,
+        windowEndMs: endMs,
         nowMs,
         monitoredFromMs: monitoredFrom.get(site.id) ?? startMs,
         completeness: row.completeness,

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { IncidentDesk } from './incident-desk';
 import { AlertEvaluator } from './alert-evaluator';
 import { AlertNotifier } from './alert-notifier';
 import { AlertReader } from './alert-reader';
@@ -10,7 +11,7 @@ import { DrRequestListener } from './dr-request-listener';
  * grid operators send over MQTT (announced through the same outbox).
  */
 @Module({
-  providers: [AlertReader, AlertNotifier, AlertEvaluator, OutboxDispatcher, DrRequestListener],
+  providers: [AlertReader, AlertNotifier, IncidentDesk, AlertEvaluator, OutboxDispatcher, DrRequestListener],
   exports: [AlertEvaluator, OutboxDispatcher],
 })
 export class AlertsModule {}

@@ -10,6 +10,7 @@ const PUE: AlertRule = {
   sites: { type: 'data_centre', commissionedBefore: '2021-01-01' },
   comparison: 'above',
   threshold: { policy: 'beijing-existing-dc-pue-2026' },
+  dataQuality: false,
   thresholdValue: 1.35,
   clearMargin: 0.02,
   for: 3_600_000,

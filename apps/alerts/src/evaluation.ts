@@ -60,6 +60,11 @@ export function evaluate(
       rule: {
         ...rule,
         id: `${rule.id}.data-quality`,
+        // what it watches: the completeness of the rule's window
+        signal:
+          'kpi' in rule.signal
+            ? { completeness: { kpi: rule.signal.kpi, period: rule.signal.period } }
+            : rule.signal,
         title: titles.en,
         titles,
         comparison: 'below',
@@ -68,6 +73,7 @@ export function evaluate(
         for: 0,
         severity: 'warning',
         audience: ['facility_manager'],
+        dataQuality: true,
       },
       observation: { value: reading.completeness, breached: !gateOk, cleared: gateOk },
     },

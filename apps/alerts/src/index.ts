@@ -11,5 +11,7 @@ export {
   signature,
   verifyWebhook,
   type AlertNotification,
+  type IncidentNotification,
 } from './notification';
+export { IncidentDesk } from './incident-desk';
 export { INACTIVE, step, type AlertInstance, type AlertState, type Observation } from './state-machine';

@@ -1,11 +1,12 @@
 import { join } from 'node:path';
-import { LANGUAGES, type Language } from '@peakwatch/contracts';
+import { LANGUAGES, incidentTitle, type Language } from '@peakwatch/contracts';
 import { loadAlertRules, loadPolicyData } from '@peakwatch/policy';
 import type { Site } from '@peakwatch/registry';
 import type { DrAnnouncement } from '@peakwatch/state';
 import { alertNotifications } from './alert-notifier';
 import { evaluate } from './evaluation';
-import { alertMail, drMail } from './notification-text';
+import type { IncidentNotification } from './notification';
+import { MAIL_MEMBERS_LISTED, alertMail, drMail, incidentMail } from './notification-text';
 
 const SEEDS = join(__dirname, '../../../seeds');
 const policy = loadPolicyData(SEEDS);
@@ -45,7 +46,7 @@ describe('notification texts', () => {
         site,
         value: state === 'resolved' ? null : 1.42,
         completeness: 0.97,
-        window: { period: '1mo', startMs: Date.UTC(2026, 2, 31, 16) },
+        window: { period: '1mo', startMs: Date.UTC(2026, 2, 31, 16), endMs: Date.UTC(2026, 3, 30, 16) },
         judgedFromMs: Date.UTC(2026, 3, 3),
         expectedCostCny: 12_345,
       },
@@ -119,5 +120,83 @@ describe('notification texts', () => {
         '',
       ].join('\n'),
     });
+  });
+
+  const incident = (language: Language, kind: IncidentNotification['incident']['kind'], cause: string) => {
+    const member = (i: number): IncidentNotification['members'][number] => ({
+      rule: { id: 'device-silent', title: rules.find((r) => r.id === 'device-silent')!.titles[language] },
+      entity: { type: 'device', id: `b1-m${i}`, name: `b1-m${i}`, siteId: 'hd-b1', district: 'haidian' },
+      firedAt: '2026-03-10T02:51:00.000Z',
+    });
+    return {
+      type: 'incident',
+      language,
+      incident: {
+        id: 'i-1',
+        kind,
+        cause,
+        title: incidentTitle(language, kind, cause),
+        platform: kind === 'platform',
+      },
+      state: 'opened',
+      openedAt: '2026-03-10T02:51:00.000Z',
+      at: '2026-03-10T02:51:00.000Z',
+      members: Array.from({ length: 23 }, (_, i) => member(i)),
+      audience: 'facility_manager',
+    } satisfies IncidentNotification;
+  };
+
+  // every kind of incident, opened and resolved, in both languages: a missing text throws
+  it.each(
+    LANGUAGES.flatMap((language) =>
+      (
+        [
+          ['platform', 'broker'],
+          ['platform', 'influxdb'],
+          ['platform', 'ingest'],
+          ['segment', 'hd-link'],
+          ['gateway', 'gw-b2'],
+          ['site', 'hd-b1'],
+        ] as const
+      ).flatMap(([kind, cause]) =>
+        (['opened', 'resolved'] as const).map((state) => [language, kind, cause, state] as const),
+      ),
+    ),
+  )('an incident in %s: %s %s, %s', (language, kind, cause, state) => {
+    const n = { ...incident(language, kind, cause), state, resolvedAt: '2026-03-10T03:10:00.000Z' };
+    const mail = incidentMail(n);
+    expect(mail.subject).toContain(n.incident.title);
+    expect(mail.text).toContain(
+      cause === 'broker' || cause === 'influxdb' || cause === 'ingest' ? 'PeakWatch' : cause,
+    );
+    if (language === 'zh-CN')
+      expect(mail.subject + mail.text).not.toMatch(/\b(opened|resolved|Opened|alerts|since)\b/);
+  });
+
+  it('tells a facility manager in Chinese that the platform failed, not their meters, listing 20 of 23 members', () => {
+    const mail = incidentMail(incident('zh-CN', 'platform', 'broker'));
+    expect(MAIL_MEMBERS_LISTED).toBe(20);
+    expect(mail.subject).toBe('[PeakWatch] 事件发生：PeakWatch 平台故障：MQTT 消息服务器无法连接');
+    expect(mail.text.split('\n')).toEqual([
+      'PeakWatch 平台故障：MQTT 消息服务器无法连接',
+      '这是 PeakWatch 平台自身的故障，并非贵单位计量设备的故障：此期间缺失的读数归因于平台，站点无需处理。',
+      '发生于 2026-03-10T02:51:00.000Z，同一原因的告警共 23 项。',
+      '',
+      ...Array.from(
+        { length: 20 },
+        (_, i) => `设备 15 分钟无数据：b1-m${i}，站点 hd-b1，自 2026-03-10T02:51:00.000Z 起`,
+      ),
+      '另有 3 项告警，见所附 JSON。',
+      '',
+    ]);
+    // a gateway's incident is the site's equipment: no platform sentence
+    expect(
+      incidentMail(incident('en', 'gateway', 'gw-b2'))
+        .text.split('\n')
+        .slice(0, 2),
+    ).toEqual([
+      'Gateway gw-b2: the devices behind it stopped reporting',
+      'Opened at 2026-03-10T02:51:00.000Z, with 23 alerts of this cause.',
+    ]);
   });
 });

@@ -1,6 +1,6 @@
 import { translator, type Language } from '@peakwatch/contracts';
 import type { DrAnnouncement } from '@peakwatch/state';
-import type { AlertNotification } from './notification';
+import type { AlertNotification, IncidentNotification } from './notification';
 
 /** An e-mail's subject and plain text. */
 export interface MailText {
@@ -44,6 +44,40 @@ export function alertMail(n: AlertNotification): MailText {
   ];
   return {
     subject: t('alert.subject', { state, title: n.rule.title, entity: n.entity.name }),
+    text: lines.join('\n'),
+  };
+}
+
+/** How many members an incident's e-mail lists (the attached JSON lists them all). */
+export const MAIL_MEMBERS_LISTED = 20;
+
+/**
+ * An incident notification as an e-mail in its language: its title, for PeakWatch's own outage the sentence that the
+ * sites are not at fault, when it opened (and resolved), and its members.
+ */
+export function incidentMail(n: IncidentNotification): MailText {
+  const t = translator(n.language);
+  const count = n.members.length;
+  const lines = [
+    n.incident.title,
+    ...(n.incident.platform ? [t('incident.platform')] : []),
+    n.state === 'opened'
+      ? t('incident.opened', { at: n.openedAt, count })
+      : t('incident.resolved', { opened: n.openedAt, at: n.resolvedAt ?? n.at, count }),
+    '',
+    ...n.members.slice(0, MAIL_MEMBERS_LISTED).map((m) =>
+      t('incident.member', {
+        title: m.rule.title,
+        entity: m.entity.name,
+        site: m.entity.siteId,
+        firedAt: m.firedAt,
+      }),
+    ),
+    ...(count > MAIL_MEMBERS_LISTED ? [t('incident.more', { count: count - MAIL_MEMBERS_LISTED })] : []),
+    '',
+  ];
+  return {
+    subject: t('incident.subject', { state: t(`incident.state.${n.state}`), title: n.incident.title }),
     text: lines.join('\n'),
   };
 }

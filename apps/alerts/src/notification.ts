@@ -4,6 +4,7 @@ import type { AlertRule } from '@peakwatch/policy';
 
 /** The JSON body of an alert notification (docs/contracts.md, "Alert notifications"). */
 export interface AlertNotification {
+  type?: undefined;
   /** The language of its texts (ALERT_LANGUAGES of its audience): the rule's title, and the e-mail made of it. */
   language: Language;
   rule: { id: string; title: string };
@@ -24,6 +25,41 @@ export interface AlertNotification {
   policySource: AlertRule['policySource'];
   /** For a forecast of a breach: the differential tariff it would cost over the year (CNY), where the rule has one. */
   expectedCostCny?: number;
+  audience: AlertRule['audience'][number];
+}
+
+/** A member alert of an incident, as its notifications list it. */
+export interface IncidentMember {
+  rule: { id: string; title: string };
+  entity: AlertNotification['entity'];
+  firedAt: string;
+  resolvedAt?: string;
+}
+
+/**
+ * The JSON body of an incident notification (docs/contracts.md, "Incident notifications"): alerts of one cause
+ * grouped, told once when it opens and once when it resolves, to each audience its members are told to (never a
+ * regulator: incidents are made of data-quality alerts). A receiver bound to a district, and a site's MQTT topic, get
+ * the members in it.
+ */
+export interface IncidentNotification {
+  type: 'incident';
+  language: Language;
+  incident: {
+    id: string;
+    kind: 'platform' | 'segment' | 'gateway' | 'site';
+    /** The component (`broker`, `influxdb`, `ingest`), segment, gateway or site id. */
+    cause: string;
+    title: string;
+    /** An outage of PeakWatch itself: the gaps are the platform's, not the sites' meters'. */
+    platform: boolean;
+  };
+  state: 'opened' | 'resolved';
+  openedAt: string;
+  resolvedAt?: string;
+  /** When the state was entered. */
+  at: string;
+  members: IncidentMember[];
   audience: AlertRule['audience'][number];
 }
 

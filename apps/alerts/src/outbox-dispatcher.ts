@@ -5,8 +5,8 @@ import nodemailer, { type Transporter } from 'nodemailer';
 import { InjectConfig, type AppConfig } from '@peakwatch/config';
 import { Clock } from '@peakwatch/runtime';
 import { CredentialsRepository, StateStore, type DrAnnouncement } from '@peakwatch/state';
-import { receiverKey, signature, type AlertNotification } from './notification';
-import { alertMail, drMail } from './notification-text';
+import { receiverKey, signature, type AlertNotification, type IncidentNotification } from './notification';
+import { alertMail, drMail, incidentMail } from './notification-text';
 
 /** Backoff after a failed delivery: exponential from 1 s to 5 min. */
 const RETRY_MIN_MS = 1_000;
@@ -181,7 +181,7 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
     const url = this.config.alerts.smtpUrl;
     if (!url) throw new Error('ALERT_SMTP_URL is not set');
     this.mailer ??= nodemailer.createTransport(url);
-    const parsed = JSON.parse(payload) as AlertNotification | DrAnnouncement;
+    const parsed = JSON.parse(payload) as AlertNotification | IncidentNotification | DrAnnouncement;
     if ('kind' in parsed) {
       // told to the sites' facility managers, in their language
       const info = await this.mailer.sendMail({
@@ -193,12 +193,19 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
       });
       return String(info.messageId);
     }
+    const incident = parsed.type === 'incident';
     const info = await this.mailer.sendMail({
       from: this.config.alerts.emailFrom,
       to: address,
-      ...alertMail(parsed),
+      ...(parsed.type === 'incident' ? incidentMail(parsed) : alertMail(parsed)),
       headers: { 'X-PeakWatch-Delivery': delivery },
-      attachments: [{ filename: 'alert.json', content: payload, contentType: 'application/json' }],
+      attachments: [
+        {
+          filename: incident ? 'incident.json' : 'alert.json',
+          content: payload,
+          contentType: 'application/json',
+        },
+      ],
     });
     return String(info.messageId);
   }

@@ -3,7 +3,7 @@ import { EmqxHookController } from './broker/emqx-hook.controller';
 import { AlertVisibility } from './alerts/alert-visibility';
 import { Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
-import { PeakWatchErrorFilter } from './errors.filter';
+import { HttpErrorFilter, PeakWatchErrorFilter } from './errors.filter';
 import { APP_CONFIG, type AppConfig } from '@peakwatch/config';
 import { HistoryImports } from '@peakwatch/history';
 import { InfluxClient } from '@peakwatch/influx';
@@ -24,6 +24,7 @@ import { ApiKeysController } from './keys/api-keys.controller';
 import { KpisController } from './kpis/kpis.controller';
 import { SitesController } from './sites/sites.controller';
 import { DistrictsController } from './districts/districts.controller';
+import { IncidentsController } from './alerts/incidents.controller';
 import { StreamController } from './stream/stream.controller';
 
 /** The REST API: registry, device secrets, KPIs, API keys and a live stream per site, with roles and scopes. */
@@ -34,6 +35,7 @@ import { StreamController } from './stream/stream.controller';
     DistrictsController,
     KpisController,
     AlertsController,
+    IncidentsController,
     ReportsController,
     ApiKeysController,
     StreamController,
@@ -61,8 +63,9 @@ import { StreamController } from './stream/stream.controller';
       ) => new HistoryImports({ config, influx, registry, policy, state, clock, reports }),
       inject: [APP_CONFIG, InfluxClient, Registry, PolicyData, StateStore, Clock, ReportService],
     },
-    // every PeakWatchError to its HTTP status, in one place
+    // every PeakWatchError to its HTTP status, in one place; both answer in the caller's language (Accept-Language)
     { provide: APP_FILTER, useClass: PeakWatchErrorFilter },
+    { provide: APP_FILTER, useClass: HttpErrorFilter },
   ],
 })
 export class ApiModule {}

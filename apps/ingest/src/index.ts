@@ -7,5 +7,6 @@ export { INGEST_SUBSCRIPTIONS, SHARE_GROUP } from './broker/external-subscriber.
 export { REJECT_REASONS, type RejectReason } from './pipeline/reject-reason';
 export { REJECT_RECORD_BURST, REJECT_RECORDS_PER_MINUTE } from './pipeline/ingest.pipeline';
 export { SpoolService } from './spool/spool.service';
+export { PlatformMonitor } from './platform-monitor';
 export { Spool, type AppendCallback } from './spool/spool';
 export const INGEST_APP: AppDefinition = { name: 'ingest', module: IngestModule };

@@ -303,6 +303,20 @@ export const CONFIG_KEYS = {
     default: '60',
     parse: positiveInt,
   },
+  INCIDENT_MIN_ALERTS: {
+    expected: 'a positive integer',
+    description:
+      'How many data-quality alerts of one declared cause (a gateway, a network segment, a site) make an incident: one notification per audience instead of one per alert. An outage of PeakWatch itself is an incident from its first alert.',
+    default: '3',
+    parse: positiveInt,
+  },
+  INCIDENT_WAIT_MINUTES: {
+    expected: 'a positive integer (minutes)',
+    description:
+      'How long a data-quality alert is held to see whether others of its cause follow (as devices miss their readings at different minutes); one left alone is then notified by itself.',
+    default: '5',
+    parse: positiveInt,
+  },
   REPORT_ENDPOINTS: {
     expected: 'comma-separated org:<id>=url or district:<id>=url',
     description:

@@ -36,6 +36,7 @@ describe('loadConfig', () => {
         // Chinese first: both audiences' notifications in zh-CN
         languages: { facility_manager: 'zh-CN', regulator: 'zh-CN' },
         emailFrom: 'peakwatch@localhost',
+        incidents: { minAlerts: 3, waitMs: 300_000 },
       },
       reports: { endpoints: [], emitterWebhooks: [], settleMs: 6 * 3_600_000, annualBy: '03-31' },
       imports: { maxBytes: 200 * 1_048_576 },
@@ -132,6 +133,7 @@ describe('loadConfig', () => {
         languages: { facility_manager: 'en', regulator: 'zh-CN' },
         smtpUrl: 'smtp://127.0.0.1:2525',
         emailFrom: 'alerts@peakwatch.example',
+        incidents: { minAlerts: 3, waitMs: 300_000 },
       },
       reports: {
         endpoints: [{ scope: 'district', id: 'haidian', url: 'https://r.example/reports' }],

@@ -53,6 +53,8 @@ export interface AppConfig {
     languages: AudienceLanguages;
     smtpUrl?: string;
     emailFrom: string;
+    /** Grouping of data-quality alerts into incidents (docs/incidents.md). */
+    incidents: { minAlerts: number; waitMs: number };
   };
   reports: {
     endpoints: ReportEndpoint[];
@@ -202,6 +204,7 @@ export function loadConfig(
       languages: p.ALERT_LANGUAGES!,
       ...(p.ALERT_SMTP_URL ? { smtpUrl: p.ALERT_SMTP_URL } : {}),
       emailFrom: p.ALERT_EMAIL_FROM!,
+      incidents: { minAlerts: p.INCIDENT_MIN_ALERTS!, waitMs: p.INCIDENT_WAIT_MINUTES! * 60_000 },
     },
     reports: {
       endpoints: p.REPORT_ENDPOINTS ?? [],

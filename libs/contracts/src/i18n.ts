@@ -29,3 +29,11 @@ void instance.init({
 export function translator(language: Language): TFunction {
   return instance.getFixedT(language);
 }
+
+/**
+ * An incident's title in `language` (docs/incidents.md): the outage of PeakWatch's component (`kind` platform,
+ * `cause` broker, influxdb or ingest), or the segment, gateway or site named.
+ */
+export function incidentTitle(language: Language, kind: string, cause: string): string {
+  return translator(language)(`incident.title.${kind === 'platform' ? cause : kind}`, { cause });
+}

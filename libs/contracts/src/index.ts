@@ -37,4 +37,5 @@ export {
   type KpiScope,
   type MetricName,
 } from './measurements';
-export { LANGUAGES, MissingTranslationError, translator, type Language } from './i18n';
+export { LANGUAGES, MissingTranslationError, incidentTitle, translator, type Language } from './i18n';
+export type { ApiMessages } from './api-messages';

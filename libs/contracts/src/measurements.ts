@@ -49,6 +49,12 @@ export const MEASUREMENTS = {
    * `<metric>_estimated`, `<metric>_unknown`; stamped with the quarter's start.
    */
   telemetryQuarter: 'telemetry_quarter',
+  /**
+   * Incidents (docs/incidents.md): one point per incident and site at each change (opened, a member joined or
+   * resolved, resolved): tags incident, kind (platform, segment, gateway, site), cause, district, site; fields state
+   * (`open`, `resolved`), members (its alerts at the site), title (zh-CN), title_en; stamped with the change.
+   */
+  incident: 'incident',
 } as const;
 
 /** Metric names a device may send, each carrying its unit (docs/contracts.md, "MQTT"). */

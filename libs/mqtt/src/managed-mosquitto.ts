@@ -21,8 +21,9 @@ const DYNSEC_PLUGIN_PATHS = [
 export class ManagedMosquitto {
   private constructor(
     readonly port: number,
-    private readonly server: ManagedProcess,
+    private server: ManagedProcess,
     private readonly dir: string,
+    private readonly command: { binary: string; configFile: string },
   ) {}
 
   get url(): string {
@@ -66,14 +67,28 @@ export class ManagedMosquitto {
           '',
         ].join('\n'),
       );
-      const server = await ManagedProcess.start({
-        name: 'mosquitto',
-        command: binary,
-        args: ['-c', configFile],
-        ready: () => canConnect(port),
-      });
-      return new ManagedMosquitto(port, server, dir);
+      const command = { binary, configFile };
+      return new ManagedMosquitto(port, await ManagedMosquitto.run(port, command), dir, command);
     });
+  }
+
+  private static run(port: number, { binary, configFile }: { binary: string; configFile: string }) {
+    return ManagedProcess.start({
+      name: 'mosquitto',
+      command: binary,
+      args: ['-c', configFile],
+      ready: () => canConnect(port),
+    });
+  }
+
+  /** Stops the broker, keeping its port, configuration and persisted sessions for `restart` (a broker outage). */
+  async halt(): Promise<void> {
+    await this.server.stop();
+  }
+
+  /** Starts the halted broker again on the same port, with the sessions it persisted. */
+  async restart(): Promise<void> {
+    this.server = await ManagedMosquitto.run(this.port, this.command);
   }
 
   async stop(): Promise<void> {

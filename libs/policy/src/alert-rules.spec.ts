@@ -67,6 +67,11 @@ describe('alert rules (seeds/alert-rules)', () => {
         rule(', tariffs: [beijing-dc-tariff-within-1x, nope]'),
         'rules[0].tariffs[1]: unknown policy value "nope"',
       ],
+      [
+        'a data-quality rule told to a regulator',
+        rule(', dataQuality: true').replace('[facility_manager]', '[facility_manager, regulator]'),
+        'rules[0].audience: a data-quality rule is told to facility managers only, never to a regulator',
+      ],
     ])('%s', (_name, yaml, expected) => {
       expect(problems(yaml).join('\n')).toContain(expected);
     });

@@ -60,6 +60,11 @@ export const ruleSchema = z
     for: duration.default(0),
     severity: z.enum(['info', 'warning', 'critical']),
     audience: z.array(z.enum(['facility_manager', 'regulator'])).min(1),
+    /**
+     * A data-quality rule (readings missing or wrong, not a site's performance): its alerts of one cause are grouped
+     * into incidents, and never reach a regulator (docs/incidents.md).
+     */
+    dataQuality: z.boolean().default(false),
     /** The data-quality gate: below it, the regulator is not told; the facility manager gets a data-quality alert. */
     minCompleteness: z.number().min(0).max(1).default(0),
     /** Surcharge tariffs (policy ids, within and beyond 1× the limit) for the expected cost of a forecast breach. */
@@ -132,6 +137,8 @@ export function loadAlertRules(dir: string, policy: PolicyData): AlertRule[] {
             ? spec.signal.completeness.kpi
             : undefined;
       const kpiField = 'kpi' in spec.signal ? 'signal.kpi' : 'signal.completeness.kpi';
+      if (spec.dataQuality && spec.audience.includes('regulator'))
+        problem('audience', 'a data-quality rule is told to facility managers only, never to a regulator');
       if (kpi !== undefined && !WATCHABLE_KPIS.includes(kpi))
         problem(kpiField, `unknown KPI "${kpi}"; known: ${WATCHABLE_KPIS.join(', ')}`);
       if (

@@ -76,6 +76,11 @@ export const deviceSchema = z
     removedAt: z.iso
       .datetime({ offset: true, message: 'must be an RFC 3339 time with its offset' })
       .optional(),
+    /**
+     * The gateway (data concentrator, protocol converter) it reports through, when it has one: the alerts of devices
+     * silent behind one gateway are one incident (docs/incidents.md).
+     */
+    gateway: id.optional(),
   })
   .strict();
 
@@ -112,6 +117,11 @@ export const siteSchema = z
     id,
     name: z.string().min(1),
     district: id,
+    /**
+     * The network segment (a district link, a campus network) the site's devices reach PeakWatch through, when
+     * declared: the alerts of several sites silent on one segment are one incident (docs/incidents.md).
+     */
+    segment: id.optional(),
     type: z.enum(SITE_TYPES),
     floorAreaM2: z.number().positive(),
     heatedAreaM2: z.number().positive().optional(),

@@ -2,11 +2,11 @@ import { Injectable } from '@nestjs/common';
 import { Observable, Subject, filter } from 'rxjs';
 
 /**
- * Something that happened at a site, for live streams: a reading stored, KPIs recomputed, an alert, a demand-response
- * event announced or measured.
+ * Something that happened at a site, for live streams: a reading stored, KPIs recomputed, an alert, an incident
+ * (docs/incidents.md), a demand-response event announced or measured.
  */
 export interface LiveEvent {
-  type: 'reading' | 'kpi' | 'alert' | 'dr_event';
+  type: 'reading' | 'kpi' | 'alert' | 'incident' | 'dr_event';
   siteId: string;
   data: unknown;
 }

@@ -45,3 +45,11 @@ export {
   type DrRequester,
   type DrSiteResult,
 } from './dr-events';
+export {
+  INGEST_HEARTBEAT_KEY,
+  INGEST_HEARTBEAT_MS,
+  INGEST_HEARTBEAT_STALE_MS,
+  closeOutage,
+  openOutage,
+  recordOutage,
+} from './platform-outages';

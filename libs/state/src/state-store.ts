@@ -70,6 +70,25 @@ export class StateStore {
     return row.value;
   }
 
+  /** A value of state_info, or none. */
+  async info(key: string): Promise<string | undefined> {
+    const row = await this.db
+      .selectFrom('state_info')
+      .select('value')
+      .where('key', '=', key)
+      .executeTakeFirst();
+    return row?.value;
+  }
+
+  /** Sets a value of state_info. */
+  async setInfo(key: string, value: string, at: string): Promise<void> {
+    await this.db
+      .insertInto('state_info')
+      .values({ key, value, updated_at: at })
+      .onConflict((oc) => oc.column('key').doUpdateSet({ value, updated_at: at }))
+      .execute();
+  }
+
   /** True when the store answers a trivial query. */
   async ping(): Promise<boolean> {
     try {

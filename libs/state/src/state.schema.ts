@@ -172,4 +172,47 @@ export interface StateSchema {
   };
   /** A stored point an import replaced, as line protocol (with its own tags), written back by a rollback. */
   import_replaced: { batch_id: string; device_id: string; ts_ms: number; line: string };
+  /** An outage of PeakWatch itself as one of its processes saw it (docs/incidents.md, "Platform outages"). */
+  platform_outage: {
+    id: string;
+    /** `broker`, `influxdb` or `ingest` (the ingest process not running). */
+    component: string;
+    started_at: string;
+    /** None while it lasts. */
+    ended_at: string | null;
+  };
+  /** Alerts of one cause grouped (docs/incidents.md). */
+  incident: {
+    id: string;
+    /** `platform`, `segment`, `gateway` or `site`. */
+    kind: string;
+    /** The component, segment, gateway or site id. */
+    cause: string;
+    opened_at: string;
+    resolved_at: string | null;
+  };
+  /** An alert's episode that belongs to an incident: its own notifications are the incident's. */
+  incident_member: {
+    rule_id: string;
+    entity: string;
+    episode: number;
+    incident_id: string;
+    site_id: string;
+    fired_at: string;
+    resolved_at: string | null;
+    /** JSON array of the notifications its firing would have had (one per audience): what incidents list of it. */
+    notifications: string;
+  };
+  /** A data-quality firing held (INCIDENT_WAIT_MINUTES) to see whether it shares a cause with others. */
+  alert_hold: {
+    rule_id: string;
+    entity: string;
+    episode: number;
+    site_id: string;
+    held_at: string;
+    /** JSON array of the cause keys it could share (`kind:cause`). */
+    causes: string;
+    /** JSON array of its notifications, in order, delivered as they are if it joins no incident. */
+    notifications: string;
+  };
 }

@@ -1,5 +1,5 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import mqtt, { type MqttClient } from 'mqtt';
+import mqtt, { type ISubscriptionMap, type MqttClient } from 'mqtt';
 import { InjectConfig, hideCredentials, type AppConfig } from '@peakwatch/config';
 import { HealthRegistry, replicaOf } from '@peakwatch/runtime';
 import { StateStore } from '@peakwatch/state';
@@ -60,9 +60,12 @@ export class ExternalSubscriberService implements OnApplicationBootstrap, OnAppl
     this.client.on('packetreceive', () => this.client?.reschedulePing(true));
     this.client.on('connect', (connack) => {
       this.metrics.externalConnections.inc();
-      // A resumed session keeps its subscriptions; subscribing again is harmless and covers a lost session.
+      // A resumed session should keep its subscriptions, but mosquitto 2.0 restarted from its persistence says the
+      // session is present without its shared subscriptions: subscribe again at every connection (`resubscribe`,
+      // or mqtt.js skips topics it believes subscribed), which is harmless where they were kept.
       if (!connack.sessionPresent) this.logger.log({ clientId }, 'new session on the external broker');
-      this.client!.subscribe(INGEST_SUBSCRIPTIONS, { qos: 1 }, (error) => {
+      const topics = Object.fromEntries(INGEST_SUBSCRIPTIONS.map((t) => [t, { qos: 1 as const }]));
+      this.client!.subscribe({ ...topics, resubscribe: true } as ISubscriptionMap, (error) => {
         if (error) this.logger.error({ err: error.message }, 'subscription failed');
       });
     });

@@ -1,0 +1,299 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { InjectConfig, type AppConfig } from '@peakwatch/config';
+import { incidentTitle, type Language } from '@peakwatch/contracts';
+import type { AlertRule } from '@peakwatch/policy';
+import { Registry } from '@peakwatch/registry';
+import {
+  INGEST_HEARTBEAT_KEY,
+  INGEST_HEARTBEAT_STALE_MS,
+  StateStore,
+  type StateSchema,
+} from '@peakwatch/state';
+import type { Transaction } from 'kysely';
+import { AlertNotifier } from './alert-notifier';
+import type { Reading } from './alert-reader';
+import {
+  causesOf,
+  decide,
+  parseCause,
+  platformCause,
+  type CauseKey,
+  type Outage,
+  type PlatformComponent,
+} from './incidents';
+import type { AlertNotification, IncidentMember, IncidentNotification } from './notification';
+
+type Tx = Transaction<StateSchema>;
+
+/** How far back outages are read: further than any silence or window they could explain that is still judged. */
+const OUTAGE_LOOKBACK_MS = 35 * 86_400_000;
+
+/**
+ * The incident desk (docs/incidents.md): routes the notifications of data-quality alerts through incidents, so that
+ * alerts of one cause are told once per audience instead of once per alert. At a state change (in the evaluator's
+ * transaction) a data-quality firing is held, or joins the open incident of its cause; at the end of each evaluation
+ * (`settle`) the held ones are decided (libs: incidents.ts `decide`), and an incident whose members have all resolved
+ * is resolved. Other alerts pass through untouched.
+ */
+@Injectable()
+export class IncidentDesk {
+  constructor(
+    @InjectConfig() private readonly config: AppConfig,
+    private readonly registry: Registry,
+    private readonly state: StateStore,
+    private readonly notifier: AlertNotifier,
+  ) {}
+
+  /**
+   * PeakWatch's outages that may explain a gap at `nowMs`: those recorded by its processes (platform_outage), and
+   * ingest not running when its heartbeat has stopped.
+   */
+  async outages(nowMs: number): Promise<Outage[]> {
+    const rows = await this.state.db
+      .selectFrom('platform_outage')
+      .selectAll()
+      .where('started_at', '<=', new Date(nowMs).toISOString())
+      .where((eb) =>
+        eb.or([
+          eb('ended_at', 'is', null),
+          eb('ended_at', '>=', new Date(nowMs - OUTAGE_LOOKBACK_MS).toISOString()),
+        ]),
+      )
+      .execute();
+    const outages: Outage[] = rows.map((r) => ({
+      component: r.component as PlatformComponent,
+      startMs: Date.parse(r.started_at),
+      endMs: r.ended_at === null ? null : Date.parse(r.ended_at),
+    }));
+    const beat = await this.state.info(INGEST_HEARTBEAT_KEY);
+    if (beat !== undefined && nowMs - Date.parse(beat) > INGEST_HEARTBEAT_STALE_MS)
+      outages.push({ component: 'ingest', startMs: Date.parse(beat), endMs: null });
+    return outages;
+  }
+
+  /**
+   * Of the notifications of one state change (one per audience), those to queue now: all of them for an alert that is
+   * not a data-quality alert; none for a data-quality alert, whose firing is held or joins an open incident of its
+   * cause, and whose later changes follow it (kept with the held alert, or told by its incident).
+   */
+  async route(
+    tx: Tx,
+    rule: AlertRule,
+    reading: Reading,
+    notifications: AlertNotification[],
+    outages: readonly Outage[],
+    nowMs: number,
+  ): Promise<AlertNotification[]> {
+    if (!rule.dataQuality || notifications.length === 0) return notifications;
+    const { state: notify, episode } = notifications[0]!;
+    const key = { rule_id: rule.id, entity: reading.entity, episode };
+    const at = new Date(nowMs).toISOString();
+    const member = await tx
+      .selectFrom('incident_member')
+      .select('incident_id')
+      .where((eb) => eb.and(key))
+      .executeTakeFirst();
+    if (member) {
+      if (notify === 'resolved')
+        await tx
+          .updateTable('incident_member')
+          .set({ resolved_at: at })
+          .where((eb) => eb.and(key))
+          .execute();
+      return [];
+    }
+    const held = await tx
+      .selectFrom('alert_hold')
+      .select('notifications')
+      .where((eb) => eb.and(key))
+      .executeTakeFirst();
+    if (held) {
+      await tx
+        .updateTable('alert_hold')
+        .set({ notifications: JSON.stringify([...parseList(held.notifications), ...notifications]) })
+        .where((eb) => eb.and(key))
+        .execute();
+      return [];
+    }
+    if (notify !== 'firing') return notifications;
+    const gateway =
+      reading.type === 'device' ? this.registry.device(reading.entity)?.device.gateway : undefined;
+    const causes = causesOf(reading.site, gateway, platformCause(rule, reading, outages, nowMs));
+    await tx
+      .insertInto('alert_hold')
+      .values({
+        ...key,
+        site_id: reading.site.id,
+        held_at: at,
+        causes: JSON.stringify(causes),
+        notifications: JSON.stringify(notifications),
+      })
+      .execute();
+    return [];
+  }
+
+  /**
+   * After an evaluation: decides the held alerts (joined, grouped into new incidents, or told alone) and resolves the
+   * incidents whose members have all resolved, queuing their notifications. Returns what it queued.
+   */
+  async settle(nowMs: number): Promise<(AlertNotification | IncidentNotification)[]> {
+    const at = new Date(nowMs).toISOString();
+    const queued: (AlertNotification | IncidentNotification)[] = [];
+    const changed = new Set<string>();
+    await this.state.db.transaction().execute(async (tx) => {
+      const holds = await tx.selectFrom('alert_hold').selectAll().execute();
+      const open = await tx.selectFrom('incident').selectAll().where('resolved_at', 'is', null).execute();
+      const openByCause = new Map(open.map((i) => [`${i.kind}:${i.cause}`, i.id]));
+      const holdKey = (h: (typeof holds)[number]): string => `${h.rule_id}\n${h.entity}\n${h.episode}`;
+      const byKey = new Map(holds.map((h) => [holdKey(h), h]));
+      const decision = decide(
+        holds.map((h) => ({
+          key: holdKey(h),
+          siteId: h.site_id,
+          heldAtMs: Date.parse(h.held_at),
+          causes: JSON.parse(h.causes) as CauseKey[],
+        })),
+        new Set(openByCause.keys()),
+        nowMs,
+        this.config.alerts.incidents,
+      );
+      const join = async (incidentId: string, key: string): Promise<void> => {
+        const h = byKey.get(key)!;
+        await tx
+          .insertInto('incident_member')
+          .values({
+            rule_id: h.rule_id,
+            entity: h.entity,
+            episode: h.episode,
+            incident_id: incidentId,
+            site_id: h.site_id,
+            fired_at: h.held_at,
+            // resolved while held: resolved in the incident too
+            resolved_at: parseList(h.notifications).some((n) => n.state === 'resolved') ? h.held_at : null,
+            notifications: h.notifications,
+          })
+          .execute();
+        await deleteHold(tx, h);
+        changed.add(incidentId);
+      };
+      for (const { key, cause } of decision.join) await join(openByCause.get(cause)!, key);
+      for (const { cause, members } of decision.open) {
+        const { kind, id } = parseCause(cause);
+        const incidentId = randomUUID();
+        await tx.insertInto('incident').values({ id: incidentId, kind, cause: id, opened_at: at }).execute();
+        for (const key of members) await join(incidentId, key);
+        queued.push(...(await this.tell(tx, incidentId, 'opened', at)));
+      }
+      for (const key of decision.release) {
+        const h = byKey.get(key)!;
+        for (const n of parseList(h.notifications)) queued.push(await this.notifier.enqueue(tx, n));
+        await deleteHold(tx, h);
+      }
+      // an incident whose members have all resolved (checked after the joins: a resolved member that joined counts)
+      for (const incident of await tx
+        .selectFrom('incident')
+        .select('id')
+        .where('resolved_at', 'is', null)
+        .execute()) {
+        const unresolved = await tx
+          .selectFrom('incident_member')
+          .select('entity')
+          .where('incident_id', '=', incident.id)
+          .where('resolved_at', 'is', null)
+          .executeTakeFirst();
+        if (unresolved) continue;
+        await tx.updateTable('incident').set({ resolved_at: at }).where('id', '=', incident.id).execute();
+        queued.push(...(await this.tell(tx, incident.id, 'resolved', at)));
+        changed.add(incident.id);
+      }
+    });
+    for (const id of changed) await this.notifier.announceIncident(await this.view(id, 'zh-CN'), nowMs);
+    return queued;
+  }
+
+  /** Queues an incident's notification to each audience its members are told to, but never to a regulator. */
+  private async tell(
+    tx: Tx,
+    incidentId: string,
+    state: IncidentNotification['state'],
+    at: string,
+  ): Promise<IncidentNotification[]> {
+    const members = await membersOf(tx, incidentId);
+    const audiences = new Set(
+      members
+        .flatMap((m) => parseList(m.notifications).map((n) => n.audience))
+        .filter((a) => a !== 'regulator'),
+    );
+    const queued: IncidentNotification[] = [];
+    for (const audience of audiences) {
+      const n = await this.view(incidentId, this.config.alerts.languages[audience], tx, audience);
+      queued.push(await this.notifier.enqueueIncident(tx, { ...n, state, at, audience }));
+    }
+    return queued;
+  }
+
+  /** An incident as its notifications, the API and the dashboards show it, in `language`, for `audience`. */
+  async view(
+    incidentId: string,
+    language: Language,
+    tx: Tx | StateStore['db'] = this.state.db,
+    audience: IncidentNotification['audience'] = 'facility_manager',
+  ): Promise<IncidentNotification> {
+    const incident = await tx
+      .selectFrom('incident')
+      .selectAll()
+      .where('id', '=', incidentId)
+      .executeTakeFirstOrThrow();
+    const members = await membersOf(tx, incidentId);
+    const platform = incident.kind === 'platform';
+    return {
+      type: 'incident',
+      language,
+      incident: {
+        id: incident.id,
+        kind: incident.kind as IncidentNotification['incident']['kind'],
+        cause: incident.cause,
+        title: incidentTitle(language, incident.kind, incident.cause),
+        platform,
+      },
+      state: incident.resolved_at ? 'resolved' : 'opened',
+      openedAt: incident.opened_at,
+      ...(incident.resolved_at ? { resolvedAt: incident.resolved_at } : {}),
+      at: incident.resolved_at ?? incident.opened_at,
+      members: members.map((m): IncidentMember => {
+        const told = parseList(m.notifications);
+        const first = told.find((n) => n.audience === audience) ?? told[0]!;
+        return {
+          rule: { id: first.rule.id, title: first.rule.title },
+          entity: first.entity,
+          firedAt: m.fired_at,
+          ...(m.resolved_at ? { resolvedAt: m.resolved_at } : {}),
+        };
+      }),
+      audience,
+    };
+  }
+}
+
+function parseList(json: string): AlertNotification[] {
+  return JSON.parse(json) as AlertNotification[];
+}
+
+function membersOf(tx: Tx | StateStore['db'], incidentId: string): Promise<StateSchema['incident_member'][]> {
+  return tx
+    .selectFrom('incident_member')
+    .selectAll()
+    .where('incident_id', '=', incidentId)
+    .orderBy('fired_at')
+    .orderBy('entity')
+    .execute();
+}
+
+async function deleteHold(tx: Tx, h: { rule_id: string; entity: string; episode: number }): Promise<void> {
+  const { rule_id, entity, episode } = h;
+  await tx
+    .deleteFrom('alert_hold')
+    .where((eb) => eb.and({ rule_id, entity, episode }))
+    .execute();
+}
