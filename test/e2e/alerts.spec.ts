@@ -515,7 +515,13 @@ describe('alerts: rules over the simulator, notifications to real receivers', ()
       )[0]!.rows[0]!;
     const dc = await latest('dc-pue-daily-regulator', 'hd-dc1');
     // the policy's threshold, the day's PUE, and how far over it is worked from them
-    expect(dc).toMatchObject({ district: 'haidian', threshold: 1.35 });
+    // the rule's title in both languages, as the rule file has them (the Chinese dashboards read title_zh)
+    expect(dc).toMatchObject({
+      district: 'haidian',
+      threshold: 1.35,
+      title: 'Daily PUE above the limit',
+      title_zh: '日电能利用效率（PUE）超过限值',
+    });
     expect(typeof dc['value']).toBe('number');
     expect(dc['margin'] as number).toBeCloseTo((dc['value'] as number) / 1.35 - 1, 12);
     expect(dc['completeness'] as number).toBeGreaterThanOrEqual(0.9);

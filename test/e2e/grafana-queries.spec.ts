@@ -62,15 +62,15 @@ describe('Grafana dashboards: every query against the real influxd', () => {
     // One alert event in the shape of docs/contracts.md (the alerts service writes them).
     const writeApi = influx.createWriteApi({ flushInterval: 0, maxRetries: 0 });
     writeApi.writeRecord(
-      `alert_event,district=haidian,rule=dc-pue-rolling,severity=critical,site=hd-dc1,state=firing title="PUE above 1.35",value=1.41,threshold=1.35 ${fromMs + DAY}`,
+      `alert_event,district=haidian,rule=dc-pue-rolling,severity=critical,site=hd-dc1,state=firing title="PUE above 1.35",title_zh="PUE 高于 1.35",value=1.41,threshold=1.35 ${fromMs + DAY}`,
     );
     // One point of a district's standing in the shape the alerts service writes it (test/e2e/alerts.spec.ts checks that)
     writeApi.writeRecord(
-      `standing,district=haidian,rule=dc-pue-rolling-new,site=hd-dc1 title="Rolling 12-month PUE above the limit",threshold=1.3,state="firing",value=1.365,margin=0.05,completeness=0.97 ${fromMs + DAY}`,
+      `standing,district=haidian,rule=dc-pue-rolling-new,site=hd-dc1 title="Rolling 12-month PUE above the limit",title_zh="滚动 12 个月 PUE 超过限值",threshold=1.3,state="firing",value=1.365,margin=0.05,completeness=0.97 ${fromMs + DAY}`,
     );
     // One incident at a site in the shape docs/contracts.md gives it (the alerts service writes them)
     writeApi.writeRecord(
-      `incident,district=haidian,incident=inc-1,kind=gateway,cause=gw-hd-b1,site=hd-b1 state="open",members=2i,title="网关 gw-hd-b1 离线",title_en="Gateway gw-hd-b1 offline" ${fromMs + DAY}`,
+      `incident,district=haidian,incident=inc-1,kind=gateway,cause=gw-hd-b1,site=hd-b1 state="open",members=2i,title="Gateway gw-hd-b1 offline",title_zh="网关 gw-hd-b1 离线" ${fromMs + DAY}`,
     );
     // One carbon-market position in the shape the reports service writes it (test/e2e/reports.spec.ts checks that)
     writeApi.writeRecord(
@@ -117,7 +117,7 @@ describe('Grafana dashboards: every query against the real influxd', () => {
     });
 
   // the committed dashboards in both languages (the unit spec proves they are what this code generates), each query
-  // once: the languages differ only in the incidents' title field; the demand-response one is proved over a measured
+  // once: the languages differ only in the title field of alerts, standings and incidents; the demand-response one is proved over a measured
   // event (demand-response.spec.ts)
   const boards = LANGUAGES.flatMap((language) =>
     Object.entries(dashboards(loadPolicyData(SEEDS), language))

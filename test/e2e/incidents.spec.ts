@@ -282,7 +282,7 @@ describe('incidents: one notification per cause instead of one per alert', () =>
     // the dashboards' series: each site's last point of the platform incident says resolved, with its members
     const influx = await influxd.client('incidents');
     const series = await influx.query(
-      `SELECT last("state") AS "state", last("members") AS "members" FROM "incident" WHERE "kind" = 'platform' GROUP BY "site"`,
+      `SELECT last("state") AS "state", last("members") AS "members", last("title_zh") AS "title" FROM "incident" WHERE "kind" = 'platform' GROUP BY "site"`,
     );
     const bySite = Object.fromEntries(
       series.map((s): [string, unknown[]] => [s.tags['site']!, [s.rows[0]!['state'], s.rows[0]!['members']]]),
@@ -293,5 +293,9 @@ describe('incidents: one notification per cause instead of one per alert', () =>
       'hd-b3': ['resolved', 7],
       'hd-dc1': ['resolved', 2],
     });
+    // the Chinese dashboards' title
+    expect(new Set(series.map((s) => s.rows[0]!['title']))).toEqual(
+      new Set(['PeakWatch 平台故障：MQTT 消息服务器无法连接']),
+    );
   });
 });

@@ -316,7 +316,8 @@ export function standingLine(
     MEASUREMENTS.standing,
     { district: reading.site.district, site: reading.site.id, rule: rule.id },
     {
-      title: stringField(rule.title),
+      title: stringField(rule.titles.en),
+      title_zh: stringField(rule.titles['zh-CN']),
       threshold: floatField(rule.thresholdValue),
       state: stringField(state),
       ...(value !== null ? { value: floatField(value) } : {}),

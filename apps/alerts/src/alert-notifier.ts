@@ -173,8 +173,8 @@ export class AlertNotifier {
           {
             state: stringField(n.state === 'resolved' ? 'resolved' : 'open'),
             members: intField(members.length),
-            title: stringField(n.incident.title),
-            title_en: stringField(incidentTitle('en', n.incident.kind, n.incident.cause)),
+            title: stringField(incidentTitle('en', n.incident.kind, n.incident.cause)),
+            title_zh: stringField(incidentTitle('zh-CN', n.incident.kind, n.incident.cause)),
           },
           nowMs,
         ),
@@ -220,7 +220,8 @@ export class AlertNotifier {
           site: notification.entity.siteId,
         },
         {
-          title: stringField(rule.title),
+          title: stringField(rule.titles.en),
+          title_zh: stringField(rule.titles['zh-CN']),
           ...(notification.value !== null ? { value: floatField(notification.value) } : {}),
           threshold: floatField(rule.thresholdValue),
         },

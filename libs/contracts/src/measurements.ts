@@ -16,7 +16,7 @@ export const MEASUREMENTS = {
   ingestLate: 'ingest_late',
   /** KPI series: tags kpi, scope, entity, period; fields value, numerator, denominator, completeness, estimated. */
   kpi: 'kpi',
-  /** Alert state changes, for Grafana annotations. */
+  /** Alert state changes, for Grafana annotations: fields title (English), title_zh, value, threshold. */
   alertEvent: 'alert_event',
   /**
    * Measured demand-response events: tags event, district, site (`total` for the event's sites together); fields
@@ -31,7 +31,7 @@ export const MEASUREMENTS = {
   carbonPosition: 'carbon_position',
   /**
    * A district's standing as each alert evaluation judges it (docs/contracts.md, "District standing"): one point per
-   * site and regulator rule: tags district, site, rule; fields title, threshold, state, and value, margin,
+   * site and regulator rule: tags district, site, rule; fields title (English), title_zh, threshold, state, and value, margin,
    * completeness when known; stamped with the evaluation's time, written when the judgement changes and hourly.
    */
   standing: 'standing',
@@ -52,7 +52,7 @@ export const MEASUREMENTS = {
   /**
    * Incidents (docs/incidents.md): one point per incident and site at each change (opened, a member joined or
    * resolved, resolved): tags incident, kind (platform, segment, gateway, site), cause, district, site; fields state
-   * (`open`, `resolved`), members (its alerts at the site), title (zh-CN), title_en; stamped with the change.
+   * (`open`, `resolved`), members (its alerts at the site), title (English), title_zh; stamped with the change.
    */
   incident: 'incident',
 } as const;

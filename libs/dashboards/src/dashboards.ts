@@ -667,13 +667,13 @@ function demandResponse(c: Context): dashboard.DashboardBuilder {
 }
 
 function alerts(c: Context): dashboard.DashboardBuilder {
-  const { t } = c;
+  const { t, language } = c;
   return base(c, 'peakwatch-alerts', { title: t('alerts.title'), description: t('alerts.description') })
     .annotation(
       annotations(
         t('alerts.annotation'),
         'red',
-        `SELECT "title" AS "text" FROM "alert_event" WHERE ${DISTRICT} AND ${SITE} AND $timeFilter GROUP BY "rule", "state"`,
+        `SELECT "${titleField(language)}" AS "text" FROM "alert_event" WHERE ${DISTRICT} AND ${SITE} AND $timeFilter GROUP BY "rule", "state"`,
       ),
     )
     .withPanel(
@@ -689,10 +689,18 @@ function alerts(c: Context): dashboard.DashboardBuilder {
     .withPanel(
       tableOf(
         t('alerts.history.title'),
-        `SELECT "title" AS "title", "value" AS "value", "threshold" AS "threshold" FROM "alert_event" WHERE ${DISTRICT} AND ${SITE} AND $timeFilter GROUP BY "rule", "site", "severity", "state"`,
+        `SELECT "${titleField(language)}" AS "title", "value" AS "value", "threshold" AS "threshold" FROM "alert_event" WHERE ${DISTRICT} AND ${SITE} AND $timeFilter GROUP BY "rule", "site", "severity", "state"`,
         { columns: { ...columns(t), ...alertColumns(t) } },
       ),
     );
+}
+
+/**
+ * The field of a rule's or an incident's title in `language`: `alert_event`, `standing` and `incident` points carry
+ * `title` (English) and `title_zh` (docs/contracts.md, "InfluxDB measurements").
+ */
+function titleField(language: Language): 'title' | 'title_zh' {
+  return language === 'zh-CN' ? 'title_zh' : 'title';
 }
 
 /**
@@ -700,10 +708,9 @@ function alerts(c: Context): dashboard.DashboardBuilder {
  * kind and state as words, and its title in the dashboard's language (the measurement holds both).
  */
 function incidents({ language, t }: Context) {
-  const title = language === 'zh-CN' ? 'title' : 'title_en';
   return tableOf(
     t('incidents.title'),
-    `SELECT "state" AS "state", "members" AS "members", "${title}" AS "title" FROM "incident" WHERE ${DISTRICT} AND ${SITE} AND $timeFilter GROUP BY "incident", "kind", "cause", "site" ORDER BY time DESC LIMIT 1`,
+    `SELECT "state" AS "state", "members" AS "members", "${titleField(language)}" AS "title" FROM "incident" WHERE ${DISTRICT} AND ${SITE} AND $timeFilter GROUP BY "incident", "kind", "cause", "site" ORDER BY time DESC LIMIT 1`,
     {
       height: 10,
       description: t('incidents.description'),
@@ -733,7 +740,7 @@ function incidents({ language, t }: Context) {
 }
 
 function districtStanding(c: Context): dashboard.DashboardBuilder {
-  const { t } = c;
+  const { t, language } = c;
   return base(c, 'peakwatch-district-standing', {
     title: t('standing.title'),
     description: t('standing.description'),
@@ -742,7 +749,7 @@ function districtStanding(c: Context): dashboard.DashboardBuilder {
       tableOf(
         t('standing.sites.title'),
         // each site and rule's latest evaluation whole (a later one without a value does not keep an older margin)
-        `SELECT "margin" AS "margin", "value" AS "value", "threshold" AS "threshold", "completeness" AS "completeness", "state" AS "state", "title" AS "title" FROM "standing" WHERE ${DISTRICT} AND ${SITE} AND $timeFilter GROUP BY "district", "site", "rule" ORDER BY time DESC LIMIT 1`,
+        `SELECT "margin" AS "margin", "value" AS "value", "threshold" AS "threshold", "completeness" AS "completeness", "state" AS "state", "${titleField(language)}" AS "title" FROM "standing" WHERE ${DISTRICT} AND ${SITE} AND $timeFilter GROUP BY "district", "site", "rule" ORDER BY time DESC LIMIT 1`,
         {
           height: 16,
           description: t('standing.sites.description'),

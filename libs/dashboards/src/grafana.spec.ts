@@ -147,12 +147,17 @@ describe('Grafana provisioning (seeds/grafana)', () => {
     const uids = (language: Language): string[] => boardsOf[language].map(([, b]) => b.uid!);
     expect(uids('zh-CN')).toContain('peakwatch-facility');
     expect(uids('en')).toEqual(uids('zh-CN').map((uid) => `${uid}-en`));
-    // the same files, the same panels and the same queries in both languages, except the incidents' title field
+    // the same files, the same panels and the same queries in both languages, except the title field of alerts,
+    // standings and incidents
     expect(boardsOf.en.map(([name]) => name)).toEqual(boardsOf['zh-CN'].map(([name]) => name));
     for (const [i, [, zh]] of boardsOf['zh-CN'].entries())
-      expect(
-        dashboardQueries(boardsOf.en[i]![1]).map((q) => q.query.replace('"title_en"', '"title"')),
-      ).toEqual(dashboardQueries(zh).map((q) => q.query));
+      expect(dashboardQueries(boardsOf.en[i]![1]).map((q) => q.query)).toEqual(
+        dashboardQueries(zh).map((q) =>
+          q.query
+            .replace('SELECT "title_zh" AS', 'SELECT "title" AS')
+            .replace(', "title_zh" AS', ', "title" AS'),
+        ),
+      );
   });
 
   it('gives every dashboard the site and district variables, and the provisioned data source', () => {
@@ -262,7 +267,7 @@ describe('Dashboards in zh-CN and en (docs/glossary.md)', () => {
           q.name.startsWith(`${t('incidents.title')} (`),
         )!;
         expect(query).toContain('FROM "incident"');
-        expect(query).toContain(language === 'zh-CN' ? '"title" AS "title"' : '"title_en" AS "title"');
+        expect(query).toContain(language === 'zh-CN' ? '"title_zh" AS "title"' : ' "title" AS "title"');
         expect(query).toMatch(/GROUP BY "incident", "kind", "cause", "site" ORDER BY time DESC LIMIT 1$/);
         const text = personRead({ ...board, panels: [panel] })
           .filter(([where]) => where.endsWith('value'))
