@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
+import mqtt, { type ISubscriptionMap, type MqttClient } from 'mqtt';
 import supertest from 'supertest';
 import {
   ALERTS_APP,
@@ -34,9 +35,14 @@ const at = (minutes: number): number => FROM + minutes * MIN;
 const SECRET = 'test-webhook-secret-0123456789';
 /** The broker is down from minute 40 to minute 70 of the period: 30 minutes. */
 const BROKER_DOWN = [40, 70] as const;
+/** b1's grid meter loses its 10:35 reading: it falls silent first, and opens the broker's incident alone. */
+const FIRST = 'b1-grid';
 /** Then the gateway of building 2 and, alone, b3's gas meter send nothing from minute 80 to minute 120. */
 const GATEWAY_DOWN = [80, 120] as const;
 const LONE = 'b3-gas';
+/** One device behind the gateway stays silent until minute 135: failed on its own, when the others came back. */
+const STRAGGLER = 'b2-hp2';
+const STRAGGLER_BACK = 135;
 
 type Body = AlertNotification | IncidentNotification;
 const READINGS_RECEIVED = 'peakwatch_ingest_readings_received_total';
@@ -65,6 +71,10 @@ describe('incidents: one notification per cause instead of one per alert', () =>
   let publishers: DevicePublishers;
   let devices: string[];
   const outageRows: unknown[] = [];
+  /** What each evaluation queued: at which minute, for whom. */
+  const queued: { minute: number; what: string; audience: string }[] = [];
+  const onMqtt: { topic: string; body: Body }[] = [];
+  let observer: MqttClient;
 
   beforeAll(async () => {
     influxd = await startInfluxd();
@@ -96,14 +106,29 @@ describe('incidents: one notification per cause instead of one per alert', () =>
     const brokerIs = async (state: 'up' | 'down'): Promise<boolean> =>
       (await health.report()).checks['broker'] === state;
     const monitor = app.get(PlatformMonitor);
+    // an observer of the sites' alert topics (the outbox delivers as it queues): its session outlives the broker's
+    // outage, and it subscribes again at every connection (mosquitto restarted may have lost the subscription)
+    observer = mqtt.connect(mosquitto.url, {
+      clientId: 'incident-observer',
+      clean: false,
+      reconnectPeriod: 500,
+    });
+    observer.on('message', (topic, payload) =>
+      onMqtt.push({ topic, body: JSON.parse(payload.toString()) as Body }),
+    );
+    observer.on('error', () => undefined);
+    const topics: Record<string, { qos: 1 }> = { 'alerts/v1/#': { qos: 1 } };
+    observer.on('connect', () => observer.subscribe({ ...topics, resubscribe: true } as ISubscriptionMap));
+    expect(await eventually(() => observer.connected, 10_000)).toBe(true);
     const evaluator = app.get(AlertEvaluator);
     /** Readings a device could not send yet (the broker down): sent once it is back, as a device keeps them. */
     const waiting: Extract<Outgoing, { type: 'reading' }>[] = [];
     let sent = 0;
-    const silent = (item: Outgoing, minute: number): boolean =>
-      (item.deviceId.startsWith('b2-') || item.deviceId === LONE) &&
-      minute >= GATEWAY_DOWN[0] &&
-      minute < GATEWAY_DOWN[1];
+    const silent = ({ deviceId }: Outgoing, minute: number): boolean =>
+      (deviceId === FIRST && minute === BROKER_DOWN[0] - 5) ||
+      ((deviceId.startsWith('b2-') || deviceId === LONE) &&
+        minute >= GATEWAY_DOWN[0] &&
+        minute < (deviceId === STRAGGLER ? STRAGGLER_BACK : GATEWAY_DOWN[1]));
 
     for (let minute = 0; minute <= 140; minute++) {
       const t = at(minute);
@@ -130,11 +155,28 @@ describe('incidents: one notification per cause instead of one per alert', () =>
       }
       await monitor.check(t);
       // from minute 10: before, the devices have not all sent a first reading
-      if (minute >= 10) await evaluator.runOnce(t);
+      if (minute >= 10)
+        for (const n of await evaluator.runOnce(t))
+          queued.push({
+            minute,
+            what:
+              n.type === 'incident' ? `incident ${n.incident.kind} ${n.state}` : `${n.entity.id} ${n.state}`,
+            audience: n.audience,
+          });
     }
     const outbox = app.get(OutboxDispatcher);
     for (let pass = 0; pass < 100 && (await outbox.deliverDue(clock.now() + HOUR)) > 0; pass++);
     outageRows.push(...(await app.get(StateStore).db.selectFrom('platform_outage').selectAll().execute()));
+    const published = await app
+      .get(StateStore)
+      .db.selectFrom('outbox')
+      .select('delivery_id')
+      .where('channel', '=', 'mqtt')
+      .where('delivered_at', 'is not', null)
+      .execute();
+    expect(published.length).toBeGreaterThan(0);
+    expect(await eventually(() => onMqtt.length >= published.length, 10_000)).toBe(true);
+    await observer.endAsync();
   }, 600_000);
 
   afterAll(async () => {
@@ -188,15 +230,40 @@ describe('incidents: one notification per cause instead of one per alert', () =>
     expect(opened.incident).toMatchObject({ cause: 'broker', platform: true });
     expect(opened.language).toBe('zh-CN');
     expect(opened.incident.title).toBe('PeakWatch 平台故障：MQTT 消息服务器无法连接');
-    // every device's last reading was stamped 10:35 (the step before the broker stopped): silent 16 minutes, above
-    // the rule's 15, at 10:51; back at 11:10 with the readings they kept
-    expect(opened.openedAt).toBe(new Date(at(BROKER_DOWN[0] - 5 + 16)).toISOString());
+    // b1-grid's last reading was stamped 10:30: silent 16 minutes at 10:46, 6 of them with the broker down (16 − 6
+    // within the rule's 15): it opens the incident alone
+    expect(opened.openedAt).toBe(new Date(at(BROKER_DOWN[0] - 10 + 16)).toISOString());
+    expect(opened.members.map((m) => [m.rule.id, m.entity.id])).toEqual([['device-silent', FIRST]]);
+    // the others' last readings were stamped 10:35: they fire at 10:51 and join it, told nothing more; all are back at
+    // 11:10 with the readings they kept
+    expect(
+      queued.filter((q) => q.audience === 'facility_manager' && q.what.startsWith('incident platform')),
+    ).toEqual([
+      { minute: BROKER_DOWN[0] - 10 + 16, what: 'incident platform opened', audience: 'facility_manager' },
+      // told again as opened only to the sites' topics it now reaches (the receivers had it): see the MQTT test
+      { minute: BROKER_DOWN[0] - 5 + 16, what: 'incident platform opened', audience: 'facility_manager' },
+      { minute: BROKER_DOWN[1], what: 'incident platform resolved', audience: 'facility_manager' },
+    ]);
     expect(resolved.resolvedAt).toBe(new Date(at(BROKER_DOWN[1])).toISOString());
-    // its members: every device of the campus, silent, all resolved
-    expect(opened.members.map((m) => m.entity.id).sort()).toEqual([...devices].sort());
-    expect(new Set(opened.members.map((m) => m.rule.id))).toEqual(new Set(['device-silent']));
-    expect(resolved.members).toHaveLength(devices.length);
+    expect(resolved.members.map((m) => m.entity.id).sort()).toEqual([...devices].sort());
     expect(resolved.members.every((m) => m.resolvedAt === resolved.resolvedAt)).toBe(true);
+  });
+
+  it('publishes each site its own part of an incident on its alert topic, opened before resolved', () => {
+    const sites = ['hd-b1', 'hd-b2', 'hd-b3', 'hd-dc1'];
+    for (const site of sites) {
+      const mine = onMqtt
+        .filter((m) => m.topic === `alerts/v1/haidian/${site}`)
+        .map((m) => m.body)
+        .filter((b): b is IncidentNotification => b.type === 'incident');
+      const platform = mine.filter((b) => b.incident.kind === 'platform');
+      expect({ site, states: platform.map((b) => b.state) }).toEqual({
+        site,
+        states: ['opened', 'resolved'],
+      });
+      expect(mine.flatMap((b) => b.members).every((m) => m.entity.siteId === site)).toBe(true);
+      expect(mine.some((b) => b.incident.kind === 'gateway')).toBe(site === 'hd-b2');
+    }
   });
 
   it('tells no facility manager that a device failed, and the regulator nothing', () => {
@@ -215,14 +282,29 @@ describe('incidents: one notification per cause instead of one per alert', () =>
     expect(b2).toHaveLength(7);
     expect(told[0]!.members.map((m) => m.entity.id).sort()).toEqual(b2);
     expect(told[0]!.incident.platform).toBe(false);
-    // silent from 11:15 (its last reading): firing at 11:31, held INCIDENT_WAIT_MINUTES (5) to see what follows
-    expect(told[0]!.openedAt).toBe(new Date(at(GATEWAY_DOWN[0] - 5 + 16 + 5)).toISOString());
+    // silent from 11:15 (their last reading): firing at 11:31, held INCIDENT_WAIT_MINUTES (5) to see what follows:
+    // the gateway's incident opens at 11:36, and the gas meter, alone, is told then
+    const fired = GATEWAY_DOWN[0] - 5 + 16;
+    expect(told[0]!.openedAt).toBe(new Date(at(fired + 5)).toISOString());
+    // at 12:00 six of the seven are back: the gateway's cause is over, its incident resolves; b2-hp2, still silent,
+    // has failed on its own: it leaves the incident and is told as its own alert, then as resolved at 12:15
     expect(told[1]!.resolvedAt).toBe(new Date(at(GATEWAY_DOWN[1])).toISOString());
-    // the gas meter, silent alone: its own alert, fired at 11:31 and told after the wait, then resolved
-    expect(alerts('/fm').map((n) => [n.rule.id, n.entity.id, n.state, n.at])).toEqual([
-      ['device-silent', LONE, 'firing', new Date(at(GATEWAY_DOWN[0] - 5 + 16)).toISOString()],
-      ['device-silent', LONE, 'resolved', new Date(at(GATEWAY_DOWN[1])).toISOString()],
-    ]);
+    expect(told[1]!.members.map((m) => m.entity.id).sort()).toEqual(b2.filter((d) => d !== STRAGGLER));
+    const own = (n: AlertNotification) => [n.rule.id, n.entity.id, n.state, n.at];
+    expect(alerts('/fm').map(own).sort()).toEqual(
+      [
+        ['device-silent', LONE, 'firing', new Date(at(fired)).toISOString()],
+        ['device-silent', LONE, 'resolved', new Date(at(GATEWAY_DOWN[1])).toISOString()],
+        ['device-silent', STRAGGLER, 'firing', new Date(at(fired)).toISOString()],
+        ['device-silent', STRAGGLER, 'resolved', new Date(at(STRAGGLER_BACK)).toISOString()],
+      ].sort(),
+    );
+    // when each was queued
+    const when = (what: string) => queued.filter((q) => q.what === what).map((q) => q.minute);
+    expect(when('incident gateway opened')).toEqual([fired + 5]);
+    expect(when(`${LONE} firing`)).toEqual([fired + 5]);
+    expect(when(`${STRAGGLER} firing`)).toEqual([GATEWAY_DOWN[1]]);
+    expect(when('incident gateway resolved')).toEqual([GATEWAY_DOWN[1]]);
   });
 
   it('counts ingest as not running while its heartbeat is stale, and records the time it was away when it starts', async () => {
@@ -258,7 +340,7 @@ describe('incidents: one notification per cause instead of one per alert', () =>
     expect(admin.status).toBe(200);
     const list = admin.body as { kind: string; state: string; members: { site: string }[] }[];
     expect(list.map((i) => [i.kind, i.state, i.members.length])).toEqual([
-      ['gateway', 'resolved', 7],
+      ['gateway', 'resolved', 6],
       ['platform', 'resolved', devices.length],
     ]);
     // building 2's facility manager: both, with building 2's members only
@@ -268,6 +350,13 @@ describe('incidents: one notification per cause instead of one per alert', () =>
     expect((fm.body as typeof list).map((i) => [i.kind, new Set(i.members.map((m) => m.site))])).toEqual([
       ['gateway', new Set(['hd-b2'])],
       ['platform', new Set(['hd-b2'])],
+    ]);
+    // building 1's: the platform's incident with building 1's members; building 2's gateway is none of its business
+    const other = await http
+      .get('/api/v1/incidents')
+      .set('Authorization', await bearer('facility_manager', ['hd-b1']));
+    expect((other.body as typeof list).map((i) => [i.kind, new Set(i.members.map((m) => m.site))])).toEqual([
+      ['platform', new Set(['hd-b1'])],
     ]);
     // a regulator: none (incidents are made of data-quality alerts)
     const regulator = await http

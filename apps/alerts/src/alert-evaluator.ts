@@ -242,16 +242,20 @@ export class AlertEvaluator implements OnModuleInit {
       .where('acked_at', 'is', null)
       .where('escalated_at', 'is', null)
       .where('since', '<=', due)
-      // an incident's member is the incident's: not escalated alone
+      // an incident's member is the incident's, and a held alert has not been told yet: neither is escalated
       .where((eb) =>
         eb.not(
-          eb.exists(
-            eb
-              .selectFrom('incident_member')
-              .select('incident_member.entity')
-              .whereRef('incident_member.rule_id', '=', 'alert_state.rule_id')
-              .whereRef('incident_member.entity', '=', 'alert_state.entity')
-              .whereRef('incident_member.episode', '=', 'alert_state.episode'),
+          eb.or(
+            (['incident_member', 'alert_hold'] as const).map((table) =>
+              eb.exists(
+                eb
+                  .selectFrom(table)
+                  .select(`${table}.entity`)
+                  .whereRef(`${table}.rule_id`, '=', 'alert_state.rule_id')
+                  .whereRef(`${table}.entity`, '=', 'alert_state.entity')
+                  .whereRef(`${table}.episode`, '=', 'alert_state.episode'),
+              ),
+            ),
           ),
         ),
       )

@@ -63,6 +63,29 @@ export function escalationAudience(rule: Pick<AlertRule, 'audience'>): AlertRule
   return rule.audience.includes('regulator') ? ['regulator'] : rule.audience;
 }
 
+/** The webhooks and e-mail addresses of an audience, with the district a receiver is bound to. */
+function receiversOf(
+  receivers: Pick<AppConfig['alerts'], 'webhooks' | 'emails'>,
+  audience: string,
+): { channel: OutboxChannel; target: string; district?: string }[] {
+  return [
+    ...receivers.webhooks.map((w) => ({
+      channel: 'webhook' as const,
+      target: w.url,
+      district: w.district,
+      of: w,
+    })),
+    ...receivers.emails.map((e) => ({
+      channel: 'email' as const,
+      target: e.address,
+      district: e.district,
+      of: e,
+    })),
+  ]
+    .filter((r) => r.of.audience === audience)
+    .map(({ channel, target, district }) => ({ channel, target, ...(district ? { district } : {}) }));
+}
+
 /**
  * Where a notification goes (docs/contracts.md, "Alert notifications"): each webhook and e-mail address of its audience
  * (and of its district, for a receiver bound to one), and the MQTT topic of its site.
@@ -72,11 +95,10 @@ export function alertTargets(
   notification: Pick<AlertNotification, 'audience' | 'entity'>,
 ): [OutboxChannel, string][] {
   const { audience, entity } = notification;
-  const reaches = (r: { audience: string; district?: string }): boolean =>
-    r.audience === audience && (!r.district || r.district === entity.district);
   return [
-    ...receivers.webhooks.filter(reaches).map((w): [OutboxChannel, string] => ['webhook', w.url]),
-    ...receivers.emails.filter(reaches).map((e): [OutboxChannel, string] => ['email', e.address]),
+    ...receiversOf(receivers, audience)
+      .filter((r) => !r.district || r.district === entity.district)
+      .map((r): [OutboxChannel, string] => [r.channel, r.target]),
     ['mqtt', alertTopic(entity.district, entity.siteId)],
   ];
 }
@@ -122,32 +144,35 @@ export class AlertNotifier {
   /**
    * An incident's notification to each receiver of its audience (docs/contracts.md, "Incident notifications"): one
    * with every member to a receiver of no district, one with the members in its district to a receiver bound to one
-   * (none there: nothing), and one per site with its members to the site's MQTT topic.
+   * (none there: nothing), and one per site with its members to the site's MQTT topic. Each once: returns whether
+   * any target had not had it yet.
    */
-  async enqueueIncident(tx: Tx, n: IncidentNotification): Promise<IncidentNotification> {
+  async enqueueIncident(tx: Tx, n: IncidentNotification): Promise<boolean> {
     const now = this.clock.iso();
-    const { webhooks, emails } = this.config.alerts;
-    const targets: [OutboxChannel, string, IncidentNotification['members']][] = [];
-    const inDistrict = (district?: string): IncidentNotification['members'] =>
-      district ? n.members.filter((m) => m.entity.district === district) : n.members;
-    for (const w of webhooks.filter((r) => r.audience === n.audience))
-      targets.push(['webhook', w.url, inDistrict(w.district)]);
-    for (const e of emails.filter((r) => r.audience === n.audience))
-      targets.push(['email', e.address, inDistrict(e.district)]);
+    const targets: [OutboxChannel, string, IncidentNotification['members']][] = receiversOf(
+      this.config.alerts,
+      n.audience,
+    ).map((r) => [
+      r.channel,
+      r.target,
+      r.district ? n.members.filter((m) => m.entity.district === r.district) : n.members,
+    ]);
     for (const site of new Set(n.members.map((m) => m.entity.siteId))) {
       const members = n.members.filter((m) => m.entity.siteId === site);
       targets.push(['mqtt', alertTopic(members[0]!.entity.district, site), members]);
     }
+    let queued = false;
     for (const [channel, target, members] of targets)
       if (members.length > 0)
-        await enqueue(tx, {
-          deliveryId: deliveryId('incident', n.incident.id, n.state, n.audience, channel, target),
-          channel,
-          target,
-          payload: JSON.stringify({ ...n, members }),
-          at: now,
-        });
-    return n;
+        queued =
+          (await enqueue(tx, {
+            deliveryId: deliveryId('incident', n.incident.id, n.state, n.audience, channel, target),
+            channel,
+            target,
+            payload: JSON.stringify({ ...n, members }),
+            at: now,
+          })) || queued;
+    return queued;
   }
 
   /**
@@ -180,14 +205,7 @@ export class AlertNotifier {
         ),
       );
     }
-    if (lines.length === 0) return;
-    const writeApi = this.influx.createWriteApi({ flushInterval: 0, maxRetries: 0 });
-    writeApi.writeRecords(lines);
-    await writeApi
-      .close()
-      .catch((error: unknown) =>
-        this.logger.warn({ err: String(error) }, 'incident not written to InfluxDB (the state store has it)'),
-      );
+    await this.write(lines, 'incident not written to InfluxDB (the state store has it)');
   }
 
   /**
@@ -195,46 +213,41 @@ export class AlertNotifier {
    * a failed write is logged (the next evaluation writes it again).
    */
   async standing(lines: readonly string[]): Promise<void> {
-    if (lines.length === 0) return;
-    const writeApi = this.influx.createWriteApi({ flushInterval: 0, maxRetries: 0 });
-    writeApi.writeRecords([...lines]);
-    await writeApi
-      .close()
-      .catch((error: unknown) =>
-        this.logger.warn({ err: String(error) }, 'district standing not written to InfluxDB'),
-      );
+    await this.write(lines, 'district standing not written to InfluxDB');
   }
 
   /** Alert events go to InfluxDB (Grafana's annotations and table) and to the site's live stream. */
   async announce(notification: AlertNotification, rule: AlertRule): Promise<void> {
     this.live.emit({ type: 'alert', siteId: notification.entity.siteId, data: notification });
-    const writeApi = this.influx.createWriteApi({ flushInterval: 0, maxRetries: 0 });
-    writeApi.writeRecord(
-      line(
-        MEASUREMENTS.alertEvent,
-        {
-          rule: rule.id,
-          severity: rule.severity,
-          state: notification.state,
-          district: notification.entity.district,
-          site: notification.entity.siteId,
-        },
-        {
-          title: stringField(rule.titles.en),
-          title_zh: stringField(rule.titles['zh-CN']),
-          ...(notification.value !== null ? { value: floatField(notification.value) } : {}),
-          threshold: floatField(rule.thresholdValue),
-        },
-        Date.parse(notification.at),
-      ),
-    );
-    await writeApi
-      .close()
-      .catch((error: unknown) =>
-        this.logger.warn(
-          { err: String(error) },
-          'alert event not written to InfluxDB (the notification is queued)',
+    await this.write(
+      [
+        line(
+          MEASUREMENTS.alertEvent,
+          {
+            rule: rule.id,
+            severity: rule.severity,
+            state: notification.state,
+            district: notification.entity.district,
+            site: notification.entity.siteId,
+          },
+          {
+            title: stringField(rule.titles.en),
+            title_zh: stringField(rule.titles['zh-CN']),
+            ...(notification.value !== null ? { value: floatField(notification.value) } : {}),
+            threshold: floatField(rule.thresholdValue),
+          },
+          Date.parse(notification.at),
         ),
-      );
+      ],
+      'alert event not written to InfluxDB (the notification is queued)',
+    );
+  }
+
+  /** Writes points for the dashboards; a failed write is logged as `failed` (nothing depends on it but Grafana). */
+  private async write(lines: readonly string[], failed: string): Promise<void> {
+    if (lines.length === 0) return;
+    const writeApi = this.influx.createWriteApi({ flushInterval: 0, maxRetries: 0 });
+    writeApi.writeRecords([...lines]);
+    await writeApi.close().catch((error: unknown) => this.logger.warn({ err: String(error) }, failed));
   }
 }

@@ -14,11 +14,13 @@ import type { Transaction } from 'kysely';
 import { AlertNotifier } from './alert-notifier';
 import type { Reading } from './alert-reader';
 import {
+  causeKey,
   causesOf,
   decide,
   parseCause,
   platformCause,
   type CauseKey,
+  type IncidentKind,
   type Outage,
   type PlatformComponent,
 } from './incidents';
@@ -26,15 +28,15 @@ import type { AlertNotification, IncidentMember, IncidentNotification } from './
 
 type Tx = Transaction<StateSchema>;
 
-/** How far back outages are read: further than any silence or window they could explain that is still judged. */
-const OUTAGE_LOOKBACK_MS = 35 * 86_400_000;
+/** How far back outages are read: further than any window still judged (a year, rolling 12 months). */
+const OUTAGE_LOOKBACK_MS = 400 * 86_400_000;
 
 /**
  * The incident desk (docs/incidents.md): routes the notifications of data-quality alerts through incidents, so that
  * alerts of one cause are told once per audience instead of once per alert. At a state change (in the evaluator's
- * transaction) a data-quality firing is held, or joins the open incident of its cause; at the end of each evaluation
- * (`settle`) the held ones are decided (libs: incidents.ts `decide`), and an incident whose members have all resolved
- * is resolved. Other alerts pass through untouched.
+ * transaction) a data-quality firing is held with its causes; at the end of each evaluation (`settle`) the held ones
+ * are decided (incidents.ts `decide`: joined to an open incident, grouped into a new one, or told alone), and the
+ * incidents whose cause is over are resolved. Other alerts pass through untouched.
  */
 @Injectable()
 export class IncidentDesk {
@@ -134,8 +136,8 @@ export class IncidentDesk {
   }
 
   /**
-   * After an evaluation: decides the held alerts (joined, grouped into new incidents, or told alone) and resolves the
-   * incidents whose members have all resolved, queuing their notifications. Returns what it queued.
+   * After an evaluation: decides the held alerts (joined, grouped into new incidents, or told alone), then closes the
+   * incidents whose cause is over (`closeOver`). Returns what it queued.
    */
   async settle(nowMs: number): Promise<(AlertNotification | IncidentNotification)[]> {
     const at = new Date(nowMs).toISOString();
@@ -144,7 +146,7 @@ export class IncidentDesk {
     await this.state.db.transaction().execute(async (tx) => {
       const holds = await tx.selectFrom('alert_hold').selectAll().execute();
       const open = await tx.selectFrom('incident').selectAll().where('resolved_at', 'is', null).execute();
-      const openByCause = new Map(open.map((i) => [`${i.kind}:${i.cause}`, i.id]));
+      const openByCause = new Map(open.map((i) => [causeKey(i.kind as IncidentKind, i.cause), i]));
       const holdKey = (h: (typeof holds)[number]): string => `${h.rule_id}\n${h.entity}\n${h.episode}`;
       const byKey = new Map(holds.map((h) => [holdKey(h), h]));
       const decision = decide(
@@ -160,6 +162,7 @@ export class IncidentDesk {
       );
       const join = async (incidentId: string, key: string): Promise<void> => {
         const h = byKey.get(key)!;
+        const told = parseList(h.notifications);
         await tx
           .insertInto('incident_member')
           .values({
@@ -169,15 +172,19 @@ export class IncidentDesk {
             incident_id: incidentId,
             site_id: h.site_id,
             fired_at: h.held_at,
-            // resolved while held: resolved in the incident too
-            resolved_at: parseList(h.notifications).some((n) => n.state === 'resolved') ? h.held_at : null,
+            // resolved while held: resolved in the incident too, when it did
+            resolved_at: told.find((n) => n.state === 'resolved')?.at ?? null,
             notifications: h.notifications,
           })
           .execute();
         await deleteHold(tx, h);
         changed.add(incidentId);
       };
-      for (const { key, cause } of decision.join) await join(openByCause.get(cause)!, key);
+      for (const { key, cause } of decision.join) await join(openByCause.get(cause)!.id, key);
+      // an open incident told again as opened: only the receivers and sites its new members bring hear of it (the
+      // others have that delivery already), so a district or a site never hears of its resolution first
+      for (const incident of open.filter((i) => changed.has(i.id)))
+        queued.push(...(await this.tell(tx, incident.id, 'opened', incident.opened_at)));
       for (const { cause, members } of decision.open) {
         const { kind, id } = parseCause(cause);
         const incidentId = randomUUID();
@@ -190,29 +197,70 @@ export class IncidentDesk {
         for (const n of parseList(h.notifications)) queued.push(await this.notifier.enqueue(tx, n));
         await deleteHold(tx, h);
       }
-      // an incident whose members have all resolved (checked after the joins: a resolved member that joined counts)
-      for (const incident of await tx
-        .selectFrom('incident')
-        .select('id')
-        .where('resolved_at', 'is', null)
-        .execute()) {
-        const unresolved = await tx
-          .selectFrom('incident_member')
-          .select('entity')
-          .where('incident_id', '=', incident.id)
-          .where('resolved_at', 'is', null)
-          .executeTakeFirst();
-        if (unresolved) continue;
-        await tx.updateTable('incident').set({ resolved_at: at }).where('id', '=', incident.id).execute();
-        queued.push(...(await this.tell(tx, incident.id, 'resolved', at)));
-        changed.add(incident.id);
-      }
+      queued.push(...(await this.closeOver(tx, at, changed)));
     });
-    for (const id of changed) await this.notifier.announceIncident(await this.view(id, 'zh-CN'), nowMs);
+    for (const id of changed)
+      await this.notifier.announceIncident(
+        await this.view(id, this.config.alerts.languages.facility_manager),
+        nowMs,
+      );
     return queued;
   }
 
-  /** Queues an incident's notification to each audience its members are told to, but never to a regulator. */
+  /**
+   * Closes the incidents whose cause is over (docs/incidents.md, "Resolution"). A member whose alert is no longer
+   * firing in its episode (reset, its entity or rule gone) counts as resolved. Once at least half of an incident's
+   * members have resolved, the cause is over: the members still firing leave it and are told by themselves (a meter
+   * that stays silent after its gateway or PeakWatch came back has failed on its own, and is escalated as any alert),
+   * and the incident resolves.
+   */
+  private async closeOver(
+    tx: Tx,
+    at: string,
+    changed: Set<string>,
+  ): Promise<(AlertNotification | IncidentNotification)[]> {
+    const queued: (AlertNotification | IncidentNotification)[] = [];
+    for (const incident of await tx
+      .selectFrom('incident')
+      .select('id')
+      .where('resolved_at', 'is', null)
+      .execute()) {
+      const members = await membersOf(tx, incident.id);
+      for (const m of members.filter((m) => m.resolved_at === null)) {
+        const alert = await tx
+          .selectFrom('alert_state')
+          .select(['state', 'episode'])
+          .where('rule_id', '=', m.rule_id)
+          .where('entity', '=', m.entity)
+          .executeTakeFirst();
+        if (alert?.state === 'firing' && alert.episode === m.episode) continue;
+        m.resolved_at = at;
+        await tx
+          .updateTable('incident_member')
+          .set({ resolved_at: at })
+          .where((eb) => eb.and(memberKey(m)))
+          .execute();
+      }
+      const firing = members.filter((m) => m.resolved_at === null);
+      if (firing.length > 0 && firing.length * 2 > members.length) continue;
+      for (const m of firing) {
+        await tx
+          .deleteFrom('incident_member')
+          .where((eb) => eb.and(memberKey(m)))
+          .execute();
+        for (const n of parseList(m.notifications)) queued.push(await this.notifier.enqueue(tx, n));
+      }
+      await tx.updateTable('incident').set({ resolved_at: at }).where('id', '=', incident.id).execute();
+      queued.push(...(await this.tell(tx, incident.id, 'resolved', at)));
+      changed.add(incident.id);
+    }
+    return queued;
+  }
+
+  /**
+   * Queues an incident's notification to each audience its members are told to, but never to a regulator; returns
+   * those that reached a receiver or site that did not have it yet.
+   */
   private async tell(
     tx: Tx,
     incidentId: string,
@@ -228,7 +276,8 @@ export class IncidentDesk {
     const queued: IncidentNotification[] = [];
     for (const audience of audiences) {
       const n = await this.view(incidentId, this.config.alerts.languages[audience], tx, audience);
-      queued.push(await this.notifier.enqueueIncident(tx, { ...n, state, at, audience }));
+      const told = { ...n, state, at, audience };
+      if (await this.notifier.enqueueIncident(tx, told)) queued.push(told);
     }
     return queued;
   }
@@ -288,6 +337,10 @@ function membersOf(tx: Tx | StateStore['db'], incidentId: string): Promise<State
     .orderBy('fired_at')
     .orderBy('entity')
     .execute();
+}
+
+function memberKey(m: { rule_id: string; entity: string; episode: number }) {
+  return { rule_id: m.rule_id, entity: m.entity, episode: m.episode };
 }
 
 async function deleteHold(tx: Tx, h: { rule_id: string; entity: string; episode: number }): Promise<void> {

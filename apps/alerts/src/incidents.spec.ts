@@ -41,6 +41,20 @@ describe('platformCause: whether PeakWatch’s own outage explains a data-qualit
     expect(platformCause(silence, { value: 28 }, [broker(-1, 10), influx], T + 28 * MIN)).toBeUndefined();
   });
 
+  it('names the component whose outages cover most of it, summed over its outages', () => {
+    // broker 0–5 and 10–15 (10 minutes together) against influxdb 20–28 (8 minutes), in a silence of 30
+    const influx: Outage = { component: 'influxdb', startMs: T + 20 * MIN, endMs: T + 28 * MIN };
+    expect(platformCause(silence, { value: 30 }, [broker(0, 5), broker(10, 15), influx], T + 30 * MIN)).toBe(
+      'broker',
+    );
+  });
+
+  it('explains nothing without a value, nor a rule that is neither a silence nor a completeness', () => {
+    expect(platformCause(silence, { value: null }, [broker(0, null)], T + 30 * MIN)).toBeUndefined();
+    const anomalies = { ...silence, signal: { kpi: 'register_anomalies', period: '1d' as const } };
+    expect(platformCause(anomalies, { value: 2 }, [broker(0, null)], T + 30 * MIN)).toBeUndefined();
+  });
+
   it('a day at 88 % of which a 3-hour outage covers 12.5 %: the platform (88 + 12.5 ≥ 90); at 70 %: not', () => {
     const day = { startMs: T, endMs: T + 1440 * MIN, period: '1d' };
     const outage = [broker(600, 780)];
@@ -83,6 +97,19 @@ describe('decide: held data-quality alerts into incidents', () => {
   it('joins an open incident of a cause at once, without waiting', () => {
     const d = decide([held('a', 's1', 0, ['gateway:g1', 'site:s1'])], new Set(['gateway:g1']), T, options);
     expect(d).toEqual({ join: [{ key: 'a', cause: 'gateway:g1' }], open: [], release: [] });
+  });
+
+  it('joins the platform’s open incident rather than an open incident of its site', () => {
+    const alert = held('a', 's1', 0, ['platform:broker', 'site:s1']);
+    expect(decide([alert], new Set(['site:s1', 'platform:broker']), T, options).join).toEqual([
+      { key: 'a', cause: 'platform:broker' },
+    ]);
+    // the platform's incident not open yet: it opens, the site's is not joined
+    expect(decide([alert], new Set(['site:s1']), T, options)).toEqual({
+      join: [],
+      open: [{ cause: 'platform:broker', members: ['a'] }],
+      release: [],
+    });
   });
 
   it('opens the platform’s incident at once, even for one alert', () => {

@@ -76,8 +76,14 @@ export function platformCause(
   } else return undefined;
   const overlap = overlapMs(outages, fromMs, toMs);
   if (overlap === 0 || compare(rule, given(overlap)).breached) return undefined;
-  const byComponent = outages.map((o) => ({ o, ms: overlapMs([o], fromMs, toMs) }));
-  return byComponent.sort((a, b) => b.ms - a.ms)[0]!.o.component;
+  const components = [...new Set(outages.map((o) => o.component))];
+  const covered = (c: PlatformComponent): number =>
+    overlapMs(
+      outages.filter((o) => o.component === c),
+      fromMs,
+      toMs,
+    );
+  return components.sort((a, b) => covered(b) - covered(a))[0];
 }
 
 /**
@@ -117,8 +123,8 @@ export interface Decision {
 
 /**
  * Decides the held data-quality alerts (docs/incidents.md, "Grouping"):
- * 1. one whose cause has an open incident joins it;
- * 2. one PeakWatch's outage explains opens (or joins) the platform's incident at once, whatever their number;
+ * 1. one PeakWatch's outage explains joins the platform's open incident, or opens it at once, whatever their number;
+ * 2. another whose cause has an open incident joins it;
  * 3. once the oldest has waited `waitMs`: a declared segment with at least `minAlerts` alerts from two sites or more,
  *    then a gateway, then a site with at least `minAlerts` opens an incident of them (the younger ones with them);
  * 4. one that has waited `waitMs` and shares no such cause is told alone; the younger ones wait on.
@@ -132,7 +138,13 @@ export function decide(
   const decision: Decision = { join: [], open: [], release: [] };
   let rest: Held[] = [];
   for (const h of held) {
-    const open = h.causes.find((c) => openCauses.has(c));
+    // the platform's cause before any other: its incident says the sites are not at fault
+    const platform = h.causes.find((c) => c.startsWith('platform:'));
+    const open = platform
+      ? openCauses.has(platform)
+        ? platform
+        : undefined
+      : h.causes.find((c) => openCauses.has(c));
     if (open) decision.join.push({ key: h.key, cause: open });
     else rest.push(h);
   }

@@ -49,7 +49,7 @@ export {
   INGEST_HEARTBEAT_KEY,
   INGEST_HEARTBEAT_MS,
   INGEST_HEARTBEAT_STALE_MS,
-  closeOutage,
+  closeOutages,
   openOutage,
   recordOutage,
 } from './platform-outages';

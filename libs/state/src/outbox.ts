@@ -17,13 +17,14 @@ export type OutboxChannel = 'webhook' | 'email' | 'mqtt';
 /**
  * Queues one message in the persistent outbox (table `outbox`: alert notifications and report submissions,
  * docs/contracts.md, "Delivery"), in the caller's transaction, so that it is queued exactly when the change it
- * announces is stored. A message already queued under its delivery id is left as it is.
+ * announces is stored. A message already queued under its delivery id is left as it is. Returns whether it was
+ * queued now (false: it was already).
  */
 export async function enqueue(
   tx: Transaction<StateSchema>,
   message: { deliveryId: string; channel: OutboxChannel; target: string; payload: string; at: string },
-): Promise<void> {
-  await tx
+): Promise<boolean> {
+  const result = await tx
     .insertInto('outbox')
     .values({
       delivery_id: message.deliveryId,
@@ -38,5 +39,6 @@ export async function enqueue(
       receipt: null,
     })
     .onConflict((oc) => oc.column('delivery_id').doNothing())
-    .execute();
+    .executeTakeFirst();
+  return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
 }

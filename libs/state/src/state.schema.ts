@@ -180,6 +180,8 @@ export interface StateSchema {
     started_at: string;
     /** None while it lasts. */
     ended_at: string | null;
+    /** The ingest replica that saw it (none: recorded before replicas were told apart). */
+    replica: string | null;
   };
   /** Alerts of one cause grouped (docs/incidents.md). */
   incident: {

@@ -15,6 +15,7 @@ import * as m0013 from './0013-dr-event';
 import * as m0014 from './0014-report-causes';
 import * as m0015 from './0015-allowance';
 import * as m0016 from './0016-incidents';
+import * as m0017 from './0017-outage-replica';
 
 /**
  * Versioned migrations, applied in name order at start-up by every process (Kysely's migrator takes a lock, so
@@ -38,4 +39,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0014-report-causes': m0014,
   '0015-allowance': m0015,
   '0016-incidents': m0016,
+  '0017-outage-replica': m0017,
 };
