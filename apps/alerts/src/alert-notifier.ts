@@ -67,23 +67,15 @@ export function escalationAudience(rule: Pick<AlertRule, 'audience'>): AlertRule
 function receiversOf(
   receivers: Pick<AppConfig['alerts'], 'webhooks' | 'emails'>,
   audience: string,
-): { channel: OutboxChannel; target: string; district?: string }[] {
+): { channel: OutboxChannel; target: string; district: string | undefined }[] {
   return [
-    ...receivers.webhooks.map((w) => ({
-      channel: 'webhook' as const,
-      target: w.url,
-      district: w.district,
-      of: w,
-    })),
-    ...receivers.emails.map((e) => ({
-      channel: 'email' as const,
-      target: e.address,
-      district: e.district,
-      of: e,
-    })),
-  ]
-    .filter((r) => r.of.audience === audience)
-    .map(({ channel, target, district }) => ({ channel, target, ...(district ? { district } : {}) }));
+    ...receivers.webhooks
+      .filter((w) => w.audience === audience)
+      .map((w) => ({ channel: 'webhook' as const, target: w.url, district: w.district })),
+    ...receivers.emails
+      .filter((e) => e.audience === audience)
+      .map((e) => ({ channel: 'email' as const, target: e.address, district: e.district })),
+  ];
 }
 
 /**

@@ -226,14 +226,25 @@ export class IncidentDesk {
       .where('resolved_at', 'is', null)
       .execute()) {
       const members = await membersOf(tx, incident.id);
+      // the members' alerts as they stand, in one query
+      const firingNow = new Set(
+        (
+          await tx
+            .selectFrom('incident_member')
+            .innerJoin('alert_state', (join) =>
+              join
+                .onRef('alert_state.rule_id', '=', 'incident_member.rule_id')
+                .onRef('alert_state.entity', '=', 'incident_member.entity')
+                .onRef('alert_state.episode', '=', 'incident_member.episode'),
+            )
+            .select(['incident_member.rule_id', 'incident_member.entity'])
+            .where('incident_member.incident_id', '=', incident.id)
+            .where('alert_state.state', '=', 'firing')
+            .execute()
+        ).map((r) => `${r.rule_id}\n${r.entity}`),
+      );
       for (const m of members.filter((m) => m.resolved_at === null)) {
-        const alert = await tx
-          .selectFrom('alert_state')
-          .select(['state', 'episode'])
-          .where('rule_id', '=', m.rule_id)
-          .where('entity', '=', m.entity)
-          .executeTakeFirst();
-        if (alert?.state === 'firing' && alert.episode === m.episode) continue;
+        if (firingNow.has(`${m.rule_id}\n${m.entity}`)) continue;
         m.resolved_at = at;
         await tx
           .updateTable('incident_member')
